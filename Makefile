@@ -1,0 +1,138 @@
+# docker-fw - see README.md. `make` builds the static binary; `make check`
+# and `make demo` install what they need on Debian 12 (as root).
+
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+BUILD ?= build
+DEPS := $(BUILD)/deps
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+
+MUSLCC ?= musl-gcc
+HOSTCC ?= gcc
+FUZZCC ?= clang
+
+# Warnings are errors in CI (CI=true) or with WERROR=1.
+WERROR := $(if $(filter true 1,$(CI) $(WERROR)),-Werror)
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter $(WERROR)
+CSTD := -std=gnu11 -D_GNU_SOURCE
+INC := -Iinclude -Iapplets -I$(DEPS)/include -idirafter $(DEPS)/kinclude
+CFLAGS ?= -Os
+CFLAGS += $(CSTD) $(WARN) -ffunction-sections -fdata-sections \
+	-DDFW_VERSION='"$(VERSION)"'
+LDFLAGS += -static -s -Wl,--gc-sections
+
+CORE_SRC := $(sort $(wildcard core/*.c))
+APPLET_SRC := $(sort $(wildcard applets/*.c))
+SRC := $(CORE_SRC) $(APPLET_SRC)
+OBJ := $(SRC:%.c=$(BUILD)/musl/%.o)
+MUSL_LIBS := $(DEPS)/musl/lib/libip4tc.a $(DEPS)/musl/lib/libip6tc.a \
+	$(DEPS)/musl/lib/libbearssl.a
+HOST_LIBS := $(DEPS)/host/lib/libip4tc.a $(DEPS)/host/lib/libip6tc.a \
+	$(DEPS)/host/lib/libbearssl.a
+
+# Unit tests and fuzzers: the host libc, with sanitizers.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+ASAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/asan/%.o)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJ := $(CORE_SRC:%.c=$(BUILD)/fuzz/%.o)
+FUZZ_SECONDS ?= 600
+
+APPLETS = $(shell sed -n 's/^APPLET("\([^"]*\)".*/\1/p' applets/applets.h)
+
+all: docker-fw
+
+docker-fw: $(OBJ) $(MUSL_LIBS)
+	$(MUSLCC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(MUSL_LIBS)
+
+$(BUILD)/musl/%.o: %.c $(DEPS)/musl/.done
+	@mkdir -p $(@D)
+	$(MUSLCC) $(CFLAGS) $(INC) -MMD -MP -c -o $@ $<
+
+# Dependencies: fetched and built once, redone only when missing.
+$(DEPS)/musl/.done:
+	sh scripts/deps.sh musl $(BUILD)
+$(DEPS)/host/.done:
+	sh scripts/deps.sh host $(BUILD)
+$(MUSL_LIBS): $(DEPS)/musl/.done
+$(HOST_LIBS): $(DEPS)/host/.done
+deps: $(DEPS)/musl/.done
+
+# A glibc build for a fast edit loop; tests and releases use docker-fw.
+docker-fw-glibc: $(SRC) $(HOST_LIBS)
+	$(HOSTCC) -O1 -g $(CSTD) $(WARN) $(INC) -DDFW_VERSION='"$(VERSION)"' \
+		-o $@ $(SRC) $(HOST_LIBS)
+
+$(BUILD)/asan/%.o: %.c $(DEPS)/host/.done
+	@mkdir -p $(@D)
+	$(HOSTCC) -O1 -g $(CSTD) $(WARN) $(SAN) $(INC) -MMD -MP -c -o $@ $<
+$(BUILD)/asan/libcore.a: $(ASAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/asan/libcore.a \
+		$(HOST_LIBS)
+	@mkdir -p $(@D)
+	$(HOSTCC) -O1 -g $(CSTD) $(WARN) $(SAN) $(INC) -Itests/unit -o $@ $< \
+		$(BUILD)/asan/libcore.a $(HOST_LIBS)
+
+$(BUILD)/fuzz/%.o: %.c $(DEPS)/host/.done
+	@mkdir -p $(@D)
+	$(FUZZCC) -O1 -g $(CSTD) $(INC) -fsanitize=fuzzer-no-link,address,undefined \
+		-c -o $@ $<
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZCC) -O1 -g $(CSTD) $(INC) -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(FUZZ_OBJ) $(HOST_LIBS)
+
+unit: $(UNIT_BIN)
+fuzz-build: $(FUZZ_BIN)
+
+test-deps:
+	sh scripts/install-pkgs.sh test
+
+# The test command (README.md): unit tests under ASan+UBSan, a bounded
+# fuzz run, then end-to-end tests against real dockerd in namespaces.
+check: test-deps
+	$(MAKE) docker-fw unit fuzz-build
+	sh scripts/deps.sh engine $(BUILD)
+	sh tests/run.sh
+
+# Long fuzzing: FUZZ_SECONDS per target.
+fuzz: test-deps
+	$(MAKE) fuzz-build
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+demo: test-deps
+	$(MAKE) docker-fw
+	sh scripts/deps.sh engine $(BUILD)
+	sh tests/demo.sh
+
+bench: test-deps
+	$(MAKE) docker-fw
+	sh scripts/deps.sh engine $(BUILD)
+	sh tests/bench.sh
+
+install: docker-fw
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 docker-fw $(DESTDIR)$(BINDIR)/docker-fw
+	for a in $(APPLETS); do \
+		ln -sf docker-fw $(DESTDIR)$(BINDIR)/dfw-$$a || exit 1; done
+
+fmt:
+	clang-format -i $(SRC) $(wildcard include/dfw/*.h tests/unit/*.[ch] \
+		tests/fuzz/*.c)
+
+clean:
+	rm -rf $(BUILD)/musl $(BUILD)/asan $(BUILD)/unit $(BUILD)/fuzz \
+		docker-fw docker-fw-glibc
+
+distclean:
+	rm -rf $(BUILD) docker-fw docker-fw-glibc
+
+.PHONY: all deps unit fuzz-build test-deps check fuzz demo bench install \
+	fmt clean distclean
+.DELETE_ON_ERROR:
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

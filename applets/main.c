@@ -1,0 +1,127 @@
+/*
+ * main.c - the multi-call dispatcher.
+ *
+ * `docker-fw ACTION ARGS...` and `dfw-ACTION ARGS...` (a symlink; the
+ * basename of argv[0]) reach the same applet. Only this file and applets/
+ * decide exit codes.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dfw/applet.h"
+#include "dfw/util.h"
+
+#ifndef DFW_VERSION
+#define DFW_VERSION "unknown"
+#endif
+
+#define APPLET(name, c, usage, help) int c##_main(int argc, char **argv);
+#include "applets.h"
+#undef APPLET
+
+const struct applet applet_table[] = {
+#define APPLET(name, c, usage, help) { name, c##_main, usage, help },
+#include "applets.h"
+#undef APPLET
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void list_applets(FILE *f)
+{
+	const struct applet *a;
+
+	fputs("Usage: docker-fw ACTION [ARGS]...\n"
+	      "   or: dfw-ACTION [ARGS]...\n"
+	      "   or: docker-fw --install DIR | --help | --version\n"
+	      "\n"
+	      "Keeps a strict, whitelisting firewall on a Docker host: "
+	      "forwarding ends in\nDROP and only the flows asked for are "
+	      "opened, and re-opened with fresh\naddresses when "
+	      "containers start again.\n\n", f);
+	if (!applet_table[0].name) {
+		fputs("This build has no actions.\n", f);
+		return;
+	}
+	fputs("Actions:\n", f);
+	for (a = applet_table; a->name; a++)
+		fprintf(f, "  %-16s %s\n", a->name, a->usage);
+	fputs("\nRun `docker-fw ACTION --help` for the help of one action.\n",
+	      f);
+}
+
+static int run(const struct applet *a, int argc, char **argv)
+{
+	static char name[64];
+
+	snprintf(name, sizeof(name), "dfw-%s", a->name);
+	applet_name = name;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("Usage: dfw-%s %s\n\n%s", a->name, a->usage, a->help);
+		return fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
+	}
+	return a->main(argc, argv);
+}
+
+static int install(const char *dir)
+{
+	char self[4096];
+	struct err e;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0 || n == (ssize_t)sizeof(self) - 1) {
+		fprintf(stderr, "docker-fw: --install: cannot find the path "
+			"of this binary through /proc/self/exe\n");
+		return EXIT_RUNTIME;
+	}
+	self[n] = 0;
+	if (applet_install(applet_table, dir, self, &e) < 0) {
+		fprintf(stderr, "docker-fw: --install: %s\n", e.msg);
+		return e.code;
+	}
+	return EXIT_DONE;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = applet_basename(argc > 0 ? argv[0] : "docker-fw");
+	const struct applet *a;
+
+	if (!strncmp(base, "dfw-", 4)) {
+		a = applet_find(applet_table, base + 4);
+		if (!a) {
+			fprintf(stderr, "docker-fw: unknown applet \"%s\"\n",
+				base + 4);
+			return EXIT_UNKNOWN;
+		}
+		return run(a, argc, argv);
+	}
+	if (argc < 2) {
+		list_applets(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		list_applets(stdout);
+		return fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("docker-fw %s\n", DFW_VERSION);
+		return fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
+	}
+	if (!strcmp(argv[1], "--install")) {
+		if (argc != 3) {
+			fprintf(stderr, "docker-fw: --install needs one "
+				"argument, a directory\n");
+			return EXIT_USAGE;
+		}
+		return install(argv[2]);
+	}
+	a = applet_find(applet_table, argv[1]);
+	if (!a) {
+		fprintf(stderr, "docker-fw: unknown applet \"%s\"; "
+			"`docker-fw --help` lists them\n", argv[1]);
+		return EXIT_UNKNOWN;
+	}
+	return run(a, argc - 1, argv + 1);
+}

@@ -1,0 +1,61 @@
+/* util.h - errors, growable buffers, safe number parsing. */
+#ifndef DFW_UTIL_H
+#define DFW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes, one table in README.md. */
+enum {
+	EXIT_DONE = 0,		/* done */
+	EXIT_NO = 1,		/* a check answered "no" */
+	EXIT_USAGE = 2,		/* usage or bad input, nothing changed */
+	EXIT_RUNTIME = 3,	/* runtime failure, nothing half-applied */
+	EXIT_UNKNOWN = 127,	/* unknown applet */
+};
+
+/*
+ * An error as core/ reports it: the exit code class it maps to (EXIT_USAGE
+ * or EXIT_RUNTIME) and one message without the applet prefix, e.g.
+ * `cannot resolve container "web": no such container`. Owned by the caller,
+ * usually on the stack.
+ */
+struct err {
+	int code;
+	char msg[512];
+};
+
+/* Sets e (if not NULL) from a printf format; returns -1 for tail calls. */
+int err_set(struct err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prefixes e->msg with a printf-formatted context and ": "; returns -1. */
+int err_wrap(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Growable byte buffer, always NUL-terminated past len when data != NULL.
+ * Zero-initialise; free with buf_free. Functions return 0, or -1 with
+ * errno ENOMEM (or EOVERFLOW past the cap) and the buffer unchanged.
+ */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+int buf_reserve(struct buf *b, size_t extra);
+int buf_add(struct buf *b, const void *p, size_t n);
+int buf_adds(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+/*
+ * Parses a whole decimal unsigned number in [min, max] from s (no sign, no
+ * spaces, no leading zeros except "0" itself). Returns 0, or -1 with errno
+ * EINVAL (not a number) or ERANGE (outside the range).
+ */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+#endif
