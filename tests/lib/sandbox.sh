@@ -1,0 +1,234 @@
+# sandbox.sh - a real Docker host in a network namespace, for e2e tests.
+#
+# Sourced by tests/e2e/*.test (after testing.sh). Everything runs inside a
+# network namespace made here: dockerd, its containers, every iptables
+# command and every docker-fw run. The host's own firewall is never touched.
+# Everything started is stopped by PID (sb_stop, also from the EXIT trap),
+# mounts under the sandbox folder are undone and the namespace is deleted.
+#
+#   sb_start ENGINE MODE [DOCKERD-ARGS...]   ENGINE 20.10|28.5, MODE legacy|nft
+#   sb_stop
+#   sb_docker ARGS...        the docker CLI against the sandbox daemon
+#   sb_ipt ARGS...           iptables of MODE, inside the namespace
+#   sb_ipt_save [ARGS...]    iptables-save of MODE, inside the namespace
+#   sb_dfw ARGS...           docker-fw inside the namespace
+#   sb_run NAME [DOCKER-RUN-ARGS...] [-- CMD...]   a busybox container
+#   sb_ip NAME [NETWORK]     the container's address
+#   sb_send FROM ADDR PORT   1 line from container FROM to ADDR:PORT,
+#                            received by sb_listen; 0 if it arrived
+#   sb_listen NAME PORT      nc -l in container NAME, one connection
+#   sb_configs FUNC          FUNC ENGINE MODE for each configuration
+#
+# Variables: SB_ENGINE, SB_MODE, SB_NS, SB_DIR, SB_VERSION (the daemon's
+# version string), DOCKER_HOST, XTABLES_LOCKFILE. DFW is the binary under
+# test, BUILD the build folder.
+
+: "${BUILD:=$TOP/build}"
+: "${DFW:=$TOP/docker-fw}"
+: "${SB_CONFIGS:=20.10/legacy 20.10/nft 28.5/legacy 28.5/nft}"
+SB_IMAGE=dfw-busybox
+SB_DIR=
+SB_NS=
+
+sb_engine_dir() {
+	case $1 in
+	20.10)	echo /usr ;;
+	28.5)	echo "$BUILD/deps/engine/usr" ;;
+	*)	return 1 ;;
+	esac
+}
+
+# sb_prereq ENGINE: 0 when this machine can run the sandbox, else prints
+# why on stdout and returns 1.
+sb_prereq() {
+	[ "$(id -u)" = 0 ] || { echo "not root"; return 1; }
+	for t in ip nsenter docker dockerd containerd runc busybox \
+		 iptables-legacy iptables-nft; do
+		command -v "$t" >/dev/null 2>&1 ||
+			{ echo "$t not installed (make test-deps)"; return 1; }
+	done
+	d=$(sb_engine_dir "${1:-20.10}") && [ -x "$d/sbin/dockerd" ] ||
+		{ echo "dockerd ${1:-} not found (scripts/deps.sh engine)";
+		  return 1; }
+	return 0
+}
+
+sb_log() { printf '# %s\n' "$*" >&2; }
+
+sb_start() {
+	SB_ENGINE=$1 SB_MODE=$2
+	shift 2
+	ed=$(sb_engine_dir "$SB_ENGINE") || { sb_log "bad engine $SB_ENGINE"; return 1; }
+	SB_DIR=$(mktemp -d /tmp/dfwsb.XXXXXX)
+	SB_NS=dfwsb-${SB_DIR##*.}
+	trap sb_stop EXIT
+	trap 'sb_stop; exit 130' INT TERM
+	ip netns add "$SB_NS" || return 1
+	ip -n "$SB_NS" link set lo up
+	mkdir -p "$SB_DIR/bin"
+	case $SB_MODE in
+	legacy|nft)
+		for t in iptables iptables-save iptables-restore \
+			 ip6tables ip6tables-save ip6tables-restore; do
+			ln -s "/usr/sbin/${t%%[-]*}-$SB_MODE${t#"${t%%[-]*}"}" \
+				"$SB_DIR/bin/$t"
+		done ;;
+	*)	sb_log "bad iptables mode $SB_MODE"; return 1 ;;
+	esac
+	export XTABLES_LOCKFILE="$SB_DIR/xtables.lock"
+	export DOCKER_HOST="unix://$SB_DIR/docker.sock"
+	SB_PATH="$SB_DIR/bin:$ed/sbin:$ed/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	PATH=$SB_PATH nsenter --net="/var/run/netns/$SB_NS" \
+		"$ed/sbin/dockerd" --data-root "$SB_DIR/data" \
+		--exec-root "$SB_DIR/exec" -H "$DOCKER_HOST" \
+		--pidfile "$SB_DIR/dockerd.pid" --storage-driver vfs \
+		"$@" >"$SB_DIR/dockerd.log" 2>&1 &
+	echo $! >"$SB_DIR/dockerd.pid.0"
+	i=0
+	until sb_docker version >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 150 ] || ! kill -0 "$(cat "$SB_DIR/dockerd.pid.0")" 2>/dev/null; then
+			sb_log "dockerd $SB_ENGINE did not start:"
+			tail -n 20 "$SB_DIR/dockerd.log" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+	SB_VERSION=$(sb_docker version -f '{{.Server.Version}}')
+	sb_log "sandbox $SB_NS: dockerd $SB_VERSION, iptables $SB_MODE"
+	sb_image
+}
+
+sb_docker() { docker -H "$DOCKER_HOST" "$@"; }
+sb_nsenter() { nsenter --net="/var/run/netns/$SB_NS" "$@"; }
+sb_ipt() { sb_nsenter "/usr/sbin/iptables-$SB_MODE" -w "$@"; }
+sb_ipt_save() { sb_nsenter "/usr/sbin/iptables-$SB_MODE-save" "$@"; }
+sb_dfw() {
+	PATH=$SB_PATH sb_nsenter "$DFW" "$@"
+}
+
+# The busybox image, built once per build folder from busybox-static.
+sb_image() {
+	tar=$BUILD/test/busybox.tar
+	if [ ! -s "$tar" ]; then
+		root=$BUILD/test/rootfs
+		rm -rf "$root" && mkdir -p "$root/bin" "$root/etc" \
+			"$root/tmp" "$root/proc" "$root/sys" "$root/dev"
+		cp "$(command -v busybox)" "$root/bin/busybox"
+		for a in $("$root/bin/busybox" --list); do
+			[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+		done
+		echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+		echo 'root:x:0:' >"$root/etc/group"
+		tar -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+	fi
+	sb_docker import "$tar" "$SB_IMAGE" >/dev/null
+}
+
+sb_run() {	# sb_run NAME [DOCKER-RUN-OPTS...] [-- CMD...]
+	n=$1
+	shift
+	opts=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts="$opts $(sb_quote "$1")"
+		shift
+	done
+	[ "${1:-}" = -- ] && shift
+	[ $# -gt 0 ] || set -- sleep 100000
+	eval "sb_docker run -d --name \"\$n\" $opts \"\$SB_IMAGE\" \"\$@\"" \
+		>/dev/null
+}
+
+sb_quote() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
+
+sb_ip() {	# sb_ip NAME [NETWORK]
+	if [ -n "${2:-}" ]; then
+		sb_docker inspect -f "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" "$1"
+	else
+		sb_docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" |
+			cut -d' ' -f1
+	fi
+}
+
+# A listener that takes one connection and keeps what it got in
+# /tmp/got.PORT; an earlier listener on PORT is stopped first.
+sb_listen() {	# sb_listen NAME PORT [udp]
+	sb_docker exec "$1" sh -c "kill \$(cat /tmp/nc.$2.pid) ;
+		rm -f /tmp/got.$2 /tmp/nc.$2.pid" >/dev/null 2>&1
+	sb_docker exec -d "$1" sh -c "echo \$\$ > /tmp/nc.$2.pid;
+		exec nc -l ${3:+-u} -p $2 > /tmp/got.$2"
+	i=0
+	until sb_docker exec "$1" netstat -ln 2>/dev/null | grep -q ":$2 "; do
+		i=$((i + 1)); [ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+
+# sb_send FROM ADDR PORT LISTENER: sends one line from container FROM to
+# ADDR:PORT (2 s timeout) and answers 0 when LISTENER received it.
+sb_send() {
+	msg="dfw-$$-$(date +%s%N)"
+	sb_docker exec "$1" sh -c "echo $msg | nc -w 2 $2 $3" >/dev/null 2>&1
+	i=0
+	while [ $i -lt 10 ]; do
+		sb_docker exec "$4" cat "/tmp/got.$3" 2>/dev/null |
+			grep -q "$msg" && return 0
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+# sb_reach FROM TO PORT: "open" or "blocked" for FROM -> TO's address:PORT.
+sb_reach() {
+	sb_listen "$2" "$3" || { echo "listen failed"; return; }
+	if sb_send "$1" "$(sb_ip "$2")" "$3" "$2"; then
+		echo open
+	else
+		echo blocked
+	fi
+}
+
+sb_stop() {
+	[ -n "$SB_DIR" ] || return 0
+	d=$SB_DIR
+	if [ -S "$d/docker.sock" ]; then
+		ids=$(sb_docker ps -aq 2>/dev/null)
+		[ -n "$ids" ] && sb_docker rm -f $ids >/dev/null 2>&1
+	fi
+	for pf in "$d/dockerd.pid.0" "$d/exec/containerd/containerd.pid"; do
+		[ -s "$pf" ] || continue
+		pid=$(cat "$pf")
+		kill -TERM "$pid" 2>/dev/null || continue
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.2; i=$((i + 1))
+		done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	# Shims and anything else started for this sandbox name its folder.
+	for p in /proc/[0-9]*; do
+		grep -qsF "$d/" "$p/cmdline" 2>/dev/null &&
+			kill -KILL "${p#/proc/}" 2>/dev/null
+	done
+	awk -v d="$d/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts |
+		sort -r | while read -r m; do umount -l "$m"; done
+	ip netns del "$SB_NS" 2>/dev/null
+	rm -rf "$d"
+	SB_DIR=
+	trap - EXIT INT TERM
+}
+
+# sb_configs FUNC: runs FUNC ENGINE MODE in a fresh sandbox for each
+# configuration of SB_CONFIGS (default: both engines, both modes).
+sb_configs() {
+	for c in $SB_CONFIGS; do
+		why=$(sb_prereq "${c%/*}") || { testing_skip "$c: $why"; continue; }
+		if sb_start "${c%/*}" "${c#*/}"; then
+			"$1" "${c%/*}" "${c#*/}"
+		else
+			testing_fail "$c: sandbox did not start"
+		fi
+		sb_stop
+	done
+}
