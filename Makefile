@@ -12,9 +12,9 @@ HOSTCC ?= gcc
 FUZZCC ?= clang
 
 # Warnings are errors in CI (CI=true) or with WERROR=1.
-WERROR := $(if $(filter true 1,$(CI) $(WERROR)),-Werror)
+WERR := $(if $(filter true 1,$(CI) $(WERROR)),-Werror)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wno-unused-parameter $(WERROR)
+	-Wno-unused-parameter $(WERR)
 CSTD := -std=gnu11 -D_GNU_SOURCE
 INC := -Iinclude -Iapplets -I$(DEPS)/include -idirafter $(DEPS)/kinclude
 CFLAGS ?= -Os
@@ -86,6 +86,15 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(FUZZCC) -O1 -g $(CSTD) $(INC) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(FUZZ_OBJ) $(HOST_LIBS)
 
+# Test tools: static musl programs that drive core/ from the e2e tests.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/test/%)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/musl/%.o)
+$(BUILD)/test/%: tests/tools/%.c $(CORE_OBJ) $(MUSL_LIBS)
+	@mkdir -p $(@D)
+	$(MUSLCC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(MUSL_LIBS)
+tools: $(TOOL_BIN)
+
 unit: $(UNIT_BIN)
 fuzz-build: $(FUZZ_BIN)
 
@@ -95,7 +104,7 @@ test-deps:
 # The test command (README.md): unit tests under ASan+UBSan, a bounded
 # fuzz run, then end-to-end tests against real dockerd in namespaces.
 check: test-deps
-	$(MAKE) docker-fw unit fuzz-build
+	$(MAKE) docker-fw tools unit fuzz-build
 	sh scripts/deps.sh engine $(BUILD)
 	sh tests/run.sh
 
@@ -131,7 +140,7 @@ clean:
 distclean:
 	rm -rf $(BUILD) docker-fw docker-fw-glibc
 
-.PHONY: all deps unit fuzz-build test-deps check fuzz demo bench install \
+.PHONY: all deps tools unit fuzz-build test-deps check fuzz demo bench install \
 	fmt clean distclean
 .DELETE_ON_ERROR:
 

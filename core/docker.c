@@ -1,0 +1,824 @@
+/* docker.c - Docker Engine API calls over one keep-alive connection. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfw/docker.h"
+
+int strv_add(struct strv *s, const char *str, size_t len)
+{
+	char **v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	char *c;
+
+	if (!v)
+		return -1;
+	s->v = v;
+	c = malloc(len + 1);
+	if (!c)
+		return -1;
+	memcpy(c, str, len);
+	c[len] = 0;
+	s->v[s->n++] = c;
+	return 0;
+}
+
+void strv_free(struct strv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int docker_init(struct docker *d, const char *host, struct err *e)
+{
+	memset(d, 0, sizeof(*d));
+	d->t.fd = -1;
+	if (!host || !*host)
+		host = getenv("DOCKER_HOST");
+	if (endpoint_parse(host, &d->ep, e))
+		return -1;
+	if (d->ep.kind == ENDPOINT_UNIX)
+		snprintf(d->host_field, sizeof(d->host_field), "docker");
+	else if (strchr(d->ep.host, ':'))
+		snprintf(d->host_field, sizeof(d->host_field), "[%s]:%s",
+			 d->ep.host, d->ep.port);
+	else
+		snprintf(d->host_field, sizeof(d->host_field), "%s:%s",
+			 d->ep.host, d->ep.port);
+	return 0;
+}
+
+void docker_close(struct docker *d)
+{
+	if (d->t.fd >= 0)
+		d->t.close(&d->t);
+	http_free(&d->http);
+	buf_free(&d->body);
+	free(d->toks);
+	d->toks = NULL;
+	d->ntoks = 0;
+}
+
+static int connect_daemon(struct docker *d, struct err *e)
+{
+	d->t.io_timeout_ms = d->io_timeout_ms;
+	if (transport_connect(&d->t, &d->ep, d->connect_timeout_ms, e))
+		return -1;
+	if (!d->http.rbuf && http_init(&d->http, &d->t, d->host_field))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	d->http.requests = 0;
+	return 0;
+}
+
+/* One request on the open connection, reconnecting once when a kept-alive
+ * connection turns out closed by the daemon. */
+static int roundtrip(struct docker *d, const struct http_req *rq,
+		     struct err *e)
+{
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (d->t.fd < 0 && connect_daemon(d, e))
+			return -1;
+		d->body.len = 0;
+		if (d->body.data)
+			d->body.data[0] = 0;
+		if (!http_do(&d->http, rq, &d->body, e))
+			return 0;
+		if (e->code || errno != ECONNRESET)
+			return -1;
+	}
+	return err_set(e, EXIT_RUNTIME, "%s: the daemon closed the "
+		       "connection twice", d->ep.url);
+}
+
+static int parse_body(struct docker *d, struct err *e)
+{
+	size_t pos;
+	int n;
+
+	d->ntok = 0;
+	if (strncmp(d->http.head.content_type, "application/json", 16) ||
+	    !d->body.len)
+		return 0;
+	n = json_parse(d->body.data, d->body.len, NULL, 0, 0, &pos);
+	if (n > 0 && (unsigned)n > d->ntoks) {
+		struct json_tok *t = realloc(d->toks, (size_t)n * sizeof(*t));
+
+		if (!t)
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		d->toks = t;
+		d->ntoks = (unsigned)n;
+	}
+	if (n > 0)
+		n = json_parse(d->body.data, d->body.len, d->toks, d->ntoks,
+			       0, &pos);
+	if (n < 0)
+		return err_set(e, EXIT_RUNTIME, "%s: bad JSON in the response "
+			       "(%s at byte %zu)", d->ep.url,
+			       json_strerror(n), pos);
+	d->ntok = n;
+	return 0;
+}
+
+int docker_ping(struct docker *d, struct err *e)
+{
+	struct http_req rq = { .method = "GET", .path = "/_ping" };
+	const char *v;
+	int major = 0, minor = 0;
+
+	if (roundtrip(d, &rq, e))
+		return -1;
+	if (d->http.head.status != 200)
+		return err_set(e, EXIT_RUNTIME, "%s: GET /_ping answered %d; "
+			       "is this a Docker daemon?", d->ep.url,
+			       d->http.head.status);
+	v = d->http.head.api_version;
+	if (!*v || sscanf(v, "%d.%d", &major, &minor) != 2 || major != 1)
+		return err_set(e, EXIT_RUNTIME, "%s: no usable Api-Version in "
+			       "the answer to GET /_ping (\"%s\")", d->ep.url,
+			       v);
+	if (minor < DOCKER_API_MIN)
+		return err_set(e, EXIT_RUNTIME, "%s: the daemon speaks API "
+			       "1.%d; docker-fw needs 1.%d or later",
+			       d->ep.url, minor, DOCKER_API_MIN);
+	d->api = minor < DOCKER_API_MAX ? minor : DOCKER_API_MAX;
+	return 0;
+}
+
+/* The daemon's message of an error response, cleaned for a terminal. */
+static void error_message(struct docker *d, char *out, size_t size)
+{
+	int m = -1;
+	size_t i, n;
+
+	if (d->ntok > 0)
+		m = json_get(d->body.data, d->toks, 0, "message");
+	if (m > 0 && d->toks[m].type == JSON_STRING &&
+	    json_string(d->body.data, &d->toks[m], out, size) >= 0) {
+		n = strlen(out);
+	} else {
+		n = d->body.len < size - 1 ? d->body.len : size - 1;
+		memcpy(out, d->body.data ? d->body.data : "", n);
+	}
+	out[n] = 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 0x20)
+			out[i] = ' ';
+	while (n && out[n - 1] == ' ')
+		out[--n] = 0;
+}
+
+int docker_call(struct docker *d, const char *method, const char *path,
+		const char *body, size_t body_len, struct err *e)
+{
+	struct http_req rq = { .method = method, .body = body,
+			       .body_len = body_len };
+	char full[4096], msg[300];
+	int st;
+
+	if (!d->api && docker_ping(d, e))
+		return -1;
+	if (snprintf(full, sizeof(full), "/v1.%d%s", d->api, path) >=
+	    (int)sizeof(full))
+		return err_set(e, EXIT_USAGE, "request path too long");
+	rq.path = full;
+	if (roundtrip(d, &rq, e) || parse_body(d, e))
+		return -1;
+	st = d->status = d->http.head.status;
+	if ((st >= 200 && st < 300) || st == 304)
+		return st;
+	error_message(d, msg, sizeof(msg));
+	return err_set(e, st == 404 ? EXIT_USAGE : EXIT_RUNTIME,
+		       "Docker daemon: %s %s: %d: %s", method, path, st,
+		       *msg ? msg : "(no message)");
+}
+
+int docker_path(struct buf *b, const char *fmt, ...)
+{
+	const char *p;
+	va_list ap;
+	int r = 0;
+
+	va_start(ap, fmt);
+	for (p = fmt; *p && !r; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			r = http_escape(b, va_arg(ap, const char *));
+			p++;
+		} else {
+			r = buf_add(b, p, 1);
+		}
+	}
+	va_end(ap);
+	return r;
+}
+
+/* String member key of object obj into out; "" when absent or null. */
+static int get_str(struct docker *d, int obj, const char *key, char *out,
+		   size_t size)
+{
+	int t = obj >= 0 ? json_get(d->body.data, d->toks, obj, key) : -1;
+
+	out[0] = 0;
+	if (t < 0 || d->toks[t].type == JSON_NULL)
+		return 0;
+	if (d->toks[t].type != JSON_STRING ||
+	    json_string(d->body.data, &d->toks[t], out, size) < 0) {
+		out[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int get_bool(struct docker *d, int obj, const char *key)
+{
+	int t = obj >= 0 ? json_get(d->body.data, d->toks, obj, key) : -1;
+
+	return t >= 0 && json_bool(&d->toks[t]) == 1;
+}
+
+static int64_t get_int(struct docker *d, int obj, const char *key)
+{
+	int t = obj >= 0 ? json_get(d->body.data, d->toks, obj, key) : -1;
+	int64_t v = 0;
+
+	if (t >= 0 && d->toks[t].type == JSON_NUMBER)
+		json_int(d->body.data, &d->toks[t], &v);
+	return v;
+}
+
+/* Appends every string of the array at toks[arr] (null: none). */
+static int get_strv(struct docker *d, int arr, struct strv *out)
+{
+	const struct json_tok *t;
+	char tmp[4096];
+	int i, k, n;
+
+	if (arr < 0 || d->toks[arr].type != JSON_ARRAY)
+		return 0;
+	for (i = arr + 1, k = 0; k < (int)d->toks[arr].size;
+	     k++, i = (int)d->toks[i].next) {
+		t = &d->toks[i];
+		if (t->type != JSON_STRING)
+			continue;
+		n = json_string(d->body.data, t, tmp, sizeof(tmp));
+		if (n < 0 || strv_add(out, tmp, (size_t)n))
+			return -1;
+	}
+	return 0;
+}
+
+static int path_tok(struct docker *d, int obj, const char *a, const char *b)
+{
+	if (obj < 0)
+		return -1;
+	return b ? json_path(d->body.data, d->toks, obj, a, b, (char *)NULL) :
+		   json_get(d->body.data, d->toks, obj, a);
+}
+
+/* "80/tcp" -> port, proto. 0 or -1. */
+static int parse_port_key(const char *k, struct docker_port *p)
+{
+	const char *slash = strchr(k, '/');
+	char num[8];
+	uint64_t v;
+
+	if (!slash || (size_t)(slash - k) >= sizeof(num) ||
+	    strlen(slash + 1) >= sizeof(p->proto))
+		return -1;
+	memcpy(num, k, (size_t)(slash - k));
+	num[slash - k] = 0;
+	if (parse_uint(num, 1, 65535, &v))
+		return -1;
+	p->port = (uint16_t)v;
+	strcpy(p->proto, slash + 1);
+	return 0;
+}
+
+/* A port map {"80/tcp": [{"HostIp": "", "HostPort": "8080"}] | null}. */
+static int get_ports(struct docker *d, int map, struct docker_port **out,
+		     size_t *n)
+{
+	struct docker_port base, *v;
+	char key[32], hp[8];
+	int k, m, i, j, arr;
+	uint64_t port;
+
+	if (map < 0 || d->toks[map].type != JSON_OBJECT)
+		return 0;
+	for (k = map + 1, m = 0; m < (int)d->toks[map].size;
+	     m++, k = (int)d->toks[k + 1].next) {
+		memset(&base, 0, sizeof(base));
+		if (json_string(d->body.data, &d->toks[k], key,
+				sizeof(key)) < 0 || parse_port_key(key, &base))
+			continue;
+		arr = k + 1;
+		j = d->toks[arr].type == JSON_ARRAY ? (int)d->toks[arr].size :
+		    0;
+		for (i = arr + 1; j >= 0; j--, i = (int)d->toks[i].next) {
+			struct docker_port p = base;
+
+			if (j > 0 && d->toks[i].type == JSON_OBJECT) {
+				get_str(d, i, "HostIp", p.host_ip,
+					sizeof(p.host_ip));
+				get_str(d, i, "HostPort", hp, sizeof(hp));
+				if (*hp && !parse_uint(hp, 1, 65535, &port))
+					p.host_port = (uint16_t)port;
+			} else if (j > 0 || (d->toks[arr].type == JSON_ARRAY &&
+					     d->toks[arr].size)) {
+				continue;
+			}
+			v = realloc(*out, (*n + 1) * sizeof(*v));
+			if (!v)
+				return -1;
+			*out = v;
+			v[(*n)++] = p;
+			if (j == 0)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int get_nets(struct docker *d, int map, struct docker_container *c)
+{
+	struct docker_cnet *v, *n;
+	int k, m;
+
+	if (map < 0 || d->toks[map].type != JSON_OBJECT)
+		return 0;
+	for (k = map + 1, m = 0; m < (int)d->toks[map].size;
+	     m++, k = (int)d->toks[k + 1].next) {
+		v = realloc(c->nets, (c->nnets + 1) * sizeof(*v));
+		if (!v)
+			return -1;
+		c->nets = v;
+		n = &v[c->nnets++];
+		memset(n, 0, sizeof(*n));
+		json_string(d->body.data, &d->toks[k], n->name,
+			    sizeof(n->name));
+		get_str(d, k + 1, "NetworkID", n->network_id,
+			sizeof(n->network_id));
+		get_str(d, k + 1, "IPAddress", n->ip, sizeof(n->ip));
+		get_str(d, k + 1, "Gateway", n->gateway, sizeof(n->gateway));
+		get_str(d, k + 1, "GlobalIPv6Address", n->ip6,
+			sizeof(n->ip6));
+		n->prefix = (int)get_int(d, k + 1, "IPPrefixLen");
+	}
+	return 0;
+}
+
+static int summary_of(struct docker *d, int i, void *out);
+static int each_element(struct docker *d, void *vec, size_t size,
+			size_t *n, int (*fn)(struct docker *, int, void *),
+			struct err *e);
+
+/* How many containers have an ID starting with name (0 if not hex). The
+ * daemon answers an ambiguous prefix with a 500 whose text varies. */
+static int id_prefix_matches(struct docker *d, const char *name)
+{
+	struct docker_summary *v = NULL;
+	struct err e2;
+	size_t i, n = 0, len = strlen(name);
+	int k = 0;
+
+	if (len >= 64 || strspn(name, "0123456789abcdef") != len ||
+	    docker_call(d, "GET", "/containers/json?all=1", NULL, 0, &e2) < 0 ||
+	    each_element(d, &v, sizeof(*v), &n, summary_of, &e2))
+		return 0;
+	for (i = 0; i < n; i++)
+		k += !strncmp(v[i].id, name, len);
+	free(v);
+	return k;
+}
+
+int docker_inspect(struct docker *d, const char *name,
+		   struct docker_container *c, struct err *e)
+{
+	struct buf p = { 0 };
+	int r, hc, ns, st;
+
+	memset(c, 0, sizeof(*c));
+	if (*name == '/')
+		name++;
+	if (!*name)
+		return err_set(e, EXIT_USAGE, "no such container \"\"");
+	if (docker_path(&p, "/containers/%s/json", name)) {
+		buf_free(&p);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	r = docker_call(d, "GET", p.data, NULL, 0, e);
+	buf_free(&p);
+	if (r < 0 && d->status == 404)
+		return err_set(e, EXIT_USAGE, "no such container \"%s\"",
+			       name);
+	if (r < 0 && d->status >= 400 && id_prefix_matches(d, name) > 1)
+		return err_set(e, EXIT_USAGE, "ambiguous container ID prefix "
+			       "\"%s\": more than one container matches",
+			       name);
+	if (r < 0)
+		return -1;
+	if (d->ntok < 1 || d->toks[0].type != JSON_OBJECT)
+		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": not a "
+			       "JSON object", d->ep.url, name);
+	get_str(d, 0, "Id", c->id, sizeof(c->id));
+	get_str(d, 0, "Name", c->name, sizeof(c->name));
+	if (c->name[0] == '/')
+		memmove(c->name, c->name + 1, strlen(c->name));
+	st = path_tok(d, 0, "State", NULL);
+	c->running = get_bool(d, st, "Running");
+	c->paused = get_bool(d, st, "Paused");
+	get_str(d, 0, "HostsPath", c->hosts_path, sizeof(c->hosts_path));
+	hc = path_tok(d, 0, "HostConfig", NULL);
+	ns = path_tok(d, 0, "NetworkSettings", NULL);
+	get_str(d, hc, "NetworkMode", c->network_mode,
+		sizeof(c->network_mode));
+	get_str(d, path_tok(d, hc, "RestartPolicy", NULL), "Name",
+		c->restart_policy, sizeof(c->restart_policy));
+	c->restart_max = (int)get_int(d, path_tok(d, hc, "RestartPolicy",
+						  NULL), "MaximumRetryCount");
+	if (!*c->id || get_nets(d, path_tok(d, ns, "Networks", NULL), c) ||
+	    get_ports(d, path_tok(d, ns, "Ports", NULL), &c->ports,
+		      &c->nports) ||
+	    get_ports(d, path_tok(d, hc, "PortBindings", NULL), &c->bindings,
+		      &c->nbindings) ||
+	    get_strv(d, path_tok(d, hc, "Links", NULL), &c->links) ||
+	    get_strv(d, path_tok(d, hc, "VolumesFrom", NULL),
+		     &c->volumes_from) ||
+	    get_strv(d, path_tok(d, hc, "ExtraHosts", NULL),
+		     &c->extra_hosts) ||
+	    get_strv(d, path_tok(d, hc, "Dns", NULL), &c->dns)) {
+		docker_container_free(c);
+		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": %s",
+			       d->ep.url, name, *c->id ? "out of memory" :
+			       "no Id in the answer");
+	}
+	return 0;
+}
+
+void docker_container_free(struct docker_container *c)
+{
+	free(c->nets);
+	free(c->ports);
+	free(c->bindings);
+	strv_free(&c->links);
+	strv_free(&c->volumes_from);
+	strv_free(&c->extra_hosts);
+	strv_free(&c->dns);
+	c->nets = NULL;
+	c->ports = c->bindings = NULL;
+	c->nnets = c->nports = c->nbindings = 0;
+}
+
+/* Calls fn for each element of the top-level array of the last body. */
+static int each_element(struct docker *d, void *vec, size_t size,
+			size_t *n, int (*fn)(struct docker *, int, void *),
+			struct err *e)
+{
+	char **v = vec;
+	char *p;
+	int i, k;
+
+	if (d->ntok < 1 || d->toks[0].type != JSON_ARRAY)
+		return err_set(e, EXIT_RUNTIME, "%s: expected a JSON array",
+			       d->ep.url);
+	*v = NULL;
+	*n = 0;
+	if (!d->toks[0].size)
+		return 0;
+	*v = calloc(d->toks[0].size, size);
+	if (!*v)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	for (i = 1, k = 0; k < (int)d->toks[0].size;
+	     k++, i = (int)d->toks[i].next) {
+		p = *v + *n * size;
+		if (d->toks[i].type != JSON_OBJECT || fn(d, i, p))
+			continue;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int summary_of(struct docker *d, int i, void *out)
+{
+	struct docker_summary *s = out;
+	int names = json_get(d->body.data, d->toks, i, "Names");
+	int k, m;
+
+	get_str(d, i, "Id", s->id, sizeof(s->id));
+	get_str(d, i, "State", s->state, sizeof(s->state));
+	/* Names also holds link aliases ("/other/alias"): take the name. */
+	if (names > 0 && d->toks[names].type == JSON_ARRAY)
+		for (k = names + 1, m = 0; m < (int)d->toks[names].size;
+		     m++, k = (int)d->toks[k].next) {
+			if (d->toks[k].type != JSON_STRING ||
+			    json_string(d->body.data, &d->toks[k], s->name,
+					sizeof(s->name)) < 0)
+				continue;
+			if (!strchr(s->name + 1, '/'))
+				break;
+			s->name[0] = 0;
+		}
+	if (s->name[0] == '/')
+		memmove(s->name, s->name + 1, strlen(s->name));
+	return *s->id ? 0 : -1;
+}
+
+int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
+		struct err *e)
+{
+	if (docker_call(d, "GET", "/containers/json?all=1", NULL, 0, e) < 0)
+		return -1;
+	return each_element(d, v, sizeof(**v), n, summary_of, e);
+}
+
+static int network_of(struct docker *d, int i, void *out)
+{
+	struct docker_network *nw = out;
+	int cfg, k, m;
+
+	get_str(d, i, "Id", nw->id, sizeof(nw->id));
+	get_str(d, i, "Name", nw->name, sizeof(nw->name));
+	get_str(d, i, "Driver", nw->driver, sizeof(nw->driver));
+	nw->internal = get_bool(d, i, "Internal");
+	nw->ipv6 = get_bool(d, i, "EnableIPv6");
+	get_str(d, path_tok(d, i, "Options", NULL),
+		"com.docker.network.bridge.name", nw->bridge,
+		sizeof(nw->bridge));
+	if (!*nw->bridge && !strcmp(nw->driver, "bridge")) {
+		if (!strcmp(nw->name, "bridge"))
+			strcpy(nw->bridge, "docker0");
+		else
+			snprintf(nw->bridge, sizeof(nw->bridge), "br-%.12s",
+				 nw->id);
+	}
+	cfg = path_tok(d, i, "IPAM", "Config");
+	if (cfg > 0 && d->toks[cfg].type == JSON_ARRAY)
+		for (k = cfg + 1, m = 0; m < (int)d->toks[cfg].size &&
+		     nw->nsubnets < 4; m++, k = (int)d->toks[k].next) {
+			struct docker_subnet *s = &nw->subnets[nw->nsubnets];
+
+			get_str(d, k, "Subnet", s->subnet, sizeof(s->subnet));
+			get_str(d, k, "Gateway", s->gateway,
+				sizeof(s->gateway));
+			if (*s->subnet)
+				nw->nsubnets++;
+		}
+	return *nw->id ? 0 : -1;
+}
+
+int docker_networks(struct docker *d, struct docker_network **v, size_t *n,
+		    struct err *e)
+{
+	if (docker_call(d, "GET", "/networks", NULL, 0, e) < 0)
+		return -1;
+	return each_element(d, v, sizeof(**v), n, network_of, e);
+}
+
+int docker_container_action(struct docker *d, const char *id,
+			    const char *action, struct err *e)
+{
+	struct buf p = { 0 };
+	int r;
+
+	if (docker_path(&p, "/containers/%s/", id) || buf_adds(&p, action)) {
+		buf_free(&p);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	r = docker_call(d, "POST", p.data, NULL, 0, e);
+	buf_free(&p);
+	return r < 0 ? -1 : 0;
+}
+
+int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
+		      struct buf *out, struct buf *errout)
+{
+	struct buf *to;
+	size_t k;
+
+	while (n) {
+		if (m->hlen < 8) {
+			m->hdr[m->hlen++] = (unsigned char)*p++;
+			n--;
+			if (m->hlen < 8)
+				continue;
+			if (m->hdr[0] > 2 || m->hdr[1] || m->hdr[2] ||
+			    m->hdr[3])
+				return -1;
+			m->stream = m->hdr[0];
+			m->left = (uint32_t)m->hdr[4] << 24 |
+				  (uint32_t)m->hdr[5] << 16 |
+				  (uint32_t)m->hdr[6] << 8 | m->hdr[7];
+			if (!m->left)
+				m->hlen = 0;
+			continue;
+		}
+		k = n < m->left ? n : m->left;
+		to = m->stream == 2 ? errout : out;
+		if (to && buf_add(to, p, k))
+			return -1;
+		p += k;
+		n -= k;
+		m->left -= (uint32_t)k;
+		if (!m->left)
+			m->hlen = 0;
+	}
+	return 0;
+}
+
+static int exec_stream(struct docker *d, const char *path, struct buf *out,
+		       struct buf *errout, struct err *e)
+{
+	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
+	struct http_req rq = { .method = "POST", .path = path, .body = body,
+			       .body_len = sizeof(body) - 1 };
+	struct docker_demux m = { 0 };
+	char chunk[4096], msg[300];
+	ssize_t r;
+
+	if (d->t.fd < 0 && connect_daemon(d, e))
+		return -1;
+	if (http_begin(&d->http, &rq, e))
+		return -1;
+	d->status = d->http.head.status;
+	if (d->status != 200) {
+		d->body.len = 0;
+		while ((r = http_read_body(&d->http, chunk, sizeof(chunk),
+					   e)) > 0)
+			buf_add(&d->body, chunk, (size_t)r);
+		if (r < 0 || parse_body(d, e))
+			return -1;
+		error_message(d, msg, sizeof(msg));
+		return err_set(e, EXIT_RUNTIME, "Docker daemon: exec start: "
+			       "%d: %s", d->status, msg);
+	}
+	while ((r = http_read_body(&d->http, chunk, sizeof(chunk), e)) > 0)
+		if (docker_demux_feed(&m, chunk, (size_t)r, out, errout))
+			return err_set(e, EXIT_RUNTIME, "%s: bad frame in the "
+				       "exec output stream", d->ep.url);
+	/* The hijacked connection is spent either way. */
+	if (d->t.fd >= 0)
+		d->t.close(&d->t);
+	return r < 0 ? -1 : 0;
+}
+
+int docker_exec(struct docker *d, const char *id, const char *const *argv,
+		struct buf *out, struct buf *errout, int *code,
+		struct err *e)
+{
+	struct buf b = { 0 }, p = { 0 };
+	char eid[65], full[200];
+	int r = -1, i;
+
+	if (buf_adds(&b, "{\"AttachStdin\":false,\"AttachStdout\":true,"
+		     "\"AttachStderr\":true,\"Tty\":false,\"Cmd\":["))
+		goto oom;
+	for (i = 0; argv[i]; i++)
+		if ((i && buf_adds(&b, ",")) ||
+		    json_escape(&b, argv[i], strlen(argv[i])))
+			goto oom;
+	if (buf_adds(&b, "]}") || docker_path(&p, "/containers/%s/exec", id))
+		goto oom;
+	if (docker_call(d, "POST", p.data, b.data, b.len, e) < 0)
+		goto out;
+	if (get_str(d, 0, "Id", eid, sizeof(eid)) || !*eid) {
+		err_set(e, EXIT_RUNTIME, "%s: exec create gave no Id",
+			d->ep.url);
+		goto out;
+	}
+	if (!d->api && docker_ping(d, e))
+		goto out;
+	snprintf(full, sizeof(full), "/v1.%d/exec/%s/start", d->api, eid);
+	if (exec_stream(d, full, out, errout, e))
+		goto out;
+	snprintf(full, sizeof(full), "/exec/%s/json", eid);
+	if (docker_call(d, "GET", full, NULL, 0, e) < 0)
+		goto out;
+	*code = (int)get_int(d, 0, "ExitCode");
+	r = 0;
+	goto out;
+oom:
+	err_set(e, EXIT_RUNTIME, "out of memory");
+out:
+	buf_free(&b);
+	buf_free(&p);
+	return r;
+}
+
+static void event_of(struct docker *d, const char *s, struct json_tok *t,
+		     struct docker_event *ev)
+{
+	struct docker saved = *d;
+	int actor;
+
+	/* get_* read d->body and d->toks: point them at this event. */
+	d->body.data = (char *)s;
+	d->toks = t;
+	memset(ev, 0, sizeof(*ev));
+	get_str(d, 0, "Type", ev->type, sizeof(ev->type));
+	get_str(d, 0, "Action", ev->action, sizeof(ev->action));
+	actor = path_tok(d, 0, "Actor", NULL);
+	get_str(d, actor, "ID", ev->id, sizeof(ev->id));
+	get_str(d, path_tok(d, actor, "Attributes", NULL), "name", ev->name,
+		sizeof(ev->name));
+	ev->time = get_int(d, 0, "time");
+	d->body = saved.body;
+	d->toks = saved.toks;
+}
+
+int docker_events(struct docker *d, const char *filters,
+		  int (*cb)(void *arg, const struct docker_event *ev),
+		  void *arg, struct err *e)
+{
+	struct buf p = { 0 }, acc = { 0 };
+	struct json_tok *toks = NULL;
+	unsigned ntoks = 0;
+	struct http_req rq = { .method = "GET" };
+	struct docker_event ev;
+	char chunk[4096];
+	size_t pos, skip;
+	ssize_t r;
+	int n, stop = 0, ret = -1;
+
+	if (!d->api && docker_ping(d, e))
+		return -1;
+	if (buf_printf(&p, "/v1.%d/events", d->api) ||
+	    (filters && (buf_adds(&p, "?filters=") ||
+			 http_escape(&p, filters)))) {
+		buf_free(&p);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	rq.path = p.data;
+	if (d->t.fd < 0 && connect_daemon(d, e))
+		goto out;
+	d->t.io_timeout_ms = d->io_timeout_ms > 0 ? d->io_timeout_ms : -1;
+	if (http_begin(&d->http, &rq, e))
+		goto out;
+	if (d->http.head.status != 200) {
+		err_set(e, EXIT_RUNTIME, "Docker daemon: GET /events: %d",
+			d->http.head.status);
+		goto out;
+	}
+	while (!stop &&
+	       (r = http_read_body(&d->http, chunk, sizeof(chunk), e)) > 0) {
+		if (buf_add(&acc, chunk, (size_t)r)) {
+			err_set(e, EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		for (;;) {
+			for (skip = 0; skip < acc.len &&
+			     strchr(" \t\r\n", acc.data[skip]); skip++)
+				;
+			n = json_parse(acc.data + skip, acc.len - skip, NULL,
+				       0, JSON_PREFIX, &pos);
+			if (n == JSON_EPART)
+				break;
+			if (n > 0 && (unsigned)n > ntoks) {
+				struct json_tok *t = realloc(toks, (size_t)n *
+							     sizeof(*t));
+				if (!t) {
+					err_set(e, EXIT_RUNTIME,
+						"out of memory");
+					goto out;
+				}
+				toks = t;
+				ntoks = (unsigned)n;
+			}
+			if (n > 0)
+				n = json_parse(acc.data + skip, acc.len - skip,
+					       toks, ntoks, JSON_PREFIX, &pos);
+			if (n < 0) {
+				err_set(e, EXIT_RUNTIME, "%s: bad event in the "
+					"stream: %s", d->ep.url,
+					json_strerror(n));
+				goto out;
+			}
+			event_of(d, acc.data + skip, toks, &ev);
+			memmove(acc.data, acc.data + skip + pos,
+				acc.len - skip - pos);
+			acc.len -= skip + pos;
+			if (cb(arg, &ev)) {
+				stop = 1;
+				break;
+			}
+		}
+	}
+	if (!stop && r < 0)
+		goto out;
+	ret = 0;
+out:
+	/* An events stream is not reusable: close it either way. */
+	if (d->t.fd >= 0)
+		d->t.close(&d->t);
+	d->t.io_timeout_ms = d->io_timeout_ms;
+	buf_free(&p);
+	buf_free(&acc);
+	free(toks);
+	return ret;
+}

@@ -1,0 +1,196 @@
+/*
+ * docker.h - the Docker Engine API calls docker-fw makes (API 1.24 through
+ * 1.52), over one keep-alive connection per run.
+ *
+ * The version used is the lower of the daemon's (GET /_ping, Api-Version)
+ * and DOCKER_API_MAX; requests go to /v1.NN/... Results are copied out of
+ * the response into caller-owned structs (free them with the matching
+ * *_free); core/ never prints.
+ */
+#ifndef DFW_DOCKER_H
+#define DFW_DOCKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfw/http.h"
+#include "dfw/json.h"
+#include "dfw/transport.h"
+#include "dfw/util.h"
+
+#define DOCKER_API_MIN 24	/* 1.24: Docker 1.12 */
+#define DOCKER_API_MAX 52	/* 1.52: Docker 29 */
+
+struct docker {
+	struct endpoint ep;
+	struct transport t;
+	struct http_conn http;
+	char host_field[300];	/* Host: value */
+	int api;		/* negotiated minor version, 0 before ping */
+	int connect_timeout_ms;	/* 0: TRANSPORT_CONNECT_TIMEOUT_MS */
+	int io_timeout_ms;	/* 0: TRANSPORT_IO_TIMEOUT_MS */
+	struct buf body;	/* the last response body */
+	struct json_tok *toks;	/* its tokens (when JSON) */
+	unsigned ntoks;		/* allocated */
+	int ntok;		/* used */
+	int status;		/* its HTTP status */
+};
+
+/* A list of owned C strings. */
+struct strv {
+	char **v;
+	size_t n;
+};
+int strv_add(struct strv *s, const char *str, size_t len);
+void strv_free(struct strv *s);
+
+/*
+ * Prepares d for the daemon at host (a DOCKER_HOST value; NULL or "":
+ * $DOCKER_HOST, else unix:///var/run/docker.sock). Does not connect.
+ * 0, or -1 with e set (EXIT_USAGE for a bad host).
+ */
+int docker_init(struct docker *d, const char *host, struct err *e);
+void docker_close(struct docker *d);
+
+/* GET /_ping: connects and negotiates the API version. 0 or -1. */
+int docker_ping(struct docker *d, struct err *e);
+
+/*
+ * One API call: method, path after the version prefix (escaped by the
+ * caller, see docker_path), optional JSON body. Pings first when needed.
+ * On 2xx/304 returns the status with the body in d->body and, when it is
+ * JSON, its tokens in d->toks[0..d->ntok). Any other status gives -1 with
+ * e set to the daemon's message ({"message": ...}) and the status; e->code
+ * is EXIT_USAGE for 404 (an unknown name is bad input), else EXIT_RUNTIME.
+ */
+int docker_call(struct docker *d, const char *method, const char *path,
+		const char *body, size_t body_len, struct err *e);
+
+/* Appends "/containers/" + escaped name etc.: the path with each %s of
+ * fmt replaced by the escaped next argument (only %s is supported). */
+int docker_path(struct buf *b, const char *fmt, ...);
+
+/* One network a container is attached to (NetworkSettings.Networks). */
+struct docker_cnet {
+	char name[128];		/* the network's name (the map key) */
+	char network_id[65];
+	char ip[16];		/* IPAddress, "" when not running */
+	int prefix;		/* IPPrefixLen */
+	char gateway[16];
+	char ip6[46];		/* GlobalIPv6Address */
+};
+
+/* A published or bound port: container port/proto -> host ip:port. */
+struct docker_port {
+	uint16_t port;		/* container port */
+	char proto[5];		/* "tcp", "udp", "sctp" */
+	char host_ip[46];	/* "" when not given */
+	uint16_t host_port;	/* 0: none (exposed only, or ephemeral) */
+};
+
+/* GET /containers/{id}/json, the fields docker-fw uses. */
+struct docker_container {
+	char id[65];
+	char name[256];		/* without the leading slash */
+	int running;
+	int paused;
+	char hosts_path[4096];	/* HostsPath */
+	char network_mode[256];	/* HostConfig.NetworkMode */
+	char restart_policy[32];	/* HostConfig.RestartPolicy.Name */
+	int restart_max;	/* HostConfig.RestartPolicy.MaximumRetryCount */
+	struct docker_cnet *nets;
+	size_t nnets;
+	struct docker_port *ports;	/* NetworkSettings.Ports */
+	size_t nports;
+	struct docker_port *bindings;	/* HostConfig.PortBindings */
+	size_t nbindings;
+	struct strv links;		/* HostConfig.Links "/a:/b/alias" */
+	struct strv volumes_from;	/* HostConfig.VolumesFrom */
+	struct strv extra_hosts;	/* HostConfig.ExtraHosts */
+	struct strv dns;		/* HostConfig.Dns */
+};
+
+/*
+ * Inspects the container named by a full ID, a unique ID prefix or a name
+ * (with or without its leading slash). 0, or -1 with e set: EXIT_USAGE
+ * `no such container "x"` (unknown or ambiguous), EXIT_RUNTIME otherwise.
+ */
+int docker_inspect(struct docker *d, const char *name,
+		   struct docker_container *c, struct err *e);
+void docker_container_free(struct docker_container *c);
+
+/* GET /containers/json?all=1, one entry per container. */
+struct docker_summary {
+	char id[65];
+	char name[256];		/* first of Names, without the slash */
+	char state[32];		/* "running", "exited", "paused", ... */
+};
+int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
+		struct err *e);
+
+/* GET /networks */
+struct docker_subnet {
+	char subnet[50];	/* CIDR as Docker gives it */
+	char gateway[46];
+};
+struct docker_network {
+	char id[65];
+	char name[128];
+	char driver[32];
+	char bridge[16];	/* Linux bridge (bridge driver only) */
+	int internal;
+	int ipv6;
+	struct docker_subnet subnets[4];
+	size_t nsubnets;
+};
+int docker_networks(struct docker *d, struct docker_network **v, size_t *n,
+		    struct err *e);
+
+/* POST /containers/{id}/ACTION for "start", "pause", "unpause". A 304
+ * (already in that state) counts as done. 0 or -1. */
+int docker_container_action(struct docker *d, const char *id,
+			    const char *action, struct err *e);
+
+/*
+ * Runs argv (NULL-terminated) in the container: exec create, start (the
+ * hijacked stream, demultiplexed into out and errout, which may be NULL)
+ * and inspect. *code gets the exit code. 0 or -1.
+ */
+int docker_exec(struct docker *d, const char *id, const char *const *argv,
+		struct buf *out, struct buf *errout, int *code,
+		struct err *e);
+
+/* An event of GET /events (API 1.24+ form). */
+struct docker_event {
+	char type[16];		/* "container", "network", ... */
+	char action[64];	/* "start", "die", ... */
+	char id[65];		/* Actor.ID */
+	char name[256];		/* Actor.Attributes.name */
+	int64_t time;		/* seconds */
+};
+
+/*
+ * GET /events with filters (a JSON object as the API takes it, or NULL),
+ * calling cb for each event as it arrives until cb returns non-zero (then
+ * 0 is returned) or the stream ends. The stream has no read timeout unless
+ * io_timeout_ms is set. 0 or -1 with e set.
+ */
+int docker_events(struct docker *d, const char *filters,
+		  int (*cb)(void *arg, const struct docker_event *ev),
+		  void *arg, struct err *e);
+
+/*
+ * Demultiplexer of the hijacked stdout/stderr stream (8-byte frame header:
+ * stream type 0..2, three zero bytes, big-endian payload length). Zero-
+ * initialise; feed any split of the stream. 0, or -1 on a bad header.
+ */
+struct docker_demux {
+	unsigned char hdr[8];
+	unsigned hlen;
+	uint32_t left;
+	int stream;
+};
+int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
+		      struct buf *out, struct buf *errout);
+
+#endif
