@@ -80,10 +80,10 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/asan/libcore.a \
 
 $(BUILD)/fuzz/%.o: %.c $(DEPS)/host/.done
 	@mkdir -p $(@D)
-	$(FUZZCC) -O1 -g $(CSTD) $(INC) -fsanitize=fuzzer-no-link,address,undefined \
+	$(FUZZCC) -O1 -g $(CSTD) $(WARN) $(INC) -fsanitize=fuzzer-no-link,address,undefined \
 		-c -o $@ $<
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
-	$(FUZZCC) -O1 -g $(CSTD) $(INC) -fsanitize=fuzzer,address,undefined \
+	$(FUZZCC) -O1 -g $(CSTD) $(WARN) $(INC) -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(FUZZ_OBJ) $(HOST_LIBS)
 
 # Test tools: static musl programs that drive core/ from the e2e tests.
@@ -119,7 +119,7 @@ demo: test-deps
 	sh tests/demo.sh
 
 bench: test-deps
-	$(MAKE) docker-fw
+	$(MAKE) docker-fw tools
 	sh scripts/deps.sh engine $(BUILD)
 	sh tests/bench.sh
 

@@ -35,10 +35,28 @@ void strv_free(struct strv *s)
 	s->n = 0;
 }
 
+/* Seconds from environment variable name into *ms; 0 when unset. */
+static int env_seconds(const char *name, int *ms, struct err *e)
+{
+	const char *v = getenv(name);
+	uint64_t s;
+
+	if (!v || !*v)
+		return 0;
+	if (parse_uint(v, 1, 86400, &s))
+		return err_set(e, EXIT_USAGE, "%s=\"%s\": not a number of "
+			       "seconds from 1 to 86400", name, v);
+	*ms = (int)s * 1000;
+	return 0;
+}
+
 int docker_init(struct docker *d, const char *host, struct err *e)
 {
 	memset(d, 0, sizeof(*d));
 	d->t.fd = -1;
+	if (env_seconds("DFW_TIMEOUT", &d->io_timeout_ms, e) ||
+	    env_seconds("DFW_CONNECT_TIMEOUT", &d->connect_timeout_ms, e))
+		return -1;
 	if (!host || !*host)
 		host = getenv("DOCKER_HOST");
 	if (endpoint_parse(host, &d->ep, e))
@@ -189,11 +207,13 @@ int docker_call(struct docker *d, const char *method, const char *path,
 	    (int)sizeof(full))
 		return err_set(e, EXIT_USAGE, "request path too long");
 	rq.path = full;
-	if (roundtrip(d, &rq, e) || parse_body(d, e))
+	if (roundtrip(d, &rq, e))
 		return -1;
 	st = d->status = d->http.head.status;
 	if ((st >= 200 && st < 300) || st == 304)
-		return st;
+		return parse_body(d, e) ? -1 : st;
+	if (parse_body(d, e))
+		d->ntok = 0;	/* a broken error body: show its text */
 	error_message(d, msg, sizeof(msg));
 	return err_set(e, st == 404 ? EXIT_USAGE : EXIT_RUNTIME,
 		       "Docker daemon: %s %s: %d: %s", method, path, st,
@@ -301,11 +321,23 @@ static int parse_port_key(const char *k, struct docker_port *p)
 	return 0;
 }
 
+static int add_port(struct docker_port **v, size_t *n,
+		    const struct docker_port *p)
+{
+	struct docker_port *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -1;
+	*v = nv;
+	nv[(*n)++] = *p;
+	return 0;
+}
+
 /* A port map {"80/tcp": [{"HostIp": "", "HostPort": "8080"}] | null}. */
 static int get_ports(struct docker *d, int map, struct docker_port **out,
 		     size_t *n)
 {
-	struct docker_port base, *v;
+	struct docker_port base;
 	char key[32], hp[8];
 	int k, m, i, j, arr;
 	uint64_t port;
@@ -321,26 +353,23 @@ static int get_ports(struct docker *d, int map, struct docker_port **out,
 		arr = k + 1;
 		j = d->toks[arr].type == JSON_ARRAY ? (int)d->toks[arr].size :
 		    0;
-		for (i = arr + 1; j >= 0; j--, i = (int)d->toks[i].next) {
+		/* null or []: exposed, not published */
+		if (!j && add_port(out, n, &base))
+			return -1;
+		for (i = arr + 1; j > 0; j--) {
 			struct docker_port p = base;
 
-			if (j > 0 && d->toks[i].type == JSON_OBJECT) {
+			if (d->toks[i].type == JSON_OBJECT) {
 				get_str(d, i, "HostIp", p.host_ip,
 					sizeof(p.host_ip));
 				get_str(d, i, "HostPort", hp, sizeof(hp));
 				if (*hp && !parse_uint(hp, 1, 65535, &port))
 					p.host_port = (uint16_t)port;
-			} else if (j > 0 || (d->toks[arr].type == JSON_ARRAY &&
-					     d->toks[arr].size)) {
-				continue;
+				if (add_port(out, n, &p))
+					return -1;
 			}
-			v = realloc(*out, (*n + 1) * sizeof(*v));
-			if (!v)
-				return -1;
-			*out = v;
-			v[(*n)++] = p;
-			if (j == 0)
-				break;
+			if (j > 1)
+				i = (int)d->toks[i].next;
 		}
 	}
 	return 0;

@@ -92,7 +92,7 @@ static int parse_status(const char *s, size_t n, struct http_head *h,
 		}
 	h->minor = s[7] - '0';
 	h->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
-	if (h->status < 100) {
+	if (h->status < 100 || h->status > 599) {
 		*why = "bad status code";
 		return HTTP_EINVAL;
 	}
@@ -189,16 +189,15 @@ int http_parse_head(const char *s, size_t len, struct http_head *h,
 	memset(h, 0, sizeof(*h));
 	h->content_length = -1;
 	*why = "";
+	/* Known from its first bytes, before any line end (a TLS port). */
+	if (!status_prefix_ok(s, len)) {
+		*why = "bad status line (not an HTTP/1.x response)";
+		return HTTP_EINVAL;
+	}
 	for (;;) {
 		nl = memchr(s + pos, '\n', len - pos);
-		if (!nl) {
-			if (first && !status_prefix_ok(s, len)) {
-				*why = "bad status line (not an HTTP/1.x "
-				       "response)";
-				return HTTP_EINVAL;
-			}
+		if (!nl)
 			return HTTP_EPART;
-		}
 		n = (size_t)(nl - (s + pos));
 		if (n && s[pos + n - 1] == '\r')
 			n--;
@@ -402,6 +401,10 @@ static int io_error(struct http_conn *c, const char *what, struct err *e)
 	int saved = errno;
 
 	c->t->close(c->t);
+	if (saved == ETIMEDOUT && c->t->io_timeout_ms % 1000)
+		return err_set(e, EXIT_RUNTIME, "%s: no answer within %d ms "
+			       "while %s", c->t->name, c->t->io_timeout_ms,
+			       what);
 	if (saved == ETIMEDOUT)
 		return err_set(e, EXIT_RUNTIME, "%s: no answer within %d s "
 			       "while %s", c->t->name,
@@ -478,6 +481,8 @@ static int read_head(struct http_conn *c, struct err *e)
 			c->rlen -= (size_t)n;
 			continue;
 		}
+		if (n > HTTP_MAX_HEAD)
+			n = HTTP_EPART;	/* too large, said below */
 		if (n > 0) {
 			c->rpos = (size_t)n;
 			return 0;
@@ -519,6 +524,10 @@ int http_begin(struct http_conn *c, const struct http_req *rq,
 	size_t max = c->max_body ? c->max_body : HTTP_MAX_BODY;
 	int st;
 
+	/* Nothing buffered belongs to a fresh connection: bytes left from
+	 * one that failed (and was closed) would pass for its answer. */
+	if (!c->requests)
+		c->rpos = c->rlen = 0;
 	memset(&c->ch, 0, sizeof(c->ch));
 	c->ch_end = 0;
 	c->got = c->left = 0;

@@ -257,7 +257,7 @@ static int string_tok(struct parser *p)
 	return r ? r : new_tok(p, JSON_STRING, start, p->i - 1);
 }
 
-/* At least one digit, then as many as there are. */
+/* RFC 8259 wants a digit after "-", "." and "e"; a prefix may lack it. */
 static int scan_digits(struct parser *p)
 {
 	if (p->i == p->len)

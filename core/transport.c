@@ -187,8 +187,8 @@ static int connect_unix(struct transport *t, const struct endpoint *ep,
 
 	if (stat(ep->path, &st))
 		return err_set(e, EXIT_RUNTIME, "cannot connect to the Docker "
-			       "daemon at %s: %s (is dockerd running?)",
-			       ep->url, strerror(errno));
+			       "daemon at %s: %s%s", ep->url, strerror(errno),
+			       errno == ENOENT ? " (is dockerd running?)" : "");
 	if (!S_ISSOCK(st.st_mode))
 		return err_set(e, EXIT_RUNTIME, "cannot connect to the Docker "
 			       "daemon at %s: %s is not a socket", ep->url,

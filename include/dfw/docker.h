@@ -47,7 +47,10 @@ void strv_free(struct strv *s);
 /*
  * Prepares d for the daemon at host (a DOCKER_HOST value; NULL or "":
  * $DOCKER_HOST, else unix:///var/run/docker.sock). Does not connect.
- * 0, or -1 with e set (EXIT_USAGE for a bad host).
+ * Timeouts (seconds) come from DFW_TIMEOUT (each read or write, default
+ * 60) and DFW_CONNECT_TIMEOUT (default 10); callers may set the *_ms
+ * fields after this. 0, or -1 with e set (EXIT_USAGE for a bad host or
+ * timeout value).
  */
 int docker_init(struct docker *d, const char *host, struct err *e);
 void docker_close(struct docker *d);

@@ -56,9 +56,10 @@ enum {
 /*
  * Tokenizes s[0..len). With toks NULL only counts the tokens (ntoks is
  * then ignored). Returns the number of tokens, or a JSON_E* code. *pos
- * (when pos is not NULL) is set to the offset just past the value (past
- * its trailing whitespace unless JSON_PREFIX), or to the offset of the
- * error for JSON_EINVAL/JSON_EDEPTH. Without JSON_PREFIX a complete
+ * (when pos is not NULL) is always set: just past the value (past its
+ * trailing whitespace unless JSON_PREFIX), the offset of the error for
+ * JSON_EINVAL/JSON_EDEPTH, where tokens ran out for JSON_ENOMEM, len for
+ * JSON_EPART, 0 for JSON_ETOOBIG. Without JSON_PREFIX a complete
  * top-level number at the very end is accepted; with it, a number running
  * to the end of s is JSON_EPART (more digits may follow).
  */

@@ -3,7 +3,8 @@
 # Sourced by tests/e2e/*.test (after testing.sh). Everything runs inside a
 # network namespace made here: dockerd, its containers, every iptables
 # command and every docker-fw run. The host's own firewall is never touched.
-# Everything started is stopped by PID (sb_stop, also from the EXIT trap),
+# Everything started is stopped by PID (sb_stop, also from testing.sh's
+# EXIT trap),
 # mounts under the sandbox folder are undone and the namespace is deleted.
 #
 #   sb_start ENGINE MODE [DOCKERD-ARGS...]   ENGINE 20.10|28.5, MODE legacy|nft
@@ -61,8 +62,6 @@ sb_start() {
 	ed=$(sb_engine_dir "$SB_ENGINE") || { sb_log "bad engine $SB_ENGINE"; return 1; }
 	SB_DIR=$(mktemp -d /tmp/dfwsb.XXXXXX)
 	SB_NS=dfwsb-${SB_DIR##*.}
-	trap sb_stop EXIT
-	trap 'sb_stop; exit 130' INT TERM
 	ip netns add "$SB_NS" || return 1
 	ip -n "$SB_NS" link set lo up
 	mkdir -p "$SB_DIR/bin"
@@ -194,7 +193,7 @@ sb_stop() {
 	d=$SB_DIR
 	if [ -S "$d/docker.sock" ]; then
 		ids=$(sb_docker ps -aq 2>/dev/null)
-		[ -n "$ids" ] && sb_docker rm -f $ids >/dev/null 2>&1
+		[ -z "$ids" ] || sb_docker rm -f $ids >/dev/null 2>&1 || :
 	fi
 	for pf in "$d/dockerd.pid.0" "$d/exec/containerd/containerd.pid"; do
 		[ -s "$pf" ] || continue
@@ -204,19 +203,18 @@ sb_stop() {
 		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
 			sleep 0.2; i=$((i + 1))
 		done
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || :
 	done
 	# Shims and anything else started for this sandbox name its folder.
 	for p in /proc/[0-9]*; do
 		grep -qsF "$d/" "$p/cmdline" 2>/dev/null &&
-			kill -KILL "${p#/proc/}" 2>/dev/null
+			kill -KILL "${p#/proc/}" 2>/dev/null || :
 	done
 	awk -v d="$d/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts |
-		sort -r | while read -r m; do umount -l "$m"; done
-	ip netns del "$SB_NS" 2>/dev/null
+		sort -r | while read -r m; do umount -l "$m" || :; done
+	ip netns del "$SB_NS" 2>/dev/null || :
 	rm -rf "$d"
 	SB_DIR=
-	trap - EXIT INT TERM
 }
 
 # sb_configs FUNC: runs FUNC ENGINE MODE in a fresh sandbox for each

@@ -42,3 +42,10 @@ testing() {
 
 TESTING_TMP=$(mktemp -d /tmp/dfwtest.XXXXXX)
 testing_cleanup() { rm -rf "$TESTING_TMP"; }
+# Whatever way the test ends, the sandbox (if any) and the scratch folder go.
+testing_atexit() {
+	command -v sb_stop >/dev/null 2>&1 && sb_stop
+	testing_cleanup
+}
+trap testing_atexit EXIT
+trap 'exit 130' INT TERM HUP

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "dfw/docker.h"
 
@@ -154,6 +155,12 @@ int main(int argc, char **argv)
 		d.io_timeout_ms = atoi(getenv("APITOOL_TIMEOUT_MS"));
 	r = run(&d, argc, argv, &e);
 	docker_close(&d);
+	if (getenv("APITOOL_RUSAGE")) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "maxrss_kib=%ld\n", ru.ru_maxrss);
+	}
 	if (r) {
 		fprintf(stderr, "apitool: %s\n", e.msg);
 		return e.code ? e.code : 3;

@@ -506,7 +506,7 @@ static void test_chunked_basic(void)
 	/* bare LF */
 	CHUNKED("5\nhello\n0\n\n", "hello", 0);
 	/* data that looks like framing */
-	CHUNKED("6\r\n0\r\n\r\n\r\n0\r\n\r\n", "0\r\n\r\n", 0);
+	CHUNKED("5\r\n0\r\n\r\n\r\n0\r\n\r\n", "0\r\n\r\n", 0);
 	/* binary data, NULs included */
 	CHUNKED("4\r\n\0\r\n\xff\r\n0\r\n\r\n", "\0\r\n\xff", 0);
 }
@@ -562,7 +562,7 @@ static void test_chunked_tail(void)
 static void check_chunked_bad(const char *enc, size_t n)
 {
 	struct http_chunked d;
-	size_t i, j;
+	size_t i;
 	ssize_t r = HTTP_EPART;
 
 	memset(&d, 0, sizeof(d));
@@ -577,9 +577,9 @@ static void check_chunked_bad(const char *enc, size_t n)
 		check(r == HTTP_EPART || r == HTTP_EINVAL);
 		if (r == HTTP_EPART)
 			r = decode1(&d, enc + i, n - i, NULL, NULL);
-		check(r == HTTP_EINVAL);
-		for (j = 0; r != HTTP_EINVAL && j < 1; j++)
+		if (r != HTTP_EINVAL)
 			fprintf(stderr, "split %zu: %zd\n", i, r);
+		check(r == HTTP_EINVAL);
 	}
 }
 
@@ -604,7 +604,6 @@ static void test_chunked_invalid(void)
 	CHUNKED_BAD("5;\x01\r\nhello\r\n");
 	CHUNKED_BAD("5;x\rz\nhello\r\n");
 	CHUNKED_BAD("0\r\n\rX");
-	CHUNKED_BAD("5 x\r\nhello\r\n0\r\n\r\n" "\x7f");
 	CHUNKED_BAD("5g\r\nhello\r\n");
 }
 
@@ -655,11 +654,24 @@ static const char demux_in[] =
 	"\0\0\0\0\0\0\0\2in"		/* stdin goes with stdout */
 	"\2\0\0\0\0\0\0\1!";
 
+#define S(s) { s, LEN(s) }
+static const struct {
+	const char *s;
+	size_t n;
+} demux_bad[] = {
+	S("\5\0\0\0\0\0\0\1x"),		/* stream 5 */
+	S("\3\0\0\0\0\0\0\1x"),
+	S("\1\1\0\0\0\0\0\1x"),		/* padding not zero */
+	S("\1\0\0\1\0\0\0\1x"),
+	S("\1\0\0\0\0\0\0\1x\2\0\1\0\0\0\0\0"),	/* the second frame */
+	S("HTTP/1.1 200 OK\r\n"),		/* not a raw stream */
+};
+
 static void check_demux_out(const struct buf *out, const struct buf *err)
 {
 	check(out->len == 5 + 256 + 2);
 	check(out->len >= 5 && !memcmp(out->data, "hello", 5));
-	check(out->len == 263 && !memcmp(out->data + 5, demux_in + 37, 256));
+	check(out->len == 263 && !memcmp(out->data + 5, demux_in + 40, 256));
 	check(out->len == 263 && !memcmp(out->data + 261, "in", 2));
 	check(err->len == 4 && !memcmp(err->data, "err!", 4));
 }
@@ -697,27 +709,17 @@ static void test_demux(void)
 	memset(&m, 0, sizeof(m));
 	check(docker_demux_feed(&m, demux_in, n, NULL, NULL) == 0);
 	/* bad headers, whole and byte by byte */
-	{
-		static const char *const bad[] = {
-			"\5\0\0\0\0\0\0\1x",
-			"\3\0\0\0\0\0\0\1x",
-			"\1\1\0\0\0\0\0\1x",
-			"\1\0\0\1\0\0\0\1x",
-			"\1\0\0\0\0\0\0\1x\2\0\1\0\0\0\0\0",
-			"HTTP/1.1 200 OK\r\n",
-		};
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			int r = 0;
+	for (i = 0; i < sizeof(demux_bad) / sizeof(demux_bad[0]); i++) {
+		const char *s = demux_bad[i].s;
+		size_t k = demux_bad[i].n;
+		int r = 0;
 
-			memset(&m, 0, sizeof(m));
-			check(docker_demux_feed(&m, bad[i], 17, &out,
-						&err) == -1);
-			memset(&m, 0, sizeof(m));
-			for (j = 0; j < 17 && !r; j++)
-				r = docker_demux_feed(&m, bad[i] + j, 1, &out,
-						      &err);
-			check(r == -1);
-		}
+		memset(&m, 0, sizeof(m));
+		check(docker_demux_feed(&m, s, k, &out, &err) == -1);
+		memset(&m, 0, sizeof(m));
+		for (j = 0; j < k && !r; j++)
+			r = docker_demux_feed(&m, s + j, 1, &out, &err);
+		check(r == -1);
 	}
 	buf_free(&out);
 	buf_free(&err);
