@@ -5,6 +5,7 @@
  * basename of argv[0]) reach the same applet. Only this file and applets/
  * decide exit codes.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,12 @@ static void list_applets(FILE *f)
 	fputs("Usage: docker-fw ACTION [ARGS]...\n"
 	      "   or: dfw-ACTION [ARGS]...\n"
 	      "   or: docker-fw --install DIR | --help | --version\n"
+	      "\n"
+	      "Global options, before ACTION (or first after dfw-ACTION):\n"
+	      "  -H, --host URL   the Docker daemon: unix:///PATH or "
+	      "tcp://HOST:PORT\n"
+	      "                   (default $DOCKER_HOST, else "
+	      "unix:///var/run/docker.sock)\n"
 	      "\n"
 	      "Keeps a strict, whitelisting firewall on a Docker host: "
 	      "forwarding ends in\nDROP and only the flows asked for are "
@@ -83,11 +90,31 @@ static int install(const char *dir)
 	return EXIT_DONE;
 }
 
+/* Global options come first: dfw-ACTION [-H URL] ARGS..., or
+ * docker-fw [-H URL] ACTION ARGS... The applet sees argv[0] and the rest. */
+static int globals(int *argc, char ***argv, const char *who)
+{
+	struct err e;
+	int i = 1;
+
+	if (applet_global_opts(*argc, *argv, &i, &e)) {
+		fprintf(stderr, "%s: %s\n", who, e.msg);
+		return -1;
+	}
+	(*argv)[i - 1] = (*argv)[0];
+	*argv += i - 1;
+	*argc -= i - 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = applet_basename(argc > 0 ? argv[0] : "docker-fw");
 	const struct applet *a;
 
+	if (argc < 1)
+		return EXIT_USAGE;
+	signal(SIGPIPE, SIG_IGN);
 	if (!strncmp(base, "dfw-", 4)) {
 		a = applet_find(applet_table, base + 4);
 		if (!a) {
@@ -95,8 +122,12 @@ int main(int argc, char **argv)
 				base + 4);
 			return EXIT_UNKNOWN;
 		}
+		if (globals(&argc, &argv, base))
+			return EXIT_USAGE;
 		return run(a, argc, argv);
 	}
+	if (globals(&argc, &argv, "docker-fw"))
+		return EXIT_USAGE;
 	if (argc < 2) {
 		list_applets(stderr);
 		return EXIT_USAGE;

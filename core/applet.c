@@ -1,11 +1,13 @@
 /* applet.c - applet lookup and --install. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "dfw/applet.h"
+#include "dfw/transport.h"
 #include "dfw/util.h"
 
 const char *applet_name = "docker-fw";
@@ -71,4 +73,34 @@ int applet_install(const struct applet *tab, const char *dir,
 		n++;
 	}
 	return n;
+}
+
+int applet_global_opts(int argc, char **argv, int *i, struct err *e)
+{
+	struct endpoint ep;
+	const char *a, *v;
+
+	while (*i < argc) {
+		a = argv[*i];
+		if (!strcmp(a, "-H") || !strcmp(a, "--host")) {
+			if (*i + 1 >= argc)
+				return err_set(e, EXIT_USAGE, "%s needs a "
+					       "value (unix:///PATH or "
+					       "tcp://HOST:PORT)", a);
+			v = argv[++*i];
+		} else if (!strncmp(a, "--host=", 7)) {
+			v = a + 7;
+		} else if (!strncmp(a, "-H", 2)) {
+			v = a + 2;
+		} else {
+			return 0;
+		}
+		if (!*v || endpoint_parse(v, &ep, e))
+			return *v ? -1 : err_set(e, EXIT_USAGE,
+						 "%s: empty host", a);
+		if (setenv("DOCKER_HOST", v, 1))
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		++*i;
+	}
+	return 0;
 }

@@ -743,7 +743,8 @@ out:
 static void event_of(struct docker *d, const char *s, struct json_tok *t,
 		     struct docker_event *ev)
 {
-	struct docker saved = *d;
+	char *saved_s = d->body.data;
+	struct json_tok *saved_t = d->toks;
 	int actor;
 
 	/* get_* read d->body and d->toks: point them at this event. */
@@ -757,8 +758,8 @@ static void event_of(struct docker *d, const char *s, struct json_tok *t,
 	get_str(d, path_tok(d, actor, "Attributes", NULL), "name", ev->name,
 		sizeof(ev->name));
 	ev->time = get_int(d, 0, "time");
-	d->body = saved.body;
-	d->toks = saved.toks;
+	d->body.data = saved_s;
+	d->toks = saved_t;
 }
 
 int docker_events(struct docker *d, const char *filters,

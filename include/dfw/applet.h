@@ -31,6 +31,15 @@ const struct applet *applet_find(const struct applet *tab, const char *name);
 int applet_install(const struct applet *tab, const char *dir,
 		   const char *target, struct err *e);
 
+/*
+ * Consumes the global options at argv[*i...]: -H URL, -HURL, --host URL,
+ * --host=URL (the Docker daemon, as DOCKER_HOST; it is validated and put
+ * in the environment, so every later Docker client of the run uses it).
+ * Stops at the first other argument; *i is left there. 0, or -1 with e
+ * set (EXIT_USAGE: missing or bad value).
+ */
+int applet_global_opts(int argc, char **argv, int *i, struct err *e);
+
 /* Basename of an argv[0]-style path ("/usr/bin/dfw-add" -> "dfw-add"). */
 const char *applet_basename(const char *path);
 

@@ -1,7 +1,7 @@
 /*
  * apitool - drives the Docker client of core/ from the e2e tests.
  *
- *	apitool ping | list | networks | inspect NAME... | start|pause|
+ *	apitool [-H URL] ping | list | networks | inspect NAME... | start|pause|
  *	        unpause ID | exec ID CMD... | events N [FILTERS]
  *
  * Prints the fields in a stable "key=value" form that the tests compare
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "dfw/applet.h"
 #include "dfw/docker.h"
 
 static void print_ports(const char *what, const struct docker_port *p,
@@ -141,8 +142,15 @@ int main(int argc, char **argv)
 {
 	struct docker d;
 	struct err e = { 0 };
-	int r;
+	int r, i = 1;
 
+	if (applet_global_opts(argc, argv, &i, &e)) {
+		fprintf(stderr, "apitool: %s\n", e.msg);
+		return e.code;
+	}
+	argv[i - 1] = argv[0];
+	argv += i - 1;
+	argc -= i - 1;
 	if (argc < 2) {
 		fprintf(stderr, "usage: apitool COMMAND [ARGS]...\n");
 		return 2;

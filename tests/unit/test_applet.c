@@ -81,4 +81,37 @@ static void test_install(void)
 	check(system(path) == 0);
 }
 
-UNIT_TESTS(T(test_find) T(test_basename) T(test_install))
+static void test_global_opts(void)
+{
+	char *a1[] = { "dfw-ls", "-H", "unix:///a.sock", "--host=tcp://h:1",
+		       "-Htcp://[::1]:2", "web", NULL };
+	char *a2[] = { "docker-fw", "--host", NULL };
+	char *a3[] = { "docker-fw", "-H", "ssh://x", "ls", NULL };
+	char *a4[] = { "docker-fw", "--host=", "ls", NULL };
+	char *a5[] = { "docker-fw", "ls", "-H", "unix:///b", NULL };
+	struct err e;
+	int i;
+
+	unsetenv("DOCKER_HOST");
+	i = 1;
+	check(applet_global_opts(6, a1, &i, &e) == 0 && i == 5);
+	check_str(getenv("DOCKER_HOST"), "tcp://[::1]:2");
+	i = 1;
+	check(applet_global_opts(2, a2, &i, &e) == -1);
+	check(e.code == EXIT_USAGE && strstr(e.msg, "--host needs"));
+	i = 1;
+	check(applet_global_opts(4, a3, &i, &e) == -1);
+	check(e.code == EXIT_USAGE && strstr(e.msg, "ssh://x"));
+	check_str(getenv("DOCKER_HOST"), "tcp://[::1]:2");
+	i = 1;
+	check(applet_global_opts(3, a4, &i, &e) == -1);
+	check(strstr(e.msg, "empty host") != NULL);
+	/* Only leading options are global. */
+	i = 1;
+	check(applet_global_opts(4, a5, &i, &e) == 0 && i == 1);
+	check_str(getenv("DOCKER_HOST"), "tcp://[::1]:2");
+	unsetenv("DOCKER_HOST");
+}
+
+UNIT_TESTS(T(test_find) T(test_basename) T(test_install)
+	   T(test_global_opts))
