@@ -3,3 +3,67 @@
  * Keep it sorted by name. Adding an applet is one line here plus
  * applets/c_name.c defining `int c_name_main(int argc, char **argv)`.
  */
+#define RULE_OPTS_HELP \
+"Rule options (the original docker-fw's):\n" \
+"  --source S         where the flow comes from (required)\n" \
+"  --dest D           where it goes (default \".\")\n" \
+"  --sport P, --dport P   source / destination port, 1-65535\n" \
+"  --protocol tcp|udp (default tcp)\n" \
+"  --filter \"...\"     extra conditions: [!] -i IF, [!] -o IF,\n" \
+"                     -m conntrack [!] --ctstate STATES\n" \
+"  --network NAME     the network whose addresses the rule uses (needed\n" \
+"                     when the container is on several)\n" \
+"  --rev-lookup       an address on a Docker network means the container\n" \
+"                     holding it (recorded by name)\n" \
+"  --from FILE|-      one rule spec per line (options only; shell-like\n" \
+"                     quoting, # comments); all lines or none are applied\n" \
+"Addresses: \".\" the container, \"/\" the gateway of its network, a\n" \
+"container name or ID (must be running), A.B.C.D[/N]. Exactly one of\n" \
+"--source and --dest is \".\".\n" \
+"Common options: --state-dir DIR (default $DFW_STATE_DIR, else\n" \
+"/var/lib/docker-fw), -v/--verbose (print the table changes).\n"
+
+APPLET("add", add, "CONTAINER --source S [RULE OPTIONS] | CONTAINER --from FILE",
+"Lets S reach CONTAINER's published ports: a rule in DFW-FORWARD jumps to\n"
+"Docker's DOCKER chain for traffic from S to the container. The rule is\n"
+"stored and re-applied by replay with fresh addresses.\n\n" RULE_OPTS_HELP)
+APPLET("add-input", add_input, "CONTAINER --source . --dest D --dport P [RULE OPTIONS]",
+"Lets CONTAINER reach the host (INPUT): an ACCEPT rule in DFW-INPUT. Use\n"
+"--dest / for the gateway address of the container's network. --dport is\n"
+"required.\n\n" RULE_OPTS_HELP)
+APPLET("add-internal", add_internal, "CONTAINER --source PEER --dport P [RULE OPTIONS]",
+"Lets one container reach another: an ACCEPT rule in DFW-FORWARD, e.g.\n"
+"from PEER to CONTAINER (--source PEER) or from CONTAINER to PEER\n"
+"(--source . --dest PEER). --dport is required.\n\n" RULE_OPTS_HELP)
+APPLET("allow", allow, "CONTAINER ADDRESS...",
+"An add rule for each published tcp and udp port of CONTAINER and each\n"
+"ADDRESS (A.B.C.D[/N] or a container). Exposed ports that are not\n"
+"published are skipped. All rules or none are applied.\n"
+"Options: --state-dir DIR, -v/--verbose.\n")
+APPLET("drop", drop, "CONTAINER...",
+"Removes the rules of each CONTAINER from the table and from the store.\n"
+"Works for containers Docker no longer knows (by a stored name or ID);\n"
+"carries on over every name, and exits non-zero if one was unknown.\n"
+"Options: --state-dir DIR, -v/--verbose.\n")
+APPLET("init", init, "[--dry-run] [--network NAME]...",
+"Prepares the filter table, again at any time (idempotent): docker-fw's\n"
+"chains DFW-FORWARD (from DOCKER-USER) and DFW-INPUT (from INPUT), the\n"
+"FORWARD policy DROP, and for each bridge network (all when none is\n"
+"named) Docker's catch-all `-o BRIDGE -j DOCKER` removed and traffic\n"
+"between its containers ended in DROP. Run it again after dockerd\n"
+"restarts or a network is created.\n"
+"  --dry-run   print the changes, change nothing; exit 1 if there are any\n"
+"Options: --state-dir DIR.\n")
+APPLET("ls", ls, "[CONTAINER...]",
+"Prints every stored rule as `ACTION CONTAINER RULE OPTIONS`, sorted by\n"
+"container name, rules in the order they were added. Works for stopped\n"
+"containers.\n"
+"Options: --state-dir DIR.\n")
+APPLET("replay", replay, "[--dry-run] [CONTAINER...]",
+"Re-applies the stored rules of each CONTAINER (and of the containers\n"
+"whose rules name it) with the addresses Docker gives now, changing\n"
+"only what differs, in one commit. Rules of stopped containers leave the\n"
+"table. Without names: every stored container, and rules of containers\n"
+"no longer stored are removed.\n"
+"  --dry-run   print the changes, change nothing; exit 1 if there are any\n"
+"Options: --state-dir DIR, -v/--verbose.\n")

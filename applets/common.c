@@ -1,0 +1,87 @@
+/* common.c - what the applets share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "dfw/applet.h"
+
+int fail(const struct err *e)
+{
+	fprintf(stderr, "%s: %s\n", applet_name, e->msg);
+	return e->code ? e->code : EXIT_RUNTIME;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	const char *name = applet_name;
+	const struct applet *a;
+	va_list ap;
+
+	fprintf(stderr, "%s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (!strncmp(name, "dfw-", 4) &&
+	    (a = applet_find(applet_table, name + 4)))
+		fprintf(stderr, "\nUsage: %s %s\n", name, a->usage);
+	else
+		fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+void print_warnings(const struct engine *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->warnings.n; i++)
+		fprintf(stderr, "%s: warning: %s\n", applet_name,
+			g->warnings.v[i]);
+}
+
+int find_record(struct engine *g, const char *name, struct store_rec *rec,
+		struct err *e)
+{
+	const struct docker_container *c;
+	struct store_rec *all;
+	size_t i, n, len = strlen(name), hits = 0, hit = 0;
+	struct err de;
+	int rc;
+
+	if (*name == '/')
+		name++, len--;
+	c = engine_container(g, name, &de);
+	if (c) {
+		rc = store_load(&g->store, c->id, rec, e);
+		if (rc < 0)
+			return -1;
+		snprintf(rec->name, sizeof(rec->name), "%s", c->name);
+		return 0;
+	}
+	if (de.code != EXIT_USAGE) {
+		*e = de;
+		return -1;
+	}
+	/* Docker does not know it: the store may */
+	if (store_load_all(&g->store, &all, &n, e))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!strcmp(all[i].name, name) ||
+		    (len && !strncmp(all[i].id, name, len))) {
+			hits++;
+			hit = i;
+		}
+	if (hits == 1) {
+		*rec = all[hit];
+		memset(&all[hit], 0, sizeof(all[hit]));
+	}
+	store_recs_free(all, n);
+	if (hits == 1)
+		return 0;
+	if (hits > 1)
+		return err_set(e, EXIT_USAGE, "\"%s\" names several stored "
+			       "containers: give more of the ID", name);
+	return err_set(e, EXIT_USAGE, "no such container \"%s\" (not known "
+		       "to Docker nor stored)", name);
+}

@@ -1,0 +1,83 @@
+/*
+ * ls.c - the stored rules, one per line: ACTION CONTAINER RULESPEC.
+ * Fed back through `ACTION CONTAINER --from -` (consecutive lines of one
+ * container and action), they recreate the same rules. Needs no Docker
+ * unless a name is not in the store (a renamed container).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+static int print_rec(const struct store_rec *r, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrules; i++) {
+		b->len = 0;
+		if (rulespec_format(&r->rules[i], b))
+			return -1;
+		printf("%s %s %s\n", rule_action_name(r->rules[i].action),
+		       r->name, b->data);
+	}
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct store_rec *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+int ls_main(int argc, char **argv)
+{
+	struct store_rec *v = NULL;
+	struct engine_opts o;
+	struct buf b = { 0 };
+	struct engine g;
+	struct err e;
+	size_t i, n = 0;
+	int rc = EXIT_DONE;
+
+	argc = engine_opts(argc, argv, 0, &o, &e);
+	if (argc < 0)
+		return fail(&e);
+	for (i = 1; i < (size_t)argc; i++)
+		if (argv[i][0] == '-')
+			return usage_error("unknown option \"%s\"", argv[i]);
+	o.dry_run = 1;		/* read only: no lock, nothing created */
+	if (engine_init(&g, &o, &e))
+		return fail(&e);
+	if (argc == 1) {
+		if (store_load_all(&g.store, &v, &n, &e))
+			goto err;
+	} else {
+		v = calloc(argc, sizeof(*v));
+		if (!v) {
+			err_set(&e, EXIT_RUNTIME, "out of memory");
+			goto err;
+		}
+		for (i = 1; i < (size_t)argc; i++, n++)
+			if (find_record(&g, argv[i], &v[n], &e))
+				goto err;
+		qsort(v, n, sizeof(*v), by_name);
+	}
+	for (i = 0; i < n; i++)
+		if (print_rec(&v[i], &b)) {
+			err_set(&e, EXIT_RUNTIME, "out of memory");
+			goto err;
+		}
+	if (fflush(stdout))
+		rc = EXIT_RUNTIME;
+	goto out;
+err:
+	rc = fail(&e);
+out:
+	buf_free(&b);
+	store_recs_free(v, n);
+	engine_free(&g);
+	return rc;
+}

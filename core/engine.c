@@ -1,0 +1,1088 @@
+/*
+ * engine.c - resolve stored rule specs with today's addresses, plan the
+ * difference with the live table, commit it, then write the store.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfw/engine.h"
+
+#define MAX_ATTEMPTS 10
+#define INIT_COMMENT FW_COMMENT " init"
+
+/* ---- options ---------------------------------------------------------- */
+
+int engine_opts(int argc, char **argv, int allow_dry_run,
+		struct engine_opts *o, struct err *e)
+{
+	int i, j = 1;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--state-dir")) {
+			if (i + 1 >= argc)
+				return err_set(e, EXIT_USAGE, "--state-dir "
+					       "needs a value (a folder)");
+			o->state_dir = argv[++i];
+		} else if (!strncmp(a, "--state-dir=", 12)) {
+			o->state_dir = a + 12;
+		} else if (!strcmp(a, "--dry-run") && allow_dry_run) {
+			o->dry_run = 1;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			o->verbose = 1;
+		} else if (!strcmp(a, "--backend=iptc")) {
+			/* the only backend of this build */
+		} else if (!strncmp(a, "--backend", 9)) {
+			return err_set(e, EXIT_USAGE, "%s: this build has one "
+				       "backend, --backend=iptc", a);
+		} else {
+			argv[j++] = argv[i];
+			continue;
+		}
+		if (o->state_dir && !*o->state_dir)
+			return err_set(e, EXIT_USAGE, "--state-dir: empty "
+				       "folder name");
+	}
+	argv[j] = NULL;
+	return j;
+}
+
+int engine_init(struct engine *g, const struct engine_opts *o,
+		struct err *e)
+{
+	memset(g, 0, sizeof(*g));
+	g->store.lock_fd = -1;
+	g->backend = &fw_iptc_ops;
+	g->dry_run = o->dry_run;
+	if (docker_init(&g->d, NULL, e))
+		return -1;
+	if (store_open(&g->store, o->state_dir, !o->dry_run, e)) {
+		docker_close(&g->d);
+		return -1;
+	}
+	return 0;
+}
+
+void engine_free(struct engine *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nctrs; i++)
+		docker_container_free(&g->ctrs[i]);
+	free(g->ctrs);
+	free(g->nets);
+	free(g->list);
+	free(g->changes);
+	strv_free(&g->warnings);
+	store_close(&g->store);
+	docker_close(&g->d);
+	memset(g, 0, sizeof(*g));
+}
+
+static void warn(struct engine *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void warn(struct engine *g, const char *fmt, ...)
+{
+	char line[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	strv_add(&g->warnings, line, strlen(line));
+}
+
+/* ---- Docker, cached --------------------------------------------------- */
+
+const struct docker_container *engine_container(struct engine *g,
+						const char *name,
+						struct err *e)
+{
+	struct docker_container c;
+	size_t i;
+	void *p;
+
+	for (i = 0; i < g->nctrs; i++)
+		if (!strcmp(g->ctrs[i].name, name) ||
+		    !strcmp(g->ctrs[i].id, name))
+			return &g->ctrs[i];
+	if (docker_inspect(&g->d, name, &c, e))
+		return NULL;
+	for (i = 0; i < g->nctrs; i++)
+		if (!strcmp(g->ctrs[i].id, c.id)) {
+			docker_container_free(&c);
+			return &g->ctrs[i];
+		}
+	/* stable addresses: the array only grows by whole blocks */
+	if (g->nctrs % 64 == 0) {
+		p = realloc(g->ctrs, (g->nctrs + 64) * sizeof(c));
+		if (!p) {
+			docker_container_free(&c);
+			err_set(e, EXIT_RUNTIME, "out of memory");
+			return NULL;
+		}
+		g->ctrs = p;
+	}
+	g->ctrs[g->nctrs] = c;
+	return &g->ctrs[g->nctrs++];
+}
+
+static int networks(struct engine *g, struct err *e)
+{
+	if (g->have_nets)
+		return 0;
+	if (docker_networks(&g->d, &g->nets, &g->nnets, e))
+		return -1;
+	g->have_nets = 1;
+	return 0;
+}
+
+/* ---- addresses -------------------------------------------------------- */
+
+static int ip4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (!s || inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = a.s_addr;
+	return 0;
+}
+
+static uint32_t mask4(int prefix)
+{
+	return prefix ? htonl(~0u << (32 - prefix)) : 0;
+}
+
+/* The Docker network and subnet holding ip/prefix whole, or NULL. */
+static const struct docker_network *docker_net_of(struct engine *g,
+						  uint32_t ip, int prefix,
+						  const char **subnet)
+{
+	size_t i, j;
+
+	for (i = 0; i < g->nnets; i++)
+		for (j = 0; j < g->nets[i].nsubnets; j++) {
+			const char *s = g->nets[i].subnets[j].subnet;
+			char a[50], *slash;
+			uint64_t p;
+			uint32_t net;
+
+			snprintf(a, sizeof(a), "%s", s);
+			slash = strchr(a, '/');
+			if (!slash)
+				continue;
+			*slash = 0;
+			if (ip4(a, &net) || parse_uint(slash + 1, 0, 32, &p))
+				continue;
+			if ((int)p <= prefix &&
+			    (ip & mask4(p)) == (net & mask4(p))) {
+				*subnet = s;
+				return &g->nets[i];
+			}
+		}
+	return NULL;
+}
+
+static const struct docker_cnet *cnet(const struct docker_container *c,
+				      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nnets; i++)
+		if (!strcmp(c->nets[i].name, name))
+			return &c->nets[i];
+	return NULL;
+}
+
+static void net_names(const struct docker_container *c,
+		      const struct docker_container *peer, char *out,
+		      size_t len)
+{
+	size_t i, off = 0;
+
+	*out = 0;
+	for (i = 0; i < c->nnets && off < len; i++) {
+		if (peer && !cnet(peer, c->nets[i].name))
+			continue;
+		off += snprintf(out + off, len - off, "%s\"%s\"",
+				off ? ", " : "", c->nets[i].name);
+	}
+}
+
+/* The network of c a rule uses: --network, c's only one, or the one
+ * shared with peer. */
+static const struct docker_cnet *pick_net(const struct docker_container *c,
+					  const struct rulespec *r,
+					  const struct docker_container *peer,
+					  struct err *e)
+{
+	const struct docker_cnet *n = NULL;
+	char names[300];
+	size_t i, shared = 0;
+
+	if (*r->network) {
+		n = cnet(c, r->network);
+		if (!n) {
+			net_names(c, NULL, names, sizeof(names));
+			err_set(e, EXIT_USAGE, "container \"%s\" is not on "
+				"network \"%s\" (its networks: %s)", c->name,
+				r->network, *names ? names : "none");
+		}
+		return n;
+	}
+	if (!c->nnets) {
+		err_set(e, EXIT_USAGE, "container \"%s\" has no network "
+			"address (network mode \"%s\")", c->name,
+			c->network_mode);
+		return NULL;
+	}
+	if (c->nnets == 1 && !peer)
+		return &c->nets[0];
+	if (!peer) {
+		net_names(c, NULL, names, sizeof(names));
+		err_set(e, EXIT_USAGE, "container \"%s\" is on several "
+			"networks (%s): name one with --network", c->name,
+			names);
+		return NULL;
+	}
+	for (i = 0; i < c->nnets; i++)
+		if (cnet(peer, c->nets[i].name)) {
+			n = &c->nets[i];
+			shared++;
+		}
+	if (shared == 1)
+		return n;
+	if (!shared) {
+		err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share "
+			"no network", c->name, peer->name);
+		return NULL;
+	}
+	net_names(c, peer, names, sizeof(names));
+	err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share several "
+		"networks (%s): name one with --network", c->name, peer->name,
+		names);
+	return NULL;
+}
+
+/* ---- --filter, the libiptc subset ------------------------------------- */
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} ctstates[] = {
+	{ "INVALID", FW_CT_INVALID }, { "NEW", FW_CT_NEW },
+	{ "ESTABLISHED", FW_CT_ESTABLISHED }, { "RELATED", FW_CT_RELATED },
+	{ "UNTRACKED", FW_CT_UNTRACKED }, { "SNAT", FW_CT_SNAT },
+	{ "DNAT", FW_CT_DNAT },
+};
+
+static int ctstate_parse(const char *s, unsigned *out, struct err *e)
+{
+	char w[32];
+	size_t i, len;
+
+	*out = 0;
+	while (*s) {
+		len = strcspn(s, ",");
+		if (!len || len >= sizeof(w))
+			goto bad;
+		memcpy(w, s, len);
+		w[len] = 0;
+		for (i = 0; i < sizeof(ctstates) / sizeof(*ctstates); i++)
+			if (!strcmp(w, ctstates[i].name))
+				break;
+		if (i == sizeof(ctstates) / sizeof(*ctstates))
+			goto bad;
+		*out |= ctstates[i].bit;
+		s += len;
+		if (*s == ',' && !*++s)
+			goto bad;
+	}
+	if (*out)
+		return 0;
+bad:
+	return err_set(e, EXIT_USAGE, "--filter: \"%s\": not a list of "
+		       "conntrack states (INVALID, NEW, ESTABLISHED, RELATED, "
+		       "UNTRACKED, SNAT, DNAT)", s);
+}
+
+static int iface_ok(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (!len || len >= 16)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!(isalnum((unsigned char)s[i]) || strchr("_.:@-", s[i]) ||
+		      (s[i] == '+' && i == len - 1)))
+			return 0;
+	return 1;
+}
+
+#define FILTER_SUBSET "the iptc backend supports [!] -i IF, [!] -o IF and " \
+	"-m conntrack [!] --ctstate STATES"
+
+static int filter_apply(const struct strv *f, struct fw_rule *r,
+			struct err *e)
+{
+	size_t i;
+	int inv = 0, conntrack = 0;
+
+	for (i = 0; i < f->n; i++) {
+		const char *w = f->v[i], *v = i + 1 < f->n ? f->v[i + 1] : NULL;
+
+		if (!strcmp(w, "!")) {
+			if (inv)
+				goto bad;
+			inv = 1;
+			continue;
+		}
+		if (!strcmp(w, "-i") || !strcmp(w, "--in-interface") ||
+		    !strcmp(w, "-o") || !strcmp(w, "--out-interface")) {
+			int in = w[1] == 'i' || w[2] == 'i';
+			char *dst = in ? r->in : r->out;
+
+			if (!v || !iface_ok(v))
+				return err_set(e, EXIT_USAGE, "--filter: %s "
+					       "needs an interface name, not "
+					       "\"%s\"", w, v ? v : "");
+			if (*dst)
+				return err_set(e, EXIT_USAGE, "--filter: %s "
+					       "given twice", w);
+			strcpy(dst, v);
+			if (inv)
+				r->inv |= in ? FW_INV_IN : FW_INV_OUT;
+			i++;
+		} else if (!strcmp(w, "-m") && v && !strcmp(v, "conntrack") &&
+			   !inv) {
+			conntrack = 1;
+			i++;
+			continue;
+		} else if (!strcmp(w, "--ctstate") && conntrack) {
+			if (r->ctstate)
+				return err_set(e, EXIT_USAGE, "--filter: "
+					       "--ctstate given twice");
+			if (!v || ctstate_parse(v, &r->ctstate, e))
+				return v ? -1 : err_set(e, EXIT_USAGE,
+					"--filter: --ctstate needs states");
+			if (inv)
+				r->inv |= FW_INV_CT;
+			i++;
+		} else {
+			goto bad;
+		}
+		inv = 0;
+	}
+	if (inv || (conntrack && !r->ctstate))
+		return err_set(e, EXIT_USAGE, "--filter: incomplete at its "
+			       "end; " FILTER_SUBSET);
+	return 0;
+bad:
+	return err_set(e, EXIT_USAGE, "--filter: \"%s\" is not supported; "
+		       FILTER_SUBSET, f->v[i]);
+}
+
+/* ---- rule spec -> kernel rule ----------------------------------------- */
+
+static void owner_comment(char out[256], const char *name, const char *id)
+{
+	snprintf(out, 256, FW_COMMENT " %s %.12s", name, id);
+}
+
+/* The ID12 of the container owning a live rule, or NULL. */
+static const char *rule_owner(const struct fw_rule *r)
+{
+	const char *sp = strrchr(r->comment, ' ');
+	size_t i;
+
+	if (r->foreign || strncmp(r->comment, FW_COMMENT " ", 10) ||
+	    sp == r->comment + 9 || strlen(sp + 1) != 12)
+		return NULL;
+	for (i = 1; i <= 12; i++)
+		if (!isxdigit((unsigned char)sp[i]))
+			return NULL;
+	return sp + 1;
+}
+
+static int side(struct engine *g, const struct addr_spec *a,
+		const struct docker_cnet *own, const char *netname,
+		const struct docker_container *peer, uint8_t addr[16],
+		uint8_t mask[16], const char *opt, struct err *e)
+{
+	const struct docker_cnet *pn;
+	uint32_t ip;
+
+	switch (a->kind) {
+	case ADDR_SELF:
+		if (ip4(own->ip, &ip))
+			return err_set(e, EXIT_USAGE, "no IPv4 address on "
+				       "network \"%s\"", netname);
+		fw_set_ip4(addr, mask, ip, 32);
+		return 0;
+	case ADDR_GATEWAY:
+		if (ip4(own->gateway, &ip))
+			return err_set(e, EXIT_USAGE, "%s \"/\": network "
+				       "\"%s\" has no IPv4 gateway", opt,
+				       netname);
+		fw_set_ip4(addr, mask, ip, 32);
+		return 0;
+	case ADDR_CIDR:
+		fw_set_ip4(addr, mask, a->ip, a->prefix);
+		return 0;
+	case ADDR_CONTAINER:
+		pn = cnet(peer, netname);
+		if (!pn || ip4(pn->ip, &ip))
+			return err_set(e, EXIT_USAGE, "%s \"%s\": no IPv4 "
+				       "address on network \"%s\"", opt,
+				       a->name, netname);
+		fw_set_ip4(addr, mask, ip, 32);
+		return 0;
+	case ADDR_NONE:
+		break;
+	}
+	return err_set(e, EXIT_USAGE, "%s missing", opt);
+}
+
+/* The kernel rule of spec r of container c (running), in *chain. */
+static int resolve(struct engine *g, const struct docker_container *c,
+		   const char *comment_name, const struct rulespec *r,
+		   struct fw_rule *out, const char **chain, struct err *e)
+{
+	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
+				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
+				     NULL;
+	const struct docker_container *peer = NULL;
+	const struct docker_cnet *n;
+
+	memset(out, 0, sizeof(*out));
+	if (!c->running)
+		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
+			       "running", c->name);
+	if (pa) {
+		peer = engine_container(g, pa->name, e);
+		if (!peer)
+			return -1;
+		if (!peer->running)
+			return err_set(e, EXIT_USAGE, "container \"%s\" is "
+				       "not running", peer->name);
+	}
+	n = pick_net(c, r, peer, e);
+	if (!n)
+		return -1;
+	out->family = AF_INET;
+	if (side(g, &r->src, n, n->name, peer, out->src, out->smsk,
+		 "--source", e) ||
+	    side(g, &r->dst, n, n->name, peer, out->dst, out->dmsk,
+		 "--dest", e))
+		return -1;
+	out->proto = r->proto;
+	out->sport = r->sport;
+	out->dport = r->dport;
+	if (filter_apply(&r->filter, out, e))
+		return -1;
+	owner_comment(out->comment, comment_name, c->id);
+	strcpy(out->target, r->action == RULE_ADD ? "DOCKER" : "ACCEPT");
+	*chain = r->action == RULE_ADD_INPUT ? FW_CHAIN_INPUT :
+		 FW_CHAIN_FORWARD;
+	return 0;
+}
+
+/* The running container holding ip on some network, or NULL. */
+static const struct docker_container *holder(struct engine *g, uint32_t ip,
+					     struct err *e)
+{
+	const struct docker_container *c;
+	size_t i, j;
+	uint32_t a;
+
+	if (!g->have_list) {
+		if (docker_list(&g->d, &g->list, &g->nlist, e))
+			return NULL;
+		g->have_list = 1;
+	}
+	for (i = 0; i < g->nlist; i++) {
+		if (strcmp(g->list[i].state, "running") &&
+		    strcmp(g->list[i].state, "paused"))
+			continue;
+		c = engine_container(g, g->list[i].id, e);
+		if (!c)
+			return NULL;
+		for (j = 0; j < c->nnets; j++)
+			if (!ip4(c->nets[j].ip, &a) && a == ip)
+				return c;
+	}
+	err_set(e, EXIT_USAGE, "no container holds it");
+	return NULL;
+}
+
+static int check_side(struct engine *g, const struct docker_container *c,
+		      struct rulespec *r, struct addr_spec *a,
+		      const char *opt, struct err *e)
+{
+	const struct docker_network *n;
+	const struct docker_container *p;
+	const char *subnet = NULL;
+	char s[64];
+
+	if (a->kind == ADDR_CONTAINER) {
+		p = engine_container(g, a->name, e);
+		if (!p)
+			return err_wrap(e, "%s", opt);
+		if (!strcmp(p->id, c->id))
+			return err_set(e, EXIT_USAGE, "%s \"%s\" is the "
+				       "container itself: use \".\"", opt,
+				       a->name);
+		snprintf(a->name, sizeof(a->name), "%s", p->name);
+		return 0;
+	}
+	if (a->kind != ADDR_CIDR)
+		return 0;
+	n = docker_net_of(g, a->ip, a->prefix, &subnet);
+	if (!n)
+		return 0;
+	inet_ntop(AF_INET, &a->ip, s, sizeof(s));
+	if (!r->rev_lookup)
+		return err_set(e, EXIT_USAGE, "%s \"%s/%d\" is an address of "
+			       "Docker network \"%s\" (%s): name the container "
+			       "instead, or add --rev-lookup", opt, s,
+			       a->prefix, n->name, subnet);
+	if (a->prefix != 32)
+		return err_set(e, EXIT_USAGE, "%s \"%s/%d\": --rev-lookup "
+			       "maps one address, not a network", opt, s,
+			       a->prefix);
+	p = holder(g, a->ip, e);
+	if (!p)
+		return err_wrap(e, "%s \"%s\" (--rev-lookup)", opt, s);
+	if (!strcmp(p->id, c->id))
+		return err_set(e, EXIT_USAGE, "%s \"%s\" is the container "
+			       "itself: use \".\"", opt, s);
+	a->kind = ADDR_CONTAINER;
+	snprintf(a->name, sizeof(a->name), "%s", p->name);
+	return 0;
+}
+
+int engine_check_rule(struct engine *g, const struct docker_container *c,
+		      struct rulespec *r, struct err *e)
+{
+	struct fw_rule fr;
+	const char *chain;
+
+	if (!c->running)
+		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
+			       "running: its rules need its address",
+			       c->name);
+	if (networks(g, e) || check_side(g, c, r, &r->src, "--source", e) ||
+	    check_side(g, c, r, &r->dst, "--dest", e))
+		return -1;
+	if (r->src.kind == ADDR_CONTAINER && r->dst.kind == ADDR_CONTAINER)
+		return err_set(e, EXIT_USAGE, "--source and --dest cannot both "
+			       "be containers: one is \".\"");
+	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER)
+		return err_set(e, EXIT_USAGE, "add-two-ways: --source must be "
+			       "a container");
+	return resolve(g, c, c->name, r, &fr, &chain, e);
+}
+
+/* ---- the plan: edits of the snapshot, recorded as changes -------------- */
+
+static int record(struct engine *g, const struct fw_change *c,
+		  struct err *e)
+{
+	void *p;
+
+	if (g->nchanges % 32 == 0) {
+		p = realloc(g->changes, (g->nchanges + 32) * sizeof(*c));
+		if (!p)
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		g->changes = p;
+	}
+	g->changes[g->nchanges++] = *c;
+	return 0;
+}
+
+static int plan_chain(struct engine *g, struct fw *f, const char *name,
+		      struct err *e)
+{
+	struct fw_change c = { .op = FW_NEW_CHAIN };
+	struct fw_chain *ch;
+	void *p;
+
+	if (fw_chain(f, name))
+		return 0;
+	p = realloc(f->chains, (f->nchains + 1) * sizeof(*ch));
+	if (!p)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	f->chains = p;
+	ch = &f->chains[f->nchains++];
+	memset(ch, 0, sizeof(*ch));
+	snprintf(ch->name, sizeof(ch->name), "%s", name);
+	snprintf(c.chain, sizeof(c.chain), "%s", name);
+	return record(g, &c, e);
+}
+
+static int plan_insert(struct engine *g, struct fw_chain *ch, size_t pos,
+		       const struct fw_rule *r, struct err *e)
+{
+	struct fw_change c = { .op = FW_INSERT };
+	void *p = realloc(ch->rules, (ch->n + 1) * sizeof(*r));
+
+	if (!p)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	ch->rules = p;
+	memmove(&ch->rules[pos + 1], &ch->rules[pos],
+		(ch->n - pos) * sizeof(*r));
+	ch->rules[pos] = *r;
+	ch->n++;
+	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
+	c.pos = pos + 1;
+	c.rule = *r;
+	return record(g, &c, e);
+}
+
+static int plan_delete(struct engine *g, struct fw_chain *ch, size_t pos,
+		       struct err *e)
+{
+	struct fw_change c = { .op = FW_DELETE };
+
+	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
+	c.pos = pos + 1;
+	c.rule = ch->rules[pos];
+	memmove(&ch->rules[pos], &ch->rules[pos + 1],
+		(ch->n - pos - 1) * sizeof(ch->rules[0]));
+	ch->n--;
+	return record(g, &c, e);
+}
+
+static size_t find_rule(const struct fw_chain *ch, const struct fw_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		if (fw_rule_equal(&ch->rules[i], r))
+			return i;
+	return ch->n;
+}
+
+static void jump_rule(struct fw_rule *r, const char *target)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = AF_INET;
+	strcpy(r->comment, FW_COMMENT);
+	snprintf(r->target, sizeof(r->target), "%s", target);
+}
+
+static int docker_chains(struct engine *g, struct fw *f, struct err *e)
+{
+	if (!fw_chain(f, "DOCKER-USER") || !fw_chain(f, "DOCKER"))
+		return err_set(e, EXIT_RUNTIME, "no Docker chains (DOCKER, "
+			       "DOCKER-USER) in the %s filter table: is "
+			       "dockerd running with its iptables rules, and "
+			       "on this kind of iptables?", f->ops->what);
+	snprintf(g->layout, sizeof(g->layout), "%s",
+		 fw_chain(f, "DOCKER-INTERNAL") ? "29" :
+		 fw_chain(f, "DOCKER-FORWARD") ? "28.1+" : "18.05-27");
+	return 0;
+}
+
+/* docker-fw's chains, the jumps to them and the conntrack rule. */
+static int plan_base(struct engine *g, struct fw *f, struct err *e)
+{
+	static const struct {
+		const char *from, *to;
+	} jumps[] = {
+		{ "DOCKER-USER", FW_CHAIN_FORWARD },
+		{ "INPUT", FW_CHAIN_INPUT },
+	};
+	struct fw_chain *ch;
+	struct fw_rule r;
+	size_t i;
+
+	if (docker_chains(g, f, e) || plan_chain(g, f, FW_CHAIN_FORWARD, e) ||
+	    plan_chain(g, f, FW_CHAIN_INPUT, e))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		ch = fw_chain(f, jumps[i].from);
+		if (!ch)
+			return err_set(e, EXIT_RUNTIME, "no chain %s in the "
+				       "filter table", jumps[i].from);
+		jump_rule(&r, jumps[i].to);
+		if (find_rule(ch, &r) == ch->n &&
+		    plan_insert(g, ch, 0, &r, e))
+			return -1;
+	}
+	ch = fw_chain(f, FW_CHAIN_FORWARD);
+	jump_rule(&r, "RETURN");
+	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
+	if (find_rule(ch, &r) == ch->n && plan_insert(g, ch, 0, &r, e))
+		return -1;
+	return 0;
+}
+
+/* A wanted rule: its chain and owner (index into items). */
+struct want {
+	const char *chain;
+	size_t item;
+	struct fw_rule rule;
+	int have;
+};
+
+static int is_tail(const struct fw_rule *r)
+{
+	return !strcmp(r->comment, INIT_COMMENT);
+}
+
+/* Where a new rule with comment key goes: before the first container
+ * rule of a later key, or before init's tail. */
+static size_t insert_pos(const struct fw_chain *ch, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ch->n; i++) {
+		if (is_tail(&ch->rules[i]))
+			return i;
+		if (rule_owner(&ch->rules[i]) &&
+		    strcmp(ch->rules[i].comment, key) > 0)
+			return i;
+	}
+	return ch->n;
+}
+
+static int selected(const struct sync_item *items, size_t n,
+		    const char *id12, size_t *which)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(items[i].rec.id, id12, 12)) {
+			*which = i;
+			return 1;
+		}
+	return 0;
+}
+
+static int plan_rules(struct engine *g, struct fw *f, struct sync_item *items,
+		      size_t n, struct want *w, size_t nw, int cleanup,
+		      struct err *e)
+{
+	static const char *const chains[] = { FW_CHAIN_FORWARD,
+					      FW_CHAIN_INPUT };
+	struct fw_chain *ch;
+	size_t i, j, k, item;
+
+	for (i = 0; i < nw; i++)
+		w[i].have = 0;
+	for (k = 0; k < 2; k++) {
+		ch = fw_chain(f, chains[k]);
+		/* keep what is wanted, remove what is ours and not */
+		for (j = ch->n; j-- > 0;) {
+			const char *id12 = rule_owner(&ch->rules[j]);
+
+			if (!id12)
+				continue;
+			if (!selected(items, n, id12, &item) && !cleanup)
+				continue;
+			for (i = 0; i < nw; i++)
+				if (!w[i].have && w[i].chain == chains[k] &&
+				    fw_rule_equal(&w[i].rule, &ch->rules[j]))
+					break;
+			if (i < nw)
+				w[i].have = 1;
+			else if (plan_delete(g, ch, j, e))
+				return -1;
+		}
+		for (i = 0; i < nw; i++) {
+			if (w[i].have || w[i].chain != chains[k])
+				continue;
+			if (plan_insert(g, ch, insert_pos(ch, w[i].rule.comment),
+					&w[i].rule, e))
+				return -1;
+			w[i].have = 1;
+		}
+	}
+	return 0;
+}
+
+/* Runs plan() against a fresh snapshot until the commit lands. */
+static int transact(struct engine *g,
+		    int (*plan)(struct engine *g, struct fw *f, void *arg,
+				struct err *e),
+		    void *arg, struct err *e)
+{
+	struct fw f;
+	int attempt, rc = -1;
+
+	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+		g->nchanges = 0;
+		if (fw_open(&f, g->backend, "filter", e))
+			return -1;
+		rc = plan(g, &f, arg, e);
+		if (!rc && !g->dry_run)
+			rc = fw_commit(&f, g->changes, g->nchanges, e);
+		fw_close(&f);
+		if (!rc || e->code != FW_AGAIN)
+			break;
+	}
+	if (rc && e->code == FW_AGAIN)
+		e->code = EXIT_RUNTIME;
+	return rc;
+}
+
+struct sync_args {
+	struct sync_item *items;
+	size_t n;
+	struct want *w;
+	size_t nw;
+	int cleanup;
+};
+
+static int sync_plan(struct engine *g, struct fw *f, void *arg,
+		     struct err *e)
+{
+	struct sync_args *a = arg;
+
+	if (plan_base(g, f, e))
+		return -1;
+	return plan_rules(g, f, a->items, a->n, a->w, a->nw, a->cleanup, e);
+}
+
+static int want_add(struct want **w, size_t *n, const char *chain,
+		    size_t item, const struct fw_rule *r)
+{
+	size_t i;
+	void *p;
+
+	for (i = 0; i < *n; i++)	/* two specs, one rule: keep one */
+		if ((*w)[i].chain == chain && fw_rule_equal(&(*w)[i].rule, r))
+			return 0;
+	p = realloc(*w, (*n + 1) * sizeof(**w));
+	if (!p)
+		return -1;
+	*w = p;
+	(*w)[*n].chain = chain;
+	(*w)[*n].item = item;
+	(*w)[*n].rule = *r;
+	(*n)++;
+	return 0;
+}
+
+int engine_sync(struct engine *g, struct sync_item *items, size_t n,
+		int cleanup, int save, struct err *e)
+{
+	struct sync_args a = { items, n, NULL, 0, cleanup };
+	const struct docker_container *c;
+	struct err ce;
+	struct buf spec = { 0 };
+	struct fw_rule r;
+	const char *chain;
+	size_t i, j;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		struct store_rec *rec = &items[i].rec;
+
+		c = engine_container(g, rec->id, &ce);
+		items[i].known = !!c;
+		items[i].running = c && c->running;
+		if (!c && ce.code != EXIT_USAGE) {
+			*e = ce;
+			goto out;
+		}
+		if (!c) {
+			if (rec->nrules)
+				warn(g, "container \"%s\" (%.12s) no longer "
+				     "exists: its rules are out of the table; "
+				     "`docker-fw drop %.12s` forgets them",
+				     rec->name, rec->id, rec->id);
+			continue;
+		}
+		snprintf(rec->name, sizeof(rec->name), "%s", c->name);
+		if (!c->running)
+			continue;
+		for (j = 0; j < rec->nrules; j++) {
+			if (!resolve(g, c, c->name, &rec->rules[j], &r, &chain,
+				     &ce)) {
+				if (want_add(&a.w, &a.nw, chain, i, &r))
+					goto nomem;
+				continue;
+			}
+			spec.len = 0;
+			rulespec_format(&rec->rules[j], &spec);
+			warn(g, "%s %s %s: left out: %s",
+			     rule_action_name(rec->rules[j].action), c->name,
+			     spec.data ? spec.data : "", ce.msg);
+		}
+	}
+	if (transact(g, sync_plan, &a, e))
+		goto out;
+	if (!g->dry_run && save)
+		for (i = 0; i < n; i++)
+			if (store_save(&g->store, &items[i].rec, e))
+				goto out;
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, EXIT_RUNTIME, "out of memory");
+out:
+	buf_free(&spec);
+	free(a.w);
+	return rc;
+}
+
+/* ---- init ------------------------------------------------------------- */
+
+struct setup_args {
+	const char **bridges;
+	size_t n;
+};
+
+static int setup_plan(struct engine *g, struct fw *f, void *arg,
+		      struct err *e)
+{
+	static const char *const holders[] = { "FORWARD", "DOCKER-BRIDGE" };
+	struct setup_args *a = arg;
+	struct fw_chain *ch;
+	struct fw_change pc = { .op = FW_POLICY };
+	struct fw_rule r;
+	size_t i, j, k;
+
+	if (plan_base(g, f, e))
+		return -1;
+	ch = fw_chain(f, "FORWARD");
+	if (ch && strcmp(ch->policy, "DROP")) {
+		strcpy(pc.chain, "FORWARD");
+		strcpy(pc.policy, "DROP");
+		strcpy(ch->policy, "DROP");
+		if (record(g, &pc, e))
+			return -1;
+	}
+	for (i = 0; i < a->n; i++) {
+		for (k = 0; k < 2; k++) {
+			ch = fw_chain(f, holders[k]);
+			if (!ch)
+				continue;
+			memset(&r, 0, sizeof(r));
+			r.family = AF_INET;
+			snprintf(r.out, sizeof(r.out), "%s", a->bridges[i]);
+			strcpy(r.target, "DOCKER");
+			while ((j = find_rule(ch, &r)) < ch->n)
+				if (plan_delete(g, ch, j, e))
+					return -1;
+		}
+		ch = fw_chain(f, FW_CHAIN_FORWARD);
+		memset(&r, 0, sizeof(r));
+		r.family = AF_INET;
+		snprintf(r.in, sizeof(r.in), "%s", a->bridges[i]);
+		snprintf(r.out, sizeof(r.out), "%s", a->bridges[i]);
+		strcpy(r.comment, INIT_COMMENT);
+		strcpy(r.target, "DROP");
+		if (find_rule(ch, &r) == ch->n &&
+		    plan_insert(g, ch, ch->n, &r, e))
+			return -1;
+	}
+	return 0;
+}
+
+int engine_setup(struct engine *g, const struct strv *names, struct err *e)
+{
+	struct setup_args a = { NULL, 0 };
+	size_t i, j;
+	int rc = -1;
+
+	if (networks(g, e))
+		return -1;
+	a.bridges = calloc(g->nnets + 1, sizeof(*a.bridges));
+	if (!a.bridges)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	for (i = 0; i < names->n; i++) {
+		for (j = 0; j < g->nnets; j++)
+			if (!strcmp(g->nets[j].name, names->v[i]) ||
+			    !strcmp(g->nets[j].id, names->v[i]))
+				break;
+		if (j == g->nnets) {
+			err_set(e, EXIT_USAGE, "--network \"%s\": no such "
+				"network", names->v[i]);
+			goto out;
+		}
+		if (strcmp(g->nets[j].driver, "bridge") ||
+		    !*g->nets[j].bridge) {
+			err_set(e, EXIT_USAGE, "--network \"%s\": not a bridge "
+				"network (driver \"%s\")", names->v[i],
+				g->nets[j].driver);
+			goto out;
+		}
+	}
+	for (j = 0; j < g->nnets; j++) {
+		int want = !names->n;
+
+		for (i = 0; i < names->n; i++)
+			if (!strcmp(g->nets[j].name, names->v[i]) ||
+			    !strcmp(g->nets[j].id, names->v[i]))
+				want = 1;
+		if (want && !strcmp(g->nets[j].driver, "bridge") &&
+		    *g->nets[j].bridge)
+			a.bridges[a.n++] = g->nets[j].bridge;
+	}
+	rc = transact(g, setup_plan, &a, e);
+out:
+	free(a.bridges);
+	return rc;
+}
+
+/* ---- helpers for the applets ------------------------------------------ */
+
+static int names_peer(const struct addr_spec *a,
+		      const struct docker_container *c)
+{
+	size_t len = strlen(a->name);
+
+	return a->kind == ADDR_CONTAINER &&
+	       (!strcmp(a->name, c->name) ||
+		(len >= 4 && !strncmp(a->name, c->id, len)));
+}
+
+int engine_dependents(struct engine *g, const struct docker_container *c,
+		      struct store_rec **v, size_t *n, struct err *e)
+{
+	struct store_rec *all;
+	size_t i, j, nall, k = 0;
+
+	if (store_load_all(&g->store, &all, &nall, e))
+		return -1;
+	for (i = 0; i < nall; i++) {
+		int dep = 0;
+
+		for (j = 0; j < all[i].nrules && strcmp(all[i].id, c->id);
+		     j++)
+			if (names_peer(&all[i].rules[j].src, c) ||
+			    names_peer(&all[i].rules[j].dst, c))
+				dep = 1;
+		if (dep)
+			all[k++] = all[i];
+		else
+			store_rec_free(&all[i]);
+	}
+	*v = all;
+	*n = k;
+	return 0;
+}
+
+void engine_print_changes(const struct engine *g, FILE *f)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < g->nchanges; i++) {
+		b.len = 0;
+		if (!fw_change_format(&g->changes[i], &b))
+			fprintf(f, "%s\n", b.data);
+	}
+	buf_free(&b);
+}

@@ -1,0 +1,636 @@
+/* rulespec.c - one rule spec: parsed, validated, formatted back. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfw/rulespec.h"
+
+static const char *const action_names[RULE_NACTIONS] = {
+	[RULE_ADD] = "add",
+	[RULE_ADD_INPUT] = "add-input",
+	[RULE_ADD_INTERNAL] = "add-internal",
+	[RULE_ADD_TWO_WAYS] = "add-two-ways",
+};
+
+const char *rule_action_name(enum rule_action a)
+{
+	if ((unsigned)a >= RULE_NACTIONS)
+		return NULL;
+	return action_names[a];
+}
+
+int rule_action_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < RULE_NACTIONS; i++)
+		if (!strcmp(s, action_names[i]))
+			return i;
+	return -1;
+}
+
+/* ASCII only: the C library's versions follow the locale. */
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_alnum(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_ctl(int c)
+{
+	return (c >= 0 && c < 0x20) || c == 0x7f;
+}
+
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]*: Docker's rule for container names. */
+static int is_name(const char *s)
+{
+	if (!is_alnum(*s))
+		return 0;
+	for (s++; *s; s++)
+		if (!is_alnum(*s) && *s != '_' && *s != '.' && *s != '-')
+			return 0;
+	return 1;
+}
+
+/*
+ * Only digits and dots, with a dot: meant as an address. Broader than a
+ * dotted quad on purpose, so "10.0.0" or "10.0.0.1." is a bad address
+ * rather than the name of a container nobody has.
+ */
+static int is_numeric(const char *s, size_t len)
+{
+	size_t i;
+	int dot = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.')
+			dot = 1;
+		else if (!is_digit(s[i]))
+			return 0;
+	}
+	return dot;
+}
+
+/* Exactly four decimal octets, no leading zeros; ip in host order. */
+static int quad_parse(const char *s, size_t len, uint32_t *ip)
+{
+	char tmp[16], *part, *save = NULL;
+	uint64_t v;
+	int n = 0;
+
+	if (!len || len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = 0;
+	/* strtok_r would merge empty parts, so look for them first. */
+	if (tmp[0] == '.' || tmp[len - 1] == '.' || strstr(tmp, ".."))
+		return -1;
+	*ip = 0;
+	for (part = strtok_r(tmp, ".", &save); part;
+	     part = strtok_r(NULL, ".", &save)) {
+		if (++n > 4 || parse_uint(part, 0, 255, &v))
+			return -1;
+		*ip = *ip << 8 | (uint32_t)v;
+	}
+	return n == 4 ? 0 : -1;
+}
+
+static int cidr_parse(const char *s, struct addr_spec *a, struct err *e)
+{
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t prefix = 32;
+	uint32_t ip, mask, net;
+
+	if (quad_parse(s, len, &ip))
+		return err_set(e, EXIT_USAGE, "\"%s\": not an IPv4 address", s);
+	if (slash && parse_uint(slash + 1, 0, 32, &prefix))
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\": not a prefix length (0-32)", s);
+	/* A shift by 32 is undefined. */
+	mask = prefix ? UINT32_MAX << (32 - prefix) : 0;
+	net = ip & mask;
+	if (ip != net)
+		return err_set(e, EXIT_USAGE, "\"%s\": host bits are set; the "
+			       "network is %u.%u.%u.%u/%u", s, net >> 24,
+			       net >> 16 & 255, net >> 8 & 255, net & 255,
+			       (unsigned)prefix);
+	a->kind = ADDR_CIDR;
+	a->ip = htonl(ip);
+	a->prefix = (int)prefix;
+	return 0;
+}
+
+int addr_parse(const char *s, struct addr_spec *a, struct err *e)
+{
+	const char *slash = strchr(s, '/'), *name = s;
+
+	memset(a, 0, sizeof(*a));
+	if (!strcmp(s, ".")) {
+		a->kind = ADDR_SELF;
+		return 0;
+	}
+	if (!strcmp(s, "/")) {
+		a->kind = ADDR_GATEWAY;
+		return 0;
+	}
+	/* A name holds no '/' past a leading one, so "x/y" is a network. */
+	if (slash && slash != s && is_numeric(s, (size_t)(slash - s)))
+		return cidr_parse(s, a, e);
+	if (!slash && is_numeric(s, strlen(s)))
+		return cidr_parse(s, a, e);
+	if (*name == '/')
+		name++;
+	if (strlen(name) >= sizeof(a->name))
+		return err_set(e, EXIT_USAGE, "\"%.64s...\": container name "
+			       "longer than %zu characters", s,
+			       sizeof(a->name) - 1);
+	/* "/1.2.3.4" is refused too: it would format as an address. */
+	if (!is_name(name) || is_numeric(name, strlen(name)))
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\": not an address or container name", s);
+	a->kind = ADDR_CONTAINER;
+	memcpy(a->name, name, strlen(name) + 1);
+	return 0;
+}
+
+int addr_format(const struct addr_spec *a, struct buf *out)
+{
+	uint32_t ip = ntohl(a->ip);
+
+	switch (a->kind) {
+	case ADDR_SELF:
+		return buf_adds(out, ".");
+	case ADDR_GATEWAY:
+		return buf_adds(out, "/");
+	case ADDR_CIDR:
+		return buf_printf(out, "%u.%u.%u.%u/%d", ip >> 24,
+				  ip >> 16 & 255, ip >> 8 & 255, ip & 255,
+				  a->prefix);
+	case ADDR_CONTAINER:
+		return buf_add(out, a->name, strnlen(a->name, sizeof(a->name)));
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+}
+
+/* The options, in the order rulespec_format writes them. */
+enum {
+	OPT_SOURCE,
+	OPT_SPORT,
+	OPT_DEST,
+	OPT_DPORT,
+	OPT_PROTOCOL,
+	OPT_NETWORK,
+	OPT_FILTER,
+	OPT_REV_LOOKUP,		/* a flag; the only one without a value */
+	NOPTS
+};
+
+static const char *const opt_names[NOPTS] = {
+	[OPT_SOURCE] = "--source",
+	[OPT_SPORT] = "--sport",
+	[OPT_DEST] = "--dest",
+	[OPT_DPORT] = "--dport",
+	[OPT_PROTOCOL] = "--protocol",
+	[OPT_NETWORK] = "--network",
+	[OPT_FILTER] = "--filter",
+	[OPT_REV_LOOKUP] = "--rev-lookup",
+};
+
+static int opt_find(const char *s, size_t len)
+{
+	int i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strlen(opt_names[i]) == len && !memcmp(s, opt_names[i], len))
+			return i;
+	return -1;
+}
+
+/* `--source "x": why`, from addr_parse's `"x": why`. */
+static int addr_opt(struct addr_spec *a, int o, const char *v, struct err *e)
+{
+	char why[sizeof(e->msg)];
+
+	if (!addr_parse(v, a, e))
+		return 0;
+	if (!e)
+		return -1;
+	memcpy(why, e->msg, sizeof(why));
+	return err_set(e, EXIT_USAGE, "%s %s", opt_names[o], why);
+}
+
+static int port_opt(uint16_t *port, int o, const char *v, struct err *e)
+{
+	uint64_t n;
+
+	if (parse_uint(v, 1, 65535, &n))
+		return err_set(e, EXIT_USAGE, "%s \"%s\": not a port (1-65535)",
+			       opt_names[o], v);
+	*port = (uint16_t)n;
+	return 0;
+}
+
+static int proto_opt(struct rulespec *r, const char *v, struct err *e)
+{
+	if (!strcmp(v, "tcp"))
+		r->proto = IPPROTO_TCP;
+	else if (!strcmp(v, "udp"))
+		r->proto = IPPROTO_UDP;
+	else
+		return err_set(e, EXIT_USAGE,
+			       "--protocol \"%s\": not tcp or udp", v);
+	return 0;
+}
+
+static int network_opt(struct rulespec *r, const char *v, struct err *e)
+{
+	size_t len = strlen(v);
+
+	if (!is_name(v) || len >= sizeof(r->network))
+		return err_set(e, EXIT_USAGE, "--network \"%s\": not a network "
+			       "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most %zu "
+			       "characters)", v, sizeof(r->network) - 1);
+	memcpy(r->network, v, len + 1);
+	return 0;
+}
+
+static int filter_opt(struct rulespec *r, const char *v, struct err *e)
+{
+	const char *bad;
+	size_t i;
+	int n = rulespec_split(v, &r->filter, e);
+
+	if (n < 0)
+		return err_wrap(e, "--filter \"%s\"", v);
+	if (n == 0)
+		return err_set(e, EXIT_USAGE, "--filter \"%s\": no words", v);
+	for (i = 0; i < r->filter.n; i++) {
+		bad = filter_forbidden(r->filter.v[i]);
+		if (!bad)
+			continue;
+		if (is_ctl(*bad))
+			return err_set(e, EXIT_USAGE, "--filter: \"%s\": "
+				       "control character 0x%02x is not "
+				       "allowed", r->filter.v[i], *bad);
+		return err_set(e, EXIT_USAGE, "--filter: \"%s\": character "
+			       "'%c' is not allowed", r->filter.v[i], *bad);
+	}
+	return 0;
+}
+
+static int set_opt(struct rulespec *r, int o, const char *v, struct err *e)
+{
+	switch (o) {
+	case OPT_SOURCE:
+		return addr_opt(&r->src, o, v, e);
+	case OPT_DEST:
+		return addr_opt(&r->dst, o, v, e);
+	case OPT_SPORT:
+		return port_opt(&r->sport, o, v, e);
+	case OPT_DPORT:
+		return port_opt(&r->dport, o, v, e);
+	case OPT_PROTOCOL:
+		return proto_opt(r, v, e);
+	case OPT_NETWORK:
+		return network_opt(r, v, e);
+	default:
+		return filter_opt(r, v, e);
+	}
+}
+
+/* The checks that need all the options. */
+static int check_spec(const struct rulespec *r, unsigned seen,
+		      struct err *e)
+{
+	int src_self = r->src.kind == ADDR_SELF;
+	int dst_self = r->dst.kind == ADDR_SELF;
+
+	if (!(seen & 1u << OPT_SOURCE))
+		return err_set(e, EXIT_USAGE, "--source is required");
+	if (src_self && dst_self)
+		return err_set(e, EXIT_USAGE,
+			       "--source and --dest cannot both be \".\"");
+	if (!src_self && !dst_self)
+		return err_set(e, EXIT_USAGE, "neither --source nor --dest is "
+			       "\".\" (the container)");
+	if (!r->dport && r->action != RULE_ADD)
+		return err_set(e, EXIT_USAGE, "--dport is required for %s",
+			       action_names[r->action]);
+	return 0;
+}
+
+/*
+ * getopt_long's rules without its global state: `--opt VALUE` takes the
+ * next argument whatever it is, so `--filter --foo` gives the filter
+ * "--foo", as a shell user would expect.
+ */
+int rulespec_parse(struct rulespec *r, enum rule_action action, int argc,
+		   char *const *argv, struct err *e)
+{
+	unsigned seen = 0;
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->action = action;
+	r->dst.kind = ADDR_SELF;
+	r->proto = IPPROTO_TCP;
+	if (!rule_action_name(action))
+		return err_set(e, EXIT_USAGE, "unknown action %d", (int)action);
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i], *eq = strchr(arg, '='), *v;
+		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+		int o;
+
+		if (arg[0] != '-') {
+			err_set(e, EXIT_USAGE, "unexpected argument \"%s\"",
+				arg);
+			goto fail;
+		}
+		o = opt_find(arg, len);
+		if (o < 0) {
+			err_set(e, EXIT_USAGE, "unknown option \"%.*s\"",
+				(int)len, arg);
+			goto fail;
+		}
+		if (seen & 1u << o) {
+			err_set(e, EXIT_USAGE, "%s given twice", opt_names[o]);
+			goto fail;
+		}
+		seen |= 1u << o;
+		if (o == OPT_REV_LOOKUP) {
+			if (eq) {
+				err_set(e, EXIT_USAGE,
+					"--rev-lookup takes no value");
+				goto fail;
+			}
+			r->rev_lookup = 1;
+			continue;
+		}
+		if (eq) {
+			v = eq + 1;
+		} else if (i + 1 < argc) {
+			v = argv[++i];
+		} else {
+			err_set(e, EXIT_USAGE, "%s needs a value",
+				opt_names[o]);
+			goto fail;
+		}
+		if (set_opt(r, o, v, e))
+			goto fail;
+	}
+	if (!check_spec(r, seen, e))
+		return 0;
+fail:
+	rulespec_free(r);
+	return -1;
+}
+
+/* " --opt " and the value, quoted. */
+static int put_opt(struct buf *out, int o, const char *v)
+{
+	return buf_printf(out, " %s ", opt_names[o]) || rulespec_quote(v, out);
+}
+
+static int put_addr(struct buf *out, int o, const struct addr_spec *a)
+{
+	struct buf t = { 0 };
+	int rc = addr_format(a, &t) || put_opt(out, o, t.data);
+
+	buf_free(&t);
+	return rc ? -1 : 0;
+}
+
+/*
+ * The filter is one option value holding several words: each word is
+ * quoted where needed, then the whole line quoted again, so splitting the
+ * value gives back the words even when they hold blanks or quotes.
+ */
+static int put_filter(struct buf *out, const struct strv *f)
+{
+	struct buf t = { 0 };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < f->n && !rc; i++)
+		rc = (i && buf_adds(&t, " ")) || rulespec_quote(f->v[i], &t);
+	if (!rc)
+		rc = put_opt(out, OPT_FILTER, t.data);
+	buf_free(&t);
+	return rc ? -1 : 0;
+}
+
+int rulespec_format(const struct rulespec *r, struct buf *out)
+{
+	struct buf t = { 0 };
+	int rc;
+
+	if (r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Built apart, so out is unchanged on failure. */
+	rc = put_addr(&t, OPT_SOURCE, &r->src) ||
+	     (r->sport && buf_printf(&t, " --sport %u", r->sport)) ||
+	     put_addr(&t, OPT_DEST, &r->dst) ||
+	     (r->dport && buf_printf(&t, " --dport %u", r->dport)) ||
+	     put_opt(&t, OPT_PROTOCOL,
+		     r->proto == IPPROTO_UDP ? "udp" : "tcp") ||
+	     (r->network[0] && put_opt(&t, OPT_NETWORK, r->network)) ||
+	     (r->filter.n && put_filter(&t, &r->filter)) ||
+	     buf_add(out, t.data + 1, t.len - 1);	/* the first blank */
+	buf_free(&t);
+	return rc ? -1 : 0;
+}
+
+static int addr_equal(const struct addr_spec *a, const struct addr_spec *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind == ADDR_CIDR)
+		return a->ip == b->ip && a->prefix == b->prefix;
+	if (a->kind == ADDR_CONTAINER)
+		return !strncmp(a->name, b->name, sizeof(a->name));
+	return 1;
+}
+
+int rulespec_equal(const struct rulespec *a, const struct rulespec *b)
+{
+	size_t i;
+
+	if (a->action != b->action || !addr_equal(&a->src, &b->src) ||
+	    !addr_equal(&a->dst, &b->dst) || a->sport != b->sport ||
+	    a->dport != b->dport || a->proto != b->proto ||
+	    strncmp(a->network, b->network, sizeof(a->network)) ||
+	    a->filter.n != b->filter.n)
+		return 0;
+	for (i = 0; i < a->filter.n; i++)
+		if (strcmp(a->filter.v[i], b->filter.v[i]))
+			return 0;
+	return 1;
+}
+
+int rulespec_copy(struct rulespec *dst, const struct rulespec *src)
+{
+	size_t i;
+
+	*dst = *src;
+	dst->filter.v = NULL;
+	dst->filter.n = 0;
+	for (i = 0; i < src->filter.n; i++) {
+		if (strv_add(&dst->filter, src->filter.v[i],
+			     strlen(src->filter.v[i]))) {
+			rulespec_free(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void rulespec_free(struct rulespec *r)
+{
+	strv_free(&r->filter);
+}
+
+/* Control characters anywhere, even in a comment; a tab is a blank. */
+static int split_check(const char *s, size_t len, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (is_ctl(s[i]) && s[i] != '\t')
+			return err_set(e, EXIT_USAGE, "control character "
+				       "0x%02x at offset %zu", s[i], i);
+	return 0;
+}
+
+static int split_word(struct strv *out, const struct buf *w)
+{
+	/* w->data is NULL for '' and memcpy wants a pointer. */
+	return strv_add(out, w->data ? w->data : "", w->len);
+}
+
+/*
+ * One pass, one quote state. A word exists once any of its characters,
+ * even an empty '' or "", is seen, so `''` is one empty word. On failure
+ * the words added so far are taken back, so out is as it was.
+ */
+int rulespec_split(const char *line, struct strv *out, struct err *e)
+{
+	size_t len = strlen(line), n0 = out->n, i;
+	struct buf w = { 0 };
+	int in_word = 0, quote = 0, rc = 0;
+	char c;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (split_check(line, len, e))
+		return -1;
+	for (i = 0; i < len && !rc; i++) {
+		c = line[i];
+		if (quote == '\'') {
+			if (c == '\'')
+				quote = 0;
+			else
+				rc = buf_add(&w, &c, 1);
+		} else if (quote == '"') {
+			if (c == '"')
+				quote = 0;
+			else if (c == '\\' && i + 1 < len &&
+				 strchr("\"\\$`", line[i + 1]))
+				rc = buf_add(&w, &line[++i], 1);
+			else
+				rc = buf_add(&w, &c, 1);
+		} else if (c == ' ' || c == '\t') {
+			if (in_word)
+				rc = split_word(out, &w);
+			in_word = 0;
+			w.len = 0;
+		} else if (c == '#' && !in_word) {
+			break;
+		} else {
+			in_word = 1;
+			if (c == '\'' || c == '"') {
+				quote = c;
+			} else if (c != '\\') {
+				rc = buf_add(&w, &c, 1);
+			} else if (i + 1 < len) {
+				rc = buf_add(&w, &line[++i], 1);
+			} else {
+				err_set(e, EXIT_USAGE, "trailing backslash");
+				goto fail;
+			}
+		}
+	}
+	if (rc) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		goto fail;
+	}
+	if (quote) {
+		err_set(e, EXIT_USAGE, "unterminated %c quote", quote);
+		goto fail;
+	}
+	if (in_word && split_word(out, &w)) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		goto fail;
+	}
+	buf_free(&w);
+	return (int)(out->n - n0);
+fail:
+	while (out->n > n0)
+		free(out->v[--out->n]);
+	buf_free(&w);
+	return -1;
+}
+
+/* Anything else is quoted; rulespec_split has no other special bytes. */
+static int is_plain(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!is_alnum(*s) && !strchr("_./:,=@%+-", *s))
+			return 0;
+	return 1;
+}
+
+int rulespec_quote(const char *s, struct buf *out)
+{
+	size_t len = out->len;
+	const char *q;
+	int rc;
+
+	if (is_plain(s))
+		return buf_adds(out, s);
+	rc = buf_adds(out, "'");
+	/* POSIX has no escape inside '...': close, add \', reopen. */
+	while (!rc && (q = strchr(s, '\''))) {
+		rc = buf_add(out, s, (size_t)(q - s)) ||
+		     buf_adds(out, "'\\''");
+		s = q + 1;
+	}
+	rc = rc || buf_adds(out, s) || buf_adds(out, "'");
+	if (rc) {
+		out->len = len;
+		if (out->data)
+			out->data[len] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+const char *filter_forbidden(const char *s)
+{
+	for (; *s; s++)
+		if (is_ctl(*s) || strchr(";&|$`<>\\", *s))
+			return s;
+	return NULL;
+}

@@ -1,0 +1,130 @@
+/*
+ * engine.h - what the add*, allow, replay, drop and init applets share:
+ * resolving stored rule specs into kernel rules with the addresses Docker
+ * gives now, planning the difference with the live table, and applying it
+ * (one commit per table) before the store is written.
+ *
+ * Layout docker-fw keeps in the filter table:
+ *
+ *   DOCKER-USER  -j DFW-FORWARD                       (first rule)
+ *   INPUT        -j DFW-INPUT                         (first rule)
+ *   DFW-FORWARD  -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
+ *                container rules, grouped per container, by name
+ *                -i B -o B -j DROP, per bridge B (added by init)
+ *   DFW-INPUT    add-input rules
+ *
+ * A container's rule carries the comment "docker-fw NAME ID12"; the ID
+ * finds it again after an address or a name changed.
+ */
+#ifndef DFW_ENGINE_H
+#define DFW_ENGINE_H
+
+#include <stdio.h>
+
+#include "dfw/docker.h"
+#include "dfw/fw.h"
+#include "dfw/rulespec.h"
+#include "dfw/store.h"
+#include "dfw/util.h"
+
+struct engine {
+	struct docker d;
+	struct store store;
+	const struct fw_ops *backend;
+	int dry_run;
+	/* caches, filled on first use */
+	struct docker_network *nets;
+	size_t nnets;
+	int have_nets;
+	struct docker_container *ctrs;	/* inspected this run */
+	size_t nctrs;
+	struct docker_summary *list;
+	size_t nlist;
+	int have_list;
+	/* what happened, for the applet to print */
+	struct fw_change *changes;	/* applied (or, dry run, planned) */
+	size_t nchanges;
+	struct strv warnings;		/* one line each, no prefix */
+	char layout[32];		/* Docker firewall layout found */
+};
+
+/*
+ * Options common to the applets that change things, parsed out of argv
+ * in place: --state-dir DIR, --dry-run (when allowed), --backend=iptc.
+ * Returns the new argc (the rest keeps its order), or -1 with e set.
+ */
+struct engine_opts {
+	const char *state_dir;
+	int dry_run;
+	int verbose;
+};
+int engine_opts(int argc, char **argv, int allow_dry_run,
+		struct engine_opts *o, struct err *e);
+
+/* Connects to Docker (DOCKER_HOST), opens the store (locked unless
+ * dry_run). 0 or -1 with e set. */
+int engine_init(struct engine *g, const struct engine_opts *o,
+		struct err *e);
+void engine_free(struct engine *g);
+
+/* Inspects (cached) the container named name; NULL with e set
+ * (EXIT_USAGE `no such container "x"`). */
+const struct docker_container *engine_container(struct engine *g,
+						const char *name,
+						struct err *e);
+
+/*
+ * Makes a new rule spec ready to store for container c: checks it against
+ * Docker (c must be running; a container peer must be running and share
+ * a network; a bare Docker-network address is refused, or with
+ * --rev-lookup replaced by the container holding it; --network must be
+ * one of c's networks) and normalises it (peers recorded by name). 0, or
+ * -1 with e set (EXIT_USAGE naming the input).
+ */
+int engine_check_rule(struct engine *g, const struct docker_container *c,
+		      struct rulespec *r, struct err *e);
+
+/*
+ * The new state of one container for engine_sync: its store record (the
+ * rules it keeps from now) and whether docker-fw should remove it from
+ * the store.
+ */
+struct sync_item {
+	struct store_rec rec;
+	int known;		/* Docker knows the container */
+	int running;
+};
+
+/*
+ * Brings the kernel in line with items[0..n): for each item, the rules
+ * its record yields now (none when the container is stopped or unknown)
+ * replace the live rules of that container, changing only what differs.
+ * With cleanup, live rules of containers not in items are removed too
+ * (replay of everything). Ensures docker-fw's chains and jumps. Rules
+ * that cannot be resolved (a stopped peer) are left out with a warning.
+ * Then, unless g->dry_run, stores every record (save: a record without
+ * rules removes the file). g->changes gets the changes. 0, or -1 with e
+ * set and nothing changed (the kernel and the store as before).
+ */
+int engine_sync(struct engine *g, struct sync_item *items, size_t n,
+		int cleanup, int save, struct err *e);
+
+/*
+ * init: ensure docker-fw's chains, jumps and the conntrack rule; the
+ * FORWARD policy DROP; for each bridge network (all when names is empty),
+ * remove Docker's catch-all jump `-o B -j DOCKER` (from FORWARD before
+ * Docker 28.1, DOCKER-BRIDGE after) and end DFW-FORWARD with
+ * `-i B -o B -j DROP`. 0 or -1 with e set.
+ */
+int engine_setup(struct engine *g, const struct strv *names,
+		 struct err *e);
+
+/* The load of every stored record whose rules name container c (by name
+ * or ID) as a peer, except c itself. */
+int engine_dependents(struct engine *g, const struct docker_container *c,
+		      struct store_rec **v, size_t *n, struct err *e);
+
+/* Prints the changes of g (fw_change_format lines) to f. */
+void engine_print_changes(const struct engine *g, FILE *f);
+
+#endif
