@@ -129,6 +129,13 @@ install: docker-fw
 	for a in $(APPLETS); do \
 		ln -sf docker-fw $(DESTDIR)$(BINDIR)/dfw-$$a || exit 1; done
 
+# The boot script and systemd unit (rootfs/), for images and packages.
+install-rootfs:
+	install -D -m 755 rootfs/etc/init.d/docker-fw \
+		$(DESTDIR)/etc/init.d/docker-fw
+	install -D -m 644 rootfs/lib/systemd/system/docker-fw.service \
+		$(DESTDIR)/lib/systemd/system/docker-fw.service
+
 fmt:
 	clang-format -i $(SRC) $(wildcard include/dfw/*.h tests/unit/*.[ch] \
 		tests/fuzz/*.c)
@@ -141,6 +148,7 @@ distclean:
 	rm -rf $(BUILD) docker-fw docker-fw-glibc
 
 .PHONY: all deps tools unit fuzz-build test-deps check fuzz demo bench install \
+	install-rootfs \
 	fmt clean distclean
 .DELETE_ON_ERROR:
 

@@ -10,6 +10,8 @@
 
 #include "common.h"
 
+#define FROM_MAX_LINE 65536	/* bytes in one --from line */
+
 struct specs {
 	struct rulespec *v;
 	size_t n;
@@ -53,15 +55,30 @@ static int read_from(const char *file, enum rule_action act, int rev,
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
+	ssize_t len;
 	int rc = -1, n;
 
 	if (!f)
 		return err_set(e, EXIT_USAGE, "--from \"%s\": %s", file,
 			       strerror(errno));
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", fname, lineno);
 		strv_free(&words);
+		if (len > FROM_MAX_LINE) {
+			err_set(e, EXIT_USAGE, "line longer than %d bytes",
+				FROM_MAX_LINE);
+			goto bad;
+		}
+		if (strlen(line) != (size_t)len) {
+			err_set(e, EXIT_USAGE, "holds a NUL byte");
+			goto bad;
+		}
+		if (len >= 2 && line[len - 2] == '\r' && line[len - 1] == '\n') {
+			err_set(e, EXIT_USAGE, "ends in CR LF (a DOS text "
+				"file?): convert it, e.g. with dos2unix");
+			goto bad;
+		}
 		n = rulespec_split(line, &words, e);
 		if (n < 0)
 			goto bad;
@@ -164,7 +181,6 @@ static int apply(const struct engine_opts *o, const char *name,
 		}
 	if (store_load(&g.store, c->id, &item.rec, &e) < 0)
 		goto err;
-	snprintf(item.rec.name, sizeof(item.rec.name), "%s", c->name);
 	*already = 0;
 	for (i = 0; i < s->n; i++) {
 		for (j = 0; j < item.rec.nrules; j++)
@@ -178,8 +194,9 @@ static int apply(const struct engine_opts *o, const char *name,
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 			goto err;
 		}
+		item.dirty = 1;
 	}
-	if (engine_sync(&g, &item, 1, 0, 1, &e))
+	if (engine_sync(&g, &item, 1, 0, &e))
 		goto err;
 	print_warnings(&g);
 	if (o->verbose)

@@ -9,7 +9,8 @@
 #include "common.h"
 
 /* Adds rec to items unless its container is there already. */
-static int push(struct sync_item **items, size_t *n, struct store_rec *rec)
+static int push(struct sync_item **items, size_t *n, struct store_rec *rec,
+		int dirty)
 {
 	size_t i;
 	void *p;
@@ -26,6 +27,7 @@ static int push(struct sync_item **items, size_t *n, struct store_rec *rec)
 	}
 	*items = p;
 	memset(&(*items)[*n], 0, sizeof(**items));
+	(*items)[*n].dirty = dirty;
 	(*items)[(*n)++].rec = *rec;
 	return 0;
 }
@@ -69,7 +71,7 @@ static int run(int argc, char **argv, int drop)
 		if (store_load_all(&g.store, &all, &nall, &e))
 			goto err;
 		for (i = 0; i < nall; i++)
-			if (push(&items, &n, &all[i]))
+			if (push(&items, &n, &all[i], 0))
 				goto nomem;
 		free(all);
 	}
@@ -88,14 +90,14 @@ static int run(int argc, char **argv, int drop)
 			rec.nrules = 0;
 		}
 		c = drop ? NULL : engine_container(&g, rec.id, &e);
-		if (push(&items, &n, &rec))
+		if (push(&items, &n, &rec, drop))
 			goto nomem;
 		if (!c)
 			continue;
 		if (engine_dependents(&g, c, &deps, &nd, &e))
 			goto err;
 		for (j = 0; j < nd; j++)
-			if (push(&items, &n, &deps[j]))
+			if (push(&items, &n, &deps[j], 0))
 				goto nomem;
 		free(deps);
 	}
@@ -103,7 +105,7 @@ static int run(int argc, char **argv, int drop)
 		rc = first.code;
 		goto out;
 	}
-	if (n && engine_sync(&g, items, n, argc == 1, 1, &e))
+	if (n && engine_sync(&g, items, n, argc == 1, &e))
 		goto err;
 	print_warnings(&g);
 	if (o.dry_run || o.verbose)

@@ -392,6 +392,8 @@ bad:
 
 /* ---- rule spec -> kernel rule ----------------------------------------- */
 
+static const char *const our_chains[] = { FW_CHAIN_FORWARD, FW_CHAIN_INPUT };
+
 static void owner_comment(char out[256], const char *name, const char *id)
 {
 	snprintf(out, 256, FW_COMMENT " %s %.12s", name, id);
@@ -454,7 +456,7 @@ static int side(struct engine *g, const struct addr_spec *a,
 /* The kernel rule of spec r of container c (running), in *chain. */
 static int resolve(struct engine *g, const struct docker_container *c,
 		   const char *comment_name, const struct rulespec *r,
-		   struct fw_rule *out, const char **chain, struct err *e)
+		   struct fw_rule *out, int *chain, struct err *e)
 {
 	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
 				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
@@ -490,8 +492,7 @@ static int resolve(struct engine *g, const struct docker_container *c,
 		return -1;
 	owner_comment(out->comment, comment_name, c->id);
 	strcpy(out->target, r->action == RULE_ADD ? "DOCKER" : "ACCEPT");
-	*chain = r->action == RULE_ADD_INPUT ? FW_CHAIN_INPUT :
-		 FW_CHAIN_FORWARD;
+	*chain = r->action == RULE_ADD_INPUT;	/* our_chains[] */
 	return 0;
 }
 
@@ -573,7 +574,7 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 		      struct rulespec *r, struct err *e)
 {
 	struct fw_rule fr;
-	const char *chain;
+	int chain;
 
 	if (!c->running)
 		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
@@ -598,11 +599,14 @@ static int record(struct engine *g, const struct fw_change *c,
 {
 	void *p;
 
-	if (g->nchanges % 32 == 0) {
-		p = realloc(g->changes, (g->nchanges + 32) * sizeof(*c));
+	if (g->nchanges == g->capchanges) {
+		size_t ncap = g->capchanges ? 2 * g->capchanges : 32;
+
+		p = realloc(g->changes, ncap * sizeof(*c));
 		if (!p)
 			return err_set(e, EXIT_RUNTIME, "out of memory");
 		g->changes = p;
+		g->capchanges = ncap;
 	}
 	g->changes[g->nchanges++] = *c;
 	return 0;
@@ -726,87 +730,220 @@ static int plan_base(struct engine *g, struct fw *f, struct err *e)
 	return 0;
 }
 
-/* A wanted rule: its chain and owner (index into items). */
+/* A wanted rule: its chain and owner (index into items). Wanted rules
+ * are found by hash: replay of 10,000 rules must not be quadratic. */
 struct want {
-	const char *chain;
+	int chain;		/* index into our_chains */
 	size_t item;
 	struct fw_rule rule;
-	int have;
+	uint32_t hash;
+	size_t next;		/* next index + 1 in the bucket, 0: end */
+	int have;		/* in the table (or already inserted) */
+	int dup;		/* equal to an earlier one: ignored */
 };
+
+struct wants {
+	struct want *v;
+	size_t n, cap;
+	size_t *bucket;		/* index + 1, 0: empty */
+	size_t mask;
+};
+
+static void wants_free(struct wants *ws)
+{
+	free(ws->v);
+	free(ws->bucket);
+	memset(ws, 0, sizeof(*ws));
+}
+
+static int wants_add(struct wants *ws, int chain, size_t item,
+		     const struct fw_rule *r)
+{
+	struct want *w;
+
+	if (ws->n == ws->cap) {
+		size_t ncap = ws->cap ? 2 * ws->cap : 64;
+		void *p = realloc(ws->v, ncap * sizeof(*ws->v));
+
+		if (!p)
+			return -1;
+		ws->v = p;
+		ws->cap = ncap;
+	}
+	w = &ws->v[ws->n++];
+	memset(w, 0, sizeof(*w));
+	w->chain = chain;
+	w->item = item;
+	w->rule = *r;
+	w->hash = fw_rule_hash(r) ^ (uint32_t)chain;
+	return 0;
+}
+
+/* Index of the first not-yet-had want equal to r in chain, or -1. */
+static long wants_find(struct wants *ws, int chain,
+		       const struct fw_rule *r)
+{
+	uint32_t h = fw_rule_hash(r) ^ (uint32_t)chain;
+	size_t i;
+
+	for (i = ws->bucket[h & ws->mask]; i; i = ws->v[i - 1].next) {
+		struct want *w = &ws->v[i - 1];
+
+		if (w->hash == h && !w->have && !w->dup && w->chain == chain &&
+		    fw_rule_equal(&w->rule, r))
+			return (long)(i - 1);
+	}
+	return -1;
+}
+
+/* Builds the hash index; a rule two specs give is wanted once. */
+static int wants_index(struct wants *ws)
+{
+	size_t i, size = 64;
+
+	while (size < 2 * ws->n)
+		size *= 2;
+	free(ws->bucket);
+	ws->bucket = calloc(size, sizeof(*ws->bucket));
+	if (!ws->bucket)
+		return -1;
+	ws->mask = size - 1;
+	for (i = 0; i < ws->n; i++) {
+		struct want *w = &ws->v[i];
+
+		w->have = 0;
+		w->dup = wants_find(ws, w->chain, &w->rule) >= 0;
+		if (w->dup)
+			continue;
+		w->next = ws->bucket[w->hash & ws->mask];
+		ws->bucket[w->hash & ws->mask] = i + 1;
+	}
+	return 0;
+}
 
 static int is_tail(const struct fw_rule *r)
 {
 	return !strcmp(r->comment, INIT_COMMENT);
 }
 
-/* Where a new rule with comment key goes: before the first container
- * rule of a later key, or before init's tail. */
-static size_t insert_pos(const struct fw_chain *ch, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < ch->n; i++) {
-		if (is_tail(&ch->rules[i]))
-			return i;
-		if (rule_owner(&ch->rules[i]) &&
-		    strcmp(ch->rules[i].comment, key) > 0)
-			return i;
-	}
-	return ch->n;
-}
-
 static int selected(const struct sync_item *items, size_t n,
-		    const char *id12, size_t *which)
+		    const char *id12)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!strncmp(items[i].rec.id, id12, 12)) {
-			*which = i;
+		if (!strncmp(items[i].rec.id, id12, 12))
 			return 1;
-		}
 	return 0;
 }
 
-static int plan_rules(struct engine *g, struct fw *f, struct sync_item *items,
-		      size_t n, struct want *w, size_t nw, int cleanup,
-		      struct err *e)
+/* Missing wants in chain order: by comment (owner), then as stored. */
+static int by_key(const void *a, const void *b)
 {
-	static const char *const chains[] = { FW_CHAIN_FORWARD,
-					      FW_CHAIN_INPUT };
-	struct fw_chain *ch;
-	size_t i, j, k, item;
+	const struct want *x = *(const struct want *const *)a;
+	const struct want *y = *(const struct want *const *)b;
+	int c = strcmp(x->rule.comment, y->rule.comment);
 
-	for (i = 0; i < nw; i++)
-		w[i].have = 0;
-	for (k = 0; k < 2; k++) {
-		ch = fw_chain(f, chains[k]);
-		/* keep what is wanted, remove what is ours and not */
-		for (j = ch->n; j-- > 0;) {
-			const char *id12 = rule_owner(&ch->rules[j]);
+	return c ? c : x < y ? -1 : x > y;
+}
 
-			if (!id12)
-				continue;
-			if (!selected(items, n, id12, &item) && !cleanup)
-				continue;
-			for (i = 0; i < nw; i++)
-				if (!w[i].have && w[i].chain == chains[k] &&
-				    fw_rule_equal(&w[i].rule, &ch->rules[j]))
-					break;
-			if (i < nw)
-				w[i].have = 1;
-			else if (plan_delete(g, ch, j, e))
-				return -1;
+/*
+ * One chain: delete our rules that are not wanted (bottom up, so each
+ * position is the one the kernel sees), then merge the missing ones in:
+ * a container's rules go before the first rule of a later container (by
+ * comment) or init's tail, after its own rules already there.
+ */
+static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
+			    int chain, struct sync_item *items,
+			    size_t n, struct wants *ws, int cleanup,
+			    struct err *e)
+{
+	struct fw_change c = { .op = FW_DELETE };
+	struct want **miss = NULL;
+	struct fw_rule *out = NULL;
+	size_t i, j, k, nmiss = 0;
+	long w;
+	int rc = -1;
+
+	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
+	for (j = ch->n, k = 0; j-- > 0;) {
+		const char *id12 = rule_owner(&ch->rules[j]);
+
+		if (!id12 || (!cleanup && !selected(items, n, id12)))
+			continue;
+		w = wants_find(ws, chain, &ch->rules[j]);
+		if (w >= 0) {
+			ws->v[w].have = 1;
+			continue;
 		}
-		for (i = 0; i < nw; i++) {
-			if (w[i].have || w[i].chain != chains[k])
-				continue;
-			if (plan_insert(g, ch, insert_pos(ch, w[i].rule.comment),
-					&w[i].rule, e))
-				return -1;
-			w[i].have = 1;
-		}
+		c.pos = j + 1;
+		c.rule = ch->rules[j];
+		if (record(g, &c, e))
+			return -1;
+		ch->rules[j].foreign = -1;	/* mark: deleted */
+		k++;
 	}
+	for (i = j = 0; k && i < ch->n; i++)
+		if (ch->rules[i].foreign != -1)
+			ch->rules[j++] = ch->rules[i];
+	ch->n -= k;
+
+	miss = malloc((ws->n + 1) * sizeof(*miss));
+	if (!miss)
+		goto nomem;
+	for (i = 0; i < ws->n; i++)
+		if (!ws->v[i].have && !ws->v[i].dup && ws->v[i].chain == chain)
+			miss[nmiss++] = &ws->v[i];
+	if (!nmiss) {
+		free(miss);
+		return 0;
+	}
+	qsort(miss, nmiss, sizeof(*miss), by_key);
+	out = malloc((ch->n + nmiss) * sizeof(*out));
+	if (!out)
+		goto nomem;
+	c.op = FW_INSERT;
+	for (i = j = k = 0; k < nmiss; k++) {
+		const char *key = miss[k]->rule.comment;
+
+		while (i < ch->n && !is_tail(&ch->rules[i]) &&
+		       !(rule_owner(&ch->rules[i]) &&
+			 strcmp(ch->rules[i].comment, key) > 0))
+			out[j++] = ch->rules[i++];
+		out[j] = miss[k]->rule;
+		miss[k]->have = 1;
+		c.pos = ++j;
+		c.rule = miss[k]->rule;
+		if (record(g, &c, e))
+			goto out;
+	}
+	while (i < ch->n)
+		out[j++] = ch->rules[i++];
+	free(ch->rules);
+	ch->rules = out;
+	ch->n = j;
+	out = NULL;
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, EXIT_RUNTIME, "out of memory");
+out:
+	free(out);
+	free(miss);
+	return rc;
+}
+
+static int plan_rules(struct engine *g, struct fw *f, struct sync_item *items,
+		      size_t n, struct wants *ws, int cleanup, struct err *e)
+{
+	int k;
+
+	if (wants_index(ws))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	for (k = 0; k < 2; k++)
+		if (plan_chain_rules(g, fw_chain(f, our_chains[k]), k,
+				     items, n, ws, cleanup, e))
+			return -1;
 	return 0;
 }
 
@@ -838,8 +975,7 @@ static int transact(struct engine *g,
 struct sync_args {
 	struct sync_item *items;
 	size_t n;
-	struct want *w;
-	size_t nw;
+	struct wants ws;
 	int cleanup;
 };
 
@@ -850,38 +986,18 @@ static int sync_plan(struct engine *g, struct fw *f, void *arg,
 
 	if (plan_base(g, f, e))
 		return -1;
-	return plan_rules(g, f, a->items, a->n, a->w, a->nw, a->cleanup, e);
-}
-
-static int want_add(struct want **w, size_t *n, const char *chain,
-		    size_t item, const struct fw_rule *r)
-{
-	size_t i;
-	void *p;
-
-	for (i = 0; i < *n; i++)	/* two specs, one rule: keep one */
-		if ((*w)[i].chain == chain && fw_rule_equal(&(*w)[i].rule, r))
-			return 0;
-	p = realloc(*w, (*n + 1) * sizeof(**w));
-	if (!p)
-		return -1;
-	*w = p;
-	(*w)[*n].chain = chain;
-	(*w)[*n].item = item;
-	(*w)[*n].rule = *r;
-	(*n)++;
-	return 0;
+	return plan_rules(g, f, a->items, a->n, &a->ws, a->cleanup, e);
 }
 
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
-		int cleanup, int save, struct err *e)
+		int cleanup, struct err *e)
 {
-	struct sync_args a = { items, n, NULL, 0, cleanup };
+	struct sync_args a = { items, n, { 0 }, cleanup };
 	const struct docker_container *c;
 	struct err ce;
 	struct buf spec = { 0 };
 	struct fw_rule r;
-	const char *chain;
+	int chain;
 	size_t i, j;
 	int rc = -1;
 
@@ -903,13 +1019,16 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 				     rec->name, rec->id, rec->id);
 			continue;
 		}
-		snprintf(rec->name, sizeof(rec->name), "%s", c->name);
+		if (strcmp(rec->name, c->name)) {
+			snprintf(rec->name, sizeof(rec->name), "%s", c->name);
+			items[i].dirty = 1;
+		}
 		if (!c->running)
 			continue;
 		for (j = 0; j < rec->nrules; j++) {
 			if (!resolve(g, c, c->name, &rec->rules[j], &r, &chain,
 				     &ce)) {
-				if (want_add(&a.w, &a.nw, chain, i, &r))
+				if (wants_add(&a.ws, chain, i, &r))
 					goto nomem;
 				continue;
 			}
@@ -922,9 +1041,10 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	}
 	if (transact(g, sync_plan, &a, e))
 		goto out;
-	if (!g->dry_run && save)
+	if (!g->dry_run)
 		for (i = 0; i < n; i++)
-			if (store_save(&g->store, &items[i].rec, e))
+			if (items[i].dirty &&
+			    store_save(&g->store, &items[i].rec, e))
 				goto out;
 	rc = 0;
 	goto out;
@@ -932,7 +1052,7 @@ nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
 	buf_free(&spec);
-	free(a.w);
+	wants_free(&a.ws);
 	return rc;
 }
 

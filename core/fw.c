@@ -31,6 +31,35 @@ int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	       !strcmp(a->target, b->target);
 }
 
+static uint32_t fnv(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+uint32_t fw_rule_hash(const struct fw_rule *r)
+{
+	uint32_t h = 2166136261u;
+	uint32_t v[5] = { (uint32_t)r->family, r->inv, r->proto,
+			  (uint32_t)r->sport << 16 | r->dport, r->ctstate };
+
+	h = fnv(h, v, sizeof(v));
+	h = fnv(h, r->src, 16);
+	h = fnv(h, r->smsk, 16);
+	h = fnv(h, r->dst, 16);
+	h = fnv(h, r->dmsk, 16);
+	h = fnv(h, r->in, strlen(r->in));
+	h = fnv(h, "/", 1);
+	h = fnv(h, r->out, strlen(r->out));
+	h = fnv(h, "/", 1);
+	h = fnv(h, r->comment, strlen(r->comment));
+	h = fnv(h, "/", 1);
+	return fnv(h, r->target, strlen(r->target));
+}
+
 void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be,
 		int prefix)
 {

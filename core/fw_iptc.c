@@ -90,8 +90,11 @@ static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
 	    dlen >= sizeof(struct xt_comment_info) && !*r->comment) {
 		const struct xt_comment_info *c = (const void *)m->data;
 
-		snprintf(r->comment, sizeof(r->comment), "%.*s",
-			 XT_MAX_COMMENT_LEN, c->comment);
+		size_t len = strnlen((const char *)c->comment,
+				     sizeof(r->comment) - 1);
+
+		memcpy(r->comment, c->comment, len);
+		r->comment[len] = 0;
 		return 0;
 	}
 	if (!strcmp(name, "conntrack") && m->u.user.revision == 3 &&

@@ -59,46 +59,50 @@ static int is_name(const char *s)
 }
 
 /*
- * Only digits and dots, with a dot: meant as an address. Broader than a
+ * Only digits and dots, with both: meant as an address. Broader than a
  * dotted quad on purpose, so "10.0.0" or "10.0.0.1." is a bad address
  * rather than the name of a container nobody has.
  */
 static int is_numeric(const char *s, size_t len)
 {
 	size_t i;
-	int dot = 0;
+	int dot = 0, digit = 0;
 
 	for (i = 0; i < len; i++) {
 		if (s[i] == '.')
 			dot = 1;
-		else if (!is_digit(s[i]))
+		else if (is_digit(s[i]))
+			digit = 1;
+		else
 			return 0;
 	}
-	return dot;
+	return dot && digit;
 }
 
 /* Exactly four decimal octets, no leading zeros; ip in host order. */
 static int quad_parse(const char *s, size_t len, uint32_t *ip)
 {
-	char tmp[16], *part, *save = NULL;
+	char part[4];
+	size_t i = 0, n;
 	uint64_t v;
-	int n = 0;
+	int k;
 
-	if (!len || len >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, s, len);
-	tmp[len] = 0;
-	/* strtok_r would merge empty parts, so look for them first. */
-	if (tmp[0] == '.' || tmp[len - 1] == '.' || strstr(tmp, ".."))
-		return -1;
 	*ip = 0;
-	for (part = strtok_r(tmp, ".", &save); part;
-	     part = strtok_r(NULL, ".", &save)) {
-		if (++n > 4 || parse_uint(part, 0, 255, &v))
+	for (k = 0; k < 4; k++) {
+		for (n = 0; i + n < len && s[i + n] != '.'; n++)
+			;
+		if (n >= sizeof(part))
+			return -1;
+		memcpy(part, s + i, n);
+		part[n] = 0;
+		if (parse_uint(part, 0, 255, &v))
 			return -1;
 		*ip = *ip << 8 | (uint32_t)v;
+		i += n;
+		if (k < 3 && (i == len || s[i++] != '.'))
+			return -1;
 	}
-	return n == 4 ? 0 : -1;
+	return i == len ? 0 : -1;
 }
 
 static int cidr_parse(const char *s, struct addr_spec *a, struct err *e)
@@ -130,6 +134,7 @@ static int cidr_parse(const char *s, struct addr_spec *a, struct err *e)
 int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 {
 	const char *slash = strchr(s, '/'), *name = s;
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
 
 	memset(a, 0, sizeof(*a));
 	if (!strcmp(s, ".")) {
@@ -140,10 +145,7 @@ int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 		a->kind = ADDR_GATEWAY;
 		return 0;
 	}
-	/* A name holds no '/' past a leading one, so "x/y" is a network. */
-	if (slash && slash != s && is_numeric(s, (size_t)(slash - s)))
-		return cidr_parse(s, a, e);
-	if (!slash && is_numeric(s, strlen(s)))
+	if (is_numeric(s, len))		/* before any '/' */
 		return cidr_parse(s, a, e);
 	if (*name == '/')
 		name++;
@@ -210,7 +212,8 @@ static int opt_find(const char *s, size_t len)
 	int i;
 
 	for (i = 0; i < NOPTS; i++)
-		if (strlen(opt_names[i]) == len && !memcmp(s, opt_names[i], len))
+		if (strlen(opt_names[i]) == len &&
+		    !memcmp(s, opt_names[i], len))
 			return i;
 	return -1;
 }
@@ -329,9 +332,9 @@ static int check_spec(const struct rulespec *r, unsigned seen,
 }
 
 /*
- * getopt_long's rules without its global state: `--opt VALUE` takes the
- * next argument whatever it is, so `--filter --foo` gives the filter
- * "--foo", as a shell user would expect.
+ * As getopt_long, `--opt VALUE` takes the next argument whatever it is,
+ * so `--filter --syn` is the filter "--syn"; unlike it, no abbreviations
+ * and no positional arguments.
  */
 int rulespec_parse(struct rulespec *r, enum rule_action action, int argc,
 		   char *const *argv, struct err *e)
@@ -500,7 +503,7 @@ void rulespec_free(struct rulespec *r)
 	strv_free(&r->filter);
 }
 
-/* Control characters anywhere, even in a comment; a tab is a blank. */
+/* Control characters anywhere (DEL too), but a tab is a blank. */
 static int split_check(const char *s, size_t len, struct err *e)
 {
 	size_t i;
@@ -519,71 +522,81 @@ static int split_word(struct strv *out, const struct buf *w)
 }
 
 /*
- * One pass, one quote state. A word exists once any of its characters,
- * even an empty '' or "", is seen, so `''` is one empty word. On failure
- * the words added so far are taken back, so out is as it was.
+ * From just after an opening quote q up to its closing one, left in *i
+ * (len when there is none). Inside "...", a backslash escapes only
+ * " \ $ ` and is kept before anything else, as in POSIX.
+ */
+static int split_quoted(const char *s, size_t len, size_t *i, char q,
+			struct buf *w)
+{
+	for (; *i < len && s[*i] != q; (*i)++) {
+		if (q == '"' && s[*i] == '\\' && *i + 1 < len &&
+		    strchr("\"\\$`", s[*i + 1]))
+			(*i)++;
+		if (buf_add(w, &s[*i], 1))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Choices where a shell differs or is vague: a word exists once any part
+ * of it is seen, so `''` is one empty word; '#' starts a comment only
+ * where a word would start (`a#b` and `''#` are words); a tab is a blank,
+ * but may be quoted; control characters are refused even in a comment,
+ * and a backslash before the final newline is a trailing backslash, not
+ * a line continuation. On failure the words added so far are taken back,
+ * so out is as it was.
  */
 int rulespec_split(const char *line, struct strv *out, struct err *e)
 {
 	size_t len = strlen(line), n0 = out->n, i;
 	struct buf w = { 0 };
-	int in_word = 0, quote = 0, rc = 0;
+	int in_word = 0;
 	char c;
 
 	if (len && line[len - 1] == '\n')
 		len--;
 	if (split_check(line, len, e))
 		return -1;
-	for (i = 0; i < len && !rc; i++) {
+	for (i = 0; i < len; i++) {
 		c = line[i];
-		if (quote == '\'') {
-			if (c == '\'')
-				quote = 0;
-			else
-				rc = buf_add(&w, &c, 1);
-		} else if (quote == '"') {
-			if (c == '"')
-				quote = 0;
-			else if (c == '\\' && i + 1 < len &&
-				 strchr("\"\\$`", line[i + 1]))
-				rc = buf_add(&w, &line[++i], 1);
-			else
-				rc = buf_add(&w, &c, 1);
-		} else if (c == ' ' || c == '\t') {
-			if (in_word)
-				rc = split_word(out, &w);
+		if (c == ' ' || c == '\t') {
+			if (in_word && split_word(out, &w))
+				goto nomem;
 			in_word = 0;
 			w.len = 0;
-		} else if (c == '#' && !in_word) {
+			continue;
+		}
+		if (c == '#' && !in_word)
 			break;
-		} else {
-			in_word = 1;
-			if (c == '\'' || c == '"') {
-				quote = c;
-			} else if (c != '\\') {
-				rc = buf_add(&w, &c, 1);
-			} else if (i + 1 < len) {
-				rc = buf_add(&w, &line[++i], 1);
-			} else {
+		in_word = 1;
+		if (c == '\'' || c == '"') {
+			i++;
+			if (split_quoted(line, len, &i, c, &w))
+				goto nomem;
+			if (i == len) {
+				err_set(e, EXIT_USAGE, "unterminated %c quote",
+					c);
+				goto fail;
+			}
+		} else if (c == '\\') {
+			if (++i == len) {
 				err_set(e, EXIT_USAGE, "trailing backslash");
 				goto fail;
 			}
+			if (buf_add(&w, &line[i], 1))
+				goto nomem;
+		} else if (buf_add(&w, &c, 1)) {
+			goto nomem;
 		}
 	}
-	if (rc) {
-		err_set(e, EXIT_RUNTIME, "out of memory");
-		goto fail;
-	}
-	if (quote) {
-		err_set(e, EXIT_USAGE, "unterminated %c quote", quote);
-		goto fail;
-	}
-	if (in_word && split_word(out, &w)) {
-		err_set(e, EXIT_RUNTIME, "out of memory");
-		goto fail;
-	}
+	if (in_word && split_word(out, &w))
+		goto nomem;
 	buf_free(&w);
 	return (int)(out->n - n0);
+nomem:
+	err_set(e, EXIT_RUNTIME, "out of memory");
 fail:
 	while (out->n > n0)
 		free(out->v[--out->n]);

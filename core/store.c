@@ -393,8 +393,8 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 		    rulespec_format(&r->rules[i], b))
 			return sys_err(e, "format a rule for", path);
 		if (b->len - start > STORE_MAX_LINE)
-			return err_set(e, EXIT_RUNTIME, "%s: rule %zu is longer "
-				       "than %d bytes", path, i + 1,
+			return err_set(e, EXIT_RUNTIME, "%s: rule %zu is "
+				       "longer than %d bytes", path, i + 1,
 				       STORE_MAX_LINE);
 		if (buf_adds(b, "\n"))
 			goto nomem;
@@ -503,13 +503,19 @@ int store_save(struct store *s, const struct store_rec *r, struct err *e)
 	return rc;
 }
 
+/* The rules array grows by doubling: its capacity is implied by nrules
+ * (0, then 8, 16, 32...), so every array here comes from this function. */
 int store_rec_add(struct store_rec *r, const struct rulespec *rule)
 {
-	struct rulespec *v = realloc(r->rules, (r->nrules + 1) * sizeof(*v));
+	size_t n = r->nrules;
+	struct rulespec *v = r->rules;
 
-	if (!v)
-		return -1;
-	r->rules = v;
+	if (n < 8 ? !n : !(n & (n - 1))) {
+		v = realloc(v, (n < 8 ? 8 : 2 * n) * sizeof(*v));
+		if (!v)
+			return -1;
+		r->rules = v;
+	}
 	if (rulespec_copy(&v[r->nrules], rule))
 		return -1;
 	r->nrules++;

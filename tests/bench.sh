@@ -65,5 +65,96 @@ echo "list $count containers (a $bytes-byte body):"
 echo "  docker-fw client   $((ours / 1000)) ms, peak RSS $rss KiB"
 echo "  docker ps -a       $((cli / 1000)) ms"
 echo "  ratio client/CLI   $(ratio "$ours" "$cli")"
+echo
+
+# 3. Replay of N rules over 100 running containers, the table all missing
+# or all present, against iptables-legacy-restore --noflush of the same
+# rules (the floor) and a shell loop of iptables -C || -I per rule (what
+# people do by hand; run once, and only up to BENCH_LOOP_MAX rules).
+R=$BUILD/test/rusage
+ids=$(sb_docker ps -aq)
+# shellcheck disable=SC2086
+[ -z "$ids" ] || sb_docker rm -f $ids >/dev/null
+ctrs=${BENCH_CONTAINERS:-100}
+i=0
+while [ $i -lt "$ctrs" ]; do
+	i=$((i + 1))
+	sb_run "r$i"
+done
+sb_dfw init >/dev/null
+
+# timed CMD...: "wall_us maxrss_kib" of one run
+timed() {
+	sb_nsenter env PATH="$SB_PATH" DFW_STATE_DIR="$DFW_STATE_DIR" \
+		"$R" "$@" 2>&1 >/dev/null | sed -n 's/^wall_us=\([0-9]*\) maxrss_kib=\([0-9]*\)$/\1 \2/p'
+}
+# median_of SETUP CMD...: median wall time (us) and the largest RSS
+median_of() {
+	setup=$1
+	shift
+	i=0
+	while [ $i -lt "$runs" ]; do
+		$setup
+		timed "$@"
+		i=$((i + 1))
+	done | sort -n | awk '{ v[NR] = $1; if ($2 > m) m = $2 }
+		END { print v[int((NR + 1) / 2)], m }'
+}
+flush() { sb_ipt -F DFW-FORWARD; }
+nothing() { :; }
+
+printf 'replay over %s running containers (ms, median of %s):\n' "$ctrs" "$runs"
+printf '  %6s %12s %12s %10s %12s %10s %10s\n' rules "all missing" \
+	"no-op" "restore" "C||I loop" "miss/rest" "RSS KiB"
+for n in ${BENCH_RULES:-100 1000 10000}; do
+	export DFW_STATE_DIR="$SB_DIR/state.$n"
+	flush
+	per=$((n / ctrs))
+	i=0
+	while [ $i -lt "$ctrs" ]; do
+		i=$((i + 1))
+		j=0
+		while [ $j -lt "$per" ]; do
+			j=$((j + 1))
+			echo "--source 10.$((i / 250)).$((i % 250)).$j --dport 80"
+		done >"$TESTING_TMP/from"
+		sb_dfw add "r$i" --from - <"$TESTING_TMP/from" >/dev/null
+	done
+	{
+		echo '*filter'
+		sb_ipt_save -t filter | grep -- '^-A DFW-FORWARD -s 10\.'
+		echo COMMIT
+	} >"$TESTING_TMP/rules"
+	got=$(grep -c -- '^-A' "$TESTING_TMP/rules")
+	[ "$got" -eq "$n" ] || echo "  (expected $n rules in the table, found $got)"
+	set -- $(median_of flush "$DFW" replay)
+	miss=$1 rss=$2
+	set -- $(median_of nothing "$DFW" replay)
+	noop=$1
+	set -- $(median_of flush iptables-legacy-restore --noflush "$TESTING_TMP/rules")
+	rest=$1
+	loop=-
+	if [ "$n" -le "${BENCH_LOOP_MAX:-1000}" ]; then
+		grep -- '^-A' "$TESTING_TMP/rules" | sed 's/^-A DFW-FORWARD //' \
+			>"$TESTING_TMP/loop.rules"
+		cat >"$TESTING_TMP/loop.sh" <<-'LOOP'
+		while read -r line; do
+			eval "set -- $line"
+			iptables -w -C DFW-FORWARD "$@" 2>/dev/null ||
+				iptables -w -I DFW-FORWARD 2 "$@"
+		done <"$1"
+		LOOP
+		flush
+		set -- $(timed sh "$TESTING_TMP/loop.sh" "$TESTING_TMP/loop.rules")
+		loop=$(($1 / 1000))
+	fi
+	printf '  %6s %12s %12s %10s %12s %10s %10s\n' "$n" $((miss / 1000)) \
+		$((noop / 1000)) $((rest / 1000)) "$loop" \
+		"$(ratio "$miss" "$rest")" "$rss"
+	eval "miss_$n=$miss"
+done
+if [ -n "${miss_1000:-}" ] && [ -n "${miss_10000:-}" ]; then
+	echo "  10x the rules (1,000 -> 10,000), all missing: $(ratio "$miss_10000" "$miss_1000")x the time"
+fi
 testing_cleanup
 sb_stop

@@ -43,7 +43,7 @@ struct engine {
 	int have_list;
 	/* what happened, for the applet to print */
 	struct fw_change *changes;	/* applied (or, dry run, planned) */
-	size_t nchanges;
+	size_t nchanges, capchanges;
 	struct strv warnings;		/* one line each, no prefix */
 	char layout[32];		/* Docker firewall layout found */
 };
@@ -91,6 +91,7 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
  */
 struct sync_item {
 	struct store_rec rec;
+	int dirty;		/* rec differs from its file: save it */
 	int known;		/* Docker knows the container */
 	int running;
 };
@@ -102,12 +103,12 @@ struct sync_item {
  * With cleanup, live rules of containers not in items are removed too
  * (replay of everything). Ensures docker-fw's chains and jumps. Rules
  * that cannot be resolved (a stopped peer) are left out with a warning.
- * Then, unless g->dry_run, stores every record (save: a record without
- * rules removes the file). g->changes gets the changes. 0, or -1 with e
+ * Then, unless g->dry_run, stores every dirty record (and those whose
+ * container was renamed); a record without rules removes the file. g->changes gets the changes. 0, or -1 with e
  * set and nothing changed (the kernel and the store as before).
  */
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
-		int cleanup, int save, struct err *e);
+		int cleanup, struct err *e);
 
 /*
  * init: ensure docker-fw's chains, jumps and the conntrack rule; the

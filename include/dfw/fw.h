@@ -75,6 +75,9 @@ struct fw_rule {
  * comment. A foreign rule equals nothing. */
 int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b);
 
+/* A hash of what fw_rule_equal compares (FNV-1a). */
+uint32_t fw_rule_hash(const struct fw_rule *r);
+
 /* Appends r in iptables-save syntax without the "-A CHAIN " head, e.g.
  * `-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80
  * -m comment --comment "docker-fw web 0123456789ab" -j DOCKER`. */

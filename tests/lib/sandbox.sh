@@ -19,6 +19,13 @@
 #                            received by sb_listen; 0 if it arrived
 #   sb_listen NAME PORT      nc -l in container NAME, one connection
 #   sb_configs FUNC          FUNC ENGINE MODE for each configuration
+#   sb_outside               an "outside" namespace (SB_NS-out) on a veth:
+#                            the Docker host is SB_HOST_IP (10.99.0.1),
+#                            clients are 10.99.0.2 and 10.99.0.3
+#   sb_out_send SRC PORT LISTENER   1 line from outside address SRC to
+#                            SB_HOST_IP:PORT; 0 if LISTENER received it
+#   sb_publish_reach SRC HPORT NAME CPORT   "open" or "blocked" for
+#                            SRC -> the host's HPORT published to NAME:CPORT
 #
 # Variables: SB_ENGINE, SB_MODE, SB_NS, SB_DIR, SB_VERSION (the daemon's
 # version string), DOCKER_HOST, XTABLES_LOCKFILE. DFW is the binary under
@@ -188,6 +195,42 @@ sb_reach() {
 	fi
 }
 
+SB_HOST_IP=10.99.0.1
+sb_outside() {
+	ip netns add "$SB_NS-out" || return 1
+	ip -n "$SB_NS-out" link set lo up
+	ip -n "$SB_NS" link add dfw-out type veth peer name eth0 \
+		netns "$SB_NS-out" || return 1
+	ip -n "$SB_NS" addr add "$SB_HOST_IP/24" dev dfw-out
+	ip -n "$SB_NS" link set dfw-out up
+	ip -n "$SB_NS-out" addr add 10.99.0.2/24 dev eth0
+	ip -n "$SB_NS-out" addr add 10.99.0.3/24 dev eth0
+	ip -n "$SB_NS-out" link set eth0 up
+}
+
+sb_out_send() {
+	msg="dfw-$$-$(date +%s%N)"
+	echo "$msg" | nsenter --net="/var/run/netns/$SB_NS-out" \
+		nc -w 2 -s "$1" "$SB_HOST_IP" "$2" >/dev/null 2>&1
+	i=0
+	while [ $i -lt 10 ]; do
+		sb_docker exec "$3" cat "/tmp/got.$4" 2>/dev/null |
+			grep -q "$msg" && return 0
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+sb_publish_reach() {	# SRC HOSTPORT NAME CONTAINERPORT
+	sb_listen "$3" "$4" || { echo "listen failed"; return; }
+	if sb_out_send "$1" "$2" "$3" "$4"; then
+		echo open
+	else
+		echo blocked
+	fi
+}
+
 sb_stop() {
 	[ -n "$SB_DIR" ] || return 0
 	d=$SB_DIR
@@ -212,6 +255,7 @@ sb_stop() {
 	done
 	awk -v d="$d/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts |
 		sort -r | while read -r m; do umount -l "$m" || :; done
+	ip netns del "$SB_NS-out" 2>/dev/null || :
 	ip netns del "$SB_NS" 2>/dev/null || :
 	rm -rf "$d"
 	SB_DIR=
