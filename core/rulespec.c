@@ -319,6 +319,9 @@ static int check_spec(const struct rulespec *r, unsigned seen,
 
 	if (!(seen & 1u << OPT_SOURCE))
 		return err_set(e, EXIT_USAGE, "--source is required");
+	if (src_self && dst_self && r->action == RULE_ADD_INPUT &&
+	    !(seen & 1u << OPT_DEST))
+		dst_self = 0;	/* rulespec_parse makes it "/" */
 	if (src_self && dst_self)
 		return err_set(e, EXIT_USAGE,
 			       "--source and --dest cannot both be \".\"");
@@ -390,8 +393,14 @@ int rulespec_parse(struct rulespec *r, enum rule_action action, int argc,
 		if (set_opt(r, o, v, e))
 			goto fail;
 	}
-	if (!check_spec(r, seen, e))
+	if (!check_spec(r, seen, e)) {
+		/* add-input goes from the container to the host: with
+		 * --source ".", the default --dest is "/" (the gateway) */
+		if (action == RULE_ADD_INPUT && !(seen & 1u << OPT_DEST) &&
+		    r->src.kind == ADDR_SELF)
+			r->dst.kind = ADDR_GATEWAY;
 		return 0;
+	}
 fail:
 	rulespec_free(r);
 	return -1;

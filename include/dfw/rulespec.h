@@ -75,7 +75,8 @@ struct rulespec {
 
 /*
  * Parses the options argv[0..argc) of an action into r (zeroed first,
- * free with rulespec_free). Checks what needs no Docker: --source given,
+ * free with rulespec_free). --dest defaults to "." but for add-input with
+ * --source ".", where it defaults to "/". Checks what needs no Docker: --source given,
  * exactly one of source and destination is ".", --dport given for
  * add-input, add-internal and add-two-ways, ports 1..65535, protocol tcp
  * or udp, no option twice, --filter split by rulespec_split and free of

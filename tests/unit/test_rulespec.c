@@ -317,6 +317,19 @@ static void test_defaults(void)
 	check(r.dport == 65535 && r.sport == 1 && r.src.kind == ADDR_GATEWAY);
 	rulespec_free(&r);
 
+	/* add-input: container -> host, --dest defaults to the gateway */
+	check(parse(RULE_ADD_INPUT, "--source . --dport 53", &r, &e) == 0);
+	check(r.src.kind == ADDR_SELF && r.dst.kind == ADDR_GATEWAY);
+	rulespec_free(&r);
+	check(parse(RULE_ADD_INPUT, "--source . --dest . --dport 53", &r,
+		    &e) == -1);
+	check_str(e.msg, "--source and --dest cannot both be \".\"");
+	check(parse(RULE_ADD_INTERNAL, "--source . --dport 53", &r, &e) == -1);
+	check(parse(RULE_ADD_INPUT, "--source 10.0.0.1 --dport 53", &r,
+		    &e) == 0);
+	check(r.dst.kind == ADDR_SELF);
+	rulespec_free(&r);
+
 	check(rulespec_parse(&r, RULE_ADD, 0, NULL, &e) == -1);
 	check_str(e.msg, "--source is required");
 	check(rulespec_parse(&r, RULE_NACTIONS, 0, NULL, &e) == -1 &&
