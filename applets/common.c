@@ -59,11 +59,7 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 		snprintf(rec->name, sizeof(rec->name), "%s", c->name);
 		return 0;
 	}
-	if (de.code != EXIT_USAGE) {
-		*e = de;
-		return -1;
-	}
-	/* Docker does not know it: the store may */
+	/* Docker does not know it, or cannot be asked: the store may */
 	if (store_load_all(&g->store, &all, &n, e))
 		return -1;
 	for (i = 0; i < n; i++)
@@ -82,6 +78,10 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 	if (hits > 1)
 		return err_set(e, EXIT_USAGE, "\"%s\" names several stored "
 			       "containers: give more of the ID", name);
+	if (de.code != EXIT_USAGE) {
+		*e = de;
+		return -1;
+	}
 	return err_set(e, EXIT_USAGE, "no such container \"%s\" (not known "
 		       "to Docker nor stored)", name);
 }

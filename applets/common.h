@@ -17,8 +17,9 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints g's warnings, "dfw-NAME: warning: ..." on stderr. */
 void print_warnings(const struct engine *g);
 
-/* Finds the store record of the container named name (a store name, a
- * full ID or ID prefix of a stored one, else what Docker resolves it to).
+/* Finds the store record of the container named name: what Docker
+ * resolves it to, else (Docker does not know it, or is unreachable) a
+ * stored name, or a stored ID or ID prefix.
  * *rec is loaded (maybe empty, with the ID set). 0, or -1 with e set
  * (EXIT_USAGE when neither the store nor Docker knows it). */
 int find_record(struct engine *g, const char *name, struct store_rec *rec,
