@@ -966,6 +966,7 @@ static int transact(struct engine *g,
 		fw_close(&f);
 		if (!rc || e->code != FW_AGAIN)
 			break;
+		g->retries++;
 	}
 	if (rc && e->code == FW_AGAIN)
 		e->code = EXIT_RUNTIME;
@@ -1198,6 +1199,10 @@ void engine_print_changes(const struct engine *g, FILE *f)
 {
 	struct buf b = { 0 };
 	size_t i;
+
+	if (g->retries)
+		fprintf(f, "# the table changed under this run: redone %d "
+			"time%s\n", g->retries, g->retries > 1 ? "s" : "");
 
 	for (i = 0; i < g->nchanges; i++) {
 		b.len = 0;

@@ -46,6 +46,7 @@ struct engine {
 	size_t nchanges, capchanges;
 	struct strv warnings;		/* one line each, no prefix */
 	char layout[32];		/* Docker firewall layout found */
+	int retries;			/* runs redone after EAGAIN */
 };
 
 /*
@@ -125,7 +126,8 @@ int engine_setup(struct engine *g, const struct strv *names,
 int engine_dependents(struct engine *g, const struct docker_container *c,
 		      struct store_rec **v, size_t *n, struct err *e);
 
-/* Prints the changes of g (fw_change_format lines) to f. */
+/* Prints the changes of g (fw_change_format lines) to f, after a
+ * "# ... redone N times" line when the kernel made us redo the run. */
 void engine_print_changes(const struct engine *g, FILE *f);
 
 #endif
