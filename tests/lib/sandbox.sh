@@ -161,8 +161,12 @@ sb_ip() {	# sb_ip NAME [NETWORK]
 sb_listen() {	# sb_listen NAME PORT [udp]
 	sb_docker exec "$1" sh -c "kill \$(cat /tmp/nc.$2.pid) ;
 		rm -f /tmp/got.$2 /tmp/nc.$2.pid" >/dev/null 2>&1
-	sb_docker exec -d "$1" sh -c "echo \$\$ > /tmp/nc.$2.pid;
-		exec nc -l ${3:+-u} -p $2 > /tmp/got.$2"
+	# nc's stdin is a fifo it holds open itself: with /dev/null it would
+	# half-close the connection at once and a slow client could quit
+	# before sending its line
+	sb_docker exec -d "$1" sh -c "rm -f /tmp/in.$2; mkfifo /tmp/in.$2;
+		exec 3<>/tmp/in.$2; echo \$\$ > /tmp/nc.$2.pid;
+		exec nc -l ${3:+-u} -p $2 <&3 3<&- > /tmp/got.$2"
 	i=0
 	until sb_docker exec "$1" netstat -ln 2>/dev/null | grep -q ":$2 "; do
 		i=$((i + 1)); [ $i -gt 50 ] && return 1
