@@ -24,9 +24,11 @@
 "/var/lib/docker-fw), -v/--verbose (print the table changes).\n"
 
 APPLET("add", add, "CONTAINER --source S [RULE OPTIONS] | CONTAINER --from FILE",
-"Lets S reach CONTAINER's published ports: a rule in DFW-FORWARD jumps to\n"
-"Docker's DOCKER chain for traffic from S to the container. The rule is\n"
-"stored and re-applied by replay with fresh addresses.\n\n" RULE_OPTS_HELP)
+"Lets S (an outside address or network) reach CONTAINER's published\n"
+"ports: a rule in DFW-FORWARD jumps to Docker's DOCKER chain for traffic\n"
+"from S to the container (--dest is \".\"). The rule is stored and\n"
+"re-applied by replay with fresh addresses. Between containers, use\n"
+"add-internal.\n\n" RULE_OPTS_HELP)
 APPLET("add-input", add_input, "CONTAINER --source . --dest D --dport P [RULE OPTIONS]",
 "Lets CONTAINER reach the host (INPUT): an ACCEPT rule in DFW-INPUT. Use\n"
 "--dest / for the gateway address of the container's network. --dport is\n"
@@ -37,8 +39,8 @@ APPLET("add-internal", add_internal, "CONTAINER --source PEER --dport P [RULE OP
 "(--source . --dest PEER). --dport is required.\n\n" RULE_OPTS_HELP)
 APPLET("allow", allow, "CONTAINER ADDRESS...",
 "An add rule for each published tcp and udp port of CONTAINER and each\n"
-"ADDRESS (A.B.C.D[/N] or a container). Exposed ports that are not\n"
-"published are skipped. All rules or none are applied.\n"
+"ADDRESS (A.B.C.D[/N], outside Docker's networks). Exposed ports that are\n"
+"not published are skipped. All rules or none are applied.\n"
 "Options: --state-dir DIR, -v/--verbose.\n")
 APPLET("drop", drop, "CONTAINER...",
 "Removes the rules of each CONTAINER from the table and from the store.\n"

@@ -586,6 +586,14 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	if (r->src.kind == ADDR_CONTAINER && r->dst.kind == ADDR_CONTAINER)
 		return err_set(e, EXIT_USAGE, "--source and --dest cannot both "
 			       "be containers: one is \".\"");
+	if (r->action == RULE_ADD && r->dst.kind != ADDR_SELF)
+		return err_set(e, EXIT_USAGE, "add opens the container's "
+			       "published ports to --source: --dest must be "
+			       "\".\"");
+	if (r->action == RULE_ADD && r->src.kind == ADDR_CONTAINER)
+		return err_set(e, EXIT_USAGE, "--source \"%s\" is a container: "
+			       "between containers, use add-internal",
+			       r->src.name);
 	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER)
 		return err_set(e, EXIT_USAGE, "add-two-ways: --source must be "
 			       "a container");
