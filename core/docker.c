@@ -472,6 +472,7 @@ int docker_inspect(struct docker *d, const char *name,
 		c->restart_policy, sizeof(c->restart_policy));
 	c->restart_max = (int)get_int(d, path_tok(d, hc, "RestartPolicy",
 						  NULL), "MaximumRetryCount");
+	c->privileged = get_bool(d, hc, "Privileged");
 	if (!*c->id || get_nets(d, path_tok(d, ns, "Networks", NULL), c) ||
 	    get_ports(d, path_tok(d, ns, "Ports", NULL), &c->ports,
 		      &c->nports) ||
@@ -482,7 +483,10 @@ int docker_inspect(struct docker *d, const char *name,
 		     &c->volumes_from) ||
 	    get_strv(d, path_tok(d, hc, "ExtraHosts", NULL),
 		     &c->extra_hosts) ||
-	    get_strv(d, path_tok(d, hc, "Dns", NULL), &c->dns)) {
+	    get_strv(d, path_tok(d, hc, "Dns", NULL), &c->dns) ||
+	    get_strv(d, path_tok(d, hc, "CapAdd", NULL), &c->cap_add) ||
+	    get_strv(d, path_tok(d, hc, "CapDrop", NULL), &c->cap_drop) ||
+	    get_strv(d, path_tok(d, hc, "Binds", NULL), &c->binds)) {
 		docker_container_free(c);
 		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": %s",
 			       d->ep.url, name, *c->id ? "out of memory" :
@@ -500,6 +504,9 @@ void docker_container_free(struct docker_container *c)
 	strv_free(&c->volumes_from);
 	strv_free(&c->extra_hosts);
 	strv_free(&c->dns);
+	strv_free(&c->cap_add);
+	strv_free(&c->cap_drop);
+	strv_free(&c->binds);
 	c->nets = NULL;
 	c->ports = c->bindings = NULL;
 	c->nnets = c->nports = c->nbindings = 0;

@@ -111,6 +111,10 @@ struct docker_container {
 	struct strv volumes_from;	/* HostConfig.VolumesFrom */
 	struct strv extra_hosts;	/* HostConfig.ExtraHosts */
 	struct strv dns;		/* HostConfig.Dns */
+	struct strv cap_add;		/* HostConfig.CapAdd */
+	struct strv cap_drop;		/* HostConfig.CapDrop */
+	struct strv binds;		/* HostConfig.Binds */
+	int privileged;			/* HostConfig.Privileged */
 };
 
 /*
