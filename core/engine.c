@@ -74,8 +74,10 @@ void engine_free(struct engine *g)
 {
 	size_t i;
 
-	for (i = 0; i < g->nctrs; i++)
-		docker_container_free(&g->ctrs[i]);
+	for (i = 0; i < g->nctrs; i++) {
+		docker_container_free(g->ctrs[i]);
+		free(g->ctrs[i]);
+	}
 	free(g->ctrs);
 	free(g->nets);
 	free(g->list);
@@ -110,28 +112,28 @@ const struct docker_container *engine_container(struct engine *g,
 	void *p;
 
 	for (i = 0; i < g->nctrs; i++)
-		if (!strcmp(g->ctrs[i].name, name) ||
-		    !strcmp(g->ctrs[i].id, name))
-			return &g->ctrs[i];
+		if (!strcmp(g->ctrs[i]->name, name) ||
+		    !strcmp(g->ctrs[i]->id, name))
+			return g->ctrs[i];
 	if (docker_inspect(&g->d, name, &c, e))
 		return NULL;
 	for (i = 0; i < g->nctrs; i++)
-		if (!strcmp(g->ctrs[i].id, c.id)) {
+		if (!strcmp(g->ctrs[i]->id, c.id)) {
 			docker_container_free(&c);
-			return &g->ctrs[i];
+			return g->ctrs[i];
 		}
-	/* stable addresses: the array only grows by whole blocks */
-	if (g->nctrs % 64 == 0) {
-		p = realloc(g->ctrs, (g->nctrs + 64) * sizeof(c));
-		if (!p) {
-			docker_container_free(&c);
-			err_set(e, EXIT_RUNTIME, "out of memory");
-			return NULL;
-		}
+	/* each container has its own block: pointers handed out stay
+	 * valid until engine_free */
+	p = realloc(g->ctrs, (g->nctrs + 1) * sizeof(*g->ctrs));
+	if (p)
 		g->ctrs = p;
+	if (!p || !(g->ctrs[g->nctrs] = malloc(sizeof(c)))) {
+		docker_container_free(&c);
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		return NULL;
 	}
-	g->ctrs[g->nctrs] = c;
-	return &g->ctrs[g->nctrs++];
+	*g->ctrs[g->nctrs] = c;
+	return g->ctrs[g->nctrs++];
 }
 
 static int networks(struct engine *g, struct err *e)

@@ -36,7 +36,7 @@ struct engine {
 	struct docker_network *nets;
 	size_t nnets;
 	int have_nets;
-	struct docker_container *ctrs;	/* inspected this run */
+	struct docker_container **ctrs;	/* inspected this run */
 	size_t nctrs;
 	struct docker_summary *list;
 	size_t nlist;
