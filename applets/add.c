@@ -247,6 +247,11 @@ int add_input_main(int argc, char **argv)
 	return add_common(RULE_ADD_INPUT, argc, argv);
 }
 
+int add_two_ways_main(int argc, char **argv)
+{
+	return add_common(RULE_ADD_TWO_WAYS, argc, argv);
+}
+
 /* ---- allow ------------------------------------------------------------ */
 
 static int port_cmp(const void *a, const void *b)

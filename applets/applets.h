@@ -37,6 +37,15 @@ APPLET("add-internal", add_internal, "CONTAINER --source PEER --dport P [RULE OP
 "Lets one container reach another: an ACCEPT rule in DFW-FORWARD, e.g.\n"
 "from PEER to CONTAINER (--source PEER) or from CONTAINER to PEER\n"
 "(--source . --dest PEER). --dport is required.\n\n" RULE_OPTS_HELP)
+APPLET("add-two-ways", add_two_ways, "CONTAINER --source PEER --dport P [RULE OPTIONS]",
+"As add-internal (PEER may reach CONTAINER on port P), and PEER's\n"
+"/etc/hosts maps CONTAINER's name to its address, so PEER reaches it by\n"
+"name. The hosts file is edited in place from the host when the daemon\n"
+"is local (paused containers stay paused), else through `docker exec`\n"
+"with POSIX sh (a paused peer is unpaused and paused again; DFW_HOSTS=exec\n"
+"forces this way). replay and start put the entry back after Docker\n"
+"rewrites the file; drop removes it. --source must be a container.\n\n"
+RULE_OPTS_HELP)
 APPLET("allow", allow, "CONTAINER ADDRESS...",
 "An add rule for each published tcp and udp port of CONTAINER and each\n"
 "ADDRESS (A.B.C.D[/N], outside Docker's networks). Exposed ports that are\n"

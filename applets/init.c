@@ -49,7 +49,7 @@ int init_main(int argc, char **argv)
 	engine_print_changes(&g, stdout);
 	if (!g.nchanges)
 		printf("# nothing to change\n");
-	rc = o.dry_run && g.nchanges ? EXIT_NO : EXIT_DONE;
+	rc = o.dry_run && engine_pending(&g) ? EXIT_NO : EXIT_DONE;
 	engine_free(&g);
 	return fflush(stdout) ? EXIT_RUNTIME : rc;
 }

@@ -10,7 +10,7 @@
 
 /* Adds rec to items unless its container is there already. */
 static int push(struct sync_item **items, size_t *n, struct store_rec *rec,
-		int dirty)
+		int drop)
 {
 	size_t i;
 	void *p;
@@ -27,7 +27,7 @@ static int push(struct sync_item **items, size_t *n, struct store_rec *rec,
 	}
 	*items = p;
 	memset(&(*items)[*n], 0, sizeof(**items));
-	(*items)[*n].dirty = dirty;
+	(*items)[*n].drop = drop;	/* its rules say which hosts to clean */
 	(*items)[(*n)++].rec = *rec;
 	return 0;
 }
@@ -83,12 +83,6 @@ static int run(int argc, char **argv, int drop)
 				first = e;
 			continue;
 		}
-		if (drop) {
-			store_rec_free(&rec);
-			/* keep the ID and name: its live rules go */
-			rec.rules = NULL;
-			rec.nrules = 0;
-		}
 		c = drop ? NULL : engine_container(&g, rec.id, &e);
 		if (push(&items, &n, &rec, drop))
 			goto nomem;
@@ -110,7 +104,7 @@ static int run(int argc, char **argv, int drop)
 	print_warnings(&g);
 	if (o.dry_run || o.verbose)
 		engine_print_changes(&g, stdout);
-	if (o.dry_run && g.nchanges)
+	if (o.dry_run && engine_pending(&g))
 		rc = EXIT_NO;
 	if (bad)
 		rc = first.code;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dfw/engine.h"
+#include "dfw/hosts.h"
 
 #define MAX_ATTEMPTS 10
 #define INIT_COMMENT FW_COMMENT " init"
@@ -82,6 +83,7 @@ void engine_free(struct engine *g)
 	free(g->nets);
 	free(g->list);
 	free(g->changes);
+	free(g->hosts);
 	strv_free(&g->warnings);
 	store_close(&g->store);
 	docker_close(&g->d);
@@ -1000,12 +1002,161 @@ static int sync_plan(struct engine *g, struct fw *f, void *arg,
 	return plan_rules(g, f, a->items, a->n, &a->ws, a->cleanup, e);
 }
 
+/* ---- hosts entries (add-two-ways) ------------------------------------ */
+
+/* Entries go through the exec API when the daemon is not local (its
+ * HostsPath is not ours to open), or when DFW_HOSTS=exec asks so. */
+static int hosts_by_exec(struct engine *g)
+{
+	const char *v = getenv("DFW_HOSTS");
+
+	return (v && !strcmp(v, "exec")) || strncmp(g->d.ep.url, "unix://", 7);
+}
+
+static int hosts_want(struct engine *g, const struct docker_container *peer,
+		      const char *name, const char *ip)
+{
+	struct hosts_change *h;
+	size_t i;
+	void *p;
+
+	for (i = 0; i < g->nhosts; i++)
+		if (g->hosts[i].peer == peer && !strcmp(g->hosts[i].name, name))
+			return 0;
+	p = realloc(g->hosts, (g->nhosts + 1) * sizeof(*g->hosts));
+	if (!p)
+		return -1;
+	g->hosts = p;
+	h = &g->hosts[g->nhosts++];
+	memset(h, 0, sizeof(*h));
+	h->peer = peer;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	snprintf(h->ip, sizeof(h->ip), "%s", ip ? ip : "");
+	return 0;
+}
+
+/* The hosts entries items[i] asks for: for each add-two-ways rule, the
+ * peer maps the container's name to its address, or (dropped, stopped,
+ * removed) to nothing. */
+static int hosts_plan(struct engine *g, const struct sync_item *it,
+		      const struct docker_container *c, size_t j,
+		      const struct fw_rule *r, struct err *e)
+{
+	const struct rulespec *rs = &it->rec.rules[j];
+	const struct docker_container *peer;
+	char ip[INET_ADDRSTRLEN];
+	struct err pe;
+
+	if (rs->action != RULE_ADD_TWO_WAYS || rs->src.kind != ADDR_CONTAINER)
+		return 0;
+	peer = engine_container(g, rs->src.name, &pe);
+	if (!peer || !peer->running)
+		return 0;	/* its hosts file goes with it */
+	if (r && !inet_ntop(AF_INET, r->dst, ip, sizeof(ip)))
+		return err_set(e, EXIT_RUNTIME, "bad address");
+	if (hosts_want(g, peer, c ? c->name : it->rec.name, r ? ip : NULL))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	return 0;
+}
+
+/* Before the commit: every hosts file to edit can be. */
+static int hosts_check(struct engine *g, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < g->nhosts; i++) {
+		const struct docker_container *p = g->hosts[i].peer;
+
+		if (hosts_by_exec(g))
+			continue;	/* checked when run */
+		if (!*p->hosts_path)
+			return err_set(e, EXIT_USAGE, "container \"%s\" has "
+				       "no hosts file (HostsPath)", p->name);
+		if (hosts_file_check(p->hosts_path, e))
+			return err_wrap(e, "container \"%s\"", p->name);
+	}
+	return 0;
+}
+
+/* The exec way: POSIX sh only, unpausing and re-pausing a paused peer. */
+static int hosts_exec(struct engine *g, const struct docker_container *p,
+		      const char *name, const char *ip, struct err *e)
+{
+	static const char *const cat[] = { "cat", "/etc/hosts", NULL };
+	const char *wr[] = { "sh", "-c", "printf %s \"$1\" >/etc/hosts", "sh",
+			     NULL, NULL };
+	struct buf in = { 0 }, out = { 0 };
+	int code = 0, rc = -1, changed = 0;
+	struct err pe;
+
+	if (g->dry_run && p->paused)
+		return 2;	/* not read: a dry run unpauses nothing */
+	if (p->paused && docker_container_action(&g->d, p->id, "unpause", e))
+		return -1;
+	if (docker_exec(&g->d, p->id, cat, &in, NULL, &code, e))
+		goto out;
+	if (code) {
+		err_set(e, EXIT_RUNTIME, "container \"%s\": cat /etc/hosts "
+			"exited %d", p->name, code);
+		goto out;
+	}
+	changed = hosts_edit(in.data ? in.data : "", in.len, name,
+			     *ip ? ip : NULL, &out);
+	if (changed < 0) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		goto out;
+	}
+	wr[4] = out.data;
+	if (changed && !g->dry_run &&
+	    docker_exec(&g->d, p->id, wr, NULL, NULL, &code, e))
+		goto out;
+	if (changed && !g->dry_run && code) {
+		err_set(e, EXIT_RUNTIME, "container \"%s\": writing "
+			"/etc/hosts exited %d", p->name, code);
+		goto out;
+	}
+	rc = changed;
+out:
+	if (p->paused &&
+	    docker_container_action(&g->d, p->id, "pause", rc < 0 ? &pe : e))
+		rc = -1;
+	buf_free(&in);
+	buf_free(&out);
+	return rc;
+}
+
+/* After the commit (or, dry run, instead): each entry, changed marked. */
+static int hosts_apply(struct engine *g, struct err *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < g->nhosts; i++) {
+		struct hosts_change *h = &g->hosts[i];
+
+		if (hosts_by_exec(g))
+			rc = hosts_exec(g, h->peer, h->name, h->ip, e);
+		else if (g->dry_run)
+			rc = hosts_file_would(h->peer->hosts_path, h->name,
+					      *h->ip ? h->ip : NULL, e);
+		else
+			rc = hosts_file_set(h->peer->hosts_path, h->name,
+					    *h->ip ? h->ip : NULL, e);
+		if (rc < 0)
+			return err_wrap(e, "hosts entry of \"%s\" in "
+					"container \"%s\"", h->name,
+					h->peer->name);
+		h->changed = rc;
+	}
+	return 0;
+}
+
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
 	struct sync_args a = { items, n, { 0 }, cleanup };
 	const struct docker_container *c;
-	struct err ce;
+	struct err ce, he = { 0, "" };
 	struct buf spec = { 0 };
 	struct fw_rule r;
 	int chain;
@@ -1022,24 +1173,25 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 			*e = ce;
 			goto out;
 		}
-		if (!c) {
-			if (rec->nrules)
-				warn(g, "container \"%s\" (%.12s) no longer "
-				     "exists: its rules are out of the table; "
-				     "`docker-fw drop %.12s` forgets them",
-				     rec->name, rec->id, rec->id);
-			continue;
-		}
-		if (strcmp(rec->name, c->name)) {
+		if (c && strcmp(rec->name, c->name)) {
 			snprintf(rec->name, sizeof(rec->name), "%s", c->name);
 			items[i].dirty = 1;
 		}
-		if (!c->running)
-			continue;
+		if (!c && rec->nrules && !items[i].drop)
+			warn(g, "container \"%s\" (%.12s) no longer "
+			     "exists: its rules are out of the table; "
+			     "`docker-fw drop %.12s` forgets them",
+			     rec->name, rec->id, rec->id);
 		for (j = 0; j < rec->nrules; j++) {
+			if (items[i].drop || !c || !c->running) {
+				if (hosts_plan(g, &items[i], c, j, NULL, e))
+					goto out;
+				continue;
+			}
 			if (!resolve(g, c, c->name, &rec->rules[j], &r, &chain,
 				     &ce)) {
-				if (wants_add(&a.ws, chain, i, &r))
+				if (wants_add(&a.ws, chain, i, &r) ||
+				    hosts_plan(g, &items[i], c, j, &r, e))
 					goto nomem;
 				continue;
 			}
@@ -1050,13 +1202,27 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 			     spec.data ? spec.data : "", ce.msg);
 		}
 	}
-	if (transact(g, sync_plan, &a, e))
+	if (hosts_check(g, e) || transact(g, sync_plan, &a, e))
 		goto out;
+	/* the kernel has the rules: a hosts file that fails now is
+	 * reported, and the store still follows the kernel */
+	if (hosts_apply(g, &he))
+		warn(g, "%s", he.msg);
 	if (!g->dry_run)
-		for (i = 0; i < n; i++)
-			if (items[i].dirty &&
-			    store_save(&g->store, &items[i].rec, e))
+		for (i = 0; i < n; i++) {
+			struct store_rec none = items[i].rec;
+
+			none.rules = NULL;
+			none.nrules = 0;
+			if ((items[i].dirty || items[i].drop) &&
+			    store_save(&g->store, items[i].drop ? &none :
+				       &items[i].rec, e))
 				goto out;
+		}
+	if (*he.msg) {
+		*e = he;
+		goto out;
+	}
 	rc = 0;
 	goto out;
 nomem:
@@ -1205,6 +1371,15 @@ int engine_dependents(struct engine *g, const struct docker_container *c,
 	return 0;
 }
 
+size_t engine_pending(const struct engine *g)
+{
+	size_t i, n = g->nchanges;
+
+	for (i = 0; i < g->nhosts; i++)
+		n += g->hosts[i].changed != 0;
+	return n;
+}
+
 void engine_print_changes(const struct engine *g, FILE *f)
 {
 	struct buf b = { 0 };
@@ -1219,5 +1394,12 @@ void engine_print_changes(const struct engine *g, FILE *f)
 		if (!fw_change_format(&g->changes[i], &b))
 			fprintf(f, "%s\n", b.data);
 	}
+	for (i = 0; i < g->nhosts; i++)
+		if (g->hosts[i].changed)
+			fprintf(f, "# hosts file of %s: %s %s\n",
+				g->hosts[i].peer->name, g->hosts[i].name,
+				g->hosts[i].changed == 2 ? "not checked "
+				"(paused, and a dry run unpauses nothing)" :
+				*g->hosts[i].ip ? g->hosts[i].ip : "removed");
 	buf_free(&b);
 }

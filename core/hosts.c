@@ -100,8 +100,23 @@ int hosts_file_check(const char *path, struct err *e)
 	return 0;
 }
 
+static int file_set(const char *path, const char *name, const char *ip,
+		    int write_it, struct err *e);
+
 int hosts_file_set(const char *path, const char *name, const char *ip,
 		   struct err *e)
+{
+	return file_set(path, name, ip, 1, e);
+}
+
+int hosts_file_would(const char *path, const char *name, const char *ip,
+		     struct err *e)
+{
+	return file_set(path, name, ip, 0, e);
+}
+
+static int file_set(const char *path, const char *name, const char *ip,
+		    int write_it, struct err *e)
 {
 	struct buf in = { 0 }, out = { 0 };
 	int fd = open_hosts(path, e), rc = -1, changed;
@@ -139,8 +154,8 @@ int hosts_file_set(const char *path, const char *name, const char *ip,
 	changed = hosts_edit(in.data ? in.data : "", in.len, name, ip, &out);
 	if (changed < 0)
 		goto nomem;
-	if (!changed) {
-		rc = 0;
+	if (!changed || !write_it) {
+		rc = changed;
 		goto out;
 	}
 	for (off = 0; off < out.len; off += (size_t)n) {

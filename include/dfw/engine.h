@@ -27,6 +27,15 @@
 #include "dfw/store.h"
 #include "dfw/util.h"
 
+/* A hosts entry to set (ip) or remove (ip ""), in peer's hosts file. */
+struct hosts_change {
+	const struct docker_container *peer;
+	char name[256];
+	char ip[16];
+	int changed;		/* after the run: 1 the file changed (dry
+				 * run: would), 2 not read (dry run, paused) */
+};
+
 struct engine {
 	struct docker d;
 	struct store store;
@@ -44,6 +53,8 @@ struct engine {
 	/* what happened, for the applet to print */
 	struct fw_change *changes;	/* applied (or, dry run, planned) */
 	size_t nchanges, capchanges;
+	struct hosts_change *hosts;	/* add-two-ways entries */
+	size_t nhosts;
 	struct strv warnings;		/* one line each, no prefix */
 	char layout[32];		/* Docker firewall layout found */
 	int retries;			/* runs redone after EAGAIN */
@@ -93,6 +104,7 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 struct sync_item {
 	struct store_rec rec;
 	int dirty;		/* rec differs from its file: save it */
+	int drop;		/* drop: no rules, no hosts entries, no file */
 	int known;		/* Docker knows the container */
 	int running;
 };
@@ -125,6 +137,9 @@ int engine_setup(struct engine *g, const struct strv *names,
  * or ID) as a peer, except c itself. */
 int engine_dependents(struct engine *g, const struct docker_container *c,
 		      struct store_rec **v, size_t *n, struct err *e);
+
+/* The number of changes of the run: table and hosts files. */
+size_t engine_pending(const struct engine *g);
 
 /* Prints the changes of g (fw_change_format lines) to f, after a
  * "# ... redone N times" line when the kernel made us redo the run. */

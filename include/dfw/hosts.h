@@ -47,4 +47,8 @@ int hosts_file_check(const char *path, struct err *e);
 int hosts_file_set(const char *path, const char *name, const char *ip,
 		   struct err *e);
 
+/* As hosts_file_set, but only says whether it would change the file. */
+int hosts_file_would(const char *path, const char *name, const char *ip,
+		     struct err *e);
+
 #endif
