@@ -1214,6 +1214,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 
 			none.rules = NULL;
 			none.nrules = 0;
+			memset(&none.hostconfig, 0, sizeof(none.hostconfig));
 			if ((items[i].dirty || items[i].drop) &&
 			    store_save(&g->store, items[i].drop ? &none :
 				       &items[i].rec, e))

@@ -205,6 +205,27 @@ static int parse_rule(const struct strv *w, const char *path,
 	return 0;
 }
 
+/* "hostconfig KEY WORD...": kept as its words, quoted and joined. */
+static int parse_hostconfig(const struct strv *w, const char *path,
+			    unsigned long ln, struct store_rec *r,
+			    struct err *e)
+{
+	struct buf b = { 0 };
+	size_t i;
+	int rc = 0;
+
+	if (w->n < 3)
+		return err_set(e, EXIT_RUNTIME, "%s:%lu: expected "
+			       "\"hostconfig KEY VALUE...\"", path, ln);
+	for (i = 1; i < w->n && !rc; i++)
+		rc = (i > 1 && buf_adds(&b, " ")) ||
+		     rulespec_quote(w->v[i], &b);
+	if (!rc)
+		rc = strv_add(&r->hostconfig, b.data, b.len);
+	buf_free(&b);
+	return rc ? err_set(e, EXIT_RUNTIME, "out of memory") : 0;
+}
+
 /* "end N", N the number of rule lines. */
 static int parse_end(const struct strv *w, const char *path,
 		     unsigned long ln, const struct store_rec *r,
@@ -247,6 +268,8 @@ static int parse_line(char *line, size_t len, const char *path,
 		rc = parse_container(&w, path, r, e);
 	} else if (!strcmp(w.v[0], "rule")) {
 		rc = parse_rule(&w, path, ln, r, e);
+	} else if (!strcmp(w.v[0], "hostconfig")) {
+		rc = parse_hostconfig(&w, path, ln, r, e);
 	} else if (!strcmp(w.v[0], "end")) {
 		rc = parse_end(&w, path, ln, r, e) ? -1 : 1;
 	} else {
@@ -399,6 +422,9 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 		if (buf_adds(b, "\n"))
 			goto nomem;
 	}
+	for (i = 0; i < r->hostconfig.n; i++)
+		if (buf_printf(b, "hostconfig %s\n", r->hostconfig.v[i]))
+			goto nomem;
 	if (!buf_printf(b, "end %zu\n", r->nrules))
 		return 0;
 nomem:
@@ -487,7 +513,7 @@ int store_save(struct store *s, const struct store_rec *r, struct err *e)
 	if (check_id(r->id, e))
 		return -1;
 	path_of(path, s, r->id);
-	if (!r->nrules) {
+	if (!r->nrules && !r->hostconfig.n) {
 		if (!unlink(path))
 			return sync_dir(s->dir, e);
 		return errno == ENOENT ? 0 : sys_err(e, "remove", path);
@@ -531,6 +557,7 @@ void store_rec_free(struct store_rec *r)
 	free(r->rules);
 	r->rules = NULL;
 	r->nrules = 0;
+	strv_free(&r->hostconfig);
 }
 
 void store_recs_free(struct store_rec *v, size_t n)

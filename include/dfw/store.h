@@ -9,13 +9,16 @@
  *   container ID NAME
  *   rule add --source 10.0.0.0/8 --dest . --dport 80 --protocol tcp
  *   rule add-internal --source db --dest . --dport 5432 --protocol tcp
+ *   hostconfig port 80/tcp 0.0.0.0 8080
  *   end 2
  *
  * Line 1 is the format version. `container` gives the ID and the name the
  * container had when the file was last written (the name used in the
  * comments of its kernel rules). Each `rule` line is an action name and
  * its canonical rule spec (rulespec_format), in the order they were
- * added. `end N` closes the file with the number of rule lines, so a
+ * added. `hostconfig` lines are what save-hostconfig keeps (see
+ * hostconfig.h), in its canonical form. `end N` closes the file with the
+ * number of rule lines, so a
  * truncated file is detected. Unknown line kinds are errors: a file is
  * never half-understood.
  *
@@ -46,6 +49,7 @@ struct store_rec {
 	char name[256];		/* without a leading '/' */
 	struct rulespec *rules;
 	size_t nrules;
+	struct strv hostconfig;	/* save-hostconfig: "KEY WORD..." lines */
 };
 
 /*
@@ -77,8 +81,8 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 		   struct err *e);
 
 /*
- * Writes r atomically (see above); a record without rules removes the
- * file (missing is fine). The caller holds the lock. 0, or -1 with e set
+ * Writes r atomically (see above); a record without rules and without
+ * hostconfig lines removes the file (missing is fine). The caller holds the lock. 0, or -1 with e set
  * (EXIT_RUNTIME) and the old file unchanged.
  */
 int store_save(struct store *s, const struct store_rec *r, struct err *e);
