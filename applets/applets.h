@@ -78,3 +78,24 @@ APPLET("replay", replay, "[--dry-run] [CONTAINER...]",
 "no longer stored are removed.\n"
 "  --dry-run   print the changes, change nothing; exit 1 if there are any\n"
 "Options: --state-dir DIR, -v/--verbose.\n")
+APPLET("save-hostconfig", save_hostconfig, "CONTAINER...",
+"Stores, with CONTAINER's rules, the parts of its configuration that\n"
+"decide its networking and dependencies: published ports as Docker\n"
+"assigned them, links, network mode, volumes-from, extra hosts, DNS,\n"
+"capabilities, privileged, restart policy, binds. start compares them\n"
+"before starting the container again, and saves them after. The\n"
+"container must be running.\n"
+"Options: --state-dir DIR.\n")
+APPLET("start", start, "[--dry-run] [--paused] [--pull-deps] [--force] CONTAINER...",
+"Starts the containers in dependency order (links, volumes-from,\n"
+"--network container:X; ties in the order given), printing the order,\n"
+"then restores their hosts entries and replays their rules (and the\n"
+"rules naming them) in one commit, and saves their configuration.\n"
+"Containers already running or paused keep their state.\n"
+"  --dry-run     print the order only; touches nothing\n"
+"  --paused      pause each container as soon as it starts, so nothing\n"
+"                runs before its rules are in place (they stay paused)\n"
+"  --pull-deps   dependencies not named join the start (else an error)\n"
+"  --force       start even when the configuration differs from the\n"
+"                saved one (else: the difference is shown, exit 1)\n"
+"Options: --state-dir DIR, -v/--verbose.\n")

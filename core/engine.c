@@ -71,6 +71,23 @@ int engine_init(struct engine *g, const struct engine_opts *o,
 	return 0;
 }
 
+void engine_forget(struct engine *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nctrs; i++) {
+		docker_container_free(g->ctrs[i]);
+		free(g->ctrs[i]);
+	}
+	free(g->ctrs);
+	free(g->list);
+	g->ctrs = NULL;
+	g->nctrs = 0;
+	g->list = NULL;
+	g->nlist = 0;
+	g->have_list = 0;
+}
+
 void engine_free(struct engine *g)
 {
 	size_t i;

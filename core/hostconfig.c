@@ -52,7 +52,7 @@ static int ports(struct strv *out, const struct docker_port *p, size_t n,
 		if (p[i].host_port)
 			snprintf(hport, sizeof(hport), "%u", p[i].host_port);
 		else
-			strcpy(hport, "*");
+			strcpy(hport, "any");
 		if (line(out, "port", port, ip, hport))
 			return -1;
 	}
@@ -108,17 +108,17 @@ int hostconfig_lines(const struct docker_container *c, int assigned,
 	return 0;
 }
 
-/* "port P HOSTIP *" in now matches "port P HOSTIP N" saved. */
+/* "port P HOSTIP any" in now matches "port P HOSTIP N" saved. */
 static int same(const char *saved, const char *now)
 {
 	size_t n = strlen(now);
 
 	if (!strcmp(saved, now))
 		return 1;
-	if (strncmp(now, "port ", 5) || n < 2 || strcmp(now + n - 2, " *"))
+	if (strncmp(now, "port ", 5) || n < 4 || strcmp(now + n - 4, " any"))
 		return 0;
-	return !strncmp(saved, now, n - 1) && saved[n - 1] &&
-	       !strchr(saved + n - 1, ' ');
+	return !strncmp(saved, now, n - 3) && saved[n - 3] &&
+	       !strchr(saved + n - 3, ' ');
 }
 
 int hostconfig_diff(const struct strv *saved, const struct strv *now,

@@ -79,6 +79,10 @@ int engine_init(struct engine *g, const struct engine_opts *o,
 		struct err *e);
 void engine_free(struct engine *g);
 
+/* Forgets what was inspected (after containers started: new addresses).
+ * Pointers engine_container gave become invalid. */
+void engine_forget(struct engine *g);
+
 /* Inspects (cached) the container named name; NULL with e set
  * (EXIT_USAGE `no such container "x"`). */
 const struct docker_container *engine_container(struct engine *g,

@@ -14,7 +14,7 @@
  *   network-mode MODE            HostConfig.NetworkMode ("default" ->
  *                                "bridge")
  *   port PORT/PROTO HOSTIP HOSTPORT   a published port; HOSTIP "" and
- *                                "::" count as 0.0.0.0; HOSTPORT "*" when
+ *                                "::" count as 0.0.0.0; HOSTPORT "any" when
  *                                Docker picks it (an ephemeral port)
  *   privileged 0|1               HostConfig.Privileged
  *   restart NAME MAX             HostConfig.RestartPolicy ("" -> "no")
@@ -29,14 +29,14 @@
 /*
  * The lines of c into out (appended, sorted). With assigned, published
  * ports come from NetworkSettings.Ports, the ports Docker actually gave a
- * running container; else from HostConfig.PortBindings, with "*" for a
+ * running container; else from HostConfig.PortBindings, with "any" for a
  * port Docker will pick. 0 or -1 (ENOMEM).
  */
 int hostconfig_lines(const struct docker_container *c, int assigned,
 		     struct strv *out);
 
 /*
- * Compares the saved lines with now's (both sorted); a "*" host port in
+ * Compares the saved lines with now's (both sorted); an "any" host port in
  * now matches any saved port. Appends one line per difference to diff,
  * "  - LINE" (saved, gone) or "  + LINE" (new). Returns the number of
  * differences, or -1 (ENOMEM).
