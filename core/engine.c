@@ -1173,6 +1173,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 {
 	struct sync_args a = { items, n, { 0 }, cleanup };
 	const struct docker_container *c;
+	struct store_txn *txn = NULL;
 	struct err ce, he = { 0, "" };
 	struct buf spec = { 0 };
 	struct fw_rule r;
@@ -1219,24 +1220,32 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 			     spec.data ? spec.data : "", ce.msg);
 		}
 	}
+	/* the new store files are written (as temporary files) before the
+	 * kernel changes: a full disk or a read-only store stops the run
+	 * with nothing changed */
+	txn = calloc(n + 1, sizeof(*txn));
+	if (!txn)
+		goto nomem;
+	for (i = 0; i < n && !g->dry_run; i++) {
+		struct store_rec none = items[i].rec;
+
+		none.rules = NULL;
+		none.nrules = 0;
+		memset(&none.hostconfig, 0, sizeof(none.hostconfig));
+		if ((items[i].dirty || items[i].drop) &&
+		    store_prepare(&g->store, items[i].drop ? &none :
+				  &items[i].rec, &txn[i], e))
+			goto out;
+	}
 	if (hosts_check(g, e) || transact(g, sync_plan, &a, e))
 		goto out;
 	/* the kernel has the rules: a hosts file that fails now is
 	 * reported, and the store still follows the kernel */
 	if (hosts_apply(g, &he))
 		warn(g, "%s", he.msg);
-	if (!g->dry_run)
-		for (i = 0; i < n; i++) {
-			struct store_rec none = items[i].rec;
-
-			none.rules = NULL;
-			none.nrules = 0;
-			memset(&none.hostconfig, 0, sizeof(none.hostconfig));
-			if ((items[i].dirty || items[i].drop) &&
-			    store_save(&g->store, items[i].drop ? &none :
-				       &items[i].rec, e))
-				goto out;
-		}
+	for (i = 0; i < n; i++)
+		if (store_commit(&txn[i], e))
+			goto out;
 	if (*he.msg) {
 		*e = he;
 		goto out;
@@ -1246,6 +1255,9 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
+	for (i = 0; txn && i < n; i++)
+		store_abort(&txn[i]);
+	free(txn);
 	buf_free(&spec);
 	wants_free(&a.ws);
 	return rc;

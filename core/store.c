@@ -476,9 +476,8 @@ static int create_tmp(const char *tmp)
 	return fd;
 }
 
-/* The temporary file is written, synced, closed, renamed over path. */
-static int replace(const char *tmp, const char *path, const struct buf *b,
-		   struct err *e)
+/* The temporary file is written, synced and closed. */
+static int write_tmp(const char *tmp, const struct buf *b, struct err *e)
 {
 	int fd = create_tmp(tmp);
 
@@ -493,40 +492,86 @@ static int replace(const char *tmp, const char *path, const struct buf *b,
 		sys_err(e, "write", tmp);
 		goto fail;
 	}
-	if (rename(tmp, path)) {
-		err_set(e, EXIT_RUNTIME, "cannot rename %s to %s: %s", tmp,
-			path, strerror(errno));
-		goto fail;
-	}
 	return 0;
 fail:
 	unlink(tmp);
 	return -1;
 }
 
-int store_save(struct store *s, const struct store_rec *r, struct err *e)
+/* An existing file we are about to replace or remove must let us: an
+ * immutable (chattr +i) file refuses rename and unlink, and says so
+ * here, before anything else changed. */
+static int check_replaceable(const char *path, struct err *e)
 {
-	char path[STORE_PATH_MAX], tmp[STORE_PATH_MAX];
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == ENOENT ? 0 : sys_err(e, "replace", path);
+}
+
+int store_prepare(struct store *s, const struct store_rec *r,
+		  struct store_txn *t, struct err *e)
+{
 	struct buf b = { 0 };
 	int rc;
 
+	memset(t, 0, sizeof(*t));
 	if (check_id(r->id, e))
 		return -1;
-	path_of(path, s, r->id);
-	if (!r->nrules && !r->hostconfig.n) {
-		if (!unlink(path))
-			return sync_dir(s->dir, e);
-		return errno == ENOENT ? 0 : sys_err(e, "remove", path);
-	}
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%ld", s->dir, r->id,
+	path_of(t->path, s, r->id);
+	snprintf(t->tmp, sizeof(t->tmp), "%s/.%s.tmp.%ld", s->dir, r->id,
 		 (long)getpid());
-	rc = render(r, &b, path, e);
+	snprintf(t->dir, sizeof(t->dir), "%s", s->dir);
+	t->remove = !r->nrules && !r->hostconfig.n;
+	if (t->remove && access(t->path, F_OK) && errno == ENOENT)
+		return 0;	/* nothing to remove */
+	if (check_replaceable(t->path, e))
+		return -1;
+	/* a removal writes an empty temporary file: it proves the folder
+	 * takes changes, and is removed with the record */
+	rc = t->remove ? 0 : render(r, &b, t->path, e);
 	if (!rc)
-		rc = replace(tmp, path, &b, e);
-	if (!rc)
-		rc = sync_dir(s->dir, e);
+		rc = write_tmp(t->tmp, &b, e);
 	buf_free(&b);
+	t->ready = !rc;
 	return rc;
+}
+
+int store_commit(struct store_txn *t, struct err *e)
+{
+	if (!t->ready)
+		return 0;
+	t->ready = 0;
+	if (t->remove) {
+		unlink(t->tmp);
+		if (unlink(t->path) && errno != ENOENT)
+			return sys_err(e, "remove", t->path);
+	} else if (rename(t->tmp, t->path)) {
+		err_set(e, EXIT_RUNTIME, "cannot rename %s to %s: %s", t->tmp,
+			t->path, strerror(errno));
+		unlink(t->tmp);
+		return -1;
+	}
+	return sync_dir(t->dir, e);
+}
+
+void store_abort(struct store_txn *t)
+{
+	if (t->ready)
+		unlink(t->tmp);
+	t->ready = 0;
+}
+
+int store_save(struct store *s, const struct store_rec *r, struct err *e)
+{
+	struct store_txn t;
+
+	if (store_prepare(s, r, &t, e))
+		return -1;
+	return store_commit(&t, e);
 }
 
 /* The rules array grows by doubling: its capacity is implied by nrules

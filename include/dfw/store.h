@@ -87,6 +87,27 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
  */
 int store_save(struct store *s, const struct store_rec *r, struct err *e);
 
+/*
+ * The same in two steps, so that a run can fail before it changes the
+ * kernel: store_prepare writes the new file as a synced temporary file
+ * (a removal checks that the folder takes changes) and checks that the
+ * old file can be replaced; store_commit renames it into place (or
+ * removes the file) and syncs the folder; store_abort drops the
+ * temporary file. Disk full, a read-only or immutable file or folder: an
+ * error from store_prepare, with nothing changed.
+ */
+struct store_txn {
+	char path[4200];
+	char tmp[4200];
+	char dir[4096];
+	int remove;
+	int ready;
+};
+int store_prepare(struct store *s, const struct store_rec *r,
+		  struct store_txn *t, struct err *e);
+int store_commit(struct store_txn *t, struct err *e);
+void store_abort(struct store_txn *t);
+
 /* Appends a copy of rule to r. 0 or -1 (ENOMEM). */
 int store_rec_add(struct store_rec *r, const struct rulespec *rule);
 

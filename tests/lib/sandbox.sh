@@ -278,3 +278,61 @@ sb_configs() {
 		sb_stop
 	done
 }
+
+# sb_dockerd_stop / sb_dockerd_start: stop the sandbox's dockerd (by the
+# PID in dockerd.pid.0, waiting for it to exit) and start it again with the
+# same command line, e.g. to edit a container's files under data/ while no
+# daemon holds them. The command line is read from /proc before the stop,
+# so sb_start need not keep its arguments. Containers that run when dockerd
+# stops are stopped by it (their stop timeout applies: kill them first to
+# be quick) and stay stopped when it starts again.
+sb_dockerd_stop() {
+	pid=$(cat "$SB_DIR/dockerd.pid.0") || return 1
+	tr '\0' '\n' <"/proc/$pid/cmdline" >"$SB_DIR/dockerd.cmdline" ||
+		return 1
+	kill -TERM "$pid" || return 1
+	i=0
+	# a zombie (an exited child of this shell) counts as gone
+	while [ -d "/proc/$pid" ] &&
+	      [ "$(cut -d')' -f2 "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f2)" != Z ]; do
+		i=$((i + 1))
+		if [ $i -gt 300 ]; then
+			sb_log "dockerd $pid did not stop"
+			return 1
+		fi
+		sleep 0.1
+	done
+	# its containerd goes with it; wait for that too
+	cpid=$(cat "$SB_DIR/exec/containerd/containerd.pid" 2>/dev/null) ||
+		return 0
+	i=0
+	while [ -n "$cpid" ] && [ -d "/proc/$cpid" ] &&
+	      grep -qsF "$SB_DIR/" "/proc/$cpid/cmdline" &&
+	      [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+sb_dockerd_start() {
+	[ -s "$SB_DIR/dockerd.cmdline" ] || {
+		sb_log "sb_dockerd_start: no sb_dockerd_stop before"; return 1; }
+	set --
+	while IFS= read -r a; do
+		set -- "$@" "$a"
+	done <"$SB_DIR/dockerd.cmdline"
+	PATH=$SB_PATH nsenter --net="/var/run/netns/$SB_NS" "$@" \
+		>>"$SB_DIR/dockerd.log" 2>&1 &
+	echo $! >"$SB_DIR/dockerd.pid.0"
+	i=0
+	until sb_docker version >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 150 ] || ! kill -0 "$(cat "$SB_DIR/dockerd.pid.0")" 2>/dev/null; then
+			sb_log "dockerd $SB_ENGINE did not start again:"
+			tail -n 20 "$SB_DIR/dockerd.log" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}

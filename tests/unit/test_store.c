@@ -322,14 +322,15 @@ static void test_replace(void)
 	store_rec_free(&r);
 	check(rmdir(tmp) == 0);
 
-	/* A rename that fails takes its temporary file away. */
+	/* A file that cannot be replaced (here a folder in its place) is
+	 * refused before any temporary file is written. */
 	store_rec_free(&a);
 	rec_init(&a, ID_B, "db");
 	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
 	path_in(tmp, sizeof(tmp), ID_B);
 	check(mkdir(tmp, 0700) == 0);
 	check(store_save(&s, &a, &e) == -1 && e.code == EXIT_RUNTIME &&
-	      strstr(e.msg, "cannot rename") && strstr(e.msg, tmp));
+	      strstr(e.msg, "cannot replace") && strstr(e.msg, tmp));
 	check_str(listing(), ".lock " ID_B " " ID_A);
 	check(rmdir(tmp) == 0);
 
@@ -710,6 +711,43 @@ static void test_lock(void)
 	teardown();
 }
 
+/* prepare writes only a temporary file; abort drops it, commit puts it
+ * in place. */
+static void test_txn(void)
+{
+	struct store s;
+	struct store_rec a, r;
+	struct store_txn t;
+	struct err e = { 0 };
+
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	rec_init(&a, ID_A, "web");
+	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
+	check(store_save(&s, &a, &e) == 0);
+	rec_rule(&a, "add --source 10.0.0.0/8 --dport 81");
+	check(store_prepare(&s, &a, &t, &e) == 0);
+	check(store_load(&s, ID_A, &r, &e) == 1 && r.nrules == 1);
+	store_rec_free(&r);
+	store_abort(&t);
+	check_str(listing(), ".lock " ID_A);
+	check(store_prepare(&s, &a, &t, &e) == 0);
+	check(store_commit(&t, &e) == 0);
+	check(store_load(&s, ID_A, &r, &e) == 1 && r.nrules == 2);
+	store_rec_free(&r);
+	check_str(listing(), ".lock " ID_A);
+	/* a removal, prepared then committed */
+	store_rec_free(&a);
+	check(store_prepare(&s, &a, &t, &e) == 0);
+	check(store_load(&s, ID_A, &r, &e) == 1);
+	store_rec_free(&r);
+	check(store_commit(&t, &e) == 0);
+	check_str(listing(), ".lock");
+	store_close(&s);
+	teardown();
+}
+
 UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove)
+	   T(test_txn)
 	   T(test_bad_id) T(test_truncated) T(test_bad_files)
 	   T(test_load_all) T(test_lock))
