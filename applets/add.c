@@ -282,17 +282,22 @@ int allow_main(int argc, char **argv)
 		return usage_error("needs a container and at least one "
 				   "address");
 	for (i = 2; i < (size_t)argc; i++) {
+		if (argv[i][0] == '-')
+			return usage_error("unknown option \"%s\"", argv[i]);
 		if (addr_parse(argv[i], &a, &e))
 			return fail(&e);
-		if (a.kind == ADDR_SELF || a.kind == ADDR_GATEWAY)
+		if (a.kind != ADDR_CIDR)
 			return usage_error("\"%s\": allow takes outside "
-					   "addresses or containers", argv[i]);
+					   "addresses (A.B.C.D[/N])", argv[i]);
 	}
 	/* the published ports, from Docker */
 	if (engine_init(&g, &o, &e))
 		return fail(&e);
 	c = engine_container(&g, argv[1], &e);
-	if (!c) {
+	if (c && !c->running)
+		err_set(&e, EXIT_USAGE, "container \"%s\" is not running: its "
+			"published ports and address are not known", c->name);
+	if (!c || !c->running) {
 		engine_free(&g);
 		return fail(&e);
 	}

@@ -6,7 +6,7 @@
 #define RULE_OPTS_HELP \
 "Rule options (the original docker-fw's):\n" \
 "  --source S         where the flow comes from (required)\n" \
-"  --dest D           where it goes (default \".\")\n" \
+"  --dest D           where it goes (default \".\"; add-input: \"/\")\n" \
 "  --sport P, --dport P   source / destination port, 1-65535\n" \
 "  --protocol tcp|udp (default tcp)\n" \
 "  --filter \"...\"     extra conditions: [!] -i IF, [!] -o IF,\n" \
@@ -29,7 +29,7 @@ APPLET("add", add, "CONTAINER --source S [RULE OPTIONS] | CONTAINER --from FILE"
 "from S to the container (--dest is \".\"). The rule is stored and\n"
 "re-applied by replay with fresh addresses. Between containers, use\n"
 "add-internal.\n\n" RULE_OPTS_HELP)
-APPLET("add-input", add_input, "CONTAINER --source . --dest D --dport P [RULE OPTIONS]",
+APPLET("add-input", add_input, "CONTAINER --source . [--dest D] --dport P [RULE OPTIONS]",
 "Lets CONTAINER reach the host (INPUT): an ACCEPT rule in DFW-INPUT. Use\n"
 "--dest / for the gateway address of the container's network. --dport is\n"
 "required.\n\n" RULE_OPTS_HELP)
@@ -63,8 +63,7 @@ APPLET("init", init, "[--dry-run] [--network NAME]...",
 "named) Docker's catch-all `-o BRIDGE -j DOCKER` removed and traffic\n"
 "between its containers ended in DROP. Run it again after dockerd\n"
 "restarts or a network is created.\n"
-"  --dry-run   print the changes, change nothing; exit 1 if there are any\n"
-"Options: --state-dir DIR.\n")
+"  --dry-run   print the changes, change nothing; exit 1 if there are any\n")
 APPLET("ls", ls, "[CONTAINER...]",
 "Prints every stored rule as `ACTION CONTAINER RULE OPTIONS`, sorted by\n"
 "container name, rules in the order they were added. Works for stopped\n"

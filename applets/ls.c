@@ -60,9 +60,19 @@ int ls_main(int argc, char **argv)
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 			goto err;
 		}
-		for (i = 1; i < (size_t)argc; i++, n++)
+		for (i = 1; i < (size_t)argc; i++) {
+			size_t k;
+
 			if (find_record(&g, argv[i], &v[n], &e))
 				goto err;
+			for (k = 0; k < n; k++)	/* two names, one container */
+				if (!strcmp(v[k].id, v[n].id))
+					break;
+			if (k < n)
+				store_rec_free(&v[n]);
+			else
+				n++;
+		}
 		qsort(v, n, sizeof(*v), by_name);
 	}
 	for (i = 0; i < n; i++)

@@ -63,7 +63,12 @@ static int run(const struct applet *a, int argc, char **argv)
 
 	snprintf(name, sizeof(name), "dfw-%s", a->name);
 	applet_name = name;
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	int i, help = argc > 1 && !strcmp(argv[1], "-h");
+
+	/* --help anywhere (no option value of ours is "--help") */
+	for (i = 1; i < argc && !help; i++)
+		help = !strcmp(argv[i], "--help");
+	if (help) {
 		printf("Usage: dfw-%s %s\n\n%s", a->name, a->usage, a->help);
 		return fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
 	}

@@ -1,4 +1,5 @@
 /* docker.c - Docker Engine API calls over one keep-alive connection. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -436,8 +437,13 @@ int docker_inspect(struct docker *d, const char *name,
 	memset(c, 0, sizeof(*c));
 	if (*name == '/')
 		name++;
-	if (!*name)
-		return err_set(e, EXIT_USAGE, "no such container \"\"");
+	/* names and IDs are [a-zA-Z0-9][a-zA-Z0-9_.-]*: anything else
+	 * ("a/../b") is no container, and must not become another path */
+	if (!*name || !isalnum((unsigned char)*name) ||
+	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789_.-")])
+		return err_set(e, EXIT_USAGE, "no such container \"%s\"",
+			       name);
 	if (docker_path(&p, "/containers/%s/json", name)) {
 		buf_free(&p);
 		return err_set(e, EXIT_RUNTIME, "out of memory");

@@ -27,6 +27,9 @@ int engine_opts(int argc, char **argv, int allow_dry_run,
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		if (o->state_dir && !strncmp(a, "--state-dir", 11) &&
+		    (!a[11] || a[11] == '='))
+			return err_set(e, EXIT_USAGE, "--state-dir given twice");
 		if (!strcmp(a, "--state-dir")) {
 			if (i + 1 >= argc)
 				return err_set(e, EXIT_USAGE, "--state-dir "
@@ -101,6 +104,7 @@ void engine_free(struct engine *g)
 	free(g->list);
 	free(g->changes);
 	free(g->hosts);
+	strv_free(&g->uncovered);
 	strv_free(&g->warnings);
 	store_close(&g->store);
 	docker_close(&g->d);
@@ -339,8 +343,8 @@ static int iface_ok(const char *s)
 {
 	size_t i, len = strlen(s);
 
-	if (!len || len >= 16)
-		return 0;
+	if (!len || len >= 16 || !strcmp(s, "+"))
+		return 0;	/* "+" alone is every interface */
 	for (i = 0; i < len; i++)
 		if (!(isalnum((unsigned char)s[i]) || strchr("_.:@-", s[i]) ||
 		      (s[i] == '+' && i == len - 1)))
@@ -607,6 +611,17 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	if (r->src.kind == ADDR_CONTAINER && r->dst.kind == ADDR_CONTAINER)
 		return err_set(e, EXIT_USAGE, "--source and --dest cannot both "
 			       "be containers: one is \".\"");
+	if (r->action == RULE_ADD_INPUT && r->src.kind != ADDR_SELF)
+		return err_set(e, EXIT_USAGE, "add-input opens the container "
+			       "to the host: --source must be \".\"");
+	if (r->action == RULE_ADD_INPUT && r->dst.kind == ADDR_CONTAINER)
+		return err_set(e, EXIT_USAGE, "add-input opens the container "
+			       "to the host: --dest \"%s\" is a container (use "
+			       "add-internal)", r->dst.name);
+	if (r->action == RULE_ADD && r->src.kind == ADDR_GATEWAY)
+		return err_set(e, EXIT_USAGE, "add opens the container's "
+			       "published ports to outside addresses: --source "
+			       "\"/\" is the host");
 	if (r->action == RULE_ADD && r->dst.kind != ADDR_SELF)
 		return err_set(e, EXIT_USAGE, "add opens the container's "
 			       "published ports to --source: --dest must be "
@@ -618,7 +633,12 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER)
 		return err_set(e, EXIT_USAGE, "add-two-ways: --source must be "
 			       "a container");
-	return resolve(g, c, c->name, r, &fr, &chain, e);
+	if (resolve(g, c, c->name, r, &fr, &chain, e))
+		return -1;
+	if (r->action == RULE_ADD_INPUT && *fr.out)
+		return err_set(e, EXIT_USAGE, "add-input: --filter -o %s: INPUT "
+			       "has no output interface", fr.out);
+	return 0;
 }
 
 /* ---- the plan: edits of the snapshot, recorded as changes -------------- */
@@ -725,6 +745,21 @@ static int docker_chains(struct engine *g, struct fw *f, struct err *e)
 	return 0;
 }
 
+/* Exactly one copy of r in ch: inserted at pos when missing, extra
+ * copies (a hand-made duplicate) deleted. */
+static int plan_once(struct engine *g, struct fw_chain *ch,
+		     const struct fw_rule *r, size_t pos, struct err *e)
+{
+	size_t i = find_rule(ch, r), j;
+
+	if (i == ch->n)
+		return plan_insert(g, ch, pos, r, e);
+	for (j = ch->n; j-- > i + 1;)
+		if (fw_rule_equal(&ch->rules[j], r) && plan_delete(g, ch, j, e))
+			return -1;
+	return 0;
+}
+
 /* docker-fw's chains, the jumps to them and the conntrack rule. */
 static int plan_base(struct engine *g, struct fw *f, struct err *e)
 {
@@ -747,16 +782,13 @@ static int plan_base(struct engine *g, struct fw *f, struct err *e)
 			return err_set(e, EXIT_RUNTIME, "no chain %s in the "
 				       "filter table", jumps[i].from);
 		jump_rule(&r, jumps[i].to);
-		if (find_rule(ch, &r) == ch->n &&
-		    plan_insert(g, ch, 0, &r, e))
+		if (plan_once(g, ch, &r, 0, e))
 			return -1;
 	}
 	ch = fw_chain(f, FW_CHAIN_FORWARD);
 	jump_rule(&r, "RETURN");
 	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
-	if (find_rule(ch, &r) == ch->n && plan_insert(g, ch, 0, &r, e))
-		return -1;
-	return 0;
+	return plan_once(g, ch, &r, 0, e);
 }
 
 /* A wanted rule: its chain and owner (index into items). Wanted rules
@@ -1009,6 +1041,42 @@ struct sync_args {
 	int cleanup;
 };
 
+/* The bridges of the selected running containers that init has not
+ * closed (no "-i B -o B -j DROP" of ours): their traffic is not
+ * whitelisted, which a user adding rules should hear about. */
+static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
+{
+	const struct fw_chain *ch = fw_chain(f, FW_CHAIN_FORWARD);
+	const struct docker_container *c;
+	struct err ce;
+	size_t i, j, k, r;
+
+	strv_free(&g->uncovered);
+	for (i = 0; i < a->n; i++) {
+		c = engine_container(g, a->items[i].rec.id, &ce);
+		for (j = 0; c && c->running && j < c->nnets; j++)
+			for (k = 0; k < g->nnets; k++) {
+				const char *b = g->nets[k].bridge;
+				size_t m;
+
+				if (strcmp(g->nets[k].name, c->nets[j].name) ||
+				    strcmp(g->nets[k].driver, "bridge") || !*b)
+					continue;
+				for (r = 0; r < ch->n; r++)
+					if (is_tail(&ch->rules[r]) &&
+					    !strcmp(ch->rules[r].in, b))
+						break;
+				for (m = 0; m < g->uncovered.n; m++)
+					if (!strcmp(g->uncovered.v[m],
+						    g->nets[k].name))
+						break;
+				if (r == ch->n && m == g->uncovered.n)
+					strv_add(&g->uncovered, g->nets[k].name,
+						 strlen(g->nets[k].name));
+			}
+	}
+}
+
 static int sync_plan(struct engine *g, struct fw *f, void *arg,
 		     struct err *e)
 {
@@ -1016,6 +1084,8 @@ static int sync_plan(struct engine *g, struct fw *f, void *arg,
 
 	if (plan_base(g, f, e))
 		return -1;
+	if (g->have_nets)
+		uncovered(g, f, a);
 	return plan_rules(g, f, a->items, a->n, &a->ws, a->cleanup, e);
 }
 
@@ -1237,8 +1307,14 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 				  &items[i].rec, &txn[i], e))
 			goto out;
 	}
+	if (networks(g, &ce))	/* only for the warning below */
+		g->have_nets = 0;
 	if (hosts_check(g, e) || transact(g, sync_plan, &a, e))
 		goto out;
+	for (i = 0; i < g->uncovered.n; i++)
+		warn(g, "network \"%s\" is not closed by `docker-fw init`: "
+		     "its containers are not whitelisted until it runs",
+		     g->uncovered.v[i]);
 	/* the kernel has the rules: a hosts file that fails now is
 	 * reported, and the store still follows the kernel */
 	if (hosts_apply(g, &he))
@@ -1310,8 +1386,7 @@ static int setup_plan(struct engine *g, struct fw *f, void *arg,
 		snprintf(r.out, sizeof(r.out), "%s", a->bridges[i]);
 		strcpy(r.comment, INIT_COMMENT);
 		strcpy(r.target, "DROP");
-		if (find_rule(ch, &r) == ch->n &&
-		    plan_insert(g, ch, ch->n, &r, e))
+		if (plan_once(g, ch, &r, ch->n, e))
 			return -1;
 	}
 	return 0;

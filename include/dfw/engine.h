@@ -56,6 +56,7 @@ struct engine {
 	struct hosts_change *hosts;	/* add-two-ways entries */
 	size_t nhosts;
 	struct strv warnings;		/* one line each, no prefix */
+	struct strv uncovered;		/* networks init has not closed */
 	char layout[32];		/* Docker firewall layout found */
 	int retries;			/* runs redone after EAGAIN */
 };
