@@ -469,8 +469,16 @@ int start_main(int argc, char **argv)
 	}
 	if (!force && drift(&g, &gr, &e))
 		goto err;
-	if (start_all(&g, &gr, ord, paused, &e))
+	if (start_all(&g, &gr, ord, paused, &e)) {
+		/* what did start still gets its rules and hosts entries */
+		struct err re;
+
+		engine_forget(&g);
+		if (replay_all(&g, &gr, &re))
+			fprintf(stderr, "%s: %s\n", applet_name, re.msg);
+		print_warnings(&g);
 		goto err;
+	}
 	engine_forget(&g);	/* started: new addresses */
 	if (replay_all(&g, &gr, &e))
 		goto err;

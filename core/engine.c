@@ -630,9 +630,16 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 		return err_set(e, EXIT_USAGE, "--source \"%s\" is a container: "
 			       "between containers, use add-internal",
 			       r->src.name);
-	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER)
-		return err_set(e, EXIT_USAGE, "add-two-ways: --source must be "
-			       "a container");
+	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER) {
+		struct buf b = { 0 };
+
+		addr_format(&r->src, &b);
+		err_set(e, EXIT_USAGE, "add-two-ways: --source \"%s\" is not "
+			"a container (the peer whose /etc/hosts gets the name)",
+			b.data ? b.data : "");
+		buf_free(&b);
+		return -1;
+	}
 	if (resolve(g, c, c->name, r, &fr, &chain, e))
 		return -1;
 	if (r->action == RULE_ADD_INPUT && *fr.out)
