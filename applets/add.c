@@ -200,6 +200,8 @@ static int apply(const struct engine_opts *o, const char *name,
 		goto err;
 	print_warnings(&g);
 	if (o->verbose)
+		engine_print_backend(&g, stderr);
+	if (o->verbose)
 		engine_print_changes(&g, stdout);
 	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
 	store_rec_free(&item.rec);

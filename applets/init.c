@@ -44,8 +44,7 @@ int init_main(int argc, char **argv)
 		engine_free(&g);
 		return fail(&e);
 	}
-	printf("# backend %s: %s; Docker firewall layout %s\n",
-	       g.backend->name, g.backend->what, g.layout);
+	engine_print_backend(&g, stdout);
 	engine_print_changes(&g, stdout);
 	if (!g.nchanges)
 		printf("# nothing to change\n");

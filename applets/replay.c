@@ -102,6 +102,8 @@ static int run(int argc, char **argv, int drop)
 	if (n && engine_sync(&g, items, n, argc == 1, &e))
 		goto err;
 	print_warnings(&g);
+	if (o.verbose)
+		engine_print_backend(&g, stderr);
 	if (o.dry_run || o.verbose)
 		engine_print_changes(&g, stdout);
 	if (o.dry_run && engine_pending(&g))

@@ -484,6 +484,8 @@ int start_main(int argc, char **argv)
 		goto err;
 	print_warnings(&g);
 	if (o.verbose)
+		engine_print_backend(&g, stderr);
+	if (o.verbose)
 		engine_print_changes(&g, stdout);
 	for (k = 0; k < gr.n; k++) {
 		const struct docker_container *c;

@@ -41,11 +41,13 @@ int engine_opts(int argc, char **argv, int allow_dry_run,
 			o->dry_run = 1;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o->verbose = 1;
-		} else if (!strcmp(a, "--backend=iptc")) {
-			/* the only backend of this build */
-		} else if (!strncmp(a, "--backend", 9)) {
-			return err_set(e, EXIT_USAGE, "%s: this build has one "
-				       "backend, --backend=iptc", a);
+		} else if (!strncmp(a, "--backend=", 10)) {
+			o->backend = a + 10;
+		} else if (!strcmp(a, "--backend")) {
+			if (i + 1 >= argc)
+				return err_set(e, EXIT_USAGE, "--backend needs "
+					       "a value (iptc or nft)");
+			o->backend = argv[++i];
 		} else {
 			argv[j++] = argv[i];
 			continue;
@@ -55,6 +57,15 @@ int engine_opts(int argc, char **argv, int allow_dry_run,
 				       "folder name");
 	}
 	argv[j] = NULL;
+	if (!o->backend)
+		o->backend = getenv("DFW_BACKEND");
+	if (o->backend && !*o->backend)
+		o->backend = NULL;
+	if (o->backend && strcmp(o->backend, "iptc") &&
+	    strcmp(o->backend, "nft"))
+		return err_set(e, EXIT_USAGE, "backend \"%s\": iptc (legacy "
+			       "iptables, libiptc) or nft (iptables-nft)",
+			       o->backend);
 	return j;
 }
 
@@ -63,7 +74,8 @@ int engine_init(struct engine *g, const struct engine_opts *o,
 {
 	memset(g, 0, sizeof(*g));
 	g->store.lock_fd = -1;
-	g->backend = &fw_iptc_ops;
+	g->backend = !o->backend ? NULL : !strcmp(o->backend, "nft") ?
+		     &fw_nft_ops : &fw_iptc_ops;
 	g->dry_run = o->dry_run;
 	if (docker_init(&g->d, NULL, e))
 		return -1;
@@ -1015,6 +1027,68 @@ static int plan_rules(struct engine *g, struct fw *f, struct sync_item *items,
 	return 0;
 }
 
+/* Docker's chains in the filter table of a backend: 1, 0, or -1 when
+ * the backend cannot read here (why in e). */
+static int has_docker(const struct fw_ops *ops, struct err *e)
+{
+	struct fw f;
+	int rc;
+
+	/* reading a legacy table that is not there would create it (and
+	 * iptables-nft would then warn about legacy tables on this host):
+	 * the kernel lists the legacy tables of this namespace */
+	if (ops == &fw_iptc_ops) {
+		FILE *t = fopen("/proc/net/ip_tables_names", "r");
+		char name[64];
+
+		rc = 0;
+		while (t && fscanf(t, "%63s", name) == 1)
+			rc |= !strcmp(name, "filter");
+		if (t)
+			fclose(t);
+		if (!rc)
+			return 0;
+	}
+
+	if (fw_open(&f, ops, "filter", e))
+		return -1;
+	rc = fw_chain(&f, "DOCKER-USER") || fw_chain(&f, "DOCKER-FORWARD") ||
+	     fw_chain(&f, "DOCKER");
+	fw_close(&f);
+	return rc;
+}
+
+/* The backend that holds Docker's chains; a mixed host is an error. */
+static int pick_backend(struct engine *g, struct err *e)
+{
+	struct err le, ne;
+	int legacy, nft;
+
+	if (g->backend)
+		return 0;
+	legacy = has_docker(&fw_iptc_ops, &le);
+	nft = has_docker(&fw_nft_ops, &ne);
+	if (legacy > 0 && nft > 0)
+		return err_set(e, EXIT_RUNTIME, "Docker chains are in both the "
+			       "legacy (libiptc) and the nf_tables "
+			       "(iptables-nft) filter tables: a mixed host, "
+			       "where an ACCEPT in one cannot undo a DROP in "
+			       "the other. Say which one dockerd uses with "
+			       "--backend=iptc|nft (or DFW_BACKEND)");
+	if (legacy > 0 || nft > 0) {
+		g->backend = legacy > 0 ? &fw_iptc_ops : &fw_nft_ops;
+		return 0;
+	}
+	if (legacy < 0 && nft < 0)
+		return err_set(e, EXIT_RUNTIME, "cannot read the filter table: "
+			       "%s; %s", le.msg, ne.msg);
+	return err_set(e, EXIT_RUNTIME, "no Docker chains (DOCKER, "
+		       "DOCKER-USER) in the legacy or the nf_tables filter "
+		       "table: is dockerd running with its iptables rules?%s%s%s",
+		       nft < 0 ? " (nf_tables: " : "", nft < 0 ? ne.msg : "",
+		       nft < 0 ? ")" : "");
+}
+
 /* Runs plan() against a fresh snapshot until the commit lands. */
 static int transact(struct engine *g,
 		    int (*plan)(struct engine *g, struct fw *f, void *arg,
@@ -1024,6 +1098,8 @@ static int transact(struct engine *g,
 	struct fw f;
 	int attempt, rc = -1;
 
+	if (pick_backend(g, e))
+		return -1;
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		g->nchanges = 0;
 		if (fw_open(&f, g->backend, "filter", e))
@@ -1481,6 +1557,13 @@ int engine_dependents(struct engine *g, const struct docker_container *c,
 	*v = all;
 	*n = k;
 	return 0;
+}
+
+void engine_print_backend(const struct engine *g, FILE *f)
+{
+	if (g->backend)
+		fprintf(f, "# backend %s: %s; Docker firewall layout %s\n",
+			g->backend->name, g->backend->what, g->layout);
 }
 
 size_t engine_pending(const struct engine *g)

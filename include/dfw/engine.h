@@ -39,7 +39,7 @@ struct hosts_change {
 struct engine {
 	struct docker d;
 	struct store store;
-	const struct fw_ops *backend;
+	const struct fw_ops *backend;	/* NULL: found at the first run */
 	int dry_run;
 	/* caches, filled on first use */
 	struct docker_network *nets;
@@ -63,10 +63,12 @@ struct engine {
 
 /*
  * Options common to the applets that change things, parsed out of argv
- * in place: --state-dir DIR, --dry-run (when allowed), --backend=iptc.
+ * in place: --state-dir DIR, --dry-run (when allowed), -v/--verbose,
+ * --backend=iptc|nft (or --backend NAME).
  * Returns the new argc (the rest keeps its order), or -1 with e set.
  */
 struct engine_opts {
+	const char *backend;	/* --backend=iptc|nft, else $DFW_BACKEND */
 	const char *state_dir;
 	int dry_run;
 	int verbose;
@@ -142,6 +144,9 @@ int engine_setup(struct engine *g, const struct strv *names,
  * or ID) as a peer, except c itself. */
 int engine_dependents(struct engine *g, const struct docker_container *c,
 		      struct store_rec **v, size_t *n, struct err *e);
+
+/* "# backend NAME: WHAT; Docker firewall layout L" (init, --verbose). */
+void engine_print_backend(const struct engine *g, FILE *f);
 
 /* The number of changes of the run: table and hosts files. */
 size_t engine_pending(const struct engine *g);

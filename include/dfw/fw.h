@@ -137,7 +137,8 @@ struct fw {
 	int lock_fd;
 };
 
-extern const struct fw_ops fw_iptc_ops;
+extern const struct fw_ops fw_iptc_ops;	/* libiptc, legacy x_tables */
+extern const struct fw_ops fw_nft_ops;	/* iptables-nft-save/-restore */
 
 /*
  * Takes the xtables lock ($XTABLES_LOCKFILE, else /run/xtables.lock; it
