@@ -1427,6 +1427,7 @@ out:
 struct setup_args {
 	const char **bridges;
 	size_t n;
+	int all;		/* every bridge network: stale tails go */
 };
 
 static int setup_plan(struct engine *g, struct fw *f, void *arg,
@@ -1447,6 +1448,17 @@ static int setup_plan(struct engine *g, struct fw *f, void *arg,
 		strcpy(pc.policy, "DROP");
 		strcpy(ch->policy, "DROP");
 		if (record(g, &pc, e))
+			return -1;
+	}
+	/* init's DROP for a bridge that is gone (a compose network removed
+	 * and made again gets a new bridge name) */
+	ch = fw_chain(f, FW_CHAIN_FORWARD);
+	for (j = ch->n; a->all && j-- > 0;) {
+		for (i = 0; i < a->n; i++)
+			if (!strcmp(ch->rules[j].in, a->bridges[i]))
+				break;
+		if (is_tail(&ch->rules[j]) && i == a->n &&
+		    plan_delete(g, ch, j, e))
 			return -1;
 	}
 	for (i = 0; i < a->n; i++) {
@@ -1477,7 +1489,7 @@ static int setup_plan(struct engine *g, struct fw *f, void *arg,
 
 int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 {
-	struct setup_args a = { NULL, 0 };
+	struct setup_args a = { NULL, 0, !names->n };
 	size_t i, j;
 	int rc = -1;
 
