@@ -72,16 +72,7 @@ echo
 # rules (the floor) and a shell loop of iptables -C || -I per rule (what
 # people do by hand; run once, and only up to BENCH_LOOP_MAX rules).
 R=$BUILD/test/rusage
-ids=$(sb_docker ps -aq)
-# shellcheck disable=SC2086
-[ -z "$ids" ] || sb_docker rm -f $ids >/dev/null
 ctrs=${BENCH_CONTAINERS:-100}
-i=0
-while [ $i -lt "$ctrs" ]; do
-	i=$((i + 1))
-	sb_run "r$i"
-done
-sb_dfw init >/dev/null
 
 # timed CMD...: "wall_us maxrss_kib" of one run
 timed() {
@@ -103,7 +94,19 @@ median_of() {
 flush() { sb_ipt -F DFW-FORWARD; }
 nothing() { :; }
 
-printf 'replay over %s running containers (ms, median of %s):\n' "$ctrs" "$runs"
+# replay_bench MODE: the table in the sandbox's MODE (legacy or nft)
+replay_bench() {
+ids=$(sb_docker ps -aq)
+# shellcheck disable=SC2086
+[ -z "$ids" ] || sb_docker rm -f $ids >/dev/null
+i=0
+while [ $i -lt "$ctrs" ]; do
+	i=$((i + 1))
+	sb_run "r$i"
+done
+sb_dfw init >/dev/null
+printf 'replay over %s running containers, %s (ms, median of %s):\n' \
+	"$ctrs" "$(sb_dfw init | sed -n '1s/^# backend [a-z]*: \([^;]*\);.*/\1/p')" "$runs"
 printf '  %6s %12s %12s %10s %12s %10s %10s\n' rules "all missing" \
 	"no-op" "restore" "C||I loop" "miss/rest" "RSS KiB"
 for n in ${BENCH_RULES:-100 1000 10000}; do
@@ -118,7 +121,7 @@ for n in ${BENCH_RULES:-100 1000 10000}; do
 			j=$((j + 1))
 			echo "--source 10.$((i / 250)).$((i % 250)).$j --dport 80"
 		done >"$TESTING_TMP/from"
-		sb_dfw add "r$i" --from - <"$TESTING_TMP/from" >/dev/null
+		sb_dfw add "r$i" --from - <"$TESTING_TMP/from" >/dev/null 2>&1
 	done
 	{
 		echo '*filter'
@@ -127,11 +130,12 @@ for n in ${BENCH_RULES:-100 1000 10000}; do
 	} >"$TESTING_TMP/rules"
 	got=$(grep -c -- '^-A' "$TESTING_TMP/rules")
 	[ "$got" -eq "$n" ] || echo "  (expected $n rules in the table, found $got)"
+	mode=$1
 	set -- $(median_of flush "$DFW" replay)
 	miss=$1 rss=$2
 	set -- $(median_of nothing "$DFW" replay)
 	noop=$1
-	set -- $(median_of flush iptables-legacy-restore --noflush "$TESTING_TMP/rules")
+	set -- $(median_of flush "iptables-$mode-restore" --noflush "$TESTING_TMP/rules")
 	rest=$1
 	loop=-
 	if [ "$n" -le "${BENCH_LOOP_MAX:-1000}" ]; then
@@ -152,9 +156,17 @@ for n in ${BENCH_RULES:-100 1000 10000}; do
 		$((noop / 1000)) $((rest / 1000)) "$loop" \
 		"$(ratio "$miss" "$rest")" "$rss"
 	eval "miss_$n=$miss"
+	set -- "$mode"
 done
 if [ -n "${miss_1000:-}" ] && [ -n "${miss_10000:-}" ]; then
 	echo "  10x the rules (1,000 -> 10,000), all missing: $(ratio "$miss_10000" "$miss_1000")x the time"
 fi
+echo
+}
+replay_bench legacy
+sb_stop
+# The same on nf_tables: the nft backend against iptables-nft-restore.
+sb_start "$engine" nft
+replay_bench nft
 testing_cleanup
 sb_stop
