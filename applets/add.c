@@ -156,69 +156,63 @@ static int parse_specs(enum rule_action act, int argc, char **argv,
 	return 0;
 }
 
-/* Checks the specs against Docker, then stores and applies them. */
-static int apply(const struct engine_opts *o, const char *name,
-		 struct specs *s, int *already)
+/* Checks the specs against Docker, then stores and applies them (a spec
+ * stored already is not stored twice). g is the caller's; it frees it. */
+static int apply(struct engine *g, const struct engine_opts *o,
+		 const char *name, struct specs *s)
 {
 	const struct docker_container *c;
 	struct sync_item item;
-	struct engine g;
 	struct err e;
 	size_t i, j;
 	int rc;
 
 	memset(&item, 0, sizeof(item));
-	if (engine_init(&g, o, &e))
-		return fail(&e);
-	c = engine_container(&g, name, &e);
+	c = engine_container(g, name, &e);
 	if (!c)
 		goto err;
 	for (i = 0; i < s->n; i++)
-		if (engine_check_rule(&g, c, &s->v[i], &e)) {
+		if (engine_check_rule(g, c, &s->v[i], &e)) {
 			if (*s->where.v[i])
 				err_wrap(&e, "%s", s->where.v[i]);
 			goto err;
 		}
-	if (store_load(&g.store, c->id, &item.rec, &e) < 0)
+	if (store_load(&g->store, c->id, &item.rec, &e) < 0)
 		goto err;
-	*already = 0;
 	for (i = 0; i < s->n; i++) {
 		for (j = 0; j < item.rec.nrules; j++)
 			if (rulespec_equal(&item.rec.rules[j], &s->v[i]))
 				break;
-		if (j < item.rec.nrules) {
-			++*already;
+		if (j < item.rec.nrules)
 			continue;
-		}
 		if (store_rec_add(&item.rec, &s->v[i])) {
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 			goto err;
 		}
 		item.dirty = 1;
 	}
-	if (engine_sync(&g, &item, 1, 0, &e))
+	if (engine_sync(g, &item, 1, 0, &e))
 		goto err;
-	print_warnings(&g);
-	if (o->verbose)
-		engine_print_backend(&g, stderr);
-	if (o->verbose)
-		engine_print_changes(&g, stdout);
+	print_warnings(g);
+	if (o->verbose) {
+		engine_print_backend(g, stderr);
+		engine_print_changes(g, stdout);
+	}
 	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
 	store_rec_free(&item.rec);
-	engine_free(&g);
 	return rc;
 err:
 	store_rec_free(&item.rec);
-	engine_free(&g);
 	return fail(&e);
 }
 
 static int add_common(enum rule_action act, int argc, char **argv)
 {
 	struct engine_opts o;
+	struct engine g;
 	struct specs s = { 0 };
 	struct err e;
-	int rc, already = 0;
+	int rc;
 
 	argc = engine_opts(argc, argv, 0, &o, &e);
 	if (argc < 0)
@@ -229,7 +223,12 @@ static int add_common(enum rule_action act, int argc, char **argv)
 		specs_free(&s);
 		return fail(&e);
 	}
-	rc = apply(&o, argv[1], &s, &already);
+	if (engine_init(&g, &o, &e)) {
+		specs_free(&s);
+		return fail(&e);
+	}
+	rc = apply(&g, &o, argv[1], &s);
+	engine_free(&g);
 	specs_free(&s);
 	return rc;
 }
@@ -275,7 +274,7 @@ int allow_main(int argc, char **argv)
 	struct addr_spec a;
 	struct err e;
 	size_t i, j, np = 0;
-	int rc, already = 0;
+	int rc;
 
 	argc = engine_opts(argc, argv, 0, &o, &e);
 	if (argc < 0)
@@ -316,13 +315,14 @@ int allow_main(int argc, char **argv)
 		if (j == np)
 			ports[np++] = *p;
 	}
-	engine_free(&g);
-	if (!ports)
-		return fail(&(struct err){ EXIT_RUNTIME, "out of memory" });
-	if (!np) {
+	if (!ports || !np) {
 		free(ports);
-		err_set(&e, EXIT_USAGE, "container \"%s\" publishes no tcp or "
-			"udp port", argv[1]);
+		if (ports)
+			err_set(&e, EXIT_USAGE, "container \"%s\" publishes no "
+				"tcp or udp port", argv[1]);
+		else
+			err_set(&e, EXIT_RUNTIME, "out of memory");
+		engine_free(&g);
 		return fail(&e);
 	}
 	qsort(ports, np, sizeof(*ports), port_cmp);
@@ -339,11 +339,13 @@ int allow_main(int argc, char **argv)
 			    specs_push(&s, &r, "")) {
 				free(ports);
 				specs_free(&s);
+				engine_free(&g);
 				return fail(&e);
 			}
 		}
 	free(ports);
-	rc = apply(&o, argv[1], &s, &already);
+	rc = apply(&g, &o, argv[1], &s);	/* the same connection */
+	engine_free(&g);
 	specs_free(&s);
 	return rc;
 }

@@ -311,46 +311,6 @@ static const struct docker_cnet *pick_net(const struct docker_container *c,
 
 /* ---- --filter, the libiptc subset ------------------------------------- */
 
-static const struct {
-	const char *name;
-	unsigned bit;
-} ctstates[] = {
-	{ "INVALID", FW_CT_INVALID }, { "NEW", FW_CT_NEW },
-	{ "ESTABLISHED", FW_CT_ESTABLISHED }, { "RELATED", FW_CT_RELATED },
-	{ "UNTRACKED", FW_CT_UNTRACKED }, { "SNAT", FW_CT_SNAT },
-	{ "DNAT", FW_CT_DNAT },
-};
-
-static int ctstate_parse(const char *s, unsigned *out, struct err *e)
-{
-	char w[32];
-	size_t i, len;
-
-	*out = 0;
-	while (*s) {
-		len = strcspn(s, ",");
-		if (!len || len >= sizeof(w))
-			goto bad;
-		memcpy(w, s, len);
-		w[len] = 0;
-		for (i = 0; i < sizeof(ctstates) / sizeof(*ctstates); i++)
-			if (!strcmp(w, ctstates[i].name))
-				break;
-		if (i == sizeof(ctstates) / sizeof(*ctstates))
-			goto bad;
-		*out |= ctstates[i].bit;
-		s += len;
-		if (*s == ',' && !*++s)
-			goto bad;
-	}
-	if (*out)
-		return 0;
-bad:
-	return err_set(e, EXIT_USAGE, "--filter: \"%s\": not a list of "
-		       "conntrack states (INVALID, NEW, ESTABLISHED, RELATED, "
-		       "UNTRACKED, SNAT, DNAT)", s);
-}
-
 static int iface_ok(const char *s)
 {
 	size_t i, len = strlen(s);
@@ -407,9 +367,13 @@ static int filter_apply(const struct strv *f, struct fw_rule *r,
 			if (r->ctstate)
 				return err_set(e, EXIT_USAGE, "--filter: "
 					       "--ctstate given twice");
-			if (!v || ctstate_parse(v, &r->ctstate, e))
-				return v ? -1 : err_set(e, EXIT_USAGE,
-					"--filter: --ctstate needs states");
+			r->ctstate = v ? fw_ctstate_parse(v) : 0;
+			if (!r->ctstate)
+				return err_set(e, EXIT_USAGE, "--filter: "
+					       "--ctstate \"%s\": not a list of "
+					       "conntrack states (INVALID, NEW, "
+					       "ESTABLISHED, RELATED, UNTRACKED, "
+					       "SNAT, DNAT)", v ? v : "");
 			if (inv)
 				r->inv |= FW_INV_CT;
 			i++;
@@ -1027,47 +991,60 @@ static int plan_rules(struct engine *g, struct fw *f, struct sync_item *items,
 	return 0;
 }
 
+/* Whether this namespace has a legacy filter table. Reading one that is
+ * not there would create it (and iptables-nft would then warn about
+ * legacy tables on this host); the kernel lists the ones there are. */
+static int legacy_filter(void)
+{
+	FILE *t = fopen("/proc/net/ip_tables_names", "r");
+	char name[64];
+	int rc = 0;
+
+	while (t && fscanf(t, "%63s", name) == 1)
+		rc |= !strcmp(name, "filter");
+	if (t)
+		fclose(t);
+	return rc;
+}
+
 /* Docker's chains in the filter table of a backend: 1, 0, or -1 when
- * the backend cannot read here (why in e). */
-static int has_docker(const struct fw_ops *ops, struct err *e)
+ * the backend cannot read here (why in e). With keep, a snapshot that
+ * has them is left open (the xtables lock held) for the run to use. */
+static int has_docker(const struct fw_ops *ops, struct fw *keep,
+		      struct err *e)
 {
 	struct fw f;
 	int rc;
-
-	/* reading a legacy table that is not there would create it (and
-	 * iptables-nft would then warn about legacy tables on this host):
-	 * the kernel lists the legacy tables of this namespace */
-	if (ops == &fw_iptc_ops) {
-		FILE *t = fopen("/proc/net/ip_tables_names", "r");
-		char name[64];
-
-		rc = 0;
-		while (t && fscanf(t, "%63s", name) == 1)
-			rc |= !strcmp(name, "filter");
-		if (t)
-			fclose(t);
-		if (!rc)
-			return 0;
-	}
 
 	if (fw_open(&f, ops, "filter", e))
 		return -1;
 	rc = fw_chain(&f, "DOCKER-USER") || fw_chain(&f, "DOCKER-FORWARD") ||
 	     fw_chain(&f, "DOCKER");
-	fw_close(&f);
+	if (rc && keep)
+		*keep = f;
+	else
+		fw_close(&f);
 	return rc;
 }
 
-/* The backend that holds Docker's chains; a mixed host is an error. */
-static int pick_backend(struct engine *g, struct err *e)
+/*
+ * The backend that holds Docker's chains; a mixed host is an error. The
+ * snapshot that decided is handed to the first attempt (*kept set), so a
+ * run reads its table once. Only one snapshot is open at a time: each
+ * holds the xtables lock.
+ */
+static int pick_backend(struct engine *g, struct fw *first, int *kept,
+			struct err *e)
 {
+	int legacy = 0, nft, table = legacy_filter();
 	struct err le, ne;
-	int legacy, nft;
 
+	*kept = 0;
 	if (g->backend)
 		return 0;
-	legacy = has_docker(&fw_iptc_ops, &le);
-	nft = has_docker(&fw_nft_ops, &ne);
+	nft = has_docker(&fw_nft_ops, table ? NULL : first, &ne);
+	if (table)
+		legacy = has_docker(&fw_iptc_ops, nft > 0 ? NULL : first, &le);
 	if (legacy > 0 && nft > 0)
 		return err_set(e, EXIT_RUNTIME, "Docker chains are in both the "
 			       "legacy (libiptc) and the nf_tables "
@@ -1077,6 +1054,7 @@ static int pick_backend(struct engine *g, struct err *e)
 			       "--backend=iptc|nft (or DFW_BACKEND)");
 	if (legacy > 0 || nft > 0) {
 		g->backend = legacy > 0 ? &fw_iptc_ops : &fw_nft_ops;
+		*kept = legacy > 0 || !table;
 		return 0;
 	}
 	if (legacy < 0 && nft < 0)
@@ -1096,13 +1074,14 @@ static int transact(struct engine *g,
 		    void *arg, struct err *e)
 {
 	struct fw f;
-	int attempt, rc = -1;
+	int attempt, rc = -1, kept;
 
-	if (pick_backend(g, e))
+	if (pick_backend(g, &f, &kept, e))
 		return -1;
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		g->nchanges = 0;
-		if (fw_open(&f, g->backend, "filter", e))
+		if (!(attempt == 0 && kept) &&
+		    fw_open(&f, g->backend, "filter", e))
 			return -1;
 		rc = plan(g, &f, arg, e);
 		if (!rc && !g->dry_run)

@@ -113,6 +113,26 @@ static const struct {
 	{ FW_CT_DNAT, "DNAT" },
 };
 
+unsigned fw_ctstate_parse(const char *s)
+{
+	unsigned bits = 0;
+	size_t i, len;
+
+	for (;;) {
+		len = strcspn(s, ",");
+		for (i = 0; i < sizeof(ctnames) / sizeof(*ctnames); i++)
+			if (strlen(ctnames[i].name) == len &&
+			    !strncmp(s, ctnames[i].name, len))
+				break;
+		if (!len || i == sizeof(ctnames) / sizeof(*ctnames))
+			return 0;
+		bits |= ctnames[i].bit;
+		if (!s[len])
+			return bits;
+		s += len + 1;
+	}
+}
+
 int fw_rule_format(const struct fw_rule *r, struct buf *out)
 {
 	const char *p = r->proto == IPPROTO_TCP ? "tcp" :

@@ -209,33 +209,6 @@ static int addr(const char *s, uint8_t a[16], uint8_t m[16])
 	return 0;
 }
 
-static unsigned ctbits(const char *s)
-{
-	static const struct {
-		const char *n;
-		unsigned bit;
-	} t[] = {
-		{ "INVALID", FW_CT_INVALID }, { "NEW", FW_CT_NEW },
-		{ "ESTABLISHED", FW_CT_ESTABLISHED },
-		{ "RELATED", FW_CT_RELATED }, { "UNTRACKED", FW_CT_UNTRACKED },
-		{ "SNAT", FW_CT_SNAT }, { "DNAT", FW_CT_DNAT },
-	};
-	unsigned bits = 0;
-	size_t i, len;
-
-	while (*s) {
-		len = strcspn(s, ",");
-		for (i = 0; i < sizeof(t) / sizeof(*t); i++)
-			if (strlen(t[i].n) == len && !strncmp(s, t[i].n, len))
-				break;
-		if (i == sizeof(t) / sizeof(*t))
-			return 0;
-		bits |= t[i].bit;
-		s += len + (s[len] == ',');
-	}
-	return bits;
-}
-
 /* Decodes the words of one "-A CHAIN ..." after the chain name. */
 static void decode(char **w, size_t n, struct fw_rule *r)
 {
@@ -286,7 +259,7 @@ static void decode(char **w, size_t n, struct fw_rule *r)
 				goto foreign;
 			*(o[2] == 's' ? &r->sport : &r->dport) = (uint16_t)port;
 		} else if (!strcmp(o, "--ctstate") && !r->ctstate) {
-			r->ctstate = ctbits(v);
+			r->ctstate = fw_ctstate_parse(v);
 			if (!r->ctstate)
 				goto foreign;
 			if (inv)

@@ -75,6 +75,11 @@ struct fw_rule {
  * comment. A foreign rule equals nothing. */
 int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b);
 
+/* The FW_CT_* bits of a conntrack state list as iptables writes it
+ * ("RELATED,ESTABLISHED"), or 0 when it is not one (an unknown or empty
+ * name). */
+unsigned fw_ctstate_parse(const char *list);
+
 /* A hash of what fw_rule_equal compares (FNV-1a). */
 uint32_t fw_rule_hash(const struct fw_rule *r);
 

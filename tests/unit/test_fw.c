@@ -140,5 +140,21 @@ static void test_set_ip4(void)
 	check(m[0] == 0 && a[0] == 0);
 }
 
+static void test_ctstate(void)
+{
+	check(fw_ctstate_parse("RELATED,ESTABLISHED") ==
+	      (FW_CT_RELATED | FW_CT_ESTABLISHED));
+	check(fw_ctstate_parse("NEW") == FW_CT_NEW);
+	check(fw_ctstate_parse("INVALID,UNTRACKED,SNAT,DNAT") ==
+	      (FW_CT_INVALID | FW_CT_UNTRACKED | FW_CT_SNAT | FW_CT_DNAT));
+	check(fw_ctstate_parse("") == 0);
+	check(fw_ctstate_parse("NEW,") == 0);
+	check(fw_ctstate_parse(",NEW") == 0);
+	check(fw_ctstate_parse("NEW,,RELATED") == 0);
+	check(fw_ctstate_parse("new") == 0);
+	check(fw_ctstate_parse("NEWS") == 0);
+	check(fw_ctstate_parse("NE") == 0);
+}
+
 UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash)
-	   T(test_set_ip4))
+	   T(test_set_ip4) T(test_ctstate))
