@@ -6,11 +6,14 @@
  * decide exit codes.
  */
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dfw/applet.h"
+#include "dfw/tls.h"
+#include "dfw/transport.h"
 #include "dfw/util.h"
 
 #ifndef DFW_VERSION
@@ -41,6 +44,13 @@ static void list_applets(FILE *f)
 	      "tcp://HOST:PORT\n"
 	      "                   (default $DOCKER_HOST, else "
 	      "unix:///var/run/docker.sock)\n"
+	      "  --tlsverify      TLS, checking the daemon against the CA "
+	      "(DOCKER_TLS_VERIFY)\n"
+	      "  --tls            TLS without checking the daemon "
+	      "(DOCKER_TLS)\n"
+	      "  --tlscacert FILE, --tlscert FILE, --tlskey FILE\n"
+	      "                   default $DOCKER_CERT_PATH/{ca,cert,key}.pem,"
+	      " else ~/.docker\n"
 	      "\n"
 	      "Keeps a strict, whitelisting firewall on a Docker host: "
 	      "forwarding ends in\nDROP and only the flows asked for are "
@@ -95,6 +105,20 @@ static int install(const char *dir)
 	return EXIT_DONE;
 }
 
+/* TLS that does not check the daemon's certificate is said once. */
+static void tls_warning(const char *who)
+{
+	struct tls_opts o;
+	struct endpoint ep;
+	struct err e;
+
+	if (!tls_opts_get(&o, &e) && o.tls && !o.verify &&
+	    !endpoint_parse(getenv("DOCKER_HOST"), &ep, &e) &&
+	    ep.kind == ENDPOINT_TCP)
+		fprintf(stderr, "%s: warning: TLS without --tlsverify: the "
+			"daemon's certificate is not verified\n", who);
+}
+
 /* Global options come first: dfw-ACTION [-H URL] ARGS..., or
  * docker-fw [-H URL] ACTION ARGS... The applet sees argv[0] and the rest. */
 static int globals(int *argc, char ***argv, const char *who)
@@ -106,6 +130,7 @@ static int globals(int *argc, char ***argv, const char *who)
 		fprintf(stderr, "%s: %s\n", who, e.msg);
 		return -1;
 	}
+	tls_warning(who);
 	(*argv)[i - 1] = (*argv)[0];
 	*argv += i - 1;
 	*argc -= i - 1;

@@ -1,5 +1,6 @@
 /* applet.c - applet lookup and --install. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "dfw/applet.h"
+#include "dfw/tls.h"
 #include "dfw/transport.h"
 #include "dfw/util.h"
 
@@ -75,13 +77,89 @@ int applet_install(const struct applet *tab, const char *dir,
 	return n;
 }
 
+/* "--NAME", "--NAME=true|false|1|0": *b; 1 if a is one, -1 if the value
+ * is bad, 0 if a is another option. */
+static int bool_opt(const char *a, const char *name, int *b)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) || (a[n] && a[n] != '='))
+		return 0;
+	if (!a[n] || !strcmp(a + n + 1, "true") || !strcmp(a + n + 1, "1"))
+		*b = 1;
+	else if (!strcmp(a + n + 1, "false") || !strcmp(a + n + 1, "0"))
+		*b = 0;
+	else
+		return -1;
+	return 1;
+}
+
+static const struct {
+	const char *name;
+	unsigned given;
+	size_t off;
+} tls_files[] = {
+	{ "--tlscacert", TLS_GIVEN_CA, offsetof(struct tls_opts, ca) },
+	{ "--tlscert", TLS_GIVEN_CERT, offsetof(struct tls_opts, cert) },
+	{ "--tlskey", TLS_GIVEN_KEY, offsetof(struct tls_opts, key) },
+};
+
+/* The TLS options (tls.h) at argv[*i]: 1 consumed, 0 not one, -1 bad. */
+static int tls_opt(int argc, char **argv, int *i, struct err *e)
+{
+	const char *a = argv[*i], *v;
+	size_t k, n;
+	int b, r;
+
+	if ((r = bool_opt(a, "--tls", &b)) || (r = bool_opt(a, "--tlsverify",
+							      &b))) {
+		int verify = a[5] == 'v';
+
+		if (r < 0)
+			return err_set(e, EXIT_USAGE, "%s: the value is true or "
+				       "false", a);
+		*(verify ? &tls_cli.verify : &tls_cli.tls) = b;
+		tls_cli.given |= verify ? TLS_GIVEN_VERIFY : TLS_GIVEN_TLS;
+		return 1;
+	}
+	for (k = 0; k < sizeof(tls_files) / sizeof(tls_files[0]); k++) {
+		n = strlen(tls_files[k].name);
+		if (strncmp(a, tls_files[k].name, n) || (a[n] && a[n] != '='))
+			continue;
+		if (a[n]) {
+			v = a + n + 1;
+		} else if (*i + 1 < argc) {
+			v = argv[++*i];
+		} else {
+			return err_set(e, EXIT_USAGE, "%s needs a file",
+				       tls_files[k].name);
+		}
+		if (!*v || strlen(v) >= PATH_MAX)
+			return err_set(e, EXIT_USAGE, "%s: %s file name",
+				       tls_files[k].name, *v ? "a too long" :
+				       "an empty");
+		strcpy((char *)&tls_cli + tls_files[k].off, v);
+		tls_cli.given |= tls_files[k].given;
+		return 1;
+	}
+	return 0;
+}
+
 int applet_global_opts(int argc, char **argv, int *i, struct err *e)
 {
 	struct endpoint ep;
 	const char *a, *v;
+	int r;
 
 	while (*i < argc) {
 		a = argv[*i];
+		r = tls_opt(argc, argv, i, e);
+		if (r < 0)
+			return -1;
+		if (r) {
+			++*i;
+			continue;
+		}
 		if (!strcmp(a, "-H") || !strcmp(a, "--host")) {
 			if (*i + 1 >= argc)
 				return err_set(e, EXIT_USAGE, "%s needs a "

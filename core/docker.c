@@ -62,6 +62,14 @@ int docker_init(struct docker *d, const char *host, struct err *e)
 		host = getenv("DOCKER_HOST");
 	if (endpoint_parse(host, &d->ep, e))
 		return -1;
+	if (d->ep.kind == ENDPOINT_TCP) {
+		struct tls_opts o;
+
+		if (tls_opts_get(&o, e) ||
+		    (o.tls && tls_creds_load(&o, &d->tls, e)))
+			return -1;
+		d->tls_unverified = o.tls && !o.verify;
+	}
 	if (d->ep.kind == ENDPOINT_UNIX)
 		snprintf(d->host_field, sizeof(d->host_field), "docker");
 	else if (strchr(d->ep.host, ':'))
@@ -79,6 +87,8 @@ void docker_close(struct docker *d)
 		d->t.close(&d->t);
 	http_free(&d->http);
 	buf_free(&d->body);
+	tls_creds_free(d->tls);
+	d->tls = NULL;
 	free(d->toks);
 	d->toks = NULL;
 	d->ntoks = 0;
@@ -88,6 +98,8 @@ static int connect_daemon(struct docker *d, struct err *e)
 {
 	d->t.io_timeout_ms = d->io_timeout_ms;
 	if (transport_connect(&d->t, &d->ep, d->connect_timeout_ms, e))
+		return -1;
+	if (d->tls && tls_start(&d->t, d->tls, d->ep.host, e))
 		return -1;
 	if (!d->http.rbuf && http_init(&d->http, &d->t, d->host_field))
 		return err_set(e, EXIT_RUNTIME, "out of memory");

@@ -34,8 +34,9 @@ int applet_install(const struct applet *tab, const char *dir,
 /*
  * Consumes the global options at argv[*i...]: -H URL, -HURL, --host URL,
  * --host=URL (the Docker daemon, as DOCKER_HOST; it is validated and put
- * in the environment, so every later Docker client of the run uses it).
- * Stops at the first other argument; *i is left there. 0, or -1 with e
+ * in the environment, so every later Docker client of the run uses it);
+ * --tls[=BOOL], --tlsverify[=BOOL], --tlscacert FILE, --tlscert FILE,
+ * --tlskey FILE (also --opt=FILE) into tls_cli (tls.h). Stops at the first other argument; *i is left there. 0, or -1 with e
  * set (EXIT_USAGE: missing or bad value).
  */
 int applet_global_opts(int argc, char **argv, int *i, struct err *e);

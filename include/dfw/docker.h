@@ -15,6 +15,7 @@
 
 #include "dfw/http.h"
 #include "dfw/json.h"
+#include "dfw/tls.h"
 #include "dfw/transport.h"
 #include "dfw/util.h"
 
@@ -23,6 +24,8 @@
 
 struct docker {
 	struct endpoint ep;
+	struct tls_creds *tls;	/* tcp:// with TLS (tls.h), else NULL */
+	int tls_unverified;	/* TLS without checking the server */
 	struct transport t;
 	struct http_conn http;
 	char host_field[300];	/* Host: value */
@@ -50,7 +53,8 @@ void strv_free(struct strv *s);
  * Timeouts (seconds) come from DFW_TIMEOUT (each read or write, default
  * 60) and DFW_CONNECT_TIMEOUT (default 10); callers may set the *_ms
  * fields after this. 0, or -1 with e set (EXIT_USAGE for a bad host or
- * timeout value).
+ * timeout value, or TLS settings and files that cannot be used, see
+ * tls.h: these are read here, before any connection).
  */
 int docker_init(struct docker *d, const char *host, struct err *e);
 void docker_close(struct docker *d);

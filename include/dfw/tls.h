@@ -1,0 +1,91 @@
+/*
+ * tls.h - TLS to a Docker daemon on tcp:// (BearSSL), set up as the
+ * docker CLI sets it up.
+ *
+ * Settings (docker CLI 20.10 through 28, cli/flags/options.go):
+ *   --tls, DOCKER_TLS (non-empty)          encrypt, the server unchecked
+ *   --tlsverify, DOCKER_TLS_VERIFY (non-empty)
+ *                                          encrypt and check the server
+ *   --tlscacert, --tlscert, --tlskey       files; default DIR/ca.pem,
+ *                                          DIR/cert.pem, DIR/key.pem with
+ *                                          DIR = $DOCKER_CERT_PATH, else
+ *                                          $DOCKER_CONFIG, else ~/.docker
+ * A default client certificate or key that does not exist means none is
+ * sent, as in the docker CLI. Unlike the docker CLI, verification never
+ * falls back to the system's CA store: a missing CA file is an error.
+ *
+ * The connection is TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305,
+ * RSA or ECDSA certificates (what dockerd's crypto/tls offers). The
+ * server's chain is checked against the CA file's certificates; its name
+ * against the host of DOCKER_HOST: DNS names by BearSSL (dNSName, and
+ * SNI is sent), IP addresses against the iPAddress subjectAltName
+ * entries (checked here: BearSSL matches DNS names only). Client keys:
+ * RSA or EC, PEM in PKCS#8, PKCS#1 or SEC1 form, unencrypted.
+ */
+#ifndef DFW_TLS_H
+#define DFW_TLS_H
+
+#include <limits.h>
+
+#include "dfw/transport.h"
+#include "dfw/util.h"
+
+enum {
+	TLS_GIVEN_TLS = 1,	/* --tls[=BOOL] was given */
+	TLS_GIVEN_VERIFY = 2,	/* --tlsverify[=BOOL] was given */
+	TLS_GIVEN_CA = 4,
+	TLS_GIVEN_CERT = 8,
+	TLS_GIVEN_KEY = 16,
+};
+
+struct tls_opts {
+	int tls;		/* encrypt */
+	int verify;		/* and check the server's certificate */
+	unsigned given;		/* TLS_GIVEN_*: from the command line */
+	char ca[PATH_MAX];	/* "" none */
+	char cert[PATH_MAX];	/* "" none (then key is "" too) */
+	char key[PATH_MAX];
+};
+
+/* The command line's settings, filled by applet_global_opts. */
+extern struct tls_opts tls_cli;
+
+/*
+ * The settings in force: tls_cli over the environment, with the default
+ * file names filled in (see above). Does not read the files. 0, or -1
+ * with e set (EXIT_USAGE: a path too long, no home directory for the
+ * default, a client certificate without its key or the reverse).
+ */
+int tls_opts_get(struct tls_opts *o, struct err *e);
+
+/* What tls_creds_load read: CA certificates, the client's chain, its key. */
+struct tls_creds;
+
+/*
+ * Reads and checks the files of o (o->tls set) before any connection:
+ * the CA file (when o->verify) must hold at least one certificate; the
+ * client certificate file a chain; the key file an RSA or EC private
+ * key matching the first certificate. *out is owned by the caller
+ * (tls_creds_free). 0, or -1 with e set (EXIT_USAGE), naming the file:
+ * cannot read it, not PEM, no certificate in it, no key in it, an
+ * encrypted or unsupported key, a key that does not match.
+ */
+int tls_creds_load(const struct tls_opts *o, struct tls_creds **out,
+		   struct err *e);
+void tls_creds_free(struct tls_creds *c);
+
+/*
+ * Runs the TLS handshake on t (a connected TCP stream to host, as in
+ * DOCKER_HOST: a DNS name or an IP address) and, on success, swaps t's
+ * read/write/close for TLS ones; t->tls then owns the session (freed by
+ * t->close). c must outlive t. 0, or -1 with e set (EXIT_RUNTIME) saying
+ * what failed in words and naming the endpoint (t->name) and the file
+ * involved: certificate not trusted by the CA file, name mismatch,
+ * expired or not yet valid, the server requires a client certificate,
+ * the server rejected the client certificate, the server does not speak
+ * TLS, a protocol error; t is closed then.
+ */
+int tls_start(struct transport *t, const struct tls_creds *c,
+	      const char *host, struct err *e);
+
+#endif

@@ -1,0 +1,479 @@
+/*
+ * test_tls.c - TLS settings (docker CLI semantics), credential files in
+ * every form and every bad form, and handshakes against a real TLS
+ * server (openssl s_server on loopback): the iPAddress subjectAltName
+ * check for IPv4 and IPv6, DNS names with SNI, an untrusted chain, the
+ * unchecked mode, a plaintext server. Certificates are made by openssl.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dfw/tls.h"
+#include "dfw/transport.h"
+#include "dfw/util.h"
+#include "unit.h"
+
+static char dir[64];
+
+static const char *f(const char *name)
+{
+	static char path[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", dir, name);
+	return path[k];
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* CA, server certs (IP:127.0.0.1 + DNS:localhost; IP:127.0.0.2 only;
+ * IP:::1), client keys in every form, another CA and its client. */
+static void make_certs(void)
+{
+	static const char script[] =
+		"set -e; cd %s; exec 2>/dev/null\n"
+		"ca() { openssl req -x509 -newkey rsa:2048 -nodes -keyout $1-key.pem"
+		" -out $1.pem -days 30 -subj /CN=$1; }\n"
+		"cert() { # cert NAME CA KEYALG EXT\n"
+		"  openssl req -newkey $3 -nodes -keyout $1-key.pem -out $1.csr"
+		" -subj /CN=$1\n"
+		"  printf '%%s\\n' \"$4\" >$1.ext\n"
+		"  openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2-key.pem"
+		" -CAcreateserial -out $1.pem -days 30 -extfile $1.ext; }\n"
+		"ca ca; ca other\n"
+		"cert srv ca rsa:2048 'subjectAltName=IP:127.0.0.1,DNS:localhost'\n"
+		"cert srv2 ca rsa:2048 'subjectAltName=IP:127.0.0.2,DNS:other.test'\n"
+		"cert srv6 ca ec:ecp.pem 'subjectAltName=IP:::1' || {\n"
+		"  openssl ecparam -name prime256v1 -out ecp.pem\n"
+		"  cert srv6 ca ec:ecp.pem 'subjectAltName=IP:::1'; }\n"
+		"cert rsacli ca rsa:2048 extendedKeyUsage=clientAuth\n"
+		"cert eccli ca ec:ecp.pem extendedKeyUsage=clientAuth\n"
+		"cert othercli other rsa:2048 extendedKeyUsage=clientAuth\n"
+		"openssl rsa -in rsacli-key.pem -traditional -out rsacli-pkcs1.pem\n"
+		"openssl ec -in eccli-key.pem -out eccli-sec1.pem\n"
+		"openssl pkey -in eccli-key.pem -out eccli-pkcs8.pem\n"
+		"openssl pkcs8 -topk8 -in rsacli-key.pem -passout pass:x"
+		" -out rsacli-enc.pem\n"
+		"head -c 300 ca.pem >trunc.pem\n"
+		"echo 'not pem' >garbage.pem; : >empty.pem\n"
+		"cat eccli-key.pem rsacli-key.pem >twokeys.pem\n";
+
+	strcpy(dir, "/tmp/dfwtls.XXXXXX");
+	if (!mkdtemp(dir))
+		exit(3);
+	sh("cd %s && openssl ecparam -name prime256v1 -out ecp.pem "
+	   "2>/dev/null", dir);
+	if (sh(script, dir)) {
+		fprintf(stderr, "openssl failed to make the test certificates\n");
+		exit(3);
+	}
+}
+
+static void opts_clear(void)
+{
+	memset(&tls_cli, 0, sizeof(tls_cli));
+	unsetenv("DOCKER_TLS");
+	unsetenv("DOCKER_TLS_VERIFY");
+	unsetenv("DOCKER_CERT_PATH");
+	unsetenv("DOCKER_CONFIG");
+}
+
+static void test_opts(void)
+{
+	struct tls_opts o;
+	struct err e;
+
+	opts_clear();
+	check(!tls_opts_get(&o, &e) && !o.tls && !o.verify);
+
+	/* DOCKER_TLS_VERIFY: any non-empty value, even "0" (docker CLI) */
+	setenv("DOCKER_TLS_VERIFY", "0", 1);
+	setenv("DOCKER_CERT_PATH", dir, 1);
+	check(!tls_opts_get(&o, &e) && o.tls && o.verify);
+	check_str(o.ca, f("ca.pem"));
+	check_str(o.cert, "");	/* no DIR/cert.pem: no client cert */
+	check_str(o.key, "");
+	setenv("DOCKER_TLS_VERIFY", "", 1);
+	check(!tls_opts_get(&o, &e) && !o.tls);
+
+	/* --tls: unchecked; the CA is not used */
+	setenv("DOCKER_TLS", "1", 1);
+	check(!tls_opts_get(&o, &e) && o.tls && !o.verify && !*o.ca);
+
+	/* --tlsverify=false still turns TLS on, unchecked */
+	opts_clear();
+	tls_cli.given = TLS_GIVEN_VERIFY;
+	setenv("DOCKER_CERT_PATH", dir, 1);
+	check(!tls_opts_get(&o, &e) && o.tls && !o.verify);
+
+	/* DOCKER_CONFIG, then HOME/.docker */
+	opts_clear();
+	setenv("DOCKER_TLS_VERIFY", "1", 1);
+	setenv("DOCKER_CONFIG", "/etc/dc", 1);
+	check(!tls_opts_get(&o, &e));
+	check_str(o.ca, "/etc/dc/ca.pem");
+	unsetenv("DOCKER_CONFIG");
+	setenv("HOME", "/home/u", 1);
+	check(!tls_opts_get(&o, &e));
+	check_str(o.ca, "/home/u/.docker/ca.pem");
+
+	/* files given on the command line win; a cert without its key */
+	tls_cli.given = TLS_GIVEN_CERT;
+	strcpy(tls_cli.cert, f("rsacli.pem"));
+	check(tls_opts_get(&o, &e) && e.code == EXIT_USAGE);
+	check(strstr(e.msg, "rsacli.pem") && strstr(e.msg, "without its key"));
+	tls_cli.given |= TLS_GIVEN_KEY;
+	strcpy(tls_cli.key, f("rsacli-key.pem"));
+	check(!tls_opts_get(&o, &e) && o.verify);
+	check_str(o.cert, f("rsacli.pem"));
+	opts_clear();
+}
+
+/* Loads with CA ca (verify when non-NULL), client cert and key. */
+static int load(const char *ca, const char *cert, const char *key,
+		struct err *e)
+{
+	struct tls_opts o = { .tls = 1 };
+	struct tls_creds *c;
+
+	if (ca) {
+		o.verify = 1;
+		strcpy(o.ca, f(ca));
+	}
+	if (cert) {
+		strcpy(o.cert, f(cert));
+		strcpy(o.key, f(key));
+	}
+	if (tls_creds_load(&o, &c, e))
+		return -1;
+	tls_creds_free(c);
+	return 0;
+}
+
+static void test_files(void)
+{
+	struct err e;
+
+	/* every key form */
+	check(!load("ca.pem", "rsacli.pem", "rsacli-key.pem", &e));
+	check(!load("ca.pem", "rsacli.pem", "rsacli-pkcs1.pem", &e));
+	check(!load("ca.pem", "eccli.pem", "eccli-sec1.pem", &e));
+	check(!load("ca.pem", "eccli.pem", "eccli-pkcs8.pem", &e));
+	check(!load(NULL, "eccli.pem", "eccli-key.pem", &e));
+	/* a chain file with the CA after the client cert */
+	sh("cat %s %s >%s", f("rsacli.pem"), f("ca.pem"), f("chain.pem"));
+	check(!load("ca.pem", "chain.pem", "rsacli-key.pem", &e));
+	/* a CA file with two CAs */
+	sh("cat %s %s >%s", f("other.pem"), f("ca.pem"), f("cas.pem"));
+	check(!load("cas.pem", NULL, NULL, &e));
+
+	/* each bad file: exit 2, its name in the message */
+#define BAD(ca, cert, key, named, what) do { \
+	check(load(ca, cert, key, &e) == -1); \
+	check(e.code == EXIT_USAGE); \
+	check(strstr(e.msg, named) != NULL); \
+	check(strstr(e.msg, what) != NULL); \
+	if (!strstr(e.msg, what)) \
+		fprintf(stderr, "  message: %s\n", e.msg); \
+} while (0)
+	BAD("nosuch.pem", NULL, NULL, "nosuch.pem", "No such file");
+	BAD("garbage.pem", NULL, NULL, "garbage.pem", "not a PEM file");
+	BAD("empty.pem", NULL, NULL, "empty.pem", "not a PEM file");
+	BAD("trunc.pem", NULL, NULL, "trunc.pem", "not finished");
+	BAD("rsacli-key.pem", NULL, NULL, "rsacli-key.pem", "no certificate");
+	BAD(".", NULL, NULL, "/.", "directory");
+	BAD("ca.pem", "rsacli.pem", "ca.pem", "ca.pem", "no private key");
+	BAD("ca.pem", "rsacli.pem", "rsacli-enc.pem", "rsacli-enc.pem",
+	    "encrypted");
+	BAD("ca.pem", "rsacli.pem", "twokeys.pem", "twokeys.pem",
+	    "more than one");
+	BAD("ca.pem", "rsacli.pem", "eccli-key.pem", "eccli-key.pem",
+	    "does not match");
+	BAD("ca.pem", "rsacli.pem", "othercli-key.pem", "othercli-key.pem",
+	    "does not match");
+	BAD("ca.pem", "eccli.pem", "srv6-key.pem", "srv6-key.pem",
+	    "does not match");
+	BAD("ca.pem", "garbage.pem", "rsacli-key.pem", "garbage.pem",
+	    "not a PEM");
+	BAD("ca.pem", "rsacli.pem", "nosuch.pem", "nosuch.pem",
+	    "No such file");
+#undef BAD
+	{	/* a file larger than any PEM docker-fw reads */
+		FILE *big = fopen(f("big.pem"), "w");
+		int i;
+
+		for (i = 0; big && i < (1 << 21) / 64; i++)
+			fputs("0123456789012345678901234567890123456789012345"
+			      "678901234567890\n", big);
+		if (big)
+			fclose(big);
+		check(load("big.pem", NULL, NULL, &e) == -1);
+		check(strstr(e.msg, "larger than") != NULL);
+	}
+}
+
+/* ---- handshakes against openssl s_server ------------------------------- */
+
+static pid_t srv_pid;
+static int srv_port;
+
+static void srv_stop(void)
+{
+	if (srv_pid > 0) {
+		kill(srv_pid, SIGTERM);
+		waitpid(srv_pid, NULL, 0);
+	}
+	srv_pid = 0;
+}
+
+/* Starts s_server on addr with the server cert name; requires a client
+ * certificate from ca.pem when verify. 0 when it listens. */
+static int srv_start(const char *addr, const char *name, int verify)
+{
+	char cert[256], key[256], port[16], acc[64];
+	int i;
+
+	srv_stop();
+	srv_port = 20000 + (getpid() * 7 + srv_port + 1) % 30000;
+	snprintf(cert, sizeof(cert), "%s", f(name));
+	snprintf(key, sizeof(key), "%s", f(name));
+	strcpy(strrchr(key, '.'), "-key.pem");
+	snprintf(port, sizeof(port), "%d", srv_port);
+	snprintf(acc, sizeof(acc), strchr(addr, ':') ? "[%s]:%s" : "%s:%s",
+		 addr, port);
+	srv_pid = fork();
+	if (!srv_pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (verify)
+			execlp("openssl", "openssl", "s_server", "-accept", acc,
+			       "-cert", cert, "-key", key, "-CAfile", f("ca.pem"),
+			       "-Verify", "1", "-verify_return_error", "-www",
+			       (char *)NULL);
+		else
+			execlp("openssl", "openssl", "s_server", "-accept", acc,
+			       "-cert", cert, "-key", key, "-www", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		struct endpoint ep;
+		struct transport t = { 0 };
+		struct err e;
+		char url[128];
+
+		snprintf(url, sizeof(url), "tcp://%s", acc);
+		usleep(50000);
+		if (endpoint_parse(url, &ep, &e))
+			return -1;
+		if (!transport_connect(&t, &ep, 1000, &e)) {
+			t.close(&t);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Connects to host at the server's port with TLS (CA ca, or unchecked
+ * when NULL; client cert when cert): 0 with an HTTP answer read, or -1
+ * with the error in e. */
+static int hs(const char *host, const char *ca, const char *cert,
+	      const char *key, struct err *e)
+{
+	struct tls_opts o = { .tls = 1 };
+	struct tls_creds *c;
+	struct transport t = { 0 };
+	struct endpoint ep;
+	char url[128], got[64];
+	ssize_t n;
+	int rc = -1;
+
+	if (ca) {
+		o.verify = 1;
+		strcpy(o.ca, f(ca));
+	}
+	if (cert) {
+		strcpy(o.cert, f(cert));
+		strcpy(o.key, f(key));
+	}
+	snprintf(url, sizeof(url), strchr(host, ':') ? "tcp://[%s]:%d" :
+		 "tcp://%s:%d", host, srv_port);
+	if (endpoint_parse(url, &ep, e) || tls_creds_load(&o, &c, e))
+		return -1;
+	if (transport_connect(&t, &ep, 2000, e) ||
+	    tls_start(&t, c, ep.host, e))
+		goto out;
+	if (transport_write_all(&t, "GET / HTTP/1.0\r\n\r\n", 18)) {
+		err_set(e, 3, "write: %s", strerror(errno));
+		t.close(&t);
+		goto out;
+	}
+	n = t.read(&t, got, sizeof(got) - 1);
+	got[n > 0 ? n : 0] = 0;
+	t.close(&t);
+	if (strncmp(got, "HTTP/1.0 200", 12)) {
+		err_set(e, 3, "answer \"%s\"", got);
+		goto out;
+	}
+	rc = 0;
+out:
+	tls_creds_free(c);
+	return rc;
+}
+
+#define HS_FAILS(host, ca, cert, key, what) do { \
+	struct err e_; \
+	check(hs(host, ca, cert, key, &e_) == -1); \
+	check(e_.code == EXIT_RUNTIME); \
+	check(strstr(e_.msg, what) != NULL); \
+	check(strstr(e_.msg, "tcp://") != NULL); \
+	if (!strstr(e_.msg, what)) \
+		fprintf(stderr, "  message: %s\n", e_.msg); \
+} while (0)
+
+static void test_handshake(void)
+{
+	struct err e;
+
+	if (srv_start("127.0.0.1", "srv.pem", 0)) {
+		check(!"openssl s_server did not start");
+		return;
+	}
+	check(!hs("127.0.0.1", "ca.pem", NULL, NULL, &e));
+	check(!hs("localhost", "ca.pem", NULL, NULL, &e));	/* SNI, DNS */
+	check(!hs("127.0.0.1", NULL, NULL, NULL, &e));	/* unchecked */
+	check(!hs("127.0.0.1", "cas.pem", NULL, NULL, &e));
+	HS_FAILS("127.0.0.1", "other.pem", NULL, NULL, "not trusted");
+	HS_FAILS("127.0.0.1", "other.pem", NULL, NULL, "other.pem");
+	/* unchecked mode ignores the chain */
+	check(!hs("127.0.0.1", NULL, "rsacli.pem", "rsacli-key.pem", &e));
+
+	/* the certificate names 127.0.0.2 and other.test only */
+	check(!srv_start("127.0.0.1", "srv2.pem", 0));
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "name mismatch");
+	HS_FAILS("localhost", "ca.pem", NULL, NULL, "name mismatch");
+	check(!hs("127.0.0.1", NULL, NULL, NULL, &e));
+
+	/* IPv6: IP:::1 */
+	if (!srv_start("::1", "srv6.pem", 0)) {
+		check(!hs("::1", "ca.pem", NULL, NULL, &e));
+		check(!srv_start("::1", "srv.pem", 0));
+		HS_FAILS("::1", "ca.pem", NULL, NULL, "name mismatch");
+	} else {
+		fprintf(stderr, "  (no IPv6 loopback here: ::1 not tested)\n");
+	}
+
+	/* client certificates */
+	check(!srv_start("127.0.0.1", "srv.pem", 1));
+	check(!hs("127.0.0.1", "ca.pem", "rsacli.pem", "rsacli-pkcs1.pem", &e));
+	check(!hs("127.0.0.1", "ca.pem", "eccli.pem", "eccli-sec1.pem", &e));
+	check(!hs("127.0.0.1", "ca.pem", "eccli.pem", "eccli-pkcs8.pem", &e));
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL,
+		 "requires a client certificate");
+	HS_FAILS("127.0.0.1", "ca.pem", "othercli.pem", "othercli-key.pem",
+		 "rejected the client certificate");
+	HS_FAILS("127.0.0.1", "ca.pem", "othercli.pem", "othercli-key.pem",
+		 "othercli.pem");
+	srv_stop();
+}
+
+/* A server on loopback that answers each connection with reply (or
+ * closes it at once when reply is NULL), like a dockerd without TLS. */
+static pid_t plain_server(const char *reply)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
+	pid_t pid;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(s, 8))
+		return -1;
+	{
+		socklen_t len = sizeof(sa);
+
+		getsockname(s, (struct sockaddr *)&sa, &len);
+		srv_port = ntohs(sa.sin_port);
+	}
+	pid = fork();
+	if (!pid) {
+		for (;;) {
+			char buf[512];
+			int c = accept(s, NULL, NULL);
+
+			if (c < 0)
+				_exit(0);
+			if (reply) {
+				(void)!read(c, buf, sizeof(buf));
+				(void)!write(c, reply, strlen(reply));
+			}
+			close(c);
+		}
+	}
+	close(s);
+	return pid;
+}
+
+static void test_not_tls(void)
+{
+	struct err e;
+	pid_t pid = plain_server("HTTP/1.1 400 Bad Request\r\n"
+				 "Content-Length: 0\r\n\r\n");
+
+	check(pid > 0);
+	check(hs("127.0.0.1", "ca.pem", NULL, NULL, &e) == -1);
+	check(e.code == EXIT_RUNTIME);
+	check(strstr(e.msg, "does not speak TLS") != NULL);
+	check(strstr(e.msg, "tcp://127.0.0.1:") != NULL);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+
+	pid = plain_server(NULL);
+	check(hs("127.0.0.1", NULL, NULL, NULL, &e) == -1);
+	check(strstr(e.msg, "closed the connection during the TLS "
+		     "handshake") != NULL);
+	if (!strstr(e.msg, "closed the connection"))
+		fprintf(stderr, "  message: %s\n", e.msg);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_cleanup(void)
+{
+	srv_stop();
+	check(!sh("rm -rf %s", dir));
+}
+
+static void setup(void) __attribute__((constructor));
+static void setup(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	make_certs();
+}
+
+UNIT_TESTS(T(test_opts) T(test_files) T(test_handshake) T(test_not_tls)
+	   T(test_cleanup))
