@@ -650,12 +650,8 @@ static int der_next(const unsigned char **p, const unsigned char *end,
 	return 0;
 }
 
-/*
- * Whether the certificate der has an iPAddress subjectAltName equal to
- * ip (RFC 5280 4.2.1.6): 1 yes, 0 no, -1 malformed.
- */
-static int san_has_ip(const unsigned char *der, size_t len,
-		      const unsigned char *ip, size_t iplen)
+int tls_cert_has_ip(const unsigned char *der, size_t len,
+		    const unsigned char *ip, size_t iplen)
 {
 	static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
 	const unsigned char *p = der, *end = der + len, *b, *tbs, *tend;
@@ -733,7 +729,7 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 	r = x->minimal.vtable->end_chain(&x->minimal.vtable);
 	if (r || !x->iplen)
 		return r;
-	if (x->ee_big || san_has_ip((unsigned char *)x->ee.data, x->ee.len,
+	if (x->ee_big || tls_cert_has_ip((unsigned char *)x->ee.data, x->ee.len,
 				    x->ip, x->iplen) != 1)
 		return x->err = BR_ERR_X509_BAD_SERVER_NAME;
 	return 0;

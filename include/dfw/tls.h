@@ -88,4 +88,13 @@ void tls_creds_free(struct tls_creds *c);
 int tls_start(struct transport *t, const struct tls_creds *c,
 	      const char *host, struct err *e);
 
+/*
+ * Whether the X.509 certificate der[0..len) (DER) has an iPAddress
+ * subjectAltName equal to ip[0..iplen) (4 or 16 bytes, network order;
+ * RFC 5280 4.2.1.6): 1 yes, 0 no, -1 malformed. Reads nothing outside
+ * der[0..len).
+ */
+int tls_cert_has_ip(const unsigned char *der, size_t len,
+		    const unsigned char *ip, size_t iplen);
+
 #endif

@@ -462,6 +462,40 @@ static void test_not_tls(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* The SAN walk on the fuzz seeds: their addresses, and every strict
+ * prefix malformed. */
+static void test_san(void)
+{
+	static const unsigned char lo[] = { 127, 0, 0, 1 }, ten[] = { 10, 1, 2, 3 };
+	static const unsigned char lo6[16] = { [15] = 1 };
+	static const struct {
+		const char *file;
+		int lo, ten, lo6;
+	} certs[] = {
+		{ "tests/fuzz/corpus/x509/cert1.der", 1, 0, 1 },
+		{ "tests/fuzz/corpus/x509/cert2.der", 0, 1, 0 },
+		{ "tests/fuzz/corpus/x509/cert3.der", 0, 0, 0 },	/* no SAN */
+	};
+	unsigned char der[4096];
+	size_t i, n, k;
+
+	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
+		FILE *fp = fopen(certs[i].file, "rb");
+
+		check(fp != NULL);
+		if (!fp)
+			continue;
+		n = fread(der, 1, sizeof(der), fp);
+		fclose(fp);
+		check(tls_cert_has_ip(der, n, lo, 4) == certs[i].lo);
+		check(tls_cert_has_ip(der, n, ten, 4) == certs[i].ten);
+		check(tls_cert_has_ip(der, n, lo6, 16) == certs[i].lo6);
+		check(tls_cert_has_ip(der, n, lo6, 4) == 0);
+		for (k = 0; k < n; k++)
+			check(tls_cert_has_ip(der, k, lo, 4) == -1);
+	}
+}
+
 static void test_cleanup(void)
 {
 	srv_stop();
@@ -475,5 +509,5 @@ static void setup(void)
 	make_certs();
 }
 
-UNIT_TESTS(T(test_opts) T(test_files) T(test_handshake) T(test_not_tls)
+UNIT_TESTS(T(test_opts) T(test_files) T(test_san) T(test_handshake) T(test_not_tls)
 	   T(test_cleanup))

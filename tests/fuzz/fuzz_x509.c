@@ -1,0 +1,42 @@
+/*
+ * fuzz_x509.c - tls_cert_has_ip (the iPAddress subjectAltName walk over
+ * a server's certificate, untrusted input) on arbitrary bytes, copied to
+ * an exact-size heap block so ASan sees any read past the end. A match
+ * must be the address's bytes somewhere in the input, behind the [7] tag.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfw/tls.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const unsigned char v4[] = { 127, 0, 0, 1 }, v4b[] = { 10, 1, 2, 3 };
+	static const unsigned char v6[16] = { [15] = 1 };
+	static const unsigned char tag4[] = { 0x87, 4 }, tag6[] = { 0x87, 16 };
+	unsigned char *p = malloc(size ? size : 1), pat[18];
+	int r;
+
+	need(p);
+	if (size)
+		memcpy(p, data, size);
+	r = tls_cert_has_ip(p, size, v4, 4);
+	need(r >= -1 && r <= 1);
+	memcpy(pat, tag4, 2);
+	memcpy(pat + 2, v4, 4);
+	need(r != 1 || memmem(p, size, pat, 6));
+	r = tls_cert_has_ip(p, size, v4b, 4);
+	memcpy(pat + 2, v4b, 4);
+	need(r != 1 || memmem(p, size, pat, 6));
+	r = tls_cert_has_ip(p, size, v6, 16);
+	memcpy(pat, tag6, 2);
+	memcpy(pat + 2, v6, 16);
+	need(r != 1 || memmem(p, size, pat, 18));
+	free(p);
+	return 0;
+}
