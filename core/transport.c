@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -223,8 +225,15 @@ static int connect_tcp(struct transport *t, const struct endpoint *ep,
 			saved = errno;
 			continue;
 		}
-		if (!connect_fd(t->fd, ai->ai_addr, ai->ai_addrlen, timeout_ms))
+		if (!connect_fd(t->fd, ai->ai_addr, ai->ai_addrlen, timeout_ms)) {
+			/* requests and TLS flights go out whole, at once: no
+			 * Nagle wait for the peer's delayed ACK (40 ms) */
+			int one = 1;
+
+			setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				   sizeof(one));
 			break;
+		}
 		saved = errno;
 		sock_close(t);
 	}
