@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -964,12 +965,32 @@ static int looks_tls(const struct tls_conn *c)
 	       (c->first[0] >= 20 && c->first[0] <= 23 && c->first[1] == 3);
 }
 
+/*
+ * After a write failed in the handshake (EPIPE, ECONNRESET), the alert
+ * the server sent before it closed may still wait in the socket, unread
+ * by BearSSL: a plaintext alert record (21, 3.x, length 2, level, what).
+ * Its description, or -1.
+ */
+static int pending_alert(struct tls_conn *c)
+{
+	unsigned char b[64];
+	struct pollfd p = { .fd = c->plain.fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 200) <= 0)
+		return -1;
+	n = recv(c->plain.fd, b, sizeof(b), MSG_DONTWAIT);
+	if (n >= 7 && b[0] == 21 && b[1] == 3 && b[3] == 0 && b[4] == 2)
+		return b[6];
+	return -1;
+}
+
 /* The handshake failed: says why, in words. */
 static int why(struct tls_conn *c, const char *url, const char *host,
 	       struct err *e)
 {
 	const struct tls_creds *cr = c->creds;
-	int err = br_ssl_engine_last_error(&c->cc.eng);
+	int err = br_ssl_engine_last_error(&c->cc.eng), a;
 
 	if (!looks_tls(c))
 		return err_set(e, EXIT_RUNTIME, "%s: the server does not speak "
@@ -1002,21 +1023,37 @@ static int why(struct tls_conn *c, const char *url, const char *host,
 			       "certificate is not for a TLS server (key "
 			       "usage)", url);
 	case BR_ERR_IO:
+		if (c->nfirst && (c->io_errno == EPIPE ||
+				  c->io_errno == ECONNRESET) &&
+		    (a = pending_alert(c)) >= 0) {
+			err = BR_ERR_RECV_FATAL_ALERT + a;
+			break;
+		}
 		if (!c->nfirst && (c->got_eof || c->io_errno == ECONNRESET ||
 				   c->io_errno == EPIPE))
 			return err_set(e, EXIT_RUNTIME, "%s: the server closed "
 				       "the connection during the TLS "
 				       "handshake (does it speak TLS?)", url);
+		/* it closed after its own flight, while we sent ours: what
+		 * we sent is the likely cause, the alert is lost */
+		if (c->io_errno == EPIPE || c->io_errno == ECONNRESET)
+			return err_set(e, EXIT_RUNTIME, "%s: TLS: the server "
+				       "closed the connection in the handshake: "
+				       "%s", url, !cr->nchain ? "it probably "
+				       "requires a client certificate (none "
+				       "given)" : "it probably rejected the "
+				       "client certificate");
 		return err_set(e, EXIT_RUNTIME, "%s: TLS handshake: %s", url,
 			       c->io_errno == ETIMEDOUT ? "timed out" :
 			       c->io_errno ? strerror(c->io_errno) :
 			       "connection closed");
 	}
 	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {
-		int a = err - BR_ERR_RECV_FATAL_ALERT;
-		int certish = a == 42 || a == 43 || a == 45 || a == 46 ||
-			      a == 48 || a == 116 || a == 40;
+		int certish;
 
+		a = err - BR_ERR_RECV_FATAL_ALERT;
+		certish = a == 42 || a == 43 || a == 45 || a == 46 ||
+			  a == 48 || a == 116 || a == 40;
 		if (certish && !cr->nchain)
 			return err_set(e, EXIT_RUNTIME, "%s: TLS: the server "
 				       "requires a client certificate (none "

@@ -12,7 +12,8 @@
 #   sb_docker ARGS...        the docker CLI against the sandbox daemon
 #   sb_ipt ARGS...           iptables of MODE, inside the namespace
 #   sb_ipt_save [ARGS...]    iptables-save of MODE, inside the namespace
-#   sb_dfw ARGS...           docker-fw inside the namespace
+#   sb_dfw ARGS...           docker-fw inside the namespace (over TLS
+#                            with SB_DFW_CERTS, see sb_tls_args)
 #   sb_run NAME [DOCKER-RUN-ARGS...] [-- CMD...]   a busybox container
 #   sb_ip NAME [NETWORK]     the container's address
 #   sb_send FROM ADDR PORT   1 line from container FROM to ADDR:PORT,
@@ -110,7 +111,28 @@ sb_nsenter() { nsenter --net="/var/run/netns/$SB_NS" "$@"; }
 sb_ipt() { sb_nsenter "/usr/sbin/iptables-$SB_MODE" -w "$@"; }
 sb_ipt_save() { sb_nsenter "/usr/sbin/iptables-$SB_MODE-save" "$@"; }
 sb_dfw() {
-	PATH=$SB_PATH sb_nsenter "$DFW" "$@"
+	if [ -n "${SB_DFW_CERTS:-}" ]; then
+		DOCKER_HOST=$SB_TLS_URL DOCKER_TLS_VERIFY=1 \
+		DOCKER_CERT_PATH=$SB_DFW_CERTS PATH=$SB_PATH \
+			sb_nsenter "$DFW" "$@"
+	else
+		PATH=$SB_PATH sb_nsenter "$DFW" "$@"
+	fi
+}
+
+# TLS. sb_tls_args PKI prints dockerd's arguments for listening, besides
+# its unix socket, on SB_TLS_URL (tcp://127.0.0.1:2376) and on
+# tcp://127.0.0.2:2376 with --tlsverify: server certificate
+# PKI/srv-rsa.pem, client certificates of the CAs in PKI/cas.pem (the
+# files tests/lib/tls-certs.sh's tls_pki makes; PKI without spaces), e.g.
+# sb_start 20.10 legacy $(sb_tls_args "$PKI"). With SB_DFW_CERTS=DIR,
+# sb_dfw reaches dockerd there as a user of the docker CLI's variables
+# would: DOCKER_HOST=SB_TLS_URL, DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH=DIR.
+# sb_docker keeps the unix socket.
+SB_TLS_URL=tcp://127.0.0.1:2376
+sb_tls_args() {
+	echo "--tlsverify --tlscacert=$1/cas.pem --tlscert=$1/srv-rsa.pem" \
+	     "--tlskey=$1/srv-rsa-key.pem -H $SB_TLS_URL -H tcp://127.0.0.2:2376"
 }
 
 # The busybox image, built once per build folder from busybox-static.
@@ -285,7 +307,9 @@ sb_configs() {
 # daemon holds them. The command line is read from /proc before the stop,
 # so sb_start need not keep its arguments. Containers that run when dockerd
 # stops are stopped by it (their stop timeout applies: kill them first to
-# be quick) and stay stopped when it starts again.
+# be quick) and stay stopped when it starts again. sb_dockerd_start SED
+# edits that command line (one argument a line) with sed script SED first,
+# for good: e.g. other TLS certificates.
 sb_dockerd_stop() {
 	pid=$(cat "$SB_DIR/dockerd.pid.0") || return 1
 	tr '\0' '\n' <"/proc/$pid/cmdline" >"$SB_DIR/dockerd.cmdline" ||
@@ -318,6 +342,9 @@ sb_dockerd_stop() {
 sb_dockerd_start() {
 	[ -s "$SB_DIR/dockerd.cmdline" ] || {
 		sb_log "sb_dockerd_start: no sb_dockerd_stop before"; return 1; }
+	if [ -n "${1:-}" ]; then
+		sed -i -e "$1" "$SB_DIR/dockerd.cmdline" || return 1
+	fi
 	set --
 	while IFS= read -r a; do
 		set -- "$@" "$a"
