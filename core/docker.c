@@ -69,6 +69,8 @@ int docker_init(struct docker *d, const char *host, struct err *e)
 		    (o.tls && tls_creds_load(&o, &d->tls, e)))
 			return -1;
 		d->tls_unverified = o.tls && !o.verify;
+		if (o.tls && d->ep.port_default)
+			strcpy(d->ep.port, TRANSPORT_DEFAULT_TLS_PORT);
 	}
 	if (d->ep.kind == ENDPOINT_UNIX)
 		snprintf(d->host_field, sizeof(d->host_field), "docker");

@@ -623,7 +623,8 @@ static void xc_end_cert(const br_x509_class **ctx)
 		x->minimal.vtable->end_cert(&x->minimal.vtable);
 }
 
-/* One DER TLV at *p (end e): its tag and body. 0, or -1 if malformed. */
+/* One DER TLV at *p (end e): its tag and body. 0, or -1 if malformed
+ * (BER forms DER forbids included: indefinite or non-minimal lengths). */
 static int der_next(const unsigned char **p, const unsigned char *end,
 		    unsigned *tag, const unsigned char **body, size_t *len)
 {
@@ -638,10 +639,12 @@ static int der_next(const unsigned char **p, const unsigned char *end,
 	n = *q++;
 	if (n & 0x80) {
 		k = n & 0x7f;
-		if (!k || k > 4 || (size_t)(end - q) < k)
+		if (!k || k > 4 || (size_t)(end - q) < k || !*q)
 			return -1;
 		for (n = 0; k--; )
 			n = n << 8 | *q++;
+		if (n < 0x80)
+			return -1;	/* DER: the shortest form only */
 	}
 	if ((size_t)(end - q) < n)
 		return -1;

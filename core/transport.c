@@ -44,13 +44,17 @@ static int parse_tcp(const char *rest, struct endpoint *ep, struct err *e)
 		colon = memchr(rest, ':', (size_t)(end - rest));
 		he = colon ? colon : end;
 	}
-	if (!colon || colon + 1 >= end)
-		return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": no port "
-			       "(tcp://HOST:PORT)", ep->url);
 	if (he == hb || copy_str(ep->host, sizeof(ep->host), hb,
 				 (size_t)(he - hb)))
 		return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": bad host",
 			       ep->url);
+	if (!colon || colon + 1 >= end) {
+		/* no port: 2375, or 2376 with TLS (the docker CLI's) */
+		strcpy(ep->port, TRANSPORT_DEFAULT_PORT);
+		ep->port_default = 1;
+		ep->kind = ENDPOINT_TCP;
+		return 0;
+	}
 	if (copy_str(ep->port, sizeof(ep->port), colon + 1,
 		     (size_t)(end - colon - 1)) ||
 	    parse_uint(ep->port, 1, 65535, &port))

@@ -6,6 +6,7 @@
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/lib/testing.sh"
 . "$TOP/tests/lib/sandbox.sh"
+. "$TOP/tests/lib/tls-certs.sh"
 set -e
 runs=${BENCH_RUNS:-7}
 engine=${BENCH_ENGINE:-20.10}
@@ -27,7 +28,10 @@ median_us() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-sb_start "$engine" legacy
+# dockerd also listens with TLS (tcp://127.0.0.1:2376, RSA certificates)
+tls_pki "$TESTING_TMP/pki" || { echo "bench: openssl failed" >&2; exit 1; }
+# shellcheck disable=SC2046
+sb_start "$engine" legacy $(sb_tls_args "$TESTING_TMP/pki")
 echo "# docker-fw bench: dockerd $SB_VERSION, $(nproc) cores, median of $runs"
 echo
 
@@ -45,6 +49,26 @@ echo "inspect 100 containers:"
 echo "  docker-fw client   $((ours / 1000)) ms"
 echo "  docker inspect     $((cli / 1000)) ms"
 echo "  ratio client/CLI   $(ratio "$ours" "$cli")"
+echo
+
+# 1b. The same over TLS (one TLS 1.2 handshake, ECDHE, RSA certificates,
+# a client certificate): ours against the docker CLI with the same files.
+tls_env="env DOCKER_HOST=$SB_TLS_URL DOCKER_TLS_VERIFY=1
+	 DOCKER_CERT_PATH=$TESTING_TMP/pki/rsa"
+# shellcheck disable=SC2086
+ours_tls=$(median_us sb_nsenter $tls_env "$A" inspect $names)
+# shellcheck disable=SC2086
+cli_tls=$(median_us sb_nsenter $tls_env docker inspect $names)
+# shellcheck disable=SC2086
+ping_unix=$(median_us sb_nsenter "$A" ping)
+# shellcheck disable=SC2086
+ping_tls=$(median_us sb_nsenter $tls_env "$A" ping)
+echo "inspect 100 containers over TLS (tcp://127.0.0.1:2376):"
+echo "  docker-fw client   $((ours_tls / 1000)) ms"
+echo "  docker inspect     $((cli_tls / 1000)) ms"
+echo "  ratio client/CLI   $(ratio "$ours_tls" "$cli_tls")"
+echo "  ratio TLS/unix     $(ratio "$ours_tls" "$ours") (ours)"
+echo "  one ping: unix $ping_unix us, TLS $ping_tls us (connect + handshake)"
 echo
 
 # 2. List 1,000 containers: time and peak RSS, against docker ps -a.

@@ -14,6 +14,8 @@
 struct err;
 
 #define TRANSPORT_DEFAULT_HOST "unix:///var/run/docker.sock"
+#define TRANSPORT_DEFAULT_PORT "2375"	/* tcp:// without a port */
+#define TRANSPORT_DEFAULT_TLS_PORT "2376"	/* the same, with TLS */
 #define TRANSPORT_CONNECT_TIMEOUT_MS 10000
 #define TRANSPORT_IO_TIMEOUT_MS 60000
 
@@ -25,14 +27,17 @@ struct endpoint {
 	char path[108];		/* unix: socket path (sun_path size) */
 	char host[256];		/* tcp: host name or address, no brackets */
 	char port[8];		/* tcp: decimal port */
+	int port_default;	/* tcp: none given, port is the default */
 	char url[400];		/* as given, for messages */
 };
 
 /*
  * Parses a DOCKER_HOST value as the docker CLI does for unix:// and tcp://.
- * NULL or "" means TRANSPORT_DEFAULT_HOST. "tcp://[::1]:2375" is accepted.
- * Returns 0, or -1 with e set (EXIT_USAGE): unknown scheme, no port, bad
- * port, path too long.
+ * NULL or "" means TRANSPORT_DEFAULT_HOST. "tcp://[::1]:2375" is accepted;
+ * "tcp://HOST" (or "tcp://HOST:") means port 2375, with port_default set
+ * (the caller uses 2376 for TLS, as the docker CLI does). Returns 0, or
+ * -1 with e set (EXIT_USAGE): unknown scheme, bad host, bad port, path
+ * too long.
  */
 int endpoint_parse(const char *url, struct endpoint *ep, struct err *e);
 

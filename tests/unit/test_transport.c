@@ -96,6 +96,21 @@ static void test_endpoint_tcp(void)
 	check_str(ep.port, "65535");
 	check(endpoint_parse("tcp://h:1", &ep, &e) == 0);
 	check_str(ep.port, "1");
+	check(!ep.port_default);
+	/* no port: the default, as the docker CLI */
+	check(endpoint_parse("tcp://host", &ep, &e) == 0);
+	check_str(ep.host, "host");
+	check_str(ep.port, "2375");
+	check(ep.port_default);
+	check(endpoint_parse("tcp://host:", &ep, &e) == 0);
+	check_str(ep.port, "2375");
+	check(endpoint_parse("tcp://host:/", &ep, &e) == 0);
+	check_str(ep.host, "host");
+	check(endpoint_parse("tcp://[::1]", &ep, &e) == 0);
+	check_str(ep.host, "::1");
+	check_str(ep.port, "2375");
+	check(endpoint_parse("tcp://[::1]:", &ep, &e) == 0);
+	check(ep.port_default);
 }
 
 static void check_bad(const char *url, const char *why)
@@ -126,11 +141,6 @@ static void test_endpoint_bad(void)
 	check_bad("npipe:////./pipe/docker_engine", "unknown scheme");
 	check_bad("/var/run/docker.sock", "unknown scheme");
 	check_bad("UNIX:///x", "unknown scheme");
-	check_bad("tcp://host", "no port");
-	check_bad("tcp://host:", "no port");
-	check_bad("tcp://host:/", "no port");
-	check_bad("tcp://[::1]", "no port");
-	check_bad("tcp://[::1]:", "no port");
 	check_bad("tcp://h:0", "bad port");
 	check_bad("tcp://h:65536", "bad port");
 	check_bad("tcp://h:8o", "bad port");
@@ -139,6 +149,8 @@ static void test_endpoint_bad(void)
 	check_bad("tcp://h:99999999999", "bad port");
 	check_bad("tcp://h:2375:1", "bad port");
 	check_bad("tcp://:2375", "bad host");
+	check_bad("tcp://", "bad host");
+	check_bad("tcp://:", "bad host");
 	check_bad("tcp://[]:2375", "bad host");
 	check_bad("tcp://[::1:2375", "unclosed [");
 	check_bad("tcp://h:2375/v1.41", "path");
