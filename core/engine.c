@@ -6,9 +6,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dfw/engine.h"
 #include "dfw/hosts.h"
@@ -309,86 +311,71 @@ static const struct docker_cnet *pick_net(const struct docker_container *c,
 	return NULL;
 }
 
-/* ---- --filter, the libiptc subset ------------------------------------- */
+/* ---- --filter ------------------------------------------------------- */
 
-static int iface_ok(const char *s)
+static int pick_backend(struct engine *g, struct fw *first, int *kept,
+			struct err *e);
+
+/* Finds the backend now (a --filter beyond the libiptc subset is only
+ * good on nf_tables); its snapshot is not kept. */
+static int need_backend(struct engine *g, struct err *e)
 {
-	size_t i, len = strlen(s);
+	struct fw f;
+	int kept;
 
-	if (!len || len >= 16 || !strcmp(s, "+"))
-		return 0;	/* "+" alone is every interface */
-	for (i = 0; i < len; i++)
-		if (!(isalnum((unsigned char)s[i]) || strchr("_.:@-", s[i]) ||
-		      (s[i] == '+' && i == len - 1)))
-			return 0;
-	return 1;
+	if (g->backend)
+		return 0;
+	if (pick_backend(g, &f, &kept, e))
+		return -1;
+	if (kept)
+		fw_close(&f);
+	return 0;
 }
 
-#define FILTER_SUBSET "the iptc backend supports [!] -i IF, [!] -o IF and " \
-	"-m conntrack [!] --ctstate STATES"
+/* Whether r's --filter goes beyond what the iptc backend encodes. */
+static int beyond_subset(const struct rulespec *r)
+{
+	struct fw_rule t;
 
-static int filter_apply(const struct strv *f, struct fw_rule *r,
-			struct err *e)
+	memset(&t, 0, sizeof(t));
+	t.family = AF_INET;
+	t.proto = r->proto;
+	return r->filter.n &&
+	       fw_rule_filter(&t, r->filter.v, r->filter.n, 0, NULL);
+}
+
+/* The --filter words as given, for messages. */
+static void filter_text(const struct strv *f, struct buf *out)
 {
 	size_t i;
-	int inv = 0, conntrack = 0;
 
-	for (i = 0; i < f->n; i++) {
-		const char *w = f->v[i], *v = i + 1 < f->n ? f->v[i + 1] : NULL;
+	for (i = 0; i < f->n; i++)
+		if ((i && buf_adds(out, " ")) || rulespec_quote(f->v[i], out))
+			return;
+}
 
-		if (!strcmp(w, "!")) {
-			if (inv)
-				goto bad;
-			inv = 1;
-			continue;
-		}
-		if (!strcmp(w, "-i") || !strcmp(w, "--in-interface") ||
-		    !strcmp(w, "-o") || !strcmp(w, "--out-interface")) {
-			int in = w[1] == 'i' || w[2] == 'i';
-			char *dst = in ? r->in : r->out;
+/* Whether canonical is still the rule spec's rule want: the same
+ * addresses, protocol, ports and interfaces it had, comment. */
+static int same_spec(const struct fw_rule *want,
+		     const struct fw_rule *canonical)
+{
+	const unsigned keep = FW_INV_SRC | FW_INV_DST |
+			      (*want->in ? FW_INV_IN : 0) |
+			      (*want->out ? FW_INV_OUT : 0);
 
-			if (!v || !iface_ok(v))
-				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "needs an interface name, not "
-					       "\"%s\"", w, v ? v : "");
-			if (*dst)
-				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "given twice", w);
-			strcpy(dst, v);
-			if (inv)
-				r->inv |= in ? FW_INV_IN : FW_INV_OUT;
-			i++;
-		} else if (!strcmp(w, "-m") && v && !strcmp(v, "conntrack") &&
-			   !inv) {
-			conntrack = 1;
-			i++;
-			continue;
-		} else if (!strcmp(w, "--ctstate") && conntrack) {
-			if (r->ctstate)
-				return err_set(e, EXIT_USAGE, "--filter: "
-					       "--ctstate given twice");
-			r->ctstate = v ? fw_ctstate_parse(v) : 0;
-			if (!r->ctstate)
-				return err_set(e, EXIT_USAGE, "--filter: "
-					       "--ctstate \"%s\": not a list of "
-					       "conntrack states (INVALID, NEW, "
-					       "ESTABLISHED, RELATED, UNTRACKED, "
-					       "SNAT, DNAT)", v ? v : "");
-			if (inv)
-				r->inv |= FW_INV_CT;
-			i++;
-		} else {
-			goto bad;
-		}
-		inv = 0;
-	}
-	if (inv || (conntrack && !r->ctstate))
-		return err_set(e, EXIT_USAGE, "--filter: incomplete at its "
-			       "end; " FILTER_SUBSET);
-	return 0;
-bad:
-	return err_set(e, EXIT_USAGE, "--filter: \"%s\" is not supported; "
-		       FILTER_SUBSET, f->v[i]);
+	return want->family == canonical->family &&
+	       !memcmp(want->src, canonical->src, 16) &&
+	       !memcmp(want->smsk, canonical->smsk, 16) &&
+	       !memcmp(want->dst, canonical->dst, 16) &&
+	       !memcmp(want->dmsk, canonical->dmsk, 16) &&
+	       (want->inv & keep) == (canonical->inv & keep) &&
+	       want->proto == canonical->proto &&
+	       (!want->sport || want->sport == canonical->sport) &&
+	       (!want->dport || want->dport == canonical->dport) &&
+	       (!*want->in || !strcmp(want->in, canonical->in)) &&
+	       (!*want->out || !strcmp(want->out, canonical->out)) &&
+	       !strcmp(want->comment, canonical->comment) &&
+	       !strcmp(want->target, canonical->target);
 }
 
 /* ---- rule spec -> kernel rule ----------------------------------------- */
@@ -454,16 +441,23 @@ static int side(struct engine *g, const struct addr_spec *a,
 	return err_set(e, EXIT_USAGE, "%s missing", opt);
 }
 
-/* The kernel rule of spec r of container c (running), in *chain. */
+/*
+ * The kernel rule of spec r of container c (running), in *chain; base
+ * (when not NULL) gets it without the --filter. A filter beyond the
+ * libiptc subset is an error on the iptc backend; while the backend is
+ * not known yet, the plan decides (canon_wants).
+ */
 static int resolve(struct engine *g, const struct docker_container *c,
 		   const char *comment_name, const struct rulespec *r,
-		   struct fw_rule *out, int *chain, struct err *e)
+		   struct fw_rule *out, struct fw_rule *base, int *chain,
+		   struct err *e)
 {
 	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
 				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
 				     NULL;
 	const struct docker_container *peer = NULL;
 	const struct docker_cnet *n;
+	struct err se;
 
 	memset(out, 0, sizeof(*out));
 	if (!c->running)
@@ -489,12 +483,19 @@ static int resolve(struct engine *g, const struct docker_container *c,
 	out->proto = r->proto;
 	out->sport = r->sport;
 	out->dport = r->dport;
-	if (filter_apply(&r->filter, out, e))
-		return -1;
 	owner_comment(out->comment, comment_name, c->id);
 	strcpy(out->target, r->action == RULE_ADD ? "DOCKER" : "ACCEPT");
 	*chain = r->action == RULE_ADD_INPUT;	/* our_chains[] */
-	return 0;
+	if (base)
+		*base = *out;
+	if (!r->filter.n ||
+	    !fw_rule_filter(out, r->filter.v, r->filter.n, 0, &se))
+		return 0;
+	if (g->backend == &fw_iptc_ops) {
+		*e = se;
+		return -1;
+	}
+	return fw_rule_filter(out, r->filter.v, r->filter.n, 1, e);
 }
 
 /* The running container holding ip on some network, or NULL. */
@@ -571,10 +572,65 @@ static int check_side(struct engine *g, const struct docker_container *c,
 	return 0;
 }
 
+/*
+ * A new --filter with conditions docker-fw does not model: iptables-nft
+ * decides whether it takes them (an error names the filter and what
+ * iptables said), and the filter is stored as iptables-nft-save prints
+ * it when that reads back as the same rule, so replays find it in the
+ * table as it is, with no probe.
+ */
+static int canon_filter(struct engine *g, struct rulespec *r,
+			const struct fw_rule *base, struct fw_rule *fr,
+			struct err *e)
+{
+	struct strv words = { 0 };
+	struct fw_probe pr;
+	struct buf ft = { 0 }, rt = { 0 };
+	struct fw_rule t = *base;
+	size_t i;
+	int rc = -1;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.rule = *fr;
+	if (fw_nft_canon(AF_INET, &pr, 1, !g->dry_run, e))
+		return -1;
+	filter_text(&r->filter, &ft);
+	if (pr.failed) {
+		err_set(e, EXIT_USAGE, "--filter \"%.200s\": iptables "
+			"refused it: %s", ft.data ? ft.data : "", pr.why);
+		goto out;
+	}
+	if (!same_spec(fr, &pr.rule)) {
+		fw_rule_format(&pr.rule, &rt);
+		err_set(e, EXIT_USAGE, "--filter \"%.100s\": iptables-nft "
+			"makes the rule `%.250s`, not the one --source, "
+			"--dest, --sport and --dport say",
+			ft.data ? ft.data : "", rt.data ? rt.data : "");
+		goto out;
+	}
+	*fr = pr.rule;
+	rc = 0;
+	if (fw_filter_words(fr, base, &words) || !words.n ||
+	    fw_rule_filter(&t, words.v, words.n, 1, NULL) ||
+	    !fw_rule_equal(&t, fr))
+		goto out;	/* kept as given: probed when needed */
+	for (i = 0; i < words.n; i++)
+		if (filter_forbidden(words.v[i]))
+			goto out;	/* ls output must stay valid input */
+	strv_free(&r->filter);
+	r->filter = words;
+	memset(&words, 0, sizeof(words));
+out:
+	strv_free(&words);
+	buf_free(&ft);
+	buf_free(&rt);
+	return rc;
+}
+
 int engine_check_rule(struct engine *g, const struct docker_container *c,
 		      struct rulespec *r, struct err *e)
 {
-	struct fw_rule fr;
+	struct fw_rule fr, base;
 	int chain;
 
 	if (!c->running)
@@ -616,7 +672,13 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 		buf_free(&b);
 		return -1;
 	}
-	if (resolve(g, c, c->name, r, &fr, &chain, e))
+	/* which backend takes the filter decides now, not at the commit:
+	 * the store keeps it as that backend shows it */
+	if (beyond_subset(r) && need_backend(g, e))
+		return -1;
+	if (resolve(g, c, c->name, r, &fr, &base, &chain, e))
+		return -1;
+	if (!fw_extra_known(fr.extra) && canon_filter(g, r, &base, &fr, e))
 		return -1;
 	if (r->action == RULE_ADD_INPUT && *fr.out)
 		return err_set(e, EXIT_USAGE, "add-input: --filter -o %s: INPUT "
@@ -743,7 +805,35 @@ static int plan_once(struct engine *g, struct fw_chain *ch,
 	return 0;
 }
 
-/* docker-fw's chains, the jumps to them and the conntrack rule. */
+/* Scratch chains of fw_nft_canon that a killed run left: named after a
+ * process that is gone (a live one is in the middle of its probe, and
+ * deletes its chain itself). */
+static int plan_probe_leftovers(struct engine *g, struct fw *f,
+				struct err *e)
+{
+	struct fw_change c = { .op = FW_DEL_CHAIN };
+	size_t i, len = strlen(FW_PROBE_CHAIN);
+	uint64_t pid;
+
+	for (i = 0; i < f->nchains; i++) {
+		const char *name = f->chains[i].name;
+
+		if (strncmp(name, FW_PROBE_CHAIN, len) ||
+		    (name[len] && name[len] != '-'))
+			continue;
+		if (name[len] && !parse_uint(name + len + 1, 1, INT32_MAX,
+					     &pid) &&
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;	/* its process runs */
+		snprintf(c.chain, sizeof(c.chain), "%s", name);
+		if (record(g, &c, e))
+			return -1;
+	}
+	return 0;
+}
+
+/* docker-fw's chains, the jumps to them, the conntrack rule; scratch
+ * chains left behind go. */
 static int plan_base(struct engine *g, struct fw *f, struct err *e)
 {
 	static const struct {
@@ -771,7 +861,9 @@ static int plan_base(struct engine *g, struct fw *f, struct err *e)
 	ch = fw_chain(f, FW_CHAIN_FORWARD);
 	jump_rule(&r, "RETURN");
 	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
-	return plan_once(g, ch, &r, 0, e);
+	if (plan_once(g, ch, &r, 0, e))
+		return -1;
+	return plan_probe_leftovers(g, f, e);
 }
 
 /* A wanted rule: its chain and owner (index into items). Wanted rules
@@ -779,11 +871,13 @@ static int plan_base(struct engine *g, struct fw *f, struct err *e)
 struct want {
 	int chain;		/* index into our_chains */
 	size_t item;
+	size_t spec;		/* index into the item's rules */
 	struct fw_rule rule;
 	uint32_t hash;
 	size_t next;		/* next index + 1 in the bucket, 0: end */
 	int have;		/* in the table (or already inserted) */
 	int dup;		/* equal to an earlier one: ignored */
+	int skip;		/* iptables refused it: left out */
 };
 
 struct wants {
@@ -801,7 +895,7 @@ static void wants_free(struct wants *ws)
 }
 
 static int wants_add(struct wants *ws, int chain, size_t item,
-		     const struct fw_rule *r)
+		     size_t spec, const struct fw_rule *r)
 {
 	struct want *w;
 
@@ -818,6 +912,7 @@ static int wants_add(struct wants *ws, int chain, size_t item,
 	memset(w, 0, sizeof(*w));
 	w->chain = chain;
 	w->item = item;
+	w->spec = spec;
 	w->rule = *r;
 	w->hash = fw_rule_hash(r) ^ (uint32_t)chain;
 	return 0;
@@ -856,7 +951,7 @@ static int wants_index(struct wants *ws)
 		struct want *w = &ws->v[i];
 
 		w->have = 0;
-		w->dup = wants_find(ws, w->chain, &w->rule) >= 0;
+		w->dup = w->skip || wants_find(ws, w->chain, &w->rule) >= 0;
 		if (w->dup)
 			continue;
 		w->next = ws->bucket[w->hash & ws->mask];
@@ -1016,7 +1111,7 @@ static int has_docker(const struct fw_ops *ops, struct fw *keep,
 	struct fw f;
 	int rc;
 
-	if (fw_open(&f, ops, "filter", e))
+	if (fw_open(&f, ops, AF_INET, "filter", e))
 		return -1;
 	rc = fw_chain(&f, "DOCKER-USER") || fw_chain(&f, "DOCKER-FORWARD") ||
 	     fw_chain(&f, "DOCKER");
@@ -1081,7 +1176,7 @@ static int transact(struct engine *g,
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		g->nchanges = 0;
 		if (!(attempt == 0 && kept) &&
-		    fw_open(&f, g->backend, "filter", e))
+		    fw_open(&f, g->backend, AF_INET, "filter", e))
 			return -1;
 		rc = plan(g, &f, arg, e);
 		if (!rc && !g->dry_run)
@@ -1139,12 +1234,114 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 	}
 }
 
+/* The warning for a wanted rule left out. */
+static void left_out(struct engine *g, const struct sync_args *a,
+		     const struct want *w, const char *why)
+{
+	const struct store_rec *rec = &a->items[w->item].rec;
+	struct buf spec = { 0 };
+
+	rulespec_format(&rec->rules[w->spec], &spec);
+	warn(g, "%s %s %s: left out: %s",
+	     rule_action_name(rec->rules[w->spec].action), rec->name,
+	     spec.data ? spec.data : "", why);
+	buf_free(&spec);
+}
+
+/*
+ * Wanted rules with conditions docker-fw does not model. On nf_tables,
+ * those whose text iptables-nft-save has not printed (in this run's
+ * table, or a probe) take the form it prints (fw_nft_canon), so that a
+ * rule in the table is found again and a new one is not redone by every
+ * run. A rule iptables refuses, or makes another rule of, is left out
+ * with a warning; so is any on the iptc backend, which cannot encode
+ * them. In a dry run with no scratch namespace, rules stay as given.
+ */
+static int canon_wants(struct engine *g, struct sync_args *a,
+		       struct err *e)
+{
+	struct fw_probe *p;
+	size_t *which, i, k = 0;
+	struct buf t = { 0 };
+	char why[400];
+	struct err pe;
+	int rc = 0;
+
+	for (i = 0; i < a->ws.n && g->backend != &fw_nft_ops; i++) {
+		struct want *w = &a->ws.v[i];
+		const struct rulespec *rs;
+		struct fw_rule tmp;
+
+		if (!w->rule.extra || w->skip)
+			continue;
+		rs = &a->items[w->item].rec.rules[w->spec];
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.proto = rs->proto;
+		fw_rule_filter(&tmp, rs->filter.v, rs->filter.n, 0, &pe);
+		left_out(g, a, w, pe.msg);
+		w->skip = 1;
+	}
+	if (g->backend != &fw_nft_ops)
+		return 0;
+	for (i = 0; i < a->ws.n; i++)
+		k += !a->ws.v[i].skip && !fw_extra_known(a->ws.v[i].rule.extra);
+	if (!k)
+		return 0;
+	p = calloc(k, sizeof(*p));
+	which = calloc(k, sizeof(*which));
+	if (!p || !which) {
+		free(p);
+		free(which);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	for (i = k = 0; i < a->ws.n; i++)
+		if (!a->ws.v[i].skip &&
+		    !fw_extra_known(a->ws.v[i].rule.extra)) {
+			p[k].rule = a->ws.v[i].rule;
+			which[k++] = i;
+		}
+	if (fw_nft_canon(AF_INET, p, k, !g->dry_run, &pe)) {
+		if (g->dry_run)
+			warn(g, "--filter conditions not brought to the form "
+			     "iptables-nft-save prints: %s", pe.msg);
+		else
+			rc = -1, *e = pe;
+		goto out;
+	}
+	for (i = 0; i < k; i++) {
+		struct want *w = &a->ws.v[which[i]];
+
+		if (p[i].failed) {
+			snprintf(why, sizeof(why), "iptables refused it: %s",
+				 p[i].why);
+			left_out(g, a, w, why);
+			w->skip = 1;
+		} else if (!same_spec(&w->rule, &p[i].rule)) {
+			t.len = 0;
+			fw_rule_format(&p[i].rule, &t);
+			snprintf(why, sizeof(why), "iptables-nft makes the "
+				 "rule `%.300s`, not the one its options say",
+				 t.data ? t.data : "");
+			left_out(g, a, w, why);
+			w->skip = 1;
+		} else {
+			w->rule = p[i].rule;
+			w->hash = fw_rule_hash(&w->rule) ^ (uint32_t)w->chain;
+		}
+	}
+out:
+	buf_free(&t);
+	free(p);
+	free(which);
+	return rc;
+}
+
 static int sync_plan(struct engine *g, struct fw *f, void *arg,
 		     struct err *e)
 {
 	struct sync_args *a = arg;
 
-	if (plan_base(g, f, e))
+	if (plan_base(g, f, e) || canon_wants(g, a, e))
 		return -1;
 	if (g->have_nets)
 		uncovered(g, f, a);
@@ -1338,9 +1535,9 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 					goto out;
 				continue;
 			}
-			if (!resolve(g, c, c->name, &rec->rules[j], &r, &chain,
-				     &ce)) {
-				if (wants_add(&a.ws, chain, i, &r) ||
+			if (!resolve(g, c, c->name, &rec->rules[j], &r, NULL,
+				     &chain, &ce)) {
+				if (wants_add(&a.ws, chain, i, j, &r) ||
 				    hosts_plan(g, &items[i], c, j, &r, e))
 					goto nomem;
 				continue;

@@ -1,5 +1,6 @@
 /*
- * fw_iptc.c - the libiptc backend (legacy x_tables, IPv4).
+ * fw_iptc.c - the libiptc backend (legacy x_tables, IPv4 only: libip4tc;
+ * AF_INET6 is refused).
  *
  * libiptc reads the whole table with iptc_init, edits a copy in memory and
  * replaces the table with one setsockopt in iptc_commit: that is our one
@@ -163,12 +164,16 @@ static void decode(const struct ipt_entry *e, struct xtc_handle *h,
 
 static int read_table(struct fw *f, struct err *e)
 {
-	struct xtc_handle *h = iptc_init(f->table);
+	struct xtc_handle *h = f->family == AF_INET ? iptc_init(f->table) :
+			       NULL;
 	const struct ipt_entry *en;
 	struct xt_counters cnt;
 	const char *name;
 	size_t cap = 0;
 
+	if (f->family != AF_INET)
+		return err_set(e, EXIT_RUNTIME, "the iptc backend handles IPv4 "
+			       "only (libip4tc), not this address family");
 	if (!h)
 		return err_set(e, EXIT_RUNTIME, "cannot read the iptables "
 			       "(legacy) table \"%s\": %s", f->table,
@@ -227,8 +232,9 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 	struct ipt_entry *e;
 	unsigned char *p;
 
-	if (r->family != AF_INET || r->foreign) {
-		errno = EAFNOSUPPORT;
+	if (r->family != AF_INET || r->foreign || r->extra) {
+		/* libiptc does not encode matches: only those above */
+		errno = r->family != AF_INET ? EAFNOSUPPORT : EINVAL;
 		return NULL;
 	}
 	if (r->sport || r->dport)
@@ -325,6 +331,10 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 			break;
 		case FW_POLICY:
 			ok = iptc_set_policy(c[i].chain, c[i].policy, NULL, h);
+			break;
+		case FW_DEL_CHAIN:
+			ok = iptc_flush_entries(c[i].chain, h) &&
+			     iptc_delete_chain(c[i].chain, h);
 			break;
 		case FW_DELETE:
 			ok = iptc_delete_num_entry(c[i].chain, c[i].pos - 1, h);

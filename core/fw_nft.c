@@ -8,11 +8,17 @@
  * With --noflush, a ":CHAIN - [0:0]" line for an existing chain empties
  * it: only new chains are declared. Deletions name the rule by its text
  * (-D CHAIN RULE), so a chain that moved under us cannot make us delete
- * another rule.
+ * another rule. iptables-nft finds the rule to delete by comparing it,
+ * after a trip through nf_tables expressions, with each rule as it would
+ * print it: text that prints the same deletes it.
+ *
+ * Tools follow the family: iptables-nft-* for AF_INET, ip6tables-nft-*
+ * for AF_INET6.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +30,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "dfw/docker.h"		/* struct strv */
 #include "dfw/fw.h"
-#include "dfw/rulespec.h"
 
 #define NFT_MAX_OUT (256 << 20)
 
@@ -52,22 +58,35 @@ static int in_path(const char *name, char *out, size_t len)
 	return -1;
 }
 
-/*
- * argv for TOOL ("iptables-nft-save" or "-restore"): the tool itself, or
- * xtables-nft-multi TOOL. path gets the program. -1 if neither is found.
- */
-static int tool(const char *name, char *path, size_t len, const char **argv)
+/* "iptables-nft-save" and the like for family; what is e.g. "-save". */
+static const char *tool_name(int family, const char *what)
 {
-	if (!in_path(name, path, len)) {
-		argv[0] = name;
+	static char name[40];
+
+	snprintf(name, sizeof(name), "%s-nft%s",
+		 family == AF_INET6 ? "ip6tables" : "iptables", what);
+	return name;
+}
+
+/*
+ * argv for the tool (family, what as for tool_name): the tool itself, or
+ * xtables-nft-multi TOOL. path gets the program. Returns the number of
+ * argv slots used, or -1 (e set, naming the tool) if neither is found.
+ */
+static int tool(int family, const char *what, char *path, size_t len,
+		const char **argv, char *name, size_t nlen, struct err *e)
+{
+	snprintf(name, nlen, "%s", tool_name(family, what));
+	argv[0] = name;
+	if (!in_path(name, path, len))
 		return 1;
-	}
 	if (!in_path("xtables-nft-multi", path, len)) {
 		argv[0] = "xtables-nft-multi";
 		argv[1] = name;
 		return 2;
 	}
-	return -1;
+	return err_set(e, EXIT_RUNTIME, "the nf_tables backend needs %s (or "
+		       "xtables-nft-multi) in PATH: not found", name);
 }
 
 /* Runs path with argv, input on stdin; stdout and stderr into out and
@@ -188,108 +207,6 @@ static const char *first_line(struct buf *b)
 	return b->data;
 }
 
-/* ---- iptables-save syntax -> struct fw_rule ------------------------- */
-
-static int addr(const char *s, uint8_t a[16], uint8_t m[16])
-{
-	char tmp[64], *slash;
-	uint64_t p = 32;
-	struct in_addr in;
-
-	snprintf(tmp, sizeof(tmp), "%s", s);
-	slash = strchr(tmp, '/');
-	if (slash) {
-		*slash = 0;
-		if (parse_uint(slash + 1, 0, 32, &p))
-			return -1;
-	}
-	if (inet_pton(AF_INET, tmp, &in) != 1)
-		return -1;
-	fw_set_ip4(a, m, in.s_addr, (int)p);
-	return 0;
-}
-
-/* Decodes the words of one "-A CHAIN ..." after the chain name. */
-static void decode(char **w, size_t n, struct fw_rule *r)
-{
-	size_t i;
-	int inv = 0;
-	uint64_t port;
-
-	memset(r, 0, sizeof(*r));
-	r->family = AF_INET;
-	for (i = 0; i < n; i++) {
-		const char *o = w[i], *v = i + 1 < n ? w[i + 1] : NULL;
-
-		if (!strcmp(o, "!")) {
-			inv = 1;
-			continue;
-		}
-		if (!v)
-			goto foreign;
-		if (!strcmp(o, "-s") || !strcmp(o, "-d")) {
-			int s = o[1] == 's';
-
-			if (addr(v, s ? r->src : r->dst, s ? r->smsk : r->dmsk))
-				goto foreign;
-			if (inv)
-				r->inv |= s ? FW_INV_SRC : FW_INV_DST;
-		} else if (!strcmp(o, "-i") || !strcmp(o, "-o")) {
-			char *dst = o[1] == 'i' ? r->in : r->out;
-
-			if (strlen(v) >= sizeof(r->in))
-				goto foreign;
-			strcpy(dst, v);
-			if (inv)
-				r->inv |= o[1] == 'i' ? FW_INV_IN : FW_INV_OUT;
-		} else if (!strcmp(o, "-p") && !inv) {
-			if (!strcmp(v, "tcp"))
-				r->proto = IPPROTO_TCP;
-			else if (!strcmp(v, "udp"))
-				r->proto = IPPROTO_UDP;
-			else
-				goto foreign;
-		} else if (!strcmp(o, "-m") && !inv &&
-			   (!strcmp(v, "tcp") || !strcmp(v, "udp") ||
-			    !strcmp(v, "conntrack") || !strcmp(v, "comment"))) {
-			/* the options that follow say what it matches */
-		} else if ((!strcmp(o, "--sport") || !strcmp(o, "--dport")) &&
-			   !inv) {
-			if (parse_uint(v, 1, 65535, &port))
-				goto foreign;
-			*(o[2] == 's' ? &r->sport : &r->dport) = (uint16_t)port;
-		} else if (!strcmp(o, "--ctstate") && !r->ctstate) {
-			r->ctstate = fw_ctstate_parse(v);
-			if (!r->ctstate)
-				goto foreign;
-			if (inv)
-				r->inv |= FW_INV_CT;
-		} else if (!strcmp(o, "--comment") && !inv && !*r->comment) {
-			if (strlen(v) >= sizeof(r->comment))
-				goto foreign;
-			strcpy(r->comment, v);
-		} else if (!strcmp(o, "-j") && !inv && i + 2 == n) {
-			if (strlen(v) >= sizeof(r->target))
-				goto foreign;
-			strcpy(r->target, v);
-		} else {
-			goto foreign;
-		}
-		inv = 0;
-		i++;
-	}
-	if (*r->target)
-		return;
-foreign:
-	r->foreign = 1;
-	if (!*r->target) {
-		for (i = 0; i + 1 < n; i++)
-			if (!strcmp(w[i], "-j") || !strcmp(w[i], "-g"))
-				snprintf(r->target, sizeof(r->target), "%s",
-					 w[i + 1]);
-	}
-}
-
 static struct fw_chain *chain_add(struct fw *f, const char *name,
 				  const char *policy)
 {
@@ -323,7 +240,7 @@ static int parse_save(struct fw *f, char *text, struct err *e)
 		if (!in_table || *line == '#' || !strcmp(line, "COMMIT"))
 			continue;
 		strv_free(&w);
-		if (rulespec_split(line, &w, NULL) < 2)
+		if (fw_split(line, &w) < 2)
 			goto bad;
 		if (*line == ':') {
 			if (!chain_add(f, w.v[0] + 1, w.v[1]))
@@ -338,7 +255,8 @@ static int parse_save(struct fw *f, char *text, struct err *e)
 			if (!p)
 				goto nomem;
 			c->rules = p;
-			decode(w.v + 2, w.n - 2, &c->rules[c->n++]);
+			fw_rule_decode(w.v + 2, w.n - 2, f->family,
+				       &c->rules[c->n++]);
 		} else {
 			goto bad;
 		}
@@ -347,8 +265,8 @@ static int parse_save(struct fw *f, char *text, struct err *e)
 	return 0;
 bad:
 	strv_free(&w);
-	return err_set(e, EXIT_RUNTIME, "iptables-nft-save: a line docker-fw "
-		       "cannot read: %.200s", line);
+	return err_set(e, EXIT_RUNTIME, "%s: a line docker-fw cannot read: "
+		       "%.200s", tool_name(f->family, "-save"), line);
 nomem:
 	strv_free(&w);
 	return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -358,19 +276,18 @@ static int read_table(struct fw *f, struct err *e)
 {
 	const char *argv[6] = { 0 };
 	struct buf out = { 0 }, errout = { 0 };
-	char path[4096];
+	char path[4096], name[40];
 	int k, rc;
 
-	k = tool("iptables-nft-save", path, sizeof(path), argv);
+	k = tool(f->family, "-save", path, sizeof(path), argv, name,
+		 sizeof(name), e);
 	if (k < 0)
-		return err_set(e, EXIT_RUNTIME, "the nf_tables backend needs "
-			       "iptables-nft-save (or xtables-nft-multi) in "
-			       "PATH: not found");
+		return -1;
 	argv[k] = "-t";
 	argv[k + 1] = f->table;
 	rc = run(path, argv, NULL, 0, &out, &errout);
 	if (rc)
-		err_set(e, EXIT_RUNTIME, "%s -t %s: %s", argv[0], f->table,
+		err_set(e, EXIT_RUNTIME, "%s -t %s: %s", name, f->table,
 			rc < 0 ? strerror(errno) : first_line(&errout));
 	else
 		rc = parse_save(f, out.data ? out.data : (char *)"", e);
@@ -384,15 +301,14 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 {
 	const char *argv[6] = { 0 };
 	struct buf in = { 0 }, out = { 0 }, errout = { 0 };
-	char path[4096];
+	char path[4096], name[40];
 	size_t i;
 	int k, rc = 0;
 
-	k = tool("iptables-nft-restore", path, sizeof(path), argv);
+	k = tool(f->family, "-restore", path, sizeof(path), argv, name,
+		 sizeof(name), e);
 	if (k < 0)
-		return err_set(e, EXIT_RUNTIME, "the nf_tables backend needs "
-			       "iptables-nft-restore (or xtables-nft-multi) "
-			       "in PATH: not found");
+		return -1;
 	argv[k] = "--noflush";
 	rc |= buf_printf(&in, "*%s\n", f->table);
 	for (i = 0; i < n && !rc; i++) {
@@ -403,6 +319,10 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		case FW_POLICY:
 			rc |= buf_printf(&in, ":%s %s [0:0]\n", c[i].chain,
 					 c[i].policy);
+			break;
+		case FW_DEL_CHAIN:
+			rc |= buf_printf(&in, "-F %s\n-X %s\n", c[i].chain,
+					 c[i].chain);
 			break;
 		case FW_DELETE:
 			rc |= buf_printf(&in, "-D %s ", c[i].chain) ||
@@ -431,11 +351,348 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		err_set(e, strstr(msg, "does a matching rule exist") ||
 			   strstr(msg, "temporarily unavailable") ?
 			   FW_AGAIN : EXIT_RUNTIME,
-			"iptables-nft-restore --noflush: %s", msg);
+			"%s --noflush: %s", name, msg);
 	}
 	buf_free(&in);
 	buf_free(&out);
 	buf_free(&errout);
+	return rc ? -1 : 0;
+}
+
+/* ---- canonical forms: a probe ---------------------------------------- */
+
+/* What a probe found out. */
+enum { PROBE_OK, PROBE_REFUSED, PROBE_NO_NETNS };
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * In a child in a new network namespace (nothing of ours is touched):
+ * restore in, then list chain. out gets the listing (0), or errout the
+ * tool's message (PROBE_REFUSED) or why there is no namespace
+ * (PROBE_NO_NETNS); -1 when the child could not run (errno).
+ */
+static int probe_netns(const char *rpath, const char *const *rargv,
+		       const char *lpath, const char *const *largv,
+		       const char *in, size_t len, struct buf *out,
+		       struct buf *errout)
+{
+	int pfd[2], status;
+	struct buf *to;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (!pid) {
+		struct buf o = { 0 }, eo = { 0 };
+		int rc;
+
+		close(pfd[0]);
+		if (unshare(CLONE_NEWNET)) {
+			const char *m = strerror(errno);
+
+			write_all(pfd[1], m, strlen(m));
+			_exit(3);
+		}
+		rc = run(rpath, rargv, in, len, &o, &eo);
+		if (!rc)
+			rc = run(lpath, largv, NULL, 0, &o, &eo) ? 2 : 0;
+		else
+			rc = 1;
+		if (rc)
+			write_all(pfd[1], eo.data ? eo.data : "", eo.len);
+		else
+			write_all(pfd[1], o.data ? o.data : "", o.len);
+		_exit(rc);
+	}
+	close(pfd[1]);
+	to = out;
+	for (;;) {
+		if (buf_reserve(to, 65536))
+			break;
+		r = read(pfd[0], to->data + to->len, to->cap - to->len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		to->len += (size_t)r;
+		to->data[to->len] = 0;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+	if (status) {	/* what the child wrote is a message */
+		buf_free(errout);
+		*errout = *out;
+		memset(out, 0, sizeof(*out));
+	}
+	return status == 0 ? PROBE_OK : status == 3 ? PROBE_NO_NETNS :
+	       status == 1 || status == 2 ? PROBE_REFUSED : (errno = EIO, -1);
+}
+
+/* iptables' message without its "iptables-nft-restore v1.8.9
+ * (nf_tables): " head, into why; the 1-based line it names, or 0. */
+static long refusal(struct buf *errout, char *why, size_t len)
+{
+	const char *at = errout->data ? strstr(errout->data,
+					       "Error occurred at line: ") :
+			 NULL;
+	const char *m, *head;
+	uint64_t line = 0;
+	char num[24];
+
+	if (at)
+		snprintf(num, sizeof(num), "%.*s",
+			 (int)strspn(at + 24, "0123456789"), at + 24);
+	if (!at || parse_uint(num, 1, 1u << 30, &line))
+		line = 0;
+	m = first_line(errout);
+	head = strstr(m, "): ");
+	if (head && !strncmp(m, "ip", 2))
+		m = head + 3;
+	snprintf(why, len, "%s", *m ? m : "(no message)");
+	return (long)line;
+}
+
+/* The rule as nf_tables keeps it, read back from words of a listing; 0,
+ * or -1 with why set when docker-fw cannot read it back exactly. */
+static int readback(int family, char *const *w, size_t n,
+		    const struct fw_rule *want, struct fw_rule *got,
+		    char *why, size_t len)
+{
+	struct strv again = { 0 };
+	struct buf t = { 0 };
+	struct fw_rule d, d2;
+	int ok;
+
+	fw_rule_decode(w, n, family, &d);
+	/* decode(format(decode(x))) must be decode(x) */
+	ok = !d.foreign && !fw_rule_format(&d, &t) &&
+	     fw_split(t.data, &again) > 0;
+	if (ok) {
+		fw_rule_decode(again.v, again.n, family, &d2);
+		ok = fw_rule_equal(&d, &d2);
+	}
+	if (!ok) {
+		struct buf line = { 0 };
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if ((i && buf_adds(&line, " ")) ||
+			    fw_quote(w[i], &line))
+				break;
+		snprintf(why, len, "iptables-nft shows it as `%.150s`, which "
+			 "docker-fw cannot read back", line.data ? line.data :
+			 "");
+		buf_free(&line);
+	}
+	strv_free(&again);
+	buf_free(&t);
+	if (!ok)
+		return -1;
+	snprintf(d.target, sizeof(d.target), "%s", want->target);
+	*got = d;		/* got may be want */
+	return 0;
+}
+
+/*
+ * One probe of the rules p[idx[0..k)): written into a scratch chain (in
+ * a new namespace, or with live in the filter table), listed, decoded.
+ * PROBE_OK with the rules done (failed set on those read back wrong),
+ * PROBE_REFUSED with *bad the index into idx of the rule iptables named
+ * (-1: none) and why, PROBE_NO_NETNS, or -1 with e set.
+ */
+static int probe(int family, int live, struct fw_probe *p,
+		 const size_t *idx, size_t k, long *bad, char *why,
+		 size_t wlen, struct err *e)
+{
+	const char *rargv[6] = { 0 }, *largv[8] = { 0 }, *cargv[6] = { 0 };
+	char rpath[4096], lpath[4096], rname[40], lname[40], chain[32];
+	struct buf in = { 0 }, out = { 0 }, errout = { 0 }, o2 = { 0 };
+	struct strv w = { 0 };
+	char *line, *save = NULL;
+	size_t i, got = 0;
+	int rk, lk, rc = -1;
+	long at;
+
+	*bad = -1;
+	rk = tool(family, "-restore", rpath, sizeof(rpath), rargv, rname,
+		  sizeof(rname), e);
+	lk = rk < 0 ? -1 : tool(family, "", lpath, sizeof(lpath), largv,
+				lname, sizeof(lname), e);
+	if (lk < 0)
+		return -1;
+	rargv[rk] = "--noflush";
+	memcpy(cargv, rargv, sizeof(cargv));
+	largv[lk] = "-t";
+	largv[lk + 1] = "filter";
+	largv[lk + 2] = "-S";
+	largv[lk + 3] = chain;
+	if (live)
+		snprintf(chain, sizeof(chain), FW_PROBE_CHAIN "-%ld",
+			 (long)getpid());
+	else
+		snprintf(chain, sizeof(chain), FW_PROBE_CHAIN);
+	if (buf_printf(&in, "*filter\n:%s - [0:0]\n", chain))
+		goto nomem;
+	for (i = 0; i < k; i++) {
+		struct fw_rule r = p[idx[i]].rule;
+
+		strcpy(r.target, "ACCEPT");	/* no chain to declare */
+		if (buf_printf(&in, "-A %s ", chain) ||
+		    fw_rule_format(&r, &in) || buf_adds(&in, "\n"))
+			goto nomem;
+	}
+	if (buf_adds(&in, "COMMIT\n"))
+		goto nomem;
+	if (!live) {
+		rc = probe_netns(rpath, rargv, lpath, largv, in.data, in.len,
+				 &out, &errout);
+	} else {
+		rc = run(rpath, rargv, in.data, in.len, &o2, &errout);
+		if (!rc) {
+			rc = run(lpath, largv, NULL, 0, &out, &errout) ?
+			     PROBE_REFUSED : PROBE_OK;
+			/* the scratch chain goes at once, whatever the
+			 * listing gave; one a kill left, the next run */
+			in.len = 0;
+			if (!buf_printf(&in, "*filter\n-F %s\n-X %s\nCOMMIT\n",
+					chain, chain))
+				run(rpath, cargv, in.data, in.len, &o2, &o2);
+		} else if (rc > 0) {
+			rc = PROBE_REFUSED;
+		}
+	}
+	if (rc < 0) {
+		err_set(e, EXIT_RUNTIME, "%s (probe): %s", rname,
+			strerror(errno));
+		goto out;
+	}
+	if (rc == PROBE_NO_NETNS) {
+		snprintf(why, wlen, "%s", first_line(&errout));
+		goto out;
+	}
+	if (rc == PROBE_REFUSED) {
+		at = refusal(&errout, why, wlen);
+		if (at >= 3 && (size_t)at < k + 3)	/* *filter, :CHAIN */
+			*bad = at - 3;
+		goto out;
+	}
+	for (line = strtok_r(out.data ? out.data : (char *)"", "\n", &save);
+	     line; line = strtok_r(NULL, "\n", &save)) {
+		strv_free(&w);
+		if (fw_split(line, &w) < 2 || strcmp(w.v[0], "-A") ||
+		    strcmp(w.v[1], chain))
+			continue;
+		if (got == k)
+			break;
+		i = idx[got++];
+		if (readback(family, w.v + 2, w.n - 2, &p[i].rule, &p[i].rule,
+			     p[i].why, sizeof(p[i].why)))
+			p[i].failed = 1;
+	}
+	if (got != k) {
+		rc = err_set(e, EXIT_RUNTIME, "%s -S %s: %zu rules written, "
+			     "%zu read back", lname, chain, k, got);
+		goto out;
+	}
+	rc = PROBE_OK;
+	goto out;
+nomem:
+	rc = err_set(e, EXIT_RUNTIME, "out of memory");
+out:
+	strv_free(&w);
+	buf_free(&in);
+	buf_free(&out);
+	buf_free(&o2);
+	buf_free(&errout);
+	return rc;
+}
+
+int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
+		 struct err *e)
+{
+	size_t *todo, k = 0, i, batch;
+	int live = 0, one = 0, rc = 0;
+	char why[256];
+	long bad;
+
+	if (!n)
+		return 0;
+	todo = malloc(n * sizeof(*todo));
+	if (!todo)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	for (i = 0; i < n; i++) {
+		p[i].failed = 0;
+		p[i].why[0] = 0;
+		todo[k++] = i;
+	}
+	while (k && !rc) {
+		batch = one ? 1 : k;
+		switch (probe(family, live, p, todo, batch, &bad, why,
+			      sizeof(why), e)) {
+		case PROBE_OK:
+			memmove(todo, todo + batch,
+				(k - batch) * sizeof(*todo));
+			k -= batch;
+			break;
+		case PROBE_NO_NETNS:
+			if (!may_write)
+				rc = err_set(e, EXIT_RUNTIME, "no scratch "
+					     "network namespace to check "
+					     "--filter conditions in (%s), "
+					     "and a dry run writes nothing",
+					     why);
+			live = 1;
+			break;
+		case PROBE_REFUSED:
+			/* what a new namespace lacks (an ipset...) the
+			 * live table may have: it decides */
+			if (!live && may_write) {
+				live = 1;
+				break;
+			}
+			if (bad < 0 && batch > 1) {
+				one = 1;	/* find which, one by one */
+				break;
+			}
+			if (bad < 0)
+				bad = 0;
+			p[todo[bad]].failed = 1;
+			snprintf(p[todo[bad]].why, sizeof(p[todo[bad]].why),
+				 "%s", why);
+			memmove(todo + bad, todo + bad + 1,
+				(k - (size_t)bad - 1) * sizeof(*todo));
+			k--;
+			break;
+		default:
+			rc = -1;
+		}
+	}
+	free(todo);
 	return rc ? -1 : 0;
 }
 

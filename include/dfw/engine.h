@@ -97,8 +97,11 @@ const struct docker_container *engine_container(struct engine *g,
  * Docker (c must be running; a container peer must be running and share
  * a network; a bare Docker-network address is refused, or with
  * --rev-lookup replaced by the container holding it; --network must be
- * one of c's networks) and normalises it (peers recorded by name). 0, or
- * -1 with e set (EXIT_USAGE naming the input).
+ * one of c's networks) and normalises it (peers recorded by name). A
+ * --filter beyond the libiptc subset needs the nft backend (found now if
+ * need be): iptables-nft checks it (fw_nft_canon), and it is kept as
+ * iptables-nft-save prints it. 0, or -1 with e set (EXIT_USAGE naming the
+ * input; for a filter iptables refuses, its message).
  */
 int engine_check_rule(struct engine *g, const struct docker_container *c,
 		      struct rulespec *r, struct err *e);
@@ -121,8 +124,11 @@ struct sync_item {
  * its record yields now (none when the container is stopped or unknown)
  * replace the live rules of that container, changing only what differs.
  * With cleanup, live rules of containers not in items are removed too
- * (replay of everything). Ensures docker-fw's chains and jumps. Rules
- * that cannot be resolved (a stopped peer) are left out with a warning.
+ * (replay of everything). Ensures docker-fw's chains and jumps; deletes
+ * scratch chains killed runs left. Rules that cannot be resolved (a
+ * stopped peer), or whose --filter the backend refuses, are left out with
+ * a warning. A --filter stored in another spelling than nf_tables shows
+ * is brought to its form first (a probe, fw_nft_canon).
  * Then, unless g->dry_run, stores every dirty record (and those whose
  * container was renamed); a record without rules removes the file. g->changes gets the changes. 0, or -1 with e
  * set and nothing changed (the kernel and the store as before).

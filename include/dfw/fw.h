@@ -52,13 +52,14 @@ enum {
 
 /*
  * One rule as docker-fw reads and writes it: the ip part, tcp/udp ports,
- * a conntrack state match, a comment match and a standard target or a
- * jump. A rule read from the kernel that holds anything else (another
- * match, a port range, a non-standard target) has foreign set: it is
+ * a conntrack state match, a comment match, the matches docker-fw does
+ * not model as text (extra), and a standard target or a jump. A rule read
+ * from the kernel that holds anything else (target options, a goto, a
+ * protocol other than tcp/udp, a second comment) has foreign set: it is
  * shown and kept, never taken for one of ours.
  */
 struct fw_rule {
-	int family;		/* AF_INET (AF_INET6 reserved) */
+	int family;		/* AF_INET or AF_INET6 */
 	uint8_t src[16], smsk[16];	/* network byte order; mask 0: any */
 	uint8_t dst[16], dmsk[16];
 	char in[16], out[16];	/* interfaces, "" any, "br+" a prefix */
@@ -68,8 +69,27 @@ struct fw_rule {
 	unsigned ctstate;	/* FW_CT_* bits, 0: no conntrack match */
 	char comment[256];	/* "" none */
 	char target[32];	/* "ACCEPT", "DROP", "RETURN" or a chain */
+	/* NULL, or the other conditions in iptables-save words, in their
+	 * order, e.g. `-m limit --limit 5/sec`: a string of fw_intern, so
+	 * that copies of a rule stay plain struct copies and equal texts
+	 * are one pointer */
+	const char *extra;
 	int foreign;
 };
+
+/*
+ * The one copy of s[0..len) in a pool that lives as long as the process
+ * (rules are copied by value into arrays of 10,000s; their extra text is
+ * shared, never freed). NULL when len is 0, or (errno ENOMEM) when out of
+ * memory.
+ */
+const char *fw_intern(const char *s, size_t len);
+
+/* Whether iptables-nft-save has printed extra (a string of fw_intern,
+ * or NULL, which is): fw_rule_decode saw it, or fw_extra_mark said so.
+ * Such text is canonical: written and read back, it comes back. */
+int fw_extra_known(const char *extra);
+void fw_extra_mark(const char *extra);
 
 /* Nonzero when a and b match the same packets with the same target and
  * comment. A foreign rule equals nothing. */
@@ -85,12 +105,79 @@ uint32_t fw_rule_hash(const struct fw_rule *r);
 
 /* Appends r in iptables-save syntax without the "-A CHAIN " head, e.g.
  * `-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80
- * -m comment --comment "docker-fw web 0123456789ab" -j DOCKER`. */
+ * -m comment --comment "docker-fw web 0123456789ab" -j DOCKER`, extra
+ * after the conntrack match and before the comment. IPv6 addresses as
+ * inet_ntop writes them; a mask that is not a prefix as an address. */
 int fw_rule_format(const struct fw_rule *r, struct buf *out);
 
 /* Sets an IPv4 address and prefix length (0..32) into addr/mask. */
 void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be,
 		int prefix);
+
+/*
+ * Parses "ADDR[/PREFIX|/MASK]" of family (AF_INET: prefix 0..32, AF_INET6:
+ * 0..128; no prefix: the whole address) into addr/mask, as iptables-save
+ * writes -s and -d; host bits are cleared, as the kernel does. 0, or -1
+ * when it is not one.
+ */
+int fw_addr_parse(const char *s, int family, uint8_t addr[16],
+		  uint8_t mask[16]);
+
+/* Whether s is an interface name for -i/-o: 1-15 characters of
+ * [A-Za-z0-9_.:@-], a final "+" for a prefix, not "+" alone. */
+int fw_iface_ok(const char *s);
+
+struct strv;
+
+/*
+ * Splits a line into words as iptables-restore does: blanks separate
+ * words; "..." quotes, a backslash inside it escapes the next character;
+ * nothing else is special. Returns the number of words appended to out,
+ * or -1 (an unterminated quote; ENOMEM) with out as it was.
+ */
+int fw_split(const char *line, struct strv *out);
+
+/* Appends word so that fw_split (and iptables-restore) give it back: as
+ * is when it is not empty and holds no blank, quote or backslash, else
+ * in double quotes with " and \ escaped. */
+int fw_quote(const char *word, struct buf *out);
+
+/*
+ * Decodes the words of a rule as iptables-nft-save prints them, after
+ * "-A CHAIN" (words from fw_split), into r (zeroed first). What docker-fw
+ * models goes to the fields; any other match block (`-m NAME OPTIONS`,
+ * up to the next -m, -j, -g or ip option; a tcp/udp block without its
+ * plain ports; a conntrack block that is not exactly --ctstate) and
+ * -f go to r->extra, in order, and are marked known. Target options, a
+ * goto, another protocol or anything it cannot read make r foreign.
+ * decode(format(decode(x))) equals decode(x).
+ */
+void fw_rule_decode(char *const *w, size_t n, int family, struct fw_rule *r);
+
+/*
+ * Adds the conditions of a --filter (words from rulespec_split) to r,
+ * which holds the rule spec's part (addresses, protocol, ports).
+ * With any 0, only what libiptc encodes: [!] -i IF, [!] -o IF and
+ * -m conntrack [!] --ctstate STATES (the iptc backend; anything else is
+ * an error naming the word and the backend). With any 1, any iptables
+ * condition: the modelled ones as above, -p of r's own protocol (a no-op),
+ * the rest into r->extra as given (unchecked: iptables is the judge, see
+ * fw_nft_canon). Not conditions, refused: -s/-d (--source/--dest say it),
+ * --sport/--dport the rule spec gives, -j/-g, -m comment (docker-fw's
+ * own), an empty -m tcp/udp, other options of iptables itself. 0, or -1
+ * with e set (EXIT_USAGE naming the word).
+ */
+int fw_rule_filter(struct fw_rule *r, char *const *w, size_t n, int any,
+		   struct err *e);
+
+/*
+ * The filter words that turn base (a rule spec's part) into r, the
+ * inverse of fw_rule_filter with any 1: -i, -o, the conntrack state,
+ * the ports r has and base has not, then r->extra's words. Appended to
+ * out; 0 or -1 (ENOMEM).
+ */
+int fw_filter_words(const struct fw_rule *r, const struct fw_rule *base,
+		    struct strv *out);
 
 struct fw_chain {
 	char name[32];
@@ -105,6 +192,7 @@ enum fw_op {
 	FW_INSERT,		/* chain, pos (1-based, n+1 appends), rule */
 	FW_DELETE,		/* chain, pos, rule (for messages) */
 	FW_POLICY,		/* chain, policy */
+	FW_DEL_CHAIN,		/* chain: flushed and deleted */
 };
 
 /* One change; positions count in the table as the earlier changes of the
@@ -118,8 +206,8 @@ struct fw_change {
 };
 
 /* Appends c as an iptables-restore line: ":CHAIN - [0:0]",
- * "-I CHAIN POS RULE", "-D CHAIN POS" followed by "  # RULE", or
- * ":CHAIN POLICY". */
+ * "-I CHAIN POS RULE", "-D CHAIN POS" followed by "  # RULE",
+ * ":CHAIN POLICY", or "-X CHAIN" (flushed first). */
 int fw_change_format(const struct fw_change *c, struct buf *out);
 
 struct fw;
@@ -135,6 +223,7 @@ struct fw_ops {
 
 struct fw {
 	const struct fw_ops *ops;
+	int family;		/* AF_INET, or AF_INET6 (nft only) */
 	char table[16];
 	struct fw_chain *chains;
 	size_t nchains;
@@ -147,12 +236,13 @@ extern const struct fw_ops fw_nft_ops;	/* iptables-nft-save/-restore */
 
 /*
  * Takes the xtables lock ($XTABLES_LOCKFILE, else /run/xtables.lock; it
- * waits, as `iptables -w` does) and reads table (e.g. "filter") through
- * ops. 0, or -1 with e set (EXIT_RUNTIME: no permission, no such table,
- * the lock file cannot be opened).
+ * waits, as `iptables -w` does) and reads table (e.g. "filter") of family
+ * (AF_INET; AF_INET6 with the nft backend, through ip6tables-nft-save)
+ * through ops. 0, or -1 with e set (EXIT_RUNTIME: no permission, no such
+ * table, the lock file cannot be opened, a family the backend lacks).
  */
-int fw_open(struct fw *f, const struct fw_ops *ops, const char *table,
-	    struct err *e);
+int fw_open(struct fw *f, const struct fw_ops *ops, int family,
+	    const char *table, struct err *e);
 
 /* The chain named name in the snapshot, or NULL. */
 struct fw_chain *fw_chain(struct fw *f, const char *name);
@@ -168,6 +258,33 @@ int fw_commit(struct fw *f, const struct fw_change *c, size_t n,
 
 /* Frees the snapshot and drops the lock. */
 void fw_close(struct fw *f);
+
+/* The prefix of the scratch chains of fw_nft_canon's live probes; a
+ * run finds one left by a killed run in its snapshot and deletes it. */
+#define FW_PROBE_CHAIN "DFW-PROBE"
+
+/* One rule for fw_nft_canon. */
+struct fw_probe {
+	struct fw_rule rule;	/* in: as wanted; out: as nft keeps it */
+	int failed;		/* out: iptables refused it (why says how) */
+	char why[256];
+};
+
+/*
+ * Canonical forms, as iptables-nft-save prints them, of p[0..n).rule
+ * (comment and target are kept): the rules are written into a scratch
+ * chain with iptables-nft-restore (ip6tables-nft-restore for AF_INET6)
+ * and read back with `iptables-nft -S`, then decoded with fw_rule_decode.
+ * They are first written in a new network namespace of a child process,
+ * which touches no table; when that is not possible (no CAP_SYS_ADMIN) or
+ * fails (e.g. -m set names an ipset of this namespace) and may_write is
+ * set, in a chain FW_PROBE_CHAIN-PID of the live filter table, deleted
+ * right after. A rule iptables refuses, or reads back as a rule docker-fw
+ * cannot read, gets failed and why; the others are done. 0, or -1 with e
+ * set (EXIT_RUNTIME: the tools are missing, fork failed).
+ */
+int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
+		 struct err *e);
 
 /* Frees rule arrays of a chain list. */
 void fw_chains_free(struct fw_chain *v, size_t n);

@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "dfw/docker.h"		/* struct strv */
 #include "dfw/fw.h"
 #include "unit.h"
 
@@ -156,5 +157,532 @@ static void test_ctstate(void)
 	check(fw_ctstate_parse("NE") == 0);
 }
 
+
+/* Decodes a line as iptables-nft-save prints it ("-A CHAIN ..."). */
+static struct fw_rule dec(const char *line, int family)
+{
+	struct strv w = { 0 };
+	struct fw_rule r;
+
+	memset(&r, 0, sizeof(r));
+	check(fw_split(line, &w) >= 2);
+	if (w.n >= 2)
+		fw_rule_decode(w.v + 2, w.n - 2, family, &r);
+	strv_free(&w);
+	return r;
+}
+
+/*
+ * Lines iptables-nft-save 1.8.9 printed for rules written with
+ * iptables-nft-restore (tests/e2e/backend.test writes such rules for
+ * real): what decode makes of each, format's text, and that
+ * decode(format(decode(x))) == decode(x).
+ */
+static const struct {
+	const char *line;
+	const char *extra;	/* NULL: none */
+	const char *format;	/* NULL: the line after "-A X " */
+	uint16_t dport;
+	unsigned ctstate;
+} saved[] = {
+	{ "-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
+	  "-m limit --limit 5/sec -m comment --comment \"docker-fw web "
+	  "0123456789ab\" -j DOCKER", "-m limit --limit 5/sec", NULL, 80, 0 },
+	{ "-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
+	  "--tcp-flags FIN,SYN,RST,ACK SYN -m comment --comment \"docker-fw "
+	  "web 0123456789ab\" -j DOCKER",
+	  "-m tcp --tcp-flags FIN,SYN,RST,ACK SYN",
+	  "-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -m tcp "
+	  "--tcp-flags FIN,SYN,RST,ACK SYN -m comment --comment \"docker-fw "
+	  "web 0123456789ab\" -j DOCKER", 80, 0 },
+	{ "-A X -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j ACCEPT",
+	  "-m tcp --tcp-flags FIN,SYN,RST,ACK SYN", NULL, 0, 0 },
+	{ "-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
+	  "-m conntrack --ctstate NEW -m state --state NEW -m multiport "
+	  "--dports 80,443:445 -m comment --comment \"docker-fw web "
+	  "0123456789ab\" -j ACCEPT",
+	  "-m state --state NEW -m multiport --dports 80,443:445", NULL, 80,
+	  FW_CT_NEW },
+	{ "-A X -s 10.0.0.1/32 -p tcp -m tcp --dport 80 -m iprange "
+	  "--src-range 10.0.0.1-10.0.0.9 ! --dst-range 1.1.1.1-1.1.1.2 -m mac "
+	  "--mac-source 00:11:22:33:44:55 -m addrtype --src-type LOCAL -j "
+	  "ACCEPT", "-m iprange --src-range 10.0.0.1-10.0.0.9 ! --dst-range "
+	  "1.1.1.1-1.1.1.2 -m mac --mac-source 00:11:22:33:44:55 -m addrtype "
+	  "--src-type LOCAL", NULL, 80, 0 },
+	{ "-A X -p tcp -m tcp --dport 80 -m string --string \"a'b c\\\"d\" "
+	  "--algo bm -m comment --comment \"it\\'s\" -j ACCEPT",
+	  "-m string --string \"a'b c\\\"d\" --algo bm",
+	  "-p tcp -m tcp --dport 80 -m string --string \"a'b c\\\"d\" --algo "
+	  "bm -m comment --comment \"it's\" -j ACCEPT", 80, 0 },
+	{ "-A X -p tcp -f -m tcp --dport 80 -j ACCEPT", "-f",
+	  "-p tcp -m tcp --dport 80 -f -j ACCEPT", 80, 0 },
+	{ "-A X -p udp ! -f -m udp --dport 80 -m limit --limit 10/min "
+	  "--limit-burst 7 -j ACCEPT",
+	  "! -f -m limit --limit 10/min --limit-burst 7",
+	  "-p udp -m udp --dport 80 ! -f -m limit --limit 10/min "
+	  "--limit-burst 7 -j ACCEPT", 80, 0 },
+	{ "-A X -p tcp -m tcp ! --dport 80 -j ACCEPT", "-m tcp ! --dport 80",
+	  NULL, 0, 0 },
+	{ "-A X -p tcp -m tcp --dport 80:90 -j ACCEPT", "-m tcp --dport 80:90",
+	  NULL, 0, 0 },
+	{ "-A X -p tcp -m tcp ! --sport 1000:2000 --dport 80 -j ACCEPT",
+	  "-m tcp ! --sport 1000:2000",
+	  "-p tcp -m tcp --dport 80 -m tcp ! --sport 1000:2000 -j ACCEPT", 80,
+	  0 },
+	{ "-A X -p tcp -m tcp --dport 80 -m conntrack --ctstate "
+	  "NEW,ESTABLISHED --ctorigdst 1.2.3.4 -j ACCEPT",
+	  "-m conntrack --ctstate NEW,ESTABLISHED --ctorigdst 1.2.3.4", NULL,
+	  80, 0 },
+	{ "-A X -p tcp -m tcp --dport 80 -m conntrack --ctstate NEW "
+	  "-m conntrack --ctorigdst 1.2.3.4 -j ACCEPT",
+	  "-m conntrack --ctorigdst 1.2.3.4", NULL, 80, FW_CT_NEW },
+	{ "-A X -p tcp -m tcp --dport 80 -m conntrack ! --ctstate NEW -j "
+	  "ACCEPT", NULL, NULL, 80, FW_CT_NEW },
+	{ "-A X -p tcp -m tcp --dport 80 -m limit --limit 5/sec -m conntrack "
+	  "--ctstate NEW -m comment --comment \"docker-fw x 0123456789ab\" "
+	  "-j ACCEPT", "-m limit --limit 5/sec",
+	  "-p tcp -m tcp --dport 80 -m conntrack --ctstate NEW -m limit "
+	  "--limit 5/sec -m comment --comment \"docker-fw x 0123456789ab\" "
+	  "-j ACCEPT", 80, FW_CT_NEW },
+	{ "-A X -p tcp -m tcp --dport 80 -m hashlimit --hashlimit-upto 5/sec "
+	  "--hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name foo "
+	  "-m recent --rcheck --seconds 60 --name bar --mask 255.255.255.255 "
+	  "--rsource -m connlimit --connlimit-above 3 --connlimit-mask 32 "
+	  "--connlimit-saddr -j ACCEPT", "-m hashlimit --hashlimit-upto "
+	  "5/sec --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name "
+	  "foo -m recent --rcheck --seconds 60 --name bar --mask "
+	  "255.255.255.255 --rsource -m connlimit --connlimit-above 3 "
+	  "--connlimit-mask 32 --connlimit-saddr", NULL, 80, 0 },
+	{ "-A X -p tcp -m tcp --dport 80 -m length --length 10:100 -m ttl "
+	  "--ttl-gt 3 -m pkttype --pkt-type unicast -m u32 --u32 "
+	  "\"0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0=0x1\" -j ACCEPT",
+	  "-m length --length 10:100 -m ttl --ttl-gt 3 -m pkttype --pkt-type "
+	  "unicast -m u32 --u32 0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0=0x1",
+	  "-p tcp -m tcp --dport 80 -m length --length 10:100 -m ttl "
+	  "--ttl-gt 3 -m pkttype --pkt-type unicast -m u32 --u32 "
+	  "0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0=0x1 -j ACCEPT", 80, 0 },
+	{ "-A X -p tcp -m tcp --dport 80 -m time --timestart 09:00:00 "
+	  "--timestop 17:00:00 --weekdays Mon,Tue --datestop "
+	  "2038-01-19T03:14:07 -j ACCEPT", "-m time --timestart 09:00:00 "
+	  "--timestop 17:00:00 --weekdays Mon,Tue --datestop "
+	  "2038-01-19T03:14:07", NULL, 80, 0 },
+	{ "-A X -i eth0 -p tcp -m tcp --dport 80 -m addrtype --dst-type "
+	  "LOCAL --limit-iface-in -j ACCEPT",
+	  "-m addrtype --dst-type LOCAL --limit-iface-in", NULL, 80, 0 },
+	{ "-A X -p udp -m udp --dport 80 -m limit --limit 5/sec -m comment "
+	  "--comment \"docker-fw x 0123456789ab\" -m multiport --sports 1,2 "
+	  "-j ACCEPT", "-m limit --limit 5/sec -m multiport --sports 1,2",
+	  "-p udp -m udp --dport 80 -m limit --limit 5/sec -m multiport "
+	  "--sports 1,2 -m comment --comment \"docker-fw x 0123456789ab\" "
+	  "-j ACCEPT", 80, 0 },
+	{ "-A X -p tcp -m tcp -j ACCEPT", NULL, "-p tcp -j ACCEPT", 0, 0 },
+	{ "-A X -s 10.0.0.0/255.0.255.0 ! -d 10.1.0.0/16 -j RETURN", NULL,
+	  NULL, 0, 0 },
+};
+
+static void test_decode_roundtrip(void)
+{
+	struct strv w = { 0 };
+	struct buf b = { 0 };
+	struct fw_rule r, again;
+	size_t i;
+
+	for (i = 0; i < sizeof(saved) / sizeof(*saved); i++) {
+		r = dec(saved[i].line, AF_INET);
+		check(!r.foreign);
+		check(r.dport == saved[i].dport);
+		check(r.ctstate == saved[i].ctstate);
+		if (saved[i].extra)
+			check_str(r.extra, saved[i].extra);
+		else
+			check(!r.extra);
+		check(fw_extra_known(r.extra));
+		b.len = 0;
+		check(fw_rule_format(&r, &b) == 0);
+		check_str(b.data, saved[i].format ? saved[i].format :
+			  saved[i].line + 5);
+		strv_free(&w);
+		check(fw_split(b.data, &w) > 0);
+		fw_rule_decode(w.v, w.n, AF_INET, &again);
+		check(fw_rule_equal(&r, &again));
+		check(fw_rule_hash(&r) == fw_rule_hash(&again));
+		if (!fw_rule_equal(&r, &again))
+			fprintf(stderr, "  line %zu: %s\n", i, b.data);
+	}
+	r = dec(saved[14].line, AF_INET);
+	check(r.inv == 0);
+	r = dec(saved[13].line, AF_INET);
+	check(r.inv == FW_INV_CT);
+	r = dec(saved[5].line, AF_INET);
+	check_str(r.comment, "it's");
+	strv_free(&w);
+	buf_free(&b);
+}
+
+/* Target options, a goto, another protocol, a second comment: foreign,
+ * never equal to anything, target kept for messages. */
+static void test_decode_foreign(void)
+{
+	static const struct {
+		const char *line, *target;
+	} v[] = {
+		{ "-A X -p tcp -m tcp --dport 80 -j LOG --log-prefix \"x y \"",
+		  "LOG" },
+		{ "-A X -p tcp -m tcp --dport 80 -j REJECT --reject-with "
+		  "tcp-reset", "REJECT" },
+		{ "-A X -p icmp -m icmp --icmp-type 8 -j ACCEPT", "ACCEPT" },
+		{ "-A X -i docker0 -g DOCKER", "DOCKER" },
+		{ "-A X -m comment --comment a -m comment --comment b -j DROP",
+		  "DROP" },
+		{ "-A X -m comment --comment -j DROP", "DROP" },
+		{ "-A X -p tcp -m tcp --dport 80", "" },
+		{ "-A X -s 10.0.0.300/32 -j ACCEPT", "ACCEPT" },
+		{ "-A X -s 10.0.0.0/33 -j ACCEPT", "ACCEPT" },
+		{ "-A X -s 2001:db8::/64 -j ACCEPT", "ACCEPT" },
+		{ "-A X ! -p tcp -j ACCEPT", "ACCEPT" },
+		{ "-A X -m limit --limit 5/sec !", "" },
+	};
+	struct fw_rule r;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		r = dec(v[i].line, AF_INET);
+		check(r.foreign);
+		check(!r.extra);
+		check_str(r.target, v[i].target);
+		check(!fw_rule_equal(&r, &r));
+	}
+}
+
+static void test_decode_v6(void)
+{
+	static const char *const lines[] = {
+		"-A X -s 2001:db8::1/128 -d fd00::/64 -p tcp -m tcp --dport "
+		"443 -m comment --comment \"docker-fw web 0123456789ab\" -j "
+		"ACCEPT",
+		"-A X ! -s fe80::/10 -d ::1/128 -i br-1 -p udp -m udp --sport "
+		"53 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+		"-A X -s 2001:db8::/ffff:ffff::ff00 -p tcp -m tcp --dport 22 "
+		"-m limit --limit 1/sec -j DROP",
+		"-A X -d 2001:db8:0:1:2:3:4:4/127 -j ACCEPT",
+	};
+	struct strv w = { 0 };
+	struct buf b = { 0 };
+	struct fw_rule r, again;
+	uint8_t a[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		r = dec(lines[i], AF_INET6);
+		check(!r.foreign && r.family == AF_INET6);
+		b.len = 0;
+		check(fw_rule_format(&r, &b) == 0);
+		check_str(b.data, lines[i] + 5);
+		strv_free(&w);
+		check(fw_split(b.data, &w) > 0);
+		fw_rule_decode(w.v, w.n, AF_INET6, &again);
+		check(fw_rule_equal(&r, &again));
+	}
+	r = dec(lines[0], AF_INET6);
+	inet_pton(AF_INET6, "2001:db8::1", a);
+	check(!memcmp(r.src, a, 16) && r.smsk[15] == 0xff);
+	check(r.dmsk[7] == 0xff && r.dmsk[8] == 0);
+	r = dec(lines[1], AF_INET6);
+	check(r.inv == FW_INV_SRC && r.smsk[1] == 0xc0 && r.sport == 53);
+	/* a v4 address is not one of a v6 table, and the reverse */
+	check(dec("-A X -s 10.0.0.1/32 -j ACCEPT", AF_INET6).foreign);
+	check(dec("-A X -s ::1/129 -j ACCEPT", AF_INET6).foreign);
+	check(!dec("-A X -s ::/0 -j ACCEPT", AF_INET6).foreign);
+	strv_free(&w);
+	buf_free(&b);
+}
+
+static void test_addr_parse(void)
+{
+	uint8_t a[16], m[16];
+
+	check(fw_addr_parse("10.1.0.0/16", AF_INET, a, m) == 0);
+	check(a[0] == 10 && a[1] == 1 && m[1] == 0xff && m[2] == 0);
+	check(fw_addr_parse("10.1.2.3", AF_INET, a, m) == 0 && m[3] == 0xff);
+	check(fw_addr_parse("10.0.0.0/255.0.255.0", AF_INET, a, m) == 0 &&
+	      m[0] == 0xff && m[1] == 0 && m[2] == 0xff);
+	check(fw_addr_parse("::/0", AF_INET6, a, m) == 0 && m[0] == 0);
+	check(fw_addr_parse("::1", AF_INET6, a, m) == 0 && m[15] == 0xff &&
+	      a[15] == 1);
+	check(fw_addr_parse("fd00::/8", AF_INET6, a, m) == 0 &&
+	      m[0] == 0xff && m[1] == 0);
+	check(fw_addr_parse("10.1.2.3/8", AF_INET, a, m) == 0 &&
+	      a[0] == 10 && a[1] == 0 && a[3] == 0);	/* host bits go */
+	check(fw_addr_parse("2001:db8::ffff/::", AF_INET6, a, m) == 0 &&
+	      a[0] == 0 && a[15] == 0 && m[0] == 0);
+	check(fw_addr_parse("::1/129", AF_INET6, a, m) < 0);
+	check(fw_addr_parse("1.2.3.4/33", AF_INET, a, m) < 0);
+	check(fw_addr_parse("1.2.3.4/", AF_INET, a, m) < 0);
+	check(fw_addr_parse("::1", AF_INET, a, m) < 0);
+	check(fw_addr_parse("1.2.3.4", AF_INET6, a, m) < 0);
+	check(fw_addr_parse("1.2.3.4", 0, a, m) < 0);
+}
+
+static void test_split_quote(void)
+{
+	static const char *const words[] = {
+		"plain", "a b", "it's", "q\"q", "back\\slash", "tab\there",
+		"-m", "0x0>>0x16&0x3c", "",
+	};
+	struct strv w = { 0 };
+	struct buf b = { 0 };
+	size_t i;
+
+	check(fw_split("a \"b c\"  d\"e f\"g \"x\\\"y\" \"\" z\\w", &w) == 5);
+	check(w.n == 5);
+	if (w.n == 5) {
+		check_str(w.v[0], "a");
+		check_str(w.v[1], "b c");
+		check_str(w.v[2], "de fg");
+		check_str(w.v[3], "x\"y");
+		check_str(w.v[4], "z\\w");	/* a backslash outside "" */
+	}
+	strv_free(&w);
+	check(fw_split("a \"b", &w) == -1 && w.n == 0);
+	for (i = 0; i < sizeof(words) / sizeof(*words); i++) {
+		b.len = 0;
+		check(fw_quote(words[i], &b) == 0);
+		strv_free(&w);
+		fw_split(b.data, &w);
+		if (*words[i]) {
+			check(w.n == 1);
+			if (w.n == 1)
+				check_str(w.v[0], words[i]);
+		}
+	}
+	b.len = 0;
+	fw_quote("plain", &b);
+	check_str(b.data, "plain");
+	b.len = 0;
+	fw_quote("it's a \"q\"", &b);
+	check_str(b.data, "\"it's a \\\"q\\\"\"");
+	strv_free(&w);
+	buf_free(&b);
+}
+
+static void test_intern(void)
+{
+	char s[32];
+	const char *a = fw_intern("-m limit", 8), *p[200];
+	int i;
+
+	check(a && fw_intern("-m limit --x", 8) == a);
+	check(fw_intern("", 0) == NULL);
+	check(fw_extra_known(NULL));
+	check(!fw_extra_known(a));
+	fw_extra_mark(a);
+	check(fw_extra_known(a));
+	for (i = 0; i < 200; i++) {	/* past a few rehashes */
+		snprintf(s, sizeof(s), "-m x%d", i);
+		p[i] = fw_intern(s, strlen(s));
+	}
+	for (i = 0; i < 200; i++) {
+		snprintf(s, sizeof(s), "-m x%d", i);
+		check(fw_intern(s, strlen(s)) == p[i]);
+		check_str(p[i], s);
+	}
+	check(fw_intern("-m limit", 8) == a && fw_extra_known(a));
+}
+
+/* A rule spec's part: -p tcp, --dport when dport. */
+static struct fw_rule spec(int dport)
+{
+	struct fw_rule r = rule("10.0.0.1", 32, "172.17.0.2", 32);
+
+	r.proto = IPPROTO_TCP;
+	r.dport = (uint16_t)dport;
+	strcpy(r.comment, "docker-fw web 0123456789ab");
+	return r;
+}
+
+static int filt(struct fw_rule *r, const char *text, int any,
+		struct err *e)
+{
+	struct strv w = { 0 };
+	int rc;
+
+	fw_split(text, &w);
+	rc = fw_rule_filter(r, w.v, w.n, any, e);
+	strv_free(&w);
+	return rc;
+}
+
+static void test_filter_subset(void)
+{
+	struct fw_rule r = spec(80), before;
+	struct err e;
+
+	check(filt(&r, "! -i eth0 -o br+ -m conntrack --ctstate NEW", 0,
+		   &e) == 0);
+	check_str(r.in, "eth0");
+	check(r.inv == FW_INV_IN && r.ctstate == FW_CT_NEW && !r.extra);
+	r = spec(80);
+	before = r;
+	check(filt(&r, "-m limit --limit 5/s", 0, &e) == -1);
+	check(e.code == EXIT_USAGE);
+	check(strstr(e.msg, "\"-m\" limit") && strstr(e.msg, "iptc backend"));
+	check(fw_rule_equal(&r, &before));	/* r unchanged */
+	check(filt(&r, "-p tcp --syn", 0, &e) == -1 &&
+	      strstr(e.msg, "\"-p\"") && strstr(e.msg, "iptc"));
+	check(filt(&r, "-i +", 0, &e) == -1 && strstr(e.msg, "\"+\""));
+	check(filt(&r, "-m conntrack --ctstate BOGUS", 0, &e) == -1 &&
+	      strstr(e.msg, "BOGUS"));
+	check(filt(&r, "-i eth0 !", 0, &e) == -1);
+}
+
+static void test_filter_any(void)
+{
+	static const struct {
+		const char *filter;
+		const char *extra;
+	} ok[] = {
+		{ "-m limit --limit 5/s", "-m limit --limit 5/s" },
+		{ "-p tcp --syn", "--syn" },
+		{ "--protocol TCP ! --syn", "! --syn" },
+		{ "-m multiport --dports 80,443 -i eth0",
+		  "-m multiport --dports 80,443" },
+		{ "-m iprange ! --src-range 10.0.0.1-10.0.0.9 ! -o br+",
+		  "-m iprange ! --src-range 10.0.0.1-10.0.0.9" },
+		{ "-m state --state NEW -m conntrack --ctstate NEW",
+		  "-m state --state NEW" },
+		{ "-m string --string \"a b\" --algo bm",
+		  "-m string --string \"a b\" --algo bm" },
+		{ "-m tcp --tcp-flags SYN,ACK SYN",
+		  "-m tcp --tcp-flags SYN,ACK SYN" },
+		{ "! -f", "! -f" },
+		{ "-m policy --dir in --pol ipsec --mode tunnel",
+		  "-m policy --dir in --pol ipsec --mode tunnel" },
+		{ "-m string --string - --algo bm",
+		  "-m string --string - --algo bm" },
+		{ "-m mac --mac-source 00:11:22:33:44:55 -m addrtype "
+		  "--dst-type LOCAL", "-m mac --mac-source 00:11:22:33:44:55 "
+		  "-m addrtype --dst-type LOCAL" },
+	};
+	static const struct {
+		const char *filter, *named;
+	} bad[] = {
+		{ "-s 1.2.3.4", "\"-s\"" },
+		{ "--destination 1.2.3.4", "\"--destination\"" },
+		{ "-p udp", "\"-p\" udp" },
+		{ "! -p tcp", "\"!\" before \"-p\"" },
+		{ "-j ACCEPT", "\"-j\"" },
+		{ "-g DOCKER", "\"-g\"" },
+		{ "-m comment --comment x", "\"-m\" comment" },
+		{ "-m tcp", "\"-m\" tcp" },
+		{ "-m limit --limit 1/s -m udp", "\"-m\" udp" },
+		{ "--dport 81", "\"--dport\"" },
+		{ "-m tcp ! --dport 81", "\"--dport\"" },
+		{ "-c 1 2", "\"-c\"" },
+		{ "-A FORWARD", "\"-A\"" },
+		{ "limit", "\"limit\"" },
+		{ "-i", "-i needs" },
+		{ "-i eth0 -i eth1", "given twice" },
+		{ "-m", "\"-m\" needs" },
+		{ "-i eth0 !", "incomplete" },
+		{ "! -m limit", "\"!\" before \"-m\"" },
+		/* what getopt would take for iptables' own options */
+		{ "-m limit --limit 1/s -M/tmp/x", "\"-M/tmp/x\"" },
+		{ "-m tcp --syn -M /tmp/x", "\"-M\"" },
+		{ "-m limit --limit 1/s -fM/tmp/x", "\"-fM/tmp/x\"" },
+		{ "-m limit --modprobe=/tmp/x", "\"--modprobe=/tmp/x\"" },
+		{ "-m tcp --syn --mod /tmp/x", "\"--mod\"" },
+		{ "-m string --string -x --algo bm", "\"-x\"" },
+	};
+	struct fw_rule r, before;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		r = spec(80);
+		e.msg[0] = 0;
+		check(filt(&r, ok[i].filter, 1, &e) == 0);
+		if (*e.msg)
+			fprintf(stderr, "  %s: %s\n", ok[i].filter, e.msg);
+		check_str(r.extra, ok[i].extra);
+		check(r.dport == 80 && r.proto == IPPROTO_TCP);
+	}
+	r = spec(80);
+	filt(&r, ok[3].filter, 1, &e);
+	check_str(r.in, "eth0");
+	r = spec(80);
+	filt(&r, ok[4].filter, 1, &e);
+	check_str(r.out, "br+");
+	check(r.inv == FW_INV_OUT);
+	r = spec(80);
+	filt(&r, ok[5].filter, 1, &e);
+	check(r.ctstate == FW_CT_NEW);
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		r = spec(80);
+		before = r;
+		e.msg[0] = 0;
+		check(filt(&r, bad[i].filter, 1, &e) == -1);
+		check(e.code == EXIT_USAGE);
+		check(strstr(e.msg, bad[i].named) != NULL);
+		if (!strstr(e.msg, bad[i].named))
+			fprintf(stderr, "  %s: %s\n", bad[i].filter, e.msg);
+		check(fw_rule_equal(&r, &before));
+	}
+	/* without --dport in the spec, the filter may give one */
+	r = spec(0);
+	check(filt(&r, "--dport 81", 1, &e) == 0);
+	check(r.dport == 81 && !r.extra);
+	r = spec(0);
+	check(filt(&r, "-m tcp --sport 1024 --dport 81:82", 1, &e) == 0);
+	check(r.sport == 1024 && r.dport == 0);
+	check_str(r.extra, "-m tcp --dport 81:82");
+}
+
+/*
+ * What add stores: the canonical rule turned back into filter words
+ * gives that rule again, on top of the rule spec's part.
+ */
+static void test_filter_words(void)
+{
+	static const char *const lines[] = {
+		"-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
+		"--tcp-flags FIN,SYN,RST,ACK SYN -m limit --limit 5/sec -m "
+		"comment --comment \"docker-fw web 0123456789ab\" -j ACCEPT",
+		"-A X -s 10.0.0.1/32 -d 172.17.0.2/32 ! -i eth0 -o br+ -p tcp "
+		"-m tcp --sport 1024 --dport 80 -m conntrack ! --ctstate NEW "
+		"-m string --string \"x y\" --algo bm -m comment --comment "
+		"\"docker-fw web 0123456789ab\" -j ACCEPT",
+		"-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -f -m tcp --dport "
+		"80 -m comment --comment \"docker-fw web 0123456789ab\" -j "
+		"ACCEPT",
+	};
+	struct strv w = { 0 };
+	struct fw_rule r, base, t;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		r = dec(lines[i], AF_INET);
+		base = spec(80);
+		strv_free(&w);
+		check(fw_filter_words(&r, &base, &w) == 0 && w.n > 0);
+		t = base;
+		check(fw_rule_filter(&t, w.v, w.n, 1, &e) == 0);
+		check(fw_rule_equal(&t, &r));
+	}
+	r = dec(lines[1], AF_INET);
+	strv_free(&w);
+	fw_filter_words(&r, &base, &w);
+	check(w.n >= 4);
+	if (w.n >= 4) {
+		check_str(w.v[0], "!");
+		check_str(w.v[1], "-i");
+		check_str(w.v[2], "eth0");
+	}
+	strv_free(&w);
+}
+
 UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash)
-	   T(test_set_ip4) T(test_ctstate))
+	   T(test_set_ip4) T(test_ctstate) T(test_decode_roundtrip)
+	   T(test_decode_foreign) T(test_decode_v6) T(test_addr_parse)
+	   T(test_split_quote) T(test_intern) T(test_filter_subset)
+	   T(test_filter_any) T(test_filter_words))
