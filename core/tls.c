@@ -26,6 +26,7 @@
 
 #define PEM_MAX (1 << 20)	/* a PEM file larger than this is refused */
 #define EE_MAX (64 << 10)	/* the server's certificate, for its SANs */
+#define RSA_MAX_BITS 4096	/* BearSSL's BR_MAX_RSA_SIZE (src/inner.h) */
 
 struct tls_opts tls_cli;
 
@@ -72,22 +73,21 @@ int tls_opts_get(struct tls_opts *o, struct err *e)
 		return 0;
 	if (!dir || !*dir)
 		dir = getenv("DOCKER_CONFIG");
-	if ((!dir || !*dir) &&
-	    !(o->given & TLS_GIVEN_CA && o->given & TLS_GIVEN_CERT &&
-	      o->given & TLS_GIVEN_KEY)) {
+	if (!dir || !*dir) {
+		/* no HOME: no default files (a CA is asked for if needed) */
 		home = getenv("HOME");
-		if (!home || !*home)
-			return err_set(e, EXIT_USAGE, "TLS: no DOCKER_CERT_PATH "
-				       "and no HOME for ~/.docker");
-		if ((size_t)snprintf(def, sizeof(def), "%s/.docker", home) >=
-		    sizeof(def))
-			return err_set(e, EXIT_USAGE, "TLS: HOME is too long");
-		dir = def;
+		dir = NULL;
+		if (home && *home && (size_t)snprintf(def, sizeof(def),
+				"%s/.docker", home) < sizeof(def))
+			dir = def;
 	}
 	for (i = 0; i < 3; i++) {
 		char *p = (char *)o + files[i].off;
 
 		if (o->given & files[i].given)
+			continue;
+		*p = 0;
+		if (!dir)
 			continue;
 		if ((size_t)snprintf(p, PATH_MAX, "%s/%s", dir,
 				     files[i].file) >= PATH_MAX)
@@ -123,8 +123,14 @@ struct tls_creds {
 	size_t ntas;
 	br_x509_certificate *chain;	/* the client's; NULL none */
 	size_t nchain;
-	br_skey_decoder_context key;	/* holds the private key */
 	int key_type;			/* BR_KEYTYPE_RSA/EC, 0 none */
+	br_skey_decoder_context key;	/* holds the private key */
+	/* BearSSL 0.6's key decoder takes key_data (its last member) as
+	 * 3 * BR_X509_BUFSIZE_KEY bytes long, 24 more than it is: an RSA key
+	 * over 4096 bits (or a crafted one) writes here, not past the
+	 * allocation. Keep it right after key. */
+	unsigned char key_guard[3 * (BR_X509_BUFSIZE_KEY -
+				     BR_X509_BUFSIZE_SIG) + 8];
 };
 
 /* Appends to a struct buf (BearSSL destination callbacks). */
@@ -188,7 +194,7 @@ static int pem_each(const char *path,
 	br_pem_decoder_context pc;
 	struct buf file = { 0 }, obj = { 0 };
 	const unsigned char *p;
-	size_t len, objs = 0;
+	size_t len, n, objs = 0;
 	char name[128];
 	int in = 0, nl = 1, rc = 0;
 
@@ -196,12 +202,18 @@ static int pem_each(const char *path,
 		buf_free(&file);
 		return -1;
 	}
+	/* CR LF line ends, as Windows tools write them: LF */
+	for (len = n = 0; len < file.len; len++)
+		if (!(file.data[len] == '\r' && len + 1 < file.len &&
+		      file.data[len + 1] == '\n'))
+			file.data[n++] = file.data[len];
+	file.len = n;
 	br_pem_decoder_init(&pc);
 	p = (const unsigned char *)file.data;
 	len = file.len;
 	*name = 0;
 	while (len > 0 && !rc) {
-		size_t n = br_pem_decoder_push(&pc, p, len);
+		n = br_pem_decoder_push(&pc, p, len);
 
 		p += n;
 		len -= n;
@@ -231,8 +243,12 @@ static int pem_each(const char *path,
 			}
 			break;
 		case BR_PEM_ERROR:
-			rc = err_set(e, EXIT_USAGE, "TLS: %s: not a valid PEM "
-				     "file", path);
+			rc = err_set(e, EXIT_USAGE, "TLS: %s: %s", path,
+				     memmem(file.data, file.len, "Proc-Type: "
+					    "4,ENCRYPTED", 22) ?
+				     "an encrypted key (docker-fw reads "
+				     "unencrypted keys only)" :
+				     "not a valid PEM file");
 			break;
 		}
 		/* a last line without its newline is accepted */
@@ -405,27 +421,16 @@ static int key_each(void *ctx, const char *name, struct der *d,
 			       "key in it", k->path);
 	br_skey_decoder_init(k->dc);
 	br_skey_decoder_push(k->dc, d->data, d->len);
+	if (br_skey_decoder_last_error(k->dc) == BR_ERR_X509_LIMIT_EXCEEDED)
+		return err_set(e, EXIT_USAGE, "TLS: %s: a key too large for "
+			       "BearSSL (RSA keys up to %d bits)", k->path,
+			       RSA_MAX_BITS);
 	if (br_skey_decoder_last_error(k->dc))
 		return err_set(e, EXIT_USAGE, "TLS: %s: a %s that is not an "
 			       "RSA or EC key docker-fw can read (error %d)",
 			       k->path, name,
 			       br_skey_decoder_last_error(k->dc));
 	return 0;
-}
-
-/* Strips leading zero bytes of a big-endian integer. */
-static void trim(const unsigned char **p, size_t *n)
-{
-	while (*n > 1 && !**p)
-		(*p)++, (*n)--;
-}
-
-static int same_int(const unsigned char *a, size_t an, const unsigned char *b,
-		    size_t bn)
-{
-	trim(&a, &an);
-	trim(&b, &bn);
-	return an == bn && !memcmp(a, b, an);
 }
 
 /* Whether the key in c->key (from key_file) is the one of the
@@ -447,23 +452,31 @@ static int key_matches(struct tls_creds *c, br_x509_certificate *xc,
 	if (pk->key_type != c->key_type) {
 		ok = 0;
 	} else if (c->key_type == BR_KEYTYPE_RSA) {
+		/* sign with the key, verify with the certificate's: works for
+		 * every size BearSSL handles (its compute_modulus does not
+		 * reach 4096 bits) */
+		static const unsigned char sha256_oid[] = {
+			0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01
+		};
 		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(&c->key);
-		br_rsa_compute_modulus mod = br_rsa_compute_modulus_get_default();
-		br_rsa_compute_pubexp pubexp = br_rsa_compute_pubexp_get_default();
-		size_t nlen = mod(NULL, sk);
-		unsigned char *n = nlen ? malloc(nlen) : NULL;
-		uint32_t ev = pubexp(sk);
-		unsigned char eb[4] = { ev >> 24, ev >> 16, ev >> 8, ev };
+		br_rsa_public_key pub = {
+			pk->key.rsa.n, pk->key.rsa.nlen,
+			pk->key.rsa.e, pk->key.rsa.elen,
+		};
+		unsigned char hash[32], back[32], sig[RSA_MAX_BITS / 8];
+		size_t slen = (sk->n_bitlen + 7) / 8;
 
-		if (!n)
-			return err_set(e, EXIT_USAGE, "TLS: %s: an RSA key "
-				       "docker-fw cannot use", key_file);
-		mod(n, sk);
-		/* the same modulus is the same key pair; the exponent
-		 * cannot always be computed from p, q, dp, dq (0) */
-		ok = same_int(n, nlen, pk->key.rsa.n, pk->key.rsa.nlen) &&
-		     (!ev || same_int(eb, 4, pk->key.rsa.e, pk->key.rsa.elen));
-		free(n);
+		if (sk->n_bitlen > RSA_MAX_BITS || slen < 64)
+			return err_set(e, EXIT_USAGE, "TLS: %s: an RSA key of "
+				       "%u bits (BearSSL takes 512 to %d)",
+				       key_file, (unsigned)sk->n_bitlen,
+				       RSA_MAX_BITS);
+		memset(hash, 0x5a, sizeof(hash));
+		ok = br_rsa_pkcs1_sign_get_default()(sha256_oid, hash,
+						     sizeof(hash), sk, sig) &&
+		     br_rsa_pkcs1_vrfy_get_default()(sig, slen, sha256_oid,
+						     sizeof(back), &pub, back) &&
+		     !memcmp(hash, back, sizeof(hash));
 	} else {
 		const br_ec_private_key *sk = br_skey_decoder_get_ec(&c->key);
 		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
@@ -654,6 +667,24 @@ static int der_next(const unsigned char **p, const unsigned char *end,
 	return 0;
 }
 
+/* a == b, an IPv4 address equal to its IPv4-mapped IPv6 form
+ * (::ffff:a.b.c.d), as Go's net.IP.Equal has it. */
+static int same_ip(const unsigned char *a, size_t an, const unsigned char *b,
+		   size_t bn)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (an == bn)
+		return !memcmp(a, b, an);
+	if (an == 16 && bn == 4)
+		return !memcmp(a, mapped, 12) && !memcmp(a + 12, b, 4);
+	if (an == 4 && bn == 16)
+		return !memcmp(b, mapped, 12) && !memcmp(b + 12, a, 4);
+	return 0;
+}
+
 int tls_cert_has_ip(const unsigned char *der, size_t len,
 		    const unsigned char *ip, size_t iplen)
 {
@@ -708,8 +739,7 @@ int tls_cert_has_ip(const unsigned char *der, size_t len,
 			for (x = f, xend = f + fn; x < xend; ) {
 				if (der_next(&x, xend, &tag, &f, &fn))
 					return -1;
-				if (tag == 0x87 && fn == iplen &&
-				    !memcmp(f, ip, iplen))
+				if (tag == 0x87 && same_ip(f, fn, ip, iplen))
 					return 1;	/* [7] iPAddress */
 			}
 			return 0;

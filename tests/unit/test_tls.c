@@ -70,6 +70,13 @@ static void make_certs(void)
 		"cert rsacli ca rsa:2048 extendedKeyUsage=clientAuth\n"
 		"cert eccli ca ec:ecp.pem extendedKeyUsage=clientAuth\n"
 		"cert othercli other rsa:2048 extendedKeyUsage=clientAuth\n"
+		"cert rsa4k ca rsa:4096 extendedKeyUsage=clientAuth\n"
+		"cert srvmap ca rsa:2048 'subjectAltName=IP:::ffff:127.0.0.1'\n"
+		"openssl rsa -in rsacli-key.pem -traditional -aes128 -passout"
+		" pass:x -out rsacli-enc1.pem\n"
+		"for f in ca rsacli rsacli-key; do sed 's/$/\\r/' $f.pem"
+		" >$f-crlf.pem; done\n"
+		"openssl rsa -in rsa4k-key.pem -traditional -out rsa4k-pkcs1.pem\n"
 		"openssl rsa -in rsacli-key.pem -traditional -out rsacli-pkcs1.pem\n"
 		"openssl ec -in eccli-key.pem -out eccli-sec1.pem\n"
 		"openssl pkey -in eccli-key.pem -out eccli-pkcs8.pem\n"
@@ -138,6 +145,17 @@ static void test_opts(void)
 	check(!tls_opts_get(&o, &e));
 	check_str(o.ca, "/home/u/.docker/ca.pem");
 
+	/* no HOME: no default files; verify then asks for a CA */
+	unsetenv("HOME");
+	check(!tls_opts_get(&o, &e) && o.verify && !*o.ca && !*o.cert);
+	{
+		struct tls_creds *c;
+
+		check(tls_creds_load(&o, &c, &e) == -1);
+		check(strstr(e.msg, "needs a CA file") != NULL);
+	}
+	setenv("HOME", "/home/u", 1);
+
 	/* files given on the command line win; a cert without its key */
 	tls_cli.given = TLS_GIVEN_CERT;
 	strcpy(tls_cli.cert, f("rsacli.pem"));
@@ -181,12 +199,23 @@ static void test_files(void)
 	check(!load("ca.pem", "eccli.pem", "eccli-sec1.pem", &e));
 	check(!load("ca.pem", "eccli.pem", "eccli-pkcs8.pem", &e));
 	check(!load(NULL, "eccli.pem", "eccli-key.pem", &e));
+	/* 4096 bits, Docker's documented `openssl genrsa 4096` */
+	check(!load("ca.pem", "rsa4k.pem", "rsa4k-key.pem", &e));
+	check(!load("ca.pem", "rsa4k.pem", "rsa4k-pkcs1.pem", &e));
+	check(load("ca.pem", "rsa4k.pem", "rsacli-key.pem", &e) == -1 &&
+	      strstr(e.msg, "does not match"));
+	check(load("ca.pem", "rsacli.pem", "rsa4k-key.pem", &e) == -1 &&
+	      strstr(e.msg, "does not match"));
 	/* a chain file with the CA after the client cert */
 	sh("cat %s %s >%s", f("rsacli.pem"), f("ca.pem"), f("chain.pem"));
 	check(!load("ca.pem", "chain.pem", "rsacli-key.pem", &e));
 	/* a CA file with two CAs */
 	sh("cat %s %s >%s", f("other.pem"), f("ca.pem"), f("cas.pem"));
 	check(!load("cas.pem", NULL, NULL, &e));
+
+	/* CR LF line ends */
+	check(!load("ca-crlf.pem", "rsacli-crlf.pem", "rsacli-key-crlf.pem",
+		    &e));
 
 	/* each bad file: exit 2, its name in the message */
 #define BAD(ca, cert, key, named, what) do { \
@@ -205,6 +234,8 @@ static void test_files(void)
 	BAD(".", NULL, NULL, "/.", "directory");
 	BAD("ca.pem", "rsacli.pem", "ca.pem", "ca.pem", "no private key");
 	BAD("ca.pem", "rsacli.pem", "rsacli-enc.pem", "rsacli-enc.pem",
+	    "encrypted");
+	BAD("ca.pem", "rsacli.pem", "rsacli-enc1.pem", "rsacli-enc1.pem",
 	    "encrypted");
 	BAD("ca.pem", "rsacli.pem", "twokeys.pem", "twokeys.pem",
 	    "more than one");
@@ -377,6 +408,10 @@ static void test_handshake(void)
 	HS_FAILS("localhost", "ca.pem", NULL, NULL, "name mismatch");
 	check(!hs("127.0.0.1", NULL, NULL, NULL, &e));
 
+	/* IP:::ffff:127.0.0.1 names 127.0.0.1 (Go's net.IP.Equal) */
+	check(!srv_start("127.0.0.1", "srvmap.pem", 0));
+	check(!hs("127.0.0.1", "ca.pem", NULL, NULL, &e));
+
 	/* IPv6: IP:::1 */
 	if (!srv_start("::1", "srv6.pem", 0)) {
 		check(!hs("::1", "ca.pem", NULL, NULL, &e));
@@ -391,6 +426,7 @@ static void test_handshake(void)
 	check(!hs("127.0.0.1", "ca.pem", "rsacli.pem", "rsacli-pkcs1.pem", &e));
 	check(!hs("127.0.0.1", "ca.pem", "eccli.pem", "eccli-sec1.pem", &e));
 	check(!hs("127.0.0.1", "ca.pem", "eccli.pem", "eccli-pkcs8.pem", &e));
+	check(!hs("127.0.0.1", "ca.pem", "rsa4k.pem", "rsa4k-pkcs1.pem", &e));
 	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL,
 		 "requires a client certificate");
 	HS_FAILS("127.0.0.1", "ca.pem", "othercli.pem", "othercli-key.pem",
