@@ -581,7 +581,7 @@ static int check_side(struct engine *g, const struct docker_container *c,
  */
 static int canon_filter(struct engine *g, struct rulespec *r,
 			const struct fw_rule *base, struct fw_rule *fr,
-			struct err *e)
+			int chain, struct err *e)
 {
 	struct strv words = { 0 };
 	struct fw_probe pr;
@@ -592,6 +592,7 @@ static int canon_filter(struct engine *g, struct rulespec *r,
 
 	memset(&pr, 0, sizeof(pr));
 	pr.rule = *fr;
+	pr.input = chain == 1;	/* our_chains[]: DFW-INPUT */
 	if (fw_nft_canon(AF_INET, &pr, 1, !g->dry_run, e))
 		return -1;
 	filter_text(&r->filter, &ft);
@@ -678,7 +679,8 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 		return -1;
 	if (resolve(g, c, c->name, r, &fr, &base, &chain, e))
 		return -1;
-	if (!fw_extra_known(fr.extra) && canon_filter(g, r, &base, &fr, e))
+	if (!fw_extra_known(fr.extra) &&
+	    canon_filter(g, r, &base, &fr, chain, e))
 		return -1;
 	if (r->action == RULE_ADD_INPUT && *fr.out)
 		return err_set(e, EXIT_USAGE, "add-input: --filter -o %s: INPUT "
@@ -1298,6 +1300,7 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 		if (!a->ws.v[i].skip &&
 		    !fw_extra_known(a->ws.v[i].rule.extra)) {
 			p[k].rule = a->ws.v[i].rule;
+			p[k].input = a->ws.v[i].chain == 1;
 			which[k++] = i;
 		}
 	if (fw_nft_canon(AF_INET, p, k, !g->dry_run, &pe)) {

@@ -576,11 +576,36 @@ static int same_proto(const char *v, uint8_t proto)
  */
 static int smuggled(const char *w)
 {
-	size_t len = strcspn(w, "=");
+	/* iptables' own long options (iptables 1.8.9, original_opts[]):
+	 * getopt_long takes any unique abbreviation of them, e.g. --set-c */
+	static const char *const own[] = {
+		"append", "delete", "check", "insert", "replace", "list",
+		"list-rules", "flush", "zero", "new-chain", "delete-chain",
+		"rename-chain", "policy", "source", "destination", "protocol",
+		"in-interface", "out-interface", "jump", "goto", "table",
+		"match", "numeric", "verbose", "wait", "wait-interval", "exact",
+		"fragments", "version", "help", "line-numbers", "modprobe",
+		"set-counters", "ipv4", "ipv6",
+	};
+	/* match options that are also such an abbreviation, exactly */
+	static const char *const matches[] = { "set", "pol" };
+	const char *name = w + 2;
+	size_t i, len;
 
 	if (w[0] == '-' && w[1] && w[1] != '-')
 		return w[2] || !opt_letter(w) || w[1] == 'M';
-	return w[0] == '-' && len >= 4 && !strncmp(w, "--modprobe", len);
+	if (strncmp(w, "--", 2))
+		return 0;
+	len = strcspn(name, "=");
+	for (i = 0; i < sizeof(matches) / sizeof(*matches); i++)
+		if (len == strlen(matches[i]) &&
+		    !strncmp(name, matches[i], len))
+			return 0;
+	for (i = 0; i < sizeof(own) / sizeof(*own); i++)
+		if (len < strlen(own[i]) && !strncmp(name, own[i], len) &&
+		    !(len == 8 && !strncmp(name, "fragment", 8)))
+			return 1;	/* an abbreviation: not in full */
+	return !strncmp(name, "modprobe", len) && len;
 }
 
 /*

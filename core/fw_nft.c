@@ -194,16 +194,28 @@ fail:
 	return -1;
 }
 
-/* The first line of an error output, for messages. */
+/* The first line of an error output, for messages; when it is only a
+ * head ("iptables-nft-restore v1.8.9 (nf_tables): "), the next line goes
+ * with it: iptables puts the reason there. */
 static const char *first_line(struct buf *b)
 {
-	char *nl;
+	char *nl, *next;
+	size_t len;
 
 	if (!b->data || !b->len)
 		return "(no message)";
 	nl = strchr(b->data, '\n');
-	if (nl)
+	if (!nl)
+		return b->data;
+	len = (size_t)(nl - b->data);
+	if (len >= 2 && !strncmp(nl - 2, ": ", 2) && nl[1]) {
+		next = strchr(nl + 1, '\n');
+		if (next)
+			*next = 0;
+		*nl = ' ';
+	} else {
 		*nl = 0;
+	}
 	return b->data;
 }
 
@@ -473,6 +485,15 @@ static long refusal(struct buf *errout, char *why, size_t len)
 	head = strstr(m, "): ");
 	if (head && !strncmp(m, "ip", 2))
 		m = head + 3;
+	while (*m == ' ')
+		m++;
+	/* nf_tables refusals at the commit say "line N: ..." instead */
+	if (!line && !strncmp(m, "line ", 5)) {
+		snprintf(num, sizeof(num), "%.*s",
+			 (int)strspn(m + 5, "0123456789"), m + 5);
+		if (parse_uint(num, 1, 1u << 30, &line))
+			line = 0;
+	}
 	snprintf(why, len, "%s", *m ? m : "(no message)");
 	return (long)line;
 }
@@ -566,6 +587,12 @@ static int probe(int family, int live, struct fw_probe *p,
 		    fw_rule_format(&r, &in) || buf_adds(&in, "\n"))
 			goto nomem;
 	}
+	/* in the scratch namespace the chain hangs from the hook its rules
+	 * will be reached from, so the kernel checks them there (owner in
+	 * FORWARD, -o in INPUT...); the caller batches rules of one hook */
+	if (!live && buf_printf(&in, "-A %s -j %s\n",
+				p[idx[0]].input ? "INPUT" : "FORWARD", chain))
+		goto nomem;
 	if (buf_adds(&in, "COMMIT\n"))
 		goto nomem;
 	if (!live) {
@@ -599,6 +626,10 @@ static int probe(int family, int live, struct fw_probe *p,
 		at = refusal(&errout, why, wlen);
 		if (at >= 3 && (size_t)at < k + 3)	/* *filter, :CHAIN */
 			*bad = at - 3;
+		else if (!live && k == 1 && (size_t)at == k + 3)
+			snprintf(why, wlen, "the kernel refuses it in a rule "
+				 "reached from %s", p[idx[0]].input ?
+				 "INPUT" : "FORWARD");
 		goto out;
 	}
 	for (line = strtok_r(out.data ? out.data : (char *)"", "\n", &save);
@@ -632,6 +663,21 @@ out:
 	return rc;
 }
 
+/* Whether a rule of p[idx[0..k)) matches on an ipset (-m set), which a
+ * new network namespace does not have. */
+static int uses_set(const struct fw_probe *p, const size_t *idx, size_t k)
+{
+	const char *x;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		x = p[idx[i]].rule.extra;
+		if (x && (!strncmp(x, "-m set ", 7) || strstr(x, " -m set ")))
+			return 1;
+	}
+	return 0;
+}
+
 int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 		 struct err *e)
 {
@@ -648,10 +694,17 @@ int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 	for (i = 0; i < n; i++) {
 		p[i].failed = 0;
 		p[i].why[0] = 0;
-		todo[k++] = i;
 	}
+	for (i = 0; i < n; i++)		/* FORWARD's rules, then INPUT's */
+		if (!p[i].input)
+			todo[k++] = i;
+	for (i = 0; i < n; i++)
+		if (p[i].input)
+			todo[k++] = i;
 	while (k && !rc) {
-		batch = one ? 1 : k;
+		for (batch = 1; !one && batch < k &&
+		     p[todo[batch]].input == p[todo[0]].input; batch++)
+			;
 		switch (probe(family, live, p, todo, batch, &bad, why,
 			      sizeof(why), e)) {
 		case PROBE_OK:
@@ -669,9 +722,11 @@ int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 			live = 1;
 			break;
 		case PROBE_REFUSED:
-			/* what a new namespace lacks (an ipset...) the
-			 * live table may have: it decides */
-			if (!live && may_write) {
+			/* what a new namespace lacks (an ipset) the live
+			 * table may have: it decides, for -m set only (its
+			 * scratch chain hangs from no hook, so the hook
+			 * checks of the namespace stand) */
+			if (!live && may_write && uses_set(p, todo, batch)) {
 				live = 1;
 				break;
 			}

@@ -266,6 +266,8 @@ void fw_close(struct fw *f);
 /* One rule for fw_nft_canon. */
 struct fw_probe {
 	struct fw_rule rule;	/* in: as wanted; out: as nft keeps it */
+	int input;		/* in: reached from INPUT (DFW-INPUT's rules),
+				 * else from FORWARD */
 	int failed;		/* out: iptables refused it (why says how) */
 	char why[256];
 };
@@ -273,13 +275,14 @@ struct fw_probe {
 /*
  * Canonical forms, as iptables-nft-save prints them, of p[0..n).rule
  * (comment and target are kept): the rules are written into a scratch
- * chain with iptables-nft-restore (ip6tables-nft-restore for AF_INET6)
+ * chain (in the namespace, reached from the hook of each rule's input)
+ * with iptables-nft-restore (ip6tables-nft-restore for AF_INET6)
  * and read back with `iptables-nft -S`, then decoded with fw_rule_decode.
  * They are first written in a new network namespace of a child process,
  * which touches no table; when that is not possible (no CAP_SYS_ADMIN) or
- * fails (e.g. -m set names an ipset of this namespace) and may_write is
- * set, in a chain FW_PROBE_CHAIN-PID of the live filter table, deleted
- * right after. A rule iptables refuses, or reads back as a rule docker-fw
+ * fails on a rule with -m set (an ipset of this namespace) and may_write
+ * is set, in a chain FW_PROBE_CHAIN-PID of the live filter table, deleted
+ * right after (there, hanging from no hook, hook checks are not made). A rule iptables refuses, or reads back as a rule docker-fw
  * cannot read, gets failed and why; the others are done. 0, or -1 with e
  * set (EXIT_RUNTIME: the tools are missing, fork failed).
  */

@@ -562,6 +562,8 @@ static void test_filter_any(void)
 		{ "-m mac --mac-source 00:11:22:33:44:55 -m addrtype "
 		  "--dst-type LOCAL", "-m mac --mac-source 00:11:22:33:44:55 "
 		  "-m addrtype --dst-type LOCAL" },
+		/* exactly a match option, though a prefix of iptables' own */
+		{ "-m recent --set --name x", "-m recent --set --name x" },
 	};
 	static const struct {
 		const char *filter, *named;
@@ -592,6 +594,12 @@ static void test_filter_any(void)
 		{ "-m limit --modprobe=/tmp/x", "\"--modprobe=/tmp/x\"" },
 		{ "-m tcp --syn --mod /tmp/x", "\"--mod\"" },
 		{ "-m string --string -x --algo bm", "\"-x\"" },
+		/* abbreviations of iptables' own long options */
+		{ "-m limit --limit 1/s --set-c 1 2", "\"--set-c\"" },
+		{ "-m limit --limit 1/s --verb", "\"--verb\"" },
+		{ "-m limit --limit 1/s --in eth0", "\"--in\"" },
+		{ "-m limit --limit 1/s --frag", "\"--frag\"" },
+		{ "-m limit --limit 1/s --", "\"--\"" },
 	};
 	struct fw_rule r, before;
 	struct err e;
