@@ -376,22 +376,6 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 /* What a probe found out. */
 enum { PROBE_OK, PROBE_REFUSED, PROBE_NO_NETNS };
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * In a child in a new network namespace (nothing of ours is touched):
  * restore in, then list chain. out gets the listing (0), or errout the
@@ -424,7 +408,7 @@ static int probe_netns(const char *rpath, const char *const *rargv,
 		if (unshare(CLONE_NEWNET)) {
 			const char *m = strerror(errno);
 
-			write_all(pfd[1], m, strlen(m));
+			fd_write_all(pfd[1], m, strlen(m));
 			_exit(3);
 		}
 		rc = run(rpath, rargv, in, len, &o, &eo);
@@ -433,9 +417,9 @@ static int probe_netns(const char *rpath, const char *const *rargv,
 		else
 			rc = 1;
 		if (rc)
-			write_all(pfd[1], eo.data ? eo.data : "", eo.len);
+			fd_write_all(pfd[1], eo.data ? eo.data : "", eo.len);
 		else
-			write_all(pfd[1], o.data ? o.data : "", o.len);
+			fd_write_all(pfd[1], o.data ? o.data : "", o.len);
 		_exit(rc);
 	}
 	close(pfd[1]);

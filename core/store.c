@@ -431,22 +431,6 @@ nomem:
 	return err_set(e, EXIT_RUNTIME, "out of memory");
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Makes a rename or unlink in dir durable. */
 static int sync_dir(const char *dir, struct err *e)
 {
@@ -483,7 +467,7 @@ static int write_tmp(const char *tmp, const struct buf *b, struct err *e)
 
 	if (fd < 0)
 		return sys_err(e, "create", tmp);
-	if (write_all(fd, b->data, b->len) || fsync(fd)) {
+	if (fd_write_all(fd, b->data, b->len) || fsync(fd)) {
 		sys_err(e, "write", tmp);
 		close(fd);
 		goto fail;

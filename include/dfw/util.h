@@ -58,4 +58,8 @@ void buf_free(struct buf *b);
  */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Writes all of p[0..n) to fd, again after EINTR and short writes: 0, or
+ * -1 with errno (EIO when write returned 0). */
+int fd_write_all(int fd, const void *p, size_t n);
+
 #endif
