@@ -68,7 +68,6 @@ int docker_init(struct docker *d, const char *host, struct err *e)
 		if (tls_opts_get(&o, e) ||
 		    (o.tls && tls_creds_load(&o, &d->tls, e)))
 			return -1;
-		d->tls_unverified = o.tls && !o.verify;
 		if (o.tls && d->ep.port_default)
 			strcpy(d->ep.port, TRANSPORT_DEFAULT_TLS_PORT);
 	}

@@ -25,7 +25,6 @@
 struct docker {
 	struct endpoint ep;
 	struct tls_creds *tls;	/* tcp:// with TLS (tls.h), else NULL */
-	int tls_unverified;	/* TLS without checking the server */
 	struct transport t;
 	struct http_conn http;
 	char host_field[300];	/* Host: value */
