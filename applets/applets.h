@@ -9,8 +9,13 @@
 "  --dest D           where it goes (default \".\"; add-input: \"/\")\n" \
 "  --sport P, --dport P   source / destination port, 1-65535\n" \
 "  --protocol tcp|udp (default tcp)\n" \
-"  --filter \"...\"     extra conditions: [!] -i IF, [!] -o IF,\n" \
-"                     -m conntrack [!] --ctstate STATES\n" \
+"  --filter \"...\"     extra conditions, split like a shell would (never\n" \
+"                     run by one). nf_tables hosts: any iptables\n" \
+"                     condition (-m limit --limit 5/s, ! -f, ...), checked\n" \
+"                     by iptables itself; no target, -s/-d, -m comment.\n" \
+"                     Legacy hosts (libiptc): [!] -i IF, [!] -o IF (IF up\n" \
+"                     to 15 characters, IF+ a prefix) and\n" \
+"                     -m conntrack [!] --ctstate STATES only\n" \
 "  --network NAME     the network whose addresses the rule uses (needed\n" \
 "                     when the container is on several)\n" \
 "  --rev-lookup       an address on a Docker network means the container\n" \
@@ -21,7 +26,9 @@
 "container name or ID (must be running), A.B.C.D[/N]. Exactly one of\n" \
 "--source and --dest is \".\".\n" \
 "Common options: --state-dir DIR (default $DFW_STATE_DIR, else\n" \
-"/var/lib/docker-fw), -v/--verbose (print the table changes).\n"
+"/var/lib/docker-fw), -v/--verbose (print the table changes),\n" \
+"--backend=iptc|nft (default $DFW_BACKEND, else where Docker's chains\n" \
+"are: iptc legacy iptables through libiptc, nft iptables-nft).\n"
 
 APPLET("add", add, "CONTAINER --source S [RULE OPTIONS] | CONTAINER --from FILE",
 "Lets S (an outside address or network) reach CONTAINER's published\n"
@@ -50,12 +57,12 @@ APPLET("allow", allow, "CONTAINER ADDRESS...",
 "An add rule for each published tcp and udp port of CONTAINER and each\n"
 "ADDRESS (A.B.C.D[/N], outside Docker's networks). Exposed ports that are\n"
 "not published are skipped. All rules or none are applied.\n"
-"Options: --state-dir DIR, -v/--verbose.\n")
+"Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
 APPLET("drop", drop, "CONTAINER...",
 "Removes the rules of each CONTAINER from the table and from the store.\n"
 "Works for containers Docker no longer knows (by a stored name or ID);\n"
 "carries on over every name, and exits non-zero if one was unknown.\n"
-"Options: --state-dir DIR, -v/--verbose.\n")
+"Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
 APPLET("init", init, "[--dry-run] [--network NAME]...",
 "Prepares the filter table, again at any time (idempotent): docker-fw's\n"
 "chains DFW-FORWARD (from DOCKER-USER) and DFW-INPUT (from INPUT), the\n"
@@ -63,7 +70,8 @@ APPLET("init", init, "[--dry-run] [--network NAME]...",
 "named) Docker's catch-all `-o BRIDGE -j DOCKER` removed and traffic\n"
 "between its containers ended in DROP. Run it again after dockerd\n"
 "restarts or a network is created.\n"
-"  --dry-run   print the changes, change nothing; exit 1 if there are any\n")
+"  --dry-run   print the changes, change nothing; exit 1 if there are any\n"
+"Options: --backend=iptc|nft (default: where Docker's chains are).\n")
 APPLET("ls", ls, "[CONTAINER...]",
 "Prints every stored rule as `ACTION CONTAINER RULE OPTIONS`, sorted by\n"
 "container name, rules in the order they were added. Works for stopped\n"
@@ -76,7 +84,7 @@ APPLET("replay", replay, "[--dry-run] [CONTAINER...]",
 "table. Without names: every stored container, and rules of containers\n"
 "no longer stored are removed.\n"
 "  --dry-run   print the changes, change nothing; exit 1 if there are any\n"
-"Options: --state-dir DIR, -v/--verbose.\n")
+"Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
 APPLET("save-hostconfig", save_hostconfig, "CONTAINER...",
 "Stores, with CONTAINER's rules, the parts of its configuration that\n"
 "decide its networking and dependencies: published ports as Docker\n"
@@ -97,4 +105,4 @@ APPLET("start", start, "[--dry-run] [--paused] [--pull-deps] [--force] CONTAINER
 "  --pull-deps   dependencies not named join the start (else an error)\n"
 "  --force       start even when the configuration differs from the\n"
 "                saved one (else: the difference is shown, exit 1)\n"
-"Options: --state-dir DIR, -v/--verbose.\n")
+"Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")

@@ -23,8 +23,10 @@ int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (!strncmp(name, "dfw-", 4) &&
-	    (a = applet_find(applet_table, name + 4)))
+	/* "dfw-add" or "docker-fw add" */
+	a = applet_find(applet_table, !strncmp(name, "dfw-", 4) ? name + 4 :
+			!strncmp(name, "docker-fw ", 10) ? name + 10 : "");
+	if (a)
 		fprintf(stderr, "\nUsage: %s %s\n", name, a->usage);
 	else
 		fputc('\n', stderr);

@@ -67,19 +67,23 @@ static void list_applets(FILE *f)
 	      f);
 }
 
-static int run(const struct applet *a, int argc, char **argv)
+/* The applet runs under the name it was called by: "dfw-add" through
+ * the link, "docker-fw add" through the dispatcher; messages and the
+ * usage line say that name. */
+static int run(const struct applet *a, int argc, char **argv, int link)
 {
 	static char name[64];
-
-	snprintf(name, sizeof(name), "dfw-%s", a->name);
-	applet_name = name;
 	int i, help = argc > 1 && !strcmp(argv[1], "-h");
+
+	snprintf(name, sizeof(name), "%s%s", link ? "dfw-" : "docker-fw ",
+		 a->name);
+	applet_name = name;
 
 	/* --help anywhere (no option value of ours is "--help") */
 	for (i = 1; i < argc && !help; i++)
 		help = !strcmp(argv[i], "--help");
 	if (help) {
-		printf("Usage: dfw-%s %s\n\n%s", a->name, a->usage, a->help);
+		printf("Usage: %s %s\n\n%s", name, a->usage, a->help);
 		return fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
 	}
 	return a->main(argc, argv);
@@ -105,18 +109,26 @@ static int install(const char *dir)
 	return EXIT_DONE;
 }
 
-/* TLS that does not check the daemon's certificate is said once. */
+/* TLS that does not check the daemon's certificate is said once; so
+ * are TLS options given for a unix:// daemon, where they do nothing (the
+ * DOCKER_TLS* variables are ignored there without a word, as the docker
+ * CLI does). */
 static void tls_warning(const char *who)
 {
 	struct tls_opts o;
 	struct endpoint ep;
 	struct err e;
 
-	if (!tls_opts_get(&o, &e) && o.tls && !o.verify &&
-	    !endpoint_parse(getenv("DOCKER_HOST"), &ep, &e) &&
-	    ep.kind == ENDPOINT_TCP)
+	if (tls_opts_get(&o, &e) ||
+	    endpoint_parse(getenv("DOCKER_HOST"), &ep, &e))
+		return;
+	if (ep.kind == ENDPOINT_TCP && o.tls && !o.verify)
 		fprintf(stderr, "%s: warning: TLS without --tlsverify: the "
 			"daemon's certificate is not verified\n", who);
+	if (ep.kind != ENDPOINT_TCP && tls_cli.given)
+		fprintf(stderr, "%s: warning: TLS options (--tls, --tlsverify, "
+			"--tlscacert, --tlscert, --tlskey) are for a tcp:// "
+			"daemon; %s is reached without TLS\n", who, ep.url);
 }
 
 /* Global options come first: dfw-ACTION [-H URL] ARGS..., or
@@ -154,7 +166,7 @@ int main(int argc, char **argv)
 		}
 		if (globals(&argc, &argv, base))
 			return EXIT_USAGE;
-		return run(a, argc, argv);
+		return run(a, argc, argv, 1);
 	}
 	if (globals(&argc, &argv, "docker-fw"))
 		return EXIT_USAGE;
@@ -179,10 +191,15 @@ int main(int argc, char **argv)
 		return install(argv[2]);
 	}
 	a = applet_find(applet_table, argv[1]);
+	if (!a && argv[1][0] == '-') {
+		fprintf(stderr, "docker-fw: unknown option \"%s\"; "
+			"`docker-fw --help` lists the options\n", argv[1]);
+		return EXIT_USAGE;
+	}
 	if (!a) {
 		fprintf(stderr, "docker-fw: unknown applet \"%s\"; "
 			"`docker-fw --help` lists them\n", argv[1]);
 		return EXIT_UNKNOWN;
 	}
-	return run(a, argc - 1, argv + 1);
+	return run(a, argc - 1, argv + 1, 0);
 }

@@ -148,7 +148,7 @@ static int tls_opt(int argc, char **argv, int *i, struct err *e)
 int applet_global_opts(int argc, char **argv, int *i, struct err *e)
 {
 	struct endpoint ep;
-	const char *a, *v;
+	const char *a, *v, *host = NULL;
 	int r;
 
 	while (*i < argc) {
@@ -171,14 +171,18 @@ int applet_global_opts(int argc, char **argv, int *i, struct err *e)
 		} else if (!strncmp(a, "-H", 2)) {
 			v = a + 2;
 		} else {
-			return 0;
+			break;
 		}
+		if (host)
+			return err_set(e, EXIT_USAGE, "%s: the daemon was given "
+				       "twice (-H, --host)", a);
 		if (!*v || endpoint_parse(v, &ep, e))
 			return *v ? -1 : err_set(e, EXIT_USAGE,
 						 "%s: empty host", a);
-		if (setenv("DOCKER_HOST", v, 1))
-			return err_set(e, EXIT_RUNTIME, "out of memory");
+		host = v;
 		++*i;
 	}
+	if (host && setenv("DOCKER_HOST", host, 1))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
 	return 0;
 }

@@ -43,6 +43,9 @@ int engine_opts(int argc, char **argv, int allow_dry_run,
 			o->dry_run = 1;
 		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 			o->verbose = 1;
+		} else if (o->backend && !strncmp(a, "--backend", 9) &&
+			   (!a[9] || a[9] == '=')) {
+			return err_set(e, EXIT_USAGE, "--backend given twice");
 		} else if (!strncmp(a, "--backend=", 10)) {
 			o->backend = a + 10;
 		} else if (!strcmp(a, "--backend")) {

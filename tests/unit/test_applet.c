@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "dfw/applet.h"
+#include "dfw/tls.h"
 #include "dfw/util.h"
 #include "unit.h"
 
@@ -83,8 +84,9 @@ static void test_install(void)
 
 static void test_global_opts(void)
 {
-	char *a1[] = { "dfw-ls", "-H", "unix:///a.sock", "--host=tcp://h:1",
-		       "-Htcp://[::1]:2", "web", NULL };
+	char *a1[] = { "dfw-ls", "--tls", "-Htcp://[::1]:2", "web", NULL };
+	char *a6[] = { "dfw-ls", "-H", "unix:///a.sock", "--host=tcp://h:1",
+		       "web", NULL };
 	char *a2[] = { "docker-fw", "--host", NULL };
 	char *a3[] = { "docker-fw", "-H", "ssh://x", "ls", NULL };
 	char *a4[] = { "docker-fw", "--host=", "ls", NULL };
@@ -94,8 +96,13 @@ static void test_global_opts(void)
 
 	unsetenv("DOCKER_HOST");
 	i = 1;
-	check(applet_global_opts(6, a1, &i, &e) == 0 && i == 5);
+	check(applet_global_opts(4, a1, &i, &e) == 0 && i == 3);
 	check_str(getenv("DOCKER_HOST"), "tcp://[::1]:2");
+	/* the daemon once: a second -H is an error, not "the last wins" */
+	i = 1;
+	check(applet_global_opts(5, a6, &i, &e) == -1);
+	check(e.code == EXIT_USAGE && strstr(e.msg, "given twice"));
+	memset(&tls_cli, 0, sizeof(tls_cli));
 	i = 1;
 	check(applet_global_opts(2, a2, &i, &e) == -1);
 	check(e.code == EXIT_USAGE && strstr(e.msg, "--host needs"));
