@@ -293,8 +293,9 @@ static int doc_parse(struct ctx *c, size_t si, int k)
 		return err_set(c->e, EXIT_USAGE, "%.64s...: path longer than "
 			       "%d bytes", f->dir, IMPORT_PATH_MAX - 1);
 	if (len > IMPORT_FILE_MAX)
-		return err_set(c->e, EXIT_USAGE, "larger than %d bytes (1 MiB), "
-			       "the most an import reads", IMPORT_FILE_MAX);
+		return err_set(c->e, EXIT_USAGE, "larger than %d bytes "
+			       "(1 MiB), the most an import reads",
+			       IMPORT_FILE_MAX);
 	n = json_parse(c->d.s, len, NULL, 0, 0, &pos);
 	if (n < 0)
 		return err_set(c->e, EXIT_USAGE, "%s at offset %zu",
@@ -919,7 +920,7 @@ static int one_host(struct ctx *c, int i, int index)
 	struct err e2;
 	char *s = NULL;
 	size_t k;
-	int rc, paired = 0, imported = 0;
+	int rc, paired = 0, imported = 0, refused = 0;
 
 	if (raw_text(&c->d, t, rule, sizeof(rule)))
 		return nomem(c);
@@ -965,10 +966,17 @@ static int one_host(struct ctx *c, int i, int index)
 	}
 	if (paired)
 		return 0;
+	for (k = 0; k < c->res->nfindings; k++)
+		refused |= c->res->findings[k].what == IMPORT_EXTRA_RULES &&
+			   !strcmp(c->res->findings[k].container, peer);
 	if (!imported)
 		say(why, sizeof(why), "the add-two-ways rule it belongs "
 			 "to is in %s's extraRules.json, and %s is not among "
 			 "the containers imported", peer, peer);
+	else if (refused)
+		say(why, sizeof(why), "no add-internal rule of %s with -s %s "
+		    "-d . to pair with among those carried over: see the "
+		    "findings of %s's extraRules.json", peer, owner, peer);
 	else
 		say(why, sizeof(why), "no add-internal rule of %s with "
 			 "-s %s -d . to pair with: the original wrote this "

@@ -14,10 +14,15 @@
 #include "dfw/import.h"
 #include "unit.h"
 
-#define ID_WEB "401c35a7534b23d1efc39a7ef40a393751ae1620dd5c6eb9a4f1ca6f4210572b"
-#define ID_DB "74a513fb40c238395df5e172cac795304b94630723855e181ba73d6a04ae0f47"
-#define ID_APP "933bb4cad0377f8204fa08933e64ce09a17448992bcdddee62f7763ea2afdacd"
-#define ID_CACHE "ee770618913bc34039f1955bcf56023a3f8324f3dc834216405ef13e9d62af48"
+/* containers.txt */
+#define ID_WEB "401c35a7534b23d1efc39a7ef40a3937" \
+	       "51ae1620dd5c6eb9a4f1ca6f4210572b"
+#define ID_DB "74a513fb40c238395df5e172cac79530" \
+	      "4b94630723855e181ba73d6a04ae0f47"
+#define ID_APP "933bb4cad0377f8204fa08933e64ce09" \
+	       "a17448992bcdddee62f7763ea2afdacd"
+#define ID_CACHE "ee770618913bc34039f1955bcf56023a" \
+		 "3f8324f3dc834216405ef13e9d62af48"
 
 static const char *fixtures(void)
 {
@@ -151,9 +156,10 @@ static const char *finding_text(const struct import_result *res, size_t i)
  * original kept "198.51.100.7" without the /32 it means (it never
  * appended one for add); rulespec_quote quotes the word "!" (not one of
  * its plain characters), so the filter "! -i docker0 -o docker0" is
- * written with '\''!'\'' inside its quoted value; the add-two-ways of cache failed in the
- * original after it wrote app's customHosts.json and before it stored
- * cache's rule, so that entry has no port and is a finding.
+ * written with '\''!'\'' inside its quoted value; the add-two-ways of
+ * cache failed in the original after it wrote app's customHosts.json
+ * and before it stored cache's rule, so that entry has no port and is a
+ * finding.
  */
 static const char fixture_rules[] =
 	"add web --source 203.0.113.0/24 --dest . --dport 80 --protocol tcp\n"
@@ -345,9 +351,33 @@ static void test_two_ways(void)
 		  "it belongs to is in cache's extraRules.json, and cache is "
 		  "not among the containers imported");
 	import_result_free(&res);
+	import_files_free(&cache);
+
+	/* cache's rule not carried over (a filter refused): say where */
+	mem_files(&cache, ID_CACHE, "{\"Rules\":[{\"Source\":\"172.17.0.4/32\","
+		  "\"SourceAlias\":\"app\",\"SourcePort\":0,\"Destination\":"
+		  "\"172.17.0.6/32\",\"DestinationAlias\":\".\","
+		  "\"DestinationPort\":6379,\"Protocol\":\"tcp\",\"Filter\":"
+		  "\"-i $x\",\"Chain\":\"DOCKER\",\"JumpTo\":\"ACCEPT\"}]}",
+		  NULL);
+	check(import_convert(s, 2, resolve, NULL, &res, &e) == 0);
+	check(res.nrules == 0 && res.nfindings == 3);
+	check(res.findings[0].kind == IMPORT_REFUSED);
+	check_str(res.findings[0].container, "cache");
+	check_str(finding_text(&res, 1), "/D/containers/" ID_APP
+		  "/customHosts.json: [0] (\"cache\"): no add-internal rule of "
+		  "cache with -s app -d . to pair with among those carried "
+		  "over: see the findings of cache's extraRules.json");
+	check(strstr(finding_text(&res, 2), "[1] (\"/db\"): the add-two-ways "
+		     "rule it belongs to is in db's extraRules.json, and db "
+		     "is not among the containers imported") != NULL);
+	import_result_free(&res);
 	import_files_free(&app);
 	import_files_free(&cache);
 	import_files_free(&db);
+	check_str(import_file_name(IMPORT_BACKUP_HOSTCONFIG),
+		  "backupHostConfig.json");
+	check(import_file_name(IMPORT_NFILES) == NULL);
 }
 
 /* One rule's JSON: the fixture's first add rule of web, with field key
@@ -469,7 +499,8 @@ static void expect_rule(const char *key, const char *val, const char *line)
 static void test_fields_wrong(void)
 {
 	static const char *const wrong_str[][2] = {
-		{ "1", "a number" }, { "null", "null" }, { "true", "a boolean" },
+		{ "1", "a number" }, { "null", "null" },
+		{ "true", "a boolean" },
 		{ "[\"a\"]", "an array" }, { "{}", "an object" },
 	};
 	static const char *const wrong_port[][2] = {
@@ -576,8 +607,9 @@ static void test_chains(void)
 		if (i == 0) {
 			check_str(res.findings[0].why, "\"Chain\" \"FORWARD\" "
 				  "with \"JumpTo\" \"ACCEPT\": not a rule of "
-				  "add (FORWARD, DOCKER), add-internal (DOCKER, "
-				  "ACCEPT) or add-input (INPUT, ACCEPT)");
+				  "add (FORWARD, DOCKER), add-internal "
+				  "(DOCKER, ACCEPT) or add-input (INPUT, "
+				  "ACCEPT)");
 			check_str(res.findings[0].rule, "FORWARD/ACCEPT web "
 				  "-s 203.0.113.0/24 -d . -p tcp --dport 80");
 		}
