@@ -421,12 +421,12 @@ out:
 
 int start_main(int argc, char **argv)
 {
-	int i, j = 1, dry = 0, paused = 0, pull = 0, force = 0, rc;
+	int i, j = 1, dry = 0, paused = 0, pull = 0, force = 0, rc, partial;
 	struct graph gr = { 0 };
 	struct engine_opts o;
 	struct engine g;
 	size_t *ord = NULL, k;
-	struct err e;
+	struct err e, pe;
 
 	argc = engine_opts(argc, argv, 1, &o, &e);
 	if (argc < 0)
@@ -480,8 +480,12 @@ int start_main(int argc, char **argv)
 		goto err;
 	}
 	engine_forget(&g);	/* started: new addresses */
-	if (replay_all(&g, &gr, &e))
+	partial = replay_all(&g, &gr, &pe);
+	if (partial < 0) {
+		print_warnings(&g);
+		e = pe;
 		goto err;
+	}
 	print_warnings(&g);
 	if (o.verbose)
 		engine_print_backend(&g, stderr);
@@ -497,6 +501,8 @@ int start_main(int argc, char **argv)
 			goto err;
 	}
 	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
+	if (partial)	/* applied but for the hosts entries pe names */
+		rc = fail(&pe);
 	goto out;
 err:
 	rc = fail(&e);
