@@ -1905,7 +1905,7 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 			struct err *e)
 {
 	struct err pe;
-	size_t k, nfail = 0;
+	size_t k, n, nfail = 0;
 
 	for (k = 0; k < hr->n; k++) {
 		struct hosts_job *j = &hr->v[k];
@@ -1929,12 +1929,14 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 	if (!nfail)
 		return 0;
 	e->code = EXIT_RUNTIME;
+	n = strlen(e->msg);
 	if (nfail > 1)
-		err_wrap(e, "%zu hosts files not changed (the others are "
-			 "warnings above); everything else was applied",
-			 nfail);
+		snprintf(e->msg + n, sizeof(e->msg) - n, "; not applied, nor "
+			 "%zu more (warnings above); everything else was",
+			 nfail - 1);
 	else
-		err_wrap(e, "not applied; everything else was");
+		snprintf(e->msg + n, sizeof(e->msg) - n, "; not applied; "
+			 "everything else was");
 	return 1;
 }
 
