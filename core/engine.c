@@ -1474,7 +1474,8 @@ struct hosts_job {
 	int skip;		/* dry run, paused, exec way: not read */
 	int unpaused;		/* exec way: unpaused by this run */
 	int written;		/* out is in the file */
-	int failed;
+	int failed;		/* not applied, why says why */
+	int late;		/* applied, but why happened after */
 	struct err why;
 };
 
@@ -1690,12 +1691,17 @@ static void entries_of(struct engine *g, const struct hosts_job *j,
 static void job_fail(struct engine *g, struct hosts_job *j,
 		     const struct err *why)
 {
-	char what[300];
+	char what[300], self[300], *cut;
 	size_t i;
 
 	j->failed = 1;
 	j->why = *why;
 	entries_of(g, j, what, sizeof(what));
+	/* "container "p": ..." already says whose file it is */
+	snprintf(self, sizeof(self), "container \"%s\"", j->peer->name);
+	if (!strncmp(why->msg, self, strlen(self)) &&
+	    (cut = strstr(what, " in container \"")))
+		*cut = 0;
 	err_wrap(&j->why, "%s", what);
 	for (i = j->first; i < g->nhosts; i++)
 		if (g->hosts[i].peer == j->peer)
@@ -1724,7 +1730,7 @@ static int job_prepare(struct engine *g, struct hosts_run *hr,
 		return -1;
 	}
 	if (hosts_path_check(hr->info.root_dir, p->id, p->hosts_path, e))
-		return err_wrap(e, "container \"%s\"", p->name);
+		return -1;
 	if (!hosts_by_exec(g)) {
 		/* a dry run opens it for writing too: the same checks */
 		if (hosts_file_open(&j->f, p->hosts_path, 1, HOSTS_LOCK_MS, e))
@@ -1842,10 +1848,8 @@ static int hosts_write(struct engine *g, struct hosts_run *hr,
 		     hosts_file_write(&j->f, j->out.data, j->out.len, &we);
 		if (!rc) {
 			j->written = 1;
-			if (!repause(g, j, &we))
-				continue;
-			/* written, but the peer runs: reported */
-			job_fail(g, j, &we);
+			if (repause(g, j, &j->why))
+				j->late = 1;	/* written; reported */
 			continue;
 		}
 		/* part of it may be in the file: the old text back */
@@ -1906,6 +1910,7 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 {
 	struct err pe;
 	size_t k, n, nfail = 0;
+	int late = 0;
 
 	for (k = 0; k < hr->n; k++) {
 		struct hosts_job *j = &hr->v[k];
@@ -1915,14 +1920,15 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 		hosts_file_close(&j->f);
 		buf_free(&j->orig);
 		buf_free(&j->out);
-		if (!j->failed || !e)
+		if ((!j->failed && !j->late) || !e)
 			continue;
 		if (g->dry_run)
 			warn(g, "%s", j->why.msg);
 		else if (nfail++)
-			warn(g, "%s; not applied", j->why.msg);
+			warn(g, "%s%s", j->why.msg, j->late ? "" :
+			     "; not applied");
 		else
-			*e = j->why;
+			*e = j->why, late = j->late;
 	}
 	free(hr->v);
 	memset(hr, 0, sizeof(*hr));
@@ -1930,13 +1936,11 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 		return 0;
 	e->code = EXIT_RUNTIME;
 	n = strlen(e->msg);
-	if (nfail > 1)
-		snprintf(e->msg + n, sizeof(e->msg) - n, "; not applied, nor "
-			 "%zu more (warnings above); everything else was",
-			 nfail - 1);
-	else
-		snprintf(e->msg + n, sizeof(e->msg) - n, "; not applied; "
-			 "everything else was");
+	snprintf(e->msg + n, sizeof(e->msg) - n, "%s%s%.0zu%s; everything "
+		 "else was%s", late ? "" : "; not applied",
+		 nfail > 1 ? ", nor " : "", nfail > 1 ? nfail - 1 : 0,
+		 nfail > 1 ? " more (warnings above)" : "",
+		 late ? " applied" : "");
 	return 1;
 }
 
