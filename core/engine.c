@@ -1703,9 +1703,10 @@ static void job_fail(struct engine *g, struct hosts_job *j,
 	    (cut = strstr(what, " in container \"")))
 		*cut = 0;
 	err_wrap(&j->why, "%s", what);
+	/* a dry run counts it as pending: a real run would not be done */
 	for (i = j->first; i < g->nhosts; i++)
 		if (g->hosts[i].peer == j->peer)
-			g->hosts[i].changed = 0;
+			g->hosts[i].changed = g->dry_run ? 3 : 0;
 }
 
 /* Checks, locks and reads j's file, and makes its new text. */
@@ -2241,6 +2242,8 @@ void engine_print_changes(const struct engine *g, FILE *f)
 				g->hosts[i].peer->name, g->hosts[i].name,
 				g->hosts[i].changed == 2 ? "not checked "
 				"(paused, and a dry run unpauses nothing)" :
+				g->hosts[i].changed == 3 ? "cannot be set "
+				"(see the warning)" :
 				*g->hosts[i].ip ? g->hosts[i].ip : "removed");
 	buf_free(&b);
 }

@@ -33,7 +33,9 @@ struct hosts_change {
 	char name[256];
 	char ip[16];
 	int changed;		/* after the run: 1 the file changed (dry
-				 * run: would), 2 not read (dry run, paused) */
+				 * run: would), 2 not read (dry run, paused),
+				 * 3 cannot be set (dry run, a warning says
+				 * why) */
 	int strict;		/* a new rule needs it: if it cannot be set,
 				 * nothing changes */
 };
