@@ -1937,11 +1937,15 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 		return 0;
 	e->code = EXIT_RUNTIME;
 	n = strlen(e->msg);
-	snprintf(e->msg + n, sizeof(e->msg) - n, "%s%s%.0zu%s; everything "
-		 "else was%s", late ? "" : "; not applied",
-		 nfail > 1 ? ", nor " : "", nfail > 1 ? nfail - 1 : 0,
-		 nfail > 1 ? " more (warnings above)" : "",
-		 late ? " applied" : "");
+	if (nfail > 1)
+		snprintf(e->msg + n, sizeof(e->msg) - n, "%s, nor %zu more "
+			 "(warnings above); everything else was%s",
+			 late ? "" : "; not applied", nfail - 1,
+			 late ? " applied" : "");
+	else
+		snprintf(e->msg + n, sizeof(e->msg) - n, "%s; everything else "
+			 "was%s", late ? "" : "; not applied",
+			 late ? " applied" : "");
 	return 1;
 }
 
