@@ -165,7 +165,7 @@ static int apply(struct engine *g, const struct engine_opts *o,
 	struct sync_item item;
 	struct err e;
 	size_t i, j;
-	int rc;
+	int rc, partial;
 
 	memset(&item, 0, sizeof(item));
 	c = engine_container(g, name, &e);
@@ -191,7 +191,8 @@ static int apply(struct engine *g, const struct engine_opts *o,
 		}
 		item.dirty = 1;
 	}
-	if (engine_sync(g, &item, 1, 0, &e))
+	partial = engine_sync(g, &item, 1, 0, &e);
+	if (partial < 0)
 		goto err;
 	print_warnings(g);
 	if (o->verbose) {
@@ -199,9 +200,12 @@ static int apply(struct engine *g, const struct engine_opts *o,
 		engine_print_changes(g, stdout);
 	}
 	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
+	if (partial)	/* applied but for the hosts entries e names */
+		rc = fail(&e);
 	store_rec_free(&item.rec);
 	return rc;
 err:
+	print_warnings(g);
 	store_rec_free(&item.rec);
 	return fail(&e);
 }

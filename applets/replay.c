@@ -52,7 +52,7 @@ static int run(int argc, char **argv, int drop)
 	struct engine g;
 	struct err e, first = { 0, "" };
 	size_t i, j, n = 0, nd;
-	int rc = EXIT_DONE, bad = 0;
+	int rc = EXIT_DONE, bad = 0, partial = 0;
 
 	argc = engine_opts(argc, argv, !drop, &o, &e);
 	if (argc < 0)
@@ -99,7 +99,7 @@ static int run(int argc, char **argv, int drop)
 		rc = first.code;
 		goto out;
 	}
-	if (n && engine_sync(&g, items, n, argc == 1, &e))
+	if (n && (partial = engine_sync(&g, items, n, argc == 1, &e)) < 0)
 		goto err;
 	print_warnings(&g);
 	if (o.verbose)
@@ -112,10 +112,13 @@ static int run(int argc, char **argv, int drop)
 		rc = first.code;
 	if (fflush(stdout))
 		rc = EXIT_RUNTIME;
+	if (partial)	/* applied but for the hosts entries e names */
+		rc = fail(&e);
 	goto out;
 nomem:
 	err_set(&e, EXIT_RUNTIME, "out of memory");
 err:
+	print_warnings(&g);
 	rc = fail(&e);
 out:
 	items_free(items, n);

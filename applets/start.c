@@ -12,13 +12,15 @@
 
 /* ---- save-hostconfig -------------------------------------------------- */
 
-/* Stores the hostconfig lines of the running container c. */
-static int save_one(struct engine *g, const struct docker_container *c,
-		    struct err *e)
+/* The record of the running container c with its hostconfig lines, as
+ * a temporary file (store_prepare); the caller commits or aborts t. */
+static int prepare_one(struct engine *g, const struct docker_container *c,
+		       struct store_txn *t, struct err *e)
 {
 	struct store_rec rec;
 	int rc;
 
+	memset(t, 0, sizeof(*t));
 	if (!c->running)
 		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
 			       "running: the ports Docker gives it are not "
@@ -29,14 +31,45 @@ static int save_one(struct engine *g, const struct docker_container *c,
 	strv_free(&rec.hostconfig);
 	rc = hostconfig_lines(c, 1, &rec.hostconfig) ?
 	     err_set(e, EXIT_RUNTIME, "out of memory") :
-	     store_save(&g->store, &rec, e);
+	     store_prepare(&g->store, &rec, t, e);
 	store_rec_free(&rec);
+	return rc;
+}
+
+/* Stores the hostconfig lines of cs[0..n): all written as temporary
+ * files first, then renamed into place, so that one that cannot be saved
+ * (not running, store full or read-only) leaves every file as it was. */
+static int save_all(struct engine *g, const struct docker_container **cs,
+		    size_t n, struct err *e)
+{
+	struct store_txn *t = calloc(n + 1, sizeof(*t));
+	size_t i, k;
+	int rc = -1;
+
+	if (!t)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i && strcmp(cs[k]->id, cs[i]->id); k++)
+			;
+		if (k < i)
+			continue;	/* named twice */
+		if (prepare_one(g, cs[i], &t[i], e))
+			goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (store_commit(&t[i], e))
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		store_abort(&t[i]);
+	free(t);
 	return rc;
 }
 
 int save_hostconfig_main(int argc, char **argv)
 {
-	const struct docker_container *c;
+	const struct docker_container **cs;
 	struct engine_opts o;
 	struct engine g;
 	struct err e;
@@ -52,13 +85,15 @@ int save_hostconfig_main(int argc, char **argv)
 			return usage_error("unknown option \"%s\"", argv[i]);
 	if (engine_init(&g, &o, &e))
 		return fail(&e);
-	for (i = 1; i < argc; i++) {
-		c = engine_container(&g, argv[i], &e);
-		if (!c || save_one(&g, c, &e)) {
-			rc = fail(&e);
+	cs = calloc((size_t)argc, sizeof(*cs));
+	if (!cs)
+		err_set(&e, EXIT_RUNTIME, "out of memory");
+	for (i = 1; cs && i < argc; i++)
+		if (!(cs[i - 1] = engine_container(&g, argv[i], &e)))
 			break;
-		}
-	}
+	if (!cs || i < argc || save_all(&g, cs, (size_t)argc - 1, &e))
+		rc = fail(&e);
+	free(cs);
 	engine_free(&g);
 	return rc;
 }
@@ -421,12 +456,13 @@ out:
 
 int start_main(int argc, char **argv)
 {
-	int i, j = 1, dry = 0, paused = 0, pull = 0, force = 0, rc;
+	int i, j = 1, dry = 0, paused = 0, pull = 0, force = 0, rc, partial;
 	struct graph gr = { 0 };
 	struct engine_opts o;
 	struct engine g;
-	size_t *ord = NULL, k;
-	struct err e;
+	size_t *ord = NULL, k, n;
+	const struct docker_container **started = NULL;
+	struct err e, pe;
 
 	argc = engine_opts(argc, argv, 1, &o, &e);
 	if (argc < 0)
@@ -480,27 +516,36 @@ int start_main(int argc, char **argv)
 		goto err;
 	}
 	engine_forget(&g);	/* started: new addresses */
-	if (replay_all(&g, &gr, &e))
+	partial = replay_all(&g, &gr, &pe);
+	if (partial < 0) {
+		print_warnings(&g);
+		e = pe;
 		goto err;
+	}
 	print_warnings(&g);
 	if (o.verbose)
 		engine_print_backend(&g, stderr);
 	if (o.verbose)
 		engine_print_changes(&g, stdout);
-	for (k = 0; k < gr.n; k++) {
-		const struct docker_container *c;
-
-		if (!gr.v[k].started)
-			continue;
-		c = engine_container(&g, gr.v[k].id, &e);
-		if (!c || save_one(&g, c, &e))
-			goto err;
+	started = calloc(gr.n + 1, sizeof(*started));
+	if (!started) {
+		err_set(&e, EXIT_RUNTIME, "out of memory");
+		goto err;
 	}
+	for (k = 0, n = 0; k < gr.n; k++)
+		if (gr.v[k].started &&
+		    !(started[n++] = engine_container(&g, gr.v[k].id, &e)))
+			goto err;
+	if (save_all(&g, started, n, &e))
+		goto err;
 	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
+	if (partial)	/* applied but for the hosts entries pe names */
+		rc = fail(&pe);
 	goto out;
 err:
 	rc = fail(&e);
 out:
+	free(started);
 	free(ord);
 	graph_free(&gr);
 	engine_free(&g);

@@ -441,6 +441,9 @@ static int id_prefix_matches(struct docker *d, const char *name)
 	return k;
 }
 
+static int inspect_mounts(struct docker *d, int hc,
+			  struct docker_container *c);
+
 int docker_inspect(struct docker *d, const char *name,
 		   struct docker_container *c, struct err *e)
 {
@@ -511,6 +514,10 @@ int docker_inspect(struct docker *d, const char *name,
 			       d->ep.url, name, *c->id ? "out of memory" :
 			       "no Id in the answer");
 	}
+	if (inspect_mounts(d, hc, c)) {
+		docker_container_free(c);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
 	return 0;
 }
 
@@ -526,6 +533,11 @@ void docker_container_free(struct docker_container *c)
 	strv_free(&c->cap_add);
 	strv_free(&c->cap_drop);
 	strv_free(&c->binds);
+	free(c->mounts);
+	free(c->hc_mounts);
+	strv_free(&c->tmpfs);
+	c->mounts = c->hc_mounts = NULL;
+	c->nmounts = c->nhc_mounts = 0;
 	c->nets = NULL;
 	c->ports = c->bindings = NULL;
 	c->nnets = c->nports = c->nbindings = 0;
@@ -877,4 +889,86 @@ out:
 	buf_free(&acc);
 	free(toks);
 	return ret;
+}
+
+/* ---- mounts and /info (hosts.c's checks) ------------------------------ */
+
+/* One element of Mounts (dst "Destination", rw "RW") or HostConfig.Mounts
+ * (dst "Target", rw NULL: ReadOnly). */
+static int mount_of(struct docker *d, int i, const char *dst,
+		    const char *rw, struct docker_mount *m)
+{
+	int t = json_get(d->body.data, d->toks, i, dst);
+
+	memset(m, 0, sizeof(*m));
+	get_str(d, i, "Type", m->type, sizeof(m->type));
+	if (get_str(d, i, "Source", m->source, sizeof(m->source)))
+		snprintf(m->source, sizeof(m->source), "(a path too long)");
+	if (t < 0 || d->toks[t].type != JSON_STRING ||
+	    get_str(d, i, dst, m->destination, sizeof(m->destination)))
+		m->bad = 1;
+	m->rw = rw ? get_bool(d, i, rw) : !get_bool(d, i, "ReadOnly");
+	return 0;
+}
+
+static int get_mounts(struct docker *d, int arr, const char *dst,
+		      const char *rw, struct docker_mount **v, size_t *n)
+{
+	int i, k;
+
+	if (arr < 0 || d->toks[arr].type != JSON_ARRAY || !d->toks[arr].size)
+		return 0;
+	*v = calloc(d->toks[arr].size, sizeof(**v));
+	if (!*v)
+		return -1;
+	for (i = arr + 1, k = 0; k < (int)d->toks[arr].size;
+	     k++, i = (int)d->toks[i].next)
+		if (d->toks[i].type == JSON_OBJECT)
+			mount_of(d, i, dst, rw, &(*v)[(*n)++]);
+	return 0;
+}
+
+/* Mounts, HostConfig.Mounts, the keys of HostConfig.Tmpfs and
+ * HostConfig.ReadonlyRootfs. 0 or -1 (out of memory). */
+static int inspect_mounts(struct docker *d, int hc,
+			  struct docker_container *c)
+{
+	int map = path_tok(d, hc, "Tmpfs", NULL), k, m;
+	char key[4096];
+
+	c->readonly_rootfs = get_bool(d, hc, "ReadonlyRootfs");
+	if (get_mounts(d, path_tok(d, 0, "Mounts", NULL), "Destination", "RW",
+		       &c->mounts, &c->nmounts) ||
+	    get_mounts(d, path_tok(d, hc, "Mounts", NULL), "Target", NULL,
+		       &c->hc_mounts, &c->nhc_mounts))
+		return -1;
+	if (map < 0 || d->toks[map].type != JSON_OBJECT)
+		return 0;
+	for (k = map + 1, m = 0; m < (int)d->toks[map].size;
+	     m++, k = (int)d->toks[k + 1].next) {
+		int n = json_string(d->body.data, &d->toks[k], key,
+				    sizeof(key));
+
+		/* a key that does not fit is kept as "?": unknown */
+		if (strv_add(&c->tmpfs, n < 0 ? "?" : key,
+			     n < 0 ? 1 : (size_t)n))
+			return -1;
+	}
+	return 0;
+}
+
+int docker_info(struct docker *d, struct docker_info *i, struct err *e)
+{
+	memset(i, 0, sizeof(*i));
+	if (docker_call(d, "GET", "/info", NULL, 0, e) < 0)
+		return -1;
+	if (d->ntok < 1 || d->toks[0].type != JSON_OBJECT)
+		return err_set(e, EXIT_RUNTIME, "%s: GET /info: not a JSON "
+			       "object", d->ep.url);
+	get_str(d, 0, "ServerVersion", i->version, sizeof(i->version));
+	if (get_str(d, 0, "DockerRootDir", i->root_dir, sizeof(i->root_dir)) ||
+	    !*i->root_dir)
+		return err_set(e, EXIT_RUNTIME, "%s: GET /info: no usable "
+			       "DockerRootDir", d->ep.url);
+	return 0;
 }

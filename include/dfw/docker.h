@@ -94,6 +94,17 @@ struct docker_port {
 	uint16_t host_port;	/* 0: none (exposed only, or ephemeral) */
 };
 
+/* A mount of a container: Mounts[] (Type, Source, Destination, RW) or
+ * HostConfig.Mounts[] (Type, Source, Target, ReadOnly). */
+struct docker_mount {
+	char type[16];		/* "bind", "volume", "tmpfs", ... */
+	char source[4096];	/* "" for volumes and tmpfs */
+	char destination[4096];	/* the path in the container */
+	int rw;
+	int bad;		/* a path that did not fit, or not a string:
+				 * unknown, so never taken as harmless */
+};
+
 /* GET /containers/{id}/json, the fields docker-fw uses. */
 struct docker_container {
 	char id[65];
@@ -118,6 +129,16 @@ struct docker_container {
 	struct strv cap_drop;		/* HostConfig.CapDrop */
 	struct strv binds;		/* HostConfig.Binds */
 	int privileged;			/* HostConfig.Privileged */
+	/* what is mounted where in the container (hosts.c: whose is
+	 * /etc/hosts) */
+	struct docker_mount *mounts;	/* Mounts: every mount point */
+	size_t nmounts;
+	struct docker_mount *hc_mounts;	/* HostConfig.Mounts (--mount):
+					 * Target, ReadOnly */
+	size_t nhc_mounts;
+	struct strv tmpfs;		/* HostConfig.Tmpfs: the paths */
+	int readonly_rootfs;		/* HostConfig.ReadonlyRootfs: Docker
+					 * mounts /etc/hosts read-only */
 };
 
 /*
@@ -202,5 +223,17 @@ struct docker_demux {
 };
 int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 		      struct buf *out, struct buf *errout);
+
+/* GET /info, the fields docker-fw uses. */
+struct docker_info {
+	char root_dir[4096];	/* DockerRootDir: dockerd's --data-root, with
+				 * symlinks resolved by dockerd at start */
+	char version[64];	/* ServerVersion */
+};
+
+/* GET /info into i. 0, or -1 with e set (EXIT_RUNTIME; a DockerRootDir
+ * that is missing or does not fit is an error). Docker Engine API v1.24+,
+ * GET /info. */
+int docker_info(struct docker *d, struct docker_info *i, struct err *e);
 
 #endif

@@ -33,7 +33,11 @@ struct hosts_change {
 	char name[256];
 	char ip[16];
 	int changed;		/* after the run: 1 the file changed (dry
-				 * run: would), 2 not read (dry run, paused) */
+				 * run: would), 2 not read (dry run, paused),
+				 * 3 cannot be set (dry run, a warning says
+				 * why) */
+	int strict;		/* a new rule needs it: if it cannot be set,
+				 * nothing changes */
 };
 
 struct engine {
@@ -130,8 +134,15 @@ struct sync_item {
  * a warning. A --filter stored in another spelling than nf_tables shows
  * is brought to its form first (a probe, fw_nft_canon).
  * Then, unless g->dry_run, stores every dirty record (and those whose
- * container was renamed); a record without rules removes the file. g->changes gets the changes. 0, or -1 with e
- * set and nothing changed (the kernel and the store as before).
+ * container was renamed); a record without rules removes the file.
+ * g->changes gets the changes. Hosts entries of add-two-ways rules
+ * (g->hosts) are checked before anything changes and written right
+ * before the commit (undone if it fails). Returns 0; or -1 with e set and
+ * nothing changed (the kernel, the store and the hosts files as before),
+ * which is also the case when an entry that a new rule of a dirty item
+ * needs cannot be set; or 1 with e set (EXIT_RUNTIME): everything was
+ * applied except the hosts entries e names (the first; the others are
+ * in g->warnings).
  */
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e);

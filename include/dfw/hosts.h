@@ -7,48 +7,100 @@
  * stale line for the same name (resolvers take the first match); every
  * other line is kept byte for byte. Docker rewrites the file when the
  * container starts, so replay and start put the entries back.
+ *
+ * docker-fw edits only the file Docker made for the container, mounted
+ * read-write: HostsPath must be DockerRootDir/containers/ID/hosts, reached
+ * without a symbolic link, and no mount of the user's (a bind mount, a
+ * --mount, a tmpfs) nor --read-only may be over /etc/hosts
+ * (hosts_path_check, hosts_mount_check, hosts_file_open).
  */
 #ifndef DFW_HOSTS_H
 #define DFW_HOSTS_H
 
 #include <stddef.h>
 
+#include "dfw/docker.h"
 #include "dfw/util.h"
 
 #define HOSTS_MARK "# docker-fw"
+#define HOSTS_MAX (1 << 20)	/* bytes: a bigger hosts file is refused */
+#define HOSTS_LOCK_MS 5000	/* the longest wait for a hosts file's flock */
 
 /*
  * Rewrites the hosts text in[0..len) into out (appended): the docker-fw
  * line for name is replaced by "ip\tname\t# docker-fw" (ip not NULL) or
  * removed (ip NULL); a new line goes after docker-fw's other lines, before
  * the rest. Nothing else changes, except that a last line without a
- * newline gets one. Returns 1 when out differs from in, 0 when it is the
- * same, -1 (ENOMEM).
+ * newline gets one. name must be one word of a hosts line: 1 to 255
+ * bytes, none of them a space, a control character, DEL or '#'; ip only
+ * hex digits, '.' and ':' (1 to 45 bytes). Returns 1 when out differs
+ * from in, 0 when it is the same, -1 with errno EINVAL (name or ip not
+ * one word; out unchanged) or ENOMEM.
  */
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip,
 	       struct buf *out);
 
-/*
- * Checks that the hosts file at path can be edited in place: it exists,
- * is a regular file and opens for writing. 0, or -1 with e set
- * (EXIT_USAGE, naming path and what is wrong).
- */
-int hosts_file_check(const char *path, struct err *e);
+/* Whether s may stand in a hosts line as one name (see hosts_edit). */
+int hosts_name_ok(const char *s);
 
 /*
- * Edits the file at path in place (same inode: Docker bind-mounts it into
- * the container, a rename would detach it), holding an flock on it: reads
- * it, hosts_edit, and when that changed it, writes from offset 0,
- * truncates and fsyncs. Works whatever the container's state (paused
- * included): nothing runs inside it. Returns 1 (changed), 0 (already so)
- * or -1 with e set (EXIT_USAGE for a missing or read-only file,
- * EXIT_RUNTIME otherwise).
+ * Checks that path (HostsPath) is the hosts file Docker made for the
+ * container whose full ID is id: exactly root/containers/ID/hosts, root
+ * (DockerRootDir, from GET /info) absolute and without "." or ".."
+ * components. Only the text is checked; hosts_file_open walks it without
+ * symlinks. 0, or -1 with e set (EXIT_USAGE, naming path and why).
  */
-int hosts_file_set(const char *path, const char *name, const char *ip,
-		   struct err *e);
-
-/* As hosts_file_set, but only says whether it would change the file. */
-int hosts_file_would(const char *path, const char *name, const char *ip,
+int hosts_path_check(const char *root, const char *id, const char *path,
 		     struct err *e);
+
+/*
+ * Checks that the container's /etc/hosts is Docker's own mount, read-write:
+ * no entry of Mounts, HostConfig.Binds, HostConfig.Mounts or
+ * HostConfig.Tmpfs has /etc/hosts as its path in the container (compared
+ * after "//", "." and ".." are folded), and no --read-only
+ * (ReadonlyRootfs: Docker then mounts it read-only). 0, or -1 with e set
+ * (EXIT_USAGE, naming the container, the mount's source and why).
+ */
+int hosts_mount_check(const struct docker_container *c, struct err *e);
+
+/* An open hosts file: its descriptor, locked, and the text it had. */
+struct hosts_file {
+	int fd;			/* -1 when closed */
+	struct buf text;	/* the content read by hosts_file_open */
+};
+
+/*
+ * Opens the hosts file at path (absolute), walking it one component at a
+ * time without following a symbolic link (O_NOFOLLOW; "." and ".." are
+ * refused), for reading and writing (write) or reading; it must be a
+ * regular file (a FIFO or device is never opened). Takes an flock on it
+ * (exclusive with write, else shared), waiting at most timeout_ms, then
+ * reads it whole into f->text (at most HOSTS_MAX bytes). 0, or -1 with e
+ * set and f closed: EXIT_USAGE for a missing, read-only or oversized
+ * file, a symlink or not a regular file; EXIT_RUNTIME for a lock not had
+ * in time and system errors. Close with hosts_file_close.
+ */
+int hosts_file_open(struct hosts_file *f, const char *path, int write,
+		    int timeout_ms, struct err *e);
+
+/*
+ * Makes sure the file system has room for len bytes of f's file
+ * (fallocate, FALLOC_FL_KEEP_SIZE: the content and size do not change;
+ * a file system that cannot say is taken as having room). 0, or -1 with e
+ * set (EXIT_RUNTIME).
+ */
+int hosts_file_reserve(struct hosts_file *f, size_t len, struct err *e);
+
+/*
+ * Replaces the content of f's file by p[0..len) in place (same inode:
+ * Docker bind-mounts it into the container, a rename would detach it):
+ * writes from offset 0, truncates, fsyncs. 0, or -1 with e set
+ * (EXIT_RUNTIME).
+ */
+int hosts_file_write(struct hosts_file *f, const char *p, size_t len,
+		     struct err *e);
+
+/* Drops the lock and closes; f->text is freed. Safe on a closed file. */
+void hosts_file_close(struct hosts_file *f);
 
 #endif

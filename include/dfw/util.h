@@ -62,4 +62,13 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * -1 with errno (EIO when write returned 0). */
 int fd_write_all(int fd, const void *p, size_t n);
 
+/*
+ * flock(fd, op) (LOCK_SH or LOCK_EX), waiting at most timeout_ms
+ * milliseconds for a lock someone else holds (polling with LOCK_NB, so
+ * no signal is needed): for files that another party - a container - may
+ * keep locked for ever. 0, or -1 with errno (ETIMEDOUT when the time ran
+ * out).
+ */
+int fd_lock_timed(int fd, int op, int timeout_ms);
+
 #endif
