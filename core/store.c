@@ -598,8 +598,8 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 		return err_set(e, EXIT_RUNTIME, "%s: container name too long",
 			       path);
 	if (r->nrules > STORE_MAX_RULES)
-		return err_set(e, EXIT_USAGE, "%s: %zu rules, more than a store "
-			       "file holds (%d)", path, r->nrules,
+		return err_set(e, EXIT_USAGE, "%s: %zu rules, more than a "
+			       "store file holds (%d)", path, r->nrules,
 			       STORE_MAX_RULES);
 	if (r->hostconfig.n > STORE_MAX_HOSTCONFIG)
 		return err_set(e, EXIT_USAGE, "%s: %zu hostconfig lines, more "
@@ -650,8 +650,8 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 	if (buf_printf(b, "end %zu\n", r->nrules))
 		goto nomem;
 	if (b->len - start > STORE_MAX_BYTES)
-		return err_set(e, EXIT_USAGE, "%s: %zu bytes, more than a store "
-			       "file holds (%u)", path, b->len - start,
+		return err_set(e, EXIT_USAGE, "%s: %zu bytes, more than a "
+			       "store file holds (%u)", path, b->len - start,
 			       STORE_MAX_BYTES);
 	return 0;
 nomem:

@@ -158,8 +158,10 @@ const char *filter_forbidden(const char *s);
  * Use: rulespec_from_init, then rulespec_from_feed with the bytes as
  * they come (any cut, NULs too), then rulespec_from_end; or
  * rulespec_from_fd for all three. Each returns 0, or -1 with e set
- * (EXIT_USAGE; "NAME:LINE: why" for a line, "--from \"NAME\": why" for
- * the input as a whole: past a cap, no rule specs in it, a read error).
+ * (EXIT_USAGE; EXIT_RUNTIME out of memory): "NAME:LINE: why" for a line
+ * (bad, too long, past the line or the spec cap), "--from \"NAME\": why"
+ * for the input as a whole (past the byte cap, no rule specs in it, a
+ * read error).
  * After an error every call returns -1 (e is not set again). The specs
  * are in v[0..n), with the line each came from in line[]; free with
  * rulespec_from_free, after an error too.

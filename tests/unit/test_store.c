@@ -606,10 +606,12 @@ static void test_load_all(void)
 	setup();
 	check(store_open(&s, dir, 0, &e) == 0);
 	v = &dummy;
-	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0 && v == NULL);
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0 &&
+	      v == NULL);
 
 	check(store_open(&s, dir, 1, &e) == 0);
-	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0 && v == NULL);
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0 &&
+	      v == NULL);
 	rec_init(&a, ID_A, "db");
 	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
 	rec_init(&b, ID_B, "web");
@@ -640,7 +642,8 @@ static void test_load_all(void)
 	write_file(ID_B, "docker-fw-store 1\n", 18);
 	snprintf(p, sizeof(p), "%s/%s: truncated", dir, ID_B);
 	v = &dummy;
-	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == -1 && e.code == EXIT_RUNTIME &&
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == -1 &&
+	      e.code == EXIT_RUNTIME &&
 	      strstr(e.msg, p) && v == NULL && n == 0);
 
 	store_rec_free(&a);
