@@ -4,13 +4,13 @@
  * All or nothing: one bad spec (or --from line) and nothing changes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
-
-#define FROM_MAX_LINE 65536	/* bytes in one --from line */
 
 struct specs {
 	struct rulespec *v;
@@ -43,74 +43,37 @@ static int specs_push(struct specs *s, struct rulespec *r, const char *where)
 	return 0;
 }
 
-/* Reads `--from FILE` ("-": stdin): one spec per line. */
+/* Reads `--from FILE` ("-": stdin): one spec per line, bounded as
+ * rulespec.h says. */
 static int read_from(const char *file, enum rule_action act, int rev,
 		     struct specs *s, struct err *e)
 {
-	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-	const char *fname = strcmp(file, "-") ? file : "(stdin)";
-	struct strv words = { 0 };
-	struct rulespec r;
+	int stdin_ = !strcmp(file, "-");
+	int fd = stdin_ ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	struct rulespec_from f;
 	char where[300];
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	ssize_t len;
-	int rc = -1, n;
+	size_t i;
+	int rc;
 
-	if (!f)
+	if (fd < 0)
 		return err_set(e, EXIT_USAGE, "--from \"%s\": %s", file,
 			       strerror(errno));
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		snprintf(where, sizeof(where), "%s:%u", fname, lineno);
-		strv_free(&words);
-		if (len > FROM_MAX_LINE) {
-			err_set(e, EXIT_USAGE, "line longer than %d bytes",
-				FROM_MAX_LINE);
-			goto bad;
-		}
-		if (strlen(line) != (size_t)len) {
-			err_set(e, EXIT_USAGE, "holds a NUL byte");
-			goto bad;
-		}
-		if (len >= 2 && line[len - 2] == '\r' && line[len - 1] == '\n') {
-			err_set(e, EXIT_USAGE, "ends in CR LF (a DOS text "
-				"file?): convert it, e.g. with dos2unix");
-			goto bad;
-		}
-		n = rulespec_split(line, &words, e);
-		if (n < 0)
-			goto bad;
-		if (!n)
-			continue;
-		if (rulespec_parse(&r, act, (int)words.n, words.v, e))
-			goto bad;
-		r.rev_lookup |= rev;
-		if (specs_push(s, &r, where)) {
-			err_set(e, EXIT_RUNTIME, "out of memory");
-			goto out;
-		}
+	rulespec_from_init(&f, stdin_ ? "(stdin)" : file, act, rev);
+	rc = rulespec_from_fd(&f, fd, e);
+	if (!stdin_)
+		close(fd);
+	if (!rc) {		/* s is empty: it takes the specs over */
+		s->v = f.v;
+		s->n = f.n;
+		f.v = NULL;
+		f.n = 0;
 	}
-	if (ferror(f)) {
-		err_set(e, EXIT_USAGE, "--from \"%s\": %s", file,
-			strerror(errno));
-		goto out;
+	for (i = 0; !rc && i < s->n; i++) {
+		snprintf(where, sizeof(where), "%s:%lu", f.name, f.line[i]);
+		if (strv_add(&s->where, where, strlen(where)))
+			rc = err_set(e, EXIT_RUNTIME, "out of memory");
 	}
-	if (!s->n) {
-		err_set(e, EXIT_USAGE, "--from \"%s\": no rule specs in it",
-			file);
-		goto out;
-	}
-	rc = 0;
-	goto out;
-bad:
-	err_wrap(e, "%s", where);
-out:
-	strv_free(&words);
-	free(line);
-	if (f != stdin)
-		fclose(f);
+	rulespec_from_free(&f);
 	return rc;
 }
 
@@ -177,8 +140,10 @@ static int apply(struct engine *g, const struct engine_opts *o,
 				err_wrap(&e, "%s", s->where.v[i]);
 			goto err;
 		}
-	if (store_load(&g->store, c->id, &item.rec, &e) < 0)
+	if (store_load(&g->store, c->id, &item.rec, &e) < 0) {
+		bad_file_hint(&e, c->id);
 		goto err;
+	}
 	for (i = 0; i < s->n; i++) {
 		for (j = 0; j < item.rec.nrules; j++)
 			if (rulespec_equal(&item.rec.rules[j], &s->v[i]))

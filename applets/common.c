@@ -42,21 +42,52 @@ void print_warnings(const struct engine *g)
 			g->warnings.v[i]);
 }
 
+void bad_file_hint(struct err *e, const char *id)
+{
+	size_t len = strlen(e->msg);
+
+	snprintf(e->msg + len, sizeof(e->msg) - len, " (fix the file, or "
+		 "`docker-fw drop %.12s` removes the container's rules and "
+		 "the file)", id);
+}
+
+/* A store file store_load could not read: an error with what to do, or
+ * (bad set) an empty record with the ID and the name it is known by. */
+static int unreadable(struct store_rec *rec, const char *id,
+		      const char *name, struct err *why, struct err *bad,
+		      struct err *e)
+{
+	if (!bad) {
+		*e = *why;
+		bad_file_hint(e, id);
+		return -1;
+	}
+	*bad = *why;
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->id, sizeof(rec->id), "%s", id);
+	snprintf(rec->name, sizeof(rec->name), "%s", name);
+	return 0;
+}
+
 /*
  * Docker's own order, over Docker and the store together: a full ID or an
  * exact name first, then an ID prefix, which must be unique across both
  * (a removed container's stored name is not taken for a prefix of a
- * running one's ID).
+ * running one's ID). Files that cannot be read count by their ID (and
+ * the name of their line 2, when it was read).
  */
 int find_record(struct engine *g, const char *name, struct store_rec *rec,
-		struct err *e)
+		struct err *bad, struct err *e)
 {
 	const struct docker_container *c;
 	struct store_rec *all;
-	size_t i, n, len, exact = 0, prefix = 0, hit = 0;
-	struct err de;
+	struct store_bad *bv;
+	size_t i, n, nb, len, exact = 0, prefix = 0, hit = 0;
+	struct err de, le;
 	int rc;
 
+	if (bad)
+		bad->msg[0] = 0;
 	if (*name == '/')
 		name++;
 	len = strlen(name);
@@ -67,26 +98,39 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 	}
 	if (c && (!strcmp(c->id, name) || !strcmp(c->name, name)))
 		goto docker;
-	if (store_load_all(&g->store, &all, &n, e))
+	if (store_load_all(&g->store, &all, &n, &bv, &nb, e))
 		return -1;
-	for (i = 0; i < n; i++)
-		if (!strcmp(all[i].name, name) || !strcmp(all[i].id, name)) {
+	for (i = 0; i < n + nb; i++) {
+		const char *id = i < n ? all[i].id : bv[i - n].id;
+		const char *nm = i < n ? all[i].name : bv[i - n].name;
+
+		if (!strcmp(nm, name) || !strcmp(id, name)) {
 			exact++;
 			hit = i;
 		}
-	for (i = 0; i < n && !exact; i++)
-		if (len && !strncmp(all[i].id, name, len) &&
-		    (!c || strcmp(all[i].id, c->id))) {
+	}
+	for (i = 0; i < n + nb && !exact; i++) {
+		const char *id = i < n ? all[i].id : bv[i - n].id;
+
+		if (len && !strncmp(id, name, len) &&
+		    (!c || strcmp(id, c->id))) {
 			prefix++;
 			hit = i;
 		}
-	if (exact == 1 || (!c && prefix == 1)) {
+	}
+	rc = exact == 1 || (!c && prefix == 1);
+	if (rc && hit < n) {
 		*rec = all[hit];
 		memset(&all[hit], 0, sizeof(all[hit]));
+	} else if (rc) {
+		le = bv[hit - n].err;
+		rc = unreadable(rec, bv[hit - n].id, bv[hit - n].name, &le,
+				bad, e) ? -1 : 1;
 	}
 	store_recs_free(all, n);
-	if (exact == 1 || (!c && prefix == 1))
-		return 0;
+	free(bv);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (exact > 1)
 		return err_set(e, EXIT_USAGE, "several stored containers are "
 			       "named \"%s\": give the ID", name);
@@ -105,9 +149,9 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 	return err_set(e, EXIT_USAGE, "no such container \"%s\" (not known "
 		       "to Docker nor stored)", name);
 docker:
-	rc = store_load(&g->store, c->id, rec, e);
+	rc = store_load(&g->store, c->id, rec, &le);
 	if (rc < 0)
-		return -1;
+		return unreadable(rec, c->id, c->name, &le, bad, e);
 	snprintf(rec->name, sizeof(rec->name), "%s", c->name);
 	return 0;
 }

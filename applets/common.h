@@ -17,12 +17,23 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints g's warnings, "dfw-NAME: warning: ..." on stderr. */
 void print_warnings(const struct engine *g);
 
-/* Finds the store record of the container named name: what Docker
+/*
+ * Finds the store record of the container named name: what Docker
  * resolves it to, else (Docker does not know it, or is unreachable) a
- * stored name, or a stored ID or ID prefix.
- * *rec is loaded (maybe empty, with the ID set). 0, or -1 with e set
- * (EXIT_USAGE when neither the store nor Docker knows it). */
+ * stored name, or a stored ID or ID prefix (a file that cannot be read
+ * is found by its ID, and by the name its line 2 gives when it could be
+ * read). *rec is loaded (maybe empty, with the ID set). With bad (drop),
+ * a store file that cannot be read is no error: *rec is then empty with
+ * its ID (and the name Docker or the file gives) and *bad says why; bad's
+ * msg is "" when the file was read. 0, or -1 with e set (EXIT_USAGE when
+ * neither the store nor Docker knows it; the file's error, with what to
+ * do, when it cannot be read and bad is NULL).
+ */
 int find_record(struct engine *g, const char *name, struct store_rec *rec,
-		struct err *e);
+		struct err *bad, struct err *e);
+
+/* Adds what to do to the error of a store file that cannot be read:
+ * fix or remove it, or drop the container (by the ID12 of id). */
+void bad_file_hint(struct err *e, const char *id);
 
 #endif

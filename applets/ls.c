@@ -9,17 +9,24 @@
 #include <string.h>
 
 #include "common.h"
+#include "dfw/applet.h"
 
+/* The name is quoted as rulespec_quote does (a Docker name never needs
+ * it), so that one rule is always one line. */
 static int print_rec(const struct store_rec *r, struct buf *b)
 {
-	size_t i;
+	size_t i, at;
 
+	b->len = 0;
+	if (rulespec_quote(r->name, b) || buf_adds(b, " "))
+		return -1;
+	at = b->len;
 	for (i = 0; i < r->nrules; i++) {
-		b->len = 0;
+		b->len = at;
 		if (rulespec_format(&r->rules[i], b))
 			return -1;
-		printf("%s %s %s\n", rule_action_name(r->rules[i].action),
-		       r->name, b->data);
+		printf("%s %s\n", rule_action_name(r->rules[i].action),
+		       b->data);
 	}
 	return 0;
 }
@@ -32,14 +39,23 @@ static int by_name(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
+/* Keeps e to print after the listing; the worst code wins. */
+static int keep_err(struct strv *errs, const struct err *e, int rc)
+{
+	strv_add(errs, e->msg, strlen(e->msg));
+	return e->code > rc ? e->code : rc;
+}
+
 int ls_main(int argc, char **argv)
 {
 	struct store_rec *v = NULL;
+	struct store_bad *bad = NULL;
+	struct strv errs = { 0 };
 	struct engine_opts o;
 	struct buf b = { 0 };
 	struct engine g;
 	struct err e;
-	size_t i, n = 0;
+	size_t i, n = 0, nbad = 0;
 	int rc = EXIT_DONE;
 
 	argc = engine_opts(argc, argv, 0, &o, &e);
@@ -52,8 +68,12 @@ int ls_main(int argc, char **argv)
 	if (engine_init(&g, &o, &e))
 		return fail(&e);
 	if (argc == 1) {
-		if (store_load_all(&g.store, &v, &n, &e))
+		if (store_load_all(&g.store, &v, &n, &bad, &nbad, &e))
 			goto err;
+		for (i = 0; i < nbad; i++) {
+			bad_file_hint(&bad[i].err, bad[i].id);
+			rc = keep_err(&errs, &bad[i].err, rc);
+		}
 	} else {
 		v = calloc(argc, sizeof(*v));
 		if (!v) {
@@ -63,8 +83,10 @@ int ls_main(int argc, char **argv)
 		for (i = 1; i < (size_t)argc; i++) {
 			size_t k;
 
-			if (find_record(&g, argv[i], &v[n], &e))
-				goto err;
+			if (find_record(&g, argv[i], &v[n], NULL, &e)) {
+				rc = keep_err(&errs, &e, rc);
+				continue;
+			}
 			for (k = 0; k < n; k++)	/* two names, one container */
 				if (!strcmp(v[k].id, v[n].id))
 					break;
@@ -82,10 +104,14 @@ int ls_main(int argc, char **argv)
 		}
 	if (fflush(stdout))
 		rc = EXIT_RUNTIME;
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s: %s\n", applet_name, errs.v[i]);
 	goto out;
 err:
 	rc = fail(&e);
 out:
+	strv_free(&errs);
+	free(bad);
 	buf_free(&b);
 	store_recs_free(v, n);
 	engine_free(&g);

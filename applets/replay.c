@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "common.h"
+#include "dfw/applet.h"
 
 /* Adds rec to items unless its container is there already. */
 static int push(struct sync_item **items, size_t *n, struct store_rec *rec,
-		int drop)
+		int drop, int keep)
 {
 	size_t i;
 	void *p;
@@ -28,8 +29,24 @@ static int push(struct sync_item **items, size_t *n, struct store_rec *rec,
 	*items = p;
 	memset(&(*items)[*n], 0, sizeof(**items));
 	(*items)[*n].drop = drop;	/* its rules say which hosts to clean */
+	(*items)[*n].keep = keep;
 	(*items)[(*n)++].rec = *rec;
 	return 0;
+}
+
+/* drop of a container whose store file cannot be read: what it means,
+ * said once the run went through. */
+static int note_unreadable(struct strv *notes, const struct err *why,
+			   const struct store_rec *r)
+{
+	char line[sizeof(why->msg) + sizeof(r->name) + 300];
+
+	snprintf(line, sizeof(line), "warning: %s: the file is removed with "
+		 "the rules of %s%s%.12s%s (found by their comments); hosts "
+		 "entries (add-two-ways) it held stay in the peers' hosts "
+		 "files until Docker rewrites them", why->msg, r->name,
+		 *r->name ? " (" : "", r->id, *r->name ? ")" : "");
+	return strv_add(notes, line, strlen(line));
 }
 
 static void items_free(struct sync_item *v, size_t n)
@@ -41,18 +58,27 @@ static void items_free(struct sync_item *v, size_t n)
 	free(v);
 }
 
-/* replay and drop: the named containers (all stored ones for a replay
- * without names), and for replay those whose rules name them. */
+/*
+ * replay and drop: the named containers (all stored ones for a replay
+ * without names, zero included: rules of containers no longer stored go),
+ * and for replay those whose rules name them. A store file that cannot
+ * be read stops only its own container: a full replay leaves its rules
+ * in the table as they are, replays the rest, then fails naming it; drop
+ * removes its rules (by their comments) and the file.
+ */
 static int run(int argc, char **argv, int drop)
 {
 	struct sync_item *items = NULL;
 	const struct docker_container *c;
 	struct store_rec rec, *deps;
+	struct store_bad *bad = NULL;
+	struct strv later = { 0 };	/* errors printed at the end */
+	struct strv notes = { 0 };	/* warnings printed after the run */
 	struct engine_opts o;
 	struct engine g;
-	struct err e, first = { 0, "" };
-	size_t i, j, n = 0, nd;
-	int rc = EXIT_DONE, bad = 0, partial = 0;
+	struct err e, why, first = { 0, "" };
+	size_t i, j, n = 0, nd, nbad = 0;
+	int rc = EXIT_DONE, nfail = 0, partial = 0;
 
 	argc = engine_opts(argc, argv, !drop, &o, &e);
 	if (argc < 0)
@@ -68,52 +94,72 @@ static int run(int argc, char **argv, int drop)
 		struct store_rec *all;
 		size_t nall;
 
-		if (store_load_all(&g.store, &all, &nall, &e))
+		if (store_load_all(&g.store, &all, &nall, &bad, &nbad, &e))
 			goto err;
 		for (i = 0; i < nall; i++)
-			if (push(&items, &n, &all[i], 0))
+			if (push(&items, &n, &all[i], 0, 0))
 				goto nomem;
 		free(all);
+		for (i = 0; i < nbad; i++) {
+			memset(&rec, 0, sizeof(rec));
+			memcpy(rec.id, bad[i].id, sizeof(rec.id));
+			memcpy(rec.name, bad[i].name, sizeof(rec.name));
+			if (push(&items, &n, &rec, 0, 1))
+				goto nomem;
+			bad_file_hint(&bad[i].err, bad[i].id);
+			if (strv_add(&later, bad[i].err.msg,
+				     strlen(bad[i].err.msg)))
+				goto nomem;
+			if (!nfail++)
+				first = bad[i].err;
+		}
 	}
 	for (i = 1; i < (size_t)argc; i++) {
-		if (find_record(&g, argv[i], &rec, &e)) {
+		if (find_record(&g, argv[i], &rec, drop ? &why : NULL, &e)) {
 			/* drop carries on; replay checks all names first */
 			fail(&e);
-			if (!bad++)
+			if (!nfail++)
 				first = e;
 			continue;
 		}
+		if (drop && *why.msg && note_unreadable(&notes, &why, &rec))
+			goto nomem;
 		c = drop ? NULL : engine_container(&g, rec.id, &e);
-		if (push(&items, &n, &rec, drop))
+		if (push(&items, &n, &rec, drop, 0))
 			goto nomem;
 		if (!c)
 			continue;
 		if (engine_dependents(&g, c, &deps, &nd, &e))
 			goto err;
 		for (j = 0; j < nd; j++)
-			if (push(&items, &n, &deps[j], 0))
+			if (push(&items, &n, &deps[j], 0, 0))
 				goto nomem;
 		free(deps);
 	}
-	if (bad && !drop) {
+	if (nfail && !drop && argc > 1) {
 		rc = first.code;
 		goto out;
 	}
-	if (n && (partial = engine_sync(&g, items, n, argc == 1, &e)) < 0)
+	if ((n || argc == 1) &&
+	    (partial = engine_sync(&g, items, n, argc == 1, &e)) < 0)
 		goto err;
 	print_warnings(&g);
+	for (i = 0; i < notes.n; i++)
+		fprintf(stderr, "%s: %s\n", applet_name, notes.v[i]);
 	if (o.verbose)
 		engine_print_backend(&g, stderr);
 	if (o.dry_run || o.verbose)
 		engine_print_changes(&g, stdout);
 	if (o.dry_run && engine_pending(&g))
 		rc = EXIT_NO;
-	if (bad)
+	if (nfail)
 		rc = first.code;
 	if (fflush(stdout))
 		rc = EXIT_RUNTIME;
 	if (partial)	/* applied but for the hosts entries e names */
 		rc = fail(&e);
+	for (i = 0; i < later.n; i++)
+		fprintf(stderr, "%s: %s\n", applet_name, later.v[i]);
 	goto out;
 nomem:
 	err_set(&e, EXIT_RUNTIME, "out of memory");
@@ -121,6 +167,9 @@ err:
 	print_warnings(&g);
 	rc = fail(&e);
 out:
+	strv_free(&later);
+	strv_free(&notes);
+	free(bad);
 	items_free(items, n);
 	engine_free(&g);
 	return rc;

@@ -970,14 +970,17 @@ static int is_tail(const struct fw_rule *r)
 	return !strcmp(r->comment, INIT_COMMENT);
 }
 
+/* 1 when the owner id12 is one of items, 2 when it is one kept as it is
+ * (only looked for with keep: rarely any). */
 static int selected(const struct sync_item *items, size_t n,
-		    const char *id12)
+		    const char *id12, int keep)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!strncmp(items[i].rec.id, id12, 12))
-			return 1;
+		if ((!keep || items[i].keep) &&
+		    !strncmp(items[i].rec.id, id12, 12))
+			return 1 + items[i].keep;
 	return 0;
 }
 
@@ -1007,13 +1010,16 @@ static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
 	struct fw_rule *out = NULL;
 	size_t i, j, k, nmiss = 0;
 	long w;
-	int rc = -1;
+	int rc = -1, keep = 0;
 
+	for (i = 0; i < n; i++)
+		keep |= items[i].keep;
 	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
 	for (j = ch->n, k = 0; j-- > 0;) {
 		const char *id12 = rule_owner(&ch->rules[j]);
 
-		if (!id12 || (!cleanup && !selected(items, n, id12)))
+		if (!id12 || (keep && selected(items, n, id12, 1)) ||
+		    (!cleanup && !selected(items, n, id12, 0)))
 			continue;
 		w = wants_find(ws, chain, &ch->rules[j]);
 		if (w >= 0) {
@@ -1962,7 +1968,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	struct err ce;
 	struct buf spec = { 0 };
 	struct fw_rule r;
-	int chain, *fresh = NULL;
+	int chain, *fresh = NULL, nodocker = 0;
 	size_t i, j;
 	int rc = -1;
 
@@ -1970,6 +1976,8 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	for (i = 0; i < n; i++) {
 		struct store_rec *rec = &items[i].rec;
 
+		if (items[i].keep)
+			continue;
 		/* the rules an add* brings (dirty before a rename marks
 		 * it): their hosts entries must be set, or nothing is */
 		free(fresh);
@@ -1977,13 +1985,25 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 			new_rules(g, rec) : NULL;
 		if (items[i].dirty && !items[i].drop && !fresh)
 			goto nomem;
-		c = engine_container(g, rec->id, &ce);
+		c = nodocker && items[i].drop ? NULL :
+		    engine_container(g, rec->id, &ce);
 		items[i].known = !!c;
 		items[i].running = c && c->running;
-		if (!c && ce.code != EXIT_USAGE) {
-			*e = ce;
-			goto out;
+		if (!c && !nodocker && ce.code != EXIT_USAGE) {
+			if (!items[i].drop) {
+				*e = ce;
+				goto out;
+			}
+			/* drop needs no Docker: the rules are found by
+			 * their comments, the file by its ID */
+			nodocker = 1;
+			warn(g, "%s; dropping by the store and the rules' "
+			     "comments: hosts entries (add-two-ways) stay in "
+			     "the peers' hosts files until Docker rewrites "
+			     "them", ce.msg);
 		}
+		if (nodocker && items[i].drop)
+			continue;
 		if (c && strcmp(rec->name, c->name)) {
 			snprintf(rec->name, sizeof(rec->name), "%s", c->name);
 			items[i].dirty = 1;
@@ -2191,10 +2211,15 @@ int engine_dependents(struct engine *g, const struct docker_container *c,
 		      struct store_rec **v, size_t *n, struct err *e)
 {
 	struct store_rec *all;
-	size_t i, j, nall, k = 0;
+	struct store_bad *bad;
+	size_t i, j, nall, nbad, k = 0;
 
-	if (store_load_all(&g->store, &all, &nall, e))
+	if (store_load_all(&g->store, &all, &nall, &bad, &nbad, e))
 		return -1;
+	for (i = 0; i < nbad; i++)
+		warn(g, "%s: rules of %.12s naming \"%s\", if any, are not "
+		     "replayed", bad[i].err.msg, bad[i].id, c->name);
+	free(bad);
 	for (i = 0; i < nall; i++) {
 		int dep = 0;
 

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dfw/rulespec.h"
 
@@ -272,10 +273,13 @@ static int filter_opt(struct rulespec *r, const char *v, struct err *e)
 	size_t i;
 	int n = rulespec_split(v, &r->filter, e);
 
+	/* a long value is cut in messages, so that the reason fits */
 	if (n < 0)
-		return err_wrap(e, "--filter \"%s\"", v);
+		return err_wrap(e, "--filter \"%.100s%s\"", v,
+				strlen(v) > 100 ? "..." : "");
 	if (n == 0)
-		return err_set(e, EXIT_USAGE, "--filter \"%s\": no words", v);
+		return err_set(e, EXIT_USAGE, "--filter \"%.100s%s\": no words",
+			       v, strlen(v) > 100 ? "..." : "");
 	for (i = 0; i < r->filter.n; i++) {
 		bad = filter_forbidden(r->filter.v[i]);
 		if (!bad)
@@ -548,6 +552,73 @@ static int split_quoted(const char *s, size_t len, size_t *i, char q,
 	return 0;
 }
 
+static int hex_val(int c)
+{
+	return is_digit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * From just after $' up to the closing quote, left in *i: POSIX.1-2024's
+ * dollar-single-quotes. An escape POSIX does not list (\cX is not taken
+ * either) and one that makes a NUL are errors, not guesses.
+ */
+static int split_dollar(const char *s, size_t len, size_t *i, struct buf *w,
+			struct err *e)
+{
+	static const char names[] = "\\\\''\"\"a\ab\be\033f\fn\nr\rt\tv\v";
+	const char *k;
+	int v, d, n;
+	char c;
+
+	for (; *i < len && s[*i] != '\''; (*i)++) {
+		c = s[*i];
+		if (c == '\\') {
+			if (++*i == len)
+				break;
+			c = s[*i];
+			k = strchr(names, c);
+			if (c && k && (k - names) % 2 == 0) {
+				c = k[1];
+			} else if (c == 'x' || (c >= '0' && c <= '7')) {
+				int hex = c == 'x', max = hex ? 2 : 3;
+
+				v = 0;
+				n = 0;
+				if (!hex)
+					(*i)--;
+				while (n < max && *i + 1 < len &&
+				       (d = hex ? hex_val(s[*i + 1]) :
+					s[*i + 1] >= '0' && s[*i + 1] <= '7' ?
+					s[*i + 1] - '0' : -1) >= 0) {
+					v = v * (hex ? 16 : 8) + d;
+					n++;
+					(*i)++;
+				}
+				if (!n)
+					return err_set(e, EXIT_USAGE, "$'...': "
+						       "\\x without hex "
+						       "digits");
+				if (!(v & 255))
+					return err_set(e, EXIT_USAGE, "$'...': "
+						       "an escape makes a NUL "
+						       "byte");
+				c = (char)v;
+			} else {
+				return err_set(e, EXIT_USAGE, "$'...': unknown "
+					       "escape \\%c", is_ctl(c) ||
+					       (unsigned char)c > 126 ? '?' :
+					       c);
+			}
+		}
+		if (buf_add(w, &c, 1))
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	if (*i >= len)
+		return err_set(e, EXIT_USAGE, "unterminated $' quote");
+	return 0;
+}
+
 /*
  * Choices where a shell differs or is vague: a word exists once any part
  * of it is seen, so `''` is one empty word; '#' starts a comment only
@@ -580,7 +651,11 @@ int rulespec_split(const char *line, struct strv *out, struct err *e)
 		if (c == '#' && !in_word)
 			break;
 		in_word = 1;
-		if (c == '\'' || c == '"') {
+		if (c == '$' && i + 1 < len && line[i + 1] == '\'') {
+			i += 2;
+			if (split_dollar(line, len, &i, &w, e))
+				goto fail;
+		} else if (c == '\'' || c == '"') {
 			i++;
 			if (split_quoted(line, len, &i, c, &w))
 				goto nomem;
@@ -624,6 +699,36 @@ static int is_plain(const char *s)
 	return 1;
 }
 
+static int has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if (is_ctl((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/* $'...' with \\ \' \n \t \r by name and other control bytes as \xHH
+ * (always two digits: split_dollar reads at most two). */
+static int quote_dollar(const char *s, struct buf *out)
+{
+	int rc = buf_adds(out, "$'");
+	unsigned char c;
+
+	for (; *s && !rc; s++) {
+		c = (unsigned char)*s;
+		if (c == '\\' || c == '\'')
+			rc = buf_printf(out, "\\%c", c);
+		else if (c == '\n' || c == '\t' || c == '\r')
+			rc = buf_printf(out, "\\%c", c == '\n' ? 'n' :
+					c == '\t' ? 't' : 'r');
+		else if (is_ctl(c))
+			rc = buf_printf(out, "\\x%02x", c);
+		else
+			rc = buf_add(out, s, 1);
+	}
+	return rc || buf_adds(out, "'") ? -1 : 0;
+}
+
 int rulespec_quote(const char *s, struct buf *out)
 {
 	size_t len = out->len;
@@ -632,6 +737,10 @@ int rulespec_quote(const char *s, struct buf *out)
 
 	if (is_plain(s))
 		return buf_adds(out, s);
+	if (has_ctl(s)) {
+		rc = quote_dollar(s, out);
+		goto done;
+	}
 	rc = buf_adds(out, "'");
 	/* POSIX has no escape inside '...': close, add \', reopen. */
 	while (!rc && (q = strchr(s, '\''))) {
@@ -640,6 +749,7 @@ int rulespec_quote(const char *s, struct buf *out)
 		s = q + 1;
 	}
 	rc = rc || buf_adds(out, s) || buf_adds(out, "'");
+done:
 	if (rc) {
 		out->len = len;
 		if (out->data)
@@ -655,4 +765,186 @@ const char *filter_forbidden(const char *s)
 		if (is_ctl(*s) || strchr(";&|$`<>\\", *s))
 			return s;
 	return NULL;
+}
+
+/* ---- --from ------------------------------------------------------------ */
+
+void rulespec_from_init(struct rulespec_from *f, const char *name,
+			enum rule_action action, int rev_lookup)
+{
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	f->action = action;
+	f->rev_lookup = rev_lookup;
+}
+
+void rulespec_from_free(struct rulespec_from *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		rulespec_free(&f->v[i]);
+	free(f->v);
+	free(f->line);
+	free(f->buf);
+	f->v = NULL;
+	f->line = NULL;
+	f->buf = NULL;
+	f->n = f->cap = f->len = 0;
+}
+
+static int from_fail(struct rulespec_from *f)
+{
+	f->failed = 1;
+	return -1;
+}
+
+static int from_push(struct rulespec_from *f, struct rulespec *r)
+{
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? 2 * f->cap : 16;
+		struct rulespec *v = realloc(f->v, ncap * sizeof(*v));
+		unsigned long *l;
+
+		if (v)
+			f->v = v;
+		l = v ? realloc(f->line, ncap * sizeof(*l)) : NULL;
+		if (!l)
+			return -1;
+		f->line = l;
+		f->cap = ncap;
+	}
+	f->v[f->n] = *r;
+	f->line[f->n++] = f->lines;
+	return 0;
+}
+
+/* The line in f->buf[0..f->len), its newline taken off: line f->lines. */
+static int from_line(struct rulespec_from *f, int ended, struct err *e)
+{
+	struct strv w = { 0 };
+	struct rulespec r;
+	int n;
+
+	f->lines++;
+	f->buf[f->len] = 0;
+	if (f->lines > FROM_MAX_LINES) {
+		err_set(e, EXIT_USAGE, "more than %d lines", FROM_MAX_LINES);
+		goto bad;
+	}
+	if (ended && f->len && f->buf[f->len - 1] == '\r') {
+		err_set(e, EXIT_USAGE, "ends in CR LF (a DOS text file?): "
+			"convert it, e.g. with dos2unix");
+		goto bad;
+	}
+	f->len = 0;
+	n = rulespec_split(f->buf, &w, e);
+	if (n < 0) {
+		strv_free(&w);	/* split leaves the array behind */
+		goto bad;
+	}
+	if (!n)
+		return 0;
+	if (f->n >= FROM_MAX_SPECS) {
+		strv_free(&w);
+		err_set(e, EXIT_USAGE, "more than %d rule specs: split the "
+			"input, or use fewer wider rules", FROM_MAX_SPECS);
+		goto bad;
+	}
+	n = rulespec_parse(&r, f->action, (int)w.n, w.v, e);
+	strv_free(&w);
+	if (n)
+		goto bad;
+	r.rev_lookup |= f->rev_lookup;
+	if (from_push(f, &r)) {
+		rulespec_free(&r);
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		return from_fail(f);
+	}
+	return 0;
+bad:
+	err_wrap(e, "%s:%lu", f->name, f->lines);
+	return from_fail(f);
+}
+
+int rulespec_from_feed(struct rulespec_from *f, const char *p, size_t n,
+		       struct err *e)
+{
+	const char *nl;
+	size_t take, room = FROM_MAX_BYTES - f->bytes;
+	int over = n > room;
+
+	if (f->failed)
+		return -1;
+	if (!f->buf && !(f->buf = malloc(FROM_MAX_LINE + 1))) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		return from_fail(f);
+	}
+	if (over)
+		n = room;	/* the lines within the cap are read first */
+	f->bytes += n;
+	while (n) {
+		nl = memchr(p, '\n', n);
+		take = nl ? (size_t)(nl - p) : n;
+		if (memchr(p, 0, take)) {
+			err_set(e, EXIT_USAGE, "%s:%lu: holds a NUL byte",
+				f->name, f->lines + 1);
+			return from_fail(f);
+		}
+		if (take > FROM_MAX_LINE - f->len) {
+			err_set(e, EXIT_USAGE, "%s:%lu: line longer than %d "
+				"bytes", f->name, f->lines + 1,
+				FROM_MAX_LINE);
+			return from_fail(f);
+		}
+		memcpy(f->buf + f->len, p, take);
+		f->len += take;
+		if (!nl)
+			break;
+		if (from_line(f, 1, e))
+			return -1;
+		p = nl + 1;
+		n -= take + 1;
+	}
+	if (over) {
+		err_set(e, EXIT_USAGE, "--from \"%s\": more than %u bytes (the "
+			"limit): an endless input?", f->name, FROM_MAX_BYTES);
+		return from_fail(f);
+	}
+	return 0;
+}
+
+int rulespec_from_end(struct rulespec_from *f, struct err *e)
+{
+	if (f->failed)
+		return -1;
+	if (f->len && from_line(f, 0, e))	/* no newline at the end */
+		return -1;
+	if (!f->n) {
+		err_set(e, EXIT_USAGE, "--from \"%s\": no rule specs in it",
+			f->name);
+		return from_fail(f);
+	}
+	return 0;
+}
+
+int rulespec_from_fd(struct rulespec_from *f, int fd, struct err *e)
+{
+	char chunk[16384];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, EXIT_USAGE, "--from \"%s\": %s", f->name,
+				strerror(errno));
+			return from_fail(f);
+		}
+		if (!n)
+			return rulespec_from_end(f, e);
+		if (rulespec_from_feed(f, chunk, (size_t)n, e))
+			return -1;
+	}
 }

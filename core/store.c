@@ -12,8 +12,6 @@
 #include "dfw/store.h"
 
 #define STORE_MAGIC "docker-fw-store"
-/* Longer is corruption, not a rule; store_save refuses to write one. */
-#define STORE_MAX_LINE (64 * 1024)
 /* DIR, '/', and the longest name: ".ID.tmp.PID". */
 #define STORE_PATH_MAX (sizeof(((struct store *)0)->dir) + 96)
 
@@ -52,6 +50,54 @@ static int sys_err(struct err *e, const char *what, const char *path)
 		       strerror(errno));
 }
 
+/* An entry of the folder that is a link (ELOOP from O_NOFOLLOW), or not
+ * a regular file: named, never followed. */
+static int not_file(struct err *e, const char *path, int link)
+{
+	if (link)
+		return err_set(e, EXIT_RUNTIME, "%s is a symbolic link: "
+			       "docker-fw follows none in its store folder "
+			       "(remove it, or put the file itself there)",
+			       path);
+	return err_set(e, EXIT_RUNTIME, "%s is not a regular file: remove "
+		       "it or move it away", path);
+}
+
+/*
+ * Opens NAME in the folder without following a link: a regular file, -1
+ * with e set, or -2 when there is no such entry (e untouched). flags are
+ * open's (O_NOFOLLOW, O_NONBLOCK and O_CLOEXEC added: a FIFO there does
+ * not block the open).
+ */
+static int open_entry(const struct store *s, const char *name, int flags,
+		      const char *what, struct err *e)
+{
+	char path[STORE_PATH_MAX];
+	struct stat st;
+	int fd;
+
+	path_of(path, s, name);
+	fd = openat(s->dir_fd, name, flags | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -2;
+		if (errno == ELOOP)
+			return not_file(e, path, 1);
+		if (errno == EISDIR || errno == ENXIO)
+			return not_file(e, path, 0);
+		return sys_err(e, what, path);
+	}
+	if (fstat(fd, &st))
+		sys_err(e, what, path);
+	else if (!S_ISREG(st.st_mode))
+		not_file(e, path, 0);
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
 /*
  * mkdir -p: parents as mkdir(1) makes them, the folder itself 0700. An
  * existing folder keeps its mode: the admin may have chosen it.
@@ -60,7 +106,6 @@ static int make_dir(const char *dir, struct err *e)
 {
 	char p[sizeof(((struct store *)0)->dir)];
 	size_t i, len = strlen(dir);
-	struct stat st;
 
 	memcpy(p, dir, len + 1);
 	for (i = 1; i <= len; i++) {
@@ -71,26 +116,39 @@ static int make_dir(const char *dir, struct err *e)
 			return sys_err(e, "create folder", p);
 		p[i] = dir[i];
 	}
-	if (stat(dir, &st))
-		return sys_err(e, "open folder", dir);
-	if (!S_ISDIR(st.st_mode))
-		return err_set(e, EXIT_RUNTIME, "%s: not a folder", dir);
 	return 0;
+}
+
+static int open_dir(struct store *s, int lock, struct err *e)
+{
+	s->dir_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir_fd >= 0)
+		return 0;
+	if (errno == ENOENT && !lock)
+		return 0;	/* an empty store */
+	if (errno == ENOTDIR)
+		return err_set(e, EXIT_RUNTIME, "%s: not a folder", s->dir);
+	return sys_err(e, "open folder", s->dir);
 }
 
 static int take_lock(struct store *s, struct err *e)
 {
 	char path[STORE_PATH_MAX];
 
-	path_of(path, s, ".lock");
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lock_fd < 0)
-		return sys_err(e, "open", path);
+	s->lock_fd = open_entry(s, ".lock", O_RDWR | O_CREAT, "open", e);
+	if (s->lock_fd == -2) {		/* the folder went away */
+		path_of(path, s, ".lock");
+		errno = ENOENT;
+		sys_err(e, "open", path);
+	}
+	if (s->lock_fd < 0) {
+		s->lock_fd = -1;
+		return -1;
+	}
 	while (flock(s->lock_fd, LOCK_EX)) {
 		if (errno != EINTR) {
-			sys_err(e, "lock", path);
-			store_close(s);
-			return -1;
+			path_of(path, s, ".lock");
+			return sys_err(e, "lock", path);
 		}
 	}
 	return 0;
@@ -101,6 +159,7 @@ int store_open(struct store *s, const char *dir, int lock, struct err *e)
 	size_t len;
 
 	s->lock_fd = -1;
+	s->dir_fd = -1;
 	s->dir[0] = 0;
 	if (!dir) {
 		dir = getenv("DFW_STATE_DIR");
@@ -116,28 +175,39 @@ int store_open(struct store *s, const char *dir, int lock, struct err *e)
 		len--;
 	memcpy(s->dir, dir, len);
 	s->dir[len] = 0;
-	if (!lock)
-		return 0;
-	if (make_dir(s->dir, e))
+	if ((lock && make_dir(s->dir, e)) || open_dir(s, lock, e) ||
+	    (lock && take_lock(s, e))) {
+		store_close(s);
 		return -1;
-	return take_lock(s, e);
+	}
+	return 0;
 }
 
 void store_close(struct store *s)
 {
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);	/* drops the flock */
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
 	s->lock_fd = -1;
+	s->dir_fd = -1;
 }
 
+/* Up to STORE_MAX_BYTES + 1, so that a longer file is seen as one. */
 static int read_all(int fd, struct buf *b)
 {
+	size_t want;
 	ssize_t n;
 
 	for (;;) {
-		if (buf_reserve(b, 64 * 1024))
+		want = STORE_MAX_BYTES + 1 - b->len;
+		if (!want)
+			return 0;
+		if (want > 64 * 1024)
+			want = 64 * 1024;
+		if (buf_reserve(b, want))
 			return -1;
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		n = read(fd, b->data + b->len, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -147,7 +217,7 @@ static int read_all(int fd, struct buf *b)
 	}
 }
 
-/* Line 1, "docker-fw-store 1". */
+/* Line 1, "docker-fw-store 1" or "docker-fw-store 2". */
 static int parse_version(const char *line, const char *path, struct err *e)
 {
 	const char *v = line + strlen(STORE_MAGIC " ");
@@ -156,10 +226,10 @@ static int parse_version(const char *line, const char *path, struct err *e)
 	if (strncmp(line, STORE_MAGIC " ", strlen(STORE_MAGIC " ")))
 		return err_set(e, EXIT_RUNTIME, "%s:1: not a docker-fw store "
 			       "file", path);
-	if (parse_uint(v, 0, UINT32_MAX, &n) || n != STORE_VERSION)
+	if (parse_uint(v, 1, STORE_VERSION, &n))
 		return err_set(e, EXIT_RUNTIME, "%s:1: unknown store version "
-			       "\"%s\" (this docker-fw reads version %d)",
-			       path, v, STORE_VERSION);
+			       "\"%.32s\" (this docker-fw reads versions 1 to "
+			       "%d)", path, v, STORE_VERSION);
 	return 0;
 }
 
@@ -171,11 +241,11 @@ static int parse_container(const struct strv *w, const char *path,
 		return err_set(e, EXIT_RUNTIME, "%s:2: expected \"container "
 			       "ID NAME\"", path);
 	if (strcmp(w->v[1], r->id))
-		return err_set(e, EXIT_RUNTIME, "%s:2: container ID \"%s\" is "
-			       "not the file's", path, w->v[1]);
+		return err_set(e, EXIT_RUNTIME, "%s:2: container ID \"%.65s\" "
+			       "is not the file's", path, w->v[1]);
 	if (strlen(w->v[2]) >= sizeof(r->name))
-		return err_set(e, EXIT_RUNTIME, "%s:2: container name too "
-			       "long", path);
+		return err_set(e, EXIT_RUNTIME, "%s:2: container name longer "
+			       "than %zu bytes", path, sizeof(r->name) - 1);
 	memcpy(r->name, w->v[2], strlen(w->v[2]) + 1);
 	return 0;
 }
@@ -189,8 +259,11 @@ static int parse_rule(const struct strv *w, const char *path,
 	int rc;
 
 	if (a < 0)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: unknown action \"%s\"",
-			       path, ln, w->n < 2 ? "" : w->v[1]);
+		return err_set(e, EXIT_RUNTIME, "%s:%lu: unknown action "
+			       "\"%.64s\"", path, ln, w->n < 2 ? "" : w->v[1]);
+	if (r->nrules >= STORE_MAX_RULES)
+		return err_set(e, EXIT_RUNTIME, "%s:%lu: more than %d rule "
+			       "lines", path, ln, STORE_MAX_RULES);
 	if (rulespec_parse(&rule, (enum rule_action)a, (int)w->n - 2,
 			   w->v + 2, e)) {
 		err_wrap(e, "%s:%lu", path, ln);
@@ -217,6 +290,10 @@ static int parse_hostconfig(const struct strv *w, const char *path,
 	if (w->n < 3)
 		return err_set(e, EXIT_RUNTIME, "%s:%lu: expected "
 			       "\"hostconfig KEY VALUE...\"", path, ln);
+	if (r->hostconfig.n >= STORE_MAX_HOSTCONFIG)
+		return err_set(e, EXIT_RUNTIME, "%s:%lu: more than %d "
+			       "hostconfig lines", path, ln,
+			       STORE_MAX_HOSTCONFIG);
 	for (i = 1; i < w->n && !rc; i++)
 		rc = (i > 1 && buf_adds(&b, " ")) ||
 		     rulespec_quote(w->v[i], &b);
@@ -273,8 +350,8 @@ static int parse_line(char *line, size_t len, const char *path,
 	} else if (!strcmp(w.v[0], "end")) {
 		rc = parse_end(&w, path, ln, r, e) ? -1 : 1;
 	} else {
-		err_set(e, EXIT_RUNTIME, "%s:%lu: unexpected line kind \"%s\"",
-			path, ln, w.v[0]);
+		err_set(e, EXIT_RUNTIME, "%s:%lu: unexpected line kind "
+			"\"%.64s\"", path, ln, w.v[0]);
 	}
 	strv_free(&w);
 	return rc;
@@ -291,6 +368,9 @@ static int parse_file(char *data, size_t len, const char *path,
 	unsigned long ln = 0;
 	int ended = 0;
 
+	if (len > STORE_MAX_BYTES)
+		return err_set(e, EXIT_RUNTIME, "%s: larger than %u bytes",
+			       path, STORE_MAX_BYTES);
 	while (p < end && !ended && (nl = memchr(p, '\n', end - p))) {
 		*nl = 0;
 		ended = parse_line(p, (size_t)(nl - p), path, ++ln, r, e);
@@ -298,12 +378,29 @@ static int parse_file(char *data, size_t len, const char *path,
 			return -1;
 		p = nl + 1;
 	}
+	if (!ended && end - p > STORE_MAX_LINE)
+		return err_set(e, EXIT_RUNTIME, "%s:%lu: line longer than %d "
+			       "bytes", path, ln + 1, STORE_MAX_LINE);
 	if (!ended)
 		return err_set(e, EXIT_RUNTIME, "%s: truncated (no \"end\" "
 			       "line)", path);
 	if (p < end)
 		return err_set(e, EXIT_RUNTIME, "%s:%lu: data after the "
 			       "\"end\" line", path, ln + 1);
+	return 0;
+}
+
+int store_parse(char *data, size_t len, const char *path, const char *id,
+		struct store_rec *r, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (check_id(id, e))
+		return -1;
+	memcpy(r->id, id, sizeof(r->id));
+	if (parse_file(data, len, path, r, e)) {
+		store_rec_free(r);
+		return -1;
+	}
 	return 0;
 }
 
@@ -318,19 +415,25 @@ int store_load(struct store *s, const char *id, struct store_rec *r,
 	if (check_id(id, e))
 		return -1;
 	memcpy(r->id, id, sizeof(r->id));
+	if (s->dir_fd < 0)
+		return 0;	/* no folder: an empty store */
 	path_of(path, s, id);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_entry(s, id, O_RDONLY, "open", e);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : sys_err(e, "open", path);
+		return fd == -2 ? 0 : -1;
 	rc = read_all(fd, &b);
 	if (rc)
 		sys_err(e, "read", path);
 	close(fd);
+	if (!rc && b.len > STORE_MAX_BYTES)
+		rc = err_set(e, EXIT_RUNTIME, "%s: larger than %u bytes",
+			     path, STORE_MAX_BYTES);
 	if (!rc)
-		rc = parse_file(b.data, b.len, path, r, e);
+		rc = store_parse(b.data, b.len, path, id, r, e);
 	buf_free(&b);
 	if (rc) {
 		store_rec_free(r);
+		memcpy(r->id, id, sizeof(r->id));
 		return -1;
 	}
 	return 1;
@@ -344,20 +447,54 @@ static int rec_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
+static int bad_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_bad *)a)->id,
+		      ((const struct store_bad *)b)->id);
+}
+
+static int add_bad(struct store_bad **bad, size_t *nbad,
+		   const struct store_rec *r, const struct err *why)
+{
+	struct store_bad *p = realloc(*bad, (*nbad + 1) * sizeof(*p));
+
+	if (!p)
+		return -1;
+	*bad = p;
+	p += (*nbad)++;
+	memcpy(p->id, r->id, sizeof(p->id));
+	memcpy(p->name, r->name, sizeof(p->name));
+	p->err = *why;
+	return 0;
+}
+
 int store_load_all(struct store *s, struct store_rec **v, size_t *n,
-		   struct err *e)
+		   struct store_bad **bad, size_t *nbad, struct err *e)
 {
 	struct store_rec *recs = NULL, *p;
+	struct store_bad *bv = NULL;
 	struct dirent *de;
-	size_t nrec = 0;
+	size_t nrec = 0, nb = 0;
+	struct err le;
 	DIR *d;
-	int rc;
+	int rc, fd;
 
 	*v = NULL;
 	*n = 0;
-	d = opendir(s->dir);
-	if (!d)
-		return errno == ENOENT ? 0 : sys_err(e, "open folder", s->dir);
+	if (bad) {
+		*bad = NULL;
+		*nbad = 0;
+	}
+	if (s->dir_fd < 0)
+		return 0;
+	fd = dup(s->dir_fd);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return sys_err(e, "read folder", s->dir);
+	}
+	rewinddir(d);		/* the offset is shared with dir_fd */
 	for (;;) {
 		errno = 0;
 		de = readdir(d);
@@ -370,26 +507,83 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 		if (!is_id(de->d_name))
 			continue;
 		p = realloc(recs, (nrec + 1) * sizeof(*recs));
-		if (!p) {
-			err_set(e, EXIT_RUNTIME, "out of memory");
+		if (!p)
+			goto nomem;
+		recs = p;
+		rc = store_load(s, de->d_name, &recs[nrec], &le);
+		if (rc < 0 && !bad) {
+			if (e)
+				*e = le;
 			goto fail;
 		}
-		recs = p;
-		rc = store_load(s, de->d_name, &recs[nrec], e);
-		if (rc < 0)
-			goto fail;
-		nrec += rc;	/* 0: removed since readdir */
+		if (rc < 0 && add_bad(&bv, &nb, &recs[nrec], &le))
+			goto nomem;
+		nrec += rc > 0;	/* 0: removed since readdir */
 	}
 	closedir(d);
 	if (nrec > 1)
 		qsort(recs, nrec, sizeof(*recs), rec_cmp);
+	if (nb > 1)
+		qsort(bv, nb, sizeof(*bv), bad_cmp);
 	*v = recs;
 	*n = nrec;
+	if (bad) {
+		*bad = bv;
+		*nbad = nb;
+	}
 	return 0;
+nomem:
+	err_set(e, EXIT_RUNTIME, "out of memory");
 fail:
 	closedir(d);
 	store_recs_free(recs, nrec);
+	free(bv);
 	return -1;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static int has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Whether a value of r needs a $'...' word, so version 2. */
+static int rule_needs_v2(const struct rulespec *r)
+{
+	size_t i;
+
+	if (has_ctl(r->src.name) || has_ctl(r->dst.name) ||
+	    has_ctl(r->network))
+		return 1;
+	for (i = 0; i < r->filter.n; i++)
+		if (has_ctl(r->filter.v[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * A hostconfig line as it is kept, "KEY WORD...", already quoted: it
+ * must read back as two words or more (so it is one line, no raw control
+ * character). *v2 is set when a word holds a control character.
+ */
+static int check_hostconfig(const char *line, size_t i, const char *path,
+			    int *v2, struct err *e)
+{
+	struct strv w = { 0 };
+	size_t k;
+	int n = rulespec_split(line, &w, NULL);
+
+	for (k = 0; n > 0 && k < w.n; k++)
+		*v2 |= has_ctl(w.v[k]);
+	strv_free(&w);
+	if (n < 2 || line[strlen(line) - 1] == '\n')
+		return err_set(e, EXIT_RUNTIME, "%s: hostconfig line %zu is "
+			       "not \"KEY WORD...\"", path, i + 1);
+	return 0;
 }
 
 /* The whole file, as the header of store.h shows it. */
@@ -397,128 +591,169 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 		  struct err *e)
 {
 	const char *action;
-	size_t i, start;
+	size_t i, start = b->len, line;
+	int v2;
 
 	if (!memchr(r->name, 0, sizeof(r->name)))
 		return err_set(e, EXIT_RUNTIME, "%s: container name too long",
 			       path);
-	if (buf_printf(b, STORE_MAGIC " %d\ncontainer %s ", STORE_VERSION,
-		       r->id) || rulespec_quote(r->name, b) ||
-	    buf_adds(b, "\n"))
+	if (r->nrules > STORE_MAX_RULES)
+		return err_set(e, EXIT_USAGE, "%s: %zu rules, more than a "
+			       "store file holds (%d)", path, r->nrules,
+			       STORE_MAX_RULES);
+	if (r->hostconfig.n > STORE_MAX_HOSTCONFIG)
+		return err_set(e, EXIT_USAGE, "%s: %zu hostconfig lines, more "
+			       "than a store file holds (%d)", path,
+			       r->hostconfig.n, STORE_MAX_HOSTCONFIG);
+	v2 = has_ctl(r->name);
+	for (i = 0; i < r->nrules; i++)
+		v2 |= rule_needs_v2(&r->rules[i]);
+	for (i = 0; i < r->hostconfig.n; i++)
+		if (check_hostconfig(r->hostconfig.v[i], i, path, &v2, e))
+			return -1;
+	line = b->len + strlen(STORE_MAGIC " 1\n");
+	if (buf_printf(b, STORE_MAGIC " %d\ncontainer %s ", v2 ? 2 : 1,
+		       r->id) || rulespec_quote(r->name, b))
+		goto nomem;
+	if (b->len - line > STORE_MAX_LINE)
+		return err_set(e, EXIT_RUNTIME, "%s: line 2 is longer than %d "
+			       "bytes", path, STORE_MAX_LINE);
+	if (buf_adds(b, "\n"))
 		goto nomem;
 	for (i = 0; i < r->nrules; i++) {
 		action = rule_action_name(r->rules[i].action);
-		start = b->len;
+		line = b->len;
 		if (!action)
 			return err_set(e, EXIT_RUNTIME, "%s: rule %zu: bad "
 				       "action", path, i + 1);
 		if (buf_printf(b, "rule %s ", action) ||
 		    rulespec_format(&r->rules[i], b))
 			return sys_err(e, "format a rule for", path);
-		if (b->len - start > STORE_MAX_LINE)
-			return err_set(e, EXIT_RUNTIME, "%s: rule %zu is "
+		if (b->len - line > STORE_MAX_LINE)
+			return err_set(e, EXIT_USAGE, "%s: rule %zu is "
 				       "longer than %d bytes", path, i + 1,
 				       STORE_MAX_LINE);
 		if (buf_adds(b, "\n"))
 			goto nomem;
 	}
-	for (i = 0; i < r->hostconfig.n; i++)
-		if (buf_printf(b, "hostconfig %s\n", r->hostconfig.v[i]))
+	for (i = 0; i < r->hostconfig.n; i++) {
+		line = b->len;
+		if (buf_printf(b, "hostconfig %s", r->hostconfig.v[i]))
 			goto nomem;
-	if (!buf_printf(b, "end %zu\n", r->nrules))
-		return 0;
+		if (b->len - line > STORE_MAX_LINE)
+			return err_set(e, EXIT_USAGE, "%s: hostconfig line %zu "
+				       "is longer than %d bytes", path, i + 1,
+				       STORE_MAX_LINE);
+		if (buf_adds(b, "\n"))
+			goto nomem;
+	}
+	if (buf_printf(b, "end %zu\n", r->nrules))
+		goto nomem;
+	if (b->len - start > STORE_MAX_BYTES)
+		return err_set(e, EXIT_USAGE, "%s: %zu bytes, more than a "
+			       "store file holds (%u)", path, b->len - start,
+			       STORE_MAX_BYTES);
+	return 0;
 nomem:
 	return err_set(e, EXIT_RUNTIME, "out of memory");
 }
 
-/* Makes a rename or unlink in dir durable. */
-static int sync_dir(const char *dir, struct err *e)
+int store_format(const struct store_rec *r, struct buf *out, struct err *e)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char path[80];
+	size_t len = out->len;
+	int rc;
 
-	if (fd < 0 || fsync(fd)) {
-		sys_err(e, "sync folder", dir);
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	snprintf(path, sizeof(path), "%.64s", r->id);
+	rc = render(r, out, path, e);
+	if (rc) {
+		out->len = len;
+		if (out->data)
+			out->data[len] = 0;
 	}
-	close(fd);
-	return 0;
+	return rc;
 }
 
 /*
  * Writers hold the lock, so a temporary file of this name is left over
  * from a crashed process that had our PID: remove it and retry once.
+ * O_EXCL never follows a link (a link there is EEXIST, and removed).
  */
-static int create_tmp(const char *tmp)
+static int create_tmp(const struct store_txn *t)
 {
-	int flags = O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC;
-	int fd = open(tmp, flags, 0600);
+	int flags = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(t->dir_fd, t->tmpname, flags, 0600);
 
-	if (fd < 0 && errno == EEXIST && !unlink(tmp))
-		fd = open(tmp, flags, 0600);
+	if (fd < 0 && errno == EEXIST && !unlinkat(t->dir_fd, t->tmpname, 0))
+		fd = openat(t->dir_fd, t->tmpname, flags, 0600);
 	return fd;
 }
 
 /* The temporary file is written, synced and closed. */
-static int write_tmp(const char *tmp, const struct buf *b, struct err *e)
+static int write_tmp(const struct store_txn *t, const struct buf *b,
+		     struct err *e)
 {
-	int fd = create_tmp(tmp);
+	int fd = t->dir_fd < 0 ? (errno = ENOENT, -1) : create_tmp(t);
 
 	if (fd < 0)
-		return sys_err(e, "create", tmp);
+		return sys_err(e, "create", t->tmp);
 	if (fd_write_all(fd, b->data, b->len) || fsync(fd)) {
-		sys_err(e, "write", tmp);
+		sys_err(e, "write", t->tmp);
 		close(fd);
 		goto fail;
 	}
 	if (close(fd)) {
-		sys_err(e, "write", tmp);
+		sys_err(e, "write", t->tmp);
 		goto fail;
 	}
 	return 0;
 fail:
-	unlink(tmp);
+	unlinkat(t->dir_fd, t->tmpname, 0);
 	return -1;
 }
 
 /* An existing file we are about to replace or remove must let us: an
  * immutable (chattr +i) file refuses rename and unlink, and says so
- * here, before anything else changed. */
-static int check_replaceable(const char *path, struct err *e)
+ * here, before anything else changed; a link or a folder in its place is
+ * refused by name. */
+static int check_replaceable(struct store *s, const struct store_txn *t,
+			     struct err *e)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_entry(s, t->name, O_WRONLY, "replace", e);
 
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		return 0;
-	}
-	return errno == ENOENT ? 0 : sys_err(e, "replace", path);
+	return fd == -1 ? -1 : 0;
 }
 
 int store_prepare(struct store *s, const struct store_rec *r,
 		  struct store_txn *t, struct err *e)
 {
 	struct buf b = { 0 };
+	struct stat st;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
+	t->dir_fd = s->dir_fd;
 	if (check_id(r->id, e))
 		return -1;
 	path_of(t->path, s, r->id);
-	snprintf(t->tmp, sizeof(t->tmp), "%s/.%s.tmp.%ld", s->dir, r->id,
+	snprintf(t->tmpname, sizeof(t->tmpname), ".%s.tmp.%ld", r->id,
 		 (long)getpid());
-	snprintf(t->dir, sizeof(t->dir), "%s", s->dir);
+	snprintf(t->tmp, sizeof(t->tmp), "%s/%s", s->dir, t->tmpname);
+	memcpy(t->name, r->id, sizeof(t->name));
 	t->remove = !r->nrules && !r->hostconfig.n;
-	if (t->remove && access(t->path, F_OK) && errno == ENOENT)
+	if (t->remove && (s->dir_fd < 0 ||
+			  (fstatat(s->dir_fd, t->name, &st,
+				   AT_SYMLINK_NOFOLLOW) && errno == ENOENT)))
 		return 0;	/* nothing to remove */
-	if (check_replaceable(t->path, e))
+	if (s->dir_fd >= 0 && check_replaceable(s, t, e))
 		return -1;
 	/* a removal writes an empty temporary file: it proves the folder
 	 * takes changes, and is removed with the record */
 	rc = t->remove ? 0 : render(r, &b, t->path, e);
 	if (!rc)
-		rc = write_tmp(t->tmp, &b, e);
+		rc = write_tmp(t, &b, e);
 	buf_free(&b);
 	t->ready = !rc;
 	return rc;
@@ -526,26 +761,34 @@ int store_prepare(struct store *s, const struct store_rec *r,
 
 int store_commit(struct store_txn *t, struct err *e)
 {
+	char dir[STORE_PATH_MAX];
+	size_t len;
+
 	if (!t->ready)
 		return 0;
 	t->ready = 0;
 	if (t->remove) {
-		unlink(t->tmp);
-		if (unlink(t->path) && errno != ENOENT)
+		unlinkat(t->dir_fd, t->tmpname, 0);
+		if (unlinkat(t->dir_fd, t->name, 0) && errno != ENOENT)
 			return sys_err(e, "remove", t->path);
-	} else if (rename(t->tmp, t->path)) {
+	} else if (renameat(t->dir_fd, t->tmpname, t->dir_fd, t->name)) {
 		err_set(e, EXIT_RUNTIME, "cannot rename %s to %s: %s", t->tmp,
 			t->path, strerror(errno));
-		unlink(t->tmp);
+		unlinkat(t->dir_fd, t->tmpname, 0);
 		return -1;
 	}
-	return sync_dir(t->dir, e);
+	/* makes the rename or unlink durable */
+	if (!fsync(t->dir_fd))
+		return 0;
+	len = strlen(t->path) - strlen(t->name) - 1;
+	snprintf(dir, sizeof(dir), "%.*s", (int)len, t->path);
+	return sys_err(e, "sync folder", dir);
 }
 
 void store_abort(struct store_txn *t)
 {
 	if (t->ready)
-		unlink(t->tmp);
+		unlinkat(t->dir_fd, t->tmpname, 0);
 	t->ready = 0;
 }
 

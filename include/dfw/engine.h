@@ -121,6 +121,8 @@ struct sync_item {
 	int drop;		/* drop: no rules, no hosts entries, no file */
 	int known;		/* Docker knows the container */
 	int running;
+	int keep;		/* its store file cannot be read: its live
+				 * rules stay as they are, its file too */
 };
 
 /*
@@ -128,7 +130,10 @@ struct sync_item {
  * its record yields now (none when the container is stopped or unknown)
  * replace the live rules of that container, changing only what differs.
  * With cleanup, live rules of containers not in items are removed too
- * (replay of everything). Ensures docker-fw's chains and jumps; deletes
+ * (replay of everything), but those of items with keep set. A drop item
+ * needs no Docker: when the daemon cannot be reached, its rules are found
+ * by their comments and its hosts entries stay (a warning says so).
+ * Ensures docker-fw's chains and jumps; deletes
  * scratch chains killed runs left. Rules that cannot be resolved (a
  * stopped peer), or whose --filter the backend refuses, are left out with
  * a warning. A --filter stored in another spelling than nf_tables shows
@@ -158,7 +163,8 @@ int engine_setup(struct engine *g, const struct strv *names,
 		 struct err *e);
 
 /* The load of every stored record whose rules name container c (by name
- * or ID) as a peer, except c itself. */
+ * or ID) as a peer, except c itself. A store file that cannot be read is
+ * left out with a warning. */
 int engine_dependents(struct engine *g, const struct docker_container *c,
 		      struct store_rec **v, size_t *n, struct err *e);
 

@@ -3,8 +3,10 @@
  * networking and dependencies, as save-hostconfig keeps them and start
  * compares them (Docker Engine API, GET /containers/{id}/json).
  *
- * One line per value, "KEY WORD...", words quoted by rulespec_quote,
- * sorted (lists are compared order-insensitively):
+ * One line per value, "KEY WORD...", words quoted by rulespec_quote (a
+ * value with a control character, e.g. a newline in a bind-mount path,
+ * as $'...': a line never holds a raw one), sorted (lists are compared
+ * order-insensitively):
  *
  *   bind SRC:DST[:MODE]          HostConfig.Binds
  *   cap-add CAP / cap-drop CAP   HostConfig.CapAdd / CapDrop

@@ -106,20 +106,29 @@ int rulespec_copy(struct rulespec *dst, const struct rulespec *src);
 void rulespec_free(struct rulespec *r);
 
 /*
- * Splits a line into words like a POSIX shell does, but expands nothing:
- * words are separated by blanks (space, tab); '...' keeps everything
- * literally; "..." keeps everything but \" \\ \$ \` (backslash-escaped);
- * an unquoted backslash escapes the next character; an unquoted '#' at
- * the start of a word starts a comment to the end of the line. A trailing
- * newline is ignored; any other control character is an error. Returns
- * the number of words (0 for a blank or comment line) appended to out, or
- * -1 with e set (EXIT_USAGE: an unterminated quote, a trailing backslash,
- * a control character).
+ * Splits a line into words like a POSIX shell (POSIX.1-2024) does, but
+ * expands nothing: words are separated by blanks (space, tab); '...'
+ * keeps everything literally; "..." keeps everything but \" \\ \$ \`
+ * (backslash-escaped); $'...' decodes the escapes \\ \' \" \a \b \e \f
+ * \n \r \t \v, \xH[H] (hex) and \O[O[O]] (octal), so a word may hold any
+ * byte but NUL; an unquoted backslash escapes the next character; an
+ * unquoted '#' at the start of a word starts a comment to the end of the
+ * line. A trailing newline is ignored; any other control character in
+ * the line is an error. Returns the number of words (0 for a blank or
+ * comment line) appended to out, or -1 with e set (EXIT_USAGE: an
+ * unterminated quote, a trailing backslash, a control character, an
+ * unknown escape or one that makes a NUL in $'...').
  */
 int rulespec_split(const char *line, struct strv *out, struct err *e);
 
-/* Appends s quoted so rulespec_split gives back s: as is when it holds
- * only [A-Za-z0-9_./:,=@%+-] and is not empty, else in single quotes. */
+/*
+ * Appends s quoted so rulespec_split gives back s: as is when it holds
+ * only [A-Za-z0-9_./:,=@%+-] and is not empty; in $'...' when it holds a
+ * control character (bytes 1-31 and 127: \n \t \r, \\ and \' by name,
+ * the others as \xHH), so the result never holds one; else in single
+ * quotes. Bytes 128-255 are kept as they are. 0 or -1 (ENOMEM; out
+ * unchanged).
+ */
 int rulespec_quote(const char *s, struct buf *out);
 
 /*
@@ -129,5 +138,57 @@ int rulespec_quote(const char *s, struct buf *out);
  * mean one thing here and another in a script that pastes it.
  */
 const char *filter_forbidden(const char *s);
+
+/*
+ * Reading `--from FILE`: one rule spec (options only) per line, split by
+ * rulespec_split (quoting, # comments, blank lines), every line parsed by
+ * rulespec_parse for the same action. All or nothing: the first bad line
+ * stops the reading. The input is bounded while it is read, whatever it
+ * is (a file, a pipe, /dev/zero):
+ */
+#define FROM_MAX_LINE 65536		/* bytes in a line, its newline not
+					 * counted */
+#define FROM_MAX_LINES 100000		/* lines, blank and comment ones too */
+#define FROM_MAX_SPECS 10000		/* rule specs (a store file's cap) */
+#define FROM_MAX_BYTES (8u << 20)	/* the whole input: 8 MiB */
+/*
+ * A line holding a NUL byte, or ending in CR LF, is refused. The memory
+ * used is one line (FROM_MAX_LINE) and the specs read.
+ *
+ * Use: rulespec_from_init, then rulespec_from_feed with the bytes as
+ * they come (any cut, NULs too), then rulespec_from_end; or
+ * rulespec_from_fd for all three. Each returns 0, or -1 with e set
+ * (EXIT_USAGE; EXIT_RUNTIME out of memory): "NAME:LINE: why" for a line
+ * (bad, too long, past the line or the spec cap), "--from \"NAME\": why"
+ * for the input as a whole (past the byte cap, no rule specs in it, a
+ * read error).
+ * After an error every call returns -1 (e is not set again). The specs
+ * are in v[0..n), with the line each came from in line[]; free with
+ * rulespec_from_free, after an error too.
+ */
+struct rulespec_from {
+	const char *name;	/* the input in messages, e.g. "(stdin)" */
+	enum rule_action action;
+	int rev_lookup;		/* set on every spec (--rev-lookup) */
+	struct rulespec *v;
+	unsigned long *line;
+	size_t n;
+	/* reading state */
+	size_t cap;
+	char *buf;		/* the current line, FROM_MAX_LINE + 1 */
+	size_t len;
+	unsigned long lines;	/* lines seen, the current one not */
+	size_t bytes;		/* bytes fed */
+	int failed;
+};
+void rulespec_from_init(struct rulespec_from *f, const char *name,
+			enum rule_action action, int rev_lookup);
+int rulespec_from_feed(struct rulespec_from *f, const char *p, size_t n,
+		       struct err *e);
+int rulespec_from_end(struct rulespec_from *f, struct err *e);
+/* Reads fd (not closed) to its end, feeding f, then ends it. A read
+ * error is named with f->name. */
+int rulespec_from_fd(struct rulespec_from *f, int fd, struct err *e);
+void rulespec_from_free(struct rulespec_from *f);
 
 #endif

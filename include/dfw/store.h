@@ -18,14 +18,34 @@
  * its canonical rule spec (rulespec_format), in the order they were
  * added. `hostconfig` lines are what save-hostconfig keeps (see
  * hostconfig.h), in its canonical form. `end N` closes the file with the
- * number of rule lines, so a
- * truncated file is detected. Unknown line kinds are errors: a file is
- * never half-understood.
+ * number of rule lines, so a truncated file is detected. Unknown line
+ * kinds are errors: a file is never half-understood.
  *
- * A file is replaced atomically: written to a temporary file in the same
- * folder, fsync'd, renamed over the old one, and the folder fsync'd.
- * Writers hold an exclusive flock on DIR/.lock (store_open), taken before
- * the xtables lock, for the whole read-change-write.
+ * Words are split and quoted as rulespec_split and rulespec_quote do, so
+ * a value may hold any byte but NUL: one with a control character (a
+ * newline in a bind-mount path) is written as $'...' (\n, \xHH), and no
+ * line ever holds a raw control character but a tab. Versions: 1 is the
+ * format without $'...' words; 2 may hold them (a version-1 reader would
+ * take `$'a\nb'` for the literal text). A file is written with the lowest
+ * version that holds it, so a file without such values stays readable by
+ * docker-fw versions that read only 1; both are read.
+ *
+ * Caps, checked while reading and before writing (a file that breaks one
+ * is never written; a longer one is an error naming it): STORE_MAX_BYTES
+ * in all, STORE_MAX_LINE bytes a line, STORE_MAX_RULES rule lines,
+ * STORE_MAX_HOSTCONFIG hostconfig lines.
+ *
+ * Nothing in the folder is followed through a symbolic link: the lock,
+ * the files and the temporary files are opened relative to the folder
+ * with O_NOFOLLOW (the folder itself, as given, may be a link). A link,
+ * or anything but a regular file, where the lock or a store file goes is
+ * an error naming it, for reads and writes alike.
+ *
+ * A file is replaced atomically: written to a temporary file
+ * (.ID.tmp.PID) in the same folder, fsync'd, renamed over the old one,
+ * and the folder fsync'd. Writers hold an exclusive flock on DIR/.lock
+ * (store_open), taken before the xtables lock, for the whole
+ * read-change-write.
  */
 #ifndef DFW_STORE_H
 #define DFW_STORE_H
@@ -36,10 +56,15 @@
 #include "dfw/util.h"
 
 #define STORE_DEFAULT_DIR "/var/lib/docker-fw"
-#define STORE_VERSION 1
+#define STORE_VERSION 2			/* the newest this docker-fw reads */
+#define STORE_MAX_BYTES (16u << 20)	/* a whole file: 16 MiB */
+#define STORE_MAX_LINE (64 * 1024)	/* a line, its newline not counted */
+#define STORE_MAX_RULES 10000		/* rule lines in a file */
+#define STORE_MAX_HOSTCONFIG 10000	/* hostconfig lines in a file */
 
 struct store {
 	char dir[4096];
+	int dir_fd;		/* the folder; -1: missing (read only) */
 	int lock_fd;		/* -1 when not locked */
 };
 
@@ -54,36 +79,64 @@ struct store_rec {
 
 /*
  * Resolves the folder (dir if not NULL, else $DFW_STATE_DIR, else
- * STORE_DEFAULT_DIR). With lock, creates it (0700) when missing and takes
- * the exclusive lock (waiting for it); without, only reads will follow
- * and a missing folder is an empty store. 0, or -1 with e set
- * (EXIT_RUNTIME, naming the folder).
+ * STORE_DEFAULT_DIR) and opens it. With lock, creates it (0700) when
+ * missing and takes the exclusive lock (waiting for it); without, only
+ * reads will follow and a missing folder is an empty store. 0, or -1
+ * with e set (EXIT_RUNTIME naming the folder or the lock; EXIT_USAGE for
+ * an empty or too long name). Close with store_close.
  */
 int store_open(struct store *s, const char *dir, int lock, struct err *e);
-void store_close(struct store *s);	/* drops the lock */
+void store_close(struct store *s);	/* drops the lock, closes the folder */
 
 /*
  * Loads the file of container id (a full ID) into r (zeroed first; free
  * with store_rec_free). Returns 1 when loaded, 0 when there is no file (r
  * is then empty with r->id set), or -1 with e set: EXIT_RUNTIME naming
- * FILE:LINE and what is wrong for a truncated, corrupt or unknown-version
- * file, or the system error.
+ * FILE:LINE and what is wrong for a truncated, corrupt, unknown-version
+ * or over-cap file, FILE for a symbolic link or not a regular file, or
+ * the system error. On -1, r holds no rules, r->id is set, and r->name
+ * too when the file's line 2 could be read (else "").
  */
 int store_load(struct store *s, const char *id, struct store_rec *r,
 	       struct err *e);
 
+/* A file store_load_all could not load. */
+struct store_bad {
+	char id[65];		/* its name: the container's full ID */
+	char name[256];		/* the container's, when line 2 was read */
+	struct err err;		/* why, naming the file */
+};
+
 /*
  * Loads every container file, sorted by name then ID. Files whose name is
- * not a full ID (temporary files, .lock) are skipped. 0 or -1 as
- * store_load (the first bad file stops it).
+ * not a full ID (temporary files, .lock) are skipped. With bad, a file
+ * that cannot be loaded does not stop it: it goes to *bad (*nbad of
+ * them, sorted by ID; free with free()) and the others load; without
+ * (NULL), the first one is the error. 0, or -1 with e set (the folder
+ * cannot be read, out of memory, or the first bad file without bad).
  */
 int store_load_all(struct store *s, struct store_rec **v, size_t *n,
-		   struct err *e);
+		   struct store_bad **bad, size_t *nbad, struct err *e);
+
+/*
+ * The text of a store file, both ways. store_parse reads data[0..len)
+ * (modified in place: newlines become NULs) as the file of container id
+ * into r (zeroed first; free with store_rec_free); path names it in
+ * messages. 0, or -1 as store_load. store_format appends the file r
+ * makes (the lowest version that holds it) to out; 0, or -1 with e set
+ * (EXIT_USAGE for a record past a cap, EXIT_RUNTIME for one that cannot
+ * be written: a bad action or address, a hostconfig line that is not
+ * "KEY WORD..."). store_parse of store_format's text gives back r.
+ */
+int store_parse(char *data, size_t len, const char *path, const char *id,
+		struct store_rec *r, struct err *e);
+int store_format(const struct store_rec *r, struct buf *out, struct err *e);
 
 /*
  * Writes r atomically (see above); a record without rules and without
- * hostconfig lines removes the file (missing is fine). The caller holds the lock. 0, or -1 with e set
- * (EXIT_RUNTIME) and the old file unchanged.
+ * hostconfig lines removes the file (missing is fine). The caller holds
+ * the lock. 0, or -1 with e set (EXIT_RUNTIME; EXIT_USAGE past a cap)
+ * and the old file unchanged.
  */
 int store_save(struct store *s, const struct store_rec *r, struct err *e);
 
@@ -93,13 +146,17 @@ int store_save(struct store *s, const struct store_rec *r, struct err *e);
  * (a removal checks that the folder takes changes) and checks that the
  * old file can be replaced; store_commit renames it into place (or
  * removes the file) and syncs the folder; store_abort drops the
- * temporary file. Disk full, a read-only or immutable file or folder: an
- * error from store_prepare, with nothing changed.
+ * temporary file. Disk full, a read-only or immutable file or folder, a
+ * symbolic link or not a regular file in the file's place, a record past
+ * a cap: an error from store_prepare, with nothing changed. The store
+ * stays open until store_commit or store_abort.
  */
 struct store_txn {
-	char path[4200];
-	char tmp[4200];
-	char dir[4096];
+	int dir_fd;		/* the store's, borrowed */
+	char path[4200];	/* DIR/ID, for messages */
+	char tmp[4200];		/* DIR/.ID.tmp.PID */
+	char name[65];		/* ID */
+	char tmpname[96];	/* .ID.tmp.PID */
 	int remove;
 	int ready;
 };

@@ -2,8 +2,10 @@
  * fuzz_rulespec.c - rule spec lines as --from and the store read them:
  * rulespec_split then rulespec_parse of arbitrary bytes, and for every
  * spec that parses, the round trip format -> split -> parse gives an
- * equal spec and the same text again. addr_parse likewise round-trips.
- * The first byte picks the action.
+ * equal spec and the same text again. addr_parse likewise round-trips,
+ * and so does any string through rulespec_quote and rulespec_split (one
+ * word, the same bytes, no control byte in the quoted text). The first
+ * byte picks the action.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +51,21 @@ static void addr_trip(const char *s)
 	buf_free(&t);
 }
 
+static void quote_trip(const char *s)
+{
+	struct buf q = { 0 };
+	struct strv w = { 0 };
+	struct err e;
+	size_t i;
+
+	need(!rulespec_quote(s, &q));
+	for (i = 0; i < q.len; i++)
+		need((unsigned char)q.data[i] >= 0x20 && q.data[i] != 0x7f);
+	need(rulespec_split(q.data, &w, &e) == 1 && !strcmp(w.v[0], s));
+	strv_free(&w);
+	buf_free(&q);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strv w = { 0 };
@@ -63,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data + 1, size - 1);
 	line[size - 1] = 0;
 	addr_trip(line);
+	quote_trip(line);
 	if (rulespec_split(line, &w, &e) >= 0 &&
 	    !rulespec_parse(&r, (enum rule_action)(data[0] % RULE_NACTIONS),
 			    (int)w.n, w.v, &e)) {

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include "dfw/hostconfig.h"
+#include "dfw/store.h"
 #include "unit.h"
 
 static void add(struct strv *v, const char *s)
@@ -90,4 +91,65 @@ static void test_diff(void)
 	buf_free(&d);
 }
 
-UNIT_TESTS(T(test_lines) T(test_diff))
+/* Values with control characters (a newline in a bind-mount path, as
+ * `docker run -v "$DIR/vol<NL>x:/data"` makes): one line each, quoted
+ * with $'...', and they survive the store. */
+static void test_odd_bytes(void)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef";
+	struct docker_container c;
+	struct strv out = { 0 }, again = { 0 };
+	struct store_rec r, r2;
+	struct buf text = { 0 }, d = { 0 };
+	struct err e = { 0 };
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	add(&c.binds, "/srv/vol\nx:/data");
+	add(&c.binds, "/srv/it's here:/d2:ro");
+	add(&c.extra_hosts, "evil\thost:1.2.3.4");
+	add(&c.dns, "\x1b[31m");
+	check(hostconfig_lines(&c, 1, &out) == 0);
+	check_str(joined(&out), "bind $'/srv/vol\\nx:/data'\n"
+		  "bind '/srv/it'\\''s here:/d2:ro'\n"
+		  "dns $'\\x1b[31m'\n"
+		  "extra-host $'evil\\thost:1.2.3.4'\n"
+		  "network-mode bridge\nprivileged 0\nrestart no 0\n");
+	for (i = 0; i < out.n; i++)
+		check(!strpbrk(out.v[i], "\n\t\x1b"));
+
+	/* through the store's text and back: the same lines */
+	memset(&r, 0, sizeof(r));
+	memcpy(r.id, id, sizeof(r.id));
+	strcpy(r.name, "web");
+	r.hostconfig = out;
+	check(store_format(&r, &text, &e) == 0);
+	check(!strncmp(text.data, "docker-fw-store 2\n", 18));
+	check(store_parse(text.data, text.len, "F", id, &r2, &e) == 0);
+	check(r2.hostconfig.n == out.n);
+	for (i = 0; i < out.n && i < r2.hostconfig.n; i++)
+		check_str(r2.hostconfig.v[i], out.v[i]);
+	/* and start finds no difference */
+	check(hostconfig_lines(&c, 1, &again) == 0);
+	check(hostconfig_diff(&r2.hostconfig, &again, &d) == 0 && !d.len);
+	strv_free(&again);
+	store_rec_free(&r2);
+	/* a changed path is one "+" and one "-" line, each one line */
+	strv_free(&c.binds);
+	add(&c.binds, "/srv/vol\ny:/data");
+	add(&c.binds, "/srv/it's here:/d2:ro");
+	check(hostconfig_lines(&c, 1, &again) == 0);
+	check(hostconfig_diff(&out, &again, &d) == 2);
+	check_str(d.data, "  + bind $'/srv/vol\\ny:/data'\n"
+		  "  - bind $'/srv/vol\\nx:/data'\n");
+	strv_free(&again);
+	strv_free(&out);
+	strv_free(&c.binds);
+	strv_free(&c.extra_hosts);
+	strv_free(&c.dns);
+	buf_free(&text);
+	buf_free(&d);
+}
+
+UNIT_TESTS(T(test_lines) T(test_diff) T(test_odd_bytes))

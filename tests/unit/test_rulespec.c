@@ -1,7 +1,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "dfw/rulespec.h"
 #include "dfw/util.h"
@@ -758,6 +760,279 @@ static void test_forbidden(void)
 	check(*filter_forbidden("a\x7f") == '\x7f');
 }
 
+/* $'...' words (POSIX.1-2024 dollar-single-quotes). */
+static void test_dollar(void)
+{
+	SPLIT("$'a\\nb'", "a\nb");
+	SPLIT("$'\\t\\r\\a\\b\\e\\f\\v'", "\t\r\a\b\033\f\v");
+	SPLIT("$'\\\\ \\' \\\"'", "\\ ' \"");
+	SPLIT("$'\\x41\\x4a\\x4A\\x7'", "AJJ\a");
+	SPLIT("$'\\x411'", "A1");		/* two hex digits at most */
+	SPLIT("$'\\101\\1012\\7'", "AA2\a");	/* three octal at most */
+	SPLIT("$'\\377'", "\xff");
+	SPLIT("x$'\\n'y 'a'$'b'", "x\ny", "ab");
+	SPLIT("$''", "");
+	SPLIT("$'#' $'a b'", "#", "a b");
+	SPLIT("\"$'x'\"", "$'x'");		/* not in "..." */
+	SPLIT("\\$'x'", "$x");			/* nor escaped */
+	SPLIT("'$'x", "$x");
+	SPLIT("$ $x a$", "$", "$x", "a$");
+	SPLIT("$'\xc3\xa9'", "\xc3\xa9");
+
+	check(split_fails("$'abc", "unterminated $' quote"));
+	check(split_fails("$'abc\\'", "unterminated $' quote"));
+	check(split_fails("$'a\\", "unterminated $' quote"));
+	check(split_fails("$'\\q'", "unknown escape \\q"));
+	check(split_fails("$'\\cA'", "unknown escape \\c"));
+	check(split_fails("$'\\u00e9'", "unknown escape \\u"));
+	check(split_fails("$'\\x'", "\\x without hex digits"));
+	check(split_fails("$'\\xg'", "\\x without hex digits"));
+	check(split_fails("$'\\0'", "NUL"));
+	check(split_fails("$'a\\x00'", "NUL"));
+	check(split_fails("$'\\400'", "NUL"));
+	check(split_fails("$'a\nb'", "control character 0x0a"));
+	check(split_fails("ok $'\\n' $'\\z'", "unknown escape"));
+}
+
+/* Every byte but NUL round-trips through quote and split, alone and in
+ * company; a control character never reaches the quoted text. */
+static void test_quote_bytes(void)
+{
+	char s[4];
+	struct buf b = { 0 };
+	int c, i;
+
+	check_str(quoted("a\nb"), "$'a\\nb'");
+	check_str(quoted("\t"), "$'\\t'");
+	check_str(quoted("vol\nx:/data"), "$'vol\\nx:/data'");
+	check_str(quoted("it's\r\n"), "$'it\\'s\\r\\n'");
+	check_str(quoted("a\\b\x01"), "$'a\\\\b\\x01'");
+	check_str(quoted("\x1b" "a"), "$'\\x1ba'");
+	check_str(quoted("\x7f"), "$'\\x7f'");
+	for (c = 1; c < 256; c++) {
+		s[0] = (char)c;
+		s[1] = 0;
+		check(quote_trips(s));
+		s[0] = 'x';
+		s[1] = (char)c;
+		s[2] = 'f';	/* a hex digit after \xHH */
+		s[3] = 0;
+		check(quote_trips(s));
+		b.len = 0;
+		check(rulespec_quote(s, &b) == 0);
+		for (i = 0; i < (int)b.len; i++)
+			check((unsigned char)b.data[i] >= 0x20 &&
+			      b.data[i] != 0x7f);
+	}
+	buf_free(&b);
+}
+
+/* ---- --from ------------------------------------------------------------ */
+
+/* Feeds text to a fresh reader in pieces of step bytes (0: at once). */
+static int from_text(struct rulespec_from *f, enum rule_action a,
+		     const char *text, size_t len, size_t step, struct err *e)
+{
+	size_t at = 0, k;
+
+	rulespec_from_init(f, "F", a, 0);
+	while (at < len) {
+		k = step && step < len - at ? step : len - at;
+		if (rulespec_from_feed(f, text + at, k, e))
+			return -1;
+		at += k;
+	}
+	return rulespec_from_end(f, e);
+}
+
+/* text is refused (EXIT_USAGE, message holding want), in any cut. */
+static int from_fails(const char *text, size_t len, const char *want)
+{
+	static const size_t steps[] = { 0, 1, 7, 4096 };
+	struct rulespec_from f;
+	struct err e = { 0 };
+	size_t i;
+	int ok = 1, rc;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		rc = from_text(&f, RULE_ADD, text, len, steps[i], &e);
+		if (rc != -1 || e.code != EXIT_USAGE || !strstr(e.msg, want)) {
+			fprintf(stderr, "  from (step %zu): %d %s\n  want: "
+				"%s\n", steps[i], rc, e.msg, want);
+			ok = 0;
+		}
+		/* after an error, every call fails */
+		check(rulespec_from_feed(&f, "--source 1.1.1.1\n", 17, &e) ==
+		      -1 && rulespec_from_end(&f, &e) == -1);
+		rulespec_from_free(&f);
+	}
+	return ok;
+}
+
+static void test_from(void)
+{
+	static const char text[] =
+		"# rules for web\n"
+		"\n"
+		"--source 10.0.0.0/8 --dport 80\n"
+		"  --source 1.2.3.4 --dport=443 --filter '-i eth0' # trailing\n"
+		"--source $'1.1.1.1' --dport 53 --protocol udp";
+	static const size_t steps[] = { 0, 1, 2, 3, 5, 16, 1000 };
+	struct rulespec_from f;
+	struct err e = { 0 };
+	struct buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		check(from_text(&f, RULE_ADD, text, strlen(text), steps[i],
+				&e) == 0);
+		check(f.n == 3);
+		if (f.n != 3) {
+			rulespec_from_free(&f);
+			continue;
+		}
+		check(f.line[0] == 3 && f.line[1] == 4 && f.line[2] == 5);
+		b.len = 0;
+		check(rulespec_format(&f.v[1], &b) == 0);
+		check_str(b.data, "--source 1.2.3.4/32 --dest . --dport 443 "
+			  "--protocol tcp --filter '-i eth0'");
+		check(f.v[2].proto == IPPROTO_UDP && f.v[2].dport == 53 &&
+		      !f.v[2].rev_lookup);
+		rulespec_from_free(&f);
+	}
+	buf_free(&b);
+
+	/* --rev-lookup reaches every spec */
+	rulespec_from_init(&f, "F", RULE_ADD_INTERNAL, 1);
+	check(rulespec_from_feed(&f, "--source web --dport 1\n--source db "
+				 "--dport 2\n", 45, &e) == 0);
+	check(rulespec_from_end(&f, &e) == 0 && f.n == 2 &&
+	      f.v[0].rev_lookup && f.v[1].rev_lookup &&
+	      f.v[1].action == RULE_ADD_INTERNAL);
+	rulespec_from_free(&f);
+
+	check(from_fails("", 0, "--from \"F\": no rule specs in it"));
+	check(from_fails("# only\n\n  \n", 11, "no rule specs in it"));
+	check(from_fails("--source 1.1.1.1\n--dport 0\n", 27,
+			 "F:2: --dport \"0\": not a port"));
+	check(from_fails("--source 1.1.1.1\r\n", 18, "F:1: ends in CR LF"));
+	check(from_fails("\n\n--source 'x\n", 14,
+			 "F:3: unterminated ' quote"));
+	check(from_fails("--source 1.1.1.1\n--so\0urce", 26,
+			 "F:2: holds a NUL byte"));
+	check(from_fails("\0", 1, "F:1: holds a NUL byte"));
+	check(from_fails("--source 1.1.1.1 --dport 80\n--x\n", 32,
+			 "F:2: unknown option"));
+}
+
+/* The caps hold while reading: a long line, many lines, many specs, too
+ * many bytes; an endless input stops. */
+static void test_from_caps(void)
+{
+	struct rulespec_from f;
+	struct err e = { 0 };
+	struct buf b = { 0 };
+	size_t i;
+	int rc;
+
+	/* a line of exactly FROM_MAX_LINE bytes is fine, one more is not */
+	buf_adds(&b, "--source 1.1.1.1 --filter '");
+	while (b.len < FROM_MAX_LINE - 1)
+		buf_adds(&b, " ");
+	buf_adds(&b, "'");
+	check(b.len == FROM_MAX_LINE);
+	buf_adds(&b, "\n");
+	check(from_text(&f, RULE_ADD, b.data, b.len, 1000, &e) == -1);
+	check(strstr(e.msg, "F:1: --filter") && strstr(e.msg, "no words"));
+	rulespec_from_free(&f);
+	b.len = 0;
+	buf_adds(&b, "#");
+	while (b.len < FROM_MAX_LINE + 1)
+		buf_adds(&b, "x");
+	check(from_fails(b.data, b.len, "F:1: line longer than 65536 bytes"));
+	/* no newline ever: the error comes at the cap, not at the end */
+	rulespec_from_init(&f, "F", RULE_ADD, 0);
+	for (i = 0, rc = 0; i < 100 && !rc; i++)
+		rc = rulespec_from_feed(&f, b.data, 4096, &e);
+	check(rc == -1 && i == 17 && strstr(e.msg, "line longer"));
+	rulespec_from_free(&f);
+
+	/* lines: blank ones count */
+	b.len = 0;
+	for (i = 0; i < FROM_MAX_LINES; i++)
+		buf_adds(&b, "\n");
+	buf_adds(&b, "--source 1.1.1.1\n");
+	check(from_fails(b.data, b.len, "F:100001: more than 100000 lines"));
+	b.len = 0;
+	for (i = 0; i < FROM_MAX_LINES - 1; i++)
+		buf_adds(&b, "\n");
+	buf_adds(&b, "--source 1.1.1.1\n");
+	check(from_text(&f, RULE_ADD, b.data, b.len, 0, &e) == 0 &&
+	      f.n == 1 && f.line[0] == FROM_MAX_LINES);
+	rulespec_from_free(&f);
+
+	/* specs: `yes -- '--source 1.1.1.1 --dport 80'` */
+	rulespec_from_init(&f, "(stdin)", RULE_ADD, 0);
+	for (i = 0, rc = 0; i < 2 * FROM_MAX_SPECS && !rc; i++)
+		rc = rulespec_from_feed(&f, "--source 1.1.1.1 --dport 80\n",
+					28, &e);
+	check(rc == -1 && i == FROM_MAX_SPECS + 1 && f.n == FROM_MAX_SPECS);
+	check(strstr(e.msg, "(stdin):10001: more than 10000 rule specs"));
+	rulespec_from_free(&f);
+
+	/* bytes: comments cost no memory, the byte cap stops them */
+	b.len = 0;
+	buf_adds(&b, "--source 1.1.1.1\n");
+	while (b.len < 60000) {
+		buf_adds(&b, "#");
+		for (i = 0; i < 100; i++)
+			buf_adds(&b, " a comment");
+		buf_adds(&b, "\n");
+	}
+	rulespec_from_init(&f, "F", RULE_ADD, 0);
+	for (i = 0, rc = 0; i < 1000 && !rc; i++)
+		rc = rulespec_from_feed(&f, b.data + (i ? 17 : 0),
+					b.len - (i ? 17 : 0), &e);
+	check(rc == -1 && strstr(e.msg, "--from \"F\": more than 8388608 "
+				 "bytes"));
+	check(f.bytes == FROM_MAX_BYTES && f.n == 1);
+	rulespec_from_free(&f);
+	buf_free(&b);
+}
+
+/* rulespec_from_fd on /dev/zero, a folder, a pipe. */
+static void test_from_fd(void)
+{
+	struct rulespec_from f;
+	struct err e = { 0 };
+	int fd, p[2];
+
+	fd = open("/dev/zero", O_RDONLY);
+	check(fd >= 0);
+	rulespec_from_init(&f, "/dev/zero", RULE_ADD, 0);
+	check(rulespec_from_fd(&f, fd, &e) == -1 &&
+	      !strcmp(e.msg, "/dev/zero:1: holds a NUL byte"));
+	rulespec_from_free(&f);
+	close(fd);
+
+	fd = open("/", O_RDONLY);
+	rulespec_from_init(&f, "/", RULE_ADD, 0);
+	check(rulespec_from_fd(&f, fd, &e) == -1 && e.code == EXIT_USAGE &&
+	      strstr(e.msg, "--from \"/\": Is a directory"));
+	rulespec_from_free(&f);
+	close(fd);
+
+	check(pipe(p) == 0);
+	check(write(p[1], "--source 1.1.1.1\n--source 2.2.2.2", 33) == 33);
+	close(p[1]);
+	rulespec_from_init(&f, "(stdin)", RULE_ADD, 0);
+	check(rulespec_from_fd(&f, p[0], &e) == 0 && f.n == 2);
+	rulespec_from_free(&f);
+	close(p[0]);
+}
+
 UNIT_TESTS(T(test_actions) T(test_addr) T(test_defaults) T(test_errors)
 	   T(test_format) T(test_round_trip) T(test_equal_copy)
-	   T(test_split) T(test_quote) T(test_forbidden))
+	   T(test_split) T(test_quote) T(test_forbidden) T(test_dollar)
+	   T(test_quote_bytes) T(test_from) T(test_from_caps)
+	   T(test_from_fd))

@@ -330,7 +330,7 @@ static void test_replace(void)
 	path_in(tmp, sizeof(tmp), ID_B);
 	check(mkdir(tmp, 0700) == 0);
 	check(store_save(&s, &a, &e) == -1 && e.code == EXIT_RUNTIME &&
-	      strstr(e.msg, "cannot replace") && strstr(e.msg, tmp));
+	      strstr(e.msg, "is not a regular file") && strstr(e.msg, tmp));
 	check_str(listing(), ".lock " ID_B " " ID_A);
 	check(rmdir(tmp) == 0);
 
@@ -488,8 +488,9 @@ static const struct bad_file bad_files[] = {
 	{ HEAD, ": truncated (no \"end\" line)" },
 	{ HEAD RULE, ": truncated (no \"end\" line)" },
 	{ HEAD RULE "end 1", ": truncated (no \"end\" line)" },
-	{ "docker-fw-store 2\n", ":1: unknown store version \"2\" (this "
-	  "docker-fw reads version 1)" },
+	{ "docker-fw-store 3\n", ":1: unknown store version \"3\" (this "
+	  "docker-fw reads versions 1 to 2)" },
+	{ "docker-fw-store 0\n", ":1: unknown store version \"0\"" },
 	{ "docker-fw-store 01\n" HEAD, ":1: unknown store version \"01\"" },
 	{ "docker-fw-store 1 \n", ":1: unknown store version \"1 \"" },
 	{ "docker-fw-store\n", ":1: not a docker-fw store file" },
@@ -589,7 +590,7 @@ static void test_bad_files(void)
 	/* A folder in place of a file. */
 	snprintf(want, sizeof(want), "%s/%s", dir, ID_A);
 	check(unlink(want) == 0 && mkdir(want, 0700) == 0);
-	check(load_fails(&s, ID_A, EXIT_RUNTIME, "cannot read"));
+	check(load_fails(&s, ID_A, EXIT_RUNTIME, "is not a regular file"));
 	store_close(&s);
 	teardown();
 }
@@ -605,10 +606,12 @@ static void test_load_all(void)
 	setup();
 	check(store_open(&s, dir, 0, &e) == 0);
 	v = &dummy;
-	check(store_load_all(&s, &v, &n, &e) == 0 && n == 0 && v == NULL);
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0 &&
+	      v == NULL);
 
 	check(store_open(&s, dir, 1, &e) == 0);
-	check(store_load_all(&s, &v, &n, &e) == 0 && n == 0 && v == NULL);
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0 &&
+	      v == NULL);
 	rec_init(&a, ID_A, "db");
 	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
 	rec_init(&b, ID_B, "web");
@@ -626,7 +629,7 @@ static void test_load_all(void)
 	write_file("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 		   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x", 1);
 
-	check(store_load_all(&s, &v, &n, &e) == 0 && n == 3);
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 3);
 	if (n == 3) {
 		/* By name, then ID: db (0123...), db (4fa6...), web. */
 		check(!strcmp(v[0].id, ID_C) && !strcmp(v[1].id, ID_A));
@@ -639,7 +642,8 @@ static void test_load_all(void)
 	write_file(ID_B, "docker-fw-store 1\n", 18);
 	snprintf(p, sizeof(p), "%s/%s: truncated", dir, ID_B);
 	v = &dummy;
-	check(store_load_all(&s, &v, &n, &e) == -1 && e.code == EXIT_RUNTIME &&
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == -1 &&
+	      e.code == EXIT_RUNTIME &&
 	      strstr(e.msg, p) && v == NULL && n == 0);
 
 	store_rec_free(&a);
@@ -747,7 +751,420 @@ static void test_txn(void)
 	teardown();
 }
 
+/* Nothing in the folder is followed through a link, for reads and
+ * writes; the folder itself may be one. */
+static void test_symlinks(void)
+{
+	struct store s;
+	struct store_rec a, r;
+	struct err e = { 0 };
+	struct stat st;
+	char p[256], target[256], lnk[256];
+
+	setup();
+	check(mkdir(dir, 0700) == 0);
+	/* a dangling .lock link: refused by name, its target not made */
+	snprintf(target, sizeof(target), "%s/made", tmpdir);
+	path_in(p, sizeof(p), ".lock");
+	check(symlink(target, p) == 0);
+	check(store_open(&s, dir, 1, &e) == -1 && e.code == EXIT_RUNTIME);
+	check(strstr(e.msg, p) && strstr(e.msg, "is a symbolic link"));
+	check(lstat(target, &st) == -1 && errno == ENOENT);
+	check(s.lock_fd == -1 && s.dir_fd == -1);
+	/* a link to a file that exists: the same */
+	write_file("real", "x", 1);
+	check(unlink(p) == 0 && symlink("real", p) == 0);
+	check(store_open(&s, dir, 1, &e) == -1 &&
+	      strstr(e.msg, "is a symbolic link"));
+	check_str(read_back("real"), "x");
+	/* a FIFO as the lock: refused, no hang */
+	check(unlink(p) == 0 && mkfifo(p, 0600) == 0);
+	check(store_open(&s, dir, 1, &e) == -1 &&
+	      strstr(e.msg, "is not a regular file"));
+	check(unlink(p) == 0);
+
+	/* a store file that is a link: refused on read and write alike */
+	check(store_open(&s, dir, 1, &e) == 0);
+	rec_init(&a, ID_A, "web");
+	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
+	check(store_save(&s, &a, &e) == 0);
+	path_in(p, sizeof(p), ID_A);
+	path_in(target, sizeof(target), "elsewhere");
+	check(rename(p, target) == 0 && symlink("elsewhere", p) == 0);
+	check(load_fails(&s, ID_A, EXIT_RUNTIME, "is a symbolic link"));
+	check(store_load(&s, ID_A, &r, &e) == -1 && strstr(e.msg, p));
+	rec_rule(&a, "add --source 10.0.0.0/8 --dport 81");
+	check(store_save(&s, &a, &e) == -1 && strstr(e.msg, p) &&
+	      strstr(e.msg, "is a symbolic link"));
+	store_rec_free(&r);
+	rec_init(&r, ID_A, "web");	/* a removal: refused too */
+	check(store_save(&s, &r, &e) == -1 &&
+	      strstr(e.msg, "is a symbolic link"));
+	check(lstat(p, &st) == 0 && S_ISLNK(st.st_mode));
+	check(strstr(read_back("elsewhere"), "--dport 80 ") &&
+	      !strstr(read_back("elsewhere"), "--dport 81 "));
+	/* load_all names it among the bad ones */
+	{
+		struct store_rec *v;
+		struct store_bad *bad;
+		size_t n, nb;
+
+		check(store_load_all(&s, &v, &n, &bad, &nb, &e) == 0 &&
+		      n == 0 && nb == 1);
+		check(nb == 1 && !strcmp(bad[0].id, ID_A) &&
+		      strstr(bad[0].err.msg, "is a symbolic link"));
+		store_recs_free(v, n);
+		free(bad);
+	}
+	check(unlink(p) == 0);
+
+	/* a FIFO in a file's place: no hang on read */
+	check(mkfifo(p, 0600) == 0);
+	check(load_fails(&s, ID_A, EXIT_RUNTIME, "is not a regular file"));
+	check(store_save(&s, &a, &e) == -1 &&
+	      strstr(e.msg, "is not a regular file"));
+	check(unlink(p) == 0);
+
+	/* a link where the temporary file goes is replaced, not followed */
+	snprintf(lnk, sizeof(lnk), ".%s.tmp.%ld", ID_A, (long)getpid());
+	path_in(p, sizeof(p), lnk);
+	check(symlink(target, p) == 0);
+	check(store_save(&s, &a, &e) == 0);
+	check(strstr(read_back("elsewhere"), "--dport 80 ") &&
+	      !strstr(read_back("elsewhere"), "--dport 81 "));
+	check(lstat(p, &st) == -1 && errno == ENOENT);
+	check(store_load(&s, ID_A, &r, &e) == 1 && r.nrules == 2);
+	store_rec_free(&r);
+	store_close(&s);
+
+	/* the folder as given may be a link */
+	snprintf(lnk, sizeof(lnk), "%s/link", tmpdir);
+	check(symlink(dir, lnk) == 0);
+	check(store_open(&s, lnk, 1, &e) == 0);
+	check(store_load(&s, ID_A, &r, &e) == 1 && r.nrules == 2);
+	store_rec_free(&r);
+	check(store_save(&s, &a, &e) == 0);
+	store_close(&s);
+	check(store_open(&s, lnk, 0, &e) == 0);
+	check(store_load(&s, ID_A, &r, &e) == 1);
+	store_rec_free(&r);
+	store_close(&s);
+	store_rec_free(&a);
+	teardown();
+}
+
+/* Values with any byte but NUL round-trip; the file says version 2 only
+ * when it needs $'...'. */
+static void test_escapes(void)
+{
+	struct store s;
+	struct store_rec a, r;
+	struct err e = { 0 };
+	char all[256];
+	int i;
+
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	rec_init(&a, ID_A, "web");
+	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
+	check(strv_add(&a.hostconfig, "bind '/srv/a b:/data'", 21) == 0);
+	check(store_save(&s, &a, &e) == 0);
+	check(!strncmp(read_back(ID_A), "docker-fw-store 1\n", 18));
+	/* a newline in a bind-mount path and an --add-host value */
+	strv_free(&a.hostconfig);
+	check(strv_add(&a.hostconfig, "bind $'/srv/vol\\nx:/data'", 25) == 0);
+	check(strv_add(&a.hostconfig, "extra-host $'h\\tx:1.2.3.4'", 26) ==
+	      0);
+	check(store_save(&s, &a, &e) == 0);
+	check_str(read_back(ID_A),
+		  "docker-fw-store 2\n"
+		  "container " ID_A " web\n"
+		  "rule add --source 10.0.0.0/8 --dest . --dport 80 "
+		  "--protocol tcp\n"
+		  "hostconfig bind $'/srv/vol\\nx:/data'\n"
+		  "hostconfig extra-host $'h\\tx:1.2.3.4'\n"
+		  "end 1\n");
+	check(store_load(&s, ID_A, &r, &e) == 1 && rec_equal(&a, &r) &&
+	      r.hostconfig.n == 2);
+	check_str(r.hostconfig.v[0], "bind $'/srv/vol\\nx:/data'");
+	store_rec_free(&r);
+
+	/* every byte but NUL, in the name and in a hostconfig word */
+	for (i = 1; i < 256; i++)
+		all[i - 1] = (char)i;
+	all[255] = 0;
+	snprintf(a.name, sizeof(a.name), "%s", all);
+	strv_free(&a.hostconfig);
+	{
+		struct buf q = { 0 };
+
+		buf_adds(&q, "bind ");
+		check(rulespec_quote(all, &q) == 0);
+		check(strv_add(&a.hostconfig, q.data, q.len) == 0);
+		buf_free(&q);
+	}
+	check(store_save(&s, &a, &e) == 0);
+	check(!strncmp(read_back(ID_A), "docker-fw-store 2\n", 18));
+	check(store_load(&s, ID_A, &r, &e) == 1 && rec_equal(&a, &r));
+	check(r.hostconfig.n == 1 &&
+	      !strcmp(r.hostconfig.v[0], a.hostconfig.v[0]));
+	store_rec_free(&r);
+	for (i = 0; read_back(ID_A)[i]; i++)	/* no raw control byte */
+		check(read_back(ID_A)[i] == '\n' || read_back(ID_A)[i] == ' ' ||
+		      (unsigned char)read_back(ID_A)[i] >= 0x20);
+
+	/* a hostconfig line the reader could not take is never written */
+	strv_free(&a.hostconfig);
+	check(strv_add(&a.hostconfig, "bind a\nb", 8) == 0);
+	check(store_save(&s, &a, &e) == -1 &&
+	      strstr(e.msg, "hostconfig line 1 is not"));
+	strv_free(&a.hostconfig);
+	check(strv_add(&a.hostconfig, "bind", 4) == 0);
+	check(store_save(&s, &a, &e) == -1 &&
+	      strstr(e.msg, "hostconfig line 1 is not"));
+	strv_free(&a.hostconfig);
+	check(strv_add(&a.hostconfig, "bind 'x", 7) == 0);
+	check(store_save(&s, &a, &e) == -1);
+	check(store_load(&s, ID_A, &r, &e) == 1);	/* the old file */
+	store_rec_free(&r);
+	store_rec_free(&a);
+	store_close(&s);
+	teardown();
+}
+
+/* A file as the docker-fw of before $'...' wrote it (version 1, quoted
+ * hostconfig words) is read, and written back the same. */
+static void test_version1(void)
+{
+	static const char v1[] =
+		"docker-fw-store 1\n"
+		"container " ID_B " 'odd name'\"'\"'s'\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 80 "
+		"--protocol tcp\n"
+		"rule add-internal --source db --dest . --dport 5432 "
+		"--protocol tcp --filter '-m conntrack --ctstate NEW'\n"
+		"hostconfig bind '/srv/a b:/data:ro'\n"
+		"hostconfig extra-host 'h:1.2.3.4'\n"
+		"hostconfig port 80/tcp 0.0.0.0 8080\n"
+		"hostconfig restart no 0\n"
+		"end 2\n";
+	static const char canon[] =
+		"docker-fw-store 1\n"
+		"container " ID_B " 'odd name'\\''s'\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 80 "
+		"--protocol tcp\n"
+		"rule add-internal --source db --dest . --dport 5432 "
+		"--protocol tcp --filter '-m conntrack --ctstate NEW'\n"
+		"hostconfig bind '/srv/a b:/data:ro'\n"
+		"hostconfig extra-host h:1.2.3.4\n"
+		"hostconfig port 80/tcp 0.0.0.0 8080\n"
+		"hostconfig restart no 0\n"
+		"end 2\n";
+	/* a raw tab inside quotes, as version 1 wrote it */
+	static const char tab[] =
+		"docker-fw-store 1\ncontainer " ID_C " web\n"
+		"hostconfig bind '/a\tb:/c'\nend 0\n";
+	struct store s;
+	struct store_rec r;
+	struct err e = { 0 };
+
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	write_file(ID_B, v1, strlen(v1));
+	check(store_load(&s, ID_B, &r, &e) == 1);
+	check_str(r.name, "odd name's");
+	check(r.nrules == 2 && r.hostconfig.n == 4);
+	check_str(r.hostconfig.v[0], "bind '/srv/a b:/data:ro'");
+	check_str(r.hostconfig.v[1], "extra-host h:1.2.3.4");
+	check(store_save(&s, &r, &e) == 0);
+	check_str(read_back(ID_B), canon);
+	store_rec_free(&r);
+
+	write_file(ID_C, tab, strlen(tab));
+	check(store_load(&s, ID_C, &r, &e) == 1 && r.hostconfig.n == 1);
+	check_str(r.hostconfig.v[0], "bind $'/a\\tb:/c'");
+	check(store_save(&s, &r, &e) == 0);
+	check_str(read_back(ID_C), "docker-fw-store 2\ncontainer " ID_C
+		  " web\nhostconfig bind $'/a\\tb:/c'\nend 0\n");
+	store_rec_free(&r);
+	store_close(&s);
+	teardown();
+}
+
+/* The caps, on reading and on writing. */
+static void test_caps(void)
+{
+	struct store s;
+	struct store_rec a, r;
+	struct rulespec one;
+	struct err e = { 0 };
+	struct buf b = { 0 };
+	char want[256];
+	int i;
+
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	/* STORE_MAX_RULES rules are written and read; one more is not
+	 * written (EXIT_USAGE: the request, nothing changed) */
+	rec_init(&a, ID_A, "web");
+	rec_rule(&a, "add --source 10.0.0.0/8 --dport 1");
+	one = a.rules[0];	/* no filter: a plain copy is fine */
+	for (i = 1; i < STORE_MAX_RULES; i++) {
+		one.dport = (uint16_t)(i % 65535 + 1);
+		check(store_rec_add(&a, &one) == 0);
+	}
+	check(store_save(&s, &a, &e) == 0);
+	check(store_load(&s, ID_A, &r, &e) == 1 &&
+	      r.nrules == STORE_MAX_RULES);
+	store_rec_free(&r);
+	check(store_rec_add(&a, &one) == 0);
+	check(store_save(&s, &a, &e) == -1 && e.code == EXIT_USAGE &&
+	      strstr(e.msg, "10001 rules, more than a store file holds"));
+	check(store_load(&s, ID_A, &r, &e) == 1 &&
+	      r.nrules == STORE_MAX_RULES);
+	store_rec_free(&r);
+	store_rec_free(&a);
+
+	/* a file with one rule line too many */
+	buf_adds(&b, "docker-fw-store 1\ncontainer " ID_B " db\n");
+	for (i = 0; i <= STORE_MAX_RULES; i++)
+		buf_adds(&b, "rule add --source 1.1.1.1\n");
+	buf_printf(&b, "end %d\n", STORE_MAX_RULES + 1);
+	write_file(ID_B, b.data, b.len);
+	snprintf(want, sizeof(want), "%s/%s:%d: more than %d rule lines",
+		 dir, ID_B, STORE_MAX_RULES + 3, STORE_MAX_RULES);
+	check(load_fails(&s, ID_B, EXIT_RUNTIME, want));
+	/* hostconfig lines likewise */
+	b.len = 0;
+	buf_adds(&b, "docker-fw-store 1\ncontainer " ID_B " db\n");
+	for (i = 0; i <= STORE_MAX_HOSTCONFIG; i++)
+		buf_printf(&b, "hostconfig dns 1.1.1.%d\n", i % 200);
+	buf_adds(&b, "end 0\n");
+	write_file(ID_B, b.data, b.len);
+	check(load_fails(&s, ID_B, EXIT_RUNTIME, "more than 10000 "
+			 "hostconfig lines"));
+	rec_init(&a, ID_B, "db");
+	for (i = 0; i <= STORE_MAX_HOSTCONFIG; i++)
+		check(strv_add(&a.hostconfig, "dns 1.1.1.1", 11) == 0);
+	check(store_save(&s, &a, &e) == -1 && e.code == EXIT_USAGE &&
+	      strstr(e.msg, "10001 hostconfig lines"));
+	store_rec_free(&a);
+	/* a file over STORE_MAX_BYTES: refused before it is parsed, and
+	 * read no further than the cap */
+	b.len = 0;
+	buf_adds(&b, "docker-fw-store 1\ncontainer " ID_B " db\n");
+	while (b.len <= STORE_MAX_BYTES)
+		buf_adds(&b, "# padding padding padding padding padding\n");
+	write_file(ID_B, b.data, b.len);
+	check(load_fails(&s, ID_B, EXIT_RUNTIME, "larger than 16777216 "
+			 "bytes"));
+	/* a last line past the line cap, with no newline */
+	b.len = 0;
+	buf_adds(&b, "docker-fw-store 1\ncontainer " ID_B " db\nrule ");
+	while (b.len < 70000)
+		buf_adds(&b, "x");
+	write_file(ID_B, b.data, b.len);
+	check(load_fails(&s, ID_B, EXIT_RUNTIME, ":3: line longer than "
+			 "65536 bytes"));
+	/* a hostconfig line over the line cap is not written */
+	rec_init(&a, ID_B, "db");
+	b.len = 0;
+	buf_adds(&b, "bind /");
+	while (b.len < STORE_MAX_LINE)
+		buf_adds(&b, "a");
+	check(strv_add(&a.hostconfig, b.data, b.len) == 0);
+	check(store_save(&s, &a, &e) == -1 && e.code == EXIT_USAGE &&
+	      strstr(e.msg, "hostconfig line 1 is longer than 65536"));
+	store_rec_free(&a);
+	buf_free(&b);
+	store_close(&s);
+	teardown();
+}
+
+/* A bad file hurts only itself: the others load, it is named, with the
+ * name of its line 2 when that was read. */
+static void test_load_all_bad(void)
+{
+	static const char cut[] = "docker-fw-store 1\ncontainer " ID_C
+				  " db\nrule add --source 'x\nend 1\n";
+	struct store s;
+	struct store_rec a, *v, r;
+	struct store_bad *bad;
+	struct err e = { 0 };
+	size_t n, nb;
+	char want[256];
+
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	rec_init(&a, ID_A, "web");
+	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
+	check(store_save(&s, &a, &e) == 0);
+	write_file(ID_C, cut, strlen(cut));
+	write_file(ID_B, "docker-fw-store 1\n", 18);
+	check(store_load_all(&s, &v, &n, &bad, &nb, &e) == 0);
+	check(n == 1 && nb == 2);
+	if (n == 1 && nb == 2) {
+		check(rec_equal(&v[0], &a));
+		check(!strcmp(bad[0].id, ID_B) && !*bad[0].name);
+		snprintf(want, sizeof(want), "%s/%s: truncated", dir, ID_B);
+		check(strstr(bad[0].err.msg, want) != NULL);
+		check(!strcmp(bad[1].id, ID_C) && !strcmp(bad[1].name, "db"));
+		snprintf(want, sizeof(want), "%s/%s:3: unterminated ' quote",
+			 dir, ID_C);
+		check(strstr(bad[1].err.msg, want) != NULL);
+	}
+	store_recs_free(v, n);
+	free(bad);
+	/* store_load says the same, and keeps the ID and name */
+	check(store_load(&s, ID_C, &r, &e) == -1);
+	check(!strcmp(r.id, ID_C) && !strcmp(r.name, "db") && !r.rules);
+	/* without a bad list, the first bad file is the error */
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == -1 &&
+	      strstr(e.msg, "truncated") && !v && !n);
+	/* an empty or missing folder */
+	store_close(&s);
+	check(store_open(&s, "/nonexistent/dfw", 0, &e) == 0 &&
+	      s.dir_fd == -1);
+	check(store_load_all(&s, &v, &n, &bad, &nb, &e) == 0 && !n && !nb);
+	store_close(&s);
+	store_rec_free(&a);
+	teardown();
+}
+
+/* store_parse and store_format: the text is a fixed point. */
+static void test_parse_format(void)
+{
+	struct store_rec r, r2;
+	struct buf a = { 0 }, b = { 0 };
+	struct err e = { 0 };
+	char *text = strdup(example);
+
+	check(store_parse(text, strlen(text), "F", ID_A, &r, &e) == 0);
+	check(store_format(&r, &a, &e) == 0);
+	check_str(a.data, example);
+	check(store_parse(a.data, a.len, "F", ID_A, &r2, &e) == 0 &&
+	      rec_equal(&r, &r2));
+	store_rec_free(&r2);
+	store_rec_free(&r);
+	check(store_parse(text, 3, "F", ID_A, &r, &e) == -1 &&
+	      !strcmp(e.msg, "F: truncated (no \"end\" line)"));
+	check(store_parse(text, 3, "F", "x", &r, &e) == -1 &&
+	      e.code == EXIT_USAGE);
+	free(text);
+	/* out is unchanged on failure */
+	rec_init(&r, ID_A, "web");
+	check(strv_add(&r.hostconfig, "x", 1) == 0);
+	b.len = 0;
+	buf_adds(&b, "keep");
+	check(store_format(&r, &b, &e) == -1 && !strcmp(b.data, "keep"));
+	store_rec_free(&r);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove)
 	   T(test_txn)
 	   T(test_bad_id) T(test_truncated) T(test_bad_files)
-	   T(test_load_all) T(test_lock))
+	   T(test_load_all) T(test_lock) T(test_symlinks) T(test_escapes)
+	   T(test_version1) T(test_caps) T(test_load_all_bad)
+	   T(test_parse_format))
