@@ -62,4 +62,13 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * -1 with errno (EIO when write returned 0). */
 int fd_write_all(int fd, const void *p, size_t n);
 
+/*
+ * s for a message, in out (size bytes, size >= 8; always terminated):
+ * backslash, double quote, control characters and bytes over 0x7e
+ * escaped (\\, \", \n, \r, \t, \xNN), so that a value from outside shows
+ * as one line that says which bytes it holds; when it does not fit, it
+ * is cut at a whole escape and ends in "...". Returns out.
+ */
+char *str_escape(char *out, size_t size, const char *s);
+
 #endif
