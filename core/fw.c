@@ -981,6 +981,11 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, int filter,
 					       w[i]);
 			for (j = i + 2; j < n && !block_end(w, n, j); j++)
 				;
+			/* --comment takes the next word whatever it is, as
+			 * getopt gives it to iptables ("-m" included) */
+			if (!strcmp(v, "comment") && i + 3 < n &&
+			    !strcmp(w[i + 2], "--comment") && j < i + 4)
+				j = i + 4;
 			if (block(r, v, w + i + 2, j - i - 2, filter, x, e))
 				return -1;
 			matched = 1;

@@ -205,6 +205,7 @@ static int unreadable(const struct fw_chain *c, struct err *e)
 {
 	struct buf b = { 0 };
 
+	buf_printf(&b, "-A %s ", c->name);
 	fw_rule_show(&c->rules[c->n - 1], &b);
 	err_set(e, EXIT_RUNTIME, "rule %zu of %s, docker-fw's own chain, is "
 		"one docker-fw cannot read (a control character): \"%.240s\" "

@@ -274,15 +274,15 @@ static int ours(const char *chain)
 static int unreadable(const struct fw *f, const char *chain, size_t k,
 		      const char *text, size_t len, struct err *e)
 {
-	char *t = strndup(text, len), esc[240];
+	char *t = strndup(text, len), esc[240], save[40];
 
 	if (!t)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
+	snprintf(save, sizeof(save), "%s", tool_name(f->family, "-save"));
 	err_set(e, EXIT_RUNTIME, "%s: rule %zu of %s, docker-fw's own chain, "
 		"is a line docker-fw cannot read: \"%s\" (delete it: %s -D "
-		"%s %zu)", tool_name(f->family, "-save"), k, chain,
-		str_escape(esc, sizeof(esc), t), tool_name(f->family, ""),
-		chain, k);
+		"%s %zu)", save, k, chain, str_escape(esc, sizeof(esc), t),
+		tool_name(f->family, ""), chain, k);
 	free(t);
 	return -1;
 }
@@ -329,12 +329,14 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			continue;
 		}
 		if (!strncmp(line, "# Table `", 9) &&
-		    memmem(line, len, "incompatible", 12))
-			return err_set(e, EXIT_RUNTIME, "%s: the nf_tables %s "
+		    memmem(line, len, "incompatible", 12)) {
+			rc = err_set(e, EXIT_RUNTIME, "%s: the nf_tables %s "
 				       "table holds rules iptables-nft cannot "
 				       "show (made with the nft tool?): \"%.*s\"",
 				       tool_name(f->family, "-save"), f->table,
 				       (int)(len < 120 ? len : 120), line);
+			goto out;
+		}
 		if (!in_table || !len || *line == '#' ||
 		    (len == 6 && !strncmp(line, "COMMIT", 6)))
 			continue;
@@ -363,9 +365,11 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			struct fw_chain *c = last < f->nchains ?
 					     &f->chains[last] : NULL;
 
-			if (c && ours(c->name))
-				return unreadable(f, c->name, c->n, line, len,
-						  e);
+			if (c && ours(c->name)) {
+				rc = unreadable(f, c->name, c->n, line, len,
+						e);
+				goto out;
+			}
 			if (c && c->n)
 				c->rules[c->n - 1].foreign = 1;
 			continue;
@@ -392,15 +396,19 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 				last = (size_t)-1;
 				continue;	/* a chain left out */
 			}
-			if (++nrules > FW_MAX_RULES)
-				return err_set(e, EXIT_RUNTIME, "%s -t %s: more "
-					       "than %d rules (docker-fw's "
-					       "limit)", tool_name(f->family,
+			if (++nrules > FW_MAX_RULES) {
+				rc = err_set(e, EXIT_RUNTIME, "%s -t %s: more "
+					     "than %d rules (docker-fw's "
+					     "limit)", tool_name(f->family,
 							"-save"), f->table,
-					       FW_MAX_RULES);
-			if (bad && ours(c->name))
-				return unreadable(f, c->name, c->n + 1, line,
-						  len, e);
+					     FW_MAX_RULES);
+				goto out;
+			}
+			if (bad && ours(c->name)) {
+				rc = unreadable(f, c->name, c->n + 1, line,
+						len, e);
+				goto out;
+			}
 			r = rule_add(c);
 			if (!r)
 				goto nomem;
@@ -414,11 +422,13 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			r->foreign = 1;
 		}
 	}
-	strv_free(&w);
-	return 0;
+	rc = 0;
+	goto out;
 nomem:
+	rc = err_set(e, EXIT_RUNTIME, "out of memory");
+out:
 	strv_free(&w);
-	return err_set(e, EXIT_RUNTIME, "out of memory");
+	return rc;
 }
 
 /* The message of a run of a tool that failed (rc from run). */
