@@ -636,8 +636,12 @@ static int format(const struct fw_rule *r, struct buf *out, int strict)
 		      add_word(out, r->comment, strict) || buf_adds(out, " ");
 	if (r->foreign)
 		rc |= buf_adds(out, "(more matches) ");
-	rc |= buf_adds(out, "-j ") || (strict ? buf_adds(out, r->target) :
-					add_word(out, r->target, 0));
+	if (*r->target || strict)	/* a rule with no target has no -j */
+		rc |= buf_adds(out, "-j ") ||
+		      (strict ? buf_adds(out, r->target) :
+		       add_word(out, r->target, 0));
+	else if (out->len > start)
+		out->data[--out->len] = 0;	/* the blank before it */
 	if (rc) {
 		out->len = start;
 		if (out->data)

@@ -68,6 +68,12 @@ static void test_format(void)
 	b.len = 0;
 	check(fw_rule_show(&r, &b) == 0);
 	check_str(b.data, "-p tcp (more matches) -j ACCEPT");
+	r.foreign = 0;
+	r.target[0] = 0;	/* no target: no -j, as iptables-save */
+	b.len = 0;
+	check(fw_rule_show(&r, &b) == 0);
+	check_str(b.data, "-p tcp");
+	check(fw_rule_format(&r, &b) == -1);
 	r = rule("0.0.0.0", 0, NULL, 0);
 	check_str(fmt(&r), "-j ACCEPT");	/* /0 is "any" */
 	buf_free(&b);
