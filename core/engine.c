@@ -398,14 +398,14 @@ static int owner_comment(char out[256], const char *name, const char *id,
 {
 	size_t len = strlen(name), i;
 	const char *dots = "";
-	char esc[100];
+	char esc[100], eid[80];
 
 	for (i = 0; i < 12; i++)
 		if (!isxdigit((unsigned char)id[i]))
 			return err_set(e, EXIT_RUNTIME, "container \"%s\": "
 				       "its ID \"%s\" is not hexadecimal",
 				       str_escape(esc, sizeof(esc), name),
-				       id);
+				       str_escape(eid, sizeof(eid), id));
 	for (i = 0; i < len; i++)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return err_set(e, EXIT_RUNTIME, "container \"%s\" "
@@ -887,10 +887,11 @@ static int plan_probe_leftovers(struct engine *g, struct fw *f,
 		if (strncmp(name, FW_PROBE_CHAIN, len) ||
 		    (name[len] && name[len] != '-'))
 			continue;
-		if (name[len] && !parse_uint(name + len + 1, 1, INT32_MAX,
-					     &pid) &&
-		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;	/* its process runs */
+		if (name[len] && (parse_uint(name + len + 1, 1, INT32_MAX,
+					     &pid) ||
+				  kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;	/* its process runs, or no PID: not
+					 * one of ours */
 		snprintf(c.chain, sizeof(c.chain), "%s", name);
 		if (record(g, &c, e))
 			return -1;

@@ -90,16 +90,16 @@ static int tool(int family, const char *what, char *path, size_t len,
 
 /* Runs path with argv, input on stdin; stdout and stderr into out and
  * errout. Returns the exit status (0-255, 128+signal) or -1 (errno;
- * EFBIG: stdout went over FW_NFT_MAX_OUTPUT, and the child was ended).
- * Of stderr, the first FW_NFT_MAX_ERR bytes are kept and the rest read
- * and dropped. */
+ * EFBIG: stdout, or stderr, went over FW_NFT_MAX_OUTPUT, and the child
+ * was ended; ENOMEM). Of stderr, the first FW_NFT_MAX_ERR bytes are kept
+ * and the rest read and dropped. */
 static int run(const char *path, const char *const *argv, const char *in,
 	       size_t inlen, struct buf *out, struct buf *errout)
 {
 	int ip[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	struct pollfd pf[3];
 	int status, saved, big = 0;
-	size_t off = 0;
+	size_t off = 0, dropped = 0;
 	char drop[4096];
 	pid_t pid;
 
@@ -126,7 +126,7 @@ static int run(const char *path, const char *const *argv, const char *in,
 		ip[1] = -1;
 	}
 	fcntl(ip[1], F_SETFL, O_NONBLOCK);
-	while (op[0] >= 0 || ep[0] >= 0 || ip[1] >= 0) {
+	while (!big && (op[0] >= 0 || ep[0] >= 0 || ip[1] >= 0)) {
 		int i, fds[3] = { ip[1], op[0], ep[0] };
 		struct buf *to[3] = { NULL, out, errout };
 
@@ -150,32 +150,30 @@ static int run(const char *path, const char *const *argv, const char *in,
 				ip[1] = -1;
 			}
 		}
-		for (i = 1; i < 3; i++) {
-			size_t cap = i == 1 ? FW_NFT_MAX_OUTPUT :
-				     FW_NFT_MAX_ERR;
+		for (i = 1; i < 3 && !big; i++) {
+			size_t keep = i == 1 ? FW_NFT_MAX_OUTPUT :
+				      FW_NFT_MAX_ERR;
 			ssize_t r;
 
 			if (!pf[i].revents)
 				continue;
-			if (to[i]->len >= cap) {
-				/* stderr: the rest goes; stdout: an error */
+			if (to[i]->len >= keep) {
+				/* stdout: over the cap; stderr: the rest is
+				 * dropped, up to the same cap */
 				r = read(fds[i], drop, sizeof(drop));
-				if (r < 0 && errno == EINTR)
+				if (r > 0 && (i == 1 || (dropped += (size_t)r) >
+						       FW_NFT_MAX_OUTPUT))
+					big = EFBIG;
+				if (r > 0 || (r < 0 && errno == EINTR))
 					continue;
-				if (r > 0 && i == 2)
-					continue;
-				if (r > 0) {
-					big = 1;
-					r = 0;
-				}
 			} else if (buf_reserve(to[i], 65536)) {
-				r = 0;	/* no memory: stop reading */
-				big = i == 1 ? -1 : big;
+				big = ENOMEM;
+				continue;
 			} else {
 				size_t room = to[i]->cap - to[i]->len - 1;
 
-				if (room > cap - to[i]->len)
-					room = cap - to[i]->len;
+				if (room > keep - to[i]->len)
+					room = keep - to[i]->len;
 				r = read(fds[i], to[i]->data + to[i]->len,
 					 room);
 				if (r < 0 && errno == EINTR)
@@ -195,13 +193,17 @@ static int run(const char *path, const char *const *argv, const char *in,
 	}
 	if (ip[1] >= 0)
 		close(ip[1]);
+	if (op[0] >= 0)
+		close(op[0]);
+	if (ep[0] >= 0)
+		close(ep[0]);
 	if (big)
 		kill(pid, SIGKILL);	/* its output was not all read */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
 	if (big) {
-		errno = big > 0 ? EFBIG : ENOMEM;
+		errno = big;
 		return -1;
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) :
@@ -729,6 +731,7 @@ static int probe(int family, int live, struct fw_probe *p,
 	const char *line;
 	size_t i, got = 0, used;
 	int rk, lk, rc = -1;
+	const char *who = rname;
 	long at;
 
 	*bad = -1;
@@ -773,20 +776,25 @@ static int probe(int family, int live, struct fw_probe *p,
 	} else {
 		rc = run(rpath, rargv, in.data, in.len, &o2, &errout);
 		if (!rc) {
-			rc = run(lpath, largv, NULL, 0, &out, &errout) ?
-			     PROBE_REFUSED : PROBE_OK;
+			int saved;
+
+			rc = run(lpath, largv, NULL, 0, &out, &errout);
+			saved = errno;
+			rc = rc < 0 ? -1 : rc ? PROBE_REFUSED : PROBE_OK;
+			who = lname;
 			/* the scratch chain goes at once, whatever the
 			 * listing gave; one a kill left, the next run */
 			in.len = 0;
 			if (!buf_printf(&in, "*filter\n-F %s\n-X %s\nCOMMIT\n",
 					chain, chain))
 				run(rpath, cargv, in.data, in.len, &o2, &o2);
+			errno = saved;
 		} else if (rc > 0) {
 			rc = PROBE_REFUSED;
 		}
 	}
 	if (rc < 0) {
-		err_set(e, EXIT_RUNTIME, "%s (probe): %s", rname,
+		err_set(e, EXIT_RUNTIME, "%s (probe): %s", who,
 			failed(rc, &errout));
 		goto out;
 	}

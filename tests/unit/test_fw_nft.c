@@ -520,6 +520,10 @@ static void test_nft_output_caps(void)
 	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
 	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
 		  "output (docker-fw's limit)");
+	fake_save("exec yes 'an endless error' >&2");
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
+		  "output (docker-fw's limit)");
 	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n'; "
 		  "i=0; while [ $i -lt 100 ]; do echo x >&2; i=$((i+1)); "
 		  "done; yes 'an endless error' | head -c 1000000 >&2");
