@@ -1252,7 +1252,8 @@ static int transact(struct engine *g,
 		    fw_open(&f, g->backend, AF_INET, "filter", e))
 			return -1;
 		rc = plan(g, &f, arg, e);
-		for (i = 0; !rc && i < g->nchanges; i++)	/* dry runs too */
+		/* what may not be written stops dry runs too */
+		for (i = 0; !rc && i < g->nchanges; i++)
 			if (fw_change_check(&g->changes[i], e))
 				rc = err_wrap(e, "nothing changed");
 		if (!rc && !g->dry_run)

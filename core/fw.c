@@ -607,7 +607,8 @@ static int format(const struct fw_rule *r, struct buf *out, int strict)
 	rc |= add_addr(out, "-d", r->family, r->dst, r->dmsk,
 		       r->inv & FW_INV_DST);
 	if (*r->in)
-		rc |= buf_printf(out, "%s-i ", r->inv & FW_INV_IN ? "! " : "") ||
+		rc |= buf_printf(out, "%s-i ",
+				 r->inv & FW_INV_IN ? "! " : "") ||
 		      add_word(out, r->in, strict) || buf_adds(out, " ");
 	if (*r->out)
 		rc |= buf_printf(out, "%s-o ",

@@ -279,9 +279,9 @@ static int read_table(struct fw *f, struct err *e)
 			if (++nrules > FW_MAX_RULES)
 				return err_set(e, EXIT_RUNTIME, "the iptables "
 					       "(legacy) table \"%s\" holds "
-					       "more than %d rules (docker-fw's "
-					       "limit)", f->table,
-					       FW_MAX_RULES);
+					       "more than %d rules "
+					       "(docker-fw's limit)",
+					       f->table, FW_MAX_RULES);
 			decode(en, h, &c->rules[c->n++]);
 			if (!readable(&c->rules[c->n - 1]) &&
 			    (!strcmp(name, FW_CHAIN_FORWARD) ||

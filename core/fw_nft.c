@@ -334,7 +334,8 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 		    memmem(line, len, "incompatible", 12)) {
 			rc = err_set(e, EXIT_RUNTIME, "%s: the nf_tables %s "
 				       "table holds rules iptables-nft cannot "
-				       "show (made with the nft tool?): \"%.*s\"",
+				       "show (made with the nft tool?): "
+				       "\"%.*s\"",
 				       tool_name(f->family, "-save"), f->table,
 				       (int)(len < 120 ? len : 120), line);
 			goto out;
@@ -696,7 +697,8 @@ static int readback(int family, char *const *w, size_t n,
 		size_t i;
 
 		for (i = 0; i < n; i++)
-			if ((i && buf_adds(&line, " ")) || buf_adds(&line, w[i]))
+			if ((i && buf_adds(&line, " ")) ||
+			    buf_adds(&line, w[i]))
 				break;
 		snprintf(why, len, "iptables-nft shows it as `%s`, which "
 			 "docker-fw cannot read back",

@@ -214,13 +214,18 @@ int fw_split_save(const char *text, struct strv *out, size_t *used);
 
 /*
  * Decodes the words of a rule as iptables-nft-save prints them, after
- * "-A CHAIN" (words from fw_split), into r (zeroed first). What docker-fw
- * models goes to the fields; any other match block (`-m NAME OPTIONS`,
- * up to the next -m, -j, -g or ip option; a tcp/udp block without its
- * plain ports; a conntrack block that is not exactly --ctstate) and
- * -f go to r->extra, in order, and are marked known. Target options, a
- * goto, another protocol or anything it cannot read make r foreign.
- * decode(format(decode(x))) equals decode(x).
+ * "-A CHAIN" (words from fw_split_save; or from fw_split of text
+ * fw_rule_format wrote), into r (zeroed first). What docker-fw models
+ * goes to the fields; any other match block (`-m NAME OPTIONS`, up to
+ * the next -m, -j, -g or ip option; a tcp/udp block without its plain
+ * ports; a conntrack block that is not exactly --ctstate) and -f go to
+ * r->extra, in order, and are marked known. Target options, a goto,
+ * another protocol, a value fw_rule_format would not write back (an
+ * interface that is not fw_iface_name_ok, an empty comment or one with a
+ * control character, a target that is not fw_chain_name_ok) or anything
+ * it cannot read make r foreign. --comment takes the next word whatever
+ * it is, as iptables' getopt does. decode(format(decode(x))) equals
+ * decode(x).
  */
 void fw_rule_decode(char *const *w, size_t n, int family, struct fw_rule *r);
 

@@ -27,14 +27,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
-/* The word after opt in w, or NULL. */
+/* The value of -i or -o in words w as fw_rule_format writes them (the
+ * ip part first: -s, -d, -i, -o, each followed by its value, whatever
+ * that looks like), or NULL. */
 static const char *after(const struct strv *w, const char *opt)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < w->n; i++)
+	for (i = 0; i + 1 < w->n; i++) {
 		if (!strcmp(w->v[i], opt))
 			return w->v[i + 1];
+		if (!strcmp(w->v[i], "-s") || !strcmp(w->v[i], "-d") ||
+		    !strcmp(w->v[i], "-i") || !strcmp(w->v[i], "-o"))
+			i++;
+	}
 	return NULL;
 }
 
@@ -52,9 +58,9 @@ static void written(const struct fw_rule *r, int again)
 	need(b.data && !strchr(b.data, '\n') && !strchr(b.data, '\r'));
 	need(strlen(b.data) == b.len);
 	need(fw_split(b.data, &w) > 0);
-	if (*r->comment)
-		need(after(&w, "--comment") &&
-		     !strcmp(after(&w, "--comment"), r->comment));
+	if (*r->comment)	/* "-m comment --comment C -j T", last */
+		need(w.n >= 6 && !strcmp(w.v[w.n - 4], "--comment") &&
+		     !strcmp(w.v[w.n - 3], r->comment));
 	if (*r->in)
 		need(after(&w, "-i") && !strcmp(after(&w, "-i"), r->in));
 	if (*r->out)

@@ -539,7 +539,8 @@ static void test_nft_output_caps(void)
 	check(strstr(e.msg, "NUL") != NULL);
 	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n:DFW-FORWARD - "
 		  "[0:0]\\nstray words\\n-A FORWARD -j ACCEPT\\n"
-		  "-A DFW-FORWARD -j RETURN\\n-A NOSUCH -j ACCEPT\\nCOMMIT\\n'");
+		  "-A DFW-FORWARD -j RETURN\\n-A NOSUCH -j ACCEPT\\n"
+		  "COMMIT\\n'");
 	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
 	check(fw_chain(&f, "FORWARD") && fw_chain(&f, "FORWARD")->n == 1);
 	check(fw_chain(&f, FW_CHAIN_FORWARD) &&
