@@ -385,24 +385,84 @@ static int same_spec(const struct fw_rule *want,
 
 static const char *const our_chains[] = { FW_CHAIN_FORWARD, FW_CHAIN_INPUT };
 
-static void owner_comment(char out[256], const char *name, const char *id)
+/* The bytes of "docker-fw NAME ID12" around NAME. */
+#define OWNER_FIXED (sizeof(FW_COMMENT " ") - 1 + 1 + 12)
+
+/*
+ * The comment of the rules of container (name, id): "docker-fw NAME
+ * ID12", at most FW_COMMENT_MAX bytes (xt_comment's 256 with the NUL).
+ * The ID is what finds a rule again (rule_owner); a name too long to go
+ * with it whole (233 bytes or more; Docker takes names of any length)
+ * is cut to its first bytes and "...", never the ID. A name or ID that
+ * no comment may hold (a control character) is an error naming it.
+ */
+static int owner_comment(char out[256], const char *name, const char *id,
+			 struct err *e)
 {
-	snprintf(out, 256, FW_COMMENT " %s %.12s", name, id);
+	size_t len = strlen(name), i;
+	const char *dots = "";
+	char esc[100], eid[80];
+
+	for (i = 0; i < 12; i++)
+		if (!isxdigit((unsigned char)id[i]))
+			return err_set(e, EXIT_RUNTIME, "container \"%s\": "
+				       "its ID \"%s\" is not hexadecimal",
+				       str_escape(esc, sizeof(esc), name),
+				       str_escape(eid, sizeof(eid), id));
+	for (i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return err_set(e, EXIT_RUNTIME, "container \"%s\" "
+				       "(%.12s): its name holds a control "
+				       "character, which no rule's comment "
+				       "may hold", str_escape(esc, sizeof(esc),
+							      name), id);
+	if (!len)
+		return err_set(e, EXIT_RUNTIME, "container %.12s has no name",
+			       id);
+	if (len > FW_COMMENT_MAX - OWNER_FIXED) {
+		len = FW_COMMENT_MAX - OWNER_FIXED - 3;
+		while (len && ((unsigned char)name[len] & 0xc0) == 0x80)
+			len--;	/* not inside a UTF-8 character */
+		dots = "...";
+	}
+	snprintf(out, 256, FW_COMMENT " %.*s%s %.12s", (int)len, name, dots,
+		 id);
+	return 0;
 }
 
-/* The ID12 of the container owning a live rule, or NULL. */
-static const char *rule_owner(const struct fw_rule *r)
+/*
+ * The ID12 of the container owning a live rule, or NULL (not a
+ * container's rule): the last word of its comment "docker-fw NAME ID12",
+ * 12 hexadecimal digits after a non-empty name. A comment that a
+ * docker-fw before the name was cut made, cut at 255 bytes before its
+ * ID (a name of 233 bytes or more), is the rule of the item of items[n]
+ * whose name makes that comment; "-", no container's, when none does
+ * (so a full replay removes it, and a selective one leaves it).
+ */
+static const char *rule_owner(const struct fw_rule *r,
+			      const struct sync_item *items, size_t n)
 {
+	const size_t pre = sizeof(FW_COMMENT " ") - 1;
 	const char *sp = strrchr(r->comment, ' ');
+	char old[256];
 	size_t i;
 
-	if (r->foreign || strncmp(r->comment, FW_COMMENT " ", 10) ||
-	    sp == r->comment + 9 || strlen(sp + 1) != 12)
+	if (r->foreign || strncmp(r->comment, FW_COMMENT " ", pre))
 		return NULL;
-	for (i = 1; i <= 12; i++)
+	for (i = 1; sp && sp > r->comment + pre && i <= 12; i++)
 		if (!isxdigit((unsigned char)sp[i]))
-			return NULL;
-	return sp + 1;
+			break;
+	if (sp && sp > r->comment + pre && i == 13 && !sp[13])
+		return sp + 1;
+	if (strlen(r->comment) != FW_COMMENT_MAX)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		snprintf(old, sizeof(old), FW_COMMENT " %s %.12s",
+			 items[i].rec.name, items[i].rec.id);
+		if (!strcmp(old, r->comment))
+			return items[i].rec.id;
+	}
+	return "-";
 }
 
 static int side(struct engine *g, const struct addr_spec *a,
@@ -486,7 +546,8 @@ static int resolve(struct engine *g, const struct docker_container *c,
 	out->proto = r->proto;
 	out->sport = r->sport;
 	out->dport = r->dport;
-	owner_comment(out->comment, comment_name, c->id);
+	if (owner_comment(out->comment, comment_name, c->id, e))
+		return -1;
 	strcpy(out->target, r->action == RULE_ADD ? "DOCKER" : "ACCEPT");
 	*chain = r->action == RULE_ADD_INPUT;	/* our_chains[] */
 	if (base)
@@ -784,11 +845,14 @@ static void jump_rule(struct fw_rule *r, const char *target)
 
 static int docker_chains(struct engine *g, struct fw *f, struct err *e)
 {
-	if (!fw_chain(f, "DOCKER-USER") || !fw_chain(f, "DOCKER"))
-		return err_set(e, EXIT_RUNTIME, "no Docker chains (DOCKER, "
-			       "DOCKER-USER) in the %s filter table: is "
-			       "dockerd running with its iptables rules, and "
-			       "on this kind of iptables?", f->ops->what);
+	const char *miss = !fw_chain(f, "DOCKER-USER") ? "DOCKER-USER" :
+			   !fw_chain(f, "DOCKER") ? "DOCKER" : NULL;
+
+	if (miss)
+		return err_set(e, EXIT_RUNTIME, "no Docker chains in the %s "
+			       "filter table (no %s): is dockerd running "
+			       "with its iptables rules, and on this kind of "
+			       "iptables?", f->ops->what, miss);
 	snprintf(g->layout, sizeof(g->layout), "%s",
 		 fw_chain(f, "DOCKER-INTERNAL") ? "29" :
 		 fw_chain(f, "DOCKER-FORWARD") ? "28.1+" : "18.05-27");
@@ -826,10 +890,11 @@ static int plan_probe_leftovers(struct engine *g, struct fw *f,
 		if (strncmp(name, FW_PROBE_CHAIN, len) ||
 		    (name[len] && name[len] != '-'))
 			continue;
-		if (name[len] && !parse_uint(name + len + 1, 1, INT32_MAX,
-					     &pid) &&
-		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;	/* its process runs */
+		if (name[len] && (parse_uint(name + len + 1, 1, INT32_MAX,
+					     &pid) ||
+				  kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;	/* its process runs, or no PID: not
+					 * one of ours */
 		snprintf(c.chain, sizeof(c.chain), "%s", name);
 		if (record(g, &c, e))
 			return -1;
@@ -1016,7 +1081,7 @@ static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
 		keep |= items[i].keep;
 	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
 	for (j = ch->n, k = 0; j-- > 0;) {
-		const char *id12 = rule_owner(&ch->rules[j]);
+		const char *id12 = rule_owner(&ch->rules[j], items, n);
 
 		if (!id12 || (keep && selected(items, n, id12, 1)) ||
 		    (!cleanup && !selected(items, n, id12, 0)))
@@ -1057,7 +1122,7 @@ static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
 		const char *key = miss[k]->rule.comment;
 
 		while (i < ch->n && !is_tail(&ch->rules[i]) &&
-		       !(rule_owner(&ch->rules[i]) &&
+		       !(rule_owner(&ch->rules[i], items, n) &&
 			 strcmp(ch->rules[i].comment, key) > 0))
 			out[j++] = ch->rules[i++];
 		out[j] = miss[k]->rule;
@@ -1102,15 +1167,7 @@ static int plan_rules(struct engine *g, struct fw *f, struct sync_item *items,
  * legacy tables on this host); the kernel lists the ones there are. */
 static int legacy_filter(void)
 {
-	FILE *t = fopen("/proc/net/ip_tables_names", "r");
-	char name[64];
-	int rc = 0;
-
-	while (t && fscanf(t, "%63s", name) == 1)
-		rc |= !strcmp(name, "filter");
-	if (t)
-		fclose(t);
-	return rc;
+	return fw_iptc_table_exists("filter");
 }
 
 /* Docker's chains in the filter table of a backend: 1, 0, or -1 when
@@ -1163,14 +1220,27 @@ static int pick_backend(struct engine *g, struct fw *first, int *kept,
 		*kept = legacy > 0 || !table;
 		return 0;
 	}
+	/* a table that could not be read is not one without Docker's
+	 * chains: say what stopped the reading */
 	if (legacy < 0 && nft < 0)
 		return err_set(e, EXIT_RUNTIME, "cannot read the filter table: "
 			       "%s; %s", le.msg, ne.msg);
+	if (nft < 0)
+		return err_set(e, EXIT_RUNTIME, "cannot read the nf_tables "
+			       "filter table, so cannot tell where Docker's "
+			       "chains are (%s a legacy one): %s",
+			       table ? "they are not in" : "there is not",
+			       ne.msg);
+	if (legacy < 0)
+		return err_set(e, EXIT_RUNTIME, "cannot read the legacy "
+			       "filter table, so cannot tell where Docker's "
+			       "chains are (they are not in the nf_tables "
+			       "one): %s", le.msg);
 	return err_set(e, EXIT_RUNTIME, "no Docker chains (DOCKER, "
-		       "DOCKER-USER) in the legacy or the nf_tables filter "
-		       "table: is dockerd running with its iptables rules?%s%s%s",
-		       nft < 0 ? " (nf_tables: " : "", nft < 0 ? ne.msg : "",
-		       nft < 0 ? ")" : "");
+		       "DOCKER-USER) in the %s: is dockerd running with its "
+		       "iptables rules?", table ? "legacy or the nf_tables "
+		       "filter table" : "nf_tables filter table (and no "
+		       "legacy one here)");
 }
 
 /* Runs plan() against a fresh snapshot until the commit lands. */
@@ -1181,6 +1251,7 @@ static int transact(struct engine *g,
 {
 	struct fw f;
 	int attempt, rc = -1, kept;
+	size_t i;
 
 	if (pick_backend(g, &f, &kept, e))
 		return -1;
@@ -1190,6 +1261,10 @@ static int transact(struct engine *g,
 		    fw_open(&f, g->backend, AF_INET, "filter", e))
 			return -1;
 		rc = plan(g, &f, arg, e);
+		/* what may not be written stops dry runs too */
+		for (i = 0; !rc && i < g->nchanges; i++)
+			if (fw_change_check(&g->changes[i], e))
+				rc = err_wrap(e, "nothing changed");
 		if (!rc && !g->dry_run)
 			rc = fw_commit(&f, g->changes, g->nchanges, e);
 		fw_close(&f);

@@ -328,6 +328,17 @@ int fw_split(const char *line, struct strv *out)
 	return (int)(out->n - n0);
 }
 
+/* Whether s holds a control character (none is written into a table:
+ * a newline would end the iptables-restore line, and iptables-save
+ * prints the others raw). */
+static int has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* A word fw_quote leaves as it is. */
 static int plain(const char *s)
 {
@@ -339,6 +350,10 @@ int fw_quote(const char *s, struct buf *out)
 	size_t start = out->len;
 	int rc;
 
+	if (!*s || has_ctl(s) || strlen(s) > FW_WORD_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (plain(s))
 		return buf_adds(out, s);
 	rc = buf_adds(out, "\"");
@@ -354,6 +369,203 @@ int fw_quote(const char *s, struct buf *out)
 	return rc ? -1 : 0;
 }
 
+/* iptables-save options whose value it prints raw, never quoted, even
+ * when it starts with a double quote (an interface `"br`). */
+static int raw_value(const char *opt)
+{
+	static const char *const raw[] = {
+		"-A", "-N", "-P", "-i", "-o", "-j", "-g", "--in-interface",
+		"--out-interface", "--jump", "--goto", "--physdev-in",
+		"--physdev-out", "--match-set",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(raw) / sizeof(*raw); i++)
+		if (!strcmp(opt, raw[i]))
+			return 1;
+	return 0;
+}
+
+int fw_split_save(const char *text, struct strv *out, size_t *used)
+{
+	size_t n0 = out->n;
+	struct buf w = { 0 };
+	const char *p = text;
+	int rc = 0, quoted;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '\n')
+			break;
+		w.len = 0;
+		quoted = *p == '"' &&
+			 !(out->n > n0 && raw_value(out->v[out->n - 1]));
+		if (quoted) {
+			/* xtables_save_string: " and \ escaped, the rest raw,
+			 * a newline included: the word goes on */
+			for (p++; *p && *p != '"' && !rc; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				rc = buf_add(&w, p, 1);
+			}
+			if (rc)
+				break;
+			if (!*p) {
+				errno = EINVAL;	/* never closed */
+				rc = -1;
+				break;
+			}
+			p++;
+		}
+		for (; *p && *p != ' ' && *p != '\t' && *p != '\n' && !rc; p++)
+			rc = buf_add(&w, p, 1);
+		if (rc || strv_add(out, w.data ? w.data : "", w.len)) {
+			rc = -1;
+			break;
+		}
+	}
+	buf_free(&w);
+	if (rc) {
+		while (out->n > n0)
+			free(out->v[--out->n]);
+		return -1;
+	}
+	*used = (size_t)(p - text) + (*p == '\n');
+	return (int)(out->n - n0);
+}
+
+/* ---- what may be written -------------------------------------------- */
+
+int fw_chain_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > FW_CHAIN_MAX || *s == '-' || *s == '!')
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~' || strchr("\"'\\", *s))
+			return 0;
+	return 1;
+}
+
+int fw_iface_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > FW_IFACE_MAX || !strcmp(s, "+") || has_ctl(s))
+		return 0;
+	return !strchr(s, ' ');
+}
+
+/* Why the value v of what cannot be written, or NULL. */
+static const char *bad_word(const char *v, size_t max, int iface)
+{
+	if (!*v)
+		return "it is empty";
+	if (has_ctl(v))
+		return "it holds a control character (a newline would end "
+		       "the line of iptables-restore text)";
+	if (strlen(v) > max)
+		return "it is too long";
+	if (iface && !fw_iface_name_ok(v))
+		return "it is no interface name (a blank, or \"+\" alone)";
+	return NULL;
+}
+
+/* Whether x (a rule's extra text) reads back, as iptables-restore reads
+ * it (xshared.c, add_param_to_argv), as whole words on one line: no
+ * control character, quotes closed, no word over FW_WORD_MAX. */
+static int extra_ok(const char *x)
+{
+	int quote = 0;
+	size_t word = 0;
+
+	for (; *x; x++) {
+		if ((unsigned char)*x < 0x20 || *x == 0x7f)
+			return 0;
+		if (quote && *x == '\\' && x[1]) {
+			x++;
+			word++;
+		} else if (*x == '"') {
+			quote = !quote;
+		} else if (!quote && *x == ' ') {
+			word = 0;
+		} else {
+			word++;
+		}
+		if (word > FW_WORD_MAX)
+			return 0;
+	}
+	return !quote;
+}
+
+int fw_rule_check(const struct fw_rule *r, struct err *e)
+{
+	char v[120];
+	const char *why;
+
+	if (r->foreign)
+		return err_set(e, EXIT_RUNTIME, "a rule docker-fw did not "
+			       "read whole is never written");
+	if (*r->comment &&
+	    (why = bad_word(r->comment, FW_COMMENT_MAX, 0)))
+		return err_set(e, EXIT_RUNTIME, "the comment \"%s\": %s",
+			       str_escape(v, sizeof(v), r->comment), why);
+	if (*r->in && (why = bad_word(r->in, FW_IFACE_MAX, 1)))
+		return err_set(e, EXIT_RUNTIME, "the interface -i \"%s\": %s",
+			       str_escape(v, sizeof(v), r->in), why);
+	if (*r->out && (why = bad_word(r->out, FW_IFACE_MAX, 1)))
+		return err_set(e, EXIT_RUNTIME, "the interface -o \"%s\": %s",
+			       str_escape(v, sizeof(v), r->out), why);
+	if (!fw_chain_name_ok(r->target))
+		return err_set(e, EXIT_RUNTIME, "the target \"%s\": not a "
+			       "chain name (1-%d printable characters, no "
+			       "blank or quote)",
+			       str_escape(v, sizeof(v), r->target),
+			       FW_CHAIN_MAX);
+	if (r->extra && !extra_ok(r->extra))
+		return err_set(e, EXIT_RUNTIME, "the conditions \"%s\": not "
+			       "whole words on one line",
+			       str_escape(v, sizeof(v), r->extra));
+	return 0;
+}
+
+int fw_change_check(const struct fw_change *c, struct err *e)
+{
+	static const char *const ops[] = { "-N", "-I", "-D", "-P", "-X" };
+	const char *op = (unsigned)c->op < 5 ? ops[c->op] : "?";
+	struct buf line = { 0 };
+	char v[80];
+	int rc;
+
+	if (!fw_chain_name_ok(c->chain))
+		return err_set(e, EXIT_RUNTIME, "%s: the chain \"%s\": not a "
+			       "chain name (1-%d printable characters, no "
+			       "blank or quote)", op,
+			       str_escape(v, sizeof(v), c->chain),
+			       FW_CHAIN_MAX);
+	if (c->op == FW_POLICY && strcmp(c->policy, "ACCEPT") &&
+	    strcmp(c->policy, "DROP"))
+		return err_set(e, EXIT_RUNTIME, "-P %s: the policy \"%s\": "
+			       "ACCEPT or DROP", c->chain,
+			       str_escape(v, sizeof(v), c->policy));
+	if ((c->op == FW_INSERT || c->op == FW_DELETE) &&
+	    fw_rule_check(&c->rule, e))
+		return err_wrap(e, "%s %s", op, c->chain);
+	rc = fw_change_format(c, &line);
+	if (!rc && line.len > FW_LINE_MAX)
+		rc = err_set(e, EXIT_RUNTIME, "%s %s: the rule `%.100s...` "
+			     "is longer than a line of iptables-restore text "
+			     "may be (%d bytes)", op, c->chain, line.data,
+			     FW_LINE_MAX);
+	else if (rc)
+		rc = err_set(e, EXIT_RUNTIME, "%s %s: %s", op, c->chain,
+			     strerror(errno));
+	buf_free(&line);
+	return rc;
+}
+
 /* ---- format ------------------------------------------------------------- */
 
 static const char *proto_name(uint8_t p)
@@ -361,23 +573,47 @@ static const char *proto_name(uint8_t p)
 	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : NULL;
 }
 
-int fw_rule_format(const struct fw_rule *r, struct buf *out)
+/* A word of a rule: fw_quote'd; for fw_rule_show, anything in quotes. */
+static int add_word(struct buf *out, const char *w, int strict)
+{
+	if (strict)
+		return fw_quote(w, out);
+	if (!fw_quote(w, out))
+		return 0;
+	if (buf_adds(out, "\""))
+		return -1;
+	for (; *w; w++)
+		if (((*w == '"' || *w == '\\') && buf_adds(out, "\\")) ||
+		    buf_add(out, w, 1))
+			return -1;
+	return buf_adds(out, "\"");
+}
+
+/* r in iptables-save syntax; strict: only what may be written (else
+ * -1, errno EINVAL). */
+static int format(const struct fw_rule *r, struct buf *out, int strict)
 {
 	const char *p = proto_name(r->proto);
 	size_t start = out->len;
 	char list[80];
 	int rc = 0;
 
+	if (strict && fw_rule_check(r, NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
 	rc |= add_addr(out, "-s", r->family, r->src, r->smsk,
 		       r->inv & FW_INV_SRC);
 	rc |= add_addr(out, "-d", r->family, r->dst, r->dmsk,
 		       r->inv & FW_INV_DST);
 	if (*r->in)
-		rc |= buf_printf(out, "%s-i %s ",
-				 r->inv & FW_INV_IN ? "! " : "", r->in);
+		rc |= buf_printf(out, "%s-i ",
+				 r->inv & FW_INV_IN ? "! " : "") ||
+		      add_word(out, r->in, strict) || buf_adds(out, " ");
 	if (*r->out)
-		rc |= buf_printf(out, "%s-o %s ",
-				 r->inv & FW_INV_OUT ? "! " : "", r->out);
+		rc |= buf_printf(out, "%s-o ",
+				 r->inv & FW_INV_OUT ? "! " : "") ||
+		      add_word(out, r->out, strict) || buf_adds(out, " ");
 	if (p) {
 		rc |= buf_printf(out, "-p %s ", p);
 		if (r->sport || r->dport)
@@ -398,10 +634,15 @@ int fw_rule_format(const struct fw_rule *r, struct buf *out)
 		rc |= buf_printf(out, "%s ", r->extra);
 	if (*r->comment)
 		rc |= buf_adds(out, "-m comment --comment ") ||
-		      fw_quote(r->comment, out) || buf_adds(out, " ");
+		      add_word(out, r->comment, strict) || buf_adds(out, " ");
 	if (r->foreign)
 		rc |= buf_adds(out, "(more matches) ");
-	rc |= buf_printf(out, "-j %s", r->target);
+	if (*r->target || strict)	/* a rule with no target has no -j */
+		rc |= buf_adds(out, "-j ") ||
+		      (strict ? buf_adds(out, r->target) :
+		       add_word(out, r->target, 0));
+	else if (out->len > start)
+		out->data[--out->len] = 0;	/* the blank before it */
 	if (rc) {
 		out->len = start;
 		if (out->data)
@@ -409,6 +650,28 @@ int fw_rule_format(const struct fw_rule *r, struct buf *out)
 		return -1;
 	}
 	return 0;
+}
+
+int fw_rule_format(const struct fw_rule *r, struct buf *out)
+{
+	return format(r, out, 1);
+}
+
+int fw_rule_show(const struct fw_rule *r, struct buf *out)
+{
+	struct buf t = { 0 };
+	char *esc;
+	int rc;
+
+	if (format(r, &t, 0)) {
+		buf_free(&t);
+		return -1;
+	}
+	esc = malloc(4 * t.len + 8);
+	rc = !esc || buf_adds(out, str_escape(esc, 4 * t.len + 8, t.data));
+	free(esc);
+	buf_free(&t);
+	return rc ? -1 : 0;
 }
 
 /* ---- decode: iptables-save words -> struct fw_rule -------------------- */
@@ -536,7 +799,7 @@ static int block(struct fw_rule *r, const char *name, char *const *w,
 				       "comment: docker-fw's own match (its "
 				       "comment marks the rules it made)");
 		if (n != 2 || strcmp(w[0], "--comment") || *r->comment ||
-		    strlen(w[1]) >= sizeof(r->comment))
+		    bad_word(w[1], FW_COMMENT_MAX, 0))
 			return -1;
 		strcpy(r->comment, w[1]);
 		return 0;
@@ -621,6 +884,15 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, int filter,
 	const char *v;
 	char *dst;
 
+	for (i = 0; filter && i < n; i++) {
+		const char *why = bad_word(w[i], FW_WORD_MAX, 0);
+		char esc[80];
+
+		if (why)
+			return err_set(e, EXIT_USAGE, "--filter: the word "
+				       "\"%s\": %s",
+				       str_escape(esc, sizeof(esc), w[i]), why);
+	}
 	for (i = 0; filter && i < n; i++)
 		if (smuggled(w[i]))
 			return err_set(e, EXIT_USAGE, "--filter: \"%.64s\": "
@@ -674,7 +946,7 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, int filter,
 				return err_set(e, EXIT_USAGE, "--filter: %s "
 					       "given twice", w[i]);
 			if (!v || *dst || strlen(v) >= sizeof(r->in) ||
-			    !plain(v))
+			    !fw_iface_name_ok(v))
 				return -1;
 			strcpy(dst, v);
 			if (inv)
@@ -714,6 +986,11 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, int filter,
 					       w[i]);
 			for (j = i + 2; j < n && !block_end(w, n, j); j++)
 				;
+			/* --comment takes the next word whatever it is, as
+			 * getopt gives it to iptables ("-m" included) */
+			if (!strcmp(v, "comment") && i + 3 < n &&
+			    !strcmp(w[i + 2], "--comment") && j < i + 4)
+				j = i + 4;
 			if (block(r, v, w + i + 2, j - i - 2, filter, x, e))
 				return -1;
 			matched = 1;
@@ -726,7 +1003,8 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, int filter,
 					       "\"%s\": a target, not a "
 					       "condition", w[i]);
 			if (c == 'g' || !v || i + 2 != n ||
-			    strlen(v) >= sizeof(r->target) || !plain(v))
+			    strlen(v) >= sizeof(r->target) ||
+			    !fw_chain_name_ok(v))
 				return -1;
 			strcpy(r->target, v);
 			i += 2;
@@ -929,6 +1207,11 @@ int fw_filter_words(const struct fw_rule *r, const struct fw_rule *base,
 
 int fw_change_format(const struct fw_change *c, struct buf *out)
 {
+	if (!fw_chain_name_ok(c->chain) ||
+	    (c->op == FW_POLICY && !fw_chain_name_ok(c->policy))) {
+		errno = EINVAL;
+		return -1;
+	}
 	switch (c->op) {
 	case FW_NEW_CHAIN:
 		return buf_printf(out, ":%s - [0:0]", c->chain);
@@ -945,6 +1228,7 @@ int fw_change_format(const struct fw_change *c, struct buf *out)
 			return -1;
 		return fw_rule_format(&c->rule, out);
 	}
+	errno = EINVAL;
 	return -1;
 }
 

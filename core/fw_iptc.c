@@ -26,17 +26,23 @@
 
 #define MATCH_SIZE(t) XT_ALIGN(sizeof(struct xt_entry_match) + sizeof(t))
 
-static void iface_get(const char *name, const unsigned char *mask,
-		      char out[16])
+/* The -i/-o value of a kernel entry; -1 (out "") for a name with no
+ * NUL in its IFNAMSIZ bytes, which iptables never makes. */
+static int iface_get(const char *name, const unsigned char *mask,
+		     char out[16])
 {
 	size_t len = strnlen(name, IFNAMSIZ);
 
+	*out = 0;
+	if (len == IFNAMSIZ)
+		return -1;
 	memcpy(out, name, len);
 	out[len] = 0;
 	/* iptables sets the mask over len+1 bytes for an exact name and
 	 * over len bytes for a "name+" prefix */
 	if (len && len < IFNAMSIZ - 1 && !mask[len])
 		out[len] = '+', out[len + 1] = 0;
+	return 0;
 }
 
 static void iface_set(const char *in, char name[IFNAMSIZ],
@@ -92,8 +98,10 @@ static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
 		const struct xt_comment_info *c = (const void *)m->data;
 
 		size_t len = strnlen((const char *)c->comment,
-				     sizeof(r->comment) - 1);
+				     sizeof(c->comment));
 
+		if (len == sizeof(c->comment) || len >= sizeof(r->comment))
+			return -1;	/* no NUL: never iptables' */
 		memcpy(r->comment, c->comment, len);
 		r->comment[len] = 0;
 		return 0;
@@ -129,8 +137,9 @@ static void decode(const struct ipt_entry *e, struct xtc_handle *h,
 	memcpy(r->smsk, &e->ip.smsk, 4);
 	memcpy(r->dst, &e->ip.dst, 4);
 	memcpy(r->dmsk, &e->ip.dmsk, 4);
-	iface_get(e->ip.iniface, e->ip.iniface_mask, r->in);
-	iface_get(e->ip.outiface, e->ip.outiface_mask, r->out);
+	if (iface_get(e->ip.iniface, e->ip.iniface_mask, r->in) ||
+	    iface_get(e->ip.outiface, e->ip.outiface_mask, r->out))
+		r->foreign = 1;
 	r->proto = e->ip.proto;
 	if (e->ip.invflags & IPT_INV_SRCIP)
 		r->inv |= FW_INV_SRC;
@@ -162,18 +171,71 @@ static void decode(const struct ipt_entry *e, struct xtc_handle *h,
 		r->foreign = 1;	/* REJECT, LOG, MASQUERADE...: has data */
 }
 
+int fw_iptc_table_exists(const char *table)
+{
+	FILE *t = fopen("/proc/net/ip_tables_names", "re");
+	char name[64];
+	int rc = 0;
+
+	while (t && fscanf(t, "%63s", name) == 1)
+		rc |= !strcmp(name, table);
+	if (t)
+		fclose(t);
+	return rc;
+}
+
+/* Whether docker-fw can show r as it is: its values hold no control
+ * character (iptables-save would print them raw, a newline breaking
+ * the line). */
+static int readable(const struct fw_rule *r)
+{
+	const char *v[3] = { r->comment, r->in, r->out };
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		for (p = v[i]; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return 0;
+	return 1;
+}
+
+/* The error for the last rule of c, one of docker-fw's own chains. */
+static int unreadable(const struct fw_chain *c, struct err *e)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "-A %s ", c->name);
+	fw_rule_show(&c->rules[c->n - 1], &b);
+	err_set(e, EXIT_RUNTIME, "rule %zu of %s, docker-fw's own chain, is "
+		"one docker-fw cannot read (a control character): \"%.240s\" "
+		"(delete it: iptables-legacy -D %s %zu)", c->n, c->name,
+		b.data ? b.data : "", c->name, c->n);
+	buf_free(&b);
+	return -1;
+}
+
 static int read_table(struct fw *f, struct err *e)
 {
-	struct xtc_handle *h = f->family == AF_INET ? iptc_init(f->table) :
-			       NULL;
+	struct xtc_handle *h;
 	const struct ipt_entry *en;
 	struct xt_counters cnt;
 	const char *name;
-	size_t cap = 0;
+	size_t cap = 0, nrules = 0;
 
 	if (f->family != AF_INET)
 		return err_set(e, EXIT_RUNTIME, "the iptc backend handles IPv4 "
 			       "only (libip4tc), not this address family");
+	/* iptc_init of a table that is not there makes it (the kernel loads
+	 * it on first use), and iptables-nft then warns on every command
+	 * that legacy tables are present: reading never does that */
+	if (!fw_iptc_table_exists(f->table))
+		return err_set(e, EXIT_RUNTIME, "no Docker chains in the "
+			       "legacy (libiptc) %s table: this network "
+			       "namespace has no such table "
+			       "(/proc/net/ip_tables_names does not list it), "
+			       "and reading it would make one", f->table);
+	h = iptc_init(f->table);
 	if (!h)
 		return err_set(e, EXIT_RUNTIME, "cannot read the iptables "
 			       "(legacy) table \"%s\": %s", f->table,
@@ -214,7 +276,17 @@ static int read_table(struct fw *f, struct err *e)
 				c->rules = p;
 				rcap = ncap;
 			}
+			if (++nrules > FW_MAX_RULES)
+				return err_set(e, EXIT_RUNTIME, "the iptables "
+					       "(legacy) table \"%s\" holds "
+					       "more than %d rules "
+					       "(docker-fw's limit)",
+					       f->table, FW_MAX_RULES);
 			decode(en, h, &c->rules[c->n++]);
+			if (!readable(&c->rules[c->n - 1]) &&
+			    (!strcmp(name, FW_CHAIN_FORWARD) ||
+			     !strcmp(name, FW_CHAIN_INPUT)))
+				return unreadable(c, e);
 		}
 	}
 	return 0;
@@ -232,8 +304,10 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 	struct ipt_entry *e;
 	unsigned char *p;
 
-	if (r->family != AF_INET || r->foreign || r->extra) {
-		/* libiptc does not encode matches: only those above */
+	if (r->family != AF_INET || r->foreign || r->extra ||
+	    fw_rule_check(r, NULL)) {
+		/* libiptc does not encode matches: only those above; and
+		 * no value is cut to fit the kernel's structs */
 		errno = r->family != AF_INET ? EAFNOSUPPORT : EINVAL;
 		return NULL;
 	}
@@ -324,6 +398,11 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	size_t i;
 	int ok = 1;
 
+	/* every value is checked before the copy is edited: one the
+	 * kernel's structs cannot hold whole is refused, never cut */
+	for (i = 0; i < n; i++)
+		if (fw_change_check(&c[i], e))
+			return err_wrap(e, "nothing changed");
 	for (i = 0; i < n && ok; i++) {
 		switch (c[i].op) {
 		case FW_NEW_CHAIN:

@@ -33,7 +33,6 @@
 #include "dfw/docker.h"		/* struct strv */
 #include "dfw/fw.h"
 
-#define NFT_MAX_OUT (256 << 20)
 
 /* The path of name in $PATH, or NULL. */
 static int in_path(const char *name, char *out, size_t len)
@@ -90,14 +89,18 @@ static int tool(int family, const char *what, char *path, size_t len,
 }
 
 /* Runs path with argv, input on stdin; stdout and stderr into out and
- * errout. Returns the exit status (0-255, 128+signal) or -1 (errno). */
+ * errout. Returns the exit status (0-255, 128+signal) or -1 (errno;
+ * EFBIG: stdout, or stderr, went over FW_NFT_MAX_OUTPUT, and the child
+ * was ended; ENOMEM). Of stderr, the first FW_NFT_MAX_ERR bytes are kept
+ * and the rest read and dropped. */
 static int run(const char *path, const char *const *argv, const char *in,
 	       size_t inlen, struct buf *out, struct buf *errout)
 {
 	int ip[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	struct pollfd pf[3];
-	int status, saved;
-	size_t off = 0;
+	int status, saved, big = 0;
+	size_t off = 0, dropped = 0;
+	char drop[4096];
 	pid_t pid;
 
 	if (pipe2(ip, O_CLOEXEC) || pipe2(op, O_CLOEXEC) ||
@@ -123,7 +126,7 @@ static int run(const char *path, const char *const *argv, const char *in,
 		ip[1] = -1;
 	}
 	fcntl(ip[1], F_SETFL, O_NONBLOCK);
-	while (op[0] >= 0 || ep[0] >= 0 || ip[1] >= 0) {
+	while (!big && (op[0] >= 0 || ep[0] >= 0 || ip[1] >= 0)) {
 		int i, fds[3] = { ip[1], op[0], ep[0] };
 		struct buf *to[3] = { NULL, out, errout };
 
@@ -147,17 +150,32 @@ static int run(const char *path, const char *const *argv, const char *in,
 				ip[1] = -1;
 			}
 		}
-		for (i = 1; i < 3; i++) {
+		for (i = 1; i < 3 && !big; i++) {
+			size_t keep = i == 1 ? FW_NFT_MAX_OUTPUT :
+				      FW_NFT_MAX_ERR;
 			ssize_t r;
 
 			if (!pf[i].revents)
 				continue;
-			if (to[i]->len > NFT_MAX_OUT ||
-			    buf_reserve(to[i], 65536)) {
-				r = 0;	/* too much: stop reading */
+			if (to[i]->len >= keep) {
+				/* stdout: over the cap; stderr: the rest is
+				 * dropped, up to the same cap */
+				r = read(fds[i], drop, sizeof(drop));
+				if (r > 0 && (i == 1 || (dropped += (size_t)r) >
+						       FW_NFT_MAX_OUTPUT))
+					big = EFBIG;
+				if (r > 0 || (r < 0 && errno == EINTR))
+					continue;
+			} else if (buf_reserve(to[i], 65536)) {
+				big = ENOMEM;
+				continue;
 			} else {
+				size_t room = to[i]->cap - to[i]->len - 1;
+
+				if (room > keep - to[i]->len)
+					room = keep - to[i]->len;
 				r = read(fds[i], to[i]->data + to[i]->len,
-					 to[i]->cap - to[i]->len - 1);
+					 room);
 				if (r < 0 && errno == EINTR)
 					continue;
 			}
@@ -175,9 +193,19 @@ static int run(const char *path, const char *const *argv, const char *in,
 	}
 	if (ip[1] >= 0)
 		close(ip[1]);
+	if (op[0] >= 0)
+		close(op[0]);
+	if (ep[0] >= 0)
+		close(ep[0]);
+	if (big)
+		kill(pid, SIGKILL);	/* its output was not all read */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (big) {
+		errno = big;
+		return -1;
+	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) :
 	       128 + WTERMSIG(status);
 fail:
@@ -237,51 +265,188 @@ static struct fw_chain *chain_add(struct fw *f, const char *name,
 	return c;
 }
 
-static int parse_save(struct fw *f, char *text, struct err *e)
+/* docker-fw's own chains: every line of them must be read. */
+static int ours(const char *chain)
 {
-	char *line, *save = NULL;
-	struct strv w = { 0 };
-	int in_table = 0;
+	return !strcmp(chain, FW_CHAIN_FORWARD) ||
+	       !strcmp(chain, FW_CHAIN_INPUT);
+}
 
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+/* The error for rule k (1-based) of chain, text[0..len) (escaped). */
+static int unreadable(const struct fw *f, const char *chain, size_t k,
+		      const char *text, size_t len, struct err *e)
+{
+	char *t = strndup(text, len), esc[240], save[40];
+
+	if (!t)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	snprintf(save, sizeof(save), "%s", tool_name(f->family, "-save"));
+	err_set(e, EXIT_RUNTIME, "%s: rule %zu of %s, docker-fw's own chain, "
+		"is a line docker-fw cannot read: \"%s\" (delete it: %s -D "
+		"%s %zu)", save, k, chain, str_escape(esc, sizeof(esc), t),
+		tool_name(f->family, ""), chain, k);
+	free(t);
+	return -1;
+}
+
+static int ctl_in(const char *p, size_t len)
+{
+	while (len--)
+		if ((unsigned char)*p < 0x20 || *p++ == 0x7f)
+			return 1;
+	return 0;
+}
+
+static struct fw_rule *rule_add(struct fw_chain *c)
+{
+	void *p = realloc(c->rules, (c->n + 1) * sizeof(*c->rules));
+
+	if (!p)
+		return NULL;
+	c->rules = p;
+	return &c->rules[c->n++];
+}
+
+/*
+ * iptables-nft-save output (text, NUL-terminated) into f->chains. A
+ * rule docker-fw cannot read - a value spanning lines, a control
+ * character, a quote never closed, a line that is no rule's - is kept
+ * as a foreign rule where it stands, so that positions stay right; in
+ * docker-fw's own chains it is an error quoting it. Chains named longer
+ * than struct fw_chain holds are left out with their rules: docker-fw
+ * names none of them.
+ */
+static int parse_save(struct fw *f, const char *text, struct err *e)
+{
+	struct strv w = { 0 };
+	const char *line = text, *p;
+	size_t len, used, nrules = 0, last = (size_t)-1;
+	int in_table = 0, rc;
+
+	for (; *line; line += len + (line[len] == '\n')) {
+		len = strcspn(line, "\n");
 		if (*line == '*') {
-			in_table = !strcmp(line + 1, f->table);
+			in_table = len == strlen(f->table) + 1 &&
+				   !strncmp(line + 1, f->table, len - 1);
 			continue;
 		}
-		if (!in_table || *line == '#' || !strcmp(line, "COMMIT"))
+		if (!strncmp(line, "# Table `", 9) &&
+		    memmem(line, len, "incompatible", 12)) {
+			rc = err_set(e, EXIT_RUNTIME, "%s: the nf_tables %s "
+				       "table holds rules iptables-nft cannot "
+				       "show (made with the nft tool?): "
+				       "\"%.*s\"",
+				       tool_name(f->family, "-save"), f->table,
+				       (int)(len < 120 ? len : 120), line);
+			goto out;
+		}
+		if (!in_table || !len || *line == '#' ||
+		    (len == 6 && !strncmp(line, "COMMIT", 6)))
 			continue;
-		strv_free(&w);
-		if (fw_split(line, &w) < 2)
-			goto bad;
 		if (*line == ':') {
-			if (!chain_add(f, w.v[0] + 1, w.v[1]))
-				goto nomem;
-		} else if (!strcmp(w.v[0], "-A")) {
-			struct fw_chain *c = fw_chain(f, w.v[1]);
-			void *p;
+			size_t nl = strcspn(line + 1, " \t\n");
+			char name[32], pol[32];
 
-			if (!c)
-				goto bad;
-			p = realloc(c->rules, (c->n + 1) * sizeof(*c->rules));
-			if (!p)
+			p = line + 1 + nl;
+			p += strspn(p, " \t");
+			used = strcspn(p, " \t\n");
+			if (nl >= sizeof(name) || !nl || !used ||
+			    used >= sizeof(pol) || ctl_in(line, len))
+				continue;	/* a chain none of ours is */
+			memcpy(name, line + 1, nl);
+			name[nl] = 0;
+			memcpy(pol, p, used);
+			pol[used] = 0;
+			if (!fw_chain(f, name) && !chain_add(f, name, pol))
 				goto nomem;
-			c->rules = p;
-			fw_rule_decode(w.v + 2, w.n - 2, f->family,
-				       &c->rules[c->n++]);
-		} else {
-			goto bad;
+			last = (size_t)-1;
+			continue;
+		}
+		if (strncmp(line, "-A ", 3)) {
+			/* no rule's start: the rest of the rule before it,
+			 * which a raw value with a newline cut */
+			struct fw_chain *c = last < f->nchains ?
+					     &f->chains[last] : NULL;
+
+			if (c && ours(c->name)) {
+				rc = unreadable(f, c->name, c->n, line, len,
+						e);
+				goto out;
+			}
+			if (c && c->n)
+				c->rules[c->n - 1].foreign = 1;
+			continue;
+		}
+		strv_free(&w);
+		rc = fw_split_save(line, &w, &used);
+		if (rc < 0 && errno != EINVAL)
+			goto nomem;
+		if (rc < 0)	/* a quote never closed: this line alone */
+			used = len + (line[len] == '\n');
+		{
+			size_t cl = strcspn(line + 3, " \t\n");
+			char name[32];
+			struct fw_chain *c;
+			struct fw_rule *r;
+			int bad = rc < 3 || ctl_in(line, used - (used &&
+						   line[used - 1] == '\n'));
+
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(cl < sizeof(name) ? cl : 0), line + 3);
+			c = cl < sizeof(name) ? fw_chain(f, name) : NULL;
+			len = used - (used && line[used - 1] == '\n');
+			if (!c) {
+				last = (size_t)-1;
+				continue;	/* a chain left out */
+			}
+			if (++nrules > FW_MAX_RULES) {
+				rc = err_set(e, EXIT_RUNTIME, "%s -t %s: more "
+					     "than %d rules (docker-fw's "
+					     "limit)", tool_name(f->family,
+							"-save"), f->table,
+					     FW_MAX_RULES);
+				goto out;
+			}
+			if (bad && ours(c->name)) {
+				rc = unreadable(f, c->name, c->n + 1, line,
+						len, e);
+				goto out;
+			}
+			r = rule_add(c);
+			if (!r)
+				goto nomem;
+			last = (size_t)(c - f->chains);
+			if (!bad) {
+				fw_rule_decode(w.v + 2, w.n - 2, f->family, r);
+				continue;
+			}
+			memset(r, 0, sizeof(*r));
+			r->family = f->family;
+			r->foreign = 1;
 		}
 	}
-	strv_free(&w);
-	return 0;
-bad:
-	strv_free(&w);
-	return err_set(e, EXIT_RUNTIME, "%s: a line docker-fw cannot read: "
-		       "%.200s", tool_name(f->family, "-save"), line);
+	rc = 0;
+	goto out;
 nomem:
+	rc = err_set(e, EXIT_RUNTIME, "out of memory");
+out:
 	strv_free(&w);
-	return err_set(e, EXIT_RUNTIME, "out of memory");
+	return rc;
+}
+
+/* The message of a run of a tool that failed (rc from run). */
+static const char *failed(int rc, struct buf *errout)
+{
+	static char msg[80];
+
+	if (rc >= 0)
+		return first_line(errout);
+	if (errno == EFBIG) {
+		snprintf(msg, sizeof(msg), "more than %d MiB of output "
+			 "(docker-fw's limit)", FW_NFT_MAX_OUTPUT >> 20);
+		return msg;
+	}
+	return strerror(errno);
 }
 
 static int read_table(struct fw *f, struct err *e)
@@ -300,9 +465,12 @@ static int read_table(struct fw *f, struct err *e)
 	rc = run(path, argv, NULL, 0, &out, &errout);
 	if (rc)
 		err_set(e, EXIT_RUNTIME, "%s -t %s: %s", name, f->table,
-			rc < 0 ? strerror(errno) : first_line(&errout));
+			failed(rc, &errout));
+	else if (out.data && strlen(out.data) != out.len)
+		rc = err_set(e, EXIT_RUNTIME, "%s -t %s: a NUL byte in its "
+			     "output", name, f->table);
 	else
-		rc = parse_save(f, out.data ? out.data : (char *)"", e);
+		rc = parse_save(f, out.data ? out.data : "", e);
 	buf_free(&out);
 	buf_free(&errout);
 	return rc ? -1 : 0;
@@ -322,6 +490,11 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	if (k < 0)
 		return -1;
 	argv[k] = "--noflush";
+	/* every value is checked before any line is written: one that
+	 * could end a line or quote the rest of it is never passed on */
+	for (i = 0; i < n; i++)
+		if (fw_change_check(&c[i], e))
+			return err_wrap(e, "nothing changed");
 	rc |= buf_printf(&in, "*%s\n", f->table);
 	for (i = 0; i < n && !rc; i++) {
 		switch (c[i].op) {
@@ -356,8 +529,7 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	}
 	rc = run(path, argv, in.data, in.len, &out, &errout);
 	if (rc) {
-		const char *msg = rc < 0 ? strerror(errno) :
-				  first_line(&errout);
+		const char *msg = failed(rc, &errout);
 
 		/* a rule we delete vanished, a chain moved: redo the run */
 		err_set(e, strstr(msg, "does a matching rule exist") ||
@@ -387,7 +559,7 @@ static int probe_netns(const char *rpath, const char *const *rargv,
 		       const char *in, size_t len, struct buf *out,
 		       struct buf *errout)
 {
-	int pfd[2], status;
+	int pfd[2], status, big = 0;
 	struct buf *to;
 	ssize_t r;
 	pid_t pid;
@@ -412,10 +584,16 @@ static int probe_netns(const char *rpath, const char *const *rargv,
 			_exit(3);
 		}
 		rc = run(rpath, rargv, in, len, &o, &eo);
-		if (!rc)
-			rc = run(lpath, largv, NULL, 0, &o, &eo) ? 2 : 0;
-		else
+		if (!rc) {
+			rc = run(lpath, largv, NULL, 0, &o, &eo);
+			if (rc < 0)
+				buf_adds(&eo, failed(rc, &eo));
+			rc = rc ? 2 : 0;
+		} else {
+			if (rc < 0)
+				buf_adds(&eo, failed(rc, &eo));
 			rc = 1;
+		}
 		if (rc)
 			fd_write_all(pfd[1], eo.data ? eo.data : "", eo.len);
 		else
@@ -425,8 +603,14 @@ static int probe_netns(const char *rpath, const char *const *rargv,
 	close(pfd[1]);
 	to = out;
 	for (;;) {
-		if (buf_reserve(to, 65536))
+		if (to->len >= FW_NFT_MAX_OUTPUT) {
+			big = EFBIG;
 			break;
+		}
+		if (buf_reserve(to, 65536)) {
+			big = ENOMEM;
+			break;
+		}
 		r = read(pfd[0], to->data + to->len, to->cap - to->len - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -436,9 +620,15 @@ static int probe_netns(const char *rpath, const char *const *rargv,
 		to->data[to->len] = 0;
 	}
 	close(pfd[0]);
+	if (big)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (big) {
+		errno = big;
+		return -1;
+	}
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 4;
 	if (status) {	/* what the child wrote is a message */
 		buf_free(errout);
@@ -503,15 +693,17 @@ static int readback(int family, char *const *w, size_t n,
 	}
 	if (!ok) {
 		struct buf line = { 0 };
+		char esc[160];
 		size_t i;
 
 		for (i = 0; i < n; i++)
 			if ((i && buf_adds(&line, " ")) ||
-			    fw_quote(w[i], &line))
+			    buf_adds(&line, w[i]))
 				break;
-		snprintf(why, len, "iptables-nft shows it as `%.150s`, which "
-			 "docker-fw cannot read back", line.data ? line.data :
-			 "");
+		snprintf(why, len, "iptables-nft shows it as `%s`, which "
+			 "docker-fw cannot read back",
+			 str_escape(esc, sizeof(esc), line.data ? line.data :
+				    ""));
 		buf_free(&line);
 	}
 	strv_free(&again);
@@ -538,9 +730,10 @@ static int probe(int family, int live, struct fw_probe *p,
 	char rpath[4096], lpath[4096], rname[40], lname[40], chain[32];
 	struct buf in = { 0 }, out = { 0 }, errout = { 0 }, o2 = { 0 };
 	struct strv w = { 0 };
-	char *line, *save = NULL;
-	size_t i, got = 0;
+	const char *line;
+	size_t i, got = 0, used;
 	int rk, lk, rc = -1;
+	const char *who = rname;
 	long at;
 
 	*bad = -1;
@@ -585,21 +778,26 @@ static int probe(int family, int live, struct fw_probe *p,
 	} else {
 		rc = run(rpath, rargv, in.data, in.len, &o2, &errout);
 		if (!rc) {
-			rc = run(lpath, largv, NULL, 0, &out, &errout) ?
-			     PROBE_REFUSED : PROBE_OK;
+			int saved;
+
+			rc = run(lpath, largv, NULL, 0, &out, &errout);
+			saved = errno;
+			rc = rc < 0 ? -1 : rc ? PROBE_REFUSED : PROBE_OK;
+			who = lname;
 			/* the scratch chain goes at once, whatever the
 			 * listing gave; one a kill left, the next run */
 			in.len = 0;
 			if (!buf_printf(&in, "*filter\n-F %s\n-X %s\nCOMMIT\n",
 					chain, chain))
 				run(rpath, cargv, in.data, in.len, &o2, &o2);
+			errno = saved;
 		} else if (rc > 0) {
 			rc = PROBE_REFUSED;
 		}
 	}
 	if (rc < 0) {
-		err_set(e, EXIT_RUNTIME, "%s (probe): %s", rname,
-			strerror(errno));
+		err_set(e, EXIT_RUNTIME, "%s (probe): %s", who,
+			failed(rc, &errout));
 		goto out;
 	}
 	if (rc == PROBE_NO_NETNS) {
@@ -616,11 +814,17 @@ static int probe(int family, int live, struct fw_probe *p,
 				 "INPUT" : "FORWARD");
 		goto out;
 	}
-	for (line = strtok_r(out.data ? out.data : (char *)"", "\n", &save);
-	     line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = out.data ? out.data : ""; *line; line += used) {
 		strv_free(&w);
-		if (fw_split(line, &w) < 2 || strcmp(w.v[0], "-A") ||
-		    strcmp(w.v[1], chain))
+		if (fw_split_save(line, &w, &used) < 0) {
+			if (errno != EINVAL)
+				goto nomem;
+			used = strcspn(line, "\n");
+			used += line[used] == '\n';
+		}
+		if (!used)
+			break;
+		if (w.n < 2 || strcmp(w.v[0], "-A") || strcmp(w.v[1], chain))
 			continue;
 		if (got == k)
 			break;
@@ -662,12 +866,42 @@ static int uses_set(const struct fw_probe *p, const size_t *idx, size_t k)
 	return 0;
 }
 
+/*
+ * Whether the live filter table of family exists in nf_tables: a live
+ * probe there must not be the one that makes it (`iptables-nft-save -t
+ * filter` shows the built-in chains of a table that is not there; with
+ * no -t it lists the tables there are). 1, or 0 (also when it cannot
+ * tell).
+ */
+static int live_table(int family)
+{
+	const char *argv[4] = { 0 };
+	struct buf out = { 0 }, errout = { 0 };
+	char path[4096], name[40];
+	const char *l;
+	int k, rc = 0;
+
+	k = tool(family, "-save", path, sizeof(path), argv, name,
+		 sizeof(name), NULL);
+	if (k >= 0 && !run(path, argv, NULL, 0, &out, &errout) && out.data)
+		for (l = out.data; *l && !rc; l += strcspn(l, "\n")) {
+			l += *l == '\n';
+			rc = !strncmp(l, "*filter", 7) &&
+			     (!l[7] || l[7] == '\n');
+		}
+	buf_free(&out);
+	buf_free(&errout);
+	return rc;
+}
+
 int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 		 struct err *e)
 {
 	size_t *todo, k = 0, i, batch;
-	int live = 0, one = 0, rc = 0;
+	int live = 0, one = 0, rc = 0, table = -1;
+	struct fw_change ch;
 	char why[256];
+	struct err ce;
 	long bad;
 
 	if (!n)
@@ -675,15 +909,22 @@ int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 	todo = malloc(n * sizeof(*todo));
 	if (!todo)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
+	memset(&ch, 0, sizeof(ch));
+	ch.op = FW_INSERT;
+	ch.pos = 1;
+	snprintf(ch.chain, sizeof(ch.chain), "%s", FW_PROBE_CHAIN);
 	for (i = 0; i < n; i++) {
-		p[i].failed = 0;
-		p[i].why[0] = 0;
+		/* what may not be written is not written to check it */
+		ch.rule = p[i].rule;
+		p[i].failed = fw_change_check(&ch, &ce) != 0;
+		snprintf(p[i].why, sizeof(p[i].why), "%.255s",
+			 p[i].failed ? ce.msg : "");
 	}
 	for (i = 0; i < n; i++)		/* FORWARD's rules, then INPUT's */
-		if (!p[i].input)
+		if (!p[i].input && !p[i].failed)
 			todo[k++] = i;
 	for (i = 0; i < n; i++)
-		if (p[i].input)
+		if (p[i].input && !p[i].failed)
 			todo[k++] = i;
 	while (k && !rc) {
 		for (batch = 1; !one && batch < k &&
@@ -697,20 +938,33 @@ int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 			k -= batch;
 			break;
 		case PROBE_NO_NETNS:
+			if (may_write && table < 0)
+				table = live_table(family);
 			if (!may_write)
 				rc = err_set(e, EXIT_RUNTIME, "no scratch "
 					     "network namespace to check "
 					     "--filter conditions in (%s), "
 					     "and a dry run writes nothing",
 					     why);
+			else if (!table)
+				rc = err_set(e, EXIT_RUNTIME, "no scratch "
+					     "network namespace to check "
+					     "--filter conditions in (%s), "
+					     "and no nf_tables filter table "
+					     "here to check them in", why);
 			live = 1;
 			break;
 		case PROBE_REFUSED:
 			/* what a new namespace lacks (an ipset) the live
 			 * table may have: it decides, for -m set only (its
 			 * scratch chain hangs from no hook, so the hook
-			 * checks of the namespace stand) */
-			if (!live && may_write && uses_set(p, todo, batch)) {
+			 * checks of the namespace stand); never a table
+			 * the probe would be the first to make */
+			if (!live && may_write && uses_set(p, todo, batch) &&
+			    table < 0)
+				table = live_table(family);
+			if (!live && may_write && uses_set(p, todo, batch) &&
+			    table) {
 				live = 1;
 				break;
 			}

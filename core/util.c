@@ -187,3 +187,54 @@ int fd_lock_timed(int fd, int op, int timeout_ms)
 		nanosleep(&nap, NULL);
 	}
 }
+
+/* The escape of c into esc (at least 5 bytes); its length. */
+static size_t esc_char(unsigned char c, char *esc)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c == '\\' || c == '"') {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		return 2;
+	}
+	if (c == '\n' || c == '\r' || c == '\t') {
+		esc[0] = '\\';
+		esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		return 2;
+	}
+	if (c < 0x20 || c > 0x7e) {
+		esc[0] = '\\';
+		esc[1] = 'x';
+		esc[2] = hex[c >> 4];
+		esc[3] = hex[c & 15];
+		return 4;
+	}
+	esc[0] = (char)c;
+	return 1;
+}
+
+char *str_escape(char *out, size_t size, const char *s)
+{
+	size_t o = 0, k, total = 0, room;
+	const char *p;
+	char esc[5];
+
+	for (p = s; *p; p++)
+		total += esc_char((unsigned char)*p, esc);
+	/* all of it, or as much as leaves room for "..." */
+	room = total < size ? size - 1 : size - 4;
+	for (p = s; *p; p++) {
+		k = esc_char((unsigned char)*p, esc);
+		if (o + k > room)
+			break;
+		memcpy(out + o, esc, k);
+		o += k;
+	}
+	if (*p) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = 0;
+	return out;
+}

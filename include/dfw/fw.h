@@ -30,6 +30,35 @@
 
 #define FW_AGAIN 100		/* e->code of a commit to redo */
 
+/*
+ * What a value written into a table may be (both backends, so that a
+ * rule is the same rule on either). The kernel's structs: a comment of
+ * xt_comment holds 256 bytes with its NUL (XT_MAX_COMMENT_LEN), an
+ * interface name IFNAMSIZ (16) with its NUL, a chain or target name
+ * XT_EXTENSION_MAXNAMELEN (29) with its NUL. iptables-restore (iptables
+ * 1.8.9, xtables-restore.c and xshared.c) reads lines with fgets into
+ * 10240 bytes, so a longer line goes on as a second command, and a word
+ * of 1024 bytes or more is "Parameter too long". No value may hold a
+ * control character: a newline ends a line of restore text, and
+ * iptables-save prints values raw.
+ */
+#define FW_COMMENT_MAX 255	/* bytes of a comment */
+#define FW_IFACE_MAX 15		/* bytes of an interface name */
+#define FW_CHAIN_MAX 28		/* bytes of a chain or target name */
+#define FW_WORD_MAX 1023	/* bytes of one word of restore text */
+#define FW_LINE_MAX 10000	/* bytes of one line of restore text */
+
+/* A table docker-fw reads holds at most this many rules (a rule takes
+ * about 450 bytes in memory); over it, reading is an error. */
+#define FW_MAX_RULES 500000
+
+/* The nft backend's caps on what its child processes print: over
+ * FW_NFT_MAX_OUTPUT bytes on stdout (iptables-nft-save, `iptables-nft
+ * -S`, the probe's child) is an error naming the tool; of stderr the
+ * first FW_NFT_MAX_ERR bytes are kept for messages, the rest dropped. */
+#define FW_NFT_MAX_OUTPUT (64 << 20)
+#define FW_NFT_MAX_ERR (64 << 10)
+
 /* Inversion flags ("!") of struct fw_rule. */
 enum {
 	FW_INV_SRC = 1,
@@ -110,6 +139,17 @@ uint32_t fw_rule_hash(const struct fw_rule *r);
  * inet_ntop writes them; a mask that is not a prefix as an address. */
 int fw_rule_format(const struct fw_rule *r, struct buf *out);
 
+/* r as fw_rule_format writes it, for a message: never refused (a
+ * foreign rule shows "(more matches)", any value is quoted), and escaped
+ * with str_escape, so it is one printable line. 0, or -1 (ENOMEM). */
+int fw_rule_show(const struct fw_rule *r, struct buf *out);
+
+/* Whether r may be written (fw_rule_format takes it): 0, or -1 with e
+ * (EXIT_RUNTIME) naming the value (escaped) that may not and why: a
+ * comment, interface or extra text with a control character, empty or
+ * too long, a target that is not fw_chain_name_ok, a foreign rule. */
+int fw_rule_check(const struct fw_rule *r, struct err *e);
+
 /* Sets an IPv4 address and prefix length (0..32) into addr/mask. */
 void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be,
 		int prefix);
@@ -122,6 +162,19 @@ void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be,
  */
 int fw_addr_parse(const char *s, int family, uint8_t addr[16],
 		  uint8_t mask[16]);
+
+/* Whether s may be written as a chain or target name: 1 to FW_CHAIN_MAX
+ * printable ASCII characters, no blank, quote or backslash, not starting
+ * with "-" or "!" (iptables' assert_valid_chain_name, and a word that
+ * needs no quoting: ":CHAIN POLICY" lines are not unquoted by
+ * iptables-restore). */
+int fw_chain_name_ok(const char *s);
+
+/* Whether s may be written as an -i/-o value: 1 to FW_IFACE_MAX bytes,
+ * no blank or control character, not "+" alone (every interface, which
+ * iptables-save shows as no -i at all). Quotes and other bytes the
+ * kernel takes in a name are written quoted. */
+int fw_iface_name_ok(const char *s);
 
 /* Whether s is an interface name for -i/-o: 1-15 characters of
  * [A-Za-z0-9_.:@-], a final "+" for a prefix, not "+" alone. */
@@ -137,20 +190,42 @@ struct strv;
  */
 int fw_split(const char *line, struct strv *out);
 
-/* Appends word so that fw_split (and iptables-restore) give it back: as
- * is when it is not empty and holds no blank, quote or backslash, else
- * in double quotes with " and \ escaped. */
+/* Appends word so that fw_split (and iptables-restore) give it back as
+ * one word: as is when it holds no blank, quote or backslash, else in
+ * double quotes with " and \ escaped. A word that cannot be one word on
+ * one line - empty, a control character, over FW_WORD_MAX bytes - is
+ * refused: -1 with errno EINVAL (ENOMEM: out of memory), out as it was. */
 int fw_quote(const char *word, struct buf *out);
 
 /*
+ * Splits one rule of iptables-save (or `iptables -S`) output, at the
+ * start of text, into words: blanks separate words; a word starting
+ * with a double quote is one xtables_save_string wrote (\" and \\
+ * escaped, everything else raw, a newline included: the word, and the
+ * rule, go on over the next line); any other word is raw up to a blank
+ * or newline, quotes and backslashes in it included (an interface
+ * `q"br`). The values of -A, -N, -P, -i, -o, -j, -g and the like are
+ * always raw (an interface `"br`). *used gets the bytes read, through
+ * the newline that ends the rule. Returns the number of words appended
+ * to out, or -1 with out as it was: errno EINVAL (a quote never closed
+ * before the end of text) or ENOMEM.
+ */
+int fw_split_save(const char *text, struct strv *out, size_t *used);
+
+/*
  * Decodes the words of a rule as iptables-nft-save prints them, after
- * "-A CHAIN" (words from fw_split), into r (zeroed first). What docker-fw
- * models goes to the fields; any other match block (`-m NAME OPTIONS`,
- * up to the next -m, -j, -g or ip option; a tcp/udp block without its
- * plain ports; a conntrack block that is not exactly --ctstate) and
- * -f go to r->extra, in order, and are marked known. Target options, a
- * goto, another protocol or anything it cannot read make r foreign.
- * decode(format(decode(x))) equals decode(x).
+ * "-A CHAIN" (words from fw_split_save; or from fw_split of text
+ * fw_rule_format wrote), into r (zeroed first). What docker-fw models
+ * goes to the fields; any other match block (`-m NAME OPTIONS`, up to
+ * the next -m, -j, -g or ip option; a tcp/udp block without its plain
+ * ports; a conntrack block that is not exactly --ctstate) and -f go to
+ * r->extra, in order, and are marked known. Target options, a goto,
+ * another protocol, a value fw_rule_format would not write back (an
+ * interface that is not fw_iface_name_ok, an empty comment or one with a
+ * control character, a target that is not fw_chain_name_ok) or anything
+ * it cannot read make r foreign. --comment takes the next word whatever
+ * it is, as iptables' getopt does. decode(format(decode(x))) equals
+ * decode(x).
  */
 void fw_rule_decode(char *const *w, size_t n, int family, struct fw_rule *r);
 
@@ -207,8 +282,17 @@ struct fw_change {
 
 /* Appends c as an iptables-restore line: ":CHAIN - [0:0]",
  * "-I CHAIN POS RULE", "-D CHAIN POS" followed by "  # RULE",
- * ":CHAIN POLICY", or "-X CHAIN" (flushed first). */
+ * ":CHAIN POLICY", or "-X CHAIN" (flushed first). -1 with errno EINVAL
+ * when a value may not be written (see fw_change_check), ENOMEM. */
 int fw_change_format(const struct fw_change *c, struct buf *out);
+
+/* Whether c may be written, by either backend: its chain a
+ * fw_chain_name_ok name, a policy ACCEPT or DROP, its rule
+ * fw_rule_check'ed, its line at most FW_LINE_MAX bytes. 0, or -1 with e
+ * (EXIT_RUNTIME) naming the change and the value. Both backends check
+ * every change this way before they apply any (and the engine before a
+ * dry run prints them). */
+int fw_change_check(const struct fw_change *c, struct err *e);
 
 struct fw;
 
@@ -232,6 +316,12 @@ struct fw {
 };
 
 extern const struct fw_ops fw_iptc_ops;	/* libiptc, legacy x_tables */
+
+/* Whether this network namespace has the legacy (x_tables) IPv4 table
+ * named table, as /proc/net/ip_tables_names lists them: looking there
+ * makes none, where iptc_init would. The iptc backend reads no table
+ * that is not there. */
+int fw_iptc_table_exists(const char *table);
 extern const struct fw_ops fw_nft_ops;	/* iptables-nft-save/-restore */
 
 /*
@@ -282,9 +372,12 @@ struct fw_probe {
  * which touches no table; when that is not possible (no CAP_SYS_ADMIN) or
  * fails on a rule with -m set (an ipset of this namespace) and may_write
  * is set, in a chain FW_PROBE_CHAIN-PID of the live filter table, deleted
- * right after (there, hanging from no hook, hook checks are not made). A rule iptables refuses, or reads back as a rule docker-fw
- * cannot read, gets failed and why; the others are done. 0, or -1 with e
- * set (EXIT_RUNTIME: the tools are missing, fork failed).
+ * right after (there, hanging from no hook, hook checks are not made),
+ * and only when that table exists: a probe never makes one. A rule that
+ * may not be written (fw_change_check), that iptables refuses, or that
+ * reads back as a rule docker-fw cannot read, gets failed and why; the
+ * others are done. 0, or -1 with e set (EXIT_RUNTIME: the tools are
+ * missing, fork failed, no place to probe in).
  */
 int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 		 struct err *e);

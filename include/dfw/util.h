@@ -71,4 +71,13 @@ int fd_write_all(int fd, const void *p, size_t n);
  */
 int fd_lock_timed(int fd, int op, int timeout_ms);
 
+/*
+ * s for a message, in out (size bytes, size >= 8; always terminated):
+ * backslash, double quote, control characters and bytes over 0x7e
+ * escaped (\\, \", \n, \r, \t, \xNN), so that a value from outside shows
+ * as one line that says which bytes it holds; when it does not fit, it
+ * is cut at a whole escape and ends in "...". Returns out.
+ */
+char *str_escape(char *out, size_t size, const char *s);
+
 #endif

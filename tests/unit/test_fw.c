@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 
 #include "dfw/docker.h"		/* struct strv */
@@ -36,6 +37,7 @@ static const char *fmt(const struct fw_rule *r)
 static void test_format(void)
 {
 	struct fw_rule r = rule("10.0.0.1", 32, "172.17.0.2", 32);
+	struct buf b = { 0 };
 
 	r.proto = IPPROTO_TCP;
 	r.dport = 80;
@@ -61,9 +63,20 @@ static void test_format(void)
 	r.proto = IPPROTO_TCP;
 	check_str(fmt(&r), "-p tcp -j ACCEPT");
 	r.foreign = 1;
-	check_str(fmt(&r), "-p tcp (more matches) -j ACCEPT");
+	b.len = 0;	/* never written; shown in messages */
+	check(fw_rule_format(&r, &b) == -1 && errno == EINVAL);
+	b.len = 0;
+	check(fw_rule_show(&r, &b) == 0);
+	check_str(b.data, "-p tcp (more matches) -j ACCEPT");
+	r.foreign = 0;
+	r.target[0] = 0;	/* no target: no -j, as iptables-save */
+	b.len = 0;
+	check(fw_rule_show(&r, &b) == 0);
+	check_str(b.data, "-p tcp");
+	check(fw_rule_format(&r, &b) == -1);
 	r = rule("0.0.0.0", 0, NULL, 0);
 	check_str(fmt(&r), "-j ACCEPT");	/* /0 is "any" */
+	buf_free(&b);
 }
 
 static void test_change_format(void)
@@ -164,8 +177,10 @@ static struct fw_rule dec(const char *line, int family)
 	struct strv w = { 0 };
 	struct fw_rule r;
 
+	size_t used;
+
 	memset(&r, 0, sizeof(r));
-	check(fw_split(line, &w) >= 2);
+	check(fw_split_save(line, &w, &used) >= 2 && used == strlen(line));
 	if (w.n >= 2)
 		fw_rule_decode(w.v + 2, w.n - 2, family, &r);
 	strv_free(&w);
@@ -426,9 +441,14 @@ static void test_addr_parse(void)
 static void test_split_quote(void)
 {
 	static const char *const words[] = {
-		"plain", "a b", "it's", "q\"q", "back\\slash", "tab\there",
-		"-m", "0x0>>0x16&0x3c", "",
+		"plain", "a b", "it's", "q\"q", "back\\slash", "\"",
+		"-m", "0x0>>0x16&0x3c", "\\", "\\\"", "\xc3\xa9t\xc3\xa9",
 	};
+	/* not one word on one line: refused, nothing appended */
+	static const char *const bad[] = {
+		"", "tab\there", "nl\nx", "cr\rx", "\x1b[31m", "del\x7f",
+	};
+	char big[FW_WORD_MAX + 2];
 	struct strv w = { 0 };
 	struct buf b = { 0 };
 	size_t i;
@@ -455,6 +475,19 @@ static void test_split_quote(void)
 				check_str(w.v[0], words[i]);
 		}
 	}
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		b.len = 0;
+		buf_adds(&b, "x");
+		errno = 0;
+		check(fw_quote(bad[i], &b) == -1 && errno == EINVAL);
+		check_str(b.data, "x");
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	b.len = 0;
+	check(fw_quote(big, &b) == -1 && errno == EINVAL && !b.len);
+	big[sizeof(big) - 2] = 0;	/* FW_WORD_MAX bytes */
+	check(fw_quote(big, &b) == 0 && b.len == FW_WORD_MAX);
 	b.len = 0;
 	fw_quote("plain", &b);
 	check_str(b.data, "plain");
@@ -689,8 +722,307 @@ static void test_filter_words(void)
 	strv_free(&w);
 }
 
+/* The word after opt in words w, or NULL. */
+static const char *after(const struct strv *w, const char *opt)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < w->n; i++)
+		if (!strcmp(w->v[i], opt))
+			return w->v[i + 1];
+	return NULL;
+}
+
+/*
+ * Values that need quoting - quotes, backslashes, blanks in comments,
+ * interfaces as the kernel takes them (`q"br`, `"br`) - are written as
+ * one word each on one line: split as iptables-restore splits, the
+ * words are the values, and decode gives the same rule back.
+ */
+static void test_format_quoting(void)
+{
+	static const struct {
+		const char *comment, *in, *out;
+	} v[] = {
+		{ "docker-fw web 0123456789ab", "q\"br", "q\"br" },
+		{ "a\"b\\c'd", "\"br", "br\\" },
+		{ "x\" -j ACCEPT -m comment --comment \"y", "a'b", "@x.y-z" },
+		{ "# not a comment", "a#b", "\xc3\xa9t\xc3\xa9" },
+		{ "\\", "\\", "q\"" },
+		{ "ends in a backslash\\", "br-0123456789a", "eth0+" },
+	};
+	struct strv w = { 0 };
+	struct buf b = { 0 };
+	struct fw_rule r, again;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		r = rule("10.0.0.1", 32, NULL, 0);
+		strcpy(r.comment, v[i].comment);
+		strcpy(r.in, v[i].in);
+		strcpy(r.out, v[i].out);
+		r.inv = FW_INV_OUT;
+		b.len = 0;
+		check(fw_rule_format(&r, &b) == 0);
+		check(b.data && !strchr(b.data, '\n'));
+		strv_free(&w);
+		check(fw_split(b.data, &w) > 0);
+		check_str(after(&w, "--comment"), v[i].comment);
+		check_str(after(&w, "-i"), v[i].in);
+		check_str(after(&w, "-o"), v[i].out);
+		check_str(after(&w, "-j"), "ACCEPT");
+		check_str(w.v[w.n - 1], "ACCEPT");
+		fw_rule_decode(w.v, w.n, AF_INET, &again);
+		check(!again.foreign && fw_rule_equal(&r, &again));
+		check(fw_rule_check(&r, NULL) == 0);
+	}
+	strv_free(&w);
+	buf_free(&b);
+}
+
+/* A value that cannot be one word on one line, or that the kernel's
+ * structs cannot hold whole, is refused, naming it escaped. */
+static void test_format_refused(void)
+{
+	static const struct {
+		const char *comment, *in, *target, *named;
+	} v[] = {
+		{ "docker-fw x\n-I INPUT 1 -s 6.6.6.6 -j ACCEPT\n# "
+		  "0123456789ab", "", "ACCEPT",
+		  "comment \"docker-fw x\\n-I INPUT 1 -s 6.6.6.6" },
+		{ "cr\rx", "", "ACCEPT", "comment \"cr\\rx\"" },
+		{ "esc\x1b[2J", "", "ACCEPT", "comment \"esc\\x1b[2J\"" },
+		{ "tab\tx", "", "ACCEPT", "comment \"tab\\tx\"" },
+		{ "", "x\n-F\n#", "ACCEPT", "-i \"x\\n-F\\n#\"" },
+		{ "", "a b", "ACCEPT", "-i \"a b\"" },
+		{ "", "+", "ACCEPT", "-i \"+\"" },
+		{ "", "", "A B", "target \"A B\"" },
+		{ "", "", "-j", "target \"-j\"" },
+		{ "", "", "!X", "target \"!X\"" },
+		{ "", "", "a\"b", "target \"a\\\"b\"" },
+		{ "", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZABC", "target \"ABCDEF" },
+		{ "", "", "", "target \"\"" },
+	};
+	struct buf b = { 0 };
+	struct fw_rule r;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		r = rule("10.0.0.1", 32, NULL, 0);
+		snprintf(r.comment, sizeof(r.comment), "%s", v[i].comment);
+		snprintf(r.in, sizeof(r.in), "%s", v[i].in);
+		snprintf(r.target, sizeof(r.target), "%s", v[i].target);
+		b.len = 0;
+		buf_adds(&b, "-I X 1 ");
+		errno = 0;
+		check(fw_rule_format(&r, &b) == -1 && errno == EINVAL);
+		check_str(b.data, "-I X 1 ");
+		check(fw_rule_check(&r, &e) == -1 && e.code == EXIT_RUNTIME);
+		check(strstr(e.msg, v[i].named) != NULL);
+		if (!strstr(e.msg, v[i].named))
+			fprintf(stderr, "  %zu: %s\n", i, e.msg);
+		check(!strchr(e.msg, '\n') && !strchr(e.msg, '\x1b'));
+		b.len = 0;	/* shown, escaped, in one line */
+		check(fw_rule_show(&r, &b) == 0 && !strchr(b.data, '\n'));
+	}
+	/* extra text: quotes closed, no control character */
+	r = rule(NULL, 0, NULL, 0);
+	r.extra = fw_intern("-m string --string \"a", 20);
+	check(fw_rule_check(&r, &e) == -1 && strstr(e.msg, "conditions"));
+	r.extra = fw_intern("-m limit\n-A INPUT -j ACCEPT", 27);
+	check(fw_rule_check(&r, &e) == -1);
+	r.extra = fw_intern("-m string --string \"a \\\" b\"", 27);
+	check(fw_rule_check(&r, &e) == 0);
+	/* a comment of FW_COMMENT_MAX bytes is whole */
+	r = rule(NULL, 0, NULL, 0);
+	memset(r.comment, 'c', FW_COMMENT_MAX);
+	r.comment[FW_COMMENT_MAX] = 0;
+	check(fw_rule_check(&r, &e) == 0);
+	buf_free(&b);
+}
+
+static void test_change_check(void)
+{
+	static const char *const chains[] = {
+		"", "a b", "\"x", "x\"", "-x", "!x", "a\nb", "a\\b", "it's",
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZABC", "\xc3\xa9",
+	};
+	struct fw_change c;
+	struct buf b = { 0 };
+	struct err e;
+	char *x;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.op = FW_NEW_CHAIN;
+	strcpy(c.chain, "ABCDEFGHIJKLMNOPQRSTUVWXYZAB");	/* 28 */
+	check(fw_change_check(&c, &e) == 0);
+	for (i = 0; i < sizeof(chains) / sizeof(*chains); i++) {
+		snprintf(c.chain, sizeof(c.chain), "%s", chains[i]);
+		check(fw_change_check(&c, &e) == -1 &&
+		      strstr(e.msg, "the chain \""));
+		check(!strchr(e.msg, '\n'));
+		b.len = 0;
+		check(fw_change_format(&c, &b) == -1 && errno == EINVAL);
+	}
+	c.op = FW_POLICY;
+	strcpy(c.chain, "FORWARD");
+	strcpy(c.policy, "DROP");
+	check(fw_change_check(&c, &e) == 0);
+	strcpy(c.policy, "RETURN");
+	check(fw_change_check(&c, &e) == -1 && strstr(e.msg, "policy"));
+	strcpy(c.policy, "DROP [0:0]\n-F");
+	check(fw_change_check(&c, &e) == -1 && strstr(e.msg, "policy"));
+	/* a rule whose line iptables-restore would cut into two */
+	c.op = FW_INSERT;
+	strcpy(c.chain, "DFW-FORWARD");
+	c.pos = 1;
+	c.rule = rule(NULL, 0, NULL, 0);
+	x = malloc(FW_LINE_MAX + 1);
+	for (i = 0; i + 8 < FW_LINE_MAX; i += 8)
+		memcpy(x + i, "-m abcd ", 8);
+	memcpy(x + i, "-f", 3);
+	c.rule.extra = fw_intern(x, strlen(x));
+	check(fw_change_check(&c, &e) == -1 && strstr(e.msg, "longer than"));
+	c.rule.extra = fw_intern(x, 800);
+	check(fw_change_check(&c, &e) == 0);
+	strcpy(c.rule.comment, "a\nb");
+	check(fw_change_check(&c, &e) == -1 &&
+	      !strncmp(e.msg, "-I DFW-FORWARD: the comment \"a\\nb\"", 34));
+	free(x);
+	buf_free(&b);
+}
+
+/*
+ * iptables-save's own quoting: values of -A, -i, -o, -j raw (a quote in
+ * them is the name's), a quoted word with \" and \\ escaped, a newline
+ * in a quoted word going on over the next line.
+ */
+static void test_split_save(void)
+{
+	const char *t;
+	struct strv w = { 0 };
+	size_t used;
+
+	t = "-A DFW-FORWARD -i q\"br -o q\"br -m comment --comment "
+	    "\"docker-fw init\" -j DROP\n-A X -j ACCEPT\n";
+	check(fw_split_save(t, &w, &used) == 12);
+	check(used == strcspn(t, "\n") + 1);
+	check_str(after(&w, "-i"), "q\"br");
+	check_str(after(&w, "-o"), "q\"br");
+	check_str(after(&w, "--comment"), "docker-fw init");
+	strv_free(&w);
+	t = "-A FORWARD -i \"br -j ACCEPT";
+	check(fw_split_save(t, &w, &used) == 6 && used == strlen(t));
+	check_str(after(&w, "-i"), "\"br");
+	strv_free(&w);
+	/* a comment holding a newline, as iptables-nft-save prints it */
+	t = "-A FORWARD -m comment --comment \"a\nb\\\"c\\\\d\\'\" -j ACCEPT\n"
+	    "-A FORWARD -j DROP\n";
+	check(fw_split_save(t, &w, &used) == 8);
+	check_str(after(&w, "--comment"), "a\nb\"c\\d'");
+	check(used == strlen("-A FORWARD -m comment --comment \"a\nb\\\"c\\\\"
+			     "d\\'\" -j ACCEPT\n"));
+	strv_free(&w);
+	check(fw_split_save(t + used, &w, &used) == 4 && used == 19);
+	strv_free(&w);
+	/* an empty value is a word */
+	t = "-A X -m comment --comment \"\" -j ACCEPT";
+	check(fw_split_save(t, &w, &used) == 8 && !*after(&w, "--comment"));
+	strv_free(&w);
+	/* a quote never closed */
+	strv_add(&w, "keep", 4);
+	errno = 0;
+	check(fw_split_save("-A X -m comment --comment \"a\n-A Y", &w,
+			    &used) == -1 && errno == EINVAL && w.n == 1);
+	strv_free(&w);
+	check(fw_split_save("\n-A X", &w, &used) == 0 && used == 1);
+	check(fw_split_save("", &w, &used) == 0 && used == 0);
+	strv_free(&w);
+}
+
+/* What iptables-save prints of values the kernel takes: read as they
+ * are, or foreign when docker-fw could not write them back. */
+static void test_decode_odd_values(void)
+{
+	struct strv w = { 0 };
+	struct buf b = { 0 };
+	struct fw_rule r, again;
+
+	r = dec("-A DFW-FORWARD -i q\"br -o q\"br -m comment --comment "
+		"\"docker-fw init\" -j DROP", AF_INET);
+	check(!r.foreign);
+	check_str(r.in, "q\"br");
+	check_str(r.out, "q\"br");
+	check(fw_rule_format(&r, &b) == 0);
+	check_str(b.data, "-i \"q\\\"br\" -o \"q\\\"br\" -m comment --comment "
+		  "\"docker-fw init\" -j DROP");
+	check(fw_split(b.data, &w) > 0);
+	fw_rule_decode(w.v, w.n, AF_INET, &again);
+	check(fw_rule_equal(&r, &again));
+	check(!dec("-A X -i \"br -j ACCEPT", AF_INET).foreign);
+	check_str(dec("-A X -i \"br -j ACCEPT", AF_INET).in, "\"br");
+	/* what cannot be written back */
+	check(dec("-A X -m comment --comment \"a\nb\" -j ACCEPT",
+		  AF_INET).foreign);
+	check(dec("-A X -m comment --comment \"a\x01\" -j ACCEPT",
+		  AF_INET).foreign);
+	check(dec("-A X -m comment --comment \"\" -j ACCEPT", AF_INET).foreign);
+	check(dec("-A X -i a\x01 -j ACCEPT", AF_INET).foreign);
+	check(dec("-A X -j a\"b", AF_INET).foreign);
+	check(dec("-A X -m limit --limit \"5/s\nx\" -j ACCEPT",
+		  AF_INET).foreign);
+	strv_free(&w);
+	buf_free(&b);
+}
+
+/* --filter words that cannot be one word on one line are refused,
+ * naming them escaped. */
+static void test_filter_bad_words(void)
+{
+	static const char *const bad[] = { "", "a\nb", "\x1b" };
+	struct fw_rule r;
+	struct err e;
+	char *w[3];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		memset(&r, 0, sizeof(r));
+		r.family = AF_INET;
+		r.proto = IPPROTO_TCP;
+		w[0] = "-m";
+		w[1] = "limit";
+		w[2] = (char *)bad[i];
+		check(fw_rule_filter(&r, w, 3, 1, &e) == -1 &&
+		      e.code == EXIT_USAGE && strstr(e.msg, "the word \""));
+		check(!strchr(e.msg, '\n') && !strchr(e.msg, '\x1b'));
+		check(!r.extra);
+	}
+}
+
+static void test_str_escape(void)
+{
+	char out[16];
+
+	check_str(str_escape(out, sizeof(out), "a\nb\"c\\"), "a\\nb\\\"c\\\\");
+	check_str(str_escape(out, sizeof(out), "\x01\x7f\xff"),
+		  "\\x01\\x7f\\xff");
+	check_str(str_escape(out, sizeof(out), "0123456789abcdefgh"),
+		  "0123456789ab...");
+	check_str(str_escape(out, sizeof(out), "012345678901234"),
+		  "012345678901234");
+	check_str(str_escape(out, sizeof(out), "0123456789\n\n\n"),
+		  "0123456789\\n...");
+	check_str(str_escape(out, 8, ""), "");
+}
+
+
 UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash)
 	   T(test_set_ip4) T(test_ctstate) T(test_decode_roundtrip)
 	   T(test_decode_foreign) T(test_decode_v6) T(test_addr_parse)
 	   T(test_split_quote) T(test_intern) T(test_filter_subset)
-	   T(test_filter_any) T(test_filter_words))
+	   T(test_filter_any) T(test_filter_words) T(test_format_quoting)
+	   T(test_format_refused) T(test_change_check) T(test_split_save)
+	   T(test_decode_odd_values) T(test_filter_bad_words)
+	   T(test_str_escape))

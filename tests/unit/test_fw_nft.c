@@ -1,11 +1,20 @@
 /*
- * fw_nft_canon against the real iptables-nft, in a network namespace of
- * its own (may_write 0: the live table is never written). Needs root and
- * iptables-nft; without them each test says so and passes (fails under
- * CI=true).
+ * The backends against the real kernel: fw_nft_canon against the real
+ * iptables-nft, in a network namespace of its own (may_write 0: the
+ * live table is never written); then both backends reading and writing
+ * tables in network namespaces this process moves into (unshare), one
+ * fresh namespace per test, never the one it was started in. Needs root
+ * and iptables-nft/-legacy; without them each test says so and passes
+ * (fails under CI=true).
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dfw/docker.h"		/* struct strv */
@@ -127,4 +136,449 @@ static void test_canon_v6(void)
 		  "--comment \"docker-fw web 0123456789ab\" -j DOCKER");
 }
 
-UNIT_TESTS(T(test_canon_batch) T(test_canon_v6))
+/* ---- both backends in namespaces of their own ----------------------- */
+
+static char scratch[64];	/* a folder for the lock and fake tools */
+
+static void scratch_rm(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/xtables.lock", scratch);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/iptables-nft-save", scratch);
+	unlink(path);
+	rmdir(scratch);
+}
+
+/* Moves this process into a new network namespace, with an xtables lock
+ * of its own; 1, or 0 (why said; a failure under CI=true). */
+static int fresh_netns(void)
+{
+	const char *ci = getenv("CI");
+	char lock[96];
+
+	if (geteuid() || unshare(CLONE_NEWNET)) {
+		printf("# no network namespace of our own: %s\n",
+		       geteuid() ? "not root" : strerror(errno));
+		check(!ci || strcmp(ci, "true"));
+		return 0;
+	}
+	if (!*scratch) {
+		snprintf(scratch, sizeof(scratch), "/tmp/dfwunit.XXXXXX");
+		check(mkdtemp(scratch) != NULL);
+		atexit(scratch_rm);
+	}
+	snprintf(lock, sizeof(lock), "%s/xtables.lock", scratch);
+	setenv("XTABLES_LOCKFILE", lock, 1);
+	return 1;
+}
+
+/* Runs argv (NULL-terminated, found through PATH), stdin from in (NULL:
+ * none); its exit status. */
+static int run_in(const char *in, const char *arg0, ...)
+{
+	const char *argv[16];
+	int pfd[2], status, n = 0;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, arg0);
+	argv[n++] = arg0;
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	argv[n] = NULL;
+	va_end(ap);
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		dup2(pfd[0], 0);
+		close(pfd[0]);
+		close(pfd[1]);
+		execvp(arg0, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[0]);
+	if (in && write(pfd[1], in, strlen(in)) < 0)
+		status = -1;
+	close(pfd[1]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* What a tool prints (its stdout), malloc'd, "" on failure. */
+static char *output(const char *tool, const char *arg)
+{
+	char cmd[256], *out = calloc(1, 1 << 20);
+	size_t n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null | grep -v '^#'", tool,
+		 arg);
+	p = popen(cmd, "r");
+	if (p && out)
+		n = fread(out, 1, (1 << 20) - 1, p);
+	if (p)
+		pclose(p);
+	if (out)
+		out[n] = 0;
+	return out;
+}
+
+static struct fw_rule own_rule(const char *comment, const char *in,
+			       const char *out)
+{
+	struct fw_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	check(fw_addr_parse("10.0.0.1", AF_INET, r.src, r.smsk) == 0);
+	r.proto = IPPROTO_TCP;
+	r.dport = 80;
+	snprintf(r.comment, sizeof(r.comment), "%s", comment);
+	snprintf(r.in, sizeof(r.in), "%s", in);
+	snprintf(r.out, sizeof(r.out), "%s", out);
+	strcpy(r.target, "ACCEPT");
+	return r;
+}
+
+static struct fw_change insert(const char *chain, const struct fw_rule *r)
+{
+	struct fw_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.op = FW_INSERT;
+	snprintf(c.chain, sizeof(c.chain), "%s", chain);
+	c.pos = 1;
+	c.rule = *r;
+	return c;
+}
+
+/* Values that need quoting written by each backend (into DFW-FORWARD,
+ * which is there) and read back by it: the same rule, and iptables shows
+ * the values as they are. */
+static void roundtrip(const struct fw_ops *ops, const char *save)
+{
+	static const struct {
+		const char *comment, *in, *out;
+	} v[] = {
+		{ "docker-fw a\"b\\c'd e 0123456789ab", "q\"br", "\"br" },
+		{ "docker-fw init", "br\\x", "a#b" },
+		{ "# x -j DROP", "it's", "@x" },
+	};
+	struct fw_change c[4];
+	struct fw_chain *ch;
+	struct fw f;
+	struct err e = { 0, "" };
+	char *text;
+	size_t i;
+
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 3; i++) {
+		struct fw_rule r = own_rule(v[i].comment, v[i].in, v[i].out);
+
+		c[i + 1] = insert(FW_CHAIN_FORWARD, &r);
+	}
+	c[3].rule.comment[FW_COMMENT_MAX - 1] = 0;
+	memset(c[3].rule.comment + strlen(c[3].rule.comment), 'c',
+	       FW_COMMENT_MAX - strlen(c[3].rule.comment));
+	c[3].rule.comment[FW_COMMENT_MAX] = 0;	/* all of xt_comment */
+	if (fw_open(&f, ops, AF_INET, "filter", &e)) {
+		printf("# %s: %s\n", ops->name, e.msg);
+		check(0);
+		return;
+	}
+	check(fw_commit(&f, c + 1, 3, &e) == 0);
+	if (e.code)
+		printf("# %s\n", e.msg);
+	fw_close(&f);
+	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == 3);
+	for (i = 0; ch && i < 3 && i < ch->n; i++)
+		check(fw_rule_equal(&ch->rules[i], &c[3 - i].rule));
+	fw_close(&f);
+	text = output(save, "-t filter");
+	check(strstr(text, "-i q\"br -o \"br") != NULL);
+	check(strstr(text, "--comment \"docker-fw a\\\"b\\\\c") != NULL);
+	free(text);
+	/* deleted by their text, as the nft backend deletes */
+	for (i = 1; i < 4; i++) {
+		c[i].op = FW_DELETE;
+		c[i].pos = 1;
+	}
+	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_commit(&f, c + 1, 3, &e) == 0);
+	fw_close(&f);
+	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == 0);
+	fw_close(&f);
+}
+
+/* A change that may not be written stops the whole commit, naming the
+ * value escaped; the table is as it was. */
+static void refused(const struct fw_ops *ops, const char *save)
+{
+	static const struct {
+		const char *comment, *in, *named;
+	} v[] = {
+		{ "docker-fw x\n-A INPUT -j DROP\n# 0123456789ab", "",
+		  "comment \"docker-fw x\\n-A INPUT -j DROP\\n#" },
+		{ "", "x\n-F\n#", "-i \"x\\n-F\\n#\"" },
+		{ "", "a b", "-i \"a b\"" },
+		{ "esc\x1b]0;x\x07", "", "comment \"esc\\x1b]0;x\\x07\"" },
+	};
+	struct fw_rule good = own_rule("docker-fw web 0123456789ab", "", "");
+	struct fw_change c[2];
+	struct fw f;
+	struct err e;
+	char *before, *after;
+	size_t i;
+
+	before = output(save, "-t filter");
+	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		struct fw_rule bad = own_rule(v[i].comment, v[i].in, "");
+
+		c[0] = insert(FW_CHAIN_FORWARD, &good);
+		c[1] = insert(FW_CHAIN_FORWARD, &bad);
+		if (fw_open(&f, ops, AF_INET, "filter", &e)) {
+			check(0);
+			continue;
+		}
+		check(fw_commit(&f, c, 2, &e) == -1);
+		check(e.code == EXIT_RUNTIME && strstr(e.msg, v[i].named) &&
+		      strstr(e.msg, "nothing changed"));
+		if (!strstr(e.msg, v[i].named))
+			printf("# %s\n", e.msg);
+		check(!strchr(e.msg, '\n') && !strchr(e.msg, '\x1b'));
+		fw_close(&f);
+	}
+	/* a target longer than the kernel's name, a chain with a blank */
+	strcpy(good.target, "ABCDEFGHIJKLMNOPQRSTUVWXYZABC");
+	c[0] = insert(FW_CHAIN_FORWARD, &good);
+	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_commit(&f, c, 1, &e) == -1 && strstr(e.msg, "target"));
+	fw_close(&f);
+	strcpy(good.target, "ACCEPT");
+	c[0] = insert("DFW FORWARD", &good);
+	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_commit(&f, c, 1, &e) == -1 && strstr(e.msg, "chain"));
+	fw_close(&f);
+	after = output(save, "-t filter");
+	check_str(after, before);
+	free(before);
+	free(after);
+}
+
+/*
+ * The nf_tables reader: values iptables-nft-save prints raw (`q"br`)
+ * read as they are; a comment holding a newline (iptables takes it, and
+ * prints it over two lines), anywhere but docker-fw's own chains, is a
+ * foreign rule in its place, and the rules after it are read; in
+ * DFW-FORWARD it is an error quoting the line escaped.
+ */
+static void test_nft_reader(void)
+{
+	struct fw_chain *ch;
+	struct fw f;
+	struct err e;
+
+	if (!fresh_netns())
+		return;
+	check(run_in("*filter\n:DOCKER-USER - [0:0]\n:DFW-FORWARD - [0:0]\n"
+		     "-A FORWARD -i \"q\\\"br\" -o \"q\\\"br\" -j ACCEPT\n"
+		     "COMMIT\n", "iptables-nft-restore", "--noflush",
+		     NULL) == 0);
+	check(run_in(NULL, "iptables-nft", "-A", "FORWARD", "-m", "comment",
+		     "--comment", "x\n-A DFW-FORWARD -j ACCEPT -m comment "
+		     "--comment \"docker-fw a 0123456789ab", "-j", "ACCEPT",
+		     NULL) == 0);
+	check(run_in(NULL, "iptables-nft", "-A", "FORWARD", "-m", "comment",
+		     "--comment", "a\"b\\", "-j", "DROP", NULL) == 0);
+	/* a quote that never closes in iptables-save's eyes */
+	check(run_in(NULL, "iptables-nft", "-A", "DOCKER-USER", "-i", "\"br",
+		     "-j", "RETURN", NULL) == 0);
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, "FORWARD");
+	check(ch && ch->n == 3);
+	if (ch && ch->n == 3) {
+		check(!ch->rules[0].foreign);
+		check_str(ch->rules[0].in, "q\"br");
+		check(ch->rules[1].foreign);
+		check(!ch->rules[2].foreign);
+		check_str(ch->rules[2].comment, "a\"b\\");
+	}
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == 0);	/* no rule smuggled in */
+	ch = fw_chain(&f, "DOCKER-USER");
+	check(ch && ch->n == 1 && !ch->rules[0].foreign);
+	if (ch && ch->n == 1)
+		check_str(ch->rules[0].in, "\"br");
+	fw_close(&f);
+	check(run_in(NULL, "iptables-nft", "-A", FW_CHAIN_FORWARD, "-m",
+		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
+		     NULL) == 0);
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(strstr(e.msg, "rule 1 of DFW-FORWARD") &&
+	      strstr(e.msg, "\"-A DFW-FORWARD -m comment --comment "
+		     "\\\"a\\nb\\\" -j ACCEPT\"") &&
+	      strstr(e.msg, "iptables-nft -D DFW-FORWARD 1"));
+	check(!strchr(e.msg, '\n'));
+	printf("# %s\n", e.msg);
+	/* the way out it names */
+	check(run_in(NULL, "iptables-nft", "-D", FW_CHAIN_FORWARD, "1",
+		     NULL) == 0);
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	fw_close(&f);
+}
+
+static void test_nft_writer(void)
+{
+	if (!fresh_netns())
+		return;
+	check(run_in("*filter\n:DFW-FORWARD - [0:0]\nCOMMIT\n",
+		     "iptables-nft-restore", "--noflush", NULL) == 0);
+	roundtrip(&fw_nft_ops, "iptables-nft-save");
+	refused(&fw_nft_ops, "iptables-nft-save");
+}
+
+/*
+ * libiptc: a table the kernel does not list is not read (iptc_init
+ * would make it); values written whole (a comment of 255 bytes, quotes
+ * in names) or refused, never cut; a control character in a rule of
+ * docker-fw's own chain is an error naming it.
+ */
+static void test_iptc(void)
+{
+	struct fw f;
+	struct err e;
+
+	if (!fresh_netns())
+		return;
+	check(!fw_iptc_table_exists("filter"));
+	check(fw_open(&f, &fw_iptc_ops, AF_INET, "filter", &e) == -1);
+	check(strstr(e.msg, "no Docker chains") &&
+	      strstr(e.msg, "ip_tables_names"));
+	check(!fw_iptc_table_exists("filter"));	/* still not made */
+	check(run_in(NULL, "iptables-legacy", "-N", FW_CHAIN_FORWARD,
+		     NULL) == 0);
+	check(fw_iptc_table_exists("filter"));
+	roundtrip(&fw_iptc_ops, "iptables-legacy-save");
+	refused(&fw_iptc_ops, "iptables-legacy-save");
+	check(run_in(NULL, "iptables-legacy", "-A", "FORWARD", "-m",
+		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
+		     NULL) == 0);
+	check(fw_open(&f, &fw_iptc_ops, AF_INET, "filter", &e) == 0);
+	fw_close(&f);
+	check(run_in(NULL, "iptables-legacy", "-A", FW_CHAIN_FORWARD, "-j",
+		     "RETURN", NULL) == 0);
+	check(run_in(NULL, "iptables-legacy", "-A", FW_CHAIN_FORWARD, "-m",
+		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
+		     NULL) == 0);
+	check(fw_open(&f, &fw_iptc_ops, AF_INET, "filter", &e) == -1);
+	check(strstr(e.msg, "rule 2 of DFW-FORWARD") &&
+	      strstr(e.msg, "\"-A DFW-FORWARD -m comment --comment "
+		     "\\\"a\\nb\\\" -j ACCEPT\"") &&
+	      strstr(e.msg, "iptables-legacy -D DFW-FORWARD 2"));
+	printf("# %s\n", e.msg);
+}
+
+/* A fake iptables-nft-save first in PATH that prints text (shell). */
+static void fake_save(const char *script)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/iptables-nft-save", scratch);
+	f = fopen(path, "w");
+	check(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "#!/bin/sh\n%s\n", script);
+	fclose(f);
+	chmod(path, 0755);
+}
+
+/* What iptables-nft-save prints is read up to a cap; over it, and
+ * output that is no table docker-fw can use, are errors naming the
+ * tool. */
+static void test_nft_output_caps(void)
+{
+	char *path = getenv("PATH"), newpath[4096];
+	struct fw f;
+	struct err e;
+
+	if (!fresh_netns())
+		return;
+	path = strdup(path ? path : "/usr/sbin:/usr/bin");
+	snprintf(newpath, sizeof(newpath), "%s:%s", scratch, path);
+	setenv("PATH", newpath, 1);
+	fake_save("exec yes -- '-A FORWARD -j ACCEPT'");
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
+		  "output (docker-fw's limit)");
+	fake_save("exec yes 'an endless error' >&2");
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
+		  "output (docker-fw's limit)");
+	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n'; "
+		  "i=0; while [ $i -lt 100 ]; do echo x >&2; i=$((i+1)); "
+		  "done; yes 'an endless error' | head -c 1000000 >&2");
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	fw_close(&f);
+	fake_save("echo \"# Table \\`filter' is incompatible, use 'nft' "
+		  "tool.\"");
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(strstr(e.msg, "iptables-nft cannot show") != NULL);
+	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n-A FORWARD "
+		  "-j\\000 ACCEPT\\n'");
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(strstr(e.msg, "NUL") != NULL);
+	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n:DFW-FORWARD - "
+		  "[0:0]\\nstray words\\n-A FORWARD -j ACCEPT\\n"
+		  "-A DFW-FORWARD -j RETURN\\n-A NOSUCH -j ACCEPT\\n"
+		  "COMMIT\\n'");
+	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	check(fw_chain(&f, "FORWARD") && fw_chain(&f, "FORWARD")->n == 1);
+	check(fw_chain(&f, FW_CHAIN_FORWARD) &&
+	      fw_chain(&f, FW_CHAIN_FORWARD)->n == 1);
+	fw_close(&f);
+	setenv("PATH", path, 1);
+	free(path);
+}
+
+/* A live probe (a filter with -m set, which a new namespace lacks)
+ * never makes the nf_tables filter table where there is none. */
+static void test_probe_makes_no_table(void)
+{
+	struct fw_probe p;
+	struct err e;
+	char *before, *after;
+
+	if (!fresh_netns())
+		return;
+	before = output("iptables-nft-save", "");
+	memset(&p, 0, sizeof(p));
+	p.rule = want(AF_INET, "10.0.0.1", "10.0.0.2", 80,
+		      "-m set --match-set nosuch src");
+	check(fw_nft_canon(AF_INET, &p, 1, 1, &e) == 0);
+	check(p.failed);
+	after = output("iptables-nft-save", "");
+	check_str(after, before);
+	check(!*after);
+	free(before);
+	free(after);
+	/* and a rule that may not be written is not probed */
+	memset(&p, 0, sizeof(p));
+	p.rule = want(AF_INET, "10.0.0.1", "10.0.0.2", 80, "-m limit");
+	strcpy(p.rule.comment, "a\nb");
+	check(fw_nft_canon(AF_INET, &p, 1, 1, &e) == 0);
+	check(p.failed && strstr(p.why, "comment \"a\\nb\""));
+}
+
+UNIT_TESTS(T(test_canon_batch) T(test_canon_v6) T(test_nft_reader)
+	   T(test_nft_writer) T(test_iptc) T(test_nft_output_caps)
+	   T(test_probe_makes_no_table))
