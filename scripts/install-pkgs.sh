@@ -10,7 +10,8 @@ set -eu
 
 pkgs_build="make gcc musl-tools dpkg-dev file"
 pkgs_test="$pkgs_build clang libclang-rt-14-dev iproute2 util-linux
-	iptables docker.io containerd runc busybox-static netcat-openbsd openssl curl"
+	iptables docker.io containerd runc busybox-static netcat-openbsd openssl curl
+	shellcheck"
 pkgs_demo="$pkgs_test"
 
 want=""
