@@ -861,6 +861,11 @@ static ssize_t tls_read(struct transport *t, void *p, size_t n)
 	if (!n)
 		return 0;
 	c->io_errno = 0;
+	/* the socket under TLS waits as t says now (a request's deadline,
+	 * the events stream's no timeout) */
+	c->plain.io_timeout_ms = t->io_timeout_ms;
+	c->plain.deadline = t->deadline;
+	c->plain.deadline_len = t->deadline_len;
 	r = br_sslio_read(&c->io, p, n > 65536 ? 65536 : n);
 	if (r > 0)
 		return r;
@@ -877,6 +882,9 @@ static ssize_t tls_write(struct transport *t, const void *p, size_t n)
 	struct tls_conn *c = t->tls;
 
 	c->io_errno = 0;
+	c->plain.io_timeout_ms = t->io_timeout_ms;
+	c->plain.deadline = t->deadline;
+	c->plain.deadline_len = t->deadline_len;
 	if (br_sslio_write_all(&c->io, p, n) || br_sslio_flush(&c->io)) {
 		io_errno(c);
 		return -1;
@@ -1076,6 +1084,11 @@ static int why(struct tls_conn *c, const char *url, const char *host,
 				       "requires a client certificate (none "
 				       "given)" : "it probably rejected the "
 				       "client certificate");
+		if (c->io_errno == ETIME)
+			return err_set(e, EXIT_RUNTIME, "%s: TLS handshake: "
+				       "not done within %lld s (the limit for "
+				       "one request)", url,
+				       c->plain.deadline_len / 1000);
 		return err_set(e, EXIT_RUNTIME, "%s: TLS handshake: %s", url,
 			       c->io_errno == ETIMEDOUT ? "timed out" :
 			       c->io_errno ? strerror(c->io_errno) :

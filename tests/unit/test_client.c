@@ -503,8 +503,9 @@ static void test_status_500_text(void)
 			  &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check(d.status == 500);
+	/* control characters escaped: one line, nothing for a terminal */
 	check_str(e.msg, "Docker daemon: GET /containers/x/json: 500: "
-		  "something broke  badly");
+		  "something broke\\n\\tbadly");
 	/* the error body was read to its end: the connection goes on */
 	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
 			  &e) == 200);
@@ -603,8 +604,9 @@ static void test_truncated_chunk(void)
 	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
 			  &e) == -1);
 	check(e.code == EXIT_RUNTIME);
-	check_str(e.msg + strlen(s.url), ": connection closed before the "
-		  "end of the response body");
+	/* the endpoint, the request, what went wrong */
+	check_str(e.msg + strlen(s.url), ": GET /v1.41/containers/x/json: "
+		  "connection closed before the end of the response body");
 	check(!strncmp(e.msg, s.url, strlen(s.url)));
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -949,8 +951,8 @@ static void test_api_version(void)
 		{ v24, 24, NULL },
 		{ v12, 0, "the daemon speaks API 1.12; docker-fw needs 1.24 "
 		  "or later" },
-		{ none, 0, "no usable Api-Version" },
-		{ v2, 0, "no usable Api-Version" },
+		{ none, 0, "no Api-Version in the answer to GET /_ping" },
+		{ v2, 0, "has Api-Version \"2.0\", not 1.N (N up to 999)" },
 		{ not_docker, 0, "GET /_ping answered 404" },
 	};
 	size_t i;
@@ -1076,6 +1078,8 @@ static void test_chunked_ext_trailers(void)
 	check(srv_wait(&s) == 0);
 }
 
+#define EXEC_ID "6f0c1e0b9d2a4e43c3a1b5f0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9"
+
 /* exec: create (a POST with a JSON body), start (a raw stream to the end
  * of the connection), inspect on a new connection. */
 static void test_exec(void)
@@ -1091,11 +1095,11 @@ static void test_exec(void)
 	static const struct step steps[] = {
 		STEP_PING("1.41"),
 		{ 0, "POST /v1.41/containers/web/exec HTTP/1.1",
-		  JSON_HEAD("201 Created"), "{\"Id\":\"e1\"}", NEXT,
+		  JSON_HEAD("201 Created"), "{\"Id\":\"" EXEC_ID "\"}", NEXT,
 		  "\"Cmd\":[\"iptables\",\"-S\",\"a \\\"b\\\"\"]", 0 },
-		{ 0, "POST /v1.41/exec/e1/start HTTP/1.1", stream, NULL, CLOSE,
-		  "\"Detach\":false", sizeof(stream) - 1 },
-		STEP_ACCEPT_JSON("GET /v1.41/exec/e1/json HTTP/1.1",
+		{ 0, "POST /v1.41/exec/" EXEC_ID "/start HTTP/1.1", stream, NULL,
+		  CLOSE, "\"Detach\":false", sizeof(stream) - 1 },
+		STEP_ACCEPT_JSON("GET /v1.41/exec/" EXEC_ID "/json HTTP/1.1",
 				 "{\"ExitCode\":3,\"Running\":false}"),
 		STEP_END,
 	};
