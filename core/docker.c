@@ -244,8 +244,8 @@ int docker_call(struct docker *d, const char *method, const char *path,
 	    (int)sizeof(full)) {
 		char q[80];
 
-		return err_set(e, EXIT_USAGE, "%s %s: the request path is too "
-			       "long (%zu bytes; at most %zu)", method,
+		return err_set(e, EXIT_USAGE, "%s \"%s\": the request path is "
+			       "too long (%zu bytes; at most %zu)", method,
 			       str_escape(q, sizeof(q), path),
 			       strlen(path), sizeof(full) - 8);
 	}

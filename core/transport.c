@@ -68,11 +68,23 @@ static int parse_tcp(const char *rest, struct endpoint *ep, struct err *e)
 
 int endpoint_parse(const char *url, struct endpoint *ep, struct err *e)
 {
+	size_t i;
+
 	memset(ep, 0, sizeof(*ep));
 	if (!url || !*url)
 		url = TRANSPORT_DEFAULT_HOST;
 	if (copy_str(ep->url, sizeof(ep->url), url, strlen(url)))
 		return err_set(e, EXIT_USAGE, "DOCKER_HOST is too long");
+	/* it is shown in messages and goes into the Host field */
+	for (i = 0; url[i]; i++)
+		if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f) {
+			char q[160];
+
+			ep->url[0] = 0;
+			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": a "
+				       "control character in it",
+				       STR_ESC(q, url));
+		}
 	if (!strncmp(url, "unix://", 7)) {
 		if (!url[7])
 			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": "

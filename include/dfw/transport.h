@@ -37,7 +37,7 @@ struct endpoint {
  * "tcp://HOST" (or "tcp://HOST:") means port 2375, with port_default set
  * (the caller uses 2376 for TLS, as the docker CLI does). Returns 0, or
  * -1 with e set (EXIT_USAGE): unknown scheme, bad host, bad port, path
- * too long.
+ * too long, a control character anywhere (shown escaped).
  */
 int endpoint_parse(const char *url, struct endpoint *ep, struct err *e);
 
