@@ -12,7 +12,7 @@ int fail(const struct err *e)
 	char m[sizeof(e->msg) * 4];
 
 	/* no control character reaches the terminal, whatever a daemon
-	 * or a user gave (util.h, str_escape) */
+	 * or a user gave (util.h, str_escape_n) */
 	fprintf(stderr, "%s: %s\n", applet_name,
 		str_escape_n(m, sizeof(m), e->msg, strlen(e->msg), 0));
 	return e->code ? e->code : EXIT_RUNTIME;
