@@ -1189,6 +1189,7 @@ int docker_events(struct docker *d, const char *filters,
 	if (d->t.fd < 0 && connect_daemon(d, e))
 		goto out;
 	d->t.io_timeout_ms = d->io_timeout_ms > 0 ? d->io_timeout_ms : -1;
+	d->http.deadline_ms = -1;	/* a stream: no end to wait for */
 	if (http_begin(&d->http, &rq, e))
 		goto out;
 	if (d->http.head.status != 200) {
@@ -1248,6 +1249,7 @@ out:
 	if (d->t.fd >= 0)
 		d->t.close(&d->t);
 	d->t.io_timeout_ms = d->io_timeout_ms;
+	d->http.deadline_ms = 0;
 	buf_free(&p);
 	buf_free(&acc);
 	free(toks);

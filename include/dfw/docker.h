@@ -204,7 +204,8 @@ struct docker_event {
  * GET /events with filters (a JSON object as the API takes it, or NULL),
  * calling cb for each event as it arrives until cb returns non-zero (then
  * 0 is returned) or the stream ends. The stream has no read timeout unless
- * io_timeout_ms is set. 0 or -1 with e set.
+ * io_timeout_ms is set, and no deadline; the body limit (HTTP_MAX_BODY)
+ * and the framing limit of http.h still end it. 0 or -1 with e set.
  */
 int docker_events(struct docker *d, const char *filters,
 		  int (*cb)(void *arg, const struct docker_event *ev),

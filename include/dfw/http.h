@@ -117,7 +117,8 @@ struct http_conn {
 	uint64_t framing;	/* bytes read that are not body (limits) */
 	int interim;		/* 1xx answers before this one */
 	int deadline_ms;	/* whole request; 0: HTTP_DEADLINE_FACTOR
-				 * times t->io_timeout_ms (none if <= 0) */
+				 * times t->io_timeout_ms (none if that is
+				 * <= 0); < 0: none (a stream) */
 	char what[640];		/* "ENDPOINT: METHOD PATH", for messages */
 };
 
