@@ -53,7 +53,9 @@
  *
  * Upgraded (101) and close-delimited answers (exec start's hijacked
  * stream) are relayed both ways until the daemon closes; chunked answers
- * (/events) are relayed as they come until either side closes.
+ * (/events) are relayed as they come until either side closes. Requests
+ * are read whole (head and Content-Length body, 1 MiB at most); a
+ * chunked request body (docker import from stdin) is not supported.
  *
  * Each connection is served by a child process; SIGTERM to the parent
  * ends them all (they are in its process group).
