@@ -969,10 +969,10 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 			nw->bridge[0] = 0;
 		else
 			return bad_field(d, what, "bridge name", nw->bridge,
-					 "not an interface name docker-fw "
-					 "can put in a rule (1 to 15 of "
-					 "A-Z a-z 0-9 _ . - @, not starting "
-					 "with -, not . or ..)", e);
+					 "not an interface name (1 to 15 "
+					 "bytes, no blank, control character, "
+					 "/ or :, not . or ..) that iptables "
+					 "reads as itself (no final +)", e);
 	}
 	cfg = path_tok(d, i, "IPAM", "Config");
 	if (cfg > 0 && d->toks[cfg].type == JSON_ARRAY)
@@ -1363,12 +1363,16 @@ int docker_netid_ok(const char *s)
 
 int docker_bridge_ok(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), i;
 
-	return n && n <= 15 && *s != '-' && strcmp(s, ".") &&
-	       strcmp(s, "..") &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "0123456789_.-@") == n;
+	if (!n || n > 15 || !strcmp(s, ".") || !strcmp(s, "..") ||
+	    s[n - 1] == '+')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f ||
+		    strchr("/:\t\n\v\f\r", s[i]))
+			return 0;
+	return 1;
 }
 
 int docker_api_parse(const char *v)

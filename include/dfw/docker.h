@@ -278,10 +278,11 @@ int docker_netid_ok(const char *s);
 
 /*
  * A bridge name docker-fw puts in -i/-o: the kernel's rule for interface
- * names (1 to 15 bytes, not "." or "..", no '/', ':', blank or control
- * character), narrowed to what iptables reads back as the same single
- * word: [A-Za-z0-9_.@-], not starting with '-', no final '+' (iptables'
- * wildcard). dockerd also takes `br"x`, `br#x`, `br+`, `-br`: refused.
+ * names (dev_valid_name: 1 to 15 bytes, not "." or "..", no '/', ':' or
+ * blank; and no control character), without a final '+', which iptables
+ * takes for a wildcard ("br+": every br* interface) and cannot escape.
+ * Quotes and other bytes (`q"br`, which dockerd takes) are written quoted
+ * by fw.c.
  */
 int docker_bridge_ok(const char *s);
 

@@ -1465,13 +1465,13 @@ static void test_networks_checked(void)
 	} cases[] = {
 		{ "\"docker0\"", "\"x\\n-F\\n#\"", "mem://: network \"bridge\" "
 		  "(9b1d6c5a4e3f): bridge name \"x\\n-F\\n#\": not an interface "
-		  "name docker-fw can put in a rule (1 to 15 of A-Z a-z 0-9 _ . "
-		  "- @, not starting with -, not . or ..)" },
+		  "name (1 to 15 bytes, no blank, control character, / or :, "
+		  "not . or ..) that iptables reads as itself (no final +)" },
 		{ "\"docker0\"", "\"br+\"", "bridge name \"br+\": not an" },
-		{ "\"docker0\"", "\"-br\"", "bridge name \"-br\": not an" },
 		{ "\"docker0\"", "\"..\"", "bridge name \"..\": not an" },
 		{ "\"docker0\"", "\"br x\"", "bridge name \"br x\": not an" },
-		{ "\"docker0\"", "\"br\\\"x\"", "bridge name \"br\\\"x\": not" },
+		{ "\"docker0\"", "\"br\\u007fx\"", "bridge name \"br\\x7fx\": "
+		  "not" },
 		{ "\"docker0\"", "\"br:x\"", "bridge name \"br:x\": not an" },
 		{ "\"docker0\"", "\"br/x\"", "bridge name \"br/x\": not an" },
 		{ "\"docker0\"", "\"0123456789abcdef\"", "mem://: network "
@@ -1525,6 +1525,11 @@ static void test_networks_checked(void)
 	check(docker_bridge_ok("abcdefghijklmno"));
 	check(!docker_bridge_ok("abcdefghijklmnop") && !docker_bridge_ok(""));
 	check(!docker_bridge_ok(".") && !docker_bridge_ok("a\tb"));
+	/* what the kernel and dockerd take, written quoted by fw.c */
+	check(docker_bridge_ok("q\"br") && docker_bridge_ok("-br") &&
+	      docker_bridge_ok("br#x") && docker_bridge_ok("b\xc3\xa9"));
+	check(!docker_bridge_ok("br+") && !docker_bridge_ok("a b") &&
+	      !docker_bridge_ok("a:b") && !docker_bridge_ok("a/b"));
 	buf_free(&ans);
 	buf_free(&b);
 }
