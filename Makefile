@@ -76,7 +76,12 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/asan/libcore.a \
 		$(HOST_LIBS)
 	@mkdir -p $(@D)
 	$(HOSTCC) -O1 -g $(CSTD) $(WARN) $(SAN) $(INC) -Itests/unit -o $@ $< \
-		$(BUILD)/asan/libcore.a $(HOST_LIBS)
+		$(BUILD)/asan/libcore.a $(HOST_LIBS) $(UNIT_LDFLAGS)
+# Unit tests that fail allocations on purpose (tests/unit/failalloc.h).
+FAILALLOC := $(BUILD)/unit/test_tls $(BUILD)/unit/test_http \
+	$(BUILD)/unit/test_client
+$(FAILALLOC): tests/unit/failalloc.h
+$(FAILALLOC): UNIT_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 $(BUILD)/fuzz/%.o: %.c $(DEPS)/host/.done
 	@mkdir -p $(@D)

@@ -9,7 +9,12 @@
 
 int fail(const struct err *e)
 {
-	fprintf(stderr, "%s: %s\n", applet_name, e->msg);
+	char m[sizeof(e->msg) * 4];
+
+	/* no control character reaches the terminal, whatever a daemon
+	 * or a user gave (util.h, str_escape_n) */
+	fprintf(stderr, "%s: %s\n", applet_name,
+		str_escape_n(m, sizeof(m), e->msg, strlen(e->msg), 0));
 	return e->code ? e->code : EXIT_RUNTIME;
 }
 
@@ -35,11 +40,13 @@ int usage_error(const char *fmt, ...)
 
 void print_warnings(const struct engine *g)
 {
+	char m[2048];
 	size_t i;
 
 	for (i = 0; i < g->warnings.n; i++)
 		fprintf(stderr, "%s: warning: %s\n", applet_name,
-			g->warnings.v[i]);
+			str_escape_n(m, sizeof(m), g->warnings.v[i],
+				   strlen(g->warnings.v[i]), 0));
 }
 
 void bad_file_hint(struct err *e, const char *id)

@@ -139,7 +139,10 @@ static int globals(int *argc, char ***argv, const char *who)
 	int i = 1;
 
 	if (applet_global_opts(*argc, *argv, &i, &e)) {
-		fprintf(stderr, "%s: %s\n", who, e.msg);
+		char m[sizeof(e.msg) * 4];
+
+		fprintf(stderr, "%s: %s\n", who,
+			str_escape_n(m, sizeof(m), e.msg, strlen(e.msg), 0));
 		return -1;
 	}
 	tls_warning(who);

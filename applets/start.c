@@ -511,7 +511,7 @@ int start_main(int argc, char **argv)
 
 		engine_forget(&g);
 		if (replay_all(&g, &gr, &re))
-			fprintf(stderr, "%s: %s\n", applet_name, re.msg);
+			fail(&re);	/* printed, escaped; exit 3 follows */
 		print_warnings(&g);
 		goto err;
 	}

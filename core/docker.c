@@ -1,4 +1,5 @@
 /* docker.c - Docker Engine API calls over one keep-alive connection. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -100,6 +101,9 @@ static int connect_daemon(struct docker *d, struct err *e)
 	d->t.io_timeout_ms = d->io_timeout_ms;
 	if (transport_connect(&d->t, &d->ep, d->connect_timeout_ms, e))
 		return -1;
+	/* a handshake as slow as the server likes is bounded as a request */
+	transport_deadline(&d->t, d->t.io_timeout_ms > 0 ?
+			   HTTP_DEADLINE_FACTOR * d->t.io_timeout_ms : 0);
 	if (d->tls && tls_start(&d->t, d->tls, d->ep.host, e))
 		return -1;
 	if (!d->http.rbuf && http_init(&d->http, &d->t, d->host_field))
@@ -139,7 +143,14 @@ static int parse_body(struct docker *d, struct err *e)
 	if (strncmp(d->http.head.content_type, "application/json", 16) ||
 	    !d->body.len)
 		return 0;
-	n = json_parse(d->body.data, d->body.len, NULL, 0, 0, &pos);
+	/* token memory is bounded before it is allocated */
+	n = json_parse(d->body.data, d->body.len, NULL, JSON_MAX_TOKENS, 0,
+		       &pos);
+	if (n == JSON_ENOMEM)
+		return err_set(e, EXIT_RUNTIME, "%s: the response has more "
+			       "than %u JSON tokens (the limit), at byte %zu "
+			       "of %zu", d->ep.url, JSON_MAX_TOKENS, pos,
+			       d->body.len);
 	if (n > 0 && (unsigned)n > d->ntoks) {
 		struct json_tok *t = realloc(d->toks, (size_t)n * sizeof(*t));
 
@@ -163,7 +174,8 @@ int docker_ping(struct docker *d, struct err *e)
 {
 	struct http_req rq = { .method = "GET", .path = "/_ping" };
 	const char *v;
-	int major = 0, minor = 0;
+	char q[64];
+	int minor;
 
 	if (roundtrip(d, &rq, e))
 		return -1;
@@ -172,10 +184,15 @@ int docker_ping(struct docker *d, struct err *e)
 			       "is this a Docker daemon?", d->ep.url,
 			       d->http.head.status);
 	v = d->http.head.api_version;
-	if (!*v || sscanf(v, "%d.%d", &major, &minor) != 2 || major != 1)
-		return err_set(e, EXIT_RUNTIME, "%s: no usable Api-Version in "
-			       "the answer to GET /_ping (\"%s\")", d->ep.url,
-			       v);
+	if (!*v)
+		return err_set(e, EXIT_RUNTIME, "%s: no Api-Version in the "
+			       "answer to GET /_ping; is this a Docker "
+			       "daemon?", d->ep.url);
+	minor = docker_api_parse(v);
+	if (minor < 0)
+		return err_set(e, EXIT_RUNTIME, "%s: the answer to GET /_ping "
+			       "has Api-Version \"%s\", not 1.N (N up to "
+			       "999)", d->ep.url, STR_ESC(q, v));
 	if (minor < DOCKER_API_MIN)
 		return err_set(e, EXIT_RUNTIME, "%s: the daemon speaks API "
 			       "1.%d; docker-fw needs 1.%d or later",
@@ -192,19 +209,25 @@ static void error_message(struct docker *d, char *out, size_t size)
 
 	if (d->ntok > 0)
 		m = json_get(d->body.data, d->toks, 0, "message");
+	char raw[1024];
+	int r;
+
 	if (m > 0 && d->toks[m].type == JSON_STRING &&
-	    json_string(d->body.data, &d->toks[m], out, size) >= 0) {
-		n = strlen(out);
+	    (r = json_string(d->body.data, &d->toks[m], raw, sizeof(raw))) >=
+	    0) {
+		n = (size_t)r;
 	} else {
-		n = d->body.len < size - 1 ? d->body.len : size - 1;
-		memcpy(out, d->body.data ? d->body.data : "", n);
+		n = d->body.len < sizeof(raw) ? d->body.len : sizeof(raw);
+		memcpy(raw, d->body.data ? d->body.data : "", n);
 	}
-	out[n] = 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)out[i] < 0x20)
-			out[i] = ' ';
-	while (n && out[n - 1] == ' ')
-		out[--n] = 0;
+	/* one line (the daemon's own ends in one), control characters
+	 * escaped: a daemon cannot write to the terminal through it */
+	while (n && (raw[n - 1] == '\n' || raw[n - 1] == '\r' ||
+		     raw[n - 1] == ' '))
+		n--;
+	for (i = 0; i < n && raw[i] == ' '; i++)
+		;
+	str_escape_n(out, size, raw + i, n - i, 0);
 }
 
 int docker_call(struct docker *d, const char *method, const char *path,
@@ -218,8 +241,14 @@ int docker_call(struct docker *d, const char *method, const char *path,
 	if (!d->api && docker_ping(d, e))
 		return -1;
 	if (snprintf(full, sizeof(full), "/v1.%d%s", d->api, path) >=
-	    (int)sizeof(full))
-		return err_set(e, EXIT_USAGE, "request path too long");
+	    (int)sizeof(full)) {
+		char q[80];
+
+		return err_set(e, EXIT_USAGE, "%s \"%s\": the request path is "
+			       "too long (%zu bytes; at most %zu)", method,
+			       str_escape(q, sizeof(q), path),
+			       strlen(path), sizeof(full) - 8);
+	}
 	rq.path = full;
 	if (roundtrip(d, &rq, e))
 		return -1;
@@ -253,21 +282,117 @@ int docker_path(struct buf *b, const char *fmt, ...)
 	return r;
 }
 
-/* String member key of object obj into out; "" when absent or null. */
+/* String member key of object obj into out; "" when absent or null.
+ * -1 with errno EINVAL (not a string), ERANGE (size bytes or more) or
+ * EILSEQ (a NUL byte, \u0000, in it), out "". */
 static int get_str(struct docker *d, int obj, const char *key, char *out,
 		   size_t size)
 {
 	int t = obj >= 0 ? json_get(d->body.data, d->toks, obj, key) : -1;
+	int n;
 
 	out[0] = 0;
 	if (t < 0 || d->toks[t].type == JSON_NULL)
 		return 0;
+	errno = EINVAL;
 	if (d->toks[t].type != JSON_STRING ||
-	    json_string(d->body.data, &d->toks[t], out, size) < 0) {
+	    (n = json_string(d->body.data, &d->toks[t], out, size)) < 0 ||
+	    (strlen(out) != (size_t)n && (errno = EILSEQ))) {
 		out[0] = 0;
 		return -1;
 	}
 	return 0;
+}
+
+/* Why get_str or get_strv failed, in words (from errno). */
+static const char *field_why(size_t size)
+{
+	static char why[64];
+
+	if (errno == ERANGE)
+		snprintf(why, sizeof(why), "longer than %zu bytes", size - 1);
+	else if (errno == EILSEQ)
+		snprintf(why, sizeof(why), "a NUL byte in it");
+	else if (errno == ENOMEM)
+		snprintf(why, sizeof(why), "out of memory");
+	else
+		snprintf(why, sizeof(why), "not a string");
+	return why;
+}
+
+/*
+ * The answer of the daemon about what (`inspect of "web"`) has a bad
+ * field: -1 with e set (EXIT_RUNTIME: the daemon answers nonsense),
+ * naming the endpoint, what, the field and why, with val escaped.
+ */
+static int bad_field(struct docker *d, const char *what, const char *field,
+		     const char *val, const char *why, struct err *e)
+{
+	char q[200];
+
+	if (!val)
+		return err_set(e, EXIT_RUNTIME, "%s: %s: %s: %s", d->ep.url,
+			       what, field, why);
+	return err_set(e, EXIT_RUNTIME, "%s: %s: %s \"%s\": %s", d->ep.url,
+		       what, field, STR_ESC(q, val), why);
+}
+
+/* get_str, and an error naming what and key when it fails. */
+static int field(struct docker *d, int obj, const char *key, char *out,
+		 size_t size, const char *what, struct err *e)
+{
+	if (!get_str(d, obj, key, out, size))
+		return 0;
+	return bad_field(d, what, key, NULL, field_why(size), e);
+}
+
+static int ip_ok(const char *s, int family)
+{
+	unsigned char a[16];
+
+	return inet_pton(family, s, a) == 1;
+}
+
+/* An address as Docker gives it ("" none): 0, or -1 with e set. */
+static int addr_field(struct docker *d, int obj, const char *key, char *out,
+		      size_t size, int family, const char *what,
+		      struct err *e)
+{
+	if (field(d, obj, key, out, size, what, e))
+		return -1;
+	if (*out && !ip_ok(out, family) &&
+	    !(family == 0 && (ip_ok(out, AF_INET) || ip_ok(out, AF_INET6))))
+		return bad_field(d, what, key, out, family == AF_INET ?
+				 "not an IPv4 address" : family == AF_INET6 ?
+				 "not an IPv6 address" : "not an IP address",
+				 e);
+	return 0;
+}
+
+/* A subnet "ADDR/PREFIX" of either family. */
+static int cidr_ok(const char *s)
+{
+	char a[64];
+	const char *slash = strchr(s, '/');
+	uint64_t p;
+	int v6;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(a))
+		return 0;
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = 0;
+	v6 = strchr(a, ':') != NULL;
+	return ip_ok(a, v6 ? AF_INET6 : AF_INET) &&
+	       !parse_uint(slash + 1, 0, v6 ? 128 : 32, &p);
+}
+
+/* No control character (nor DEL) in s. */
+static int no_controls(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
 }
 
 static int get_bool(struct docker *d, int obj, const char *key)
@@ -287,23 +412,50 @@ static int64_t get_int(struct docker *d, int obj, const char *key)
 	return v;
 }
 
-/* Appends every string of the array at toks[arr] (null: none). */
+/*
+ * Appends every string of the array at toks[arr] (absent or null: none),
+ * each as long as it is (a bind path may be longer than PATH_MAX). -1
+ * with errno: EINVAL (not an array, or an element not a string), EILSEQ
+ * (a NUL byte in one), ENOMEM.
+ */
 static int get_strv(struct docker *d, int arr, struct strv *out)
 {
 	const struct json_tok *t;
-	char tmp[4096];
+	char *tmp;
 	int i, k, n;
 
-	if (arr < 0 || d->toks[arr].type != JSON_ARRAY)
+	if (arr < 0 || d->toks[arr].type == JSON_NULL)
 		return 0;
+	if (d->toks[arr].type != JSON_ARRAY) {
+		errno = EINVAL;
+		return -1;
+	}
 	for (i = arr + 1, k = 0; k < (int)d->toks[arr].size;
 	     k++, i = (int)d->toks[i].next) {
 		t = &d->toks[i];
-		if (t->type != JSON_STRING)
-			continue;
-		n = json_string(d->body.data, t, tmp, sizeof(tmp));
-		if (n < 0 || strv_add(out, tmp, (size_t)n))
+		if (t->type != JSON_STRING) {
+			errno = EINVAL;
 			return -1;
+		}
+		/* decoding never makes a string longer */
+		tmp = malloc((size_t)(t->end - t->start) + 1);
+		if (!tmp) {
+			errno = ENOMEM;
+			return -1;
+		}
+		n = json_string(d->body.data, t, tmp,
+				(size_t)(t->end - t->start) + 1);
+		if (n >= 0 && strlen(tmp) != (size_t)n) {
+			free(tmp);
+			errno = EILSEQ;
+			return -1;
+		}
+		if (n < 0 || strv_add(out, tmp, (size_t)n)) {
+			free(tmp);
+			errno = ENOMEM;
+			return -1;
+		}
+		free(tmp);
 	}
 	return 0;
 }
@@ -332,7 +484,9 @@ static int parse_port_key(const char *k, struct docker_port *p)
 		return -1;
 	p->port = (uint16_t)v;
 	strcpy(p->proto, slash + 1);
-	return 0;
+	/* Docker's protocols; the word goes into the store */
+	return strcmp(p->proto, "tcp") && strcmp(p->proto, "udp") &&
+	       strcmp(p->proto, "sctp") ? -1 : 0;
 }
 
 static int add_port(struct docker_port **v, size_t *n,
@@ -347,79 +501,136 @@ static int add_port(struct docker_port **v, size_t *n,
 	return 0;
 }
 
-/* A port map {"80/tcp": [{"HostIp": "", "HostPort": "8080"}] | null}. */
+/* A port map {"80/tcp": [{"HostIp": "", "HostPort": "8080"}] | null}
+ * named key in messages. 0, or -1 with e set. */
 static int get_ports(struct docker *d, int map, struct docker_port **out,
-		     size_t *n)
+		     size_t *n, const char *key, const char *what,
+		     struct err *e)
 {
 	struct docker_port base;
-	char key[32], hp[8];
-	int k, m, i, j, arr;
+	char name[32], hp[8];
+	int k, m, i, j, arr, r;
 	uint64_t port;
 
-	if (map < 0 || d->toks[map].type != JSON_OBJECT)
+	if (map < 0 || d->toks[map].type == JSON_NULL)
 		return 0;
+	if (d->toks[map].type != JSON_OBJECT)
+		return bad_field(d, what, key, NULL, "not an object", e);
 	for (k = map + 1, m = 0; m < (int)d->toks[map].size;
 	     m++, k = (int)d->toks[k + 1].next) {
 		memset(&base, 0, sizeof(base));
-		if (json_string(d->body.data, &d->toks[k], key,
-				sizeof(key)) < 0 || parse_port_key(key, &base))
-			continue;
+		r = json_string(d->body.data, &d->toks[k], name, sizeof(name));
+		if (r < 0 || strlen(name) != (size_t)r ||
+		    parse_port_key(name, &base)) {
+			char raw[64];
+
+			r = json_string(d->body.data, &d->toks[k], raw,
+					sizeof(raw));
+			return bad_field(d, what, key, r < 0 ? "(long)" : raw,
+					 "not a port as PORT/tcp, udp or sctp",
+					 e);
+		}
 		arr = k + 1;
+		if (d->toks[arr].type != JSON_ARRAY &&
+		    d->toks[arr].type != JSON_NULL)
+			return bad_field(d, what, key, name, "its bindings "
+					 "are not a list", e);
 		j = d->toks[arr].type == JSON_ARRAY ? (int)d->toks[arr].size :
 		    0;
 		/* null or []: exposed, not published */
 		if (!j && add_port(out, n, &base))
-			return -1;
+			goto nomem;
 		for (i = arr + 1; j > 0; j--) {
 			struct docker_port p = base;
 
-			if (d->toks[i].type == JSON_OBJECT) {
-				get_str(d, i, "HostIp", p.host_ip,
-					sizeof(p.host_ip));
-				get_str(d, i, "HostPort", hp, sizeof(hp));
-				if (*hp && !parse_uint(hp, 1, 65535, &port))
-					p.host_port = (uint16_t)port;
-				if (add_port(out, n, &p))
-					return -1;
-			}
+			if (d->toks[i].type != JSON_OBJECT)
+				return bad_field(d, what, key, name, "a binding "
+						 "that is not an object", e);
+			if (addr_field(d, i, "HostIp", p.host_ip,
+				       sizeof(p.host_ip), 0, what, e))
+				return -1;
+			if (field(d, i, "HostPort", hp, sizeof(hp), what, e))
+				return -1;
+			if (*hp && parse_uint(hp, 0, 65535, &port))
+				return bad_field(d, what, "HostPort", hp,
+						 "not a port number", e);
+			if (*hp)
+				p.host_port = (uint16_t)port;
+			if (add_port(out, n, &p))
+				goto nomem;
 			if (j > 1)
 				i = (int)d->toks[i].next;
 		}
 	}
 	return 0;
+nomem:
+	return err_set(e, EXIT_RUNTIME, "out of memory");
 }
 
-static int get_nets(struct docker *d, int map, struct docker_container *c)
+/* NetworkSettings.Networks: names (any bytes but NUL: Docker takes them),
+ * IDs and addresses checked. 0, or -1 with e set. */
+static int get_nets(struct docker *d, int map, struct docker_container *c,
+		    const char *what, struct err *e)
 {
 	struct docker_cnet *v, *n;
-	int k, m;
+	int k, m, obj;
 
-	if (map < 0 || d->toks[map].type != JSON_OBJECT)
+	if (map < 0 || d->toks[map].type == JSON_NULL)
 		return 0;
+	if (d->toks[map].type != JSON_OBJECT)
+		return bad_field(d, what, "NetworkSettings.Networks", NULL,
+				 "not an object", e);
 	for (k = map + 1, m = 0; m < (int)d->toks[map].size;
 	     m++, k = (int)d->toks[k + 1].next) {
+		int64_t prefix;
+		int r;
+
 		v = realloc(c->nets, (c->nnets + 1) * sizeof(*v));
 		if (!v)
-			return -1;
+			return err_set(e, EXIT_RUNTIME, "out of memory");
 		c->nets = v;
 		n = &v[c->nnets++];
 		memset(n, 0, sizeof(*n));
-		json_string(d->body.data, &d->toks[k], n->name,
-			    sizeof(n->name));
-		get_str(d, k + 1, "NetworkID", n->network_id,
-			sizeof(n->network_id));
-		get_str(d, k + 1, "IPAddress", n->ip, sizeof(n->ip));
-		get_str(d, k + 1, "Gateway", n->gateway, sizeof(n->gateway));
-		get_str(d, k + 1, "GlobalIPv6Address", n->ip6,
-			sizeof(n->ip6));
-		n->prefix = (int)get_int(d, k + 1, "IPPrefixLen");
+		obj = k + 1;
+		r = json_string(d->body.data, &d->toks[k], n->name,
+				sizeof(n->name));
+		if (r < 0 || !*n->name || strlen(n->name) != (size_t)r)
+			return bad_field(d, what, "a network name", NULL,
+					 r < 0 ? "longer than 127 bytes" :
+					 !r ? "empty" : "a NUL byte in it", e);
+		if (d->toks[obj].type != JSON_OBJECT)
+			return bad_field(d, what, "network", n->name,
+					 "not an object", e);
+		if (field(d, obj, "NetworkID", n->network_id,
+			  sizeof(n->network_id), what, e))
+			return -1;
+		if (*n->network_id && !docker_netid_ok(n->network_id))
+			return bad_field(d, what, "NetworkID", n->network_id,
+					 "not a network ID", e);
+		if (addr_field(d, obj, "IPAddress", n->ip, sizeof(n->ip),
+			       AF_INET, what, e) ||
+		    addr_field(d, obj, "Gateway", n->gateway,
+			       sizeof(n->gateway), AF_INET, what, e) ||
+		    addr_field(d, obj, "GlobalIPv6Address", n->ip6,
+			       sizeof(n->ip6), AF_INET6, what, e))
+			return -1;
+		prefix = get_int(d, obj, "IPPrefixLen");
+		if (prefix < 0 || prefix > 32) {
+			char num[24];
+
+			snprintf(num, sizeof(num), "%lld", (long long)prefix);
+			return bad_field(d, what, "IPPrefixLen", num,
+					 "not from 0 to 32", e);
+		}
+		n->prefix = (int)prefix;
 	}
 	return 0;
 }
 
-static int summary_of(struct docker *d, int i, void *out);
+static int summary_of(struct docker *d, int i, void *out, struct err *e);
 static int each_element(struct docker *d, void *vec, size_t size,
-			size_t *n, int (*fn)(struct docker *, int, void *),
+			size_t *n,
+			int (*fn)(struct docker *, int, void *, struct err *),
 			struct err *e);
 
 /* How many containers have an ID starting with name (0 if not hex). The
@@ -444,22 +655,51 @@ static int id_prefix_matches(struct docker *d, const char *name)
 static int inspect_mounts(struct docker *d, int hc,
 			  struct docker_container *c);
 
+/* A container name as the daemon gives it ("/web"): -1 with e set when
+ * it is not one docker-fw takes. */
+static int name_check(struct docker *d, const char *what, const char *key,
+		      const char *nm, struct err *e)
+{
+	char why[80];
+
+	if (nm[0] == '/' && docker_name_ok(nm + 1))
+		return 0;
+	if (nm[0] == '/' && strlen(nm + 1) > DOCKER_NAME_MAX &&
+	    strspn(nm + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789_.-") == strlen(nm + 1)) {
+		snprintf(why, sizeof(why), "%zu characters, over the %d "
+			 "docker-fw takes", strlen(nm + 1), DOCKER_NAME_MAX);
+		return bad_field(d, what, key, nm, why, e);
+	}
+	return bad_field(d, what, key, nm, "not a Docker container name "
+			 "(/[a-zA-Z0-9][a-zA-Z0-9_.-]*)", e);
+}
+
 int docker_inspect(struct docker *d, const char *name,
 		   struct docker_container *c, struct err *e)
 {
 	struct buf p = { 0 };
+	char what[DOCKER_NAME_MAX + 40], q[80], nm[1024];
 	int r, hc, ns, st;
+	size_t len;
 
 	memset(c, 0, sizeof(*c));
 	if (*name == '/')
 		name++;
+	len = strlen(name);
 	/* names and IDs are [a-zA-Z0-9][a-zA-Z0-9_.-]*: anything else
 	 * ("a/../b") is no container, and must not become another path */
 	if (!*name || !isalnum((unsigned char)*name) ||
 	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			"0123456789_.-")])
 		return err_set(e, EXIT_USAGE, "no such container \"%s\"",
-			       name);
+			       STR_ESC(q, name));
+	if (len > DOCKER_NAME_MAX)
+		return err_set(e, EXIT_USAGE, "container name \"%.40s...\" "
+			       "(%zu characters) is too long: docker-fw takes "
+			       "names of up to %d", name, len,
+			       DOCKER_NAME_MAX);
+	snprintf(what, sizeof(what), "inspect of \"%s\"", name);
 	if (docker_path(&p, "/containers/%s/json", name)) {
 		buf_free(&p);
 		return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -478,41 +718,85 @@ int docker_inspect(struct docker *d, const char *name,
 	if (d->ntok < 1 || d->toks[0].type != JSON_OBJECT)
 		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": not a "
 			       "JSON object", d->ep.url, name);
-	get_str(d, 0, "Id", c->id, sizeof(c->id));
-	get_str(d, 0, "Name", c->name, sizeof(c->name));
-	if (c->name[0] == '/')
-		memmove(c->name, c->name + 1, strlen(c->name));
+	if (field(d, 0, "Id", c->id, sizeof(c->id), what, e))
+		return -1;
+	if (!*c->id)
+		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": no Id "
+			       "in the answer", d->ep.url, name);
+	if (!docker_id_ok(c->id))
+		return bad_field(d, what, "Id", c->id, "not 64 lowercase hex "
+				 "digits", e);
+	/* the name goes into kernel rules, the store and hosts files:
+	 * Docker's own rule for it, or nothing */
+	if (field(d, 0, "Name", nm, sizeof(nm), what, e) ||
+	    name_check(d, what, "Name", nm, e))
+		return -1;
+	memcpy(c->name, nm + 1, strlen(nm));
 	st = path_tok(d, 0, "State", NULL);
 	c->running = get_bool(d, st, "Running");
 	c->paused = get_bool(d, st, "Paused");
-	get_str(d, 0, "HostsPath", c->hosts_path, sizeof(c->hosts_path));
+	if (field(d, 0, "HostsPath", c->hosts_path, sizeof(c->hosts_path),
+		  what, e))
+		return -1;
+	if (*c->hosts_path && (c->hosts_path[0] != '/' ||
+			       !no_controls(c->hosts_path)))
+		return bad_field(d, what, "HostsPath", c->hosts_path,
+				 "not an absolute path without control "
+				 "characters", e);
 	hc = path_tok(d, 0, "HostConfig", NULL);
 	ns = path_tok(d, 0, "NetworkSettings", NULL);
-	get_str(d, hc, "NetworkMode", c->network_mode,
-		sizeof(c->network_mode));
-	get_str(d, path_tok(d, hc, "RestartPolicy", NULL), "Name",
-		c->restart_policy, sizeof(c->restart_policy));
+	if (field(d, hc, "NetworkMode", c->network_mode,
+		  sizeof(c->network_mode), what, e) ||
+	    field(d, path_tok(d, hc, "RestartPolicy", NULL), "Name",
+		  c->restart_policy, sizeof(c->restart_policy), what, e))
+		return -1;
+	if (!no_controls(c->restart_policy))
+		return bad_field(d, what, "RestartPolicy.Name",
+				 c->restart_policy, "not a restart policy",
+				 e);
 	c->restart_max = (int)get_int(d, path_tok(d, hc, "RestartPolicy",
 						  NULL), "MaximumRetryCount");
 	c->privileged = get_bool(d, hc, "Privileged");
-	if (!*c->id || get_nets(d, path_tok(d, ns, "Networks", NULL), c) ||
+	if (get_nets(d, path_tok(d, ns, "Networks", NULL), c, what, e) ||
 	    get_ports(d, path_tok(d, ns, "Ports", NULL), &c->ports,
-		      &c->nports) ||
+		      &c->nports, "NetworkSettings.Ports", what, e) ||
 	    get_ports(d, path_tok(d, hc, "PortBindings", NULL), &c->bindings,
-		      &c->nbindings) ||
-	    get_strv(d, path_tok(d, hc, "Links", NULL), &c->links) ||
-	    get_strv(d, path_tok(d, hc, "VolumesFrom", NULL),
-		     &c->volumes_from) ||
-	    get_strv(d, path_tok(d, hc, "ExtraHosts", NULL),
-		     &c->extra_hosts) ||
-	    get_strv(d, path_tok(d, hc, "Dns", NULL), &c->dns) ||
-	    get_strv(d, path_tok(d, hc, "CapAdd", NULL), &c->cap_add) ||
-	    get_strv(d, path_tok(d, hc, "CapDrop", NULL), &c->cap_drop) ||
-	    get_strv(d, path_tok(d, hc, "Binds", NULL), &c->binds)) {
+		      &c->nbindings, "HostConfig.PortBindings", what, e)) {
 		docker_container_free(c);
-		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": %s",
-			       d->ep.url, name, *c->id ? "out of memory" :
-			       "no Id in the answer");
+		return -1;
+	}
+	{
+		static const struct {
+			const char *key;
+			size_t off;
+		} lists[] = {
+			{ "Links", offsetof(struct docker_container, links) },
+			{ "VolumesFrom",
+			  offsetof(struct docker_container, volumes_from) },
+			{ "ExtraHosts",
+			  offsetof(struct docker_container, extra_hosts) },
+			{ "Dns", offsetof(struct docker_container, dns) },
+			{ "CapAdd", offsetof(struct docker_container, cap_add) },
+			{ "CapDrop",
+			  offsetof(struct docker_container, cap_drop) },
+			{ "Binds", offsetof(struct docker_container, binds) },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+			if (get_strv(d, path_tok(d, hc, lists[k].key, NULL),
+				     (struct strv *)((char *)c +
+						     lists[k].off))) {
+				char f[40];
+
+				snprintf(f, sizeof(f), "HostConfig.%s",
+					 lists[k].key);
+				bad_field(d, what, f, NULL, errno == EINVAL ?
+					  "not a list of strings" :
+					  field_why(1), e);
+				docker_container_free(c);
+				return -1;
+			}
 	}
 	if (inspect_mounts(d, hc, c)) {
 		docker_container_free(c);
@@ -543,14 +827,17 @@ void docker_container_free(struct docker_container *c)
 	c->nnets = c->nports = c->nbindings = 0;
 }
 
-/* Calls fn for each element of the top-level array of the last body. */
+/* Calls fn for each element of the top-level array of the last body: fn
+ * returns 0 (taken), 1 (skipped) or -1 (e set: the whole answer is
+ * refused). */
 static int each_element(struct docker *d, void *vec, size_t size,
-			size_t *n, int (*fn)(struct docker *, int, void *),
+			size_t *n,
+			int (*fn)(struct docker *, int, void *, struct err *),
 			struct err *e)
 {
 	char **v = vec;
 	char *p;
-	int i, k;
+	int i, k, r;
 
 	if (d->ntok < 1 || d->toks[0].type != JSON_ARRAY)
 		return err_set(e, EXIT_RUNTIME, "%s: expected a JSON array",
@@ -565,36 +852,68 @@ static int each_element(struct docker *d, void *vec, size_t size,
 	for (i = 1, k = 0; k < (int)d->toks[0].size;
 	     k++, i = (int)d->toks[i].next) {
 		p = *v + *n * size;
-		if (d->toks[i].type != JSON_OBJECT || fn(d, i, p))
+		if (d->toks[i].type != JSON_OBJECT)
 			continue;
-		(*n)++;
+		r = fn(d, i, p, e);
+		if (r < 0) {
+			free(*v);
+			*v = NULL;
+			*n = 0;
+			return -1;
+		}
+		if (!r)
+			(*n)++;
+		else
+			memset(p, 0, size);
 	}
 	return 0;
 }
 
-static int summary_of(struct docker *d, int i, void *out)
+static int summary_of(struct docker *d, int i, void *out, struct err *e)
 {
 	struct docker_summary *s = out;
 	int names = json_get(d->body.data, d->toks, i, "Names");
 	int k, m;
+	char what[100];
 
-	get_str(d, i, "Id", s->id, sizeof(s->id));
-	get_str(d, i, "State", s->state, sizeof(s->state));
+	if (field(d, i, "Id", s->id, sizeof(s->id), "list of containers",
+		  e))
+		return -1;
+	if (!*s->id)
+		return 1;
+	snprintf(what, sizeof(what), "list of containers: %.64s", s->id);
+	if (!docker_id_ok(s->id))
+		return bad_field(d, "list of containers", "Id", s->id,
+				 "not 64 lowercase hex digits", e);
+	if (field(d, i, "State", s->state, sizeof(s->state), what, e))
+		return -1;
 	/* Names also holds link aliases ("/other/alias"): take the name. */
 	if (names > 0 && d->toks[names].type == JSON_ARRAY)
 		for (k = names + 1, m = 0; m < (int)d->toks[names].size;
 		     m++, k = (int)d->toks[k].next) {
-			if (d->toks[k].type != JSON_STRING ||
-			    json_string(d->body.data, &d->toks[k], s->name,
-					sizeof(s->name)) < 0)
-				continue;
+			int r;
+
+			if (d->toks[k].type != JSON_STRING)
+				return bad_field(d, what, "Names", NULL,
+						 "not a list of strings", e);
+			r = json_string(d->body.data, &d->toks[k], s->name,
+					sizeof(s->name));
+			if (r < 0 || strlen(s->name) != (size_t)r) {
+				s->name[0] = 0;
+				continue;	/* checked below */
+			}
 			if (!strchr(s->name + 1, '/'))
 				break;
 			s->name[0] = 0;
 		}
-	if (s->name[0] == '/')
-		memmove(s->name, s->name + 1, strlen(s->name));
-	return *s->id ? 0 : -1;
+	if (!s->name[0])
+		return bad_field(d, what, "Names", NULL, "no container name "
+				 "docker-fw takes (/[a-zA-Z0-9][a-zA-Z0-9_.-]*, "
+				 "at most 255 characters)", e);
+	if (name_check(d, what, "Names", s->name, e))
+		return -1;
+	memmove(s->name, s->name + 1, strlen(s->name));
+	return 0;
 }
 
 int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
@@ -605,19 +924,37 @@ int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
 	return each_element(d, v, sizeof(**v), n, summary_of, e);
 }
 
-static int network_of(struct docker *d, int i, void *out)
+static int network_of(struct docker *d, int i, void *out, struct err *e)
 {
 	struct docker_network *nw = out;
 	int cfg, k, m;
+	char what[300], q[140];
 
-	get_str(d, i, "Id", nw->id, sizeof(nw->id));
-	get_str(d, i, "Name", nw->name, sizeof(nw->name));
-	get_str(d, i, "Driver", nw->driver, sizeof(nw->driver));
+	if (field(d, i, "Id", nw->id, sizeof(nw->id), "list of networks", e))
+		return -1;
+	if (!*nw->id)
+		return 1;
+	if (!docker_netid_ok(nw->id))
+		return bad_field(d, "list of networks", "Id", nw->id,
+				 "not a network ID", e);
+	snprintf(what, sizeof(what), "network %.12s", nw->id);
+	/* Docker takes any name (newlines, quotes, slashes: measured on
+	 * 20.10 and 28.5); it never reaches a kernel rule, and messages
+	 * escape it */
+	if (field(d, i, "Name", nw->name, sizeof(nw->name), what, e))
+		return -1;
+	if (!*nw->name)
+		return bad_field(d, what, "Name", NULL, "empty", e);
+	snprintf(what, sizeof(what), "network \"%s\" (%.12s)",
+		 STR_ESC(q, nw->name), nw->id);
+	if (field(d, i, "Driver", nw->driver, sizeof(nw->driver), what, e))
+		return -1;
 	nw->internal = get_bool(d, i, "Internal");
 	nw->ipv6 = get_bool(d, i, "EnableIPv6");
-	get_str(d, path_tok(d, i, "Options", NULL),
-		"com.docker.network.bridge.name", nw->bridge,
-		sizeof(nw->bridge));
+	if (field(d, path_tok(d, i, "Options", NULL),
+		  "com.docker.network.bridge.name", nw->bridge,
+		  sizeof(nw->bridge), what, e))
+		return -1;
 	if (!*nw->bridge && !strcmp(nw->driver, "bridge")) {
 		if (!strcmp(nw->name, "bridge"))
 			strcpy(nw->bridge, "docker0");
@@ -625,19 +962,37 @@ static int network_of(struct docker *d, int i, void *out)
 			snprintf(nw->bridge, sizeof(nw->bridge), "br-%.12s",
 				 nw->id);
 	}
+	/* the bridge goes into kernel rules (-i/-o): refused unless it is
+	 * one; another driver's option is never used */
+	if (*nw->bridge && !docker_bridge_ok(nw->bridge)) {
+		if (strcmp(nw->driver, "bridge"))
+			nw->bridge[0] = 0;
+		else
+			return bad_field(d, what, "bridge name", nw->bridge,
+					 "not an interface name (1 to 15 "
+					 "bytes, no blank, control character, "
+					 "/ or :, not . or ..) that iptables "
+					 "reads as itself (no final +)", e);
+	}
 	cfg = path_tok(d, i, "IPAM", "Config");
 	if (cfg > 0 && d->toks[cfg].type == JSON_ARRAY)
 		for (k = cfg + 1, m = 0; m < (int)d->toks[cfg].size &&
 		     nw->nsubnets < 4; m++, k = (int)d->toks[k].next) {
 			struct docker_subnet *s = &nw->subnets[nw->nsubnets];
 
-			get_str(d, k, "Subnet", s->subnet, sizeof(s->subnet));
-			get_str(d, k, "Gateway", s->gateway,
-				sizeof(s->gateway));
+			if (field(d, k, "Subnet", s->subnet, sizeof(s->subnet),
+				  what, e) ||
+			    addr_field(d, k, "Gateway", s->gateway,
+				       sizeof(s->gateway), 0, what, e))
+				return -1;
+			if (*s->subnet && !cidr_ok(s->subnet))
+				return bad_field(d, what, "IPAM subnet",
+						 s->subnet, "not an address "
+						 "and prefix length", e);
 			if (*s->subnet)
 				nw->nsubnets++;
 		}
-	return *nw->id ? 0 : -1;
+	return 0;
 }
 
 int docker_networks(struct docker *d, struct docker_network **v, size_t *n,
@@ -740,7 +1095,7 @@ int docker_exec(struct docker *d, const char *id, const char *const *argv,
 		struct err *e)
 {
 	struct buf b = { 0 }, p = { 0 };
-	char eid[65], full[200];
+	char eid[256], full[200];
 	int r = -1, i;
 
 	if (buf_adds(&b, "{\"AttachStdin\":false,\"AttachStdout\":true,"
@@ -754,17 +1109,25 @@ int docker_exec(struct docker *d, const char *id, const char *const *argv,
 		goto oom;
 	if (docker_call(d, "POST", p.data, b.data, b.len, e) < 0)
 		goto out;
-	if (get_str(d, 0, "Id", eid, sizeof(eid)) || !*eid) {
+	if (field(d, 0, "Id", eid, sizeof(eid), "exec create", e))
+		goto out;
+	if (!*eid) {
 		err_set(e, EXIT_RUNTIME, "%s: exec create gave no Id",
 			d->ep.url);
 		goto out;
 	}
+	/* it goes into the next request lines */
+	if (!docker_id_ok(eid)) {
+		bad_field(d, "exec create", "Id", eid, "not 64 lowercase hex "
+			  "digits", e);
+		goto out;
+	}
 	if (!d->api && docker_ping(d, e))
 		goto out;
-	snprintf(full, sizeof(full), "/v1.%d/exec/%s/start", d->api, eid);
+	snprintf(full, sizeof(full), "/v1.%d/exec/%.64s/start", d->api, eid);
 	if (exec_stream(d, full, out, errout, e))
 		goto out;
-	snprintf(full, sizeof(full), "/exec/%s/json", eid);
+	snprintf(full, sizeof(full), "/exec/%.64s/json", eid);
 	if (docker_call(d, "GET", full, NULL, 0, e) < 0)
 		goto out;
 	*code = (int)get_int(d, 0, "ExitCode");
@@ -826,6 +1189,7 @@ int docker_events(struct docker *d, const char *filters,
 	if (d->t.fd < 0 && connect_daemon(d, e))
 		goto out;
 	d->t.io_timeout_ms = d->io_timeout_ms > 0 ? d->io_timeout_ms : -1;
+	d->http.deadline_ms = -1;	/* a stream: no end to wait for */
 	if (http_begin(&d->http, &rq, e))
 		goto out;
 	if (d->http.head.status != 200) {
@@ -844,7 +1208,7 @@ int docker_events(struct docker *d, const char *filters,
 			     strchr(" \t\r\n", acc.data[skip]); skip++)
 				;
 			n = json_parse(acc.data + skip, acc.len - skip, NULL,
-				       0, JSON_PREFIX, &pos);
+				       JSON_MAX_TOKENS, JSON_PREFIX, &pos);
 			if (n == JSON_EPART)
 				break;
 			if (n > 0 && (unsigned)n > ntoks) {
@@ -885,6 +1249,7 @@ out:
 	if (d->t.fd >= 0)
 		d->t.close(&d->t);
 	d->t.io_timeout_ms = d->io_timeout_ms;
+	d->http.deadline_ms = 0;
 	buf_free(&p);
 	buf_free(&acc);
 	free(toks);
@@ -971,4 +1336,51 @@ int docker_info(struct docker *d, struct docker_info *i, struct err *e)
 		return err_set(e, EXIT_RUNTIME, "%s: GET /info: no usable "
 			       "DockerRootDir", d->ep.url);
 	return 0;
+}
+
+int docker_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= DOCKER_NAME_MAX && isalnum((unsigned char)*s) &&
+	       isascii((unsigned char)*s) &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == n;
+}
+
+int docker_id_ok(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+int docker_netid_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= 64 &&
+	       strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz") == n;
+}
+
+int docker_bridge_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > 15 || !strcmp(s, ".") || !strcmp(s, "..") ||
+	    s[n - 1] == '+')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f ||
+		    strchr("/:\t\n\v\f\r", s[i]))
+			return 0;
+	return 1;
+}
+
+int docker_api_parse(const char *v)
+{
+	uint64_t minor;
+
+	if (strncmp(v, "1.", 2) || strlen(v + 2) > 3 ||
+	    parse_uint(v + 2, 0, 999, &minor))
+		return -1;
+	return (int)minor;
 }

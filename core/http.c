@@ -1,5 +1,6 @@
 /* http.c - HTTP/1.1 client: resumable head and chunked parsers, I/O. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,10 +53,15 @@ static int list_has(const char *v, size_t n, const char *tok)
 	return 0;
 }
 
+/* A value cut to fit ends in "...", so that it never passes for
+ * another, shorter one (an Api-Version of 1.41000000000000000). */
 static void copy_value(char *dst, size_t size, const char *v, size_t n)
 {
-	if (n >= size)
-		n = size - 1;
+	if (n >= size) {
+		memcpy(dst, v, size - 4);
+		memcpy(dst + size - 4, "...", 4);
+		return;
+	}
 	memcpy(dst, v, n);
 	dst[n] = 0;
 }
@@ -238,6 +244,17 @@ static int chunk_byte(struct http_chunked *d, int c, const char **why)
 {
 	int v;
 
+	/* a size line with its extensions, and the trailers, are bounded
+	 * while they are read: the next byte may never come */
+	if (d->state <= CH_SIZE_LF && ++d->line > HTTP_MAX_CHUNK_LINE) {
+		*why = "chunk size line (with its extensions) longer than "
+		       "4096 bytes";
+		return HTTP_EINVAL;
+	}
+	if (d->state >= CH_TRAILER_START && ++d->trailers > HTTP_MAX_HEAD) {
+		*why = "trailers larger than 64 KiB";
+		return HTTP_EINVAL;
+	}
 	switch (d->state) {
 	case CH_SIZE:
 		if ((v = hexval(c)) < 0)
@@ -332,6 +349,7 @@ static int chunk_byte(struct http_chunked *d, int c, const char **why)
 	*why = "chunked decoder in a bad state";
 	return HTTP_EINVAL;
 size_done:
+	d->line = 0;
 	d->state = d->left ? CH_DATA : CH_TRAILER_START;
 	return 0;
 bad_size:
@@ -401,15 +419,22 @@ static int io_error(struct http_conn *c, const char *what, struct err *e)
 	int saved = errno;
 
 	c->t->close(c->t);
+	if (saved == ETIME)
+		return err_set(e, EXIT_RUNTIME, "%s: no whole answer within "
+			       "%lld %s while %s (the limit for one request)",
+			       c->what, c->t->deadline_len % 1000 ?
+			       (long long)c->t->deadline_len :
+			       (long long)c->t->deadline_len / 1000,
+			       c->t->deadline_len % 1000 ? "ms" : "s", what);
 	if (saved == ETIMEDOUT && c->t->io_timeout_ms % 1000)
 		return err_set(e, EXIT_RUNTIME, "%s: no answer within %d ms "
-			       "while %s", c->t->name, c->t->io_timeout_ms,
+			       "while %s", c->what, c->t->io_timeout_ms,
 			       what);
 	if (saved == ETIMEDOUT)
 		return err_set(e, EXIT_RUNTIME, "%s: no answer within %d s "
-			       "while %s", c->t->name,
+			       "while %s", c->what,
 			       c->t->io_timeout_ms / 1000, what);
-	return err_set(e, EXIT_RUNTIME, "%s: %s while %s", c->t->name,
+	return err_set(e, EXIT_RUNTIME, "%s: %s while %s", c->what,
 		       strerror(saved), what);
 }
 
@@ -457,7 +482,7 @@ static int send_request(struct http_conn *c, const struct http_req *rq,
 	if (r && c->requests && (errno == EPIPE || errno == ECONNRESET)) {
 		c->t->close(c->t);
 		errno = ECONNRESET;
-		return err_set(e, 0, "%s: connection closed", c->t->name);
+		return err_set(e, 0, "%s: connection closed", c->what);
 	}
 	return r ? io_error(c, "sending a request", e) : 0;
 }
@@ -477,6 +502,14 @@ static int read_head(struct http_conn *c, struct err *e)
 		n = http_parse_head(c->rbuf, c->rlen, &c->head, &why);
 		if (n > 0 && c->head.status >= 100 && c->head.status < 200) {
 			/* 1xx: an interim response, the real one follows */
+			c->framing += (uint64_t)n;
+			if (++c->interim > HTTP_MAX_INTERIM) {
+				c->t->close(c->t);
+				return err_set(e, EXIT_RUNTIME, "%s: more than "
+					       "%d interim (1xx) responses "
+					       "before the answer", c->what,
+					       HTTP_MAX_INTERIM);
+			}
 			memmove(c->rbuf, c->rbuf + n, c->rlen - (size_t)n);
 			c->rlen -= (size_t)n;
 			continue;
@@ -485,17 +518,18 @@ static int read_head(struct http_conn *c, struct err *e)
 			n = HTTP_EPART;	/* too large, said below */
 		if (n > 0) {
 			c->rpos = (size_t)n;
+			c->framing += (uint64_t)n;
 			return 0;
 		}
 		if (n == HTTP_EINVAL) {
 			c->t->close(c->t);
 			return err_set(e, EXIT_RUNTIME, "%s: bad response: %s",
-				       c->t->name, why);
+				       c->what, why);
 		}
 		if (c->rlen >= HTTP_MAX_HEAD) {
 			c->t->close(c->t);
 			return err_set(e, EXIT_RUNTIME, "%s: response header "
-				       "larger than %d KiB", c->t->name,
+				       "larger than %d KiB", c->what,
 				       HTTP_MAX_HEAD / 1024);
 		}
 		r = fill(c);
@@ -505,13 +539,13 @@ static int read_head(struct http_conn *c, struct err *e)
 			c->t->close(c->t);
 			errno = ECONNRESET;
 			return err_set(e, 0, "%s: connection closed",
-				       c->t->name);
+				       c->what);
 		}
 		if (r == 0) {
 			c->t->close(c->t);
 			return err_set(e, EXIT_RUNTIME, "%s: connection closed "
 				       "before the end of the response header",
-				       c->t->name);
+				       c->what);
 		}
 		if (r < 0)
 			return io_error(c, "reading a response", e);
@@ -533,6 +567,13 @@ int http_begin(struct http_conn *c, const struct http_req *rq,
 	c->got = c->left = 0;
 	c->dpos = c->dlen = 0;
 	c->done = 0;
+	c->framing = 0;
+	c->interim = 0;
+	snprintf(c->what, sizeof(c->what), "%s: %s %.200s", c->t->name,
+		 rq->method, rq->path);
+	transport_deadline(c->t, c->deadline_ms ? c->deadline_ms :
+			   c->t->io_timeout_ms > 0 ?
+			   HTTP_DEADLINE_FACTOR * c->t->io_timeout_ms : 0);
 	if (send_request(c, rq, e) || read_head(c, e))
 		return -1;
 	st = c->head.status;
@@ -547,7 +588,7 @@ int http_begin(struct http_conn *c, const struct http_req *rq,
 			c->t->close(c->t);
 			return err_set(e, EXIT_RUNTIME, "%s: response body of "
 				       "%llu bytes is over the limit of %zu",
-				       c->t->name,
+				       c->what,
 				       (unsigned long long)c->left, max);
 		}
 	} else {
@@ -579,7 +620,18 @@ static int decode_chunks(struct http_conn *c, struct err *e)
 	if (r == HTTP_EINVAL) {
 		c->t->close(c->t);
 		return err_set(e, EXIT_RUNTIME, "%s: bad chunked body: %s",
-			       c->t->name, why);
+			       c->what, why);
+	}
+	/* what was consumed and is not body: size lines, extensions, CR LFs,
+	 * trailers */
+	c->framing += (uint64_t)(c->rlen - c->rpos - n - (r >= 0 ? (size_t)r :
+							   0));
+	if (c->framing > HTTP_MAX_FRAMING) {
+		c->t->close(c->t);
+		return err_set(e, EXIT_RUNTIME, "%s: bad chunked body: over "
+			       "%d MiB of framing (chunk sizes, extensions, "
+			       "trailers)", c->what,
+			       HTTP_MAX_FRAMING >> 20);
 	}
 	c->dpos = c->rpos;
 	c->dlen = c->rpos + n;
@@ -619,7 +671,7 @@ ssize_t http_read_body(struct http_conn *c, char *p, size_t n,
 				c->t->close(c->t);
 				return err_set(e, EXIT_RUNTIME, "%s: response "
 					       "body over the limit of %zu "
-					       "bytes", c->t->name, max);
+					       "bytes", c->what, max);
 			}
 			memcpy(p, src, k);
 			c->got += k;
@@ -652,7 +704,7 @@ ssize_t http_read_body(struct http_conn *c, char *p, size_t n,
 			c->t->close(c->t);
 			return err_set(e, EXIT_RUNTIME, "%s: connection closed "
 				       "before the end of the response body",
-				       c->t->name);
+				       c->what);
 		}
 	}
 }

@@ -71,11 +71,13 @@ static void skip_ws(struct parser *p)
 
 /*
  * Counting stops at INT_MAX even without toks: the count is returned as
- * an int and parent links are int32_t.
+ * an int and parent links are int32_t. Without toks, a ntoks other than 0
+ * caps the count too (a caller's bound on what it would allocate).
  */
 static int new_tok(struct parser *p, unsigned type, size_t start, size_t end)
 {
-	unsigned max = p->toks && p->ntoks < INT_MAX ? p->ntoks : INT_MAX;
+	unsigned max = (p->toks || p->ntoks) && p->ntoks < INT_MAX ?
+		       p->ntoks : INT_MAX;
 	struct json_tok *t;
 
 	if (p->n >= max)

@@ -2,10 +2,14 @@
  * tls.c - TLS to the Docker daemon with BearSSL: settings, credentials,
  * the handshake and the record layer behind struct transport.
  *
- * BearSSL's X.509 engine (x509_minimal) checks the chain, the dates and
- * DNS names. It is wrapped (struct x509_check) to add what it lacks: the
- * iPAddress subjectAltName check for a daemon named by address, and the
- * unchecked mode of --tls without --tlsverify.
+ * BearSSL's X.509 engine (x509_minimal) checks the chain and the dates.
+ * It is wrapped (struct x509_check) to do what it does otherwise than Go
+ * or not at all: the server's name (dNSName or iPAddress subjectAltName
+ * only: BearSSL would also take the subject's CN, which Go has ignored
+ * since 1.15), the extended key usage of every certificate the server
+ * sends (serverAuth or anyExtendedKeyUsage when the extension is there:
+ * BearSSL never looks), and the unchecked mode of --tls without
+ * --tlsverify.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -133,15 +137,20 @@ struct tls_creds {
 				     BR_X509_BUFSIZE_SIG) + 8];
 };
 
-/* Appends to a struct buf (BearSSL destination callbacks). */
+/* A destination of BearSSL's decoders: its bytes, and whether one
+ * allocation failed; nothing more is written after that (the caller
+ * checks failed at the end). */
+struct sink {
+	struct buf b;
+	int failed;
+};
+
 static void buf_sink(void *ctx, const void *p, size_t n)
 {
-	struct buf *b = ctx;
+	struct sink *s = ctx;
 
-	if (buf_reserve(b, n + 1))
-		b->cap = (size_t)-1;	/* out of memory: seen at the end */
-	else
-		memcpy(b->data + b->len, p, n), b->len += n;
+	if (!s->failed && buf_add(&s->b, p, n))
+		s->failed = 1;
 }
 
 static int read_file(const char *path, struct buf *b, struct err *e)
@@ -192,7 +201,8 @@ static int pem_each(const char *path,
 		    void *ctx, struct err *e)
 {
 	br_pem_decoder_context pc;
-	struct buf file = { 0 }, obj = { 0 };
+	struct buf file = { 0 };
+	struct sink obj = { { 0 }, 0 };
 	const unsigned char *p;
 	size_t len, n, objs = 0;
 	char name[128];
@@ -221,7 +231,7 @@ static int pem_each(const char *path,
 		case BR_PEM_BEGIN_OBJ:
 			snprintf(name, sizeof(name), "%s",
 				 br_pem_decoder_name(&pc));
-			obj.len = 0;
+			obj.b.len = 0;
 			br_pem_decoder_setdest(&pc, buf_sink, &obj);
 			in = 1;
 			break;
@@ -230,14 +240,14 @@ static int pem_each(const char *path,
 				break;
 			in = 0;
 			objs++;
-			if (obj.cap == (size_t)-1) {
-				obj.cap = 0;
-				rc = err_set(e, EXIT_RUNTIME, "out of memory");
+			if (obj.failed) {
+				rc = err_set(e, EXIT_RUNTIME, "TLS: %s: out of "
+					     "memory", path);
 				break;
 			}
 			{
-				struct der d = { (unsigned char *)obj.data,
-						 obj.len };
+				struct der d = { (unsigned char *)obj.b.data,
+						 obj.b.len };
 
 				rc = each(ctx, name, &d, e);
 			}
@@ -264,8 +274,7 @@ static int pem_each(const char *path,
 	else if (!rc && !objs)
 		rc = err_set(e, EXIT_USAGE, "TLS: %s: not a PEM file (no "
 			     "BEGIN line)", path);
-	if (obj.cap != (size_t)-1)
-		buf_free(&obj);
+	buf_free(&obj.b);
 	buf_free(&file);
 	return rc ? -1 : 0;
 }
@@ -357,22 +366,31 @@ static int to_anchor(const char *path, br_x509_certificate *xc,
 		     br_x509_trust_anchor *ta, struct err *e)
 {
 	br_x509_decoder_context dc;
-	struct buf dn = { 0 };
+	struct sink dn = { { 0 }, 0 };
 	br_x509_pkey *pk;
 
 	memset(ta, 0, sizeof(*ta));
 	br_x509_decoder_init(&dc, buf_sink, &dn);
 	br_x509_decoder_push(&dc, xc->data, xc->data_len);
 	pk = br_x509_decoder_get_pkey(&dc);
-	if (!pk || dn.cap == (size_t)-1) {
-		if (dn.cap != (size_t)-1)
-			buf_free(&dn);
+	if (dn.failed) {
+		buf_free(&dn.b);
+		return err_set(e, EXIT_RUNTIME, "TLS: %s: out of memory",
+			       path);
+	}
+	if (!pk) {
+		buf_free(&dn.b);
 		return err_set(e, EXIT_USAGE, "TLS: %s: a certificate "
 			       "BearSSL cannot decode (error %d)", path,
 			       br_x509_decoder_last_error(&dc));
 	}
-	ta->dn.data = (unsigned char *)dn.data;
-	ta->dn.len = dn.len;
+	ta->dn.data = (unsigned char *)dn.b.data;
+	ta->dn.len = dn.b.len;
+	if (!ta->dn.data) {
+		ta->dn.data = malloc(1);	/* an empty DN: ta_free frees */
+		if (!ta->dn.data)
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
 	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
 	ta->pkey.key_type = pk->key_type;
 	if (pk->key_type == BR_KEYTYPE_RSA) {
@@ -577,12 +595,24 @@ struct x509_check {
 	br_x509_minimal_context minimal;
 	br_x509_decoder_context dec;	/* unchecked mode: the server's key */
 	int verify;
+	const char *host;		/* the server's name, as in DOCKER_HOST */
 	unsigned char ip[16];		/* the server's address, when an IP */
 	size_t iplen;			/* 4, 16, or 0: a DNS name */
 	unsigned ncert;			/* certificates seen */
-	struct buf ee;			/* the server's certificate (DER) */
-	int ee_big;
+	struct buf cur;			/* the current certificate (DER) */
+	int cur_big;			/* over EE_MAX, or out of memory */
 	unsigned err;			/* our verdict, BR_ERR_X509_* */
+	int why;			/* XC_*: what err means in words */
+};
+
+enum {
+	XC_NAME = 1,	/* no SAN names the host */
+	XC_NAME_NO_SAN,	/* no SAN of the host's kind at all (a CN only) */
+	XC_EKU_EE,	/* the server's EKU lacks serverAuth */
+	XC_EKU_CA,	/* a CA certificate's EKU lacks serverAuth */
+	XC_BIG,		/* a certificate over EE_MAX bytes */
+	XC_NOMEM,
+	XC_BAD,		/* a certificate its extensions cannot be read of */
 };
 
 #define XC(ctx) ((struct x509_check *)(void *)(ctx))
@@ -592,17 +622,19 @@ static void xc_start_chain(const br_x509_class **ctx, const char *name)
 	struct x509_check *x = XC(ctx);
 
 	x->ncert = 0;
-	x->ee.len = 0;
-	x->ee_big = 0;
 	x->err = 0;
+	x->why = 0;
+	/* the name is ours to check, on the SANs only */
 	if (x->verify)
-		x->minimal.vtable->start_chain(&x->minimal.vtable, name);
+		x->minimal.vtable->start_chain(&x->minimal.vtable, NULL);
 }
 
 static void xc_start_cert(const br_x509_class **ctx, uint32_t length)
 {
 	struct x509_check *x = XC(ctx);
 
+	x->cur.len = 0;
+	x->cur_big = 0;
 	if (!x->ncert && !x->verify)
 		br_x509_decoder_init(&x->dec, NULL, NULL);
 	if (x->verify)
@@ -614,23 +646,55 @@ static void xc_append(const br_x509_class **ctx, const unsigned char *p,
 {
 	struct x509_check *x = XC(ctx);
 
-	if (!x->ncert) {
-		if (!x->verify)
-			br_x509_decoder_push(&x->dec, p, n);
-		else if (x->iplen && !x->ee_big &&
-			 (x->ee.len + n > EE_MAX || buf_reserve(&x->ee, n)))
-			x->ee_big = 1;
-		else if (x->iplen && !x->ee_big)
-			memcpy(x->ee.data + x->ee.len, p, n), x->ee.len += n;
+	if (!x->ncert && !x->verify)
+		br_x509_decoder_push(&x->dec, p, n);
+	if (x->verify && !x->cur_big) {
+		if (x->cur.len + n > EE_MAX)
+			x->cur_big = XC_BIG;
+		else if (buf_add(&x->cur, p, n))
+			x->cur_big = XC_NOMEM;
 	}
 	if (x->verify)
 		x->minimal.vtable->append(&x->minimal.vtable, p, n);
+}
+
+/* Our checks of one certificate of the chain (the first: the server's). */
+static void xc_check(struct x509_check *x)
+{
+	const unsigned char *d = (const unsigned char *)x->cur.data;
+	int r;
+
+	if (x->err)
+		return;
+	if (x->cur_big) {
+		x->why = x->cur_big;
+		x->err = BR_ERR_X509_LIMIT_EXCEEDED;
+		return;
+	}
+	r = tls_cert_server_eku(d, x->cur.len);
+	if (r != 1) {
+		x->why = r < 0 ? XC_BAD : x->ncert ? XC_EKU_CA : XC_EKU_EE;
+		x->err = BR_ERR_X509_FORBIDDEN_KEY_USAGE;
+		return;
+	}
+	if (x->ncert)
+		return;
+	r = x->iplen ? tls_cert_has_ip(d, x->cur.len, x->ip, x->iplen) :
+		       tls_cert_has_dns(d, x->cur.len, x->host);
+	if (r == 1)
+		return;
+	x->err = BR_ERR_X509_BAD_SERVER_NAME;
+	x->why = r < 0 ? XC_BAD : tls_cert_san_count(d, x->cur.len,
+				x->iplen ? 0x87 : 0x82) ? XC_NAME :
+		 XC_NAME_NO_SAN;
 }
 
 static void xc_end_cert(const br_x509_class **ctx)
 {
 	struct x509_check *x = XC(ctx);
 
+	if (x->verify)
+		xc_check(x);
 	x->ncert++;
 	if (x->verify)
 		x->minimal.vtable->end_cert(&x->minimal.vtable);
@@ -685,10 +749,15 @@ static int same_ip(const unsigned char *a, size_t an, const unsigned char *b,
 	return 0;
 }
 
-int tls_cert_has_ip(const unsigned char *der, size_t len,
-		    const unsigned char *ip, size_t iplen)
+/*
+ * The value (the OCTET STRING's content) of the extension oid[0..oidlen)
+ * of the certificate der[0..len): 1 with *v, *vn set; 0 when it has none;
+ * -1 when the certificate or its extensions cannot be read.
+ */
+static int cert_ext(const unsigned char *der, size_t len,
+		    const unsigned char *oid, size_t oidlen,
+		    const unsigned char **v, size_t *vn)
 {
-	static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
 	const unsigned char *p = der, *end = der + len, *b, *tbs, *tend;
 	size_t n;
 	unsigned tag;
@@ -715,9 +784,9 @@ int tls_cert_has_ip(const unsigned char *der, size_t len,
 		exts = b;
 		eend = b + n;
 		while (exts < eend) {
-			const unsigned char *x, *xend, *v = NULL, *f;
-			size_t vn = 0, fn;
-			int is_san = 0;
+			const unsigned char *x, *xend, *val = NULL, *f;
+			size_t valn = 0, fn;
+			int is = 0;
 
 			if (der_next(&exts, eend, &tag, &x, &n) || tag != 0x30)
 				return -1;	/* Extension */
@@ -726,27 +795,177 @@ int tls_cert_has_ip(const unsigned char *der, size_t len,
 				if (der_next(&x, xend, &tag, &f, &fn))
 					return -1;
 				if (tag == 0x06)
-					is_san = fn == sizeof(san_oid) &&
-						 !memcmp(f, san_oid, fn);
+					is = fn == oidlen &&
+					     !memcmp(f, oid, fn);
 				else if (tag == 0x04)
-					v = f, vn = fn;
+					val = f, valn = fn;
 			}
-			if (!is_san || !v)
+			if (!is)
 				continue;
-			/* GeneralNames ::= SEQUENCE OF GeneralName */
-			if (der_next(&v, v + vn, &tag, &f, &fn) || tag != 0x30)
+			if (!val)
 				return -1;
-			for (x = f, xend = f + fn; x < xend; ) {
-				if (der_next(&x, xend, &tag, &f, &fn))
-					return -1;
-				if (tag == 0x87 && same_ip(f, fn, ip, iplen))
-					return 1;	/* [7] iPAddress */
-			}
-			return 0;
+			*v = val;
+			*vn = valn;
+			return 1;
 		}
 		return 0;
 	}
 	return 0;
+}
+
+static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
+
+/*
+ * Calls each(ctx, tag, body, n) for every GeneralName of the certificate's
+ * subjectAltName until it returns non-zero (that is returned), or 0 at
+ * the end (no SAN: 0). -1 when it cannot be read.
+ */
+static int san_each(const unsigned char *der, size_t len,
+		    int (*each)(void *ctx, unsigned tag,
+				const unsigned char *b, size_t n),
+		    void *ctx)
+{
+	const unsigned char *v, *f, *x, *xend;
+	size_t vn, fn;
+	unsigned tag;
+	int r = cert_ext(der, len, san_oid, sizeof(san_oid), &v, &vn);
+
+	if (r <= 0)
+		return r;
+	/* GeneralNames ::= SEQUENCE OF GeneralName */
+	if (der_next(&v, v + vn, &tag, &f, &fn) || tag != 0x30)
+		return -1;
+	for (x = f, xend = f + fn; x < xend; ) {
+		if (der_next(&x, xend, &tag, &f, &fn))
+			return -1;
+		if ((r = each(ctx, tag, f, fn)))
+			return r;
+	}
+	return 0;
+}
+
+struct ip_want {
+	const unsigned char *ip;
+	size_t len;
+};
+
+static int ip_each(void *ctx, unsigned tag, const unsigned char *b, size_t n)
+{
+	const struct ip_want *w = ctx;
+
+	return tag == 0x87 && same_ip(b, n, w->ip, w->len);	/* [7] */
+}
+
+int tls_cert_has_ip(const unsigned char *der, size_t len,
+		    const unsigned char *ip, size_t iplen)
+{
+	struct ip_want w = { ip, iplen };
+
+	return san_each(der, len, ip_each, &w);
+}
+
+static int lower_eq(const unsigned char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int x = a[i], y = (unsigned char)b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Go's crypto/x509 matchHostnames: one trailing dot dropped on either
+ * side, case-insensitive, "*" as the whole first label of the pattern
+ * for exactly one label of the host (not "*.com" for "com", not "f*").
+ */
+static int dns_each(void *ctx, unsigned tag, const unsigned char *b,
+		    size_t n)
+{
+	const char *host = ctx;
+	size_t hn = strlen(host), k;
+
+	if (tag != 0x82)	/* [2] dNSName (IA5String) */
+		return 0;
+	if (memchr(b, 0, n))
+		return 0;
+	if (n && b[n - 1] == '.')
+		n--;
+	if (hn && host[hn - 1] == '.')
+		hn--;
+	if (!n || !hn)
+		return 0;
+	if (n == hn && lower_eq(b, host, n))
+		return 1;
+	if (n < 3 || b[0] != '*' || b[1] != '.')
+		return 0;
+	/* the host without its first label must equal the rest */
+	for (k = 0; k < hn && host[k] != '.'; k++)
+		;
+	return k && k < hn && hn - k == n - 1 &&
+	       lower_eq(b + 1, host + k, n - 1);
+}
+
+int tls_cert_has_dns(const unsigned char *der, size_t len, const char *host)
+{
+	return san_each(der, len, dns_each, (void *)host);
+}
+
+struct san_count {
+	unsigned tag;
+	int n;
+};
+
+static int count_each(void *ctx, unsigned tag, const unsigned char *b,
+		      size_t n)
+{
+	struct san_count *c = ctx;
+
+	c->n += tag == c->tag;
+	return 0;
+}
+
+int tls_cert_san_count(const unsigned char *der, size_t len, unsigned tag)
+{
+	struct san_count c = { tag, 0 };
+
+	return san_each(der, len, count_each, &c) < 0 ? -1 : c.n;
+}
+
+int tls_cert_server_eku(const unsigned char *der, size_t len)
+{
+	static const unsigned char eku_oid[] = { 0x55, 0x1d, 0x25 };
+	static const unsigned char server_auth[] = {
+		0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01
+	};
+	static const unsigned char any_eku[] = { 0x55, 0x1d, 0x25, 0x00 };
+	const unsigned char *v, *f, *x, *xend;
+	size_t vn, fn;
+	unsigned tag;
+	int r = cert_ext(der, len, eku_oid, sizeof(eku_oid), &v, &vn);
+
+	if (r <= 0)
+		return r < 0 ? -1 : 1;	/* no extension: any use */
+	/* ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId */
+	if (der_next(&v, v + vn, &tag, &f, &fn) || tag != 0x30)
+		return -1;
+	r = 0;
+	for (x = f, xend = f + fn; x < xend; ) {
+		if (der_next(&x, xend, &tag, &f, &fn) || tag != 0x06)
+			return -1;
+		if ((fn == sizeof(server_auth) &&
+		     !memcmp(f, server_auth, fn)) ||
+		    (fn == sizeof(any_eku) && !memcmp(f, any_eku, fn)))
+			r = 1;
+	}
+	return r;
 }
 
 static unsigned xc_end_chain(const br_x509_class **ctx)
@@ -760,13 +979,13 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 		return br_x509_decoder_get_pkey(&x->dec) ? 0 :
 		       (unsigned)br_x509_decoder_last_error(&x->dec);
 	}
+	/* the chain's own faults (untrusted, expired) come first */
 	r = x->minimal.vtable->end_chain(&x->minimal.vtable);
-	if (r || !x->iplen)
+	if (r) {
+		x->why = 0;
 		return r;
-	if (x->ee_big || tls_cert_has_ip((unsigned char *)x->ee.data, x->ee.len,
-				    x->ip, x->iplen) != 1)
-		return x->err = BR_ERR_X509_BAD_SERVER_NAME;
-	return 0;
+	}
+	return x->err;
 }
 
 static const br_x509_pkey *xc_get_pkey(const br_x509_class *const *ctx,
@@ -861,6 +1080,11 @@ static ssize_t tls_read(struct transport *t, void *p, size_t n)
 	if (!n)
 		return 0;
 	c->io_errno = 0;
+	/* the socket under TLS waits as t says now (a request's deadline,
+	 * the events stream's no timeout) */
+	c->plain.io_timeout_ms = t->io_timeout_ms;
+	c->plain.deadline = t->deadline;
+	c->plain.deadline_len = t->deadline_len;
 	r = br_sslio_read(&c->io, p, n > 65536 ? 65536 : n);
 	if (r > 0)
 		return r;
@@ -877,6 +1101,9 @@ static ssize_t tls_write(struct transport *t, const void *p, size_t n)
 	struct tls_conn *c = t->tls;
 
 	c->io_errno = 0;
+	c->plain.io_timeout_ms = t->io_timeout_ms;
+	c->plain.deadline = t->deadline;
+	c->plain.deadline_len = t->deadline_len;
 	if (br_sslio_write_all(&c->io, p, n) || br_sslio_flush(&c->io)) {
 		io_errno(c);
 		return -1;
@@ -1029,6 +1256,11 @@ static int why(struct tls_conn *c, const char *url, const char *host,
 		return err_set(e, EXIT_RUNTIME, "%s: the server does not speak "
 			       "TLS (it answered \"%.4s...\": a plaintext "
 			       "server?)", url, c->first);
+	if (c->xc.why == XC_BAD && (err == BR_ERR_X509_BAD_SERVER_NAME ||
+				    err == BR_ERR_X509_FORBIDDEN_KEY_USAGE))
+		return err_set(e, EXIT_RUNTIME, "%s: TLS: a certificate of "
+			       "the server cannot be read (malformed "
+			       "extensions)", url);
 	switch (err) {
 	case BR_ERR_X509_NOT_TRUSTED:
 		return err_set(e, EXIT_RUNTIME, "%s: TLS: the server's "
@@ -1036,8 +1268,22 @@ static int why(struct tls_conn *c, const char *url, const char *host,
 			       "in %s", url, cr->ca_file);
 	case BR_ERR_X509_BAD_SERVER_NAME:
 		return err_set(e, EXIT_RUNTIME, "%s: TLS: name mismatch: the "
-			       "server's certificate is not valid for %s",
-			       url, host);
+			       "server's certificate is not valid for %s%s",
+			       url, host, c->xc.why != XC_NAME_NO_SAN ? "" :
+			       c->xc.iplen ? " (it has no IP address in its "
+			       "subjectAltName)" : " (it has no DNS name in "
+			       "its subjectAltName; its Common Name is not "
+			       "used, as in Go and the docker CLI)");
+	case BR_ERR_X509_LIMIT_EXCEEDED:
+		if (c->xc.why == XC_BIG)
+			return err_set(e, EXIT_RUNTIME, "%s: TLS: a "
+				       "certificate of the server is larger "
+				       "than %d KiB", url, EE_MAX >> 10);
+		if (c->xc.why == XC_NOMEM)
+			return err_set(e, EXIT_RUNTIME, "%s: TLS: out of "
+				       "memory reading the server's "
+				       "certificate", url);
+		break;
 	case BR_ERR_X509_EXPIRED:
 		return err_set(e, EXIT_RUNTIME, "%s: TLS: the server's "
 			       "certificate has expired (or is not valid "
@@ -1052,6 +1298,16 @@ static int why(struct tls_conn *c, const char *url, const char *host,
 			       "certificate chain is not valid (error %d)",
 			       url, err);
 	case BR_ERR_X509_FORBIDDEN_KEY_USAGE:
+		if (c->xc.why == XC_EKU_EE)
+			return err_set(e, EXIT_RUNTIME, "%s: TLS: the server's "
+				       "certificate is not for a TLS server: "
+				       "its extended key usage lacks "
+				       "serverAuth", url);
+		if (c->xc.why == XC_EKU_CA)
+			return err_set(e, EXIT_RUNTIME, "%s: TLS: a CA "
+				       "certificate the server sent is not "
+				       "for TLS servers: its extended key "
+				       "usage lacks serverAuth", url);
 		return err_set(e, EXIT_RUNTIME, "%s: TLS: the server's "
 			       "certificate is not for a TLS server (key "
 			       "usage)", url);
@@ -1076,6 +1332,11 @@ static int why(struct tls_conn *c, const char *url, const char *host,
 				       "requires a client certificate (none "
 				       "given)" : "it probably rejected the "
 				       "client certificate");
+		if (c->io_errno == ETIME)
+			return err_set(e, EXIT_RUNTIME, "%s: TLS handshake: "
+				       "not done within %lld s (the limit for "
+				       "one request)", url,
+				       c->plain.deadline_len / 1000);
 		return err_set(e, EXIT_RUNTIME, "%s: TLS handshake: %s", url,
 			       c->io_errno == ETIMEDOUT ? "timed out" :
 			       c->io_errno ? strerror(c->io_errno) :
@@ -1130,6 +1391,7 @@ int tls_start(struct transport *t, const struct tls_creds *cr,
 	client_init(&c->cc, &c->xc.minimal, cr->tas, cr->ntas);
 	c->xc.vtable = &x509_check_vtable;
 	c->xc.verify = cr->verify;
+	c->xc.host = host;
 	if (inet_pton(AF_INET, host, c->xc.ip) == 1) {
 		c->xc.iplen = 4;
 	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
@@ -1153,7 +1415,7 @@ int tls_start(struct transport *t, const struct tls_creds *cr,
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
 		int saved = errno;
 
-		buf_free(&c->xc.ee);
+		buf_free(&c->xc.cur);
 		free(c);
 		t->close(t);
 		return err_set(e, EXIT_RUNTIME, "%s: TLS: no entropy from "
@@ -1169,7 +1431,7 @@ int tls_start(struct transport *t, const struct tls_creds *cr,
 	    !(br_ssl_engine_current_state(&c->cc.eng) & BR_SSL_SENDAPP) ||
 	    br_ssl_engine_last_error(&c->cc.eng))
 		goto fail;
-	buf_free(&c->xc.ee);
+	buf_free(&c->xc.cur);
 	t->tls = c;
 	t->read = tls_read;
 	t->write = tls_write;
@@ -1177,7 +1439,7 @@ int tls_start(struct transport *t, const struct tls_creds *cr,
 	return 0;
 fail:
 	why(c, t->name, host, e);
-	buf_free(&c->xc.ee);
+	buf_free(&c->xc.cur);
 	c->plain.close(&c->plain);
 	explicit_bzero(c, sizeof(*c));
 	free(c);

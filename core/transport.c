@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dfw/transport.h"
@@ -67,11 +68,23 @@ static int parse_tcp(const char *rest, struct endpoint *ep, struct err *e)
 
 int endpoint_parse(const char *url, struct endpoint *ep, struct err *e)
 {
+	size_t i;
+
 	memset(ep, 0, sizeof(*ep));
 	if (!url || !*url)
 		url = TRANSPORT_DEFAULT_HOST;
 	if (copy_str(ep->url, sizeof(ep->url), url, strlen(url)))
 		return err_set(e, EXIT_USAGE, "DOCKER_HOST is too long");
+	/* it is shown in messages and goes into the Host field */
+	for (i = 0; url[i]; i++)
+		if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f) {
+			char q[160];
+
+			ep->url[0] = 0;
+			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": a "
+				       "control character in it",
+				       STR_ESC(q, url));
+		}
 	if (!strncmp(url, "unix://", 7)) {
 		if (!url[7])
 			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": "
@@ -103,10 +116,67 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return r > 0 ? 0 : -1;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void transport_deadline(struct transport *t, long long ms)
+{
+	t->deadline = ms > 0 ? now_ms() + ms : 0;
+	t->deadline_len = ms > 0 ? ms : 0;
+}
+
+/*
+ * The wait for t's next read or write: its io timeout, cut to what is
+ * left before the deadline. 0, or -1 with errno ETIME when the deadline
+ * has passed.
+ */
+static int wait_ms(const struct transport *t, int *ms, int *cut)
+{
+	long long left;
+
+	*ms = t->io_timeout_ms;
+	*cut = 0;
+	if (!t->deadline)
+		return 0;
+	left = t->deadline - now_ms();
+	if (left <= 0) {
+		errno = ETIME;
+		return -1;
+	}
+	if (*ms <= 0 || left < *ms) {
+		*ms = (int)left;
+		*cut = 1;
+	}
+	return 0;
+}
+
+/* One wait for fd in t: ETIMEDOUT for the io timeout, ETIME for the
+ * deadline. */
+static int wait_t(const struct transport *t, short events)
+{
+	int ms, cut;
+
+	if (wait_ms(t, &ms, &cut))
+		return -1;
+	if (!wait_fd(t->fd, events, ms))
+		return 0;
+	if (errno == ETIMEDOUT && cut)
+		errno = ETIME;
+	return -1;
+}
+
 static ssize_t sock_read(struct transport *t, void *p, size_t n)
 {
 	ssize_t r;
+	int ms, cut;
 
+	if (wait_ms(t, &ms, &cut))
+		return -1;
 	for (;;) {
 		r = recv(t->fd, p, n, 0);
 		if (r >= 0)
@@ -115,7 +185,7 @@ static ssize_t sock_read(struct transport *t, void *p, size_t n)
 			continue;
 		if (errno != EAGAIN)
 			return -1;
-		if (wait_fd(t->fd, POLLIN, t->io_timeout_ms))
+		if (wait_t(t, POLLIN))
 			return -1;
 	}
 }
@@ -123,7 +193,10 @@ static ssize_t sock_read(struct transport *t, void *p, size_t n)
 static ssize_t sock_write(struct transport *t, const void *p, size_t n)
 {
 	ssize_t r;
+	int ms, cut;
 
+	if (wait_ms(t, &ms, &cut))
+		return -1;
 	for (;;) {
 		r = send(t->fd, p, n, MSG_NOSIGNAL);
 		if (r >= 0)
@@ -132,7 +205,7 @@ static ssize_t sock_write(struct transport *t, const void *p, size_t n)
 			continue;
 		if (errno != EAGAIN)
 			return -1;
-		if (wait_fd(t->fd, POLLOUT, t->io_timeout_ms))
+		if (wait_t(t, POLLOUT))
 			return -1;
 	}
 }
@@ -261,6 +334,7 @@ int transport_connect(struct transport *t, const struct endpoint *ep,
 	t->write = sock_write;
 	t->close = sock_close;
 	t->tls = NULL;
+	t->deadline = t->deadline_len = 0;
 	if (!t->io_timeout_ms)
 		t->io_timeout_ms = TRANSPORT_IO_TIMEOUT_MS;
 	snprintf(t->name, sizeof(t->name), "%s", ep->url);

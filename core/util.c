@@ -238,3 +238,33 @@ char *str_escape(char *out, size_t size, const char *s)
 	out[o] = 0;
 	return out;
 }
+
+char *str_escape_n(char *out, size_t size, const char *s, size_t n,
+		   int quoted)
+{
+	size_t i, o = 0, k, total = 0, room;
+	char esc[5];
+
+	for (i = 0; i < n; i++)
+		total += quoted || (s[i] != '\\' && s[i] != '"') ?
+			 esc_char((unsigned char)s[i], esc) : 1;
+	room = total < size ? size - 1 : size - 4;
+	for (i = 0; i < n; i++) {
+		if (quoted || (s[i] != '\\' && s[i] != '"')) {
+			k = esc_char((unsigned char)s[i], esc);
+		} else {
+			esc[0] = s[i];
+			k = 1;
+		}
+		if (o + k > room)
+			break;
+		memcpy(out + o, esc, k);
+		o += k;
+	}
+	if (i < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = 0;
+	return out;
+}

@@ -204,7 +204,8 @@ struct docker_event {
  * GET /events with filters (a JSON object as the API takes it, or NULL),
  * calling cb for each event as it arrives until cb returns non-zero (then
  * 0 is returned) or the stream ends. The stream has no read timeout unless
- * io_timeout_ms is set. 0 or -1 with e set.
+ * io_timeout_ms is set, and no deadline; the body limit (HTTP_MAX_BODY)
+ * and the framing limit of http.h still end it. 0 or -1 with e set.
  */
 int docker_events(struct docker *d, const char *filters,
 		  int (*cb)(void *arg, const struct docker_event *ev),
@@ -235,5 +236,58 @@ struct docker_info {
  * that is missing or does not fit is an error). Docker Engine API v1.24+,
  * GET /info. */
 int docker_info(struct docker *d, struct docker_info *i, struct err *e);
+
+/*
+ * What the daemon may say. Its answers are not trusted (a tcp:// daemon
+ * without TLS, --tls without verify, or an impersonator): every value
+ * that reaches a kernel rule, the store, a hosts file, a request line or
+ * a path is checked where it is read, and an answer with a bad one is
+ * refused whole (-1, EXIT_RUNTIME, naming the container or network, the
+ * field and the value escaped): docker_inspect, docker_list and
+ * docker_networks check
+ *   container IDs          64 lowercase hex digits (docker_id_ok)
+ *   container names        Docker's rule (docker_name_ok), at most
+ *                          DOCKER_NAME_MAX characters
+ *   network IDs            1 to 64 of [0-9a-z] (swarm's are 25)
+ *   network names          any bytes but NUL, at most 127 (Docker takes
+ *                          newlines, quotes, slashes: they never reach a
+ *                          kernel rule, and messages escape them)
+ *   bridge names           docker_bridge_ok (the bridge driver's; another
+ *                          driver's option is dropped)
+ *   addresses              IPv4 (IPAddress, Gateway), IPv6
+ *                          (GlobalIPv6Address), either (HostIp, IPAM
+ *                          Gateway), subnets as ADDR/PREFIX, IPPrefixLen
+ *                          0..32
+ *   ports                  "PORT/tcp|udp|sctp" keys, HostPort 0..65535
+ *   HostsPath              absolute, no control characters
+ *   lists (Binds, ...)     strings without NUL, of any length
+ * and docker_exec the exec ID (docker_id_ok). Every string is checked
+ * for NUL (\u0000) and for the size of its field.
+ */
+#define DOCKER_NAME_MAX 255
+
+/* [a-zA-Z0-9][a-zA-Z0-9_.-]*, 1 to DOCKER_NAME_MAX characters (moby's
+ * daemon/names: RestrictedNamePattern), without the leading '/'. */
+int docker_name_ok(const char *s);
+
+/* 64 lowercase hex digits: a container or exec ID. */
+int docker_id_ok(const char *s);
+
+/* 1 to 64 of [0-9a-z]: a network ID (local 64 hex, swarm 25). */
+int docker_netid_ok(const char *s);
+
+/*
+ * A bridge name docker-fw puts in -i/-o: the kernel's rule for interface
+ * names (dev_valid_name: 1 to 15 bytes, not "." or "..", no '/', ':' or
+ * blank; and no control character), without a final '+', which iptables
+ * takes for a wildcard ("br+": every br* interface) and cannot escape.
+ * Quotes and other bytes (`q"br`, which dockerd takes) are written quoted
+ * by fw.c.
+ */
+int docker_bridge_ok(const char *s);
+
+/* The minor version of an Api-Version value "1.N" (N 0..999, no sign,
+ * blank or leading zero), or -1. */
+int docker_api_parse(const char *v);
 
 #endif

@@ -17,8 +17,27 @@
 
 struct transport;
 
+/*
+ * Limits of one response; every byte read counts toward one of them, and
+ * each is checked while the bytes arrive:
+ *   HTTP_MAX_HEAD      the status line and header fields of the answer
+ *   HTTP_MAX_BODY      its body, decoded (http_conn.max_body may lower it)
+ *   HTTP_MAX_FRAMING   the rest: interim (1xx) heads, the head itself,
+ *                      chunk size lines with their extensions, the CR LF
+ *                      after each chunk, trailers
+ *   HTTP_MAX_INTERIM   interim (1xx) answers before the answer
+ *   HTTP_MAX_CHUNK_LINE  one chunk size line with its extensions
+ *   trailers           HTTP_MAX_HEAD bytes in all
+ * and the whole request (sending it, reading the whole answer) must end
+ * within HTTP_DEADLINE_FACTOR times the transport's timeout for one read
+ * (DFW_TIMEOUT: 60 s, so 5 minutes), however slowly bytes come.
+ */
 #define HTTP_MAX_HEAD (64 * 1024)		/* bytes of status + headers */
 #define HTTP_MAX_BODY (64 * 1024 * 1024)	/* decoded body bytes */
+#define HTTP_MAX_FRAMING (4 * 1024 * 1024)
+#define HTTP_MAX_INTERIM 8
+#define HTTP_MAX_CHUNK_LINE 4096
+#define HTTP_DEADLINE_FACTOR 5
 
 enum {
 	HTTP_EPART = -1,	/* need more bytes */
@@ -53,15 +72,18 @@ struct http_chunked {
 	int state;
 	int digits;
 	uint64_t left;		/* bytes left in the current chunk */
+	unsigned line;		/* bytes of the current chunk size line */
+	unsigned trailers;	/* bytes of trailers so far */
 };
 
 /*
  * Decodes chunked data in place: on return buf[0..*len) holds the decoded
  * bytes of this call. Returns HTTP_EPART when the body goes on (all input
  * was consumed into the state), HTTP_EINVAL (*why set) on a malformed
- * chunk size, extension, data terminator or trailer, or, when the last
- * chunk and trailers are complete, the number of bytes after the body,
- * moved to buf[*len..*len + ret).
+ * chunk size, extension, data terminator or trailer, a size line longer
+ * than HTTP_MAX_CHUNK_LINE or trailers over HTTP_MAX_HEAD bytes, or,
+ * when the last chunk and trailers are complete, the number of bytes
+ * after the body, moved to buf[*len..*len + ret).
  */
 ssize_t http_chunked_decode(struct http_chunked *d, char *buf, size_t *len,
 			    const char **why);
@@ -92,6 +114,12 @@ struct http_conn {
 	int ch_end;		/* the last chunk was decoded */
 	size_t dpos, dlen;	/* decoded chunk bytes rbuf[dpos..dlen) */
 	int done;
+	uint64_t framing;	/* bytes read that are not body (limits) */
+	int interim;		/* 1xx answers before this one */
+	int deadline_ms;	/* whole request; 0: HTTP_DEADLINE_FACTOR
+				 * times t->io_timeout_ms (none if that is
+				 * <= 0); < 0: none (a stream) */
+	char what[640];		/* "ENDPOINT: METHOD PATH", for messages */
 };
 
 /* Binds c to an open transport t; host is the Host field. 0 or -1. */
@@ -99,8 +127,10 @@ int http_init(struct http_conn *c, struct transport *t, const char *host);
 void http_free(struct http_conn *c);
 
 /*
- * Sends rq and reads the response head into c->head. Returns 0, or -1
- * with e set (EXIT_RUNTIME) naming the endpoint. A connection that had
+ * Sends rq and reads the response head into c->head, and sets the
+ * deadline of the request on the transport (see the limits above).
+ * Returns 0, or -1 with e set (EXIT_RUNTIME) naming the endpoint and the
+ * limit or what was wrong. A connection that had
  * served requests and is found closed before any byte of the response
  * gives -1 with errno ECONNRESET and e->code 0: the caller may reconnect
  * and send again.

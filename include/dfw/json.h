@@ -19,6 +19,15 @@ struct buf;
 
 #define JSON_MAX_DEPTH 128
 
+/*
+ * The most tokens docker-fw takes from one text (48 MiB of struct
+ * json_tok): a count pass with this as ntoks stops there with
+ * JSON_ENOMEM, before anything is allocated. A list of containers takes
+ * about 150 tokens each; a text of small tokens ("[0,0,0,...") would
+ * otherwise cost 12 times its size.
+ */
+#define JSON_MAX_TOKENS (2u << 20)
+
 enum json_type {
 	JSON_OBJECT = 1,
 	JSON_ARRAY,
@@ -54,8 +63,9 @@ enum {
 #define JSON_PREFIX 1	/* stop after the first value; the rest is not ours */
 
 /*
- * Tokenizes s[0..len). With toks NULL only counts the tokens (ntoks is
- * then ignored). Returns the number of tokens, or a JSON_E* code. *pos
+ * Tokenizes s[0..len). With toks NULL only counts the tokens, up to ntoks
+ * when it is not 0 (JSON_ENOMEM past it). Returns the number of tokens,
+ * or a JSON_E* code. *pos
  * (when pos is not NULL) is always set: just past the value (past its
  * trailing whitespace unless JSON_PREFIX), the offset of the error for
  * JSON_EINVAL/JSON_EDEPTH, where tokens ran out for JSON_ENOMEM, len for

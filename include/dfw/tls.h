@@ -15,12 +15,24 @@
  * falls back to the system's CA store: a missing CA file is an error.
  *
  * The connection is TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305,
- * RSA or ECDSA certificates (what dockerd's crypto/tls offers). The
- * server's chain is checked against the CA file's certificates; its name
- * against the host of DOCKER_HOST: DNS names by BearSSL (dNSName, and
- * SNI is sent), IP addresses against the iPAddress subjectAltName
- * entries (checked here: BearSSL matches DNS names only). Client keys:
- * RSA or EC, PEM in PKCS#8, PKCS#1 or SEC1 form, unencrypted.
+ * RSA or ECDSA certificates (what dockerd's crypto/tls offers). With
+ * --tlsverify, as Go's crypto/x509 (the docker CLI) checks:
+ *   - the chain against the CA file's certificates, and the dates
+ *     (BearSSL's x509_minimal);
+ *   - the server's name against the host of DOCKER_HOST, in the
+ *     subjectAltName only: a DNS name against its dNSName entries (Go's
+ *     matching: case, one trailing dot, a "*" first label; SNI is sent),
+ *     an IP address against its iPAddress entries. The subject's Common
+ *     Name is never used (Go 1.15+), though BearSSL alone would;
+ *   - the extended key usage of every certificate the server sends:
+ *     when the extension is there it must hold serverAuth or
+ *     anyExtendedKeyUsage (a client-only certificate of the same CA is
+ *     no server). The CA file's certificates are not checked for it.
+ * Client keys: RSA or EC, PEM in PKCS#8, PKCS#1 or SEC1 form,
+ * unencrypted.
+ *
+ * Limits: a PEM file of 1 MiB, one certificate the server sends of
+ * 64 KiB, RSA keys of 4096 bits.
  */
 #ifndef DFW_TLS_H
 #define DFW_TLS_H
@@ -96,5 +108,18 @@ int tls_start(struct transport *t, const struct tls_creds *c,
  */
 int tls_cert_has_ip(const unsigned char *der, size_t len,
 		    const unsigned char *ip, size_t iplen);
+
+/* Whether the certificate has a dNSName subjectAltName matching host (a
+ * DNS name, Go's rules above): 1 yes, 0 no, -1 malformed. */
+int tls_cert_has_dns(const unsigned char *der, size_t len, const char *host);
+
+/* How many subjectAltName entries of the context tag (0x82 dNSName, 0x87
+ * iPAddress) the certificate has, or -1 when malformed. */
+int tls_cert_san_count(const unsigned char *der, size_t len, unsigned tag);
+
+/* Whether the certificate may serve TLS by its extended key usage: 1 (no
+ * such extension, or serverAuth or anyExtendedKeyUsage in it), 0 (not),
+ * -1 (malformed). RFC 5280 4.2.1.12. */
+int tls_cert_server_eku(const unsigned char *der, size_t len);
 
 #endif

@@ -37,13 +37,14 @@ struct endpoint {
  * "tcp://HOST" (or "tcp://HOST:") means port 2375, with port_default set
  * (the caller uses 2376 for TLS, as the docker CLI does). Returns 0, or
  * -1 with e set (EXIT_USAGE): unknown scheme, bad host, bad port, path
- * too long.
+ * too long, a control character anywhere (shown escaped).
  */
 int endpoint_parse(const char *url, struct endpoint *ep, struct err *e);
 
 struct transport {
 	/* Each returns bytes moved (read: 0 at end of stream), or -1 with
-	 * errno (ETIMEDOUT when io_timeout_ms passed without progress). */
+	 * errno (ETIMEDOUT when io_timeout_ms passed without progress, ETIME
+	 * past the deadline). */
 	ssize_t (*read)(struct transport *t, void *p, size_t n);
 	ssize_t (*write)(struct transport *t, const void *p, size_t n);
 	void (*close)(struct transport *t);
@@ -51,7 +52,15 @@ struct transport {
 	int io_timeout_ms;	/* per read/write call; <= 0: wait forever */
 	void *tls;		/* TLS state, NULL for plain streams */
 	char name[400];		/* endpoint URL, for messages */
+	/* CLOCK_MONOTONIC ms by which the current request must be done, 0
+	 * none: a read or write after it fails with ETIME, and no wait
+	 * lasts past it (transport_deadline) */
+	long long deadline;
+	long long deadline_len;	/* ms it was set to, for messages */
 };
+
+/* Sets t->deadline to ms from now (ms <= 0: none). */
+void transport_deadline(struct transport *t, long long ms);
 
 /*
  * Connects t to ep within connect_timeout_ms (<= 0: the default). Socket

@@ -80,4 +80,16 @@ int fd_lock_timed(int fd, int op, int timeout_ms);
  */
 char *str_escape(char *out, size_t size, const char *s);
 
+/*
+ * str_escape of s[0..n) (a NUL in it shown as \x00); with quoted 0, "
+ * and \ are left as they are: for a whole message whose values were
+ * escaped already, so that no control character of whatever it holds
+ * reaches a terminal. Returns out.
+ */
+char *str_escape_n(char *out, size_t size, const char *s, size_t n,
+		   int quoted);
+
+/* str_escape into an array: `"%s"` of a name in a message. */
+#define STR_ESC(out, s) str_escape((out), sizeof(out), (s))
+
 #endif

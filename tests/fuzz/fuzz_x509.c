@@ -1,8 +1,11 @@
 /*
- * fuzz_x509.c - tls_cert_has_ip (the iPAddress subjectAltName walk over
- * a server's certificate, untrusted input) on arbitrary bytes, copied to
- * an exact-size heap block so ASan sees any read past the end. A match
- * must be the address's bytes somewhere in the input, behind the [7] tag.
+ * fuzz_x509.c - the checks docker-fw makes itself of a server's
+ * certificate (untrusted input), on arbitrary bytes copied to an
+ * exact-size heap block so ASan sees any read past the end:
+ * tls_cert_has_ip (a match must be the address's bytes behind the [7]
+ * tag), tls_cert_has_dns (a match must hold the host's name but its first
+ * label, in any case), tls_cert_san_count and tls_cert_server_eku (-1, 0
+ * or 1; 0 only when the extension's OID is in the input).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,8 +30,28 @@ static int has(const unsigned char *p, size_t n, const unsigned char *v4,
 	return memmem(p, n, a, 6) || memmem(p, n, b, 18);
 }
 
+static int has_nocase(const unsigned char *p, size_t n, const char *s)
+{
+	size_t k = strlen(s), i, j;
+
+	for (i = 0; i + k <= n; i++) {
+		for (j = 0; j < k; j++) {
+			int c = p[i + j];
+
+			if (c >= 'A' && c <= 'Z')
+				c += 32;
+			if (c != s[j])
+				break;
+		}
+		if (j == k)
+			return 1;
+	}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
 	static const unsigned char v4[] = { 127, 0, 0, 1 }, v4b[] = { 10, 1, 2, 3 };
 	static const unsigned char v6[16] = { [15] = 1 };
 	static const unsigned char tag6[] = { 0x87, 16 };
@@ -47,6 +70,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(pat, tag6, 2);
 	memcpy(pat + 2, v6, 16);
 	need(r != 1 || memmem(p, size, pat, 18));
+	r = tls_cert_has_dns(p, size, "a.example.com");
+	need(r >= -1 && r <= 1);
+	need(r != 1 || has_nocase(p, size, "example.com"));
+	r = tls_cert_san_count(p, size, 0x82);
+	need(r >= -1);
+	r = tls_cert_server_eku(p, size);
+	need(r >= -1 && r <= 1);
+	need(r != 0 || memmem(p, size, eku_oid, sizeof(eku_oid)));
 	free(p);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dfw/docker.h"
+#include "failalloc.h"
 #include "unit.h"
 
 #define check_has(s, sub) do { \
@@ -503,8 +504,9 @@ static void test_status_500_text(void)
 			  &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check(d.status == 500);
+	/* control characters escaped: one line, nothing for a terminal */
 	check_str(e.msg, "Docker daemon: GET /containers/x/json: 500: "
-		  "something broke  badly");
+		  "something broke\\n\\tbadly");
 	/* the error body was read to its end: the connection goes on */
 	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
 			  &e) == 200);
@@ -603,8 +605,9 @@ static void test_truncated_chunk(void)
 	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
 			  &e) == -1);
 	check(e.code == EXIT_RUNTIME);
-	check_str(e.msg + strlen(s.url), ": connection closed before the "
-		  "end of the response body");
+	/* the endpoint, the request, what went wrong */
+	check_str(e.msg + strlen(s.url), ": GET /v1.41/containers/x/json: "
+		  "connection closed before the end of the response body");
 	check(!strncmp(e.msg, s.url, strlen(s.url)));
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -949,8 +952,8 @@ static void test_api_version(void)
 		{ v24, 24, NULL },
 		{ v12, 0, "the daemon speaks API 1.12; docker-fw needs 1.24 "
 		  "or later" },
-		{ none, 0, "no usable Api-Version" },
-		{ v2, 0, "no usable Api-Version" },
+		{ none, 0, "no Api-Version in the answer to GET /_ping" },
+		{ v2, 0, "has Api-Version \"2.0\", not 1.N (N up to 999)" },
 		{ not_docker, 0, "GET /_ping answered 404" },
 	};
 	size_t i;
@@ -1076,6 +1079,8 @@ static void test_chunked_ext_trailers(void)
 	check(srv_wait(&s) == 0);
 }
 
+#define EXEC_ID "6f0c1e0b9d2a4e43c3a1b5f0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9"
+
 /* exec: create (a POST with a JSON body), start (a raw stream to the end
  * of the connection), inspect on a new connection. */
 static void test_exec(void)
@@ -1091,11 +1096,11 @@ static void test_exec(void)
 	static const struct step steps[] = {
 		STEP_PING("1.41"),
 		{ 0, "POST /v1.41/containers/web/exec HTTP/1.1",
-		  JSON_HEAD("201 Created"), "{\"Id\":\"e1\"}", NEXT,
+		  JSON_HEAD("201 Created"), "{\"Id\":\"" EXEC_ID "\"}", NEXT,
 		  "\"Cmd\":[\"iptables\",\"-S\",\"a \\\"b\\\"\"]", 0 },
-		{ 0, "POST /v1.41/exec/e1/start HTTP/1.1", stream, NULL, CLOSE,
-		  "\"Detach\":false", sizeof(stream) - 1 },
-		STEP_ACCEPT_JSON("GET /v1.41/exec/e1/json HTTP/1.1",
+		{ 0, "POST /v1.41/exec/" EXEC_ID "/start HTTP/1.1", stream, NULL,
+		  CLOSE, "\"Detach\":false", sizeof(stream) - 1 },
+		STEP_ACCEPT_JSON("GET /v1.41/exec/" EXEC_ID "/json HTTP/1.1",
 				 "{\"ExitCode\":3,\"Running\":false}"),
 		STEP_END,
 	};
@@ -1202,6 +1207,548 @@ static void test_init_errors(void)
 	docker_close(&d);
 }
 
+/* --- the daemon's answers, checked where they are read (#19) ------------ */
+
+/* A Docker client whose daemon is the bytes of one answer in memory, sent
+ * again from the start for each request (what it writes is dropped). */
+static const char *mem_answer;
+static size_t mem_len, mem_pos;
+
+static ssize_t dmem_read(struct transport *t, void *p, size_t n)
+{
+	size_t k = mem_len - mem_pos < n ? mem_len - mem_pos : n;
+
+	memcpy(p, mem_answer + mem_pos, k);
+	mem_pos += k;
+	return (ssize_t)k;
+}
+
+static ssize_t dmem_write(struct transport *t, const void *p, size_t n)
+{
+	mem_pos = 0;	/* a new request: the answer again */
+	return (ssize_t)n;
+}
+
+static void dmem_close(struct transport *t)
+{
+	t->fd = -1;
+}
+
+/* d answers every request with a 200 and body (JSON). 0 or -1. */
+static int mem_daemon(struct docker *d, struct buf *answer, const char *body)
+{
+	struct err e;
+
+	answer->len = 0;
+	if (buf_printf(answer, "HTTP/1.1 200 OK\r\nContent-Type: "
+		       "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+		       strlen(body), body) ||
+	    docker_init(d, "unix:///nonexistent/docker.sock", &e))
+		return -1;
+	mem_answer = answer->data;
+	mem_len = answer->len;
+	mem_pos = 0;
+	d->api = 41;
+	d->t.fd = 3;
+	d->t.read = dmem_read;
+	d->t.write = dmem_write;
+	d->t.close = dmem_close;
+	snprintf(d->t.name, sizeof(d->t.name), "mem://");
+	snprintf(d->ep.url, sizeof(d->ep.url), "mem://");
+	return http_init(&d->http, &d->t, "docker");
+}
+
+#define ID64 "4f1c3b2a9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a"
+#define NID64 "9b1d6c5a4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b"
+
+static const char inspect_ok[] =
+	"{\"Id\":\"" ID64 "\",\"Name\":\"/web\",\"State\":{\"Running\":true,"
+	"\"Paused\":false},\"HostsPath\":\"/var/lib/docker/containers/" ID64
+	"/hosts\",\"HostConfig\":{\"NetworkMode\":\"bridge\","
+	"\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},"
+	"\"Privileged\":false,\"Binds\":[\"/srv/a:/a\"],\"Links\":null,"
+	"\"Dns\":[],\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\","
+	"\"HostPort\":\"8080\"}]}},\"NetworkSettings\":{\"Ports\":{"
+	"\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8080\"},"
+	"{\"HostIp\":\"::\",\"HostPort\":\"8080\"}],\"53/udp\":null},"
+	"\"Networks\":{\"bridge\":{\"NetworkID\":\"" NID64 "\","
+	"\"IPAddress\":\"172.17.0.2\",\"IPPrefixLen\":16,\"Gateway\":"
+	"\"172.17.0.1\",\"GlobalIPv6Address\":\"\"}}}}";
+
+/* inspect_ok with its first from replaced by to, into b. */
+static const char *with(struct buf *b, const char *base, const char *from,
+			const char *to)
+{
+	const char *at = strstr(base, from);
+
+	b->len = 0;
+	if (!at) {
+		fprintf(stderr, "  (\"%s\" is not in the answer)\n", from);
+		unit_failed_checks++;
+		buf_adds(b, base);
+		return b->data;
+	}
+	buf_add(b, base, (size_t)(at - base));
+	buf_adds(b, to);
+	buf_adds(b, at + strlen(from));
+	return b->data;
+}
+
+static void test_inspect_checked(void)
+{
+	static const struct {
+		const char *from, *to, *msg;	/* msg after `inspect of "web": ` */
+	} cases[] = {
+		{ "/web\"", "/x\\n-I INPUT 1 -j ACCEPT\\n#\"", "Name \"/x\\n-I "
+		  "INPUT 1 -j ACCEPT\\n#\": not a Docker container name "
+		  "(/[a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
+		{ "/web\"", "/web\\tevil.example.com\"", "Name \"/web\\tevil"
+		  ".example.com\": not a Docker container name" },
+		{ "/web\"", "web\"", "Name \"web\": not a Docker container "
+		  "name" },
+		{ "/web\"", "/-web\"", "Name \"/-web\": not a Docker" },
+		{ "/web\"", "/w\\\"eb\"", "Name \"/w\\\"eb\": not a Docker" },
+		{ "/web\"", "/w\\u00e9b\"", "Name \"/w\\xc3\\xa9b\": not a "
+		  "Docker" },
+		{ "/web\"", "/w\\u001b[2Jeb\"", "Name \"/w\\x1b[2Jeb\": not a "
+		  "Docker" },
+		{ "/web\"", "/web\\u0000x\"", "Name: a NUL byte in it" },
+		{ "\"Name\":\"/web\"", "\"Name\":null", "Name \"\": not a "
+		  "Docker container name" },
+		{ "\"Name\":\"/web\"", "\"Name\":7", "Name: not a string" },
+		{ "\"Id\":\"" ID64, "\"Id\":\"abc", "Id \"abc\": not 64 "
+		  "lowercase hex digits" },
+		{ "\"Id\":\"" ID64, "\"Id\":\"" ID64 "\\n",
+		  "Id: longer than 64 bytes" },
+		{ "\"Id\":\"4f1c", "\"Id\":\"4F1C", "Id \"4F1C3b2a" },
+		{ "\"Id\":\"4f1c", "\"Id\":\"../c", "Id \"../c3b2a9d8e" },
+		{ "\"HostsPath\":\"/var", "\"HostsPath\":\"var",
+		  "HostsPath \"var/lib/docker/containers/" ID64 "/hosts\": not "
+		  "an absolute path without control characters" },
+		{ "/hosts\"", "/hosts\\n/etc/passwd\"", "HostsPath \"/var/lib/"
+		  "docker/containers/" ID64 "/hosts\\n/etc/passwd\": not an "
+		  "absolute path" },
+		{ "\"172.17.0.2\"", "\"172.17.0.2;x\"", "IPAddress "
+		  "\"172.17.0.2;x\": not an IPv4 address" },
+		{ "\"172.17.0.2\"", "\"172.17.0.2 -j ACCEPT\"", "IPAddress: "
+		  "longer than 15 bytes" },
+		{ "\"172.17.0.2\"", "\"::1\"", "IPAddress \"::1\": not an IPv4 "
+		  "address" },
+		{ "\"Gateway\":\"172.17.0.1\"", "\"Gateway\":\"x\"",
+		  "Gateway \"x\": not an IPv4 address" },
+		{ "\"GlobalIPv6Address\":\"\"", "\"GlobalIPv6Address\":\"1.2.3"
+		  ".4\"", "GlobalIPv6Address \"1.2.3.4\": not an IPv6 address" },
+		{ ":16,", ":33,", "IPPrefixLen \"33\": not from 0 to 32" },
+		{ ":16,", ":-1,", "IPPrefixLen \"-1\": not from 0 to 32" },
+		{ "\"NetworkID\":\"9b1d", "\"NetworkID\":\"../x", "NetworkID "
+		  "\"../x" },
+		{ "\"bridge\":{\"NetworkID", "\"\":{\"NetworkID", "a network "
+		  "name: empty" },
+		{ "\"bridge\":{\"NetworkID", "\"a\\u0000b\":{\"NetworkID",
+		  "a network name: a NUL byte in it" },
+		{ "\"80/tcp\":[{\"HostIp\":\"0", "\"80/tcp\\n\":[{\"HostIp\":\"0",
+		  "NetworkSettings.Ports \"80/tcp\\n\": not a port as PORT/tcp, "
+		  "udp or sctp" },
+		{ "\"53/udp\"", "\"53/icmp\"", "NetworkSettings.Ports "
+		  "\"53/icmp\": not a port" },
+		{ "\"53/udp\"", "\"0/udp\"", "NetworkSettings.Ports "
+		  "\"0/udp\": not a port" },
+		{ "\"HostPort\":\"8080\"}]}}", "\"HostPort\":\"80a\"}]}}",
+		  "HostPort \"80a\": not a port number" },
+		{ "\"HostIp\":\"\"", "\"HostIp\":\"x\"", "HostIp \"x\": not an "
+		  "IP address" },
+		{ "\"HostIp\":\"0.0.0.0\"", "\"HostIp\":7", "HostIp: not a "
+		  "string" },
+		{ "[\"/srv/a:/a\"]", "[1]", "HostConfig.Binds: not a list of "
+		  "strings" },
+		{ "[\"/srv/a:/a\"]", "\"/srv/a:/a\"", "HostConfig.Binds: not a "
+		  "list of strings" },
+		{ "[\"/srv/a:/a\"]", "[\"/srv/a\\u0000:/a\"]",
+		  "HostConfig.Binds: a NUL byte in it" },
+		{ "\"Name\":\"no\"", "\"Name\":\"no\\n\"", "RestartPolicy.Name "
+		  "\"no\\n\": not a restart policy" },
+		{ "{\"bridge\":{", "[{\"bridge\":{", "" },	/* invalid JSON */
+	};
+	struct buf ans = { 0 }, b = { 0 };
+	struct docker d;
+	struct docker_container c;
+	struct err e = { 0 };
+	char want[600];
+	size_t i;
+
+	/* the answer as it is: fine */
+	check(mem_daemon(&d, &ans, inspect_ok) == 0);
+	check(docker_inspect(&d, "web", &c, &e) == 0);
+	check_str(c.name, "web");
+	check(c.nnets == 1 && c.nports == 3 && c.nbindings == 1 &&
+	      c.binds.n == 1);
+	docker_container_free(&c);
+	docker_close(&d);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check(mem_daemon(&d, &ans, with(&b, inspect_ok, cases[i].from,
+						cases[i].to)) == 0);
+		memset(&e, 0, sizeof(e));
+		check(docker_inspect(&d, "web", &c, &e) == -1);
+		check(e.code == EXIT_RUNTIME);
+		snprintf(want, sizeof(want), "mem://: inspect of \"web\": %s",
+			 cases[i].msg);
+		if (!*cases[i].msg)
+			snprintf(want, sizeof(want), "mem://: bad JSON");
+		if (strncmp(e.msg, want, strlen(want))) {
+			fprintf(stderr, "  case %zu: got  %s\n  want %s\n", i,
+				e.msg, want);
+			unit_failed_checks++;
+		}
+		docker_close(&d);
+	}
+	/* a 256-character name: Docker takes it, docker-fw does not */
+	{
+		char nm[300] = "/";
+
+		memset(nm + 1, 'a', 256);
+		nm[257] = 0;
+		check(mem_daemon(&d, &ans, with(&b, inspect_ok, "/web", nm)) ==
+		      0);
+		check(docker_inspect(&d, "web", &c, &e) == -1);
+		check_has(e.msg, "\": 256 characters, over the 255 docker-fw "
+			  "takes");
+		docker_close(&d);
+	}
+	buf_free(&ans);
+	buf_free(&b);
+}
+
+/* #19.12: array strings of any length (a bind path over 4 KiB, which
+ * failed with a false "out of memory"), with its bytes as they are. */
+static void test_inspect_long_strings(void)
+{
+	struct buf ans = { 0 }, b = { 0 }, bind = { 0 };
+	struct docker d;
+	struct docker_container c;
+	struct err e = { 0 };
+	int i;
+
+	buf_adds(&bind, "[\"/srv/");
+	for (i = 0; i < 70000; i++)
+		buf_add(&bind, "x", 1);
+	buf_adds(&bind, "\\nnewline\\t:/data:ro\",\"/b:/b\"]");
+	check(mem_daemon(&d, &ans, with(&b, inspect_ok, "[\"/srv/a:/a\"]",
+					bind.data)) == 0);
+	check(docker_inspect(&d, "web", &c, &e) == 0);
+	check(c.binds.n == 2);
+	if (c.binds.n == 2) {
+		check(strlen(c.binds.v[0]) == 5 + 70000 + 18);
+		check(!strcmp(c.binds.v[0] + 5 + 70000, "\nnewline\t:/data:ro"));
+		check_str(c.binds.v[1], "/b:/b");
+	}
+	docker_container_free(&c);
+	docker_close(&d);
+	buf_free(&ans);
+	buf_free(&b);
+	buf_free(&bind);
+}
+
+static const char networks_ok[] =
+	"[{\"Name\":\"bridge\",\"Id\":\"" NID64 "\",\"Driver\":\"bridge\","
+	"\"Internal\":false,\"EnableIPv6\":false,\"Options\":{"
+	"\"com.docker.network.bridge.name\":\"docker0\"},\"IPAM\":{"
+	"\"Config\":[{\"Subnet\":\"172.17.0.0/16\",\"Gateway\":"
+	"\"172.17.0.1\"}]}},{\"Name\":\"a\\nb c\\\"d\",\"Id\":"
+	"\"qj7t4mpc8y3r0ub5kqd0v6w8k\",\"Driver\":\"overlay\",\"Options\":"
+	"{\"com.docker.network.bridge.name\":\"not one\"},\"IPAM\":{"
+	"\"Config\":[{\"Subnet\":\"fd00::/64\"}]}}]";
+
+static void test_networks_checked(void)
+{
+	static const struct {
+		const char *from, *to, *msg;
+	} cases[] = {
+		{ "\"docker0\"", "\"x\\n-F\\n#\"", "mem://: network \"bridge\" "
+		  "(9b1d6c5a4e3f): bridge name \"x\\n-F\\n#\": not an interface "
+		  "name (1 to 15 bytes, no blank, control character, / or :, "
+		  "not . or ..) that iptables reads as itself (no final +)" },
+		{ "\"docker0\"", "\"br+\"", "bridge name \"br+\": not an" },
+		{ "\"docker0\"", "\"..\"", "bridge name \"..\": not an" },
+		{ "\"docker0\"", "\"br x\"", "bridge name \"br x\": not an" },
+		{ "\"docker0\"", "\"br\\u007fx\"", "bridge name \"br\\x7fx\": "
+		  "not" },
+		{ "\"docker0\"", "\"br:x\"", "bridge name \"br:x\": not an" },
+		{ "\"docker0\"", "\"br/x\"", "bridge name \"br/x\": not an" },
+		{ "\"docker0\"", "\"0123456789abcdef\"", "mem://: network "
+		  "\"bridge\" (9b1d6c5a4e3f): com.docker.network.bridge.name: "
+		  "longer than 15 bytes" },
+		{ "\"Id\":\"9b1d", "\"Id\":\"../x", "mem://: list of networks: "
+		  "Id \"../x" },
+		{ "\"Subnet\":\"172.17.0.0/16\"", "\"Subnet\":\"172.17.0.0/33\"",
+		  "IPAM subnet \"172.17.0.0/33\": not an address and prefix "
+		  "length" },
+		{ "\"Subnet\":\"fd00::/64\"", "\"Subnet\":\"fd00::\"",
+		  "IPAM subnet \"fd00::\": not an address" },
+		{ "\"Gateway\":\"172.17.0.1\"", "\"Gateway\":\"-j\"",
+		  "Gateway \"-j\": not an IP address" },
+		{ "\"Name\":\"bridge\"", "\"Name\":\"\"", "Name: empty" },
+	};
+	struct buf ans = { 0 }, b = { 0 };
+	struct docker d;
+	struct docker_network *v;
+	struct err e = { 0 };
+	size_t i, n;
+
+	/* as it is: fine; a swarm ID, a network name Docker takes (a
+	 * newline, a quote), another driver's bridge option dropped */
+	check(mem_daemon(&d, &ans, networks_ok) == 0);
+	check(docker_networks(&d, &v, &n, &e) == 0);
+	check(n == 2);
+	if (n == 2) {
+		check_str(v[0].bridge, "docker0");
+		check_str(v[1].name, "a\nb c\"d");
+		check_str(v[1].bridge, "");
+		check(v[1].nsubnets == 1);
+	}
+	free(v);
+	docker_close(&d);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check(mem_daemon(&d, &ans, with(&b, networks_ok, cases[i].from,
+						cases[i].to)) == 0);
+		check(docker_networks(&d, &v, &n, &e) == -1);
+		check(e.code == EXIT_RUNTIME);
+		if (!strstr(e.msg, cases[i].msg)) {
+			fprintf(stderr, "  case %zu: got  %s\n  lacks %s\n", i,
+				e.msg, cases[i].msg);
+			unit_failed_checks++;
+		}
+		docker_close(&d);
+	}
+	/* names the bridge driver makes, and the kernel's shapes */
+	check(docker_bridge_ok("docker0") && docker_bridge_ok("br-0123456789ab"));
+	check(docker_bridge_ok("br_1.a-b@x") && docker_bridge_ok("x"));
+	check(docker_bridge_ok("abcdefghijklmno"));
+	check(!docker_bridge_ok("abcdefghijklmnop") && !docker_bridge_ok(""));
+	check(!docker_bridge_ok(".") && !docker_bridge_ok("a\tb"));
+	/* what the kernel and dockerd take, written quoted by fw.c */
+	check(docker_bridge_ok("q\"br") && docker_bridge_ok("-br") &&
+	      docker_bridge_ok("br#x") && docker_bridge_ok("b\xc3\xa9"));
+	check(!docker_bridge_ok("br+") && !docker_bridge_ok("a b") &&
+	      !docker_bridge_ok("a:b") && !docker_bridge_ok("a/b"));
+	buf_free(&ans);
+	buf_free(&b);
+}
+
+static void test_list_checked(void)
+{
+	static const char ok[] =
+		"[{\"Id\":\"" ID64 "\",\"Names\":[\"/other/alias\",\"/web\"],"
+		"\"State\":\"running\"}]";
+	static const struct {
+		const char *from, *to, *msg;
+	} cases[] = {
+		{ "\"/web\"", "\"/w\\neb\"", "mem://: list of containers: " ID64
+		  ": Names \"/w\\neb\": not a Docker container name" },
+		{ "\"/web\"", "\"/we b\"", "Names \"/we b\": not a Docker" },
+		{ "\"/web\"", "\"/w\\u0000\"", "Names: no container name "
+		  "docker-fw takes" },
+		{ "\"Id\":\"4f", "\"Id\":\"4F", "mem://: list of containers: Id "
+		  "\"4F1c" },
+		{ "[\"/other/alias\",\"/web\"]", "[1]", "Names: not a list of "
+		  "strings" },
+	};
+	struct buf ans = { 0 }, b = { 0 };
+	struct docker d;
+	struct docker_summary *v;
+	struct err e = { 0 };
+	size_t i, n;
+
+	check(mem_daemon(&d, &ans, ok) == 0);
+	check(docker_list(&d, &v, &n, &e) == 0);
+	check(n == 1 && !strcmp(v[0].name, "web"));
+	free(v);
+	docker_close(&d);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check(mem_daemon(&d, &ans, with(&b, ok, cases[i].from,
+						cases[i].to)) == 0);
+		check(docker_list(&d, &v, &n, &e) == -1);
+		check(e.code == EXIT_RUNTIME && v == NULL && n == 0);
+		if (!strstr(e.msg, cases[i].msg)) {
+			fprintf(stderr, "  case %zu: got  %s\n  lacks %s\n", i,
+				e.msg, cases[i].msg);
+			unit_failed_checks++;
+		}
+		docker_close(&d);
+	}
+	buf_free(&ans);
+	buf_free(&b);
+}
+
+/* An exec ID goes into the next request lines: a bad one stops there
+ * (the in-memory daemon would answer a next request with the same
+ * create answer, and the error would differ). */
+static void test_exec_id_checked(void)
+{
+	static const char *const bad[] = {
+		"{\"Id\":\"../../containers/x/kill?\"}",
+		"{\"Id\":\"" ID64 " HTTP/1.1\\r\\nX: y\"}",
+		"{\"Id\":\"4F1C3B2A9D8E7F6A5B4C3D2E1F0A9B8C7D6E5F4A3B2C1D0E9F8A7B6C"
+		"5D4E3F2A\"}",
+	};
+	static const char *const argv[] = { "cat", "/etc/hosts", NULL };
+	struct buf ans = { 0 };
+	struct docker d;
+	struct err e = { 0 };
+	int code;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		check(mem_daemon(&d, &ans, bad[i]) == 0);
+		check(docker_exec(&d, ID64, argv, NULL, NULL, &code, &e) == -1);
+		check(e.code == EXIT_RUNTIME);
+		check_has(e.msg, "mem://: exec create: Id \"");
+		check_has(e.msg, "\": not 64 lowercase hex digits");
+		docker_close(&d);
+	}
+	buf_free(&ans);
+}
+
+static void test_api_parse(void)
+{
+	static const char *const bad[] = {
+		"", "1", "1.", "1.041", "1.4x", "1.-1", "1.+41", "-1.41", "2.41",
+		"1.1000", "1.99999999999999999999", " 1.41", "1.41 ", "1..41",
+		"01.41", "1.4\x01", "1.9999999999...",
+	};
+	size_t i;
+
+	check(docker_api_parse("1.41") == 41);
+	check(docker_api_parse("1.0") == 0);
+	check(docker_api_parse("1.999") == 999);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check(docker_api_parse(bad[i]) == -1);
+}
+
+/* #12.7: a name too long for a request names the input; the path too. */
+static void test_long_input(void)
+{
+	struct docker d;
+	struct docker_container c;
+	struct err e = { 0 };
+	char name[5001];
+
+	memset(name, 'a', 5000);
+	name[5000] = 0;
+	check(docker_init(&d, "unix:///nonexistent/docker.sock", &e) == 0);
+	check(docker_inspect(&d, name, &c, &e) == -1);
+	check(e.code == EXIT_USAGE);
+	check_str(e.msg, "container name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaa...\" (5000 characters) is too long: docker-fw takes "
+		  "names of up to 255");
+	check(docker_inspect(&d, "a\nb", &c, &e) == -1);
+	check(e.code == EXIT_USAGE);
+	check_str(e.msg, "no such container \"a\\nb\"");
+	d.api = 41;
+	check(docker_call(&d, "GET", name, NULL, 0, &e) == -1);
+	check(e.code == EXIT_USAGE);
+	check_has(e.msg, "GET \"aaaaaaaaaa");
+	check_has(e.msg, "...\": the request path is too long (5000 bytes; "
+		  "at most 4088)");
+	docker_close(&d);
+}
+
+static void test_str_escape(void)
+{
+	char out[64], small[12];
+
+	check_str(STR_ESC(out, "web"), "web");
+	check_str(STR_ESC(out, "a\nb\tc\r\x1b[2J\x7f"),
+		  "a\\nb\\tc\\r\\x1b[2J\\x7f");
+	check_str(STR_ESC(out, "q\"b\\s"), "q\\\"b\\\\s");
+	check_str(STR_ESC(out, "caf\xc3\xa9"), "caf\\xc3\\xa9");
+	/* a whole message: its quotes and backslashes stay */
+	check_str(str_escape_n(out, sizeof(out), "q\"b\\s\n", 6, 0),
+		  "q\"b\\s\\n");
+	check_str(str_escape_n(out, sizeof(out), "a\0b", 3, 1), "a\\x00b");
+	check_str(str_escape_n(out, sizeof(out), "a\0b", 3, 0), "a\\x00b");
+	/* cut at a whole escape, with "..." */
+	check_str(STR_ESC(small, "abcdefghijklmnop"), "abcdefgh...");
+	check_str(STR_ESC(small, "abcdefghijk"), "abcdefghijk");
+	check_str(STR_ESC(small, "abcdef\n\n\n"), "abcdef\\n...");
+	check_str(STR_ESC(small, "\x01\x02\x03"), "\\x01\\x02...");
+	check_str(str_escape_n(small, sizeof(small), "abcdef\n\n\n", 9, 0),
+		  "abcdef\\n...");
+	check_str(str_escape_n(small, 4, "abcdef", 6, 1), "...");
+	check_str(str_escape_n(small, 4, "abc", 3, 1), "abc");
+}
+
+/*
+ * #19.10: the JSON path (answers parsed into structs) with every
+ * allocation failing in turn, once and from there on: -1 with "out of
+ * memory", nothing leaked; a call that met no failure gives everything.
+ */
+static void test_docker_nomem(void)
+{
+	struct buf ans = { 0 }, b = { 0 }, bind = { 0 };
+	long n;
+	int sticky, what, runs = 0, i;
+
+	buf_adds(&bind, "[\"/srv/");
+	for (i = 0; i < 5000; i++)
+		buf_add(&bind, "x", 1);
+	buf_adds(&bind, ":/a\",\"/b:/b\"]");
+	for (what = 0; what < 3; what++)
+		for (sticky = 0; sticky < 2; sticky++)
+			for (n = 0; n < 100000; n++) {
+				struct docker d;
+				struct docker_container c;
+				struct docker_network *nv = NULL;
+				struct docker_summary *sv = NULL;
+				struct err e = { 0 };
+				unsigned long failed;
+				size_t k = 0;
+				int rc;
+
+				check(mem_daemon(&d, &ans, what == 0 ?
+						 with(&b, inspect_ok,
+						      "[\"/srv/a:/a\"]",
+						      bind.data) :
+						 what == 1 ? networks_ok :
+						 "[{\"Id\":\"" ID64 "\",\"Names\":"
+						 "[\"/web\"]}]") == 0);
+				if (sticky)
+					failalloc_all(n);
+				else
+					failalloc_after(n);
+				rc = what == 0 ? docker_inspect(&d, "web", &c,
+								&e) :
+				     what == 1 ? docker_networks(&d, &nv, &k,
+								 &e) :
+				     docker_list(&d, &sv, &k, &e);
+				failed = failalloc_off();
+				runs++;
+				if (!failed) {
+					check(rc == 0);
+					if (what == 0) {
+						check(c.binds.n == 2);
+						docker_container_free(&c);
+					}
+					check(what == 0 || k == (what == 1 ?
+								 2u : 1u));
+					free(nv);
+					free(sv);
+					docker_close(&d);
+					break;
+				}
+				check(rc == -1 && e.code == EXIT_RUNTIME);
+				check(strstr(e.msg, "out of memory") != NULL);
+				if (!strstr(e.msg, "out of memory"))
+					fprintf(stderr, "  %d/%ld: %s\n", what,
+						n, e.msg);
+				check(!nv && !sv);
+				docker_close(&d);
+			}
+	check(runs > 30);
+	buf_free(&ans);
+	buf_free(&b);
+	buf_free(&bind);
+}
+
 UNIT_TESTS(T(test_keepalive_reuse) T(test_reconnect_idle_close)
 	   T(test_reconnect_no_answer) T(test_reconnect_twice)
 	   T(test_connection_close) T(test_status_500_text)
@@ -1211,4 +1758,7 @@ UNIT_TESTS(T(test_keepalive_reuse) T(test_reconnect_idle_close)
 	   T(test_header_no_colon) T(test_huge_header) T(test_head_over_limit)
 	   T(test_body_over_cap) T(test_api_version) T(test_inspect_1mib)
 	   T(test_chunked_ext_trailers) T(test_exec) T(test_events)
-	   T(test_init_errors))
+	   T(test_init_errors) T(test_inspect_checked)
+	   T(test_inspect_long_strings) T(test_networks_checked)
+	   T(test_list_checked) T(test_exec_id_checked) T(test_api_parse)
+	   T(test_long_input) T(test_str_escape) T(test_docker_nomem))

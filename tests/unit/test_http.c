@@ -10,6 +10,7 @@
 
 #include "dfw/docker.h"
 #include "dfw/http.h"
+#include "failalloc.h"
 #include "unit.h"
 
 #define LEN(s) (sizeof(s) - 1)
@@ -725,9 +726,259 @@ static void test_demux(void)
 	buf_free(&err);
 }
 
+/* --- limits of the decoder ------------------------------------------------ */
+
+/* A chunk size line (with extensions) of up to 4096 bytes, trailers of up
+ * to 64 KiB: fine; a byte more of either is invalid, whole or fed byte by
+ * byte (never "need more" for ever). */
+static void test_chunked_limits(void)
+{
+	struct buf in = { 0 };
+	struct http_chunked d;
+	const char *why;
+	size_t len, i;
+	ssize_t r = 0;
+	int big;
+
+	for (big = 0; big < 2; big++) {
+		/* "1;" EXT "\r\n" is 4096 bytes, or one more */
+		in.len = 0;
+		buf_adds(&in, "1;");
+		for (i = 0; i < 4092u + (unsigned)big; i++)
+			buf_adds(&in, "e");
+		buf_adds(&in, "\r\nx\r\n0\r\n\r\n");
+		{
+			char *copy = malloc(in.len);
+
+			check(copy != NULL);
+			if (!copy)
+				break;
+			memcpy(copy, in.data, in.len);	/* decoded in place */
+			memset(&d, 0, sizeof(d));
+			len = in.len;
+			r = http_chunked_decode(&d, copy, &len, &why);
+			free(copy);
+		}
+		check(big ? r == HTTP_EINVAL : r == 0);
+		if (big)
+			check_str(why, "chunk size line (with its extensions) "
+				  "longer than 4096 bytes");
+		memset(&d, 0, sizeof(d));
+		for (i = 0, r = HTTP_EPART; i < in.len && r == HTTP_EPART; i++) {
+			char c = in.data[i];
+
+			len = 1;
+			r = http_chunked_decode(&d, &c, &len, &why);
+		}
+		check(big ? r == HTTP_EINVAL && i == 4097 : r == 0);
+
+		/* trailers: after "0\r\n", "X: " L bytes "\r\n\r\n", that
+		 * is L + 7 bytes: 65536, or one more */
+		in.len = 0;
+		buf_adds(&in, "0\r\nX: ");
+		for (i = 0; i < 65529u + (unsigned)big; i++)
+			buf_adds(&in, "c");
+		buf_adds(&in, "\r\n\r\n");
+		memset(&d, 0, sizeof(d));
+		len = in.len;
+		r = http_chunked_decode(&d, in.data, &len, &why);
+		check(big ? r == HTTP_EINVAL : r >= 0);
+		if (big)
+			check_str(why, "trailers larger than 64 KiB");
+	}
+	buf_free(&in);
+}
+
+/* --- the client over an in-memory transport ------------------------------ */
+
+/* A transport serving s[0..n), then loop[0..loopn) for ever (or the end
+ * of the stream); what is written is dropped. */
+struct memt {
+	struct transport t;
+	const char *s, *loop;
+	size_t n, loopn, pos;
+	unsigned long long served;
+};
+
+static ssize_t mem_read(struct transport *t, void *p, size_t n)
+{
+	struct memt *m = (struct memt *)t;
+	size_t k;
+
+	if (m->pos < m->n) {
+		k = m->n - m->pos < n ? m->n - m->pos : n;
+		memcpy(p, m->s + m->pos, k);
+		m->pos += k;
+	} else if (m->loopn) {
+		for (k = 0; k + m->loopn <= n; k += m->loopn)
+			memcpy((char *)p + k, m->loop, m->loopn);
+		if (!k) {
+			k = n < m->loopn ? n : m->loopn;
+			memcpy(p, m->loop, k);	/* a short read: fine */
+		}
+	} else {
+		return 0;
+	}
+	m->served += k;
+	return (ssize_t)k;
+}
+
+static ssize_t mem_write(struct transport *t, const void *p, size_t n)
+{
+	return (ssize_t)n;
+}
+
+static void mem_close(struct transport *t)
+{
+	t->fd = -1;
+}
+
+static void memt_init(struct memt *m, const char *s, size_t n,
+		      const char *loop)
+{
+	memset(m, 0, sizeof(*m));
+	m->t.read = mem_read;
+	m->t.write = mem_write;
+	m->t.close = mem_close;
+	m->t.fd = 3;
+	strcpy(m->t.name, "mem://");
+	m->s = s;
+	m->n = n;
+	m->loop = loop;
+	m->loopn = loop ? strlen(loop) : 0;
+}
+
+/* http_do of one GET on m: 0 or -1, e set. */
+static int get(struct memt *m, struct buf *body, struct err *e)
+{
+	struct http_conn c;
+	struct http_req rq = { .method = "GET", .path = "/v1.41/x" };
+	int rc;
+
+	if (http_init(&c, &m->t, "docker"))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	rc = http_do(&c, &rq, body, e);
+	http_free(&c);
+	return rc;
+}
+
+/* Every byte read counts toward a limit: interim heads, framing, the
+ * body; each stops an endless answer early, with its words. */
+static void test_client_limits(void)
+{
+	static const char h200[] = "HTTP/1.1 200 OK\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\n";
+	static const struct {
+		const char *s, *loop, *msg;
+		unsigned long long max;	/* bytes it may read */
+	} cases[] = {
+		{ "", "HTTP/1.1 100 Continue\r\n\r\n", "mem://: GET /v1.41/x: "
+		  "more than 8 interim (1xx) responses before the answer",
+		  100000 },
+		{ h200, "1\r\nx\r\n", "mem://: GET /v1.41/x: bad chunked body: "
+		  "over 4 MiB of framing (chunk sizes, extensions, trailers)",
+		  6u << 20 },
+		{ h200, "1;a=b\r\nx\r\n", "over 4 MiB of framing", 6u << 20 },
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;",
+		  "a", "chunk size line (with its extensions) longer than "
+		  "4096 bytes", 100000 },
+		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
+		  "X-A: b\r\n", "trailers larger than 64 KiB", 200000 },
+		{ "HTTP/1.1 200 OK\r\n", "X-A: b\r\n", "response header larger "
+		  "than 64 KiB", 200000 },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n", NULL,
+		  "connection closed before the end of the response body", 100 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct memt m;
+		struct buf body = { 0 };
+		struct err e = { 0 };
+
+		memt_init(&m, cases[i].s, strlen(cases[i].s), cases[i].loop);
+		check(get(&m, &body, &e) == -1);
+		check(e.code == EXIT_RUNTIME);
+		check(strstr(e.msg, cases[i].msg) != NULL);
+		check(m.served <= cases[i].max);
+		if (!strstr(e.msg, cases[i].msg) || m.served > cases[i].max)
+			fprintf(stderr, "  case %zu: %s (%llu bytes)\n", i,
+				e.msg, m.served);
+		buf_free(&body);
+	}
+	/* 8 interim heads, then the answer: fine */
+	{
+		struct buf in = { 0 }, body = { 0 };
+		struct memt m;
+		struct err e = { 0 };
+
+		for (i = 0; i < 8; i++)
+			buf_adds(&in, "HTTP/1.1 102 Processing\r\n\r\n");
+		buf_adds(&in, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+		memt_init(&m, in.data, in.len, NULL);
+		check(get(&m, &body, &e) == 0);
+		check_str(body.data, "{}");
+		buf_free(&in);
+		buf_free(&body);
+	}
+}
+
+/*
+ * #19.10: the HTTP path with every allocation failing in turn (once, and
+ * from there on): -1 "out of memory" (or http_init's -1), nothing leaked;
+ * a request that met no failure reads the whole body.
+ */
+static void test_client_nomem(void)
+{
+	struct buf in = { 0 };
+	long n;
+	int sticky, runs = 0, i;
+
+	buf_adds(&in, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n");
+	for (i = 0; i < 40; i++) {
+		int k;
+
+		buf_adds(&in, "1000\r\n");
+		for (k = 0; k < 4096; k++)
+			buf_add(&in, "a", 1);
+		buf_adds(&in, "\r\n");
+	}
+	buf_adds(&in, "0\r\n\r\n");
+	for (sticky = 0; sticky < 2; sticky++)
+		for (n = 0; n < 10000; n++) {
+			struct memt m;
+			struct buf body = { 0 };
+			struct err e = { 0 };
+			unsigned long failed;
+			int rc;
+
+			memt_init(&m, in.data, in.len, NULL);
+			if (sticky)
+				failalloc_all(n);
+			else
+				failalloc_after(n);
+			rc = get(&m, &body, &e);
+			failed = failalloc_off();
+			runs++;
+			if (!failed) {
+				check(rc == 0 && body.len == 40 * 4096);
+				buf_free(&body);
+				break;
+			}
+			check(rc == -1 && e.code == EXIT_RUNTIME);
+			check(strstr(e.msg, "out of memory") != NULL);
+			buf_free(&body);
+		}
+	check(runs > 10);
+	buf_free(&in);
+}
+
 UNIT_TESTS(T(test_head_ping) T(test_head_inspect) T(test_head_chunked)
 	   T(test_head_204) T(test_head_404) T(test_head_case)
 	   T(test_head_close) T(test_head_misc) T(test_head_invalid)
 	   T(test_head_early) T(test_chunked_basic) T(test_chunked_many)
 	   T(test_chunked_ext_trailer) T(test_chunked_tail)
-	   T(test_chunked_invalid) T(test_escape) T(test_demux))
+	   T(test_chunked_invalid) T(test_escape) T(test_demux)
+	   T(test_chunked_limits) T(test_client_limits)
+	   T(test_client_nomem))

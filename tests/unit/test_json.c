@@ -612,6 +612,34 @@ static void test_counting(void)
 	      JSON_ENOMEM);
 }
 
+/* Counting with a cap stops there (a caller bounds token memory before
+ * it allocates): small tokens by the million never get counted whole. */
+static void test_counting_cap(void)
+{
+	static const char s[] = "[1,[2,[3]],{\"a\":{\"b\":null}}]";
+	size_t pos, i, n = 2 * (size_t)JSON_MAX_TOKENS + 3;
+	char *big = malloc(n);
+
+	check(json_parse(s, sizeof(s) - 1, NULL, 11, 0, &pos) == 11);
+	check(json_parse(s, sizeof(s) - 1, NULL, 10, 0, &pos) == JSON_ENOMEM);
+	check(pos == 25);	/* just past the 11th token, null */
+	check(json_parse(s, sizeof(s) - 1, NULL, 12345, 0, NULL) == 11);
+	check(big != NULL);
+	if (!big)
+		return;
+	/* "[0,0,...,0]" with JSON_MAX_TOKENS zeros: one token too many */
+	big[0] = '[';
+	for (i = 1; i + 2 < n; i += 2)
+		memcpy(big + i, "0,", 2);
+	memcpy(big + n - 2, "0]", 2);
+	check(json_parse(big, n, NULL, 0, 0, NULL) ==
+	      (int)JSON_MAX_TOKENS + 2);
+	check(json_parse(big, n, NULL, JSON_MAX_TOKENS, 0, &pos) ==
+	      JSON_ENOMEM);
+	check(pos == 2 * (size_t)JSON_MAX_TOKENS);	/* past the last 0 */
+	free(big);
+}
+
 /* n openers, the innermost value, n closers. */
 static size_t nest(char *s, size_t n, int obj)
 {
@@ -764,5 +792,6 @@ static void test_strerror(void)
 UNIT_TESTS(T(test_scalars) T(test_tokens) T(test_docs) T(test_inspect)
 	   T(test_get) T(test_escapes) T(test_invalid) T(test_prefixes)
 	   T(test_guard_scalars) T(test_prefix_mode) T(test_counting)
+	   T(test_counting_cap)
 	   T(test_depth) T(test_toobig) T(test_string) T(test_int)
 	   T(test_bool) T(test_escape) T(test_strerror))

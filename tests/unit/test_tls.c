@@ -22,6 +22,7 @@
 #include "dfw/tls.h"
 #include "dfw/transport.h"
 #include "dfw/util.h"
+#include "failalloc.h"
 #include "unit.h"
 
 static char dir[64];
@@ -55,10 +56,10 @@ static void make_certs(void)
 		"set -e; cd %s; exec 2>/dev/null\n"
 		"ca() { openssl req -x509 -newkey rsa:2048 -nodes -keyout $1-key.pem"
 		" -out $1.pem -days 30 -subj /CN=$1; }\n"
-		"cert() { # cert NAME CA KEYALG EXT\n"
+		"cert() { # cert NAME CA KEYALG EXT [EXT [CN]]\n"
 		"  openssl req -newkey $3 -nodes -keyout $1-key.pem -out $1.csr"
-		" -subj /CN=$1\n"
-		"  printf '%%s\\n' \"$4\" >$1.ext\n"
+		" -subj /CN=${6:-$1}\n"
+		"  printf '%%s\\n' \"$4\" \"${5:-}\" >$1.ext\n"
 		"  openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2-key.pem"
 		" -CAcreateserial -out $1.pem -days 30 -extfile $1.ext; }\n"
 		"ca ca; ca other\n"
@@ -84,7 +85,29 @@ static void make_certs(void)
 		" -out rsacli-enc.pem\n"
 		"head -c 300 ca.pem >trunc.pem\n"
 		"echo 'not pem' >garbage.pem; : >empty.pem\n"
-		"cat eccli-key.pem rsacli-key.pem >twokeys.pem\n";
+		"cat eccli-key.pem rsacli-key.pem >twokeys.pem\n"
+		/* #19.9: extended key usage, the CN, intermediates */
+		"san='subjectAltName=IP:127.0.0.1,DNS:localhost'\n"
+		"cert srvcli ca rsa:2048 \"$san\" extendedKeyUsage=clientAuth\n"
+		"cert srvboth ca rsa:2048 \"$san\""
+		" extendedKeyUsage=clientAuth,serverAuth\n"
+		"cert srvany ca rsa:2048 \"$san\""
+		" extendedKeyUsage=anyExtendedKeyUsage\n"
+		"cert srveku ca rsa:2048 \"$san\" extendedKeyUsage=serverAuth\n"
+		"cert srvcn ca rsa:2048 extendedKeyUsage=serverAuth '' localhost\n"
+		"cert srvcnip ca rsa:2048 extendedKeyUsage=serverAuth ''"
+		" 127.0.0.1\n"
+		"cert srvdnsip ca rsa:2048 subjectAltName=DNS:127.0.0.1 ''"
+		" 127.0.0.1\n"
+		"cert intcli ca rsa:2048 basicConstraints=critical,CA:TRUE"
+		" extendedKeyUsage=clientAuth\n"
+		"cert intok ca rsa:2048 basicConstraints=critical,CA:TRUE\n"
+		"cert srvi1 intcli rsa:2048 \"$san\" extendedKeyUsage=serverAuth\n"
+		"cert srvi2 intok rsa:2048 \"$san\" extendedKeyUsage=serverAuth\n"
+		"cert wild ca rsa:2048"
+		" 'subjectAltName=DNS:*.example.com,DNS:Exact.Test.,DNS:f*.x.org'\n"
+		"for c in srvcli srveku srvany srvcn wild intcli; do"
+		" openssl x509 -in $c.pem -outform der -out $c.der; done\n";
 
 	strcpy(dir, "/tmp/dfwtls.XXXXXX");
 	if (!mkdtemp(dir))
@@ -279,11 +302,14 @@ static void srv_stop(void)
 }
 
 /* Starts s_server on addr with the server cert name; requires a client
- * certificate from ca.pem when verify. 0 when it listens. */
-static int srv_start(const char *addr, const char *name, int verify)
+ * certificate from ca.pem when verify & 1; sends chain (a CA certificate
+ * file) after it when not NULL. 0 when it listens. */
+static int srv_start_chain(const char *addr, const char *name, int verify,
+			   const char *chain)
 {
-	char cert[256], key[256], port[16], acc[64];
-	int i;
+	char cert[256], key[256], port[16], acc[64], ch[256];
+	const char *argv[20];
+	int i, k = 0;
 
 	srv_stop();
 	srv_port = 20000 + (getpid() * 7 + srv_port + 1) % 30000;
@@ -300,14 +326,29 @@ static int srv_start(const char *addr, const char *name, int verify)
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(null, 2);
-		if (verify)
-			execlp("openssl", "openssl", "s_server", "-accept", acc,
-			       "-cert", cert, "-key", key, "-CAfile", f("ca.pem"),
-			       "-Verify", "1", "-verify_return_error", "-www",
-			       (char *)NULL);
-		else
-			execlp("openssl", "openssl", "s_server", "-accept", acc,
-			       "-cert", cert, "-key", key, "-www", (char *)NULL);
+		argv[k++] = "openssl";
+		argv[k++] = "s_server";
+		argv[k++] = "-accept";
+		argv[k++] = acc;
+		argv[k++] = "-cert";
+		argv[k++] = cert;
+		argv[k++] = "-key";
+		argv[k++] = key;
+		argv[k++] = "-www";
+		if (verify & 1) {
+			argv[k++] = "-CAfile";
+			argv[k++] = f("ca.pem");
+			argv[k++] = "-Verify";
+			argv[k++] = "1";
+			argv[k++] = "-verify_return_error";
+		}
+		if (chain) {
+			snprintf(ch, sizeof(ch), "%s", f(chain));
+			argv[k++] = "-cert_chain";
+			argv[k++] = ch;
+		}
+		argv[k] = NULL;
+		execvp("openssl", (char *const *)argv);
 		_exit(127);
 	}
 	for (i = 0; i < 100; i++) {
@@ -326,6 +367,11 @@ static int srv_start(const char *addr, const char *name, int verify)
 		}
 	}
 	return -1;
+}
+
+static int srv_start(const char *addr, const char *name, int verify)
+{
+	return srv_start_chain(addr, name, verify, NULL);
 }
 
 /* Connects to host at the server's port with TLS (CA ca, or unchecked
@@ -434,6 +480,170 @@ static void test_handshake(void)
 	HS_FAILS("127.0.0.1", "ca.pem", "othercli.pem", "othercli-key.pem",
 		 "othercli.pem");
 	srv_stop();
+}
+
+/*
+ * #19.9: with --tlsverify, the server's certificate must be one for a
+ * server by its extended key usage (a client certificate of the same CA
+ * is not: Docker's documented setup signs both with one CA), and so must
+ * the CA certificates it sends; its name is looked for in the
+ * subjectAltName only, never in the Common Name (Go, the docker CLI).
+ */
+static void test_server_cert_use(void)
+{
+	struct err e;
+
+	/* a client's certificate (clientAuth only) as the server's */
+	check(!srv_start("127.0.0.1", "srvcli.pem", 0));
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "TLS: the server's "
+		 "certificate is not for a TLS server: its extended key usage "
+		 "lacks serverAuth");
+	HS_FAILS("localhost", "ca.pem", NULL, NULL, "lacks serverAuth");
+	check(!hs("127.0.0.1", NULL, NULL, NULL, &e));	/* --tls alone */
+	/* serverAuth, with clientAuth, or any: fine */
+	check(!srv_start("127.0.0.1", "srvboth.pem", 0));
+	check(!hs("127.0.0.1", "ca.pem", NULL, NULL, &e));
+	check(!srv_start("127.0.0.1", "srvany.pem", 0));
+	check(!hs("localhost", "ca.pem", NULL, NULL, &e));
+	check(!srv_start("127.0.0.1", "srveku.pem", 0));
+	check(!hs("localhost", "ca.pem", NULL, NULL, &e));
+
+	/* the host in the CN only */
+	check(!srv_start("127.0.0.1", "srvcn.pem", 0));
+	HS_FAILS("localhost", "ca.pem", NULL, NULL, "TLS: name mismatch: the "
+		 "server's certificate is not valid for localhost (it has no "
+		 "DNS name in its subjectAltName; its Common Name is not used, "
+		 "as in Go and the docker CLI)");
+	check(!srv_start("127.0.0.1", "srvcnip.pem", 0));
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "not valid for 127.0.0.1 "
+		 "(it has no IP address in its subjectAltName)");
+	/* an address as a DNS name names no address (Go) */
+	check(!srv_start("127.0.0.1", "srvdnsip.pem", 0));
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "not valid for 127.0.0.1 "
+		 "(it has no IP address");
+
+	/* a CA certificate the server sends, clientAuth only */
+	check(!srv_start_chain("127.0.0.1", "srvi1.pem", 0, "intcli.pem"));
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "TLS: a CA certificate "
+		 "the server sent is not for TLS servers: its extended key "
+		 "usage lacks serverAuth");
+	check(!srv_start_chain("127.0.0.1", "srvi2.pem", 0, "intok.pem"));
+	check(!hs("127.0.0.1", "ca.pem", NULL, NULL, &e));
+	srv_stop();
+}
+
+static int read_der(const char *name, unsigned char *der, size_t size,
+		    size_t *n)
+{
+	FILE *fp = fopen(f(name), "rb");
+
+	if (!fp)
+		return -1;
+	*n = fread(der, 1, size, fp);
+	fclose(fp);
+	return 0;
+}
+
+/* The checks on DER: Go's host name matching, the EKU, every prefix of a
+ * certificate malformed. */
+static void test_cert_checks(void)
+{
+	static const struct {
+		const char *host;
+		int ok;
+	} names[] = {
+		{ "a.example.com", 1 }, { "A.Example.COM", 1 },
+		{ "a.example.com.", 1 }, { "exact.test", 1 },
+		{ "EXACT.TEST.", 1 }, { "example.com", 0 },
+		{ "a.b.example.com", 0 }, { ".example.com", 0 },
+		{ "fa.x.org", 0 }, { "f*.x.org", 1 }, { "exact.test..", 0 },
+		{ "", 0 }, { "x.exact.test", 0 },
+	};
+	static const struct {
+		const char *file;
+		int eku;
+	} ekus[] = {
+		{ "srvcli.der", 0 }, { "srveku.der", 1 }, { "srvany.der", 1 },
+		{ "wild.der", 1 }, { "intcli.der", 0 },
+	};
+	unsigned char der[8192];
+	size_t i, n, k;
+
+	check(!read_der("wild.der", der, sizeof(der), &n));
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		check(tls_cert_has_dns(der, n, names[i].host) == names[i].ok);
+		if (tls_cert_has_dns(der, n, names[i].host) != names[i].ok)
+			fprintf(stderr, "  host \"%s\"\n", names[i].host);
+	}
+	check(tls_cert_san_count(der, n, 0x82) == 3);
+	check(tls_cert_san_count(der, n, 0x87) == 0);
+	for (i = 0; i < sizeof(ekus) / sizeof(ekus[0]); i++) {
+		check(!read_der(ekus[i].file, der, sizeof(der), &n));
+		check(tls_cert_server_eku(der, n) == ekus[i].eku);
+		for (k = 0; k < n; k++)
+			check(tls_cert_server_eku(der, k) == -1);
+	}
+	check(!read_der("srvcn.der", der, sizeof(der), &n));
+	check(tls_cert_san_count(der, n, 0x82) == 0);
+	check(tls_cert_has_dns(der, n, "localhost") == 0);
+	check(tls_cert_has_dns(der, n, "srvcn") == 0);
+}
+
+/*
+ * #19.10: every allocation of reading the credentials fails in turn (and,
+ * a second time, every one from there on): -1 with "out of memory",
+ * EXIT_RUNTIME, nothing returned, nothing written past a buffer (ASan)
+ * and nothing leaked (LeakSanitizer at exit). A load that reached no
+ * failing allocation must succeed: a failure is never ignored.
+ */
+static void test_pem_nomem(void)
+{
+	static const struct {
+		const char *ca, *cert, *key;
+	} sets[] = {
+		{ "ca.pem", "rsacli.pem", "rsacli-key.pem" },
+		{ "ca-crlf.pem", "rsacli-crlf.pem", "rsacli-key-crlf.pem" },
+		{ "ca.pem", "eccli.pem", "eccli-sec1.pem" },
+		{ "ca.pem", "rsa4k.pem", "rsa4k-pkcs1.pem" },
+	};
+	size_t i;
+	long n;
+	int sticky, rc, runs = 0;
+
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		for (sticky = 0; sticky < 2; sticky++)
+			for (n = 0; n < 100000; n++) {
+				struct tls_opts o = { .tls = 1, .verify = 1 };
+				struct tls_creds *c = (void *)1;
+				struct err e = { 0 };
+				unsigned long failed;
+
+				strcpy(o.ca, f(sets[i].ca));
+				strcpy(o.cert, f(sets[i].cert));
+				strcpy(o.key, f(sets[i].key));
+				if (sticky)
+					failalloc_all(n);
+				else
+					failalloc_after(n);
+				rc = tls_creds_load(&o, &c, &e);
+				failed = failalloc_off();
+				runs++;
+				if (!failed) {
+					check(rc == 0 && c);
+					tls_creds_free(c);
+					break;
+				}
+				check(rc == -1 && c == NULL);
+				check(e.code == EXIT_RUNTIME);
+				check(strstr(e.msg, "out of memory") != NULL);
+				if (rc != -1 || !strstr(e.msg, "out of memory")) {
+					fprintf(stderr, "  %s, allocation %ld: "
+						"%s\n", sets[i].cert, n, e.msg);
+					tls_creds_free(rc ? NULL : c);
+					break;
+				}
+			}
+	check(runs > 40);
 }
 
 /* A server on loopback that answers each connection with reply (or
@@ -546,4 +756,5 @@ static void setup(void)
 }
 
 UNIT_TESTS(T(test_opts) T(test_files) T(test_san) T(test_handshake) T(test_not_tls)
+	   T(test_server_cert_use) T(test_cert_checks) T(test_pem_nomem)
 	   T(test_cleanup))

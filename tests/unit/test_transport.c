@@ -429,6 +429,66 @@ static void test_connect_tcp_io(void)
 	check_has(e.msg, url);
 }
 
+/* The deadline of a request: no wait lasts past it, and once it has
+ * passed no read or write is tried, even with bytes waiting (a daemon
+ * that trickles them never gets the next request). */
+static void test_deadline(void)
+{
+	struct transport t;
+	struct err e = { 0 };
+	const char *p = tmp_path("slow.sock");
+	char url[200], b[16];
+	int lfd = listen_unix(p), cfd;
+
+	snprintf(url, sizeof(url), "unix://%s", p);
+	check(lfd >= 0);
+	check(connect_url(&t, url, &e) == 0);
+	cfd = accept(lfd, NULL, NULL);
+	check(cfd >= 0);
+	t.io_timeout_ms = 60000;
+	transport_deadline(&t, 200);
+	check(t.deadline > 0 && t.deadline_len == 200);
+	check(write(cfd, "a", 1) == 1);
+	check(t.read(&t, b, sizeof(b)) == 1);
+	/* nothing comes: the wait ends at the deadline, not after 60 s */
+	errno = 0;
+	check(t.read(&t, b, sizeof(b)) == -1 && errno == ETIME);
+	/* bytes wait, but the deadline has passed */
+	check(write(cfd, "b", 1) == 1);
+	errno = 0;
+	check(t.read(&t, b, sizeof(b)) == -1 && errno == ETIME);
+	errno = 0;
+	check(t.write(&t, "x", 1) == -1 && errno == ETIME);
+	/* none: as before */
+	transport_deadline(&t, 0);
+	check(t.deadline == 0);
+	check(t.read(&t, b, sizeof(b)) == 1 && b[0] == 'b');
+	t.io_timeout_ms = 50;
+	errno = 0;
+	check(t.read(&t, b, sizeof(b)) == -1 && errno == ETIMEDOUT);
+	t.close(&t);
+	close(cfd);
+	close(lfd);
+	unlink(p);
+}
+
+/* DOCKER_HOST with a control character: refused, shown escaped (it
+ * would go into messages and the Host field). */
+static void test_endpoint_controls(void)
+{
+	struct endpoint ep;
+	struct err e = { 0 };
+
+	check(endpoint_parse("tcp://x\r\nEvil: 1:2375", &ep, &e) == -1);
+	check(e.code == EXIT_USAGE);
+	check_str(e.msg, "DOCKER_HOST \"tcp://x\\r\\nEvil: 1:2375\": a "
+		  "control character in it");
+	check(endpoint_parse("unix:///run/d\x1b[2J.sock", &ep, &e) == -1);
+	check_str(e.msg, "DOCKER_HOST \"unix:///run/d\\x1b[2J.sock\": a "
+		  "control character in it");
+	check(endpoint_parse("unix:///run/d\x7f", &ep, &e) == -1);
+}
+
 static void test_cleanup(void)
 {
 	check(!*tmpdir || rmdir(tmpdir) == 0);
@@ -438,4 +498,5 @@ UNIT_TESTS(T(test_endpoint_default) T(test_endpoint_unix)
 	   T(test_endpoint_tcp) T(test_endpoint_bad) T(test_connect_missing)
 	   T(test_connect_not_socket) T(test_connect_stale_socket)
 	   T(test_connect_refused_tcp) T(test_connect_permission)
-	   T(test_connect_unix_io) T(test_connect_tcp_io) T(test_cleanup))
+	   T(test_connect_unix_io) T(test_connect_tcp_io) T(test_deadline)
+	   T(test_endpoint_controls) T(test_cleanup))
