@@ -9,34 +9,6 @@
 
 #include "dfw/docker.h"
 
-int strv_add(struct strv *s, const char *str, size_t len)
-{
-	char **v = realloc(s->v, (s->n + 1) * sizeof(*v));
-	char *c;
-
-	if (!v)
-		return -1;
-	s->v = v;
-	c = malloc(len + 1);
-	if (!c)
-		return -1;
-	memcpy(c, str, len);
-	c[len] = 0;
-	s->v[s->n++] = c;
-	return 0;
-}
-
-void strv_free(struct strv *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
 /* Seconds from environment variable name into *ms; 0 when unset. */
 static int env_seconds(const char *name, int *ms, struct err *e)
 {

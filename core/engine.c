@@ -128,18 +128,7 @@ void engine_free(struct engine *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static void warn(struct engine *g, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warn(struct engine *g, const char *fmt, ...)
-{
-	char line[700];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	strv_add(&g->warnings, line, strlen(line));
-}
+#define warn(g, ...) strv_addf(&(g)->warnings, __VA_ARGS__)
 
 /* ---- Docker, cached --------------------------------------------------- */
 

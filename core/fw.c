@@ -15,7 +15,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "dfw/docker.h"		/* struct strv */
 #include "dfw/fw.h"
 
 #define XTABLES_LOCK "/run/xtables.lock"

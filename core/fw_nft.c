@@ -30,7 +30,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "dfw/docker.h"		/* struct strv */
 #include "dfw/fw.h"
 
 

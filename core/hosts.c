@@ -376,8 +376,6 @@ static int walk_open(const char *path, int write, struct err *e)
 int hosts_file_open(struct hosts_file *f, const char *path, int write,
 		    int timeout_ms, struct err *e)
 {
-	ssize_t n;
-
 	memset(f, 0, sizeof(*f));
 	f->fd = walk_open(path, write, e);
 	if (f->fd < 0)
@@ -392,32 +390,15 @@ int hosts_file_open(struct hosts_file *f, const char *path, int write,
 				"lock: %s", path, strerror(errno));
 		goto fail;
 	}
-	for (;;) {
-		if (buf_reserve(&f->text, 4096)) {
-			err_set(e, EXIT_RUNTIME, "out of memory");
-			goto fail;
-		}
-		n = read(f->fd, f->text.data + f->text.len,
-			 f->text.cap - f->text.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, EXIT_RUNTIME, "hosts file \"%.300s\": "
-				"read: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (!n)
-			break;
-		f->text.len += (size_t)n;
-		f->text.data[f->text.len] = 0;
-		if (f->text.len > HOSTS_MAX) {
+	if (fd_read_all(f->fd, &f->text, HOSTS_MAX)) {
+		if (errno == EFBIG)
 			err_set(e, EXIT_USAGE, "hosts file \"%.300s\": larger "
 				"than %d bytes (the limit)", path, HOSTS_MAX);
-			goto fail;
-		}
-	}
-	if (!f->text.data && buf_adds(&f->text, "")) {
-		err_set(e, EXIT_RUNTIME, "out of memory");
+		else if (errno == ENOMEM)
+			err_set(e, EXIT_RUNTIME, "out of memory");
+		else
+			err_set(e, EXIT_RUNTIME, "hosts file \"%.300s\": "
+				"read: %s", path, strerror(errno));
 		goto fail;
 	}
 	return 0;

@@ -87,8 +87,6 @@ static int read_bounded(int fd, const char *path, struct buf *b,
 			struct err *e)
 {
 	struct stat st;
-	char chunk[8192];
-	ssize_t r;
 
 	if (fstat(fd, &st))
 		return err_set(e, EXIT_RUNTIME, "%s: %s", path,
@@ -98,21 +96,13 @@ static int read_bounded(int fd, const char *path, struct buf *b,
 	if (st.st_size > IMPORT_FILE_MAX)
 		goto big;
 	/* the size may change while reading: read to the end, bounded */
-	for (;;) {
-		r = read(fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return err_set(e, EXIT_RUNTIME, "%s: %s", path,
-				       strerror(errno));
-		if (!r)
-			return 0;
-		if (b->len + (size_t)r > IMPORT_FILE_MAX)
-			goto big;
-		if (buf_add(b, chunk, (size_t)r))
-			return err_set(e, EXIT_RUNTIME, "%s: out of memory",
-				       path);
-	}
+	if (!fd_read_all(fd, b, IMPORT_FILE_MAX))
+		return 0;
+	if (errno == ENOMEM)
+		return err_set(e, EXIT_RUNTIME, "%s: out of memory", path);
+	if (errno != EFBIG)
+		return err_set(e, EXIT_RUNTIME, "%s: %s", path,
+			       strerror(errno));
 big:
 	return err_set(e, EXIT_USAGE, "%s: larger than %d bytes (1 MiB), the "
 		       "most an import reads", path, IMPORT_FILE_MAX);

@@ -193,30 +193,6 @@ void store_close(struct store *s)
 	s->dir_fd = -1;
 }
 
-/* Up to STORE_MAX_BYTES + 1, so that a longer file is seen as one. */
-static int read_all(int fd, struct buf *b)
-{
-	size_t want;
-	ssize_t n;
-
-	for (;;) {
-		want = STORE_MAX_BYTES + 1 - b->len;
-		if (!want)
-			return 0;
-		if (want > 64 * 1024)
-			want = 64 * 1024;
-		if (buf_reserve(b, want))
-			return -1;
-		n = read(fd, b->data + b->len, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		b->len += (size_t)n;
-		b->data[b->len] = 0;
-	}
-}
-
 /* Line 1, "docker-fw-store 1" or "docker-fw-store 2". */
 static int parse_version(const char *line, const char *path, struct err *e)
 {
@@ -421,13 +397,13 @@ int store_load(struct store *s, const char *id, struct store_rec *r,
 	fd = open_entry(s, id, O_RDONLY, "open", e);
 	if (fd < 0)
 		return fd == -2 ? 0 : -1;
-	rc = read_all(fd, &b);
-	if (rc)
+	rc = fd_read_all(fd, &b, STORE_MAX_BYTES);
+	if (rc && errno == EFBIG)
+		err_set(e, EXIT_RUNTIME, "%s: larger than %u bytes", path,
+			STORE_MAX_BYTES);
+	else if (rc)
 		sys_err(e, "read", path);
 	close(fd);
-	if (!rc && b.len > STORE_MAX_BYTES)
-		rc = err_set(e, EXIT_RUNTIME, "%s: larger than %u bytes",
-			     path, STORE_MAX_BYTES);
 	if (!rc)
 		rc = store_parse(b.data, b.len, path, id, r, e);
 	buf_free(&b);

@@ -155,38 +155,22 @@ static void buf_sink(void *ctx, const void *p, size_t n)
 
 static int read_file(const char *path, struct buf *b, struct err *e)
 {
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, saved;
 
 	if (fd < 0)
 		return err_set(e, EXIT_USAGE, "TLS: %s: %s", path,
 			       strerror(errno));
-	for (;;) {
-		if (b->len > PEM_MAX) {
-			close(fd);
-			return err_set(e, EXIT_USAGE, "TLS: %s: larger than "
-				       "%d bytes: not a PEM file", path,
-				       PEM_MAX);
-		}
-		if (buf_reserve(b, 4096)) {
-			close(fd);
-			return err_set(e, EXIT_RUNTIME, "out of memory");
-		}
-		r = read(fd, b->data + b->len, b->cap - b->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		b->len += (size_t)r;
-	}
-	if (r < 0) {
-		int saved = errno;
-
-		close(fd);
+	rc = fd_read_all(fd, b, PEM_MAX);
+	saved = errno;
+	close(fd);
+	if (rc && saved == EFBIG)
+		return err_set(e, EXIT_USAGE, "TLS: %s: larger than %d bytes: "
+			       "not a PEM file", path, PEM_MAX);
+	if (rc && saved == ENOMEM)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	if (rc)
 		return err_set(e, EXIT_USAGE, "TLS: %s: %s", path,
 			       strerror(saved));
-	}
-	close(fd);
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* util.c - errors, growable buffers, safe number parsing. */
+/* util.c - errors, buffers, string lists, numbers, whole reads, escaping. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,8 +64,10 @@ int buf_reserve(struct buf *b, size_t extra)
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	p = realloc(b->data, cap);
-	if (!p)
+	if (!p) {
+		errno = ENOMEM;
 		return -1;
+	}
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -109,6 +111,45 @@ void buf_free(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int strv_add(struct strv *s, const char *str, size_t len)
+{
+	char **v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	char *c;
+
+	if (!v)
+		return -1;
+	s->v = v;
+	c = malloc(len + 1);
+	if (!c)
+		return -1;
+	memcpy(c, str, len);
+	c[len] = 0;
+	s->v[s->n++] = c;
+	return 0;
+}
+
+int strv_addf(struct strv *s, const char *fmt, ...)
+{
+	char line[STRV_LINE_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return strv_add(s, line, strlen(line));
+}
+
+void strv_free(struct strv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
 }
 
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -157,6 +198,36 @@ int fd_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int fd_read_all(int fd, struct buf *b, size_t max)
+{
+	size_t want, start = b->len;
+	ssize_t n;
+
+	if (buf_reserve(b, 0))
+		return -1;
+	b->data[b->len] = 0;
+	for (;;) {
+		if (b->len - start > max) {
+			errno = EFBIG;
+			return -1;
+		}
+		want = max + 1 - (b->len - start);
+		if (want > 64 * 1024)
+			want = 64 * 1024;
+		if (buf_reserve(b, want))
+			return -1;
+		n = read(fd, b->data + b->len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			return 0;
+		b->len += (size_t)n;
+		b->data[b->len] = 0;
+	}
 }
 
 static long ms_since(const struct timespec *t0)

@@ -38,14 +38,6 @@ struct docker {
 	int status;		/* its HTTP status */
 };
 
-/* A list of owned C strings. */
-struct strv {
-	char **v;
-	size_t n;
-};
-int strv_add(struct strv *s, const char *str, size_t len);
-void strv_free(struct strv *s);
-
 /*
  * Prepares d for the daemon at host (a DOCKER_HOST value; NULL or "":
  * $DOCKER_HOST, else unix:///var/run/docker.sock). Does not connect.

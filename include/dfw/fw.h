@@ -180,8 +180,6 @@ int fw_iface_name_ok(const char *s);
  * [A-Za-z0-9_.:@-], a final "+" for a prefix, not "+" alone. */
 int fw_iface_ok(const char *s);
 
-struct strv;
-
 /*
  * Splits a line into words as iptables-restore does: blanks separate
  * words; "..." quotes, a backslash inside it escapes the next character;

@@ -15,7 +15,6 @@
 
 #include <stdint.h>
 
-#include "dfw/docker.h"		/* struct strv */
 #include "dfw/util.h"
 
 /* The add* actions, in the order of their names. */

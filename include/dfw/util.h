@@ -1,4 +1,7 @@
-/* util.h - errors, growable buffers, safe number parsing. */
+/*
+ * util.h - errors, growable buffers, string lists, safe number parsing,
+ * whole reads and writes of file descriptors, escaping for messages.
+ */
 #ifndef DFW_UTIL_H
 #define DFW_UTIL_H
 
@@ -51,6 +54,23 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
+/* A list of owned C strings. Zero-initialise; free with strv_free. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+/* Appends a copy of str[0..len) (a NUL in it ends the copy's text). 0,
+ * or -1 (ENOMEM) with s unchanged. */
+int strv_add(struct strv *s, const char *str, size_t len);
+
+/* Appends the line a printf format makes, cut at STRV_LINE_MAX bytes
+ * (a warning or note for the user: one line, never a flood). 0 or -1. */
+#define STRV_LINE_MAX 699
+int strv_addf(struct strv *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strv_free(struct strv *s);
+
 /*
  * Parses a whole decimal unsigned number in [min, max] from s (no sign, no
  * spaces, no leading zeros except "0" itself). Returns 0, or -1 with errno
@@ -61,6 +81,15 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Writes all of p[0..n) to fd, again after EINTR and short writes: 0, or
  * -1 with errno (EIO when write returned 0). */
 int fd_write_all(int fd, const void *p, size_t n);
+
+/*
+ * Appends what fd holds, to its end, to b, reading at most max + 1 bytes
+ * in all (b->len counts), so that an endless or oversized input is seen
+ * while it is read. 0 with b->data set (NUL-terminated, maybe empty), or
+ * -1 with errno: EFBIG (more than max bytes: b holds the first max + 1),
+ * ENOMEM, or the read's error. The caller names the input.
+ */
+int fd_read_all(int fd, struct buf *b, size_t max);
 
 /*
  * flock(fd, op) (LOCK_SH or LOCK_EX), waiting at most timeout_ms

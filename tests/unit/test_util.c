@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "dfw/util.h"
 #include "unit.h"
@@ -52,4 +54,60 @@ static void test_err(void)
 	check(err_set(NULL, EXIT_USAGE, "x") == -1);
 }
 
-UNIT_TESTS(T(test_parse_uint) T(test_buf) T(test_err))
+/* fd_read_all: to the end, bounded while it reads; an endless input
+ * stops at max + 1 bytes. */
+static void test_read_all(void)
+{
+	struct buf b = { 0 };
+	int fd[2];
+
+	check(pipe(fd) == 0);
+	check(write(fd[1], "hello", 5) == 5);
+	close(fd[1]);
+	check(fd_read_all(fd[0], &b, 5) == 0 && b.len == 5);
+	check_str(b.data, "hello");
+	close(fd[0]);
+	buf_free(&b);
+	/* empty: data set, "" */
+	check(pipe(fd) == 0);
+	close(fd[1]);
+	check(fd_read_all(fd[0], &b, 5) == 0 && b.data && !b.len);
+	close(fd[0]);
+	buf_free(&b);
+	/* over the cap: EFBIG after max + 1 bytes */
+	check(pipe(fd) == 0);
+	check(write(fd[1], "0123456789", 10) == 10);
+	close(fd[1]);
+	errno = 0;
+	check(fd_read_all(fd[0], &b, 4) == -1 && errno == EFBIG);
+	check(b.len == 5);
+	close(fd[0]);
+	buf_free(&b);
+	/* /dev/zero never ends: the cap ends it */
+	fd[0] = open("/dev/zero", O_RDONLY);
+	check(fd[0] >= 0);
+	check(fd_read_all(fd[0], &b, 100000) == -1 && errno == EFBIG);
+	check(b.len == 100001);
+	close(fd[0]);
+	buf_free(&b);
+}
+
+static void test_strv(void)
+{
+	struct strv s = { 0 };
+	char big[1000];
+
+	check(strv_add(&s, "abc", 2) == 0 && s.n == 1);
+	check_str(s.v[0], "ab");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	check(strv_addf(&s, "%s=%d", "n", 5) == 0);
+	check_str(s.v[1], "n=5");
+	check(strv_addf(&s, "%s", big) == 0);
+	check(strlen(s.v[2]) == STRV_LINE_MAX);
+	strv_free(&s);
+	check(!s.v && !s.n);
+}
+
+UNIT_TESTS(T(test_parse_uint) T(test_buf) T(test_err) T(test_read_all)
+	   T(test_strv))
