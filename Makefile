@@ -36,7 +36,11 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
-ASAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/asan/%.o)
+# What of applets/ the tests and test tools use besides core/: the one
+# reader of the environment and the command line (applets/config.c).
+APPLET_LIB_SRC := applets/config.c
+ASAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/asan/%.o) \
+	$(APPLET_LIB_SRC:%.c=$(BUILD)/asan/%.o)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ := $(CORE_SRC:%.c=$(BUILD)/fuzz/%.o)
@@ -94,7 +98,8 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 # Test tools: static musl programs that drive core/ from the e2e tests.
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/test/%)
-CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/musl/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/musl/%.o) \
+	$(APPLET_LIB_SRC:%.c=$(BUILD)/musl/%.o)
 $(BUILD)/test/%: tests/tools/%.c $(CORE_OBJ) $(MUSL_LIBS)
 	@mkdir -p $(@D)
 	$(MUSLCC) $(CFLAGS) $(INC) $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(MUSL_LIBS)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,43 +78,61 @@ static int read_from(const char *file, enum rule_action act, int rev,
 	return rc;
 }
 
+/* add's own options: the rule options (rulespec.h), then --from. */
+#define ADD_FROM RULESPEC_NOPTS
+#define ADD_NOPTS (RULESPEC_NOPTS + 1)
+
+/* The rule options as given, applied once the command line is read:
+ * `C --from FILE` takes no other rule option but --rev-lookup. */
+struct add_args {
+	struct {
+		size_t i;
+		const char *v;
+	} *given;
+	size_t n;
+	unsigned seen;
+	const char *from;
+};
+
+static int add_opt(void *arg, size_t i, const char *v, const char *word,
+		   struct err *e)
+{
+	struct add_args *a = arg;
+
+	if (i == ADD_FROM) {
+		a->from = v;
+		return 0;
+	}
+	a->given[a->n].i = i;
+	a->given[a->n++].v = v;
+	a->seen |= 1u << i;
+	return 0;
+}
+
 /* The specs of `C OPTIONS...` or `C --from FILE [--rev-lookup]`. */
-static int parse_specs(enum rule_action act, int argc, char **argv,
+static int parse_specs(enum rule_action act, struct add_args *a,
 		       struct specs *s, struct err *e)
 {
-	const char *from = NULL;
 	struct rulespec r;
-	int i, rev = 0, others = 0;
+	size_t i;
 
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--from")) {
-			if (i + 1 >= argc)
-				return err_set(e, EXIT_USAGE, "--from needs a "
-					       "value (a file, or - for stdin)");
-			if (from)
-				return err_set(e, EXIT_USAGE, "--from given "
-					       "twice");
-			from = argv[++i];
-		} else if (!strncmp(argv[i], "--from=", 7)) {
-			if (from)
-				return err_set(e, EXIT_USAGE, "--from given "
-					       "twice");
-			from = argv[i] + 7;
-		} else if (!strcmp(argv[i], "--rev-lookup")) {
-			rev = 1;
-		} else {
-			others++;
-		}
-	}
-	if (from) {
-		if (others)
+	if (a->from) {
+		if (a->seen & ~(1u << RULESPEC_REV_LOOKUP))
 			return err_set(e, EXIT_USAGE, "--from takes the rule "
 				       "specs from the file: no other rule "
 				       "option (but --rev-lookup) next to it");
-		return read_from(from, act, rev, s, e);
+		return read_from(a->from, act, !!a->seen, s, e);
 	}
-	if (rulespec_parse(&r, act, argc, argv, e))
+	rulespec_init(&r, act);
+	for (i = 0; i < a->n; i++)
+		if (rulespec_set(&r, a->given[i].i, a->given[i].v, NULL, e)) {
+			rulespec_free(&r);
+			return -1;
+		}
+	if (rulespec_end(&r, a->seen, e)) {
+		rulespec_free(&r);
 		return -1;
+	}
 	if (specs_push(s, &r, ""))
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	return 0;
@@ -121,7 +140,7 @@ static int parse_specs(enum rule_action act, int argc, char **argv,
 
 /* Checks the specs against Docker, then stores and applies them (a spec
  * stored already is not stored twice). g is the caller's; it frees it. */
-static int apply(struct engine *g, const struct engine_opts *o,
+static int apply(struct engine *g, const struct dfw_config *o,
 		 const char *name, struct specs *s)
 {
 	const struct docker_container *c;
@@ -175,51 +194,70 @@ err:
 	return fail(&e);
 }
 
-static int add_common(enum rule_action act, int argc, char **argv)
+static int add_common(enum rule_action act, int argc, char **argv,
+		      struct cli *cli)
 {
-	struct engine_opts o;
+	struct opt tab[ADD_NOPTS];
+	struct add_args a = { NULL, 0, 0, NULL };
 	struct engine g;
 	struct specs s = { 0 };
 	struct err e;
-	int rc;
+	int rc, k;
 
-	argc = engine_opts(argc, argv, 0, &o, &e);
-	if (argc < 0)
-		return fail(&e);
-	if (argc < 2 || argv[1][0] == '-')
+	memcpy(tab, rulespec_opts, sizeof(rulespec_opts));
+	tab[ADD_FROM] = (struct opt){ "--from", 0, OPT_VALUE,
+				      "a file, or - for stdin" };
+	a.given = calloc((size_t)argc + 1, sizeof(*a.given));
+	if (!a.given)
+		return fail(&(struct err){ EXIT_RUNTIME, "out of memory" });
+	k = config_options(cli, CONFIG_CHANGES, tab, ADD_NOPTS, add_opt, &a,
+			   OPT_ARGS_ANY, argc - 1, argv + 1, &e);
+	if (k < 0) {
+		free(a.given);
+		return usage_fail(&e);
+	}
+	if (k < 1) {
+		free(a.given);
 		return usage_error("the first argument is the container");
-	if (parse_specs(act, argc - 2, argv + 2, &s, &e)) {
+	}
+	if (k > 1) {
+		free(a.given);
+		return usage_error("unexpected argument \"%s\"", argv[2]);
+	}
+	rc = parse_specs(act, &a, &s, &e);
+	free(a.given);
+	if (rc) {
 		specs_free(&s);
 		return fail(&e);
 	}
-	if (engine_init(&g, &o, &e)) {
+	if (applet_open(&g, cli, ENGINE_STORE, &e)) {
 		specs_free(&s);
 		return fail(&e);
 	}
-	rc = apply(&g, &o, argv[1], &s);
+	rc = apply(&g, &cli->cfg, argv[1], &s);
 	engine_free(&g);
 	specs_free(&s);
 	return rc;
 }
 
-int add_main(int argc, char **argv)
+int add_main(int argc, char **argv, struct cli *cli)
 {
-	return add_common(RULE_ADD, argc, argv);
+	return add_common(RULE_ADD, argc, argv, cli);
 }
 
-int add_internal_main(int argc, char **argv)
+int add_internal_main(int argc, char **argv, struct cli *cli)
 {
-	return add_common(RULE_ADD_INTERNAL, argc, argv);
+	return add_common(RULE_ADD_INTERNAL, argc, argv, cli);
 }
 
-int add_input_main(int argc, char **argv)
+int add_input_main(int argc, char **argv, struct cli *cli)
 {
-	return add_common(RULE_ADD_INPUT, argc, argv);
+	return add_common(RULE_ADD_INPUT, argc, argv, cli);
 }
 
-int add_two_ways_main(int argc, char **argv)
+int add_two_ways_main(int argc, char **argv, struct cli *cli)
 {
-	return add_common(RULE_ADD_TWO_WAYS, argc, argv);
+	return add_common(RULE_ADD_TWO_WAYS, argc, argv, cli);
 }
 
 /* ---- allow ------------------------------------------------------------ */
@@ -233,44 +271,50 @@ static int port_cmp(const void *a, const void *b)
 	return strcmp(x->proto, y->proto);
 }
 
-int allow_main(int argc, char **argv)
+int allow_main(int argc, char **argv, struct cli *cli)
 {
 	const struct docker_container *c;
 	struct docker_port *ports = NULL;
-	struct engine_opts o;
 	struct specs s = { 0 };
+	struct addr_spec *addrs;
 	struct engine g;
-	struct addr_spec a;
 	struct err e;
-	size_t i, j, np = 0;
-	int rc;
+	size_t i, j, np = 0, na;
+	int rc, k;
 
-	argc = engine_opts(argc, argv, 0, &o, &e);
-	if (argc < 0)
-		return fail(&e);
-	if (argc < 3 || argv[1][0] == '-')
+	k = config_options(cli, CONFIG_CHANGES, NULL, 0, NULL, NULL,
+			   OPT_ARGS_ANY, argc - 1, argv + 1, &e);
+	if (k < 0)
+		return usage_fail(&e);
+	if (k < 2)
 		return usage_error("needs a container and at least one "
 				   "address");
-	for (i = 2; i < (size_t)argc; i++) {
-		if (argv[i][0] == '-')
-			return usage_error("unknown option \"%s\"", argv[i]);
-		if (addr_parse(argv[i], &a, &e))
+	na = (size_t)k - 1;
+	addrs = calloc(na, sizeof(*addrs));
+	if (!addrs)
+		return fail(&(struct err){ EXIT_RUNTIME, "out of memory" });
+	for (i = 0; i < na; i++) {
+		if (addr_parse(argv[2 + i], &addrs[i], &e)) {
+			free(addrs);
 			return fail(&e);
-		if (a.kind != ADDR_CIDR)
+		}
+		if (addrs[i].kind != ADDR_CIDR) {
+			free(addrs);
 			return usage_error("\"%s\": allow takes outside "
-					   "addresses (A.B.C.D[/N])", argv[i]);
+					   "addresses (A.B.C.D[/N])", argv[2 + i]);
+		}
 	}
 	/* the published ports, from Docker */
-	if (engine_init(&g, &o, &e))
+	if (applet_open(&g, cli, ENGINE_STORE, &e)) {
+		free(addrs);
 		return fail(&e);
+	}
 	c = engine_container(&g, argv[1], &e);
 	if (c && !c->running)
 		err_set(&e, EXIT_USAGE, "container \"%s\" is not running: its "
 			"published ports and address are not known", c->name);
-	if (!c || !c->running) {
-		engine_free(&g);
-		return fail(&e);
-	}
+	if (!c || !c->running)
+		goto err;
 	ports = calloc(c->nports + 1, sizeof(*ports));
 	for (i = 0; ports && i < c->nports; i++) {
 		const struct docker_port *p = &c->ports[i];
@@ -285,36 +329,40 @@ int allow_main(int argc, char **argv)
 			ports[np++] = *p;
 	}
 	if (!ports || !np) {
-		free(ports);
 		if (ports)
 			err_set(&e, EXIT_USAGE, "container \"%s\" publishes no "
 				"tcp or udp port", argv[1]);
 		else
 			err_set(&e, EXIT_RUNTIME, "out of memory");
-		engine_free(&g);
-		return fail(&e);
+		goto err;
 	}
 	qsort(ports, np, sizeof(*ports), port_cmp);
-	for (i = 2; i < (size_t)argc; i++)
+	/* an add rule spec per address and port, as `add C --source A
+	 * --dport P --protocol PROTO` makes it */
+	for (i = 0; i < na; i++)
 		for (j = 0; j < np; j++) {
-			char dport[8], *opts[8] = { "--source", argv[i],
-						    "--dport", dport,
-						    "--protocol",
-						    ports[j].proto };
 			struct rulespec r;
 
-			snprintf(dport, sizeof(dport), "%u", ports[j].port);
-			if (rulespec_parse(&r, RULE_ADD, 6, opts, &e) ||
-			    specs_push(&s, &r, "")) {
-				free(ports);
-				specs_free(&s);
-				engine_free(&g);
-				return fail(&e);
+			rulespec_init(&r, RULE_ADD);
+			r.src = addrs[i];
+			r.dport = ports[j].port;
+			r.proto = strcmp(ports[j].proto, "udp") ? IPPROTO_TCP :
+				  IPPROTO_UDP;
+			if (specs_push(&s, &r, "")) {
+				err_set(&e, EXIT_RUNTIME, "out of memory");
+				goto err;
 			}
 		}
 	free(ports);
-	rc = apply(&g, &o, argv[1], &s);	/* the same connection */
+	free(addrs);
+	rc = apply(&g, &cli->cfg, argv[1], &s);	/* the same connection */
 	engine_free(&g);
 	specs_free(&s);
 	return rc;
+err:
+	free(ports);
+	free(addrs);
+	specs_free(&s);
+	engine_free(&g);
+	return fail(&e);
 }

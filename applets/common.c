@@ -18,16 +18,12 @@ int fail(const struct err *e)
 	return e->code ? e->code : EXIT_RUNTIME;
 }
 
-int usage_error(const char *fmt, ...)
+/* The usage line of the running applet, after its message. */
+static int usage_line(void)
 {
 	const char *name = applet_name;
 	const struct applet *a;
-	va_list ap;
 
-	fprintf(stderr, "%s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	/* "dfw-add" or "docker-fw add" */
 	a = applet_find(applet_table, !strncmp(name, "dfw-", 4) ? name + 4 :
 			!strncmp(name, "docker-fw ", 10) ? name + 10 : "");
@@ -36,6 +32,36 @@ int usage_error(const char *fmt, ...)
 	else
 		fputc('\n', stderr);
 	return EXIT_USAGE;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", applet_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	return usage_line();
+}
+
+int usage_fail(const struct err *e)
+{
+	char m[sizeof(e->msg) * 4];
+
+	if (e->code != EXIT_USAGE)
+		return fail(e);
+	fprintf(stderr, "%s: %s", applet_name,
+		str_escape_n(m, sizeof(m), e->msg, strlen(e->msg), 0));
+	return usage_line();
+}
+
+int applet_open(struct engine *g, struct cli *c, unsigned what,
+		struct err *e)
+{
+	if (config_finish(c, e))
+		return -1;
+	return engine_init(g, &c->cfg, what, e);
 }
 
 void print_warnings(const struct engine *g)

@@ -2,9 +2,11 @@
 #ifndef DFW_APPLETS_COMMON_H
 #define DFW_APPLETS_COMMON_H
 
+#include "config.h"
 #include "dfw/engine.h"
 
-#define APPLET(name, c, usage, help) int c##_main(int argc, char **argv);
+#define APPLET(name, c, usage, help) \
+	int c##_main(int argc, char **argv, struct cli *cli);
 #include "applets.h"
 #undef APPLET
 
@@ -13,6 +15,15 @@ int fail(const struct err *e);
 
 /* Prints a usage error and the usage line; returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* An error of the options: with EXIT_USAGE as usage_error (the message
+ * escaped), else as fail. Returns e->code. */
+int usage_fail(const struct err *e);
+
+/* Opens g for the applet's run: the rest of the environment
+ * (config_finish), then engine_init with what. 0, or -1 with e set. */
+int applet_open(struct engine *g, struct cli *c, unsigned what,
+		struct err *e);
 
 /* Prints g's warnings, "dfw-NAME: warning: ..." on stderr. */
 void print_warnings(const struct engine *g);

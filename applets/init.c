@@ -9,32 +9,34 @@
 
 #include "common.h"
 
-int init_main(int argc, char **argv)
+static const struct opt init_opts[] = {
+	{ "--network", 0, OPT_VALUE | OPT_MANY, "a network name or ID" },
+};
+
+static int init_opt(void *arg, size_t i, const char *v, const char *word,
+		    struct err *e)
+{
+	if (!*v)
+		return err_set(e, EXIT_USAGE, "--network: empty name");
+	if (strv_add(arg, v, strlen(v)))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	return 0;
+}
+
+int init_main(int argc, char **argv, struct cli *cli)
 {
 	struct strv nets = { 0 };
-	struct engine_opts o;
 	struct engine g;
 	struct err e;
-	int i, rc;
+	int rc;
 
-	argc = engine_opts(argc, argv, 1, &o, &e);
-	if (argc < 0)
-		return fail(&e);
-	for (i = 1; i < argc; i++) {
-		const char *v = NULL;
-
-		if (!strcmp(argv[i], "--network") && i + 1 < argc)
-			v = argv[++i];
-		else if (!strncmp(argv[i], "--network=", 10))
-			v = argv[i] + 10;
-		else if (!strcmp(argv[i], "--network"))
-			return usage_error("--network needs a value");
-		else
-			return usage_error("unknown argument \"%s\"", argv[i]);
-		if (!*v || strv_add(&nets, v, strlen(v)))
-			return usage_error("--network: empty name");
+	if (config_options(cli, CONFIG_BACKEND | CONFIG_DRY_RUN, init_opts, 1,
+			   init_opt, &nets, OPT_ARGS_NONE, argc - 1, argv + 1,
+			   &e) < 0) {
+		strv_free(&nets);
+		return usage_fail(&e);
 	}
-	if (engine_init(&g, &o, &e)) {
+	if (applet_open(&g, cli, 0, &e)) {
 		strv_free(&nets);
 		return fail(&e);
 	}
@@ -48,7 +50,7 @@ int init_main(int argc, char **argv)
 	engine_print_changes(&g, stdout);
 	if (!g.nchanges)
 		printf("# nothing to change\n");
-	rc = o.dry_run && engine_pending(&g) ? EXIT_NO : EXIT_DONE;
+	rc = cli->cfg.dry_run && engine_pending(&g) ? EXIT_NO : EXIT_DONE;
 	engine_free(&g);
 	return fflush(stdout) ? EXIT_RUNTIME : rc;
 }

@@ -46,26 +46,24 @@ static int keep_err(struct strv *errs, const struct err *e, int rc)
 	return e->code > rc ? e->code : rc;
 }
 
-int ls_main(int argc, char **argv)
+int ls_main(int argc, char **argv, struct cli *cli)
 {
 	struct store_rec *v = NULL;
 	struct store_bad *bad = NULL;
 	struct strv errs = { 0 };
-	struct engine_opts o;
 	struct buf b = { 0 };
 	struct engine g;
 	struct err e;
 	size_t i, n = 0, nbad = 0;
 	int rc = EXIT_DONE;
 
-	argc = engine_opts(argc, argv, 0, &o, &e);
+	argc = config_options(cli, CONFIG_STATE_DIR, NULL, 0, NULL, NULL,
+			      OPT_ARGS_ANY, argc - 1, argv + 1, &e);
 	if (argc < 0)
-		return fail(&e);
-	for (i = 1; i < (size_t)argc; i++)
-		if (argv[i][0] == '-')
-			return usage_error("unknown option \"%s\"", argv[i]);
-	o.dry_run = 1;		/* read only: no lock, nothing created */
-	if (engine_init(&g, &o, &e))
+		return usage_fail(&e);
+	argc++;
+	/* read only: no lock, nothing created */
+	if (applet_open(&g, cli, ENGINE_STORE_READ, &e))
 		return fail(&e);
 	if (argc == 1) {
 		if (store_load_all(&g.store, &v, &n, &bad, &nbad, &e))

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "dfw/applet.h"
 #include "dfw/tls.h"
 #include "dfw/transport.h"
@@ -20,7 +21,8 @@
 #define DFW_VERSION "unknown"
 #endif
 
-#define APPLET(name, c, usage, help) int c##_main(int argc, char **argv);
+#define APPLET(name, c, usage, help) \
+	int c##_main(int argc, char **argv, struct cli *cli);
 #include "applets.h"
 #undef APPLET
 
@@ -70,7 +72,8 @@ static void list_applets(FILE *f)
 /* The applet runs under the name it was called by: "dfw-add" through
  * the link, "docker-fw add" through the dispatcher; messages and the
  * usage line say that name. */
-static int run(const struct applet *a, int argc, char **argv, int link)
+static int run(const struct applet *a, int argc, char **argv, int link,
+	       struct cli *cli)
 {
 	static char name[64];
 	int i, help = argc > 1 && !strcmp(argv[1], "-h");
@@ -86,7 +89,7 @@ static int run(const struct applet *a, int argc, char **argv, int link)
 		printf("Usage: %s %s\n\n%s", name, a->usage, a->help);
 		return fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
 	}
-	return a->main(argc, argv);
+	return a->main(argc, argv, cli);
 }
 
 static int install(const char *dir)
@@ -113,42 +116,49 @@ static int install(const char *dir)
  * are TLS options given for a unix:// daemon, where they do nothing (the
  * DOCKER_TLS* variables are ignored there without a word, as the docker
  * CLI does). */
-static void tls_warning(const char *who)
+static void tls_warning(const struct cli *c, const char *who)
 {
-	struct tls_opts o;
+	struct tls_conf o;
 	struct endpoint ep;
 	struct err e;
 
-	if (tls_opts_get(&o, &e) ||
-	    endpoint_parse(getenv("DOCKER_HOST"), &ep, &e))
+	if (tls_conf_get(&c->cfg.tls, &o, &e) ||
+	    endpoint_parse(c->cfg.host, &ep, &e))
 		return;
 	if (ep.kind == ENDPOINT_TCP && o.tls && !o.verify)
 		fprintf(stderr, "%s: warning: TLS without --tlsverify: the "
 			"daemon's certificate is not verified\n", who);
-	if (ep.kind != ENDPOINT_TCP && tls_cli.given)
+	if (ep.kind != ENDPOINT_TCP && c->cfg.tls.given)
 		fprintf(stderr, "%s: warning: TLS options (--tls, --tlsverify, "
 			"--tlscacert, --tlscert, --tlskey) are for a tcp:// "
 			"daemon; %s is reached without TLS\n", who, ep.url);
 }
 
+static const char *sys_getenv(void *arg, const char *name)
+{
+	return getenv(name);
+}
+
 /* Global options come first: dfw-ACTION [-H URL] ARGS..., or
  * docker-fw [-H URL] ACTION ARGS... The applet sees argv[0] and the rest. */
-static int globals(int *argc, char ***argv, const char *who)
+static int globals(struct cli *c, int *argc, char ***argv, const char *who)
 {
 	struct err e;
-	int i = 1;
+	int i;
 
-	if (applet_global_opts(*argc, *argv, &i, &e)) {
+	config_env(c, sys_getenv, NULL);
+	i = config_globals(c, *argc - 1, *argv + 1, &e);
+	if (i < 0) {
 		char m[sizeof(e.msg) * 4];
 
 		fprintf(stderr, "%s: %s\n", who,
 			str_escape_n(m, sizeof(m), e.msg, strlen(e.msg), 0));
 		return -1;
 	}
-	tls_warning(who);
-	(*argv)[i - 1] = (*argv)[0];
-	*argv += i - 1;
-	*argc -= i - 1;
+	tls_warning(c, who);
+	(*argv)[i] = (*argv)[0];
+	*argv += i;
+	*argc -= i;
 	return 0;
 }
 
@@ -156,6 +166,7 @@ int main(int argc, char **argv)
 {
 	const char *base = applet_basename(argc > 0 ? argv[0] : "docker-fw");
 	const struct applet *a;
+	struct cli cli;
 
 	if (argc < 1)
 		return EXIT_USAGE;
@@ -167,11 +178,11 @@ int main(int argc, char **argv)
 				base + 4);
 			return EXIT_UNKNOWN;
 		}
-		if (globals(&argc, &argv, base))
+		if (globals(&cli, &argc, &argv, base))
 			return EXIT_USAGE;
-		return run(a, argc, argv, 1);
+		return run(a, argc, argv, 1, &cli);
 	}
-	if (globals(&argc, &argv, "docker-fw"))
+	if (globals(&cli, &argc, &argv, "docker-fw"))
 		return EXIT_USAGE;
 	if (argc < 2) {
 		list_applets(stderr);
@@ -204,5 +215,5 @@ int main(int argc, char **argv)
 			"`docker-fw --help` lists them\n", argv[1]);
 		return EXIT_UNKNOWN;
 	}
-	return run(a, argc - 1, argv + 1, 0);
+	return run(a, argc - 1, argv + 1, 0, &cli);
 }

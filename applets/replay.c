@@ -66,7 +66,7 @@ static void items_free(struct sync_item *v, size_t n)
  * in the table as they are, replays the rest, then fails naming it; drop
  * removes its rules (by their comments) and the file.
  */
-static int run(int argc, char **argv, int drop)
+static int run(int argc, char **argv, struct cli *cli, int drop)
 {
 	struct sync_item *items = NULL;
 	const struct docker_container *c;
@@ -74,21 +74,21 @@ static int run(int argc, char **argv, int drop)
 	struct store_bad *bad = NULL;
 	struct strv later = { 0 };	/* errors printed at the end */
 	struct strv notes = { 0 };	/* warnings printed after the run */
-	struct engine_opts o;
+	const struct dfw_config *o = &cli->cfg;
 	struct engine g;
 	struct err e, why, first = { 0, "" };
 	size_t i, j, n = 0, nd, nbad = 0;
-	int rc = EXIT_DONE, nfail = 0, partial = 0;
+	int rc = EXIT_DONE, nfail = 0, partial = 0, k;
 
-	argc = engine_opts(argc, argv, !drop, &o, &e);
-	if (argc < 0)
-		return fail(&e);
-	for (i = 1; i < (size_t)argc; i++)
-		if (argv[i][0] == '-')
-			return usage_error("unknown option \"%s\"", argv[i]);
+	k = config_options(cli, CONFIG_CHANGES | (drop ? 0 : CONFIG_DRY_RUN),
+			   NULL, 0, NULL, NULL, OPT_ARGS_ANY, argc - 1,
+			   argv + 1, &e);
+	if (k < 0)
+		return usage_fail(&e);
+	argc = k + 1;
 	if (drop && argc < 2)
 		return usage_error("name at least one container");
-	if (engine_init(&g, &o, &e))
+	if (applet_open(&g, cli, ENGINE_STORE, &e))
 		return fail(&e);
 	if (argc == 1) {
 		struct store_rec *all;
@@ -146,11 +146,11 @@ static int run(int argc, char **argv, int drop)
 	print_warnings(&g);
 	for (i = 0; i < notes.n; i++)
 		fprintf(stderr, "%s: %s\n", applet_name, notes.v[i]);
-	if (o.verbose)
+	if (o->verbose)
 		engine_print_backend(&g, stderr);
-	if (o.dry_run || o.verbose)
+	if (o->dry_run || o->verbose)
 		engine_print_changes(&g, stdout);
-	if (o.dry_run && engine_pending(&g))
+	if (o->dry_run && engine_pending(&g))
 		rc = EXIT_NO;
 	if (nfail)
 		rc = first.code;
@@ -175,12 +175,12 @@ out:
 	return rc;
 }
 
-int replay_main(int argc, char **argv)
+int replay_main(int argc, char **argv, struct cli *cli)
 {
-	return run(argc, argv, 0);
+	return run(argc, argv, cli, 0);
 }
 
-int drop_main(int argc, char **argv)
+int drop_main(int argc, char **argv, struct cli *cli)
 {
-	return run(argc, argv, 1);
+	return run(argc, argv, cli, 1);
 }

@@ -67,23 +67,21 @@ out:
 	return rc;
 }
 
-int save_hostconfig_main(int argc, char **argv)
+int save_hostconfig_main(int argc, char **argv, struct cli *cli)
 {
 	const struct docker_container **cs;
-	struct engine_opts o;
 	struct engine g;
 	struct err e;
 	int i, rc = EXIT_DONE;
 
-	argc = engine_opts(argc, argv, 0, &o, &e);
+	argc = config_options(cli, CONFIG_STATE_DIR, NULL, 0, NULL, NULL,
+			      OPT_ARGS_ANY, argc - 1, argv + 1, &e);
 	if (argc < 0)
-		return fail(&e);
+		return usage_fail(&e);
+	argc++;
 	if (argc < 2)
 		return usage_error("name at least one container");
-	for (i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
-			return usage_error("unknown option \"%s\"", argv[i]);
-	if (engine_init(&g, &o, &e))
+	if (applet_open(&g, cli, ENGINE_STORE, &e))
 		return fail(&e);
 	cs = calloc((size_t)argc, sizeof(*cs));
 	if (!cs)
@@ -454,37 +452,42 @@ out:
 	return rc;
 }
 
-int start_main(int argc, char **argv)
+enum { S_PAUSED, S_PULL_DEPS, S_FORCE, S_N };
+
+static const struct opt start_opts[S_N] = {
+	[S_PAUSED] = { "--paused", 0, OPT_FLAG | OPT_MANY, NULL },
+	[S_PULL_DEPS] = { "--pull-deps", 0, OPT_FLAG | OPT_MANY, NULL },
+	[S_FORCE] = { "--force", 0, OPT_FLAG | OPT_MANY, NULL },
+};
+
+static int start_opt(void *arg, size_t i, const char *v, const char *word,
+		     struct err *e)
 {
-	int i, j = 1, dry = 0, paused = 0, pull = 0, force = 0, rc, partial;
+	((int *)arg)[i] = 1;
+	return 0;
+}
+
+int start_main(int argc, char **argv, struct cli *cli)
+{
+	int j, flags[S_N] = { 0 }, rc, partial;
+	const struct dfw_config *o = &cli->cfg;
 	struct graph gr = { 0 };
-	struct engine_opts o;
 	struct engine g;
 	size_t *ord = NULL, k, n;
 	const struct docker_container **started = NULL;
 	struct err e, pe;
 
-	argc = engine_opts(argc, argv, 1, &o, &e);
-	if (argc < 0)
-		return fail(&e);
-	dry = o.dry_run;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--paused"))
-			paused = 1;
-		else if (!strcmp(argv[i], "--pull-deps"))
-			pull = 1;
-		else if (!strcmp(argv[i], "--force"))
-			force = 1;
-		else if (argv[i][0] == '-')
-			return usage_error("unknown option \"%s\"", argv[i]);
-		else
-			argv[j++] = argv[i];
-	}
+	j = config_options(cli, CONFIG_CHANGES | CONFIG_DRY_RUN, start_opts,
+			   S_N, start_opt, flags, OPT_ARGS_ANY, argc - 1,
+			   argv + 1, &e);
+	if (j < 0)
+		return usage_fail(&e);
+	j++;
 	if (j < 2)
 		return usage_error("name at least one container");
-	if (engine_init(&g, &o, &e))
+	if (applet_open(&g, cli, ENGINE_STORE, &e))
 		return fail(&e);
-	if (build(&g, &gr, argv + 1, j - 1, pull, &e))
+	if (build(&g, &gr, argv + 1, j - 1, flags[S_PULL_DEPS], &e))
 		goto err;
 	ord = calloc(gr.n + 1, sizeof(*ord));
 	if (!ord) {
@@ -499,13 +502,13 @@ int start_main(int argc, char **argv)
 		err_set(&e, EXIT_RUNTIME, "cannot write the start order");
 		goto err;
 	}
-	if (dry) {
+	if (o->dry_run) {
 		rc = EXIT_DONE;
 		goto out;
 	}
-	if (!force && drift(&g, &gr, &e))
+	if (!flags[S_FORCE] && drift(&g, &gr, &e))
 		goto err;
-	if (start_all(&g, &gr, ord, paused, &e)) {
+	if (start_all(&g, &gr, ord, flags[S_PAUSED], &e)) {
 		/* what did start still gets its rules and hosts entries */
 		struct err re;
 
@@ -523,9 +526,9 @@ int start_main(int argc, char **argv)
 		goto err;
 	}
 	print_warnings(&g);
-	if (o.verbose)
+	if (o->verbose)
 		engine_print_backend(&g, stderr);
-	if (o.verbose)
+	if (o->verbose)
 		engine_print_changes(&g, stdout);
 	started = calloc(gr.n + 1, sizeof(*started));
 	if (!started) {

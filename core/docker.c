@@ -9,40 +9,23 @@
 
 #include "dfw/docker.h"
 
-/* Seconds from environment variable name into *ms; 0 when unset. */
-static int env_seconds(const char *name, int *ms, struct err *e)
-{
-	const char *v = getenv(name);
-	uint64_t s;
-
-	if (!v || !*v)
-		return 0;
-	if (parse_uint(v, 1, 86400, &s))
-		return err_set(e, EXIT_USAGE, "%s=\"%s\": not a number of "
-			       "seconds from 1 to 86400", name, v);
-	*ms = (int)s * 1000;
-	return 0;
-}
-
-int docker_init(struct docker *d, const char *host, struct err *e)
+int docker_init(struct docker *d, const struct dfw_config *c, struct err *e)
 {
 	memset(d, 0, sizeof(*d));
 	d->t.fd = -1;
-	if (env_seconds("DFW_TIMEOUT", &d->io_timeout_ms, e) ||
-	    env_seconds("DFW_CONNECT_TIMEOUT", &d->connect_timeout_ms, e))
-		return -1;
-	if (!host || !*host)
-		host = getenv("DOCKER_HOST");
-	if (endpoint_parse(host, &d->ep, e))
+	d->io_timeout_ms = c->io_timeout_ms;
+	d->connect_timeout_ms = c->connect_timeout_ms;
+	if (endpoint_parse(c->host, &d->ep, e))
 		return -1;
 	if (d->ep.kind == ENDPOINT_TCP) {
-		struct tls_opts o;
+		struct tls_conf o;
 
-		if (tls_opts_get(&o, e) ||
+		if (tls_conf_get(&c->tls, &o, e) ||
 		    (o.tls && tls_creds_load(&o, &d->tls, e)))
 			return -1;
 		if (o.tls && d->ep.port_default)
-			strcpy(d->ep.port, TRANSPORT_DEFAULT_TLS_PORT);
+			snprintf(d->ep.port, sizeof(d->ep.port), "%s",
+				 TRANSPORT_DEFAULT_TLS_PORT);
 	}
 	if (d->ep.kind == ENDPOINT_UNIX)
 		snprintf(d->host_field, sizeof(d->host_field), "docker");

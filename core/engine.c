@@ -18,73 +18,21 @@
 #define MAX_ATTEMPTS 10
 #define INIT_COMMENT FW_COMMENT " init"
 
-/* ---- options ---------------------------------------------------------- */
-
-int engine_opts(int argc, char **argv, int allow_dry_run,
-		struct engine_opts *o, struct err *e)
-{
-	int i, j = 1;
-
-	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (o->state_dir && !strncmp(a, "--state-dir", 11) &&
-		    (!a[11] || a[11] == '='))
-			return err_set(e, EXIT_USAGE, "--state-dir given twice");
-		if (!strcmp(a, "--state-dir")) {
-			if (i + 1 >= argc)
-				return err_set(e, EXIT_USAGE, "--state-dir "
-					       "needs a value (a folder)");
-			o->state_dir = argv[++i];
-		} else if (!strncmp(a, "--state-dir=", 12)) {
-			o->state_dir = a + 12;
-		} else if (!strcmp(a, "--dry-run") && allow_dry_run) {
-			o->dry_run = 1;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			o->verbose = 1;
-		} else if (o->backend && !strncmp(a, "--backend", 9) &&
-			   (!a[9] || a[9] == '=')) {
-			return err_set(e, EXIT_USAGE, "--backend given twice");
-		} else if (!strncmp(a, "--backend=", 10)) {
-			o->backend = a + 10;
-		} else if (!strcmp(a, "--backend")) {
-			if (i + 1 >= argc)
-				return err_set(e, EXIT_USAGE, "--backend needs "
-					       "a value (iptc or nft)");
-			o->backend = argv[++i];
-		} else {
-			argv[j++] = argv[i];
-			continue;
-		}
-		if (o->state_dir && !*o->state_dir)
-			return err_set(e, EXIT_USAGE, "--state-dir: empty "
-				       "folder name");
-	}
-	argv[j] = NULL;
-	if (!o->backend)
-		o->backend = getenv("DFW_BACKEND");
-	if (o->backend && !*o->backend)
-		o->backend = NULL;
-	if (o->backend && strcmp(o->backend, "iptc") &&
-	    strcmp(o->backend, "nft"))
-		return err_set(e, EXIT_USAGE, "backend \"%s\": iptc (legacy "
-			       "iptables, libiptc) or nft (iptables-nft)",
-			       o->backend);
-	return j;
-}
-
-int engine_init(struct engine *g, const struct engine_opts *o,
+int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 		struct err *e)
 {
 	memset(g, 0, sizeof(*g));
-	g->store.lock_fd = -1;
-	g->backend = !o->backend ? NULL : !strcmp(o->backend, "nft") ?
+	g->cfg = c;
+	g->store.lock_fd = g->store.dir_fd = -1;
+	g->env.lock = c->xtables_lock;
+	g->env.path = c->path;
+	g->backend = !c->backend ? NULL : !strcmp(c->backend, "nft") ?
 		     &fw_nft_ops : &fw_iptc_ops;
-	g->dry_run = o->dry_run;
-	if (docker_init(&g->d, NULL, e))
+	g->dry_run = c->dry_run;
+	if (docker_init(&g->d, c, e))
 		return -1;
-	if (store_open(&g->store, o->state_dir, !o->dry_run, e)) {
+	if (what && store_open(&g->store, c->state_dir,
+			       what == ENGINE_STORE && !c->dry_run, e)) {
 		docker_close(&g->d);
 		return -1;
 	}
@@ -646,7 +594,7 @@ static int canon_filter(struct engine *g, struct rulespec *r,
 	memset(&pr, 0, sizeof(pr));
 	pr.rule = *fr;
 	pr.input = chain == 1;	/* our_chains[]: DFW-INPUT */
-	if (fw_nft_canon(AF_INET, &pr, 1, !g->dry_run, e))
+	if (fw_nft_canon(&g->env, AF_INET, &pr, 1, !g->dry_run, e))
 		return -1;
 	filter_text(&r->filter, &ft);
 	if (pr.failed) {
@@ -1162,13 +1110,13 @@ static int legacy_filter(void)
 /* Docker's chains in the filter table of a backend: 1, 0, or -1 when
  * the backend cannot read here (why in e). With keep, a snapshot that
  * has them is left open (the xtables lock held) for the run to use. */
-static int has_docker(const struct fw_ops *ops, struct fw *keep,
-		      struct err *e)
+static int has_docker(const struct fw_ops *ops, const struct fw_env *env,
+		      struct fw *keep, struct err *e)
 {
 	struct fw f;
 	int rc;
 
-	if (fw_open(&f, ops, AF_INET, "filter", e))
+	if (fw_open(&f, ops, env, AF_INET, "filter", e))
 		return -1;
 	rc = fw_chain(&f, "DOCKER-USER") || fw_chain(&f, "DOCKER-FORWARD") ||
 	     fw_chain(&f, "DOCKER");
@@ -1194,9 +1142,10 @@ static int pick_backend(struct engine *g, struct fw *first, int *kept,
 	*kept = 0;
 	if (g->backend)
 		return 0;
-	nft = has_docker(&fw_nft_ops, table ? NULL : first, &ne);
+	nft = has_docker(&fw_nft_ops, &g->env, table ? NULL : first, &ne);
 	if (table)
-		legacy = has_docker(&fw_iptc_ops, nft > 0 ? NULL : first, &le);
+		legacy = has_docker(&fw_iptc_ops, &g->env, nft > 0 ? NULL :
+				    first, &le);
 	if (legacy > 0 && nft > 0)
 		return err_set(e, EXIT_RUNTIME, "Docker chains are in both the "
 			       "legacy (libiptc) and the nf_tables "
@@ -1247,7 +1196,7 @@ static int transact(struct engine *g,
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		g->nchanges = 0;
 		if (!(attempt == 0 && kept) &&
-		    fw_open(&f, g->backend, AF_INET, "filter", e))
+		    fw_open(&f, g->backend, &g->env, AF_INET, "filter", e))
 			return -1;
 		rc = plan(g, &f, arg, e);
 		/* what may not be written stops dry runs too */
@@ -1379,7 +1328,7 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 			p[k].input = a->ws.v[i].chain == 1;
 			which[k++] = i;
 		}
-	if (fw_nft_canon(AF_INET, p, k, !g->dry_run, &pe)) {
+	if (fw_nft_canon(&g->env, AF_INET, p, k, !g->dry_run, &pe)) {
 		if (g->dry_run)
 			warn(g, "--filter conditions not brought to the form "
 			     "iptables-nft-save prints: %s", pe.msg);
@@ -1455,9 +1404,7 @@ static int sync_plan(struct engine *g, struct fw *f, void *arg,
  * HostsPath is not ours to open), or when DFW_HOSTS=exec asks so. */
 static int hosts_by_exec(struct engine *g)
 {
-	const char *v = getenv("DFW_HOSTS");
-
-	return (v && !strcmp(v, "exec")) || strncmp(g->d.ep.url, "unix://", 7);
+	return g->cfg->hosts_exec || strncmp(g->d.ep.url, "unix://", 7);
 }
 
 static int hosts_want(struct engine *g, const struct docker_container *peer,

@@ -17,8 +17,6 @@
 
 #include "dfw/fw.h"
 
-#define XTABLES_LOCK "/run/xtables.lock"
-
 /* ---- the pool of extra texts ------------------------------------------ */
 
 struct istr {
@@ -1231,18 +1229,18 @@ int fw_change_format(const struct fw_change *c, struct buf *out)
 	return -1;
 }
 
-int fw_open(struct fw *f, const struct fw_ops *ops, int family,
-	    const char *table, struct err *e)
+int fw_open(struct fw *f, const struct fw_ops *ops, const struct fw_env *env,
+	    int family, const char *table, struct err *e)
 {
-	const char *lock = getenv("XTABLES_LOCKFILE");
+	const char *lock = env && env->lock && *env->lock ? env->lock :
+			   FW_XTABLES_LOCK;
 
 	memset(f, 0, sizeof(*f));
 	f->ops = ops;
+	f->env = env;
 	f->family = family;
 	f->lock_fd = -1;
 	snprintf(f->table, sizeof(f->table), "%s", table);
-	if (!lock || !*lock)
-		lock = XTABLES_LOCK;
 	f->lock_fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (f->lock_fd < 0)
 		return err_set(e, EXIT_RUNTIME, "cannot open the xtables lock "

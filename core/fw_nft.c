@@ -33,15 +33,14 @@
 #include "dfw/fw.h"
 
 
-/* The path of name in $PATH, or NULL. */
-static int in_path(const char *name, char *out, size_t len)
+/* The path of name in env's PATH into out: 0, or -1 when not found. */
+static int in_path(const struct fw_env *env, const char *name, char *out,
+		   size_t len)
 {
-	const char *p = getenv("PATH"), *c;
+	const char *p = env && env->path && *env->path ? env->path :
+			FW_NFT_PATH, *c;
 	struct stat st;
 
-	if (!p || !*p)
-		p = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:"
-		    "/bin";
 	for (; *p; p = *c ? c + 1 : c) {
 		c = strchr(p, ':');
 		if (!c)
@@ -71,14 +70,15 @@ static const char *tool_name(int family, const char *what)
  * xtables-nft-multi TOOL. path gets the program. Returns the number of
  * argv slots used, or -1 (e set, naming the tool) if neither is found.
  */
-static int tool(int family, const char *what, char *path, size_t len,
-		const char **argv, char *name, size_t nlen, struct err *e)
+static int tool(const struct fw_env *env, int family, const char *what,
+		char *path, size_t len, const char **argv, char *name,
+		size_t nlen, struct err *e)
 {
 	snprintf(name, nlen, "%s", tool_name(family, what));
 	argv[0] = name;
-	if (!in_path(name, path, len))
+	if (!in_path(env, name, path, len))
 		return 1;
-	if (!in_path("xtables-nft-multi", path, len)) {
+	if (!in_path(env, "xtables-nft-multi", path, len)) {
 		argv[0] = "xtables-nft-multi";
 		argv[1] = name;
 		return 2;
@@ -455,7 +455,7 @@ static int read_table(struct fw *f, struct err *e)
 	char path[4096], name[40];
 	int k, rc;
 
-	k = tool(f->family, "-save", path, sizeof(path), argv, name,
+	k = tool(f->env, f->family, "-save", path, sizeof(path), argv, name,
 		 sizeof(name), e);
 	if (k < 0)
 		return -1;
@@ -484,7 +484,7 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	size_t i;
 	int k, rc = 0;
 
-	k = tool(f->family, "-restore", path, sizeof(path), argv, name,
+	k = tool(f->env, f->family, "-restore", path, sizeof(path), argv, name,
 		 sizeof(name), e);
 	if (k < 0)
 		return -1;
@@ -721,7 +721,7 @@ static int readback(int family, char *const *w, size_t n,
  * PROBE_REFUSED with *bad the index into idx of the rule iptables named
  * (-1: none) and why, PROBE_NO_NETNS, or -1 with e set.
  */
-static int probe(int family, int live, struct fw_probe *p,
+static int probe(const struct fw_env *env, int family, int live, struct fw_probe *p,
 		 const size_t *idx, size_t k, long *bad, char *why,
 		 size_t wlen, struct err *e)
 {
@@ -736,9 +736,9 @@ static int probe(int family, int live, struct fw_probe *p,
 	long at;
 
 	*bad = -1;
-	rk = tool(family, "-restore", rpath, sizeof(rpath), rargv, rname,
+	rk = tool(env, family, "-restore", rpath, sizeof(rpath), rargv, rname,
 		  sizeof(rname), e);
-	lk = rk < 0 ? -1 : tool(family, "", lpath, sizeof(lpath), largv,
+	lk = rk < 0 ? -1 : tool(env, family, "", lpath, sizeof(lpath), largv,
 				lname, sizeof(lname), e);
 	if (lk < 0)
 		return -1;
@@ -872,7 +872,7 @@ static int uses_set(const struct fw_probe *p, const size_t *idx, size_t k)
  * no -t it lists the tables there are). 1, or 0 (also when it cannot
  * tell).
  */
-static int live_table(int family)
+static int live_table(const struct fw_env *env, int family)
 {
 	const char *argv[4] = { 0 };
 	struct buf out = { 0 }, errout = { 0 };
@@ -880,7 +880,7 @@ static int live_table(int family)
 	const char *l;
 	int k, rc = 0;
 
-	k = tool(family, "-save", path, sizeof(path), argv, name,
+	k = tool(env, family, "-save", path, sizeof(path), argv, name,
 		 sizeof(name), NULL);
 	if (k >= 0 && !run(path, argv, NULL, 0, &out, &errout) && out.data)
 		for (l = out.data; *l && !rc; l += strcspn(l, "\n")) {
@@ -893,8 +893,8 @@ static int live_table(int family)
 	return rc;
 }
 
-int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
-		 struct err *e)
+int fw_nft_canon(const struct fw_env *env, int family, struct fw_probe *p,
+		 size_t n, int may_write, struct err *e)
 {
 	size_t *todo, k = 0, i, batch;
 	int live = 0, one = 0, rc = 0, table = -1;
@@ -929,7 +929,7 @@ int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 		for (batch = 1; !one && batch < k &&
 		     p[todo[batch]].input == p[todo[0]].input; batch++)
 			;
-		switch (probe(family, live, p, todo, batch, &bad, why,
+		switch (probe(env, family, live, p, todo, batch, &bad, why,
 			      sizeof(why), e)) {
 		case PROBE_OK:
 			memmove(todo, todo + batch,
@@ -938,7 +938,7 @@ int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 			break;
 		case PROBE_NO_NETNS:
 			if (may_write && table < 0)
-				table = live_table(family);
+				table = live_table(env, family);
 			if (!may_write)
 				rc = err_set(e, EXIT_RUNTIME, "no scratch "
 					     "network namespace to check "
@@ -961,7 +961,7 @@ int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
 			 * the probe would be the first to make */
 			if (!live && may_write && uses_set(p, todo, batch) &&
 			    table < 0)
-				table = live_table(family);
+				table = live_table(env, family);
 			if (!live && may_write && uses_set(p, todo, batch) &&
 			    table) {
 				live = 1;

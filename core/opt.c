@@ -77,16 +77,19 @@ int opt_parse(const struct opt *tab, size_t n, enum opt_args args,
 		const struct opt *o;
 		long j;
 
+		/* global options end at the first word not theirs */
+		if (args == OPT_ARGS_FIRST && (a[0] != '-' || !a[1] ||
+					       !strcmp(a, "--") ||
+					       match(tab, n, a, &v) < 0))
+			return i;
 		if (dashes || a[0] != '-' || !a[1]) {
-			if (args == OPT_ARGS_FIRST)
-				return i;
 			if (args == OPT_ARGS_NONE)
 				return err_set(e, EXIT_USAGE, "unexpected "
 					       "argument \"%s\"", a);
 			argv[k++] = argv[i];
 			continue;
 		}
-		if (!strcmp(a, "--")) {
+		if (!strcmp(a, "--") && args != OPT_ARGS_NONE) {
 			dashes = 1;
 			continue;
 		}
@@ -123,7 +126,7 @@ int opt_parse(const struct opt *tab, size_t n, enum opt_args args,
 					       o->value ? ")" : "");
 			v = argv[++i];
 		}
-		if (fn && fn(arg, (size_t)j, v, e))
+		if (fn && fn(arg, (size_t)j, v, a, e))
 			return -1;
 	}
 	return args == OPT_ARGS_FIRST ? argc : args == OPT_ARGS_ANY ? k : 0;

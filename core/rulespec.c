@@ -184,40 +184,16 @@ int addr_format(const struct addr_spec *a, struct buf *out)
 	}
 }
 
-/* The options, in the order rulespec_format writes them. */
-enum {
-	OPT_SOURCE,
-	OPT_SPORT,
-	OPT_DEST,
-	OPT_DPORT,
-	OPT_PROTOCOL,
-	OPT_NETWORK,
-	OPT_FILTER,
-	OPT_REV_LOOKUP,		/* a flag; the only one without a value */
-	NOPTS
+const struct opt rulespec_opts[RULESPEC_NOPTS] = {
+	[RULESPEC_SOURCE] = { "--source", 0, OPT_VALUE, NULL },
+	[RULESPEC_SPORT] = { "--sport", 0, OPT_VALUE, NULL },
+	[RULESPEC_DEST] = { "--dest", 0, OPT_VALUE, NULL },
+	[RULESPEC_DPORT] = { "--dport", 0, OPT_VALUE, NULL },
+	[RULESPEC_PROTOCOL] = { "--protocol", 0, OPT_VALUE, NULL },
+	[RULESPEC_NETWORK] = { "--network", 0, OPT_VALUE, NULL },
+	[RULESPEC_FILTER] = { "--filter", 0, OPT_VALUE, NULL },
+	[RULESPEC_REV_LOOKUP] = { "--rev-lookup", 0, OPT_FLAG, NULL },
 };
-
-static const char *const opt_names[NOPTS] = {
-	[OPT_SOURCE] = "--source",
-	[OPT_SPORT] = "--sport",
-	[OPT_DEST] = "--dest",
-	[OPT_DPORT] = "--dport",
-	[OPT_PROTOCOL] = "--protocol",
-	[OPT_NETWORK] = "--network",
-	[OPT_FILTER] = "--filter",
-	[OPT_REV_LOOKUP] = "--rev-lookup",
-};
-
-static int opt_find(const char *s, size_t len)
-{
-	int i;
-
-	for (i = 0; i < NOPTS; i++)
-		if (strlen(opt_names[i]) == len &&
-		    !memcmp(s, opt_names[i], len))
-			return i;
-	return -1;
-}
 
 /* `--source "x": why`, from addr_parse's `"x": why`. */
 static int addr_opt(struct addr_spec *a, int o, const char *v, struct err *e)
@@ -229,7 +205,7 @@ static int addr_opt(struct addr_spec *a, int o, const char *v, struct err *e)
 	if (!e)
 		return -1;
 	memcpy(why, e->msg, sizeof(why));
-	return err_set(e, EXIT_USAGE, "%s %s", opt_names[o], why);
+	return err_set(e, EXIT_USAGE, "%s %s", rulespec_opts[o].name, why);
 }
 
 static int port_opt(uint16_t *port, int o, const char *v, struct err *e)
@@ -238,7 +214,7 @@ static int port_opt(uint16_t *port, int o, const char *v, struct err *e)
 
 	if (parse_uint(v, 1, 65535, &n))
 		return err_set(e, EXIT_USAGE, "%s \"%s\": not a port (1-65535)",
-			       opt_names[o], v);
+			       rulespec_opts[o].name, v);
 	*port = (uint16_t)n;
 	return 0;
 }
@@ -294,38 +270,54 @@ static int filter_opt(struct rulespec *r, const char *v, struct err *e)
 	return 0;
 }
 
-static int set_opt(struct rulespec *r, int o, const char *v, struct err *e)
+int rulespec_set(void *arg, size_t o, const char *v, const char *word,
+		 struct err *e)
 {
+	struct rulespec *r = arg;
+
 	switch (o) {
-	case OPT_SOURCE:
-		return addr_opt(&r->src, o, v, e);
-	case OPT_DEST:
-		return addr_opt(&r->dst, o, v, e);
-	case OPT_SPORT:
-		return port_opt(&r->sport, o, v, e);
-	case OPT_DPORT:
-		return port_opt(&r->dport, o, v, e);
-	case OPT_PROTOCOL:
+	case RULESPEC_SOURCE:
+		return addr_opt(&r->src, (int)o, v, e);
+	case RULESPEC_DEST:
+		return addr_opt(&r->dst, (int)o, v, e);
+	case RULESPEC_SPORT:
+		return port_opt(&r->sport, (int)o, v, e);
+	case RULESPEC_DPORT:
+		return port_opt(&r->dport, (int)o, v, e);
+	case RULESPEC_PROTOCOL:
 		return proto_opt(r, v, e);
-	case OPT_NETWORK:
+	case RULESPEC_NETWORK:
 		return network_opt(r, v, e);
-	default:
+	case RULESPEC_FILTER:
 		return filter_opt(r, v, e);
+	case RULESPEC_REV_LOOKUP:
+		r->rev_lookup = 1;
+		return 0;
 	}
+	return err_set(e, EXIT_RUNTIME, "rule option %zu", o);
 }
 
-/* The checks that need all the options. */
-static int check_spec(const struct rulespec *r, unsigned seen,
-		      struct err *e)
+void rulespec_init(struct rulespec *r, enum rule_action action)
+{
+	memset(r, 0, sizeof(*r));
+	r->action = action;
+	r->dst.kind = ADDR_SELF;
+	r->proto = IPPROTO_TCP;
+}
+
+int rulespec_end(struct rulespec *r, unsigned seen, struct err *e)
 {
 	int src_self = r->src.kind == ADDR_SELF;
 	int dst_self = r->dst.kind == ADDR_SELF;
 
-	if (!(seen & 1u << OPT_SOURCE))
+	if (!rule_action_name(r->action))
+		return err_set(e, EXIT_USAGE, "unknown action %d",
+			       (int)r->action);
+	if (!(seen & 1u << RULESPEC_SOURCE))
 		return err_set(e, EXIT_USAGE, "--source is required");
 	if (src_self && dst_self && r->action == RULE_ADD_INPUT &&
-	    !(seen & 1u << OPT_DEST))
-		dst_self = 0;	/* rulespec_parse makes it "/" */
+	    !(seen & 1u << RULESPEC_DEST))
+		dst_self = 0;	/* made "/" below */
 	if (src_self && dst_self)
 		return err_set(e, EXIT_USAGE,
 			       "--source and --dest cannot both be \".\"");
@@ -335,85 +327,40 @@ static int check_spec(const struct rulespec *r, unsigned seen,
 	if (!r->dport && r->action != RULE_ADD)
 		return err_set(e, EXIT_USAGE, "--dport is required for %s",
 			       action_names[r->action]);
+	/* add-input goes from the container to the host: with --source
+	 * ".", the default --dest is "/" (the gateway) */
+	if (r->action == RULE_ADD_INPUT && !(seen & 1u << RULESPEC_DEST) &&
+	    src_self)
+		r->dst.kind = ADDR_GATEWAY;
 	return 0;
 }
 
 /*
  * As getopt_long, `--opt VALUE` takes the next argument whatever it is,
  * so `--filter --syn` is the filter "--syn"; unlike it, no abbreviations
- * and no positional arguments.
+ * and no positional arguments (opt.c).
  */
 int rulespec_parse(struct rulespec *r, enum rule_action action, int argc,
 		   char *const *argv, struct err *e)
 {
-	unsigned seen = 0;
-	int i;
+	unsigned seen;
 
-	memset(r, 0, sizeof(*r));
-	r->action = action;
-	r->dst.kind = ADDR_SELF;
-	r->proto = IPPROTO_TCP;
+	rulespec_init(r, action);
 	if (!rule_action_name(action))
 		return err_set(e, EXIT_USAGE, "unknown action %d", (int)action);
-	for (i = 0; i < argc; i++) {
-		const char *arg = argv[i], *eq = strchr(arg, '='), *v;
-		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-		int o;
-
-		if (arg[0] != '-') {
-			err_set(e, EXIT_USAGE, "unexpected argument \"%s\"",
-				arg);
-			goto fail;
-		}
-		o = opt_find(arg, len);
-		if (o < 0) {
-			err_set(e, EXIT_USAGE, "unknown option \"%.*s\"",
-				(int)len, arg);
-			goto fail;
-		}
-		if (seen & 1u << o) {
-			err_set(e, EXIT_USAGE, "%s given twice", opt_names[o]);
-			goto fail;
-		}
-		seen |= 1u << o;
-		if (o == OPT_REV_LOOKUP) {
-			if (eq) {
-				err_set(e, EXIT_USAGE,
-					"--rev-lookup takes no value");
-				goto fail;
-			}
-			r->rev_lookup = 1;
-			continue;
-		}
-		if (eq) {
-			v = eq + 1;
-		} else if (i + 1 < argc) {
-			v = argv[++i];
-		} else {
-			err_set(e, EXIT_USAGE, "%s needs a value",
-				opt_names[o]);
-			goto fail;
-		}
-		if (set_opt(r, o, v, e))
-			goto fail;
+	if (opt_parse(rulespec_opts, RULESPEC_NOPTS, OPT_ARGS_NONE, argc,
+		      (char **)argv, rulespec_set, r, &seen, e) < 0 ||
+	    rulespec_end(r, seen, e)) {
+		rulespec_free(r);
+		return -1;
 	}
-	if (!check_spec(r, seen, e)) {
-		/* add-input goes from the container to the host: with
-		 * --source ".", the default --dest is "/" (the gateway) */
-		if (action == RULE_ADD_INPUT && !(seen & 1u << OPT_DEST) &&
-		    r->src.kind == ADDR_SELF)
-			r->dst.kind = ADDR_GATEWAY;
-		return 0;
-	}
-fail:
-	rulespec_free(r);
-	return -1;
+	return 0;
 }
 
 /* " --opt " and the value, quoted. */
 static int put_opt(struct buf *out, int o, const char *v)
 {
-	return buf_printf(out, " %s ", opt_names[o]) || rulespec_quote(v, out);
+	return buf_printf(out, " %s ", rulespec_opts[o].name) || rulespec_quote(v, out);
 }
 
 static int put_addr(struct buf *out, int o, const struct addr_spec *a)
@@ -439,7 +386,7 @@ static int put_filter(struct buf *out, const struct strv *f)
 	for (i = 0; i < f->n && !rc; i++)
 		rc = (i && buf_adds(&t, " ")) || rulespec_quote(f->v[i], &t);
 	if (!rc)
-		rc = put_opt(out, OPT_FILTER, t.data);
+		rc = put_opt(out, RULESPEC_FILTER, t.data);
 	buf_free(&t);
 	return rc ? -1 : 0;
 }
@@ -454,13 +401,13 @@ int rulespec_format(const struct rulespec *r, struct buf *out)
 		return -1;
 	}
 	/* Built apart, so out is unchanged on failure. */
-	rc = put_addr(&t, OPT_SOURCE, &r->src) ||
+	rc = put_addr(&t, RULESPEC_SOURCE, &r->src) ||
 	     (r->sport && buf_printf(&t, " --sport %u", r->sport)) ||
-	     put_addr(&t, OPT_DEST, &r->dst) ||
+	     put_addr(&t, RULESPEC_DEST, &r->dst) ||
 	     (r->dport && buf_printf(&t, " --dport %u", r->dport)) ||
-	     put_opt(&t, OPT_PROTOCOL,
+	     put_opt(&t, RULESPEC_PROTOCOL,
 		     r->proto == IPPROTO_UDP ? "udp" : "tcp") ||
-	     (r->network[0] && put_opt(&t, OPT_NETWORK, r->network)) ||
+	     (r->network[0] && put_opt(&t, RULESPEC_NETWORK, r->network)) ||
 	     (r->filter.n && put_filter(&t, &r->filter)) ||
 	     buf_add(out, t.data + 1, t.len - 1);	/* the first blank */
 	buf_free(&t);

@@ -161,11 +161,8 @@ int store_open(struct store *s, const char *dir, int lock, struct err *e)
 	s->lock_fd = -1;
 	s->dir_fd = -1;
 	s->dir[0] = 0;
-	if (!dir) {
-		dir = getenv("DFW_STATE_DIR");
-		if (!dir || !*dir)
-			dir = STORE_DEFAULT_DIR;
-	}
+	if (!dir)
+		dir = STORE_DEFAULT_DIR;
 	len = strlen(dir);
 	if (!len || len >= sizeof(s->dir))
 		return err_set(e, EXIT_USAGE, "state folder \"%.64s\": empty "

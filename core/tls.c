@@ -32,15 +32,54 @@
 #define EE_MAX (64 << 10)	/* the server's certificate, for its SANs */
 #define RSA_MAX_BITS 4096	/* BearSSL's BR_MAX_RSA_SIZE (src/inner.h) */
 
-struct tls_opts tls_cli;
-
 /* ---- settings ---------------------------------------------------------- */
 
-static int env_set(const char *name)
+int tls_conf_get(const struct dfw_config_tls *in, struct tls_conf *o,
+		 struct err *e)
 {
-	const char *v = getenv(name);
+	static const char *const names[] = { "ca.pem", "cert.pem", "key.pem" };
+	const unsigned given[] = { CONFIG_TLSCACERT, CONFIG_TLSCERT,
+				   CONFIG_TLSKEY };
+	const char *files[] = { in->ca, in->cert, in->key };
+	char *out[] = { o->ca, o->cert, o->key };
+	const char *dir = in->cert_dir;
+	char def[PATH_MAX];
+	size_t i;
 
-	return v && *v;
+	memset(o, 0, sizeof(*o));
+	o->tls = in->tls;
+	o->verify = in->verify;
+	/* --tlsverify at all, even =false, turns TLS on (docker CLI) */
+	if (o->verify || (in->given & CONFIG_TLSVERIFY))
+		o->tls = 1;
+	if (!o->tls)
+		return 0;
+	/* no HOME: no default files (a CA is asked for if needed) */
+	if ((!dir || !*dir) && in->home && *in->home &&
+	    (size_t)snprintf(def, sizeof(def), "%s/.docker", in->home) <
+	    sizeof(def))
+		dir = def;
+	else if (!dir || !*dir)
+		dir = NULL;
+	o->cert_default = !(in->given & CONFIG_TLSCERT);
+	o->key_default = !(in->given & CONFIG_TLSKEY);
+	for (i = 0; i < 3; i++) {
+		int n;
+
+		if (in->given & given[i])
+			n = snprintf(out[i], PATH_MAX, "%s", files[i]);
+		else if (dir)
+			n = snprintf(out[i], PATH_MAX, "%s/%s", dir, names[i]);
+		else
+			continue;
+		if (n < 0 || n >= PATH_MAX)
+			return err_set(e, EXIT_USAGE, "TLS: the certificate "
+				       "path \"%s\" is too long",
+				       in->given & given[i] ? files[i] : dir);
+	}
+	if (!o->verify)
+		*o->ca = 0;	/* the server is not checked */
+	return 0;
 }
 
 static int file_exists(const char *path)
@@ -48,68 +87,6 @@ static int file_exists(const char *path)
 	struct stat st;
 
 	return !stat(path, &st) || errno != ENOENT;
-}
-
-int tls_opts_get(struct tls_opts *o, struct err *e)
-{
-	const char *dir = getenv("DOCKER_CERT_PATH"), *home;
-	char def[PATH_MAX];
-	static const struct {
-		const char *file;
-		unsigned given;
-		size_t off;
-	} files[] = {
-		{ "ca.pem", TLS_GIVEN_CA, offsetof(struct tls_opts, ca) },
-		{ "cert.pem", TLS_GIVEN_CERT, offsetof(struct tls_opts, cert) },
-		{ "key.pem", TLS_GIVEN_KEY, offsetof(struct tls_opts, key) },
-	};
-	size_t i;
-
-	*o = tls_cli;
-	if (!(o->given & TLS_GIVEN_TLS))
-		o->tls = env_set("DOCKER_TLS");
-	if (!(o->given & TLS_GIVEN_VERIFY))
-		o->verify = env_set("DOCKER_TLS_VERIFY");
-	/* --tlsverify at all, even =false, turns TLS on (docker CLI) */
-	if (o->verify || (o->given & TLS_GIVEN_VERIFY))
-		o->tls = 1;
-	if (!o->tls)
-		return 0;
-	if (!dir || !*dir)
-		dir = getenv("DOCKER_CONFIG");
-	if (!dir || !*dir) {
-		/* no HOME: no default files (a CA is asked for if needed) */
-		home = getenv("HOME");
-		dir = NULL;
-		if (home && *home && (size_t)snprintf(def, sizeof(def),
-				"%s/.docker", home) < sizeof(def))
-			dir = def;
-	}
-	for (i = 0; i < 3; i++) {
-		char *p = (char *)o + files[i].off;
-
-		if (o->given & files[i].given)
-			continue;
-		*p = 0;
-		if (!dir)
-			continue;
-		if ((size_t)snprintf(p, PATH_MAX, "%s/%s", dir,
-				     files[i].file) >= PATH_MAX)
-			return err_set(e, EXIT_USAGE, "TLS: the certificate "
-				       "path \"%s\" is too long", dir);
-		/* a default file that is not there is not used */
-		if (i && !file_exists(p))
-			*p = 0;
-	}
-	if (!o->verify)
-		*o->ca = 0;	/* the server is not checked */
-	if (!*o->cert != !*o->key)
-		return err_set(e, EXIT_USAGE, "TLS: %s \"%s\" without %s",
-			       *o->cert ? "client certificate" : "key",
-			       *o->cert ? o->cert : o->key,
-			       *o->cert ? "its key (--tlskey)" :
-			       "its certificate (--tlscert)");
-	return 0;
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -510,19 +487,32 @@ void tls_creds_free(struct tls_creds *c)
 	free(c);
 }
 
-int tls_creds_load(const struct tls_opts *o, struct tls_creds **out,
+int tls_creds_load(const struct tls_conf *o, struct tls_creds **out,
 		   struct err *e)
 {
-	struct tls_creds *c = calloc(1, sizeof(*c));
+	struct tls_creds *c;
 	struct certs ca = { 0 }, chain = { 0 };
+	const char *cert = o->cert, *key = o->key;
 	size_t i;
 
 	*out = NULL;
+	/* a default file that is not there is not used (docker CLI) */
+	if (o->cert_default && *cert && !file_exists(cert))
+		cert = "";
+	if (o->key_default && *key && !file_exists(key))
+		key = "";
+	if (!*cert != !*key)
+		return err_set(e, EXIT_USAGE, "TLS: %s \"%s\" without %s",
+			       *cert ? "client certificate" : "key",
+			       *cert ? cert : key,
+			       *cert ? "its key (--tlskey)" :
+			       "its certificate (--tlscert)");
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	c->verify = o->verify;
 	snprintf(c->ca_file, sizeof(c->ca_file), "%s", o->ca);
-	snprintf(c->cert_file, sizeof(c->cert_file), "%s", o->cert);
+	snprintf(c->cert_file, sizeof(c->cert_file), "%s", cert);
 	if (o->verify) {
 		if (!*o->ca) {
 			err_set(e, EXIT_USAGE, "TLS: --tlsverify needs a CA "
@@ -545,23 +535,23 @@ int tls_creds_load(const struct tls_opts *o, struct tls_creds **out,
 		ca.v = NULL;
 		ca.n = 0;
 	}
-	if (*o->cert) {
-		struct keyfile k = { o->key, &c->key, 0 };
+	if (*cert) {
+		struct keyfile k = { key, &c->key, 0 };
 
-		if (read_certs(o->cert, &chain, e))
+		if (read_certs(cert, &chain, e))
 			goto fail;
 		c->chain = chain.v;
 		c->nchain = chain.n;
-		if (pem_each(o->key, key_each, &k, e))
+		if (pem_each(key, key_each, &k, e))
 			goto fail;
 		if (!k.found) {
 			err_set(e, EXIT_USAGE, "TLS: %s: no private key in it "
 				"(PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE "
-				"KEY)", o->key);
+				"KEY)", key);
 			goto fail;
 		}
 		c->key_type = br_skey_decoder_key_type(&c->key);
-		if (key_matches(c, &c->chain[0], o->key, e))
+		if (key_matches(c, &c->chain[0], key, e))
 			goto fail;
 	}
 	*out = c;

@@ -3,10 +3,12 @@
 #define DFW_APPLET_H
 
 struct err;
+struct cli;	/* applets/config.h: the environment and global options */
 
 struct applet {
 	const char *name;		/* "add-internal": dfw-add-internal */
-	int (*main)(int argc, char **argv);	/* argv[0] is the name */
+	/* argv[0] is the name; cli what main.c read so far */
+	int (*main)(int argc, char **argv, struct cli *cli);
 	const char *usage;		/* one line, after the applet name */
 	const char *help;		/* paragraphs, each line ends in \n */
 };
@@ -30,16 +32,6 @@ const struct applet *applet_find(const struct applet *tab, const char *name);
  */
 int applet_install(const struct applet *tab, const char *dir,
 		   const char *target, struct err *e);
-
-/*
- * Consumes the global options at argv[*i...]: -H URL, -HURL, --host URL,
- * --host=URL (the Docker daemon, as DOCKER_HOST; it is validated and put
- * in the environment, so every later Docker client of the run uses it);
- * --tls[=BOOL], --tlsverify[=BOOL], --tlscacert FILE, --tlscert FILE,
- * --tlskey FILE (also --opt=FILE) into tls_cli (tls.h). Stops at the first other argument; *i is left there. 0, or -1 with e
- * set (EXIT_USAGE: missing or bad value).
- */
-int applet_global_opts(int argc, char **argv, int *i, struct err *e);
 
 /* Basename of an argv[0]-style path ("/usr/bin/dfw-add" -> "dfw-add"). */
 const char *applet_basename(const char *path);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dfw/config.h"
 #include "dfw/http.h"
 #include "dfw/json.h"
 #include "dfw/tls.h"
@@ -39,15 +40,15 @@ struct docker {
 };
 
 /*
- * Prepares d for the daemon at host (a DOCKER_HOST value; NULL or "":
- * $DOCKER_HOST, else unix:///var/run/docker.sock). Does not connect.
- * Timeouts (seconds) come from DFW_TIMEOUT (each read or write, default
- * 60) and DFW_CONNECT_TIMEOUT (default 10); callers may set the *_ms
- * fields after this. 0, or -1 with e set (EXIT_USAGE for a bad host or
- * timeout value, or TLS settings and files that cannot be used, see
- * tls.h: these are read here, before any connection).
+ * Prepares d for the daemon c says (config.h: c->host, a DOCKER_HOST
+ * value, NULL or "": unix:///var/run/docker.sock; the timeouts; TLS).
+ * Does not connect; callers may set the *_ms fields after this. 0, or -1
+ * with e set (EXIT_USAGE for a bad host, or TLS settings and files that
+ * cannot be used, see tls.h: these are read here, before any
+ * connection).
  */
-int docker_init(struct docker *d, const char *host, struct err *e);
+int docker_init(struct docker *d, const struct dfw_config *c,
+		struct err *e);
 void docker_close(struct docker *d);
 
 /* GET /_ping: connects and negotiates the API version. 0 or -1. */

@@ -21,6 +21,7 @@
 
 #include <stdio.h>
 
+#include "dfw/config.h"
 #include "dfw/docker.h"
 #include "dfw/fw.h"
 #include "dfw/rulespec.h"
@@ -41,6 +42,8 @@ struct hosts_change {
 };
 
 struct engine {
+	const struct dfw_config *cfg;	/* the caller's, outlives it */
+	struct fw_env env;		/* the kernel's lock and tools (cfg) */
 	struct docker d;
 	struct store store;
 	const struct fw_ops *backend;	/* NULL: found at the first run */
@@ -65,24 +68,17 @@ struct engine {
 	int retries;			/* runs redone after EAGAIN */
 };
 
-/*
- * Options common to the applets that change things, parsed out of argv
- * in place: --state-dir DIR, --dry-run (when allowed), -v/--verbose,
- * --backend=iptc|nft (or --backend NAME).
- * Returns the new argc (the rest keeps its order), or -1 with e set.
- */
-struct engine_opts {
-	const char *backend;	/* --backend=iptc|nft, else $DFW_BACKEND */
-	const char *state_dir;
-	int dry_run;
-	int verbose;
+/* What engine_init opens besides the Docker client (which does not
+ * connect until used). */
+enum {
+	ENGINE_STORE = 1,	/* the store, locked unless c->dry_run */
+	ENGINE_STORE_READ,	/* the store for reading (no lock, nothing
+				 * created) */
 };
-int engine_opts(int argc, char **argv, int allow_dry_run,
-		struct engine_opts *o, struct err *e);
 
-/* Connects to Docker (DOCKER_HOST), opens the store (locked unless
- * dry_run). 0 or -1 with e set. */
-int engine_init(struct engine *g, const struct engine_opts *o,
+/* Prepares g for the run c describes (c outlives g): the Docker client
+ * (docker_init) and, with what, the store. 0 or -1 with e set. */
+int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 		struct err *e);
 void engine_free(struct engine *g);
 

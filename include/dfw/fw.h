@@ -292,6 +292,19 @@ int fw_change_format(const struct fw_change *c, struct buf *out);
  * dry run prints them). */
 int fw_change_check(const struct fw_change *c, struct err *e);
 
+/* Where the kernel side finds its lock and its tools: the settings of
+ * config.h (xtables_lock, path), given by the caller. */
+#define FW_XTABLES_LOCK "/run/xtables.lock"
+#define FW_NFT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
+	"/sbin:/bin"
+struct fw_env {
+	const char *lock;	/* the xtables lock file; NULL or "":
+				 * FW_XTABLES_LOCK (as iptables) */
+	const char *path;	/* where the iptables-nft tools are looked
+				 * for (a PATH value); NULL or "":
+				 * FW_NFT_PATH */
+};
+
 struct fw;
 
 struct fw_ops {
@@ -305,6 +318,7 @@ struct fw_ops {
 
 struct fw {
 	const struct fw_ops *ops;
+	const struct fw_env *env;	/* the caller's, NULL: the defaults */
 	int family;		/* AF_INET, or AF_INET6 (nft only) */
 	char table[16];
 	struct fw_chain *chains;
@@ -323,14 +337,15 @@ int fw_iptc_table_exists(const char *table);
 extern const struct fw_ops fw_nft_ops;	/* iptables-nft-save/-restore */
 
 /*
- * Takes the xtables lock ($XTABLES_LOCKFILE, else /run/xtables.lock; it
- * waits, as `iptables -w` does) and reads table (e.g. "filter") of family
- * (AF_INET; AF_INET6 with the nft backend, through ip6tables-nft-save)
- * through ops. 0, or -1 with e set (EXIT_RUNTIME: no permission, no such
- * table, the lock file cannot be opened, a family the backend lacks).
+ * Takes the xtables lock (env->lock; it waits, as `iptables -w` does) and
+ * reads table (e.g. "filter") of family (AF_INET; AF_INET6 with the nft
+ * backend, through ip6tables-nft-save) through ops. env (may be NULL:
+ * the defaults) must outlive f. 0, or -1 with e set (EXIT_RUNTIME: no
+ * permission, no such table, the lock file cannot be opened, a family
+ * the backend lacks).
  */
-int fw_open(struct fw *f, const struct fw_ops *ops, int family,
-	    const char *table, struct err *e);
+int fw_open(struct fw *f, const struct fw_ops *ops, const struct fw_env *env,
+	    int family, const char *table, struct err *e);
 
 /* The chain named name in the snapshot, or NULL. */
 struct fw_chain *fw_chain(struct fw *f, const char *name);
@@ -362,7 +377,7 @@ struct fw_probe {
 
 /*
  * Canonical forms, as iptables-nft-save prints them, of p[0..n).rule
- * (comment and target are kept): the rules are written into a scratch
+ * (comment and target are kept; the tools are found as env says): the rules are written into a scratch
  * chain (in the namespace, reached from the hook of each rule's input)
  * with iptables-nft-restore (ip6tables-nft-restore for AF_INET6)
  * and read back with `iptables-nft -S`, then decoded with fw_rule_decode.
@@ -377,8 +392,8 @@ struct fw_probe {
  * others are done. 0, or -1 with e set (EXIT_RUNTIME: the tools are
  * missing, fork failed, no place to probe in).
  */
-int fw_nft_canon(int family, struct fw_probe *p, size_t n, int may_write,
-		 struct err *e);
+int fw_nft_canon(const struct fw_env *env, int family, struct fw_probe *p,
+		 size_t n, int may_write, struct err *e);
 
 /* Frees rule arrays of a chain list. */
 void fw_chains_free(struct fw_chain *v, size_t n);

@@ -11,7 +11,8 @@
  * As getopt_long, a value option takes the next argument whatever it is
  * (`--filter --syn` is the filter "--syn"); unlike it, there are no
  * abbreviations and no bundled letters (-sv). Each option may be given
- * once unless OPT_MANY. "--" ends the options; "-" alone is an argument
+ * once unless OPT_MANY. "--" ends the options (where arguments may
+ * follow: else it is an unknown option); "-" alone is an argument
  * (stdin). All messages come from here, in one wording:
  *   unknown option "--x"
  *   --source needs a value (an address spec)
@@ -48,24 +49,30 @@ struct opt {
 enum opt_args {
 	OPT_ARGS_ANY,		/* anywhere, kept in their order */
 	OPT_ARGS_NONE,		/* none: "unexpected argument" */
-	OPT_ARGS_FIRST,		/* the first one ends the options (global
-				 * options before the action) */
+	OPT_ARGS_FIRST,		/* the first word that is not an option of
+				 * the table ends the options: an argument,
+				 * "--", or an option another parser reads
+				 * (global options before the action) */
 };
 
 /*
  * Called for each option given, in order: i is its index in the table,
  * v its value (NULL for OPT_FLAG; "1" or "0" for OPT_BOOL; the value as
- * given for OPT_VALUE). 0, or -1 with e set (the message names the
- * option, e.g. `--dport "0": not a port (1-65535)`).
+ * given for OPT_VALUE), word the argument as given ("--host=x", "-Hx",
+ * or "-H" when the value was the next one), for messages. 0, or -1 with
+ * e set (the message names the option, e.g. `--dport "0": not a port
+ * (1-65535)`).
  */
-typedef int opt_fn(void *arg, size_t i, const char *v, struct err *e);
+typedef int opt_fn(void *arg, size_t i, const char *v, const char *word,
+		   struct err *e);
 
 /*
  * Parses argv[0..argc) (argv[0] is an argument like any other, not the
  * program name) against tab[0..n). With OPT_ARGS_ANY the arguments are
  * moved, in their order, to argv[0..k) and k is returned; OPT_ARGS_NONE
- * returns 0; OPT_ARGS_FIRST returns the index of the first argument (argc
- * when there is none) and leaves argv as it is. seen (may be NULL) gets
+ * returns 0; OPT_ARGS_FIRST returns the index of the first word that is
+ * not one of tab's options (argc when there is none) and leaves argv as
+ * it is. seen (may be NULL) gets
  * bit i for each option i < 32 given. -1 with e set (EXIT_USAGE, or what
  * fn set) on the first error; fn may have been called for the options
  * before it.

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "dfw/opt.h"
 #include "dfw/util.h"
 
 /* The add* actions, in the order of their names. */
@@ -72,9 +73,40 @@ struct rulespec {
 	struct strv filter;	/* --filter, split into words; n == 0: none */
 };
 
+/* The rule options, as opt.c reads them, in the order rulespec_format
+ * writes them: an applet puts them in its own table (add). */
+enum {
+	RULESPEC_SOURCE,
+	RULESPEC_SPORT,
+	RULESPEC_DEST,
+	RULESPEC_DPORT,
+	RULESPEC_PROTOCOL,
+	RULESPEC_NETWORK,
+	RULESPEC_FILTER,
+	RULESPEC_REV_LOOKUP,	/* a flag; the only one without a value */
+	RULESPEC_NOPTS
+};
+extern const struct opt rulespec_opts[RULESPEC_NOPTS];
+
+/* A rule spec of action with the defaults: --dest ".", --protocol tcp,
+ * nothing else. */
+void rulespec_init(struct rulespec *r, enum rule_action action);
+
+/* The opt_fn of rulespec_opts: option i with value v into the rule spec
+ * arg (a struct rulespec), checked as rulespec_parse says. 0, or -1 with
+ * e set (EXIT_USAGE naming the option and the value). */
+int rulespec_set(void *arg, size_t i, const char *v, const char *word,
+		 struct err *e);
+
+/* The checks that need all the options, seen holding bit i for each
+ * option i given (opt_parse's seen); then add-input's default --dest.
+ * 0, or -1 with e set (EXIT_USAGE). */
+int rulespec_end(struct rulespec *r, unsigned seen, struct err *e);
+
 /*
  * Parses the options argv[0..argc) of an action into r (zeroed first,
- * free with rulespec_free). --dest defaults to "." but for add-input with
+ * free with rulespec_free): rulespec_init, rulespec_set for each option
+ * (opt.c), rulespec_end. --dest defaults to "." but for add-input with
  * --source ".", where it defaults to "/". Checks what needs no Docker: --source given,
  * exactly one of source and destination is ".", --dport given for
  * add-input, add-internal and add-two-ways, ports 1..65535, protocol tcp

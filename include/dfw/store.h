@@ -1,8 +1,9 @@
 /*
  * store.h - the rule specs docker-fw keeps, one flat file per container.
  *
- * The folder is --state-dir, else $DFW_STATE_DIR, else /var/lib/docker-fw
- * (mode 0700, created on the first write). Each container has a file named
+ * The folder is the configuration's (config.h: --state-dir, else
+ * $DFW_STATE_DIR), else /var/lib/docker-fw (mode 0700, created on the
+ * first write). Each container has a file named
  * by its full ID (64 hex digits), mode 0600:
  *
  *   docker-fw-store 1
@@ -78,8 +79,7 @@ struct store_rec {
 };
 
 /*
- * Resolves the folder (dir if not NULL, else $DFW_STATE_DIR, else
- * STORE_DEFAULT_DIR) and opens it. With lock, creates it (0700) when
+ * Opens the folder dir (NULL: STORE_DEFAULT_DIR). With lock, creates it (0700) when
  * missing and takes the exclusive lock (waiting for it); without, only
  * reads will follow and a missing folder is an empty store. 0, or -1
  * with e set (EXIT_RUNTIME naming the folder or the lock; EXIT_USAGE for

@@ -39,50 +39,46 @@
 
 #include <limits.h>
 
+#include "dfw/config.h"
 #include "dfw/transport.h"
 #include "dfw/util.h"
 
-enum {
-	TLS_GIVEN_TLS = 1,	/* --tls[=BOOL] was given */
-	TLS_GIVEN_VERIFY = 2,	/* --tlsverify[=BOOL] was given */
-	TLS_GIVEN_CA = 4,
-	TLS_GIVEN_CERT = 8,
-	TLS_GIVEN_KEY = 16,
-};
-
-struct tls_opts {
+/* The TLS settings in force (see above). */
+struct tls_conf {
 	int tls;		/* encrypt */
 	int verify;		/* and check the server's certificate */
-	unsigned given;		/* TLS_GIVEN_*: from the command line */
 	char ca[PATH_MAX];	/* "" none */
 	char cert[PATH_MAX];	/* "" none (then key is "" too) */
 	char key[PATH_MAX];
+	int cert_default;	/* cert is the default file: when it does not
+				 * exist, none is sent */
+	int key_default;	/* the same for key */
 };
 
-/* The command line's settings, filled by applet_global_opts. */
-extern struct tls_opts tls_cli;
-
 /*
- * The settings in force: tls_cli over the environment, with the default
- * file names filled in (see above). Does not read the files. 0, or -1
- * with e set (EXIT_USAGE: a path too long, no home directory for the
- * default, a client certificate without its key or the reverse).
+ * The settings in force from what the configuration says (config.h:
+ * the options over the environment), with the default file names filled
+ * in (see above); reads no file. 0, or -1 with e set (EXIT_USAGE: a path
+ * too long).
  */
-int tls_opts_get(struct tls_opts *o, struct err *e);
+int tls_conf_get(const struct dfw_config_tls *in, struct tls_conf *o,
+		 struct err *e);
 
 /* What tls_creds_load read: CA certificates, the client's chain, its key. */
 struct tls_creds;
 
 /*
- * Reads and checks the files of o (o->tls set) before any connection:
- * the CA file (when o->verify) must hold at least one certificate; the
- * client certificate file a chain; the key file an RSA or EC private
- * key matching the first certificate. *out is owned by the caller
- * (tls_creds_free). 0, or -1 with e set (EXIT_USAGE), naming the file:
- * cannot read it, not PEM, no certificate in it, no key in it, an
- * encrypted or unsupported key, a key that does not match.
+ * Reads and checks the files of o (o->tls set) before any connection: a
+ * default client certificate or key that does not exist is none; a
+ * client certificate needs its key and the reverse; the CA file (when
+ * o->verify) must hold at least one certificate; the client certificate
+ * file a chain; the key file an RSA or EC private key matching the first
+ * certificate. *out is owned by the caller (tls_creds_free). 0, or -1
+ * with e set (EXIT_USAGE), naming the file: cannot read it, not PEM, no
+ * certificate in it, no key in it, an encrypted or unsupported key, a
+ * key that does not match, one of the pair missing.
  */
-int tls_creds_load(const struct tls_opts *o, struct tls_creds **out,
+int tls_creds_load(const struct tls_conf *o, struct tls_creds **out,
 		   struct err *e);
 void tls_creds_free(struct tls_creds *c);
 

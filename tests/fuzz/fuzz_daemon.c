@@ -244,6 +244,7 @@ static void check_list(const struct docker_summary *v, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct dfw_config cfg;
 	struct docker d;
 	struct buf a = { 0 };
 	struct err e = { 0 };
@@ -258,7 +259,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	answer = a.data;
 	answer_len = a.len;
 	answer_pos = 0;
-	need(!docker_init(&d, "unix:///nonexistent/docker.sock", &e));
+	config_init(&cfg);
+	cfg.host = "unix:///nonexistent/docker.sock";
+	need(!docker_init(&d, &cfg, &e));
 	d.api = 41;
 	d.t.fd = 3;
 	d.t.read = m_read;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "dfw/applet.h"
+#include "config.h"
 #include "dfw/docker.h"
 
 static void print_ports(const char *what, const struct docker_port *p,
@@ -138,24 +138,33 @@ static int run(struct docker *d, int argc, char **argv, struct err *e)
 	return 0;
 }
 
+static const char *sys_getenv(void *arg, const char *name)
+{
+	return getenv(name);
+}
+
 int main(int argc, char **argv)
 {
 	struct docker d;
 	struct err e = { 0 };
-	int r, i = 1;
+	struct cli cli;
+	int r, i;
 
-	if (applet_global_opts(argc, argv, &i, &e)) {
+	/* the environment and the global options, as docker-fw reads them */
+	config_env(&cli, sys_getenv, NULL);
+	i = config_globals(&cli, argc - 1, argv + 1, &e);
+	if (i < 0) {
 		fprintf(stderr, "apitool: %s\n", e.msg);
 		return e.code;
 	}
-	argv[i - 1] = argv[0];
-	argv += i - 1;
-	argc -= i - 1;
+	argv[i] = argv[0];
+	argv += i;
+	argc -= i;
 	if (argc < 2) {
 		fprintf(stderr, "usage: apitool COMMAND [ARGS]...\n");
 		return 2;
 	}
-	if (docker_init(&d, NULL, &e)) {
+	if (config_finish(&cli, &e) || docker_init(&d, &cli.cfg, &e)) {
 		fprintf(stderr, "apitool: %s\n", e.msg);
 		return e.code;
 	}

@@ -5,11 +5,10 @@
 #include <unistd.h>
 
 #include "dfw/applet.h"
-#include "dfw/tls.h"
 #include "dfw/util.h"
 #include "unit.h"
 
-static int nop_main(int argc, char **argv)
+static int nop_main(int argc, char **argv, struct cli *cli)
 {
 	return argc + (argv != NULL);
 }
@@ -82,43 +81,4 @@ static void test_install(void)
 	check(system(path) == 0);
 }
 
-static void test_global_opts(void)
-{
-	char *a1[] = { "dfw-ls", "--tls", "-Htcp://[::1]:2", "web", NULL };
-	char *a6[] = { "dfw-ls", "-H", "unix:///a.sock", "--host=tcp://h:1",
-		       "web", NULL };
-	char *a2[] = { "docker-fw", "--host", NULL };
-	char *a3[] = { "docker-fw", "-H", "ssh://x", "ls", NULL };
-	char *a4[] = { "docker-fw", "--host=", "ls", NULL };
-	char *a5[] = { "docker-fw", "ls", "-H", "unix:///b", NULL };
-	struct err e;
-	int i;
-
-	unsetenv("DOCKER_HOST");
-	i = 1;
-	check(applet_global_opts(4, a1, &i, &e) == 0 && i == 3);
-	check_str(getenv("DOCKER_HOST"), "tcp://[::1]:2");
-	/* the daemon once: a second -H is an error, not "the last wins" */
-	i = 1;
-	check(applet_global_opts(5, a6, &i, &e) == -1);
-	check(e.code == EXIT_USAGE && strstr(e.msg, "given twice"));
-	memset(&tls_cli, 0, sizeof(tls_cli));
-	i = 1;
-	check(applet_global_opts(2, a2, &i, &e) == -1);
-	check(e.code == EXIT_USAGE && strstr(e.msg, "--host needs"));
-	i = 1;
-	check(applet_global_opts(4, a3, &i, &e) == -1);
-	check(e.code == EXIT_USAGE && strstr(e.msg, "ssh://x"));
-	check_str(getenv("DOCKER_HOST"), "tcp://[::1]:2");
-	i = 1;
-	check(applet_global_opts(3, a4, &i, &e) == -1);
-	check(strstr(e.msg, "empty host") != NULL);
-	/* Only leading options are global. */
-	i = 1;
-	check(applet_global_opts(4, a5, &i, &e) == 0 && i == 1);
-	check_str(getenv("DOCKER_HOST"), "tcp://[::1]:2");
-	unsetenv("DOCKER_HOST");
-}
-
-UNIT_TESTS(T(test_find) T(test_basename) T(test_install)
-	   T(test_global_opts))
+UNIT_TESTS(T(test_find) T(test_basename) T(test_install))

@@ -307,10 +307,21 @@ static int srv_wait(struct srv *s)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* docker_init for the daemon at host, the rest of the configuration
+ * at its defaults. */
+static int init_at(struct docker *d, const char *host, struct err *e)
+{
+	struct dfw_config c;
+
+	config_init(&c);
+	c.host = host;
+	return docker_init(d, &c, e);
+}
+
 /* A client for s: docker_init with its URL and a bound on every wait. */
 static int client(struct docker *d, const struct srv *s, struct err *e)
 {
-	if (docker_init(d, s->url, e))
+	if (init_at(d, s->url, e))
 		return -1;
 	d->io_timeout_ms = 5000;
 	return 0;
@@ -1182,24 +1193,27 @@ static void test_events(void)
 	buf_free(&b);
 }
 
-/* docker_init: DOCKER_HOST and bad hosts; a daemon not there. */
+/* docker_init: the host of the configuration, bad hosts; a daemon not
+ * there. */
 static void test_init_errors(void)
 {
 	struct docker d;
 	struct err e = { 0 };
 
-	check(docker_init(&d, "ftp://x", &e) == -1);
+	check(init_at(&d, "ftp://x", &e) == -1);
 	check(e.code == EXIT_USAGE);
 	check_has(e.msg, "\"ftp://x\"");
-	setenv("DOCKER_HOST", "tcp://[::1]:2376", 1);
-	check(docker_init(&d, NULL, &e) == 0);
+	check(init_at(&d, "tcp://[::1]:2376", &e) == 0);
 	check_str(d.host_field, "[::1]:2376");
 	docker_close(&d);
-	check(docker_init(&d, "tcp://10.0.0.1:2375", &e) == 0);
+	check(init_at(&d, "tcp://10.0.0.1:2375", &e) == 0);
 	check_str(d.host_field, "10.0.0.1:2375");
 	docker_close(&d);
-	unsetenv("DOCKER_HOST");
-	check(docker_init(&d, "unix:///nonexistent/docker.sock", &e) == 0);
+	/* no host: the default socket */
+	check(init_at(&d, NULL, &e) == 0);
+	check_str(d.ep.url, "unix:///var/run/docker.sock");
+	docker_close(&d);
+	check(init_at(&d, "unix:///nonexistent/docker.sock", &e) == 0);
 	check(docker_call(&d, "GET", "/containers/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_has(e.msg, "unix:///nonexistent/docker.sock");
@@ -1243,7 +1257,7 @@ static int mem_daemon(struct docker *d, struct buf *answer, const char *body)
 	if (buf_printf(answer, "HTTP/1.1 200 OK\r\nContent-Type: "
 		       "application/json\r\nContent-Length: %zu\r\n\r\n%s",
 		       strlen(body), body) ||
-	    docker_init(d, "unix:///nonexistent/docker.sock", &e))
+	    init_at(d, "unix:///nonexistent/docker.sock", &e))
 		return -1;
 	mem_answer = answer->data;
 	mem_len = answer->len;
@@ -1634,7 +1648,7 @@ static void test_long_input(void)
 
 	memset(name, 'a', 5000);
 	name[5000] = 0;
-	check(docker_init(&d, "unix:///nonexistent/docker.sock", &e) == 0);
+	check(init_at(&d, "unix:///nonexistent/docker.sock", &e) == 0);
 	check(docker_inspect(&d, name, &c, &e) == -1);
 	check(e.code == EXIT_USAGE);
 	check_str(e.msg, "container name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -22,6 +22,18 @@
 #include "unit.h"
 
 /* A rule spec's part plus filter words (fw_split of filter). */
+/* Where the kernel side finds its lock and tools (fw.h): the xtables
+ * lock and PATH of the tools this test runs too. */
+static char lock_path[96];
+static struct fw_env fwenv;
+
+static const struct fw_env *env(void)
+{
+	fwenv.path = getenv("PATH");
+	fwenv.lock = *lock_path ? lock_path : NULL;
+	return &fwenv;
+}
+
 static struct fw_rule want(int family, const char *src, const char *dst,
 			   int dport, const char *filter)
 {
@@ -58,7 +70,7 @@ static int can_probe(void)
 	}
 	memset(&p, 0, sizeof(p));
 	p.rule = want(AF_INET, "10.0.0.1", "10.0.0.2", 80, "-m limit");
-	if (fw_nft_canon(AF_INET, &p, 1, 0, &e)) {
+	if (fw_nft_canon(env(), AF_INET, &p, 1, 0, &e)) {
 		printf("# no probe here: %s\n", e.msg);
 		check(!ci || strcmp(ci, "true"));
 		return 0;
@@ -96,7 +108,7 @@ static void test_canon_batch(void)
 	for (i = 0; i < 6; i++)
 		p[i].rule = want(AF_INET, "10.0.0.1", "172.17.0.2", 80,
 				 filters[i]);
-	check(fw_nft_canon(AF_INET, p, 6, 0, &e) == 0);
+	check(fw_nft_canon(env(), AF_INET, p, 6, 0, &e) == 0);
 	check(!p[0].failed && !p[1].failed && !p[4].failed && !p[5].failed);
 	check_str(fmt(&p[0].rule), "-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp "
 		  "-m tcp --dport 80 -m limit --limit 5/sec -m comment "
@@ -126,7 +138,7 @@ static void test_canon_v6(void)
 	memset(&p, 0, sizeof(p));
 	p.rule = want(AF_INET6, "2001:db8::1", "fd00::/64", 443,
 		      "-m limit --limit 10/m");
-	if (fw_nft_canon(AF_INET6, &p, 1, 0, &e)) {
+	if (fw_nft_canon(env(), AF_INET6, &p, 1, 0, &e)) {
 		printf("# no ip6tables-nft probe: %s\n", e.msg);
 		return;
 	}
@@ -170,7 +182,8 @@ static int fresh_netns(void)
 		atexit(scratch_rm);
 	}
 	snprintf(lock, sizeof(lock), "%s/xtables.lock", scratch);
-	setenv("XTABLES_LOCKFILE", lock, 1);
+	setenv("XTABLES_LOCKFILE", lock, 1);	/* the tools run here */
+	snprintf(lock_path, sizeof(lock_path), "%s", lock);
 	return 1;
 }
 
@@ -285,7 +298,7 @@ static void roundtrip(const struct fw_ops *ops, const char *save)
 	memset(c[3].rule.comment + strlen(c[3].rule.comment), 'c',
 	       FW_COMMENT_MAX - strlen(c[3].rule.comment));
 	c[3].rule.comment[FW_COMMENT_MAX] = 0;	/* all of xt_comment */
-	if (fw_open(&f, ops, AF_INET, "filter", &e)) {
+	if (fw_open(&f, ops, env(), AF_INET, "filter", &e)) {
 		printf("# %s: %s\n", ops->name, e.msg);
 		check(0);
 		return;
@@ -294,7 +307,7 @@ static void roundtrip(const struct fw_ops *ops, const char *save)
 	if (e.code)
 		printf("# %s\n", e.msg);
 	fw_close(&f);
-	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, ops, env(), AF_INET, "filter", &e) == 0);
 	ch = fw_chain(&f, FW_CHAIN_FORWARD);
 	check(ch && ch->n == 3);
 	for (i = 0; ch && i < 3 && i < ch->n; i++)
@@ -309,10 +322,10 @@ static void roundtrip(const struct fw_ops *ops, const char *save)
 		c[i].op = FW_DELETE;
 		c[i].pos = 1;
 	}
-	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, ops, env(), AF_INET, "filter", &e) == 0);
 	check(fw_commit(&f, c + 1, 3, &e) == 0);
 	fw_close(&f);
-	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, ops, env(), AF_INET, "filter", &e) == 0);
 	ch = fw_chain(&f, FW_CHAIN_FORWARD);
 	check(ch && ch->n == 0);
 	fw_close(&f);
@@ -344,7 +357,7 @@ static void refused(const struct fw_ops *ops, const char *save)
 
 		c[0] = insert(FW_CHAIN_FORWARD, &good);
 		c[1] = insert(FW_CHAIN_FORWARD, &bad);
-		if (fw_open(&f, ops, AF_INET, "filter", &e)) {
+		if (fw_open(&f, ops, env(), AF_INET, "filter", &e)) {
 			check(0);
 			continue;
 		}
@@ -359,12 +372,12 @@ static void refused(const struct fw_ops *ops, const char *save)
 	/* a target longer than the kernel's name, a chain with a blank */
 	strcpy(good.target, "ABCDEFGHIJKLMNOPQRSTUVWXYZABC");
 	c[0] = insert(FW_CHAIN_FORWARD, &good);
-	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, ops, env(), AF_INET, "filter", &e) == 0);
 	check(fw_commit(&f, c, 1, &e) == -1 && strstr(e.msg, "target"));
 	fw_close(&f);
 	strcpy(good.target, "ACCEPT");
 	c[0] = insert("DFW FORWARD", &good);
-	check(fw_open(&f, ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, ops, env(), AF_INET, "filter", &e) == 0);
 	check(fw_commit(&f, c, 1, &e) == -1 && strstr(e.msg, "chain"));
 	fw_close(&f);
 	after = output(save, "-t filter");
@@ -401,7 +414,7 @@ static void test_nft_reader(void)
 	/* a quote that never closes in iptables-save's eyes */
 	check(run_in(NULL, "iptables-nft", "-A", "DOCKER-USER", "-i", "\"br",
 		     "-j", "RETURN", NULL) == 0);
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
 	ch = fw_chain(&f, "FORWARD");
 	check(ch && ch->n == 3);
 	if (ch && ch->n == 3) {
@@ -421,7 +434,7 @@ static void test_nft_reader(void)
 	check(run_in(NULL, "iptables-nft", "-A", FW_CHAIN_FORWARD, "-m",
 		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
 		     NULL) == 0);
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "rule 1 of DFW-FORWARD") &&
 	      strstr(e.msg, "\"-A DFW-FORWARD -m comment --comment "
 		     "\\\"a\\nb\\\" -j ACCEPT\"") &&
@@ -431,7 +444,7 @@ static void test_nft_reader(void)
 	/* the way out it names */
 	check(run_in(NULL, "iptables-nft", "-D", FW_CHAIN_FORWARD, "1",
 		     NULL) == 0);
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
 	fw_close(&f);
 }
 
@@ -459,7 +472,7 @@ static void test_iptc(void)
 	if (!fresh_netns())
 		return;
 	check(!fw_iptc_table_exists("filter"));
-	check(fw_open(&f, &fw_iptc_ops, AF_INET, "filter", &e) == -1);
+	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "no Docker chains") &&
 	      strstr(e.msg, "ip_tables_names"));
 	check(!fw_iptc_table_exists("filter"));	/* still not made */
@@ -471,14 +484,14 @@ static void test_iptc(void)
 	check(run_in(NULL, "iptables-legacy", "-A", "FORWARD", "-m",
 		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
 		     NULL) == 0);
-	check(fw_open(&f, &fw_iptc_ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
 	fw_close(&f);
 	check(run_in(NULL, "iptables-legacy", "-A", FW_CHAIN_FORWARD, "-j",
 		     "RETURN", NULL) == 0);
 	check(run_in(NULL, "iptables-legacy", "-A", FW_CHAIN_FORWARD, "-m",
 		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
 		     NULL) == 0);
-	check(fw_open(&f, &fw_iptc_ops, AF_INET, "filter", &e) == -1);
+	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "rule 2 of DFW-FORWARD") &&
 	      strstr(e.msg, "\"-A DFW-FORWARD -m comment --comment "
 		     "\\\"a\\nb\\\" -j ACCEPT\"") &&
@@ -517,31 +530,31 @@ static void test_nft_output_caps(void)
 	snprintf(newpath, sizeof(newpath), "%s:%s", scratch, path);
 	setenv("PATH", newpath, 1);
 	fake_save("exec yes -- '-A FORWARD -j ACCEPT'");
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
 		  "output (docker-fw's limit)");
 	fake_save("exec yes 'an endless error' >&2");
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
 		  "output (docker-fw's limit)");
 	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n'; "
 		  "i=0; while [ $i -lt 100 ]; do echo x >&2; i=$((i+1)); "
 		  "done; yes 'an endless error' | head -c 1000000 >&2");
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
 	fw_close(&f);
 	fake_save("echo \"# Table \\`filter' is incompatible, use 'nft' "
 		  "tool.\"");
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "iptables-nft cannot show") != NULL);
 	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n-A FORWARD "
 		  "-j\\000 ACCEPT\\n'");
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == -1);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "NUL") != NULL);
 	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n:DFW-FORWARD - "
 		  "[0:0]\\nstray words\\n-A FORWARD -j ACCEPT\\n"
 		  "-A DFW-FORWARD -j RETURN\\n-A NOSUCH -j ACCEPT\\n"
 		  "COMMIT\\n'");
-	check(fw_open(&f, &fw_nft_ops, AF_INET, "filter", &e) == 0);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
 	check(fw_chain(&f, "FORWARD") && fw_chain(&f, "FORWARD")->n == 1);
 	check(fw_chain(&f, FW_CHAIN_FORWARD) &&
 	      fw_chain(&f, FW_CHAIN_FORWARD)->n == 1);
@@ -564,7 +577,7 @@ static void test_probe_makes_no_table(void)
 	memset(&p, 0, sizeof(p));
 	p.rule = want(AF_INET, "10.0.0.1", "10.0.0.2", 80,
 		      "-m set --match-set nosuch src");
-	check(fw_nft_canon(AF_INET, &p, 1, 1, &e) == 0);
+	check(fw_nft_canon(env(), AF_INET, &p, 1, 1, &e) == 0);
 	check(p.failed);
 	after = output("iptables-nft-save", "");
 	check_str(after, before);
@@ -575,7 +588,7 @@ static void test_probe_makes_no_table(void)
 	memset(&p, 0, sizeof(p));
 	p.rule = want(AF_INET, "10.0.0.1", "10.0.0.2", 80, "-m limit");
 	strcpy(p.rule.comment, "a\nb");
-	check(fw_nft_canon(AF_INET, &p, 1, 1, &e) == 0);
+	check(fw_nft_canon(env(), AF_INET, &p, 1, 1, &e) == 0);
 	check(p.failed && strstr(p.why, "comment \"a\\nb\""));
 }
 

@@ -15,11 +15,15 @@ static const struct opt tab[] = {
 #define N (sizeof(tab) / sizeof(tab[0]))
 
 /* Records "i=v;" per call. */
-static int rec(void *arg, size_t i, const char *v, struct err *e)
+static int rec(void *arg, size_t i, const char *v, const char *word,
+	       struct err *e)
 {
 	char *out = arg;
 	size_t len = strlen(out);
 
+	if (!strcmp(word, "-s1.2.3.4") || !strcmp(word, "--source=x"))
+		snprintf(out + len, 256 - len, "(%s)", word);
+	len = strlen(out);
 	snprintf(out + len, 256 - len, "%zu=%s;", i, v ? v : "-");
 	if (v && !strcmp(v, "bad"))
 		return err_set(e, EXIT_USAGE, "%s \"bad\": no", tab[i].name);
@@ -61,7 +65,8 @@ static void test_forms(void)
 	check_str(run("--source 1.2.3.4", OPT_ARGS_NONE), "0=1.2.3.4;|");
 	check_str(run("--source=1.2.3.4", OPT_ARGS_NONE), "0=1.2.3.4;|");
 	check_str(run("-s 1.2.3.4", OPT_ARGS_NONE), "0=1.2.3.4;|");
-	check_str(run("-s1.2.3.4", OPT_ARGS_NONE), "0=1.2.3.4;|");
+	check_str(run("-s1.2.3.4", OPT_ARGS_NONE), "(-s1.2.3.4)0=1.2.3.4;|");
+	check_str(run("--source=x", OPT_ARGS_NONE), "(--source=x)0=x;|");
 	check_str(run("--source=", OPT_ARGS_NONE), "0=;|");
 	/* a value option takes the next word whatever it is */
 	check_str(run("--source --dry-run", OPT_ARGS_NONE), "0=--dry-run;|");
@@ -95,6 +100,8 @@ static void test_errors(void)
 		  "ERR: --dry-run takes no value");
 	check_str(run("--tls=yes", OPT_ARGS_NONE),
 		  "ERR: --tls \"yes\": the value is true or false");
+	check_str(run("--dry-run --", OPT_ARGS_NONE),
+		  "ERR: unknown option \"--\"");
 	check_str(run("web", OPT_ARGS_NONE),
 		  "ERR: unexpected argument \"web\"");
 	check_str(run("--source bad", OPT_ARGS_NONE),
@@ -111,6 +118,15 @@ static void test_args(void)
 	check_str(run("--tls -s h ls -v", OPT_ARGS_FIRST), "2=1;0=h;@3");
 	check_str(run("--tls", OPT_ARGS_FIRST), "2=1;@1");
 	check_str(run("ls", OPT_ARGS_FIRST), "@0");
+	/* an option not theirs ends them too: the next parser's */
+	check_str(run("--tls --bogus -s h", OPT_ARGS_FIRST), "2=1;@1");
+	check_str(run("-s h -x", OPT_ARGS_FIRST), "0=h;@2");
+	check_str(run("-- -s h", OPT_ARGS_FIRST), "@0");
+	/* but a bad use of one of theirs is an error */
+	check_str(run("--tls=yes ls", OPT_ARGS_FIRST),
+		  "ERR: --tls \"yes\": the value is true or false");
+	check_str(run("-s", OPT_ARGS_FIRST),
+		  "ERR: --source needs a value (an address spec)");
 }
 
 static void test_seen_find(void)

@@ -361,7 +361,8 @@ static void test_errors(void)
 		      "unknown option \"--sourc\""));
 	check(refused(RULE_ADD, "-s web", "unknown option \"-s\""));
 	check(refused(RULE_ADD, "--source web --", "unknown option \"--\""));
-	check(refused(RULE_ADD, "--source web -", "unknown option \"-\""));
+	check(refused(RULE_ADD, "--source web -",
+		      "unexpected argument \"-\""));
 	check(refused(RULE_ADD, "web", "unexpected argument \"web\""));
 	check(refused(RULE_ADD, "--source web extra",
 		      "unexpected argument \"extra\""));

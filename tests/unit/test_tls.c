@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "dfw/tls.h"
 #include "dfw/transport.h"
 #include "dfw/util.h"
@@ -120,82 +121,114 @@ static void make_certs(void)
 	}
 }
 
-static void opts_clear(void)
+/* A test's environment: "NAME=VALUE" strings, NULL-ended. */
+static const char *fake_env(void *arg, const char *name)
 {
-	memset(&tls_cli, 0, sizeof(tls_cli));
-	unsetenv("DOCKER_TLS");
-	unsetenv("DOCKER_TLS_VERIFY");
-	unsetenv("DOCKER_CERT_PATH");
-	unsetenv("DOCKER_CONFIG");
+	const char *const *v = arg;
+	size_t n = strlen(name);
+
+	for (; *v; v++)
+		if (!strncmp(*v, name, n) && (*v)[n] == '=')
+			return *v + n + 1;
+	return NULL;
+}
+
+/* The TLS settings in force for the environment env and the global
+ * options args (blank-separated, or NULL), as docker-fw reads them. */
+static int conf(const char *const *env, const char *args, struct tls_conf *o,
+		struct err *e)
+{
+	static char copy[4096];
+	char *argv[16], *p;
+	struct cli c;
+	int argc = 0;
+
+	config_env(&c, fake_env, (void *)env);
+	snprintf(copy, sizeof(copy), "%s", args ? args : "");
+	for (p = strtok(copy, " "); p && argc < 15; p = strtok(NULL, " "))
+		argv[argc++] = p;
+	if (config_globals(&c, argc, argv, e) != argc)
+		return -1;
+	return tls_conf_get(&c.cfg.tls, o, e);
 }
 
 static void test_opts(void)
 {
-	struct tls_opts o;
+	char certs[300], cli[600];
+	struct tls_conf o;
+	struct tls_creds *c;
 	struct err e;
 
-	opts_clear();
-	check(!tls_opts_get(&o, &e) && !o.tls && !o.verify);
+	snprintf(certs, sizeof(certs), "DOCKER_CERT_PATH=%s", dir);
+	check(!conf((const char *[]){ NULL }, NULL, &o, &e) && !o.tls &&
+	      !o.verify);
 
 	/* DOCKER_TLS_VERIFY: any non-empty value, even "0" (docker CLI) */
-	setenv("DOCKER_TLS_VERIFY", "0", 1);
-	setenv("DOCKER_CERT_PATH", dir, 1);
-	check(!tls_opts_get(&o, &e) && o.tls && o.verify);
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=0", certs, NULL },
+		    NULL, &o, &e) && o.tls && o.verify);
 	check_str(o.ca, f("ca.pem"));
-	check_str(o.cert, "");	/* no DIR/cert.pem: no client cert */
-	check_str(o.key, "");
-	setenv("DOCKER_TLS_VERIFY", "", 1);
-	check(!tls_opts_get(&o, &e) && !o.tls);
+	/* no DIR/cert.pem: no client cert (when the files are read) */
+	check_str(o.cert, f("cert.pem"));
+	check(o.cert_default && o.key_default);
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=", certs, NULL },
+		    NULL, &o, &e) && !o.tls);
 
-	/* --tls: unchecked; the CA is not used */
-	setenv("DOCKER_TLS", "1", 1);
-	check(!tls_opts_get(&o, &e) && o.tls && !o.verify && !*o.ca);
+	/* DOCKER_TLS: unchecked; the CA is not used */
+	check(!conf((const char *[]){ "DOCKER_TLS=1", certs, NULL }, NULL, &o,
+		    &e) && o.tls && !o.verify && !*o.ca);
 
-	/* --tlsverify=false still turns TLS on, unchecked */
-	opts_clear();
-	tls_cli.given = TLS_GIVEN_VERIFY;
-	setenv("DOCKER_CERT_PATH", dir, 1);
-	check(!tls_opts_get(&o, &e) && o.tls && !o.verify);
+	/* --tlsverify=false still turns TLS on, unchecked; the options win
+	 * over the variables */
+	check(!conf((const char *[]){ certs, NULL }, "--tlsverify=false", &o,
+		    &e) && o.tls && !o.verify);
+	check(!conf((const char *[]){ "DOCKER_TLS=1", NULL }, "--tls=0", &o,
+		    &e) && !o.tls);
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", NULL },
+		    "--tlsverify=0 --tls=0", &o, &e) && o.tls && !o.verify);
 
 	/* DOCKER_CONFIG, then HOME/.docker */
-	opts_clear();
-	setenv("DOCKER_TLS_VERIFY", "1", 1);
-	setenv("DOCKER_CONFIG", "/etc/dc", 1);
-	check(!tls_opts_get(&o, &e));
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1",
+				      "DOCKER_CONFIG=/etc/dc", NULL },
+		    NULL, &o, &e));
 	check_str(o.ca, "/etc/dc/ca.pem");
-	unsetenv("DOCKER_CONFIG");
-	setenv("HOME", "/home/u", 1);
-	check(!tls_opts_get(&o, &e));
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", "HOME=/home/u",
+				      NULL }, NULL, &o, &e));
 	check_str(o.ca, "/home/u/.docker/ca.pem");
 
 	/* no HOME: no default files; verify then asks for a CA */
-	unsetenv("HOME");
-	check(!tls_opts_get(&o, &e) && o.verify && !*o.ca && !*o.cert);
-	{
-		struct tls_creds *c;
-
-		check(tls_creds_load(&o, &c, &e) == -1);
-		check(strstr(e.msg, "needs a CA file") != NULL);
-	}
-	setenv("HOME", "/home/u", 1);
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", NULL }, NULL, &o,
+		    &e) && o.verify && !*o.ca && !*o.cert);
+	check(tls_creds_load(&o, &c, &e) == -1);
+	check(strstr(e.msg, "needs a CA file") != NULL);
 
 	/* files given on the command line win; a cert without its key */
-	tls_cli.given = TLS_GIVEN_CERT;
-	strcpy(tls_cli.cert, f("rsacli.pem"));
-	check(tls_opts_get(&o, &e) && e.code == EXIT_USAGE);
-	check(strstr(e.msg, "rsacli.pem") && strstr(e.msg, "without its key"));
-	tls_cli.given |= TLS_GIVEN_KEY;
-	strcpy(tls_cli.key, f("rsacli-key.pem"));
-	check(!tls_opts_get(&o, &e) && o.verify);
+	snprintf(cli, sizeof(cli), "--tlscert %s", f("rsacli.pem"));
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", "HOME=/home/u",
+				      NULL }, cli, &o, &e) && o.verify);
 	check_str(o.cert, f("rsacli.pem"));
-	opts_clear();
+	check(tls_creds_load(&o, &c, &e) == -1 && e.code == EXIT_USAGE);
+	check(strstr(e.msg, "rsacli.pem") && strstr(e.msg, "without its key"));
+	snprintf(cli, sizeof(cli), "--tlscert %s --tlskey=%s --tlscacert %s",
+		 f("rsacli.pem"), f("rsacli-key.pem"), f("ca.pem"));
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", NULL }, cli, &o,
+		    &e) && o.verify);
+	check_str(o.cert, f("rsacli.pem"));
+	check_str(o.key, f("rsacli-key.pem"));
+	check(!o.cert_default && !o.key_default);
+	check(tls_creds_load(&o, &c, &e) == 0);
+	tls_creds_free(c);
+	/* the default files that are not there are none */
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", certs, NULL },
+		    NULL, &o, &e));
+	check(tls_creds_load(&o, &c, &e) == 0);
+	tls_creds_free(c);
 }
 
 /* Loads with CA ca (verify when non-NULL), client cert and key. */
 static int load(const char *ca, const char *cert, const char *key,
 		struct err *e)
 {
-	struct tls_opts o = { .tls = 1 };
+	struct tls_conf o = { .tls = 1 };
 	struct tls_creds *c;
 
 	if (ca) {
@@ -380,7 +413,7 @@ static int srv_start(const char *addr, const char *name, int verify)
 static int hs(const char *host, const char *ca, const char *cert,
 	      const char *key, struct err *e)
 {
-	struct tls_opts o = { .tls = 1 };
+	struct tls_conf o = { .tls = 1 };
 	struct tls_creds *c;
 	struct transport t = { 0 };
 	struct endpoint ep;
@@ -613,7 +646,7 @@ static void test_pem_nomem(void)
 	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 		for (sticky = 0; sticky < 2; sticky++)
 			for (n = 0; n < 100000; n++) {
-				struct tls_opts o = { .tls = 1, .verify = 1 };
+				struct tls_conf o = { .tls = 1, .verify = 1 };
 				struct tls_creds *c = (void *)1;
 				struct err e = { 0 };
 				unsigned long failed;
