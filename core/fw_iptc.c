@@ -221,7 +221,7 @@ static int read_table(struct fw *f, struct err *e)
 	const struct ipt_entry *en;
 	struct xt_counters cnt;
 	const char *name;
-	size_t cap = 0, nrules = 0;
+	size_t nrules = 0;
 
 	if (f->family != AF_INET)
 		return err_set(e, EXIT_RUNTIME, "the iptc backend handles IPv4 "
@@ -242,48 +242,26 @@ static int read_table(struct fw *f, struct err *e)
 			       iptc_strerror(errno));
 	f->priv = h;
 	for (name = iptc_first_chain(h); name; name = iptc_next_chain(h)) {
-		struct fw_chain *c;
-		size_t rcap = 0;
+		const char *pol = iptc_builtin(name, h) ?
+				  iptc_get_policy(name, &cnt, h) : NULL;
+		struct fw_chain *c = fw_chain_add(f, name, pol ? pol : "-");
+		struct fw_rule *r;
 
-		if (f->nchains == cap) {
-			size_t ncap = cap ? 2 * cap : 16;
-			void *p = realloc(f->chains, ncap * sizeof(*c));
-
-			if (!p)
-				goto nomem;
-			f->chains = p;
-			cap = ncap;
-		}
-		c = &f->chains[f->nchains++];
-		memset(c, 0, sizeof(*c));
-		snprintf(c->name, sizeof(c->name), "%s", name);
-		c->builtin = iptc_builtin(name, h);
-		if (c->builtin) {
-			const char *pol = iptc_get_policy(name, &cnt, h);
-
-			snprintf(c->policy, sizeof(c->policy), "%s",
-				 pol ? pol : "");
-		}
+		if (!c)
+			goto nomem;
 		for (en = iptc_first_rule(name, h); en;
 		     en = iptc_next_rule(en, h)) {
-			if (c->n == rcap) {
-				size_t ncap = rcap ? 2 * rcap : 8;
-				void *p = realloc(c->rules,
-						  ncap * sizeof(*c->rules));
-
-				if (!p)
-					goto nomem;
-				c->rules = p;
-				rcap = ncap;
-			}
 			if (++nrules > FW_MAX_RULES)
 				return err_set(e, EXIT_RUNTIME, "the iptables "
 					       "(legacy) table \"%s\" holds "
 					       "more than %d rules "
 					       "(docker-fw's limit)",
 					       f->table, FW_MAX_RULES);
-			decode(en, h, &c->rules[c->n++]);
-			if (!readable(&c->rules[c->n - 1]) &&
+			r = fw_chain_push(c);
+			if (!r)
+				goto nomem;
+			decode(en, h, r);
+			if (!readable(r) &&
 			    (!strcmp(name, FW_CHAIN_FORWARD) ||
 			     !strcmp(name, FW_CHAIN_INPUT)))
 				return unreadable(c, e);
@@ -340,7 +318,7 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(struct xt_tcp);
-		strcpy(m->u.user.name, "tcp");
+		snprintf(m->u.user.name, sizeof(m->u.user.name), "tcp");
 		tcp = (void *)m->data;
 		tcp->spts[0] = r->sport;
 		tcp->spts[1] = r->sport ? r->sport : 0xffff;
@@ -352,7 +330,7 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(struct xt_udp);
-		strcpy(m->u.user.name, "udp");
+		snprintf(m->u.user.name, sizeof(m->u.user.name), "udp");
 		udp = (void *)m->data;
 		udp->spts[0] = r->sport;
 		udp->spts[1] = r->sport ? r->sport : 0xffff;
@@ -365,7 +343,7 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(*ct);
-		strcpy(m->u.user.name, "conntrack");
+		snprintf(m->u.user.name, sizeof(m->u.user.name), "conntrack");
 		m->u.user.revision = 3;
 		ct = (void *)m->data;
 		ct->match_flags = XT_CONNTRACK_STATE;
@@ -378,7 +356,7 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(*ci);
-		strcpy(m->u.user.name, "comment");
+		snprintf(m->u.user.name, sizeof(m->u.user.name), "comment");
 		ci = (void *)m->data;
 		snprintf((char *)ci->comment, sizeof(ci->comment), "%s",
 			 r->comment);
@@ -419,9 +397,12 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 			ok = iptc_delete_num_entry(c[i].chain, c[i].pos - 1, h);
 			break;
 		case FW_INSERT:
+		case FW_APPEND:
 			en = encode(&c[i].rule);
-			ok = en && iptc_insert_entry(c[i].chain, en,
-						     c[i].pos - 1, h);
+			ok = en && (c[i].op == FW_APPEND ?
+				    iptc_append_entry(c[i].chain, en, h) :
+				    iptc_insert_entry(c[i].chain, en,
+						      c[i].pos - 1, h));
 			free(en);
 			break;
 		}

@@ -87,13 +87,24 @@ static int tool(const struct fw_env *env, int family, const char *what,
 		       "xtables-nft-multi) in PATH: not found", name);
 }
 
-/* Runs path with argv, input on stdin; stdout and stderr into out and
- * errout. Returns the exit status (0-255, 128+signal) or -1 (errno;
- * EFBIG: stdout, or stderr, went over FW_NFT_MAX_OUTPUT, and the child
- * was ended; ENOMEM). Of stderr, the first FW_NFT_MAX_ERR bytes are kept
- * and the rest read and dropped. */
-static int run(const char *path, const char *const *argv, const char *in,
-	       size_t inlen, struct buf *out, struct buf *errout)
+/* A child process: a program (path, argv: exec'd, no shell), or fn(arg)
+ * run in a fork of this process (its return is the exit status). */
+struct child {
+	const char *path;
+	const char *const *argv;
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+/*
+ * The one runner of child processes: c with input on its stdin, its
+ * stdout and stderr into out and errout. Returns the exit status (0-255,
+ * 128+signal) or -1 (errno; EFBIG: stdout, or stderr, went over
+ * FW_NFT_MAX_OUTPUT, and the child was ended; ENOMEM). Of stderr, the
+ * first FW_NFT_MAX_ERR bytes are kept and the rest read and dropped.
+ */
+static int spawn(const struct child *c, const char *in, size_t inlen,
+		 struct buf *out, struct buf *errout)
 {
 	int ip[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	struct pollfd pf[3];
@@ -112,8 +123,10 @@ static int run(const char *path, const char *const *argv, const char *in,
 		dup2(ip[0], 0);
 		dup2(op[1], 1);
 		dup2(ep[1], 2);
+		if (c->fn)
+			_exit(c->fn(c->arg));
 		signal(SIGPIPE, SIG_DFL);
-		execv(path, (char *const *)argv);
+		execv(c->path, (char *const *)c->argv);
 		_exit(127);
 	}
 	close(ip[0]);
@@ -221,6 +234,15 @@ fail:
 	return -1;
 }
 
+/* spawn of the program path with argv. */
+static int run(const char *path, const char *const *argv, const char *in,
+	       size_t inlen, struct buf *out, struct buf *errout)
+{
+	const struct child c = { path, argv, NULL, NULL };
+
+	return spawn(&c, in, inlen, out, errout);
+}
+
 /* The first line of an error output, for messages; when it is only a
  * head ("iptables-nft-restore v1.8.9 (nf_tables): "), the next line goes
  * with it: iptables puts the reason there. */
@@ -244,24 +266,6 @@ static const char *first_line(struct buf *b)
 		*nl = 0;
 	}
 	return b->data;
-}
-
-static struct fw_chain *chain_add(struct fw *f, const char *name,
-				  const char *policy)
-{
-	struct fw_chain *c;
-	void *p = realloc(f->chains, (f->nchains + 1) * sizeof(*c));
-
-	if (!p)
-		return NULL;
-	f->chains = p;
-	c = &f->chains[f->nchains++];
-	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->builtin = strcmp(policy, "-") != 0;
-	if (c->builtin)
-		snprintf(c->policy, sizeof(c->policy), "%s", policy);
-	return c;
 }
 
 /* docker-fw's own chains: every line of them must be read. */
@@ -294,16 +298,6 @@ static int ctl_in(const char *p, size_t len)
 		if ((unsigned char)*p < 0x20 || *p++ == 0x7f)
 			return 1;
 	return 0;
-}
-
-static struct fw_rule *rule_add(struct fw_chain *c)
-{
-	void *p = realloc(c->rules, (c->n + 1) * sizeof(*c->rules));
-
-	if (!p)
-		return NULL;
-	c->rules = p;
-	return &c->rules[c->n++];
 }
 
 /*
@@ -356,7 +350,7 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			name[nl] = 0;
 			memcpy(pol, p, used);
 			pol[used] = 0;
-			if (!fw_chain(f, name) && !chain_add(f, name, pol))
+			if (!fw_chain(f, name) && !fw_chain_add(f, name, pol))
 				goto nomem;
 			last = (size_t)-1;
 			continue;
@@ -411,7 +405,7 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 						len, e);
 				goto out;
 			}
-			r = rule_add(c);
+			r = fw_chain_push(c);
 			if (!r)
 				goto nomem;
 			last = (size_t)(c - f->chains);
@@ -481,51 +475,15 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	const char *argv[6] = { 0 };
 	struct buf in = { 0 }, out = { 0 }, errout = { 0 };
 	char path[4096], name[40];
-	size_t i;
-	int k, rc = 0;
+	int k, rc;
 
 	k = tool(f->env, f->family, "-restore", path, sizeof(path), argv, name,
 		 sizeof(name), e);
 	if (k < 0)
 		return -1;
 	argv[k] = "--noflush";
-	/* every value is checked before any line is written: one that
-	 * could end a line or quote the rest of it is never passed on */
-	for (i = 0; i < n; i++)
-		if (fw_change_check(&c[i], e))
-			return err_wrap(e, "nothing changed");
-	rc |= buf_printf(&in, "*%s\n", f->table);
-	for (i = 0; i < n && !rc; i++) {
-		switch (c[i].op) {
-		case FW_NEW_CHAIN:
-			rc |= buf_printf(&in, ":%s - [0:0]\n", c[i].chain);
-			break;
-		case FW_POLICY:
-			rc |= buf_printf(&in, ":%s %s [0:0]\n", c[i].chain,
-					 c[i].policy);
-			break;
-		case FW_DEL_CHAIN:
-			rc |= buf_printf(&in, "-F %s\n-X %s\n", c[i].chain,
-					 c[i].chain);
-			break;
-		case FW_DELETE:
-			rc |= buf_printf(&in, "-D %s ", c[i].chain) ||
-			      fw_rule_format(&c[i].rule, &in) ||
-			      buf_adds(&in, "\n");
-			break;
-		case FW_INSERT:
-			rc |= buf_printf(&in, "-I %s %u ", c[i].chain,
-					 c[i].pos) ||
-			      fw_rule_format(&c[i].rule, &in) ||
-			      buf_adds(&in, "\n");
-			break;
-		}
-	}
-	rc |= buf_adds(&in, "COMMIT\n");
-	if (rc) {
-		buf_free(&in);
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	}
+	if (fw_restore_text(f->table, c, n, &in, e))
+		return -1;
 	rc = run(path, argv, in.data, in.len, &out, &errout);
 	if (rc) {
 		const char *msg = failed(rc, &errout);
@@ -547,93 +505,61 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 /* What a probe found out. */
 enum { PROBE_OK, PROBE_REFUSED, PROBE_NO_NETNS };
 
+/* A probe in a new network namespace: the restore, then the listing. */
+struct netns_probe {
+	const char *rpath, *lpath;
+	const char *const *rargv, *const *largv;
+	const char *in;
+	size_t len;
+};
+
+/* The child of probe_netns, in a fork (spawn): the listing on stdout
+ * (exit 0), or on stderr the tool's message (1: the restore, 2: the
+ * listing refused) or why there is no namespace (3). */
+static int netns_child(void *arg)
+{
+	const struct netns_probe *p = arg;
+	struct buf o = { 0 }, eo = { 0 };
+	int rc;
+
+	if (unshare(CLONE_NEWNET)) {
+		const char *m = strerror(errno);
+
+		fd_write_all(2, m, strlen(m));
+		return 3;
+	}
+	rc = run(p->rpath, p->rargv, p->in, p->len, &o, &eo);
+	if (!rc) {
+		rc = run(p->lpath, p->largv, NULL, 0, &o, &eo);
+		if (rc < 0)
+			buf_adds(&eo, failed(rc, &eo));
+		rc = rc ? 2 : 0;
+	} else {
+		if (rc < 0)
+			buf_adds(&eo, failed(rc, &eo));
+		rc = 1;
+	}
+	if (rc)
+		fd_write_all(2, eo.data ? eo.data : "", eo.len);
+	else
+		fd_write_all(1, o.data ? o.data : "", o.len);
+	return rc;
+}
+
 /*
  * In a child in a new network namespace (nothing of ours is touched):
- * restore in, then list chain. out gets the listing (0), or errout the
- * tool's message (PROBE_REFUSED) or why there is no namespace
+ * restore in, then list the chain (p). out gets the listing (0), or
+ * errout the tool's message (PROBE_REFUSED) or why there is no namespace
  * (PROBE_NO_NETNS); -1 when the child could not run (errno).
  */
-static int probe_netns(const char *rpath, const char *const *rargv,
-		       const char *lpath, const char *const *largv,
-		       const char *in, size_t len, struct buf *out,
+static int probe_netns(struct netns_probe *p, struct buf *out,
 		       struct buf *errout)
 {
-	int pfd[2], status, big = 0;
-	struct buf *to;
-	ssize_t r;
-	pid_t pid;
+	const struct child c = { NULL, NULL, netns_child, p };
+	int status = spawn(&c, NULL, 0, out, errout);
 
-	if (pipe2(pfd, O_CLOEXEC))
+	if (status < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (!pid) {
-		struct buf o = { 0 }, eo = { 0 };
-		int rc;
-
-		close(pfd[0]);
-		if (unshare(CLONE_NEWNET)) {
-			const char *m = strerror(errno);
-
-			fd_write_all(pfd[1], m, strlen(m));
-			_exit(3);
-		}
-		rc = run(rpath, rargv, in, len, &o, &eo);
-		if (!rc) {
-			rc = run(lpath, largv, NULL, 0, &o, &eo);
-			if (rc < 0)
-				buf_adds(&eo, failed(rc, &eo));
-			rc = rc ? 2 : 0;
-		} else {
-			if (rc < 0)
-				buf_adds(&eo, failed(rc, &eo));
-			rc = 1;
-		}
-		if (rc)
-			fd_write_all(pfd[1], eo.data ? eo.data : "", eo.len);
-		else
-			fd_write_all(pfd[1], o.data ? o.data : "", o.len);
-		_exit(rc);
-	}
-	close(pfd[1]);
-	to = out;
-	for (;;) {
-		if (to->len >= FW_NFT_MAX_OUTPUT) {
-			big = EFBIG;
-			break;
-		}
-		if (buf_reserve(to, 65536)) {
-			big = ENOMEM;
-			break;
-		}
-		r = read(pfd[0], to->data + to->len, to->cap - to->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		to->len += (size_t)r;
-		to->data[to->len] = 0;
-	}
-	close(pfd[0]);
-	if (big)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (big) {
-		errno = big;
-		return -1;
-	}
-	status = WIFEXITED(status) ? WEXITSTATUS(status) : 4;
-	if (status) {	/* what the child wrote is a message */
-		buf_free(errout);
-		*errout = *out;
-		memset(out, 0, sizeof(*out));
-	}
 	return status == 0 ? PROBE_OK : status == 3 ? PROBE_NO_NETNS :
 	       status == 1 || status == 2 ? PROBE_REFUSED : (errno = EIO, -1);
 }
@@ -728,6 +654,7 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 	const char *rargv[6] = { 0 }, *largv[8] = { 0 }, *cargv[6] = { 0 };
 	char rpath[4096], lpath[4096], rname[40], lname[40], chain[32];
 	struct buf in = { 0 }, out = { 0 }, errout = { 0 }, o2 = { 0 };
+	struct fw_change *ch = NULL;
 	struct strv w = { 0 };
 	const char *line;
 	size_t i, got = 0, used;
@@ -753,27 +680,34 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 			 (long)getpid());
 	else
 		snprintf(chain, sizeof(chain), FW_PROBE_CHAIN);
-	if (buf_printf(&in, "*filter\n:%s - [0:0]\n", chain))
+	/* the chain, its rules, and (in the scratch namespace) the jump of
+	 * the hook its rules will be reached from, so that the kernel checks
+	 * them there (owner in FORWARD, -o in INPUT...); the caller batches
+	 * rules of one hook */
+	ch = calloc(k + 2, sizeof(*ch));
+	if (!ch)
 		goto nomem;
-	for (i = 0; i < k; i++) {
-		struct fw_rule r = p[idx[i]].rule;
-
-		strcpy(r.target, "ACCEPT");	/* no chain to declare */
-		if (buf_printf(&in, "-A %s ", chain) ||
-		    fw_rule_format(&r, &in) || buf_adds(&in, "\n"))
-			goto nomem;
+	ch[0].op = FW_NEW_CHAIN;
+	snprintf(ch[0].chain, sizeof(ch[0].chain), "%s", chain);
+	for (i = 0; i <= k; i++) {
+		ch[i + 1].op = FW_APPEND;
+		snprintf(ch[i + 1].chain, sizeof(ch[i + 1].chain), "%s",
+			 i < k ? chain : p[idx[0]].input ? "INPUT" : "FORWARD");
+		if (i < k)
+			ch[i + 1].rule = p[idx[i]].rule;
+		else
+			ch[i + 1].rule.family = family;
+		/* ACCEPT: no chain to declare */
+		snprintf(ch[i + 1].rule.target, sizeof(ch[i + 1].rule.target),
+			 "%s", i < k ? "ACCEPT" : chain);
 	}
-	/* in the scratch namespace the chain hangs from the hook its rules
-	 * will be reached from, so the kernel checks them there (owner in
-	 * FORWARD, -o in INPUT...); the caller batches rules of one hook */
-	if (!live && buf_printf(&in, "-A %s -j %s\n",
-				p[idx[0]].input ? "INPUT" : "FORWARD", chain))
-		goto nomem;
-	if (buf_adds(&in, "COMMIT\n"))
-		goto nomem;
+	if (fw_restore_text("filter", ch, k + 1 + !live, &in, e))
+		goto out;
 	if (!live) {
-		rc = probe_netns(rpath, rargv, lpath, largv, in.data, in.len,
-				 &out, &errout);
+		struct netns_probe np = { rpath, lpath, rargv, largv,
+					  in.data, in.len };
+
+		rc = probe_netns(&np, &out, &errout);
 	} else {
 		rc = run(rpath, rargv, in.data, in.len, &o2, &errout);
 		if (!rc) {
@@ -786,8 +720,8 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 			/* the scratch chain goes at once, whatever the
 			 * listing gave; one a kill left, the next run */
 			in.len = 0;
-			if (!buf_printf(&in, "*filter\n-F %s\n-X %s\nCOMMIT\n",
-					chain, chain))
+			ch[0].op = FW_DEL_CHAIN;
+			if (!fw_restore_text("filter", ch, 1, &in, NULL))
 				run(rpath, cargv, in.data, in.len, &o2, &o2);
 			errno = saved;
 		} else if (rc > 0) {
@@ -842,6 +776,7 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 nomem:
 	rc = err_set(e, EXIT_RUNTIME, "out of memory");
 out:
+	free(ch);
 	strv_free(&w);
 	buf_free(&in);
 	buf_free(&out);

@@ -258,6 +258,8 @@ struct fw_chain {
 	char policy[32];	/* built-in chains: "ACCEPT" or "DROP" */
 	struct fw_rule *rules;
 	size_t n;
+	size_t cap;		/* rules allocated (fw_chain_push); a chain
+				 * made by hand may leave it 0 */
 };
 
 enum fw_op {
@@ -266,6 +268,8 @@ enum fw_op {
 	FW_DELETE,		/* chain, pos, rule (for messages) */
 	FW_POLICY,		/* chain, policy */
 	FW_DEL_CHAIN,		/* chain: flushed and deleted */
+	FW_APPEND,		/* chain, rule (restore text only: a chain
+				 * being made, the nft backend's probe) */
 };
 
 /* One change; positions count in the table as the earlier changes of the
@@ -278,11 +282,27 @@ struct fw_change {
 	char policy[32];
 };
 
-/* Appends c as an iptables-restore line: ":CHAIN - [0:0]",
- * "-I CHAIN POS RULE", "-D CHAIN POS" followed by "  # RULE",
- * ":CHAIN POLICY", or "-X CHAIN" (flushed first). -1 with errno EINVAL
- * when a value may not be written (see fw_change_check), ENOMEM. */
+/* Appends c as a line of iptables-restore text for people (-v, dry
+ * runs): ":CHAIN - [0:0]", "-I CHAIN POS RULE", "-D CHAIN POS" followed
+ * by "  # RULE", ":CHAIN POLICY", "-X CHAIN" (flushed first), "-A CHAIN
+ * RULE". -1 with errno EINVAL when a value may not be written (see
+ * fw_change_check), ENOMEM. */
 int fw_change_format(const struct fw_change *c, struct buf *out);
+
+/*
+ * Appends c[0..n) as one transaction on table for iptables-nft-restore
+ * --noflush (iptables 1.8.9, xtables-restore.c): "*TABLE", a line per
+ * change (":CHAIN - [0:0]" declares a new chain, ":CHAIN POLICY [0:0]"
+ * sets a policy, "-F CHAIN" and "-X CHAIN" delete one, "-I CHAIN POS
+ * RULE", "-A CHAIN RULE", and "-D CHAIN RULE": a rule is deleted by its
+ * text, so that a chain that moved under us cannot make it delete
+ * another), "COMMIT". Every value is written as fw_rule_format writes
+ * it, and checked first (fw_change_check: -1 with e set, "nothing
+ * changed: ...", out unchanged; nothing that could end a line is ever
+ * written). 0, or -1 with e set (EXIT_RUNTIME).
+ */
+int fw_restore_text(const char *table, const struct fw_change *c, size_t n,
+		    struct buf *out, struct err *e);
 
 /* Whether c may be written, by either backend: its chain a
  * fw_chain_name_ok name, a policy ACCEPT or DROP, its rule
@@ -347,8 +367,30 @@ extern const struct fw_ops fw_nft_ops;	/* iptables-nft-save/-restore */
 int fw_open(struct fw *f, const struct fw_ops *ops, const struct fw_env *env,
 	    int family, const char *table, struct err *e);
 
+/*
+ * The two halves of fw_open, for a caller that reads several tables
+ * under one lock (a transaction over both families): fw_lock takes the
+ * xtables lock (env->lock, waiting) and returns its descriptor (close it
+ * to let go), or -1 with e set; fw_read reads a table without it
+ * (f->lock_fd -1). A process must take the lock once: a second flock on
+ * another descriptor of the same file waits for the first.
+ */
+int fw_lock(const struct fw_env *env, struct err *e);
+int fw_read(struct fw *f, const struct fw_ops *ops, const struct fw_env *env,
+	    int family, const char *table, struct err *e);
+
 /* The chain named name in the snapshot, or NULL. */
 struct fw_chain *fw_chain(struct fw *f, const char *name);
+
+/* A new chain name at the end of f's list (policy NULL or "-": a chain
+ * of the user's, else a built-in one's policy); pointers to f's chains
+ * may move. NULL when out of memory. */
+struct fw_chain *fw_chain_add(struct fw *f, const char *name,
+			      const char *policy);
+
+/* A new rule at the end of c, zeroed (amortised growth: appending n
+ * rules costs O(n)); NULL when out of memory. */
+struct fw_rule *fw_chain_push(struct fw_chain *c);
 
 /*
  * Applies c[0..n) and commits them as one transaction; n == 0 does
