@@ -5,10 +5,10 @@
  */
 #define RULE_OPTS_HELP \
 "Rule options (the original docker-fw's):\n" \
-"  --source S         where the flow comes from (required)\n" \
-"  --dest D           where it goes (default \".\"; add-input: \"/\")\n" \
+"  -s, --source S     where the flow comes from (required)\n" \
+"  -d, --dest D       where it goes (default \".\"; add-input: \"/\")\n" \
 "  --sport P, --dport P   source / destination port, 1-65535\n" \
-"  --protocol tcp|udp (default tcp)\n" \
+"  -p, --protocol tcp|udp (default tcp)\n" \
 "  --filter \"...\"     extra conditions, split like a shell would (never\n" \
 "                     run by one). nf_tables hosts: any iptables\n" \
 "                     condition (-m limit --limit 5/s, ! -f, ...), checked\n" \

@@ -185,11 +185,11 @@ int addr_format(const struct addr_spec *a, struct buf *out)
 }
 
 const struct opt rulespec_opts[RULESPEC_NOPTS] = {
-	[RULESPEC_SOURCE] = { "--source", 0, OPT_VALUE, NULL },
+	[RULESPEC_SOURCE] = { "--source", 's', OPT_VALUE, NULL },
 	[RULESPEC_SPORT] = { "--sport", 0, OPT_VALUE, NULL },
-	[RULESPEC_DEST] = { "--dest", 0, OPT_VALUE, NULL },
+	[RULESPEC_DEST] = { "--dest", 'd', OPT_VALUE, NULL },
 	[RULESPEC_DPORT] = { "--dport", 0, OPT_VALUE, NULL },
-	[RULESPEC_PROTOCOL] = { "--protocol", 0, OPT_VALUE, NULL },
+	[RULESPEC_PROTOCOL] = { "--protocol", 'p', OPT_VALUE, NULL },
 	[RULESPEC_NETWORK] = { "--network", 0, OPT_VALUE, NULL },
 	[RULESPEC_FILTER] = { "--filter", 0, OPT_VALUE, NULL },
 	[RULESPEC_REV_LOOKUP] = { "--rev-lookup", 0, OPT_FLAG, NULL },

@@ -6,7 +6,9 @@
  *   --source S [--sport P] [--dest D] [--dport P] [--protocol tcp|udp]
  *   [--filter "..."] [--network NAME]
  *
- * Options are taken as `--opt VALUE` or `--opt=VALUE`. This module knows
+ * Options are taken as `--opt VALUE` or `--opt=VALUE`; --source, --dest
+ * and --protocol also as the original's -s, -d and -p (`-s VALUE`,
+ * `-sVALUE`), so its `ls` lines read as they are. This module knows
  * nothing of Docker or the kernel: deciding whether an address is a Docker
  * network's, or whether a container runs, is core/resolve's job.
  */

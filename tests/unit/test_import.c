@@ -209,30 +209,19 @@ static void test_fixtures(void)
 	free_fixtures();
 }
 
-/* What rulespec_parse makes of an `ls` line of the original. */
+/* What rulespec_parse makes of an `ls` line of the original, as it is
+ * (-s, -d, -p are rule options too). */
 static int parse_ls_line(const char *line, struct rulespec *r,
 			 char *ctr, size_t size)
 {
 	struct strv w = { 0 };
 	struct err e;
-	size_t i;
 	int a, rc = -1;
 
 	if (rulespec_split(line, &w, &e) < 3)
 		goto out;
 	a = rule_action_parse(w.v[0]);
 	snprintf(ctr, size, "%s", w.v[1]);
-	for (i = 2; i < w.n; i++) {
-		const char *longer = !strcmp(w.v[i], "-s") ? "--source" :
-				     !strcmp(w.v[i], "-d") ? "--dest" :
-				     !strcmp(w.v[i], "-p") ? "--protocol" :
-				     NULL;
-
-		if (longer) {
-			free(w.v[i]);
-			w.v[i] = strdup(longer);
-		}
-	}
 	if (a >= 0)
 		rc = rulespec_parse(r, (enum rule_action)a, (int)w.n - 2,
 				    w.v + 2, &e);

@@ -271,6 +271,33 @@ static void test_addr(void)
 	buf_free(&b);
 }
 
+/* The original's short options, as its `ls` printed them. */
+static void test_short(void)
+{
+	struct rulespec r;
+	struct err e = { 0 };
+
+	check_str(canon(RULE_ADD, "-s 203.0.113.0/24 -d . -p tcp --dport 80"),
+		  "--source 203.0.113.0/24 --dest . --dport 80 --protocol tcp");
+	check_str(canon(RULE_ADD_INTERNAL, "-s worker -d . -p tcp --filter "
+			"'-i docker0 -o docker0' --dport 5432"),
+		  "--source worker --dest . --dport 5432 --protocol tcp "
+		  "--filter '-i docker0 -o docker0'");
+	check_str(canon(RULE_ADD_INPUT, "-s . -d / -p udp --dport 53"),
+		  "--source . --dest / --dport 53 --protocol udp");
+	/* attached values, and mixed with long ones */
+	check_str(canon(RULE_ADD, "-s1.2.3.4 -d. -pudp --dport=9"),
+		  "--source 1.2.3.4/32 --dest . --dport 9 --protocol udp");
+	check(parse(RULE_ADD_INPUT, "-s .  --dport 53", &r, &e) == 0);
+	check(r.dst.kind == ADDR_GATEWAY);	/* -d not given: "/" */
+	rulespec_free(&r);
+	/* a value option takes the next word, as the long form does */
+	check(parse(RULE_ADD, "-s web --filter -d", &r, &e) == 0);
+	check(r.filter.n == 1 && !strcmp(r.filter.v[0], "-d"));
+	check(r.dst.kind == ADDR_SELF);
+	rulespec_free(&r);
+}
+
 static void test_defaults(void)
 {
 	struct rulespec r;
@@ -359,7 +386,15 @@ static void test_errors(void)
 		      "unknown option \"--bogus\""));
 	check(refused(RULE_ADD, "--source web --sourc 1",
 		      "unknown option \"--sourc\""));
-	check(refused(RULE_ADD, "-s web", "unknown option \"-s\""));
+	check(refused(RULE_ADD, "-x web", "unknown option \"-x\""));
+	check(refused(RULE_ADD, "-s a --source b", "--source given twice"));
+	check(refused(RULE_ADD, "-s a -d . -d .", "--dest given twice"));
+	check(refused(RULE_ADD, "-s a -p tcp --protocol=udp",
+		      "--protocol given twice"));
+	check(refused(RULE_ADD, "-s a -p sctp", "--protocol \"sctp\": not "
+		      "tcp or udp"));
+	check(refused(RULE_ADD, "-S a", "unknown option \"-S\""));
+	check(refused(RULE_ADD, "-s", "--source needs a value"));
 	check(refused(RULE_ADD, "--source web --", "unknown option \"--\""));
 	check(refused(RULE_ADD, "--source web -",
 		      "unexpected argument \"-\""));
@@ -1032,8 +1067,8 @@ static void test_from_fd(void)
 	close(p[0]);
 }
 
-UNIT_TESTS(T(test_actions) T(test_addr) T(test_defaults) T(test_errors)
-	   T(test_format) T(test_round_trip) T(test_equal_copy)
+UNIT_TESTS(T(test_actions) T(test_addr) T(test_short) T(test_defaults)
+	   T(test_errors) T(test_format) T(test_round_trip) T(test_equal_copy)
 	   T(test_split) T(test_quote) T(test_forbidden) T(test_dollar)
 	   T(test_quote_bytes) T(test_from) T(test_from_caps)
 	   T(test_from_fd))
