@@ -17,6 +17,7 @@ struct specs {
 	struct rulespec *v;
 	size_t n;
 	struct strv where;	/* "FILE:LINE" per spec, for messages */
+	struct strv ctr;	/* the container a --from line names, or "" */
 };
 
 static void specs_free(struct specs *s)
@@ -27,13 +28,15 @@ static void specs_free(struct specs *s)
 		rulespec_free(&s->v[i]);
 	free(s->v);
 	strv_free(&s->where);
+	strv_free(&s->ctr);
 }
 
 static int specs_push(struct specs *s, struct rulespec *r, const char *where)
 {
 	void *p = realloc(s->v, (s->n + 1) * sizeof(*r));
 
-	if (!p || strv_add(&s->where, where, strlen(where))) {
+	if (!p || strv_add(&s->where, where, strlen(where)) ||
+	    strv_add(&s->ctr, "", 0)) {
 		if (p)
 			s->v = p;
 		rulespec_free(r);
@@ -45,9 +48,10 @@ static int specs_push(struct specs *s, struct rulespec *r, const char *where)
 }
 
 /* Reads `--from FILE` ("-": stdin): one spec per line, bounded as
- * rulespec.h says. */
-static int read_from(const char *file, enum rule_action act, int rev,
-		     struct specs *s, struct err *e)
+ * rulespec.h says. Without a container on the command line (ctr NULL),
+ * every line must name one. */
+static int read_from(const char *file, const char *ctr, enum rule_action act,
+		     int rev, struct specs *s, struct err *e)
 {
 	int stdin_ = !strcmp(file, "-");
 	int fd = stdin_ ? 0 : open(file, O_RDONLY | O_CLOEXEC);
@@ -63,11 +67,19 @@ static int read_from(const char *file, enum rule_action act, int rev,
 	rc = rulespec_from_fd(&f, fd, e);
 	if (!stdin_)
 		close(fd);
+	for (i = 0; !rc && !ctr && i < f.n; i++)
+		if (!*f.ctr.v[i])
+			rc = err_set(e, EXIT_USAGE, "%s:%lu: names no "
+				     "container: start the line with it "
+				     "(CONTAINER OPTIONS...), or name it on "
+				     "the command line", f.name, f.line[i]);
 	if (!rc) {		/* s is empty: it takes the specs over */
 		s->v = f.v;
 		s->n = f.n;
+		s->ctr = f.ctr;
 		f.v = NULL;
 		f.n = 0;
+		memset(&f.ctr, 0, sizeof(f.ctr));
 	}
 	for (i = 0; !rc && i < s->n; i++) {
 		snprintf(where, sizeof(where), "%s:%lu", f.name, f.line[i]);
@@ -109,9 +121,10 @@ static int add_opt(void *arg, size_t i, const char *v, const char *word,
 	return 0;
 }
 
-/* The specs of `C OPTIONS...` or `C --from FILE [--rev-lookup]`. */
-static int parse_specs(enum rule_action act, struct add_args *a,
-		       struct specs *s, struct err *e)
+/* The specs of `C OPTIONS...` or `[C] --from FILE [--rev-lookup]` (ctr
+ * NULL: no C). */
+static int parse_specs(enum rule_action act, const char *ctr,
+		       struct add_args *a, struct specs *s, struct err *e)
 {
 	struct rulespec r;
 	size_t i;
@@ -121,7 +134,7 @@ static int parse_specs(enum rule_action act, struct add_args *a,
 			return err_set(e, EXIT_USAGE, "--from takes the rule "
 				       "specs from the file: no other rule "
 				       "option (but --rev-lookup) next to it");
-		return read_from(a->from, act, !!a->seen, s, e);
+		return read_from(a->from, ctr, act, !!a->seen, s, e);
 	}
 	rulespec_init(&r, act);
 	for (i = 0; i < a->n; i++)
@@ -138,44 +151,133 @@ static int parse_specs(enum rule_action act, struct add_args *a,
 	return 0;
 }
 
-/* Checks the specs against Docker, then stores and applies them (a spec
- * stored already is not stored twice). g is the caller's; it frees it. */
+/* One container's new rules: its store record and its specs. */
+struct group {
+	const struct docker_container *c;
+	struct sync_item item;
+};
+
+static void groups_free(struct group *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		store_rec_free(&v[i].item.rec);
+	free(v);
+}
+
+/*
+ * The container of spec i: the one its --from line names, else name
+ * (the command line's); a line naming another container than the
+ * command line is an error naming the line. NULL with e set.
+ */
+static const struct docker_container *spec_container(struct engine *g,
+						     const char *name,
+						     const struct specs *s,
+						     size_t i, struct err *e)
+{
+	const struct docker_container *c, *cc;
+	const char *line = s->ctr.v[i];
+
+	c = engine_container(g, *line ? line : name, e);
+	if (!c || !*line || !name)
+		goto out;
+	cc = engine_container(g, name, e);
+	if (!cc)
+		return NULL;
+	if (strcmp(c->id, cc->id)) {
+		err_set(e, EXIT_USAGE, "names container \"%s\", not \"%s\" "
+			"of the command line (without a container on the "
+			"command line, each line names its own)", line, name);
+		c = NULL;
+	}
+out:
+	if (!c && *s->where.v[i])
+		err_wrap(e, "%s", s->where.v[i]);
+	return c;
+}
+
+/* The group of c in v[0..*n), made (its store record loaded) when new;
+ * NULL with e set. */
+static struct group *group_of(struct engine *g, struct group **v, size_t *n,
+			      const struct docker_container *c, struct err *e)
+{
+	struct group *p;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*v)[i].c == c)
+			return &(*v)[i];
+	p = realloc(*v, (*n + 1) * sizeof(*p));
+	if (!p) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		return NULL;
+	}
+	*v = p;
+	p += *n;
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	if (store_load(&g->store, c->id, &p->item.rec, e) < 0) {
+		bad_file_hint(e, c->id);
+		store_rec_free(&p->item.rec);
+		return NULL;
+	}
+	(*n)++;
+	return p;
+}
+
+/* Checks the specs against Docker, then stores and applies them, every
+ * container's in one run (a spec stored already is not stored twice). g
+ * is the caller's; it frees it. name: the command line's container, NULL
+ * when the --from lines name theirs. */
 static int apply(struct engine *g, const struct dfw_config *o,
 		 const char *name, struct specs *s)
 {
 	const struct docker_container *c;
-	struct sync_item item;
+	struct group *groups = NULL, *gr;
+	struct sync_item *items = NULL;
 	struct err e;
-	size_t i, j;
+	size_t i, j, ng = 0;
 	int rc, partial;
 
-	memset(&item, 0, sizeof(item));
-	c = engine_container(g, name, &e);
-	if (!c)
-		goto err;
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
+		c = spec_container(g, name, s, i, &e);
+		if (!c)
+			goto err;
 		if (engine_check_rule(g, c, &s->v[i], &e)) {
 			if (*s->where.v[i])
 				err_wrap(&e, "%s", s->where.v[i]);
 			goto err;
 		}
-	if (store_load(&g->store, c->id, &item.rec, &e) < 0) {
-		bad_file_hint(&e, c->id);
-		goto err;
 	}
 	for (i = 0; i < s->n; i++) {
-		for (j = 0; j < item.rec.nrules; j++)
-			if (rulespec_equal(&item.rec.rules[j], &s->v[i]))
+		c = spec_container(g, name, s, i, &e);
+		gr = c ? group_of(g, &groups, &ng, c, &e) : NULL;
+		if (!gr)
+			goto err;
+		for (j = 0; j < gr->item.rec.nrules; j++)
+			if (rulespec_equal(&gr->item.rec.rules[j], &s->v[i]))
 				break;
-		if (j < item.rec.nrules)
+		if (j < gr->item.rec.nrules)
 			continue;
-		if (store_rec_add(&item.rec, &s->v[i])) {
+		if (store_rec_add(&gr->item.rec, &s->v[i])) {
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 			goto err;
 		}
-		item.dirty = 1;
+		gr->item.dirty = 1;
 	}
-	partial = engine_sync(g, &item, 1, 0, &e);
+	/* engine_sync takes the items side by side */
+	items = calloc(ng + 1, sizeof(*items));
+	if (!items) {
+		err_set(&e, EXIT_RUNTIME, "out of memory");
+		goto err;
+	}
+	for (i = 0; i < ng; i++)
+		items[i] = groups[i].item;
+	partial = engine_sync(g, items, ng, 0, &e);
+	for (i = 0; i < ng; i++)	/* a rename may have changed them */
+		groups[i].item = items[i];
+	free(items);
 	if (partial < 0)
 		goto err;
 	print_warnings(g);
@@ -186,11 +288,11 @@ static int apply(struct engine *g, const struct dfw_config *o,
 	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
 	if (partial)	/* applied but for the hosts entries e names */
 		rc = fail(&e);
-	store_rec_free(&item.rec);
+	groups_free(groups, ng);
 	return rc;
 err:
 	print_warnings(g);
-	store_rec_free(&item.rec);
+	groups_free(groups, ng);
 	return fail(&e);
 }
 
@@ -216,7 +318,7 @@ static int add_common(enum rule_action act, int argc, char **argv,
 		free(a.given);
 		return usage_fail(&e);
 	}
-	if (k < 1) {
+	if (k < 1 && !a.from) {
 		free(a.given);
 		return usage_error("the first argument is the container");
 	}
@@ -224,7 +326,7 @@ static int add_common(enum rule_action act, int argc, char **argv,
 		free(a.given);
 		return usage_error("unexpected argument \"%s\"", argv[2]);
 	}
-	rc = parse_specs(act, &a, &s, &e);
+	rc = parse_specs(act, k ? argv[1] : NULL, &a, &s, &e);
 	free(a.given);
 	if (rc) {
 		specs_free(&s);
@@ -234,7 +336,7 @@ static int add_common(enum rule_action act, int argc, char **argv,
 		specs_free(&s);
 		return fail(&e);
 	}
-	rc = apply(&g, &cli->cfg, argv[1], &s);
+	rc = apply(&g, &cli->cfg, k ? argv[1] : NULL, &s);
 	engine_free(&g);
 	specs_free(&s);
 	return rc;

@@ -20,8 +20,11 @@
 "                     when the container is on several)\n" \
 "  --rev-lookup       an address on a Docker network means the container\n" \
 "                     holding it (recorded by name)\n" \
-"  --from FILE|-      one rule spec per line (options only; shell-like\n" \
-"                     quoting, # comments); all lines or none are applied\n" \
+"  --from FILE|-      one rule spec per line, as OPTIONS... (CONTAINER\n" \
+"                     from the command line), CONTAINER OPTIONS... or\n" \
+"                     ACTION CONTAINER OPTIONS... (ls prints this form;\n" \
+"                     the original's ls too); shell-like quoting, #\n" \
+"                     comments; all lines or none are applied\n" \
 "Addresses: \".\" the container, \"/\" the gateway of its network, a\n" \
 "container name or ID (must be running), A.B.C.D[/N]. Exactly one of\n" \
 "--source and --dest is \".\".\n" \
@@ -30,7 +33,7 @@
 "--backend=iptc|nft (default $DFW_BACKEND, else where Docker's chains\n" \
 "are: iptc legacy iptables through libiptc, nft iptables-nft).\n"
 
-APPLET("add", add, "CONTAINER --source S [RULE OPTIONS] | CONTAINER --from FILE",
+APPLET("add", add, "CONTAINER --source S [RULE OPTIONS] | [CONTAINER] --from FILE",
 "Lets S (an outside address or network) reach CONTAINER's published\n"
 "ports: a rule in DFW-FORWARD jumps to Docker's DOCKER chain for traffic\n"
 "from S to the container (--dest is \".\"). The rule is stored and\n"

@@ -1,7 +1,8 @@
 /*
  * ls.c - the stored rules, one per line: ACTION CONTAINER RULESPEC.
- * Fed back through `ACTION CONTAINER --from -` (consecutive lines of one
- * container and action), they recreate the same rules. Needs no Docker
+ * Fed back through `docker-fw add --from -` (any add* action reads every
+ * action's lines), they recreate the same rules, and ls prints the same
+ * bytes again. Needs no Docker
  * unless a name is not in the store (a renamed container).
  */
 #include <stdio.h>

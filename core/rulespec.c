@@ -734,6 +734,7 @@ void rulespec_from_free(struct rulespec_from *f)
 	free(f->v);
 	free(f->line);
 	free(f->buf);
+	strv_free(&f->ctr);
 	f->v = NULL;
 	f->line = NULL;
 	f->buf = NULL;
@@ -746,8 +747,11 @@ static int from_fail(struct rulespec_from *f)
 	return -1;
 }
 
-static int from_push(struct rulespec_from *f, struct rulespec *r)
+static int from_push(struct rulespec_from *f, struct rulespec *r,
+		     const char *ctr)
 {
+	if (strv_add(&f->ctr, ctr, strlen(ctr)))
+		return -1;
 	if (f->n == f->cap) {
 		size_t ncap = f->cap ? 2 * f->cap : 16;
 		struct rulespec *v = realloc(f->v, ncap * sizeof(*v));
@@ -756,8 +760,10 @@ static int from_push(struct rulespec_from *f, struct rulespec *r)
 		if (v)
 			f->v = v;
 		l = v ? realloc(f->line, ncap * sizeof(*l)) : NULL;
-		if (!l)
+		if (!l) {
+			free(f->ctr.v[--f->ctr.n]);
 			return -1;
+		}
 		f->line = l;
 		f->cap = ncap;
 	}
@@ -766,12 +772,42 @@ static int from_push(struct rulespec_from *f, struct rulespec *r)
 	return 0;
 }
 
+/*
+ * The form of a line of words w (rulespec.h): its action into *act, its
+ * container into ctr (name "" for none). Returns the number of words
+ * before the options, or -1 with e set.
+ */
+static int from_form(const struct rulespec_from *f, const struct strv *w,
+		     enum rule_action *act, struct addr_spec *ctr,
+		     struct err *e)
+{
+	int a, k = 0;
+
+	*act = f->action;
+	memset(ctr, 0, sizeof(*ctr));
+	if (w->v[0][0] == '-')
+		return 0;
+	a = rule_action_parse(w->v[0]);
+	if (a >= 0 && w->n > 1 && w->v[1][0] != '-') {
+		*act = (enum rule_action)a;
+		k = 1;
+	}
+	if (addr_parse(w->v[k], ctr, NULL) || ctr->kind != ADDR_CONTAINER)
+		return err_set(e, EXIT_USAGE, "\"%.64s%s\": not a container "
+			       "name or ID (a line is OPTIONS..., CONTAINER "
+			       "OPTIONS... or ACTION CONTAINER OPTIONS...)",
+			       w->v[k], strlen(w->v[k]) > 64 ? "..." : "");
+	return k + 1;
+}
+
 /* The line in f->buf[0..f->len), its newline taken off: line f->lines. */
 static int from_line(struct rulespec_from *f, int ended, struct err *e)
 {
 	struct strv w = { 0 };
 	struct rulespec r;
-	int n;
+	struct addr_spec ctr;
+	enum rule_action act;
+	int n, k;
 
 	f->lines++;
 	f->buf[f->len] = 0;
@@ -798,12 +834,17 @@ static int from_line(struct rulespec_from *f, int ended, struct err *e)
 			"input, or use fewer wider rules", FROM_MAX_SPECS);
 		goto bad;
 	}
-	n = rulespec_parse(&r, f->action, (int)w.n, w.v, e);
-	strv_free(&w);
-	if (n)
+	k = from_form(f, &w, &act, &ctr, e);
+	if (k >= 0)
+		k = rulespec_parse(&r, act, (int)w.n - k, w.v + k, e) ? -1 : 0;
+	if (k < 0) {
+		strv_free(&w);
 		goto bad;
+	}
 	r.rev_lookup |= f->rev_lookup;
-	if (from_push(f, &r)) {
+	n = from_push(f, &r, ctr.name);
+	strv_free(&w);
+	if (n) {
 		rulespec_free(&r);
 		err_set(e, EXIT_RUNTIME, "out of memory");
 		return from_fail(f);

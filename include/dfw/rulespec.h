@@ -173,11 +173,24 @@ int rulespec_quote(const char *s, struct buf *out);
 const char *filter_forbidden(const char *s);
 
 /*
- * Reading `--from FILE`: one rule spec (options only) per line, split by
- * rulespec_split (quoting, # comments, blank lines), every line parsed by
- * rulespec_parse for the same action. All or nothing: the first bad line
- * stops the reading. The input is bounded while it is read, whatever it
- * is (a file, a pipe, /dev/zero):
+ * Reading `--from FILE`: one rule spec per line, split by rulespec_split
+ * (quoting, # comments, blank lines), in one of three forms:
+ *
+ *   OPTIONS...                   the reader's action, no container (the
+ *                                applet's command line names it)
+ *   CONTAINER OPTIONS...         the original's documented form
+ *   ACTION CONTAINER OPTIONS...  as `ls` prints it (this tool's and the
+ *                                original's, whose -s -d -p are rule
+ *                                options too)
+ *
+ * A first word starting with '-' begins the options; a first word that
+ * is an action name ("add", "add-internal"...) followed by a word that
+ * does not start with '-' is an action (so a container named "add" is
+ * still read in `add -s ...`); else the first word is the container. A
+ * container is a name or ID as addr_parse takes one (a leading '/'
+ * dropped). Each line is parsed by rulespec_parse for its action. All or
+ * nothing: the first bad line stops the reading. The input is bounded
+ * while it is read, whatever it is (a file, a pipe, /dev/zero):
  */
 #define FROM_MAX_LINE 65536		/* bytes in a line, its newline not
 					 * counted */
@@ -194,17 +207,20 @@ const char *filter_forbidden(const char *s);
  * (EXIT_USAGE; EXIT_RUNTIME out of memory): "NAME:LINE: why" for a line
  * (bad, too long, past the line or the spec cap), "--from \"NAME\": why"
  * for the input as a whole (past the byte cap, no rule specs in it, a
- * read error).
+ * read error); a bad container is `NAME:LINE: "x": not a container name
+ * or ID`.
  * After an error every call returns -1 (e is not set again). The specs
  * are in v[0..n), with the line each came from in line[]; free with
  * rulespec_from_free, after an error too.
  */
 struct rulespec_from {
 	const char *name;	/* the input in messages, e.g. "(stdin)" */
-	enum rule_action action;
+	enum rule_action action;	/* of lines that name none */
 	int rev_lookup;		/* set on every spec (--rev-lookup) */
 	struct rulespec *v;
 	unsigned long *line;
+	struct strv ctr;	/* the container each line names, "" when
+				 * none (ctr.v[i] for v[i]) */
 	size_t n;
 	/* reading state */
 	size_t cap;

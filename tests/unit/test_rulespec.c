@@ -961,6 +961,69 @@ static void test_from(void)
 			 "F:2: unknown option"));
 }
 
+/* The three line forms, in one input: OPTIONS..., CONTAINER OPTIONS...
+ * and ACTION CONTAINER OPTIONS... (this tool's ls and the original's). */
+static void test_from_forms(void)
+{
+	static const char text[] =
+		"--source 10.0.0.0/8 --dport 80\n"
+		"web -s 1.2.3.4 --dport 443\n"
+		"add-internal db --source app --dest . --dport 5432 "
+		"--protocol tcp\n"
+		"add web -s 203.0.113.0/24 -d . -p tcp --dport 80\n"
+		"add-internal db -s worker -d . -p tcp --filter "
+		"'-i docker0 -o docker0' --dport 5432\n"
+		"add-input app -s . -d / -p udp --dport 53\n"
+		"add --source 9.9.9.9 --dport 1\n"	/* a container "add" */
+		"/web2 --source 9.9.9.9 --dport 2\n"
+		"add-two-ways 401c35a7534b --source app --dport 6379\n";
+	struct rulespec_from f;
+	struct err e = { 0 };
+	struct buf b = { 0 };
+	size_t i;
+
+	check(from_text(&f, RULE_ADD_INPUT, text, strlen(text), 3, &e) == 0);
+	check(f.n == 9 && f.ctr.n == 9);
+	if (f.n != 9) {
+		rulespec_from_free(&f);
+		return;
+	}
+	{
+		static const char *const ctr[] = {
+			"", "web", "db", "web", "db", "app", "add", "web2",
+			"401c35a7534b",
+		};
+		static const enum rule_action act[] = {
+			RULE_ADD_INPUT, RULE_ADD_INPUT, RULE_ADD_INTERNAL,
+			RULE_ADD, RULE_ADD_INTERNAL, RULE_ADD_INPUT,
+			RULE_ADD_INPUT, RULE_ADD_INPUT, RULE_ADD_TWO_WAYS,
+		};
+
+		for (i = 0; i < 9; i++) {
+			check_str(f.ctr.v[i], ctr[i]);
+			check(f.v[i].action == act[i]);
+			check(f.line[i] == i + 1);
+		}
+	}
+	check(f.v[4].filter.n == 4 && f.v[5].dst.kind == ADDR_GATEWAY &&
+	      f.v[5].proto == IPPROTO_UDP);
+	check(rulespec_format(&f.v[4], &b) == 0);
+	check_str(b.data, "--source worker --dest . --dport 5432 --protocol "
+		  "tcp --filter '-i docker0 -o docker0'");
+	buf_free(&b);
+	rulespec_from_free(&f);
+
+	check(from_fails("web --source 1.1.1.1\n1.2.3.4 --source 1.1.1.1\n",
+			 46, "F:2: \"1.2.3.4\": not a container name or ID"));
+	check(from_fails("add . --source 1.1.1.1\n", 23,
+			 "F:1: \".\": not a container name or ID"));
+	check(from_fails("add web extra --source 1.1.1.1\n", 31,
+			 "F:1: unexpected argument \"extra\""));
+	check(from_fails("add web\n", 8, "F:1: --source is required"));
+	check(from_fails("add-input web --source 1.1.1.1\n", 31,
+			 "F:1: --dport is required for add-input"));
+}
+
 /* The caps hold while reading: a long line, many lines, many specs, too
  * many bytes; an endless input stops. */
 static void test_from_caps(void)
@@ -1070,5 +1133,5 @@ static void test_from_fd(void)
 UNIT_TESTS(T(test_actions) T(test_addr) T(test_short) T(test_defaults)
 	   T(test_errors) T(test_format) T(test_round_trip) T(test_equal_copy)
 	   T(test_split) T(test_quote) T(test_forbidden) T(test_dollar)
-	   T(test_quote_bytes) T(test_from) T(test_from_caps)
+	   T(test_quote_bytes) T(test_from) T(test_from_forms) T(test_from_caps)
 	   T(test_from_fd))
