@@ -66,6 +66,24 @@ APPLET("drop", drop, "CONTAINER...",
 "Works for containers Docker no longer knows (by a stored name or ID);\n"
 "carries on over every name, and exits non-zero if one was unknown.\n"
 "Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
+APPLET("import", import, "[--docker-root DIR] [--dry-run] [--force]",
+"Carries the original Go docker-fw's state over: for each container of\n"
+"Docker's data root, its rules (containers/ID/extraRules.json: the\n"
+"action and the address specs from Chain/JumpTo and the aliases, a\n"
+"container given by ID resolved to its name), its add-two-ways hosts\n"
+"entries (customHosts.json) and its save-hostconfig (backupHostConfig.\n"
+"json). The rules are checked as add checks them, then stored and\n"
+"applied in one run. What cannot be carried over (an alias naming a\n"
+"container that no longer exists, a filter the backend refuses, the\n"
+"original's hard-coded 172.17.42.1...) is listed with its file and rule,\n"
+"and nothing is imported unless --force leaves those out; a rule that is\n"
+"not what the original writes (malformed, an unknown Chain/JumpTo)\n"
+"stops the import even then. The original's files are only read.\n"
+"  --docker-root DIR  Docker's data root (default /var/lib/docker)\n"
+"  --dry-run   print the rules as `ls` lines (and the hostconfig lines\n"
+"              as # comments), change nothing\n"
+"  --force     import what can be carried over, leave the rest out\n"
+"Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
 APPLET("init", init, "[--dry-run] [--network NAME]...",
 "Prepares the filter table, again at any time (idempotent): docker-fw's\n"
 "chains DFW-FORWARD (from DOCKER-USER) and DFW-INPUT (from INPUT), the\n"

@@ -630,6 +630,55 @@ static int name_check(struct docker *d, const char *what, const char *key,
 			 "(/[a-zA-Z0-9][a-zA-Z0-9_.-]*)", e);
 }
 
+/*
+ * The HostConfig object at token hc (may be -1: absent) into c: network
+ * mode, restart policy, privileged, PortBindings and the lists. 0, or -1
+ * with e set (c's lists may be half filled: the caller frees c).
+ */
+static int hostconfig_of(struct docker *d, int hc, struct docker_container *c,
+			 const char *what, struct err *e)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} lists[] = {
+		{ "Links", offsetof(struct docker_container, links) },
+		{ "VolumesFrom", offsetof(struct docker_container, volumes_from) },
+		{ "ExtraHosts", offsetof(struct docker_container, extra_hosts) },
+		{ "Dns", offsetof(struct docker_container, dns) },
+		{ "CapAdd", offsetof(struct docker_container, cap_add) },
+		{ "CapDrop", offsetof(struct docker_container, cap_drop) },
+		{ "Binds", offsetof(struct docker_container, binds) },
+	};
+	char f[40];
+	size_t k;
+
+	if (field(d, hc, "NetworkMode", c->network_mode,
+		  sizeof(c->network_mode), what, e) ||
+	    field(d, path_tok(d, hc, "RestartPolicy", NULL), "Name",
+		  c->restart_policy, sizeof(c->restart_policy), what, e))
+		return -1;
+	if (!no_controls(c->restart_policy))
+		return bad_field(d, what, "RestartPolicy.Name",
+				 c->restart_policy, "not a restart policy",
+				 e);
+	c->restart_max = (int)get_int(d, path_tok(d, hc, "RestartPolicy",
+						  NULL), "MaximumRetryCount");
+	c->privileged = get_bool(d, hc, "Privileged");
+	if (get_ports(d, path_tok(d, hc, "PortBindings", NULL), &c->bindings,
+		      &c->nbindings, "HostConfig.PortBindings", what, e))
+		return -1;
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+		if (get_strv(d, path_tok(d, hc, lists[k].key, NULL),
+			     (struct strv *)((char *)c + lists[k].off))) {
+			snprintf(f, sizeof(f), "HostConfig.%s", lists[k].key);
+			return bad_field(d, what, f, NULL, errno == EINVAL ?
+					 "not a list of strings" :
+					 field_why(1), e);
+		}
+	return 0;
+}
+
 int docker_inspect(struct docker *d, const char *name,
 		   struct docker_container *c, struct err *e)
 {
@@ -700,58 +749,12 @@ int docker_inspect(struct docker *d, const char *name,
 				 "characters", e);
 	hc = path_tok(d, 0, "HostConfig", NULL);
 	ns = path_tok(d, 0, "NetworkSettings", NULL);
-	if (field(d, hc, "NetworkMode", c->network_mode,
-		  sizeof(c->network_mode), what, e) ||
-	    field(d, path_tok(d, hc, "RestartPolicy", NULL), "Name",
-		  c->restart_policy, sizeof(c->restart_policy), what, e))
-		return -1;
-	if (!no_controls(c->restart_policy))
-		return bad_field(d, what, "RestartPolicy.Name",
-				 c->restart_policy, "not a restart policy",
-				 e);
-	c->restart_max = (int)get_int(d, path_tok(d, hc, "RestartPolicy",
-						  NULL), "MaximumRetryCount");
-	c->privileged = get_bool(d, hc, "Privileged");
-	if (get_nets(d, path_tok(d, ns, "Networks", NULL), c, what, e) ||
+	if (hostconfig_of(d, hc, c, what, e) ||
+	    get_nets(d, path_tok(d, ns, "Networks", NULL), c, what, e) ||
 	    get_ports(d, path_tok(d, ns, "Ports", NULL), &c->ports,
-		      &c->nports, "NetworkSettings.Ports", what, e) ||
-	    get_ports(d, path_tok(d, hc, "PortBindings", NULL), &c->bindings,
-		      &c->nbindings, "HostConfig.PortBindings", what, e)) {
+		      &c->nports, "NetworkSettings.Ports", what, e)) {
 		docker_container_free(c);
 		return -1;
-	}
-	{
-		static const struct {
-			const char *key;
-			size_t off;
-		} lists[] = {
-			{ "Links", offsetof(struct docker_container, links) },
-			{ "VolumesFrom",
-			  offsetof(struct docker_container, volumes_from) },
-			{ "ExtraHosts",
-			  offsetof(struct docker_container, extra_hosts) },
-			{ "Dns", offsetof(struct docker_container, dns) },
-			{ "CapAdd", offsetof(struct docker_container, cap_add) },
-			{ "CapDrop",
-			  offsetof(struct docker_container, cap_drop) },
-			{ "Binds", offsetof(struct docker_container, binds) },
-		};
-		size_t k;
-
-		for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
-			if (get_strv(d, path_tok(d, hc, lists[k].key, NULL),
-				     (struct strv *)((char *)c +
-						     lists[k].off))) {
-				char f[40];
-
-				snprintf(f, sizeof(f), "HostConfig.%s",
-					 lists[k].key);
-				bad_field(d, what, f, NULL, errno == EINVAL ?
-					  "not a list of strings" :
-					  field_why(1), e);
-				docker_container_free(c);
-				return -1;
-			}
 	}
 	if (inspect_mounts(d, hc, c)) {
 		docker_container_free(c);
@@ -780,6 +783,51 @@ void docker_container_free(struct docker_container *c)
 	c->nets = NULL;
 	c->ports = c->bindings = NULL;
 	c->nnets = c->nports = c->nbindings = 0;
+}
+
+int docker_hostconfig_parse(const char *text, size_t len, const char *name,
+			    struct docker_container *c, struct err *e)
+{
+	struct docker d;
+	size_t pos = 0;
+	int n, rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	memset(&d, 0, sizeof(d));
+	snprintf(d.ep.url, sizeof(d.ep.url), "%s", name);
+	if (buf_add(&d.body, text, len))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	n = json_parse(d.body.data, len, NULL, JSON_MAX_TOKENS, 0, &pos);
+	if (n > 0) {
+		d.toks = calloc((size_t)n, sizeof(*d.toks));
+		if (!d.toks) {
+			err_set(e, EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+		n = json_parse(d.body.data, len, d.toks, (unsigned)n, 0, &pos);
+	}
+	if (n < 0) {
+		err_set(e, n == JSON_ENOMEM ? EXIT_RUNTIME : EXIT_USAGE,
+			"%s: not JSON (%s at byte %zu)", name,
+			json_strerror(n), pos);
+		goto out;
+	}
+	d.ntok = n;
+	if (d.toks[0].type != JSON_OBJECT) {
+		err_set(e, EXIT_USAGE, "%s: not a JSON object", name);
+		goto out;
+	}
+	rc = hostconfig_of(&d, 0, c, "HostConfig", e);
+	/* bad_field says EXIT_RUNTIME (a daemon's nonsense): here it is
+	 * the file's */
+	if (rc && e && !strstr(e->msg, "out of memory"))
+		e->code = EXIT_USAGE;
+out:
+	if (rc)
+		docker_container_free(c);
+	free(d.toks);
+	buf_free(&d.body);
+	return rc;
 }
 
 /* Calls fn for each element of the top-level array of the last body: fn

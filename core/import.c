@@ -3,6 +3,7 @@
  * following symlinks and converted into rule specs (see import.h for
  * the formats and the mapping).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dfw/docker.h"
+#include "dfw/hostconfig.h"
 #include "dfw/import.h"
 #include "dfw/json.h"
 
@@ -1047,4 +1050,82 @@ int import_finding_format(const struct import_finding *f, struct buf *out)
 				  f->rule, f->why);
 	return buf_printf(out, "%s: Rules[%d] (%s): %s", f->file, f->index,
 			  f->rule, f->why);
+}
+
+int import_hostconfig(const struct import_files *f, struct strv *out,
+		      struct err *e)
+{
+	const struct buf *b = &f->file[IMPORT_BACKUP_HOSTCONFIG].text;
+	struct docker_container c;
+	char path[IMPORT_PATH_MAX];
+	int rc;
+
+	if (!f->file[IMPORT_BACKUP_HOSTCONFIG].present)
+		return 0;
+	if (join(path, f->dir, file_names[IMPORT_BACKUP_HOSTCONFIG]))
+		return err_set(e, EXIT_USAGE, "%.64s...: path longer than %d "
+			       "bytes", f->dir, IMPORT_PATH_MAX - 1);
+	if (docker_hostconfig_parse(b->data ? b->data : "",
+				    b->data ? b->len : 0, path, &c, e))
+		return -1;
+	/* the original saved the assigned ports in PortBindings */
+	c.ports = c.bindings;
+	c.nports = c.nbindings;
+	c.bindings = NULL;
+	c.nbindings = 0;
+	rc = hostconfig_lines(&c, 1, out);
+	docker_container_free(&c);
+	return rc ? err_set(e, EXIT_RUNTIME, "out of memory") : 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int import_list(int root_fd, const char *root_path, struct strv *ids,
+		struct err *e)
+{
+	char path[IMPORT_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (strlen(root_path) > IMPORT_ROOT_MAX ||
+	    join(path, root_path, "containers"))
+		return err_set(e, EXIT_USAGE, "\"%.64s...\": a data root path "
+			       "longer than %d bytes", root_path,
+			       IMPORT_ROOT_MAX);
+	fd = open_nofollow(root_fd, "containers", 1, path, e);
+	if (fd == -2)
+		return err_set(e, EXIT_USAGE, "%s: no such folder (not "
+			       "Docker's data root?)", path);
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_set(e, EXIT_RUNTIME, "%s: %s", path,
+			       strerror(errno));
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
+		if (is_id(de->d_name) &&
+		    strv_add(ids, de->d_name, strlen(de->d_name))) {
+			closedir(d);
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		}
+	}
+	if (errno) {
+		err_set(e, EXIT_RUNTIME, "%s: %s", path, strerror(errno));
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	if (ids->n > 1)
+		qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
+	return 0;
 }

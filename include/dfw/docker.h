@@ -143,6 +143,20 @@ int docker_inspect(struct docker *d, const char *name,
 		   struct docker_container *c, struct err *e);
 void docker_container_free(struct docker_container *c);
 
+/*
+ * A HostConfig object given as JSON text, text[0..len) (a saved copy,
+ * e.g. the original docker-fw's backupHostConfig.json), into c (zeroed
+ * first; free with docker_container_free) by the parser docker_inspect
+ * uses, so the two cannot drift apart: network_mode, restart_policy,
+ * restart_max, privileged, bindings (PortBindings), links, volumes_from,
+ * extra_hosts, dns, cap_add, cap_drop, binds; nothing else is set. name
+ * names the text in messages. 0, or -1 with e set: EXIT_USAGE naming
+ * name for text that is not JSON, not an object, or with a bad field (as
+ * docker_inspect checks them); EXIT_RUNTIME out of memory.
+ */
+int docker_hostconfig_parse(const char *text, size_t len, const char *name,
+			    struct docker_container *c, struct err *e);
+
 /* GET /containers/json?all=1, one entry per container. */
 struct docker_summary {
 	char id[65];

@@ -209,19 +209,29 @@ void import_result_free(struct import_result *res);
 int import_finding_format(const struct import_finding *f, struct buf *out);
 
 /*
- * NOT DEFINED YET (see the lead's TODO): the hostconfig lines
- * (hostconfig.h) of the backupHostConfig.json in f, appended to out;
- * nothing when the file is absent. The file is a HostConfig object; its
- * PortBindings are the ports Docker had assigned (the original saved
- * NetworkSettings.Ports there), so they give "port" lines as
- * hostconfig_lines(c, 1, out) does (a null entry is an exposed port and
- * gives none; "::" and "0.0.0.0" are one line). To be defined over
- * docker.c's HostConfig parser once it is callable on a JSON text
- * (docker_inspect's is bound to struct docker's last response), so that
- * the two cannot drift apart. 0, or -1 with e set: EXIT_USAGE naming the
- * file when it is not JSON or not an object, EXIT_RUNTIME out of memory.
+ * The hostconfig lines (hostconfig.h) of the backupHostConfig.json in f,
+ * appended to out; nothing when the file is absent. The file is a
+ * HostConfig object, read by docker.c's HostConfig parser
+ * (docker_hostconfig_parse, the one docker_inspect uses, so the two
+ * cannot drift apart); its PortBindings are the ports Docker had
+ * assigned (the original saved NetworkSettings.Ports there), so they
+ * give "port" lines as hostconfig_lines(c, 1, out) does (a null entry is
+ * an exposed port and gives none; "::" and "0.0.0.0" are one line). 0,
+ * or -1 with e set: EXIT_USAGE naming the file when it is not JSON, not
+ * an object, or has a bad field; EXIT_RUNTIME out of memory.
  */
 int import_hostconfig(const struct import_files *f, struct strv *out,
 		      struct err *e);
+
+/*
+ * The container folders of the data root root_fd (root_path names it):
+ * the names in ROOT/containers/ that are container IDs (64 lowercase
+ * hex digits), appended to ids sorted. containers/ is opened without
+ * following a symlink. 0, or -1 with e set: EXIT_USAGE when there is no
+ * containers/ folder (or it is a symlink), EXIT_RUNTIME for an I/O error
+ * or out of memory.
+ */
+int import_list(int root_fd, const char *root_path, struct strv *ids,
+		struct err *e);
 
 #endif

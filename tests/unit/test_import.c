@@ -1239,9 +1239,106 @@ static void test_read(void)
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* backupHostConfig.json through docker.c's HostConfig parser: the
+ * fixtures' files, and files that are wrong. */
+static const char *hc_text(const struct import_files *f)
+{
+	static struct buf b;
+	struct strv v = { 0 };
+	struct err e;
+	size_t i;
+
+	b.len = 0;
+	buf_adds(&b, "");
+	if (import_hostconfig(f, &v, &e)) {
+		buf_printf(&b, "ERR %d %s", e.code, e.msg);
+		return b.data;
+	}
+	for (i = 0; i < v.n; i++)
+		buf_printf(&b, "%s\n", v.v[i]);
+	strv_free(&v);
+	return b.data;
+}
+
+static void test_hostconfig(void)
+{
+	struct import_files f;
+	char want[1024];
+
+	read_fixtures();
+	/* web: 0.0.0.0 and :: bindings are one line, 9999 (null) none */
+	check_str(hc_text(&files[0]), "network-mode bridge\n"
+		  "port 443/tcp 0.0.0.0 8443\nport 80/tcp 0.0.0.0 8080\n"
+		  "privileged 0\nrestart no 0\n");
+	check_str(hc_text(&files[3]), "link /db:/worker/database\n"
+		  "network-mode bridge\nprivileged 0\nrestart no 0\n"
+		  "volumes-from app\n");
+	free_fixtures();
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.dir, sizeof(f.dir), "R/containers/" ID_WEB);
+	check_str(hc_text(&f), "");	/* absent: nothing */
+	f.file[IMPORT_BACKUP_HOSTCONFIG].present = 1;
+	check_str(hc_text(&f), "ERR 2 R/containers/" ID_WEB
+		  "/backupHostConfig.json: not JSON (truncated JSON at byte "
+		  "0)");
+	buf_adds(&f.file[IMPORT_BACKUP_HOSTCONFIG].text, "[1]");
+	check_str(hc_text(&f), "ERR 2 R/containers/" ID_WEB
+		  "/backupHostConfig.json: not a JSON object");
+	f.file[IMPORT_BACKUP_HOSTCONFIG].text.len = 0;
+	buf_adds(&f.file[IMPORT_BACKUP_HOSTCONFIG].text,
+		 "{\"PortBindings\":[1]}");
+	snprintf(want, sizeof(want), "ERR 2 R/containers/%s/backupHostConfig."
+		 "json: HostConfig: HostConfig.PortBindings: not an object",
+		 ID_WEB);
+	check_str(hc_text(&f), want);
+	f.file[IMPORT_BACKUP_HOSTCONFIG].text.len = 0;
+	buf_adds(&f.file[IMPORT_BACKUP_HOSTCONFIG].text,
+		 "{\"Links\":\"x\",\"NetworkMode\":\"host\"}");
+	check(strstr(hc_text(&f), "HostConfig.Links: not a list of strings"));
+	f.file[IMPORT_BACKUP_HOSTCONFIG].text.len = 0;
+	buf_adds(&f.file[IMPORT_BACKUP_HOSTCONFIG].text,
+		 "{\"NetworkMode\":\"host\",\"Privileged\":true,"
+		 "\"RestartPolicy\":{\"Name\":\"always\","
+		 "\"MaximumRetryCount\":3},\"CapAdd\":[\"NET_ADMIN\"]}");
+	check_str(hc_text(&f), "cap-add NET_ADMIN\nnetwork-mode host\n"
+		  "privileged 1\nrestart always 3\n");
+	import_files_free(&f);
+}
+
+/* import_list: the container folders of a data root, sorted. */
+static void test_list(void)
+{
+	struct strv ids = { 0 };
+	struct err e;
+	int fd;
+
+	load_containers();
+	fd = import_open_root(fixtures(), &e);
+	check(fd >= 0);
+	check(import_list(fd, fixtures(), &ids, &e) == 0);
+	check(ids.n == 5);
+	if (ids.n == 5) {
+		check_str(ids.v[0], ID_WEB);
+		check_str(ids.v[1], ID_DB);
+		check_str(ids.v[2], ID_APP);
+		check_str(ids.v[4], ID_CACHE);
+	}
+	strv_free(&ids);
+	close(fd);
+	/* a folder without containers/ */
+	fd = import_open_root("/", &e);
+	check(fd >= 0);
+	check(import_list(fd, "/", &ids, &e) == -1 && e.code == EXIT_USAGE);
+	check_str(e.msg, "/containers: no such folder (not Docker's data "
+		  "root?)");
+	close(fd);
+}
+
 UNIT_TESTS(T(test_fixtures) T(test_fixtures_ls) T(test_two_ways)
 	   T(test_fields_wrong) T(test_ports) T(test_chains) T(test_duplicates)
 	   T(test_aliases)
 	   T(test_gateway) T(test_addresses) T(test_filters)
 	   T(test_rulespec_checks) T(test_render) T(test_files_wrong)
-	   T(test_hosts_wrong) T(test_prefixes) T(test_read))
+	   T(test_hosts_wrong) T(test_prefixes) T(test_read)
+	   T(test_hostconfig) T(test_list))
