@@ -182,9 +182,13 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 	return err_set(e, EXIT_USAGE, "no such container \"%s\" (not known "
 		       "to Docker nor stored)", name);
 docker:
-	rc = store_load(&g->store, c->id, rec, &le);
+	/* rules belong to the name: the record may be of an earlier
+	 * container of that name (engine_sync takes it over) */
+	rc = store_load_name(&g->store, c->name, rec, &le);
 	if (rc < 0)
-		return unreadable(rec, c->id, c->name, &le, bad, e);
-	snprintf(rec->name, sizeof(rec->name), "%s", c->name);
+		return unreadable(rec, *rec->id ? rec->id : c->id, c->name,
+				  &le, bad, e);
+	if (!*rec->id)
+		snprintf(rec->id, sizeof(rec->id), "%s", c->id);
 	return 0;
 }

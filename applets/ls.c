@@ -86,8 +86,8 @@ int ls_main(int argc, char **argv, struct cli *cli)
 				rc = keep_err(&errs, &e, rc);
 				continue;
 			}
-			for (k = 0; k < n; k++)	/* two names, one container */
-				if (!strcmp(v[k].id, v[n].id))
+			for (k = 0; k < n; k++)	/* a name and an ID of one */
+				if (!strcmp(v[k].name, v[n].name))
 					break;
 			if (k < n)
 				store_rec_free(&v[n]);

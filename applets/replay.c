@@ -17,7 +17,8 @@ static int push(struct sync_item **items, size_t *n, struct store_rec *rec,
 	void *p;
 
 	for (i = 0; i < *n; i++)
-		if (!strcmp((*items)[i].rec.id, rec->id)) {
+		if (!strcmp((*items)[i].rec.id, rec->id) ||
+		    (*rec->name && !strcmp((*items)[i].rec.name, rec->name))) {
 			store_rec_free(rec);
 			return 0;
 		}
@@ -124,7 +125,7 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 		}
 		if (drop && *why.msg && note_unreadable(&notes, &why, &rec))
 			goto nomem;
-		c = drop ? NULL : engine_container(&g, rec.id, &e);
+		c = drop ? NULL : engine_named(&g, rec.name, &e);
 		if (push(&items, &n, &rec, drop, 0))
 			goto nomem;
 		if (!c)

@@ -25,9 +25,15 @@ static int prepare_one(struct engine *g, const struct docker_container *c,
 		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
 			       "running: the ports Docker gives it are not "
 			       "known yet", c->name);
-	if (store_load(&g->store, c->id, &rec, e) < 0)
+	if (store_load_name(&g->store, c->name, &rec, e) < 0)
 		return -1;
-	snprintf(rec.name, sizeof(rec.name), "%s", c->name);
+	/* the file is named by the last ID seen */
+	if (strcmp(rec.id, c->id) && *rec.id &&
+	    strv_add(&rec.gone, rec.id, strlen(rec.id))) {
+		store_rec_free(&rec);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	snprintf(rec.id, sizeof(rec.id), "%s", c->id);
 	strv_free(&rec.hostconfig);
 	rc = hostconfig_lines(c, 1, &rec.hostconfig) ?
 	     err_set(e, EXIT_RUNTIME, "out of memory") :
@@ -338,7 +344,7 @@ static int drift(struct engine *g, struct graph *gr, struct err *e)
 		if (gr->v[i].running)
 			continue;
 		c = engine_container(g, gr->v[i].id, e);
-		if (!c || store_load(&g->store, c->id, &rec, e) < 0)
+		if (!c || store_load_name(&g->store, c->name, &rec, e) < 0)
 			goto fail;
 		if (rec.hostconfig.n) {
 			size_t at = diff.len;
@@ -415,7 +421,8 @@ static int replay_all(struct engine *g, struct graph *gr, struct err *e)
 	if (!items)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	for (i = 0; i < gr->n; i++, n++)
-		if (store_load(&g->store, gr->v[i].id, &items[i].rec, e) < 0)
+		if (store_load_name(&g->store, gr->v[i].name, &items[i].rec,
+				    e) < 0)
 			goto out;
 	for (i = 0; i < gr->n; i++) {
 		c = engine_container(g, gr->v[i].id, e);
@@ -423,7 +430,7 @@ static int replay_all(struct engine *g, struct graph *gr, struct err *e)
 			goto out;
 		for (j = 0; j < nd; j++) {
 			for (k = 0; k < n; k++)
-				if (!strcmp(items[k].rec.id, deps[j].id))
+				if (!strcmp(items[k].rec.name, deps[j].name))
 					break;
 			if (k < n) {
 				store_rec_free(&deps[j]);

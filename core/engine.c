@@ -972,16 +972,31 @@ static int is_tail(const struct fw_rule *r)
 	return !strcmp(r->comment, INIT_COMMENT);
 }
 
-/* 1 when the owner id12 is one of items, 2 when it is one kept as it is
- * (only looked for with keep: rarely any). */
+/* Whether the comment of a container's rule names name (rules belong to
+ * a name: those a container of that name made before it was recreated
+ * are the record's too). */
+static int names_owner(const char *comment, const char *name)
+{
+	char want[256];
+	size_t len;
+
+	if (!*name || owner_comment(want, name, "000000000000", NULL))
+		return 0;
+	len = strlen(want) - 12;	/* "docker-fw NAME " */
+	return strlen(comment) == len + 12 && !strncmp(comment, want, len);
+}
+
+/* 1 when the owner of rule r (id12, its comment) is one of items, 2 when
+ * it is one kept as it is (only looked for with keep: rarely any). */
 static int selected(const struct sync_item *items, size_t n,
-		    const char *id12, int keep)
+		    const struct fw_rule *r, const char *id12, int keep)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if ((!keep || items[i].keep) &&
-		    !strncmp(items[i].rec.id, id12, 12))
+		    (!strncmp(items[i].rec.id, id12, 12) ||
+		     names_owner(r->comment, items[i].rec.name)))
 			return 1 + items[i].keep;
 	return 0;
 }
@@ -1020,8 +1035,9 @@ static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
 	for (j = ch->n, k = 0; j-- > 0;) {
 		const char *id12 = rule_owner(&ch->rules[j], items, n);
 
-		if (!id12 || (keep && selected(items, n, id12, 1)) ||
-		    (!cleanup && !selected(items, n, id12, 0)))
+		if (!id12 || (keep && selected(items, n, &ch->rules[j], id12,
+					       1)) ||
+		    (!cleanup && !selected(items, n, &ch->rules[j], id12, 0)))
 			continue;
 		w = wants_find(ws, chain, &ch->rules[j]);
 		if (w >= 0) {
@@ -1237,7 +1253,9 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 
 	strv_free(&g->uncovered);
 	for (i = 0; i < a->n; i++) {
-		c = engine_container(g, a->items[i].rec.id, &ce);
+		c = *a->items[i].rec.name ?
+		    engine_named(g, a->items[i].rec.name, &ce) :
+		    engine_container(g, a->items[i].rec.id, &ce);
 		for (j = 0; c && c->running && j < c->nnets; j++)
 			for (k = 0; k < g->nnets; k++) {
 				const char *b = g->nets[k].bridge;
@@ -1471,7 +1489,7 @@ static int *new_rules(struct engine *g, const struct store_rec *rec)
 		return NULL;
 	for (j = 0; j < rec->nrules; j++)
 		v[j] = 1;
-	if (store_load(&g->store, rec->id, &old, &e) > 0) {
+	if (store_load_name(&g->store, rec->name, &old, &e) > 0) {
 		for (j = 0; j < rec->nrules; j++)
 			for (k = 0; k < old.nrules; k++)
 				if (rulespec_equal(&rec->rules[j],
@@ -1997,7 +2015,19 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		if (items[i].dirty && !items[i].drop && !fresh)
 			goto nomem;
 		c = nodocker && items[i].drop ? NULL :
+		    *rec->name ? engine_named(g, rec->name, &ce) :
 		    engine_container(g, rec->id, &ce);
+		/* rules belong to the name: a container recreated with it
+		 * (a new ID) takes them; its file is then named by that ID */
+		if (c && strcmp(rec->id, c->id)) {
+			if (*rec->id && strv_add(&rec->gone, rec->id,
+						 strlen(rec->id)))
+				goto nomem;
+			snprintf(rec->id, sizeof(rec->id), "%s", c->id);
+			items[i].dirty = 1;
+		}
+		if (rec->gone.n)	/* several files: written as one */
+			items[i].dirty = 1;
 		items[i].known = !!c;
 		items[i].running = c && c->running;
 		if (!c && !nodocker && ce.code != EXIT_USAGE) {
@@ -2234,7 +2264,7 @@ int engine_dependents(struct engine *g, const struct docker_container *c,
 	for (i = 0; i < nall; i++) {
 		int dep = 0;
 
-		for (j = 0; j < all[i].nrules && strcmp(all[i].id, c->id);
+		for (j = 0; j < all[i].nrules && strcmp(all[i].name, c->name);
 		     j++)
 			if (names_peer(&all[i].rules[j].src, c) ||
 			    names_peer(&all[i].rules[j].dst, c))

@@ -420,6 +420,88 @@ static int rec_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
+/* Adds src's rules that dst lacks, its hostconfig lines when dst has
+ * none, and its file to dst->gone. 0 or -1 (ENOMEM). */
+static int rec_merge(struct store_rec *dst, const struct store_rec *src)
+{
+	size_t i, j;
+
+	for (i = 0; i < src->nrules; i++) {
+		for (j = 0; j < dst->nrules; j++)
+			if (rulespec_equal(&dst->rules[j], &src->rules[i]))
+				break;
+		if (j == dst->nrules && store_rec_add(dst, &src->rules[i]))
+			return -1;
+	}
+	if (!dst->hostconfig.n)
+		for (i = 0; i < src->hostconfig.n; i++)
+			if (strv_add(&dst->hostconfig, src->hostconfig.v[i],
+				     strlen(src->hostconfig.v[i])))
+				return -1;
+	if (strv_add(&dst->gone, src->id, strlen(src->id)))
+		return -1;
+	for (i = 0; i < src->gone.n; i++)
+		if (strv_add(&dst->gone, src->gone.v[i],
+			     strlen(src->gone.v[i])))
+			return -1;
+	return 0;
+}
+
+/* v[0..*n), sorted by name then ID: the records of one name merged
+ * into the first. 0 or -1 (ENOMEM; v still holds every record once). */
+static int merge_names(struct store_rec *v, size_t *n)
+{
+	size_t i, k = 1;
+	int rc = 0;
+
+	for (i = 1; i < *n; i++) {
+		if (!rc && !strcmp(v[k - 1].name, v[i].name)) {
+			rc = rec_merge(&v[k - 1], &v[i]);
+			if (!rc) {
+				store_rec_free(&v[i]);
+				continue;
+			}
+		}
+		if (k != i)
+			v[k] = v[i];
+		k++;
+	}
+	*n = k;
+	return rc;
+}
+
+int store_load_name(struct store *s, const char *name, struct store_rec *r,
+		    struct err *e)
+{
+	struct store_rec *all;
+	struct store_bad *bad;
+	size_t i, n, nb;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	if (store_load_all(s, &all, &n, &bad, &nb, e))
+		return -1;
+	for (i = 0; i < nb; i++)
+		if (!strcmp(bad[i].name, name)) {
+			if (e)
+				*e = bad[i].err;
+			memcpy(r->id, bad[i].id, sizeof(r->id));
+			rc = -1;
+			break;
+		}
+	for (i = 0; !rc && i < n; i++)
+		if (!strcmp(all[i].name, name)) {
+			*r = all[i];
+			memset(&all[i], 0, sizeof(all[i]));
+			rc = 1;
+			break;
+		}
+	store_recs_free(all, n);
+	free(bad);
+	return rc;
+}
+
 static int bad_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct store_bad *)a)->id,
@@ -496,6 +578,12 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 	closedir(d);
 	if (nrec > 1)
 		qsort(recs, nrec, sizeof(*recs), rec_cmp);
+	if (nrec > 1 && merge_names(recs, &nrec)) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		store_recs_free(recs, nrec);
+		free(bv);
+		return -1;
+	}
 	if (nb > 1)
 		qsort(bv, nb, sizeof(*bv), bad_cmp);
 	*v = recs;
@@ -699,11 +787,23 @@ static int check_replaceable(struct store *s, const struct store_txn *t,
 	return fd == -1 ? -1 : 0;
 }
 
+/* The file id, to be removed with a record: one that can go (as
+ * check_replaceable says), or none. */
+static int check_gone(struct store *s, const char *id, struct err *e)
+{
+	int fd = open_entry(s, id, O_WRONLY, "remove", e);
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -1 ? -1 : 0;
+}
+
 int store_prepare(struct store *s, const struct store_rec *r,
 		  struct store_txn *t, struct err *e)
 {
 	struct buf b = { 0 };
 	struct stat st;
+	size_t i;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -716,12 +816,26 @@ int store_prepare(struct store *s, const struct store_rec *r,
 	snprintf(t->tmp, sizeof(t->tmp), "%s/%s", s->dir, t->tmpname);
 	memcpy(t->name, r->id, sizeof(t->name));
 	t->remove = !r->nrules && !r->hostconfig.n;
+	for (i = 0; i < r->gone.n; i++) {
+		if (!strcmp(r->gone.v[i], r->id) || check_id(r->gone.v[i], e))
+			continue;
+		if (strv_add(&t->gone, r->gone.v[i], strlen(r->gone.v[i])))
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		if (s->dir_fd >= 0 && check_gone(s, r->gone.v[i], e)) {
+			strv_free(&t->gone);
+			return -1;
+		}
+	}
 	if (t->remove && (s->dir_fd < 0 ||
 			  (fstatat(s->dir_fd, t->name, &st,
-				   AT_SYMLINK_NOFOLLOW) && errno == ENOENT)))
-		return 0;	/* nothing to remove */
-	if (s->dir_fd >= 0 && check_replaceable(s, t, e))
+				   AT_SYMLINK_NOFOLLOW) && errno == ENOENT))) {
+		t->ready = t->only_gone = t->gone.n > 0;
+		return 0;	/* only the others go, if any */
+	}
+	if (s->dir_fd >= 0 && check_replaceable(s, t, e)) {
+		strv_free(&t->gone);
 		return -1;
+	}
 	/* a removal writes an empty temporary file: it proves the folder
 	 * takes changes, and is removed with the record */
 	rc = t->remove ? 0 : render(r, &b, t->path, e);
@@ -729,27 +843,52 @@ int store_prepare(struct store *s, const struct store_rec *r,
 		rc = write_tmp(t, &b, e);
 	buf_free(&b);
 	t->ready = !rc;
+	if (rc)
+		strv_free(&t->gone);
 	return rc;
+}
+
+/* DIR/NAME of a transaction's folder, into p (STORE_PATH_MAX). */
+static void path_of_txn(char *p, const struct store_txn *t, const char *name)
+{
+	size_t len = strlen(t->path) - strlen(t->name);
+
+	snprintf(p, STORE_PATH_MAX, "%.*s%s", (int)len, t->path, name);
 }
 
 int store_commit(struct store_txn *t, struct err *e)
 {
 	char dir[STORE_PATH_MAX];
-	size_t len;
+	size_t len, i;
 
 	if (!t->ready)
 		return 0;
 	t->ready = 0;
-	if (t->remove) {
+	if (t->only_gone) {
+		/* nothing of r->id: just the others */
+	} else if (t->remove) {
 		unlinkat(t->dir_fd, t->tmpname, 0);
-		if (unlinkat(t->dir_fd, t->name, 0) && errno != ENOENT)
+		if (unlinkat(t->dir_fd, t->name, 0) && errno != ENOENT) {
+			strv_free(&t->gone);
 			return sys_err(e, "remove", t->path);
+		}
 	} else if (renameat(t->dir_fd, t->tmpname, t->dir_fd, t->name)) {
 		err_set(e, EXIT_RUNTIME, "cannot rename %s to %s: %s", t->tmp,
 			t->path, strerror(errno));
 		unlinkat(t->dir_fd, t->tmpname, 0);
+		strv_free(&t->gone);
 		return -1;
 	}
+	/* after the record is in place: a crash in between leaves an old
+	 * file, which is merged again (nothing is lost) */
+	for (i = 0; i < t->gone.n; i++)
+		if (unlinkat(t->dir_fd, t->gone.v[i], 0) && errno != ENOENT) {
+			path_of_txn(dir, t, t->gone.v[i]);
+			strv_free(&t->gone);
+			return err_set(e, EXIT_RUNTIME, "cannot remove %s: %s",
+				       dir, strerror(errno));
+		}
+	strv_free(&t->gone);
 	/* makes the rename or unlink durable */
 	if (!fsync(t->dir_fd))
 		return 0;
@@ -760,9 +899,10 @@ int store_commit(struct store_txn *t, struct err *e)
 
 void store_abort(struct store_txn *t)
 {
-	if (t->ready)
+	if (t->ready && !t->only_gone)
 		unlinkat(t->dir_fd, t->tmpname, 0);
 	t->ready = 0;
+	strv_free(&t->gone);
 }
 
 int store_save(struct store *s, const struct store_rec *r, struct err *e)
@@ -803,6 +943,7 @@ void store_rec_free(struct store_rec *r)
 	r->rules = NULL;
 	r->nrules = 0;
 	strv_free(&r->hostconfig);
+	strv_free(&r->gone);
 }
 
 void store_recs_free(struct store_rec *v, size_t n)

@@ -13,8 +13,9 @@
  *                -i B -o B -j DROP, per bridge B (added by init)
  *   DFW-INPUT    add-input rules
  *
- * A container's rule carries the comment "docker-fw NAME ID12"; the ID
- * finds it again after an address or a name changed.
+ * A container's rule carries the comment "docker-fw NAME ID12"; the name
+ * (the key of the store) or the ID finds it again after an address
+ * changed or the container was recreated.
  */
 #ifndef DFW_ENGINE_H
 #define DFW_ENGINE_H
@@ -91,6 +92,12 @@ void engine_forget(struct engine *g);
 const struct docker_container *engine_container(struct engine *g,
 						const char *name,
 						struct err *e);
+
+/* The container named exactly name (never one whose ID merely starts
+ * with it: rules belong to names), cached as engine_container; NULL
+ * with e set (EXIT_USAGE `no such container "x"`). */
+const struct docker_container *engine_named(struct engine *g,
+					    const char *name, struct err *e);
 
 /*
  * Makes a new rule spec ready to store for container c: checks it against

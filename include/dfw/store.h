@@ -3,8 +3,10 @@
  *
  * The folder is the configuration's (config.h: --state-dir, else
  * $DFW_STATE_DIR), else /var/lib/docker-fw (mode 0700, created on the
- * first write). Each container has a file named
- * by its full ID (64 hex digits), mode 0600:
+ * first write). Rules belong to a container NAME: each name has one file,
+ * named by the full ID (64 hex digits) of the last container of that name
+ * docker-fw saw (kept for information, and for `ls`/`drop` by an ID of a
+ * container that is gone), mode 0600:
  *
  *   docker-fw-store 1
  *   container ID NAME
@@ -13,9 +15,13 @@
  *   hostconfig port 80/tcp 0.0.0.0 8080
  *   end 2
  *
- * Line 1 is the format version. `container` gives the ID and the name the
- * container had when the file was last written (the name used in the
- * comments of its kernel rules). Each `rule` line is an action name and
+ * Line 1 is the format version. `container` gives the ID (the file's
+ * name) and the name: the key. A docker-fw before names were the key
+ * wrote a new file when a container was recreated with the same name and
+ * left the old one: several files holding one name are read as one
+ * record (store_load_all, store_load_name: the rules of all, each once,
+ * the file of the lowest ID first), and the next write of that record
+ * removes the others (store_rec.gone). Each `rule` line is an action name and
  * its canonical rule spec (rulespec_format), in the order they were
  * added. `hostconfig` lines are what save-hostconfig keeps (see
  * hostconfig.h), in its canonical form. `end N` closes the file with the
@@ -71,11 +77,18 @@ struct store {
 
 /* One container's file. */
 struct store_rec {
-	char id[65];		/* full ID, 64 lowercase hex digits */
-	char name[256];		/* without a leading '/' */
+	char id[65];		/* full ID, 64 lowercase hex digits: the
+				 * last container of the name seen, the
+				 * file's name ("" when the name has no
+				 * file yet: set it before saving) */
+	char name[256];		/* without a leading '/': the key */
 	struct rulespec *rules;
 	size_t nrules;
 	struct strv hostconfig;	/* save-hostconfig: "KEY WORD..." lines */
+	struct strv gone;	/* IDs of other files holding this name (an
+				 * older store, or the file of the ID before
+				 * a container was recreated): removed when
+				 * the record is saved */
 };
 
 /*
@@ -100,6 +113,17 @@ void store_close(struct store *s);	/* drops the lock, closes the folder */
 int store_load(struct store *s, const char *id, struct store_rec *r,
 	       struct err *e);
 
+/*
+ * Loads the record of the container named name: every file whose line 2
+ * holds that name, merged (see above; r->gone lists the files but the
+ * first). Returns 1 when loaded, 0 when no file holds the name (r is
+ * then empty with r->name set and r->id ""), or -1 with e set as
+ * store_load for a file holding the name that cannot be read (r->id its
+ * ID, r->name set) or a folder that cannot be read.
+ */
+int store_load_name(struct store *s, const char *name, struct store_rec *r,
+		    struct err *e);
+
 /* A file store_load_all could not load. */
 struct store_bad {
 	char id[65];		/* its name: the container's full ID */
@@ -108,7 +132,8 @@ struct store_bad {
 };
 
 /*
- * Loads every container file, sorted by name then ID. Files whose name is
+ * Loads every container's record, sorted by name then ID, files holding
+ * one name merged into one record. Files whose name is
  * not a full ID (temporary files, .lock) are skipped. With bad, a file
  * that cannot be loaded does not stop it: it goes to *bad (*nbad of
  * them, sorted by ID; free with free()) and the others load; without
@@ -134,8 +159,8 @@ int store_format(const struct store_rec *r, struct buf *out, struct err *e);
 
 /*
  * Writes r atomically (see above); a record without rules and without
- * hostconfig lines removes the file (missing is fine). The caller holds
- * the lock. 0, or -1 with e set (EXIT_RUNTIME; EXIT_USAGE past a cap)
+ * hostconfig lines removes the file (missing is fine); the files of
+ * r->gone are removed with it. The caller holds the lock. 0, or -1 with e set (EXIT_RUNTIME; EXIT_USAGE past a cap)
  * and the old file unchanged.
  */
 int store_save(struct store *s, const struct store_rec *r, struct err *e);
@@ -159,6 +184,8 @@ struct store_txn {
 	char tmpname[96];	/* .ID.tmp.PID */
 	int remove;
 	int ready;
+	struct strv gone;	/* other files to remove (r->gone) */
+	int only_gone;		/* no file of r->id to remove: just those */
 };
 int store_prepare(struct store *s, const struct store_rec *r,
 		  struct store_txn *t, struct err *e);

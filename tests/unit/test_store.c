@@ -625,12 +625,17 @@ static void test_load_all(void)
 	write_file("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 		   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x", 1);
 
-	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 3);
-	if (n == 3) {
-		/* By name, then ID: db (0123...), db (4fa6...), web. */
-		check(!strcmp(v[0].id, ID_C) && !strcmp(v[1].id, ID_A));
-		check(rec_equal(&v[0], &c) && rec_equal(&v[1], &a) &&
-		      rec_equal(&v[2], &b));
+	/* Two files of the name db (a container recreated under a store a
+	 * docker-fw before names were keys wrote): one record, the rules
+	 * of the lower ID first, the other file in gone. */
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 2);
+	if (n == 2) {
+		check(!strcmp(v[0].id, ID_C) && !strcmp(v[0].name, "db"));
+		check(v[0].nrules == 2 &&
+		      rulespec_equal(&v[0].rules[0], &c.rules[0]) &&
+		      rulespec_equal(&v[0].rules[1], &a.rules[0]));
+		check(v[0].gone.n == 1 && !strcmp(v[0].gone.v[0], ID_A));
+		check(rec_equal(&v[1], &b) && v[1].gone.n == 0);
 	}
 	store_recs_free(v, n);
 
@@ -645,6 +650,92 @@ static void test_load_all(void)
 	store_rec_free(&a);
 	store_rec_free(&b);
 	store_rec_free(&c);
+	store_close(&s);
+	teardown();
+}
+
+/* Rules belong to a name: store_load_name merges the files holding it
+ * (as a docker-fw before names were keys left them, byte for byte), and
+ * saving the record removes the others; an equal rule is kept once. */
+static void test_by_name(void)
+{
+	static const char old_a[] =
+		"docker-fw-store 1\n"
+		"container " ID_A " web\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 80 --protocol "
+		"tcp\n"
+		"rule add-internal --source db --dest . --dport 5432 "
+		"--protocol tcp\n"
+		"end 2\n";
+	static const char old_c[] =
+		"docker-fw-store 1\n"
+		"container " ID_C " web\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 80 --protocol "
+		"tcp\n"
+		"rule add --source 192.0.2.0/24 --dest . --dport 443 "
+		"--protocol tcp\n"
+		"hostconfig port 80/tcp 0.0.0.0 8080\n"
+		"end 2\n";
+	struct store s;
+	struct store_rec r, *v;
+	struct err e = { 0 };
+	struct buf b = { 0 };
+	size_t n;
+	char p[256];
+	struct stat st;
+
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	check(store_load_name(&s, "web", &r, &e) == 0);
+	check(!strcmp(r.name, "web") && !*r.id && !r.nrules);
+	store_rec_free(&r);
+	write_file(ID_A, old_a, sizeof(old_a) - 1);
+	write_file(ID_C, old_c, sizeof(old_c) - 1);
+	check(store_load_name(&s, "web", &r, &e) == 1);
+	/* the lower ID first (ID_C is 4fa6...) */
+	check(!strcmp(r.id, ID_C) && r.nrules == 3);
+	check(r.hostconfig.n == 1 && r.gone.n == 1 &&
+	      !strcmp(r.gone.v[0], ID_A));
+	check(store_format(&r, &b, &e) == 0);
+	check_str(b.data, "docker-fw-store 1\n"
+		  "container " ID_C " web\n"
+		  "rule add --source 10.0.0.0/8 --dest . --dport 80 "
+		  "--protocol tcp\n"
+		  "rule add --source 192.0.2.0/24 --dest . --dport 443 "
+		  "--protocol tcp\n"
+		  "rule add-internal --source db --dest . --dport 5432 "
+		  "--protocol tcp\n"
+		  "hostconfig port 80/tcp 0.0.0.0 8080\n"
+		  "end 3\n");
+	buf_free(&b);
+	/* the container recreated: its new ID names the file, the two
+	 * old files go when it is saved (as engine_sync does it) */
+	check(strv_add(&r.gone, r.id, strlen(r.id)) == 0);
+	snprintf(r.id, sizeof(r.id), "%s", ID_B);
+	check(store_save(&s, &r, &e) == 0);
+	path_in(p, sizeof(p), ID_A);
+	check(stat(p, &st) == -1 && errno == ENOENT);
+	path_in(p, sizeof(p), ID_C);
+	check(stat(p, &st) == -1 && errno == ENOENT);
+	store_rec_free(&r);
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 1);
+	if (n == 1)
+		check(!strcmp(v[0].id, ID_B) && v[0].nrules == 3 &&
+		      !v[0].gone.n);
+	store_recs_free(v, n);
+	/* a record emptied removes its file and the others */
+	write_file(ID_A, old_a, sizeof(old_a) - 1);
+	check(store_load_name(&s, "web", &r, &e) == 1 && r.gone.n == 1);
+	store_rec_free(&r);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "%s", ID_C);	/* no file */
+	snprintf(r.name, sizeof(r.name), "web");
+	check(strv_add(&r.gone, ID_A, 64) == 0 &&
+	      strv_add(&r.gone, ID_B, 64) == 0);
+	check(store_save(&s, &r, &e) == 0);
+	store_rec_free(&r);
+	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0);
+	store_recs_free(v, n);
 	store_close(&s);
 	teardown();
 }
@@ -1161,6 +1252,7 @@ static void test_parse_format(void)
 UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove)
 	   T(test_txn)
 	   T(test_bad_id) T(test_truncated) T(test_bad_files)
-	   T(test_load_all) T(test_lock) T(test_symlinks) T(test_escapes)
+	   T(test_load_all) T(test_by_name)
+	   T(test_lock) T(test_symlinks) T(test_escapes)
 	   T(test_version1) T(test_caps) T(test_load_all_bad)
 	   T(test_parse_format))
