@@ -217,7 +217,8 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
 	p += *n;
 	memset(p, 0, sizeof(*p));
 	p->c = c;
-	if (store_load_name(&g->store, c->name, &p->item.rec, e) < 0) {
+	if (store_load_name(&g->store, c->name, c->id, &p->item.rec,
+			    e) < 0) {
 		bad_file_hint(e, c->id);
 		store_rec_free(&p->item.rec);
 		return NULL;

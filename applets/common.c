@@ -102,6 +102,19 @@ static int unreadable(struct store_rec *rec, const char *id,
 	return 0;
 }
 
+/* Whether one of the other files merged into r (an older store's, see
+ * store.h) has the ID s, or (len) an ID starting with s[0..len). */
+static int gone_id(const struct store_rec *r, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < r->gone.n; i++)
+		if (len ? !strncmp(r->gone.v[i], s, len) :
+			  !strcmp(r->gone.v[i], s))
+			return 1;
+	return 0;
+}
+
 /*
  * Docker's own order, over Docker and the store together: a full ID or an
  * exact name first, then an ID prefix, which must be unique across both
@@ -137,7 +150,8 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 		const char *id = i < n ? all[i].id : bv[i - n].id;
 		const char *nm = i < n ? all[i].name : bv[i - n].name;
 
-		if (!strcmp(nm, name) || !strcmp(id, name)) {
+		if (!strcmp(nm, name) || !strcmp(id, name) ||
+		    (i < n && gone_id(&all[i], name, 0))) {
 			exact++;
 			hit = i;
 		}
@@ -145,8 +159,9 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 	for (i = 0; i < n + nb && !exact; i++) {
 		const char *id = i < n ? all[i].id : bv[i - n].id;
 
-		if (len && !strncmp(id, name, len) &&
-		    (!c || strcmp(id, c->id))) {
+		if (len && ((!strncmp(id, name, len) &&
+			     (!c || strcmp(id, c->id))) ||
+			    (i < n && gone_id(&all[i], name, len)))) {
 			prefix++;
 			hit = i;
 		}
@@ -184,7 +199,7 @@ int find_record(struct engine *g, const char *name, struct store_rec *rec,
 docker:
 	/* rules belong to the name: the record may be of an earlier
 	 * container of that name (engine_sync takes it over) */
-	rc = store_load_name(&g->store, c->name, rec, &le);
+	rc = store_load_name(&g->store, c->name, c->id, rec, &le);
 	if (rc < 0)
 		return unreadable(rec, *rec->id ? rec->id : c->id, c->name,
 				  &le, bad, e);

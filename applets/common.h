@@ -29,12 +29,14 @@ int applet_open(struct engine *g, struct cli *c, unsigned what,
 void print_warnings(const struct engine *g);
 
 /*
- * Finds the store record of the container named name: what Docker
- * resolves it to, else (Docker does not know it, or is unreachable) a
- * stored name, or a stored ID or ID prefix (a file that cannot be read
- * is found by its ID, and by the name its line 2 gives when it could be
- * read). *rec is loaded (maybe empty, with the ID set). With bad (drop),
- * a store file that cannot be read is no error: *rec is then empty with
+ * Finds the store record of the container named name: the record of
+ * the name of what Docker resolves it to (rules belong to names), else
+ * (Docker does not know it, or is unreachable) a stored name, or a
+ * stored ID or ID prefix (the last ID seen, or that of another file of
+ * the name; a file that cannot be read is found by its ID, and by the
+ * name its line 2 gives when it could be read). *rec is loaded (maybe
+ * empty, with the ID set). With bad (drop), a store file that cannot be
+ * read is no error: *rec is then empty with
  * its ID (and the name Docker or the file gives) and *bad says why; bad's
  * msg is "" when the file was read. 0, or -1 with e set (EXIT_USAGE when
  * neither the store nor Docker knows it; the file's error, with what to

@@ -354,7 +354,8 @@ static int store_apply(struct imp_run *r, const struct strv *ns, struct err *e)
 		const struct imp_src *s = src_of(r, ns->v[i]);
 		struct store_rec *rec = &items[i].rec;
 
-		if (store_load_name(&r->g.store, s->c->name, rec, e) < 0) {
+		if (store_load_name(&r->g.store, s->c->name, s->c->id, rec,
+				    e) < 0) {
 			bad_file_hint(e, s->c->id);
 			goto out;
 		}

@@ -25,7 +25,7 @@ static int prepare_one(struct engine *g, const struct docker_container *c,
 		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
 			       "running: the ports Docker gives it are not "
 			       "known yet", c->name);
-	if (store_load_name(&g->store, c->name, &rec, e) < 0)
+	if (store_load_name(&g->store, c->name, c->id, &rec, e) < 0)
 		return -1;
 	/* the file is named by the last ID seen */
 	if (strcmp(rec.id, c->id) && *rec.id &&
@@ -344,7 +344,8 @@ static int drift(struct engine *g, struct graph *gr, struct err *e)
 		if (gr->v[i].running)
 			continue;
 		c = engine_container(g, gr->v[i].id, e);
-		if (!c || store_load_name(&g->store, c->name, &rec, e) < 0)
+		if (!c ||
+		    store_load_name(&g->store, c->name, c->id, &rec, e) < 0)
 			goto fail;
 		if (rec.hostconfig.n) {
 			size_t at = diff.len;
@@ -421,8 +422,8 @@ static int replay_all(struct engine *g, struct graph *gr, struct err *e)
 	if (!items)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	for (i = 0; i < gr->n; i++, n++)
-		if (store_load_name(&g->store, gr->v[i].name, &items[i].rec,
-				    e) < 0)
+		if (store_load_name(&g->store, gr->v[i].name, gr->v[i].id,
+				    &items[i].rec, e) < 0)
 			goto out;
 	for (i = 0; i < gr->n; i++) {
 		c = engine_container(g, gr->v[i].id, e);

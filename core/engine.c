@@ -1489,7 +1489,7 @@ static int *new_rules(struct engine *g, const struct store_rec *rec)
 		return NULL;
 	for (j = 0; j < rec->nrules; j++)
 		v[j] = 1;
-	if (store_load_name(&g->store, rec->name, &old, &e) > 0) {
+	if (store_load_name(&g->store, rec->name, rec->id, &old, &e) > 0) {
 		for (j = 0; j < rec->nrules; j++)
 			for (k = 0; k < old.nrules; k++)
 				if (rulespec_equal(&rec->rules[j],

@@ -470,8 +470,8 @@ static int merge_names(struct store_rec *v, size_t *n)
 	return rc;
 }
 
-int store_load_name(struct store *s, const char *name, struct store_rec *r,
-		    struct err *e)
+int store_load_name(struct store *s, const char *name, const char *id,
+		    struct store_rec *r, struct err *e)
 {
 	struct store_rec *all;
 	struct store_bad *bad;
@@ -483,7 +483,8 @@ int store_load_name(struct store *s, const char *name, struct store_rec *r,
 	if (store_load_all(s, &all, &n, &bad, &nb, e))
 		return -1;
 	for (i = 0; i < nb; i++)
-		if (!strcmp(bad[i].name, name)) {
+		if (!strcmp(bad[i].name, name) ||
+		    (!*bad[i].name && id && !strcmp(bad[i].id, id))) {
 			if (e)
 				*e = bad[i].err;
 			memcpy(r->id, bad[i].id, sizeof(r->id));

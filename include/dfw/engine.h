@@ -130,8 +130,9 @@ struct sync_item {
 
 /*
  * Brings the kernel in line with items[0..n): for each item, the rules
- * its record yields now (none when the container is stopped or unknown)
- * replace the live rules of that container, changing only what differs.
+ * its record yields now for the container holding its name (none when
+ * it is stopped or there is none) replace the live rules of that name
+ * (or of the record's ID), changing only what differs.
  * With cleanup, live rules of containers not in items are removed too
  * (replay of everything), but those of items with keep set. A drop item
  * needs no Docker: when the daemon cannot be reached, its rules are found
@@ -141,8 +142,10 @@ struct sync_item {
  * stopped peer), or whose --filter the backend refuses, are left out with
  * a warning. A --filter stored in another spelling than nf_tables shows
  * is brought to its form first (a probe, fw_nft_canon).
- * Then, unless g->dry_run, stores every dirty record (and those whose
- * container was renamed); a record without rules removes the file.
+ * Then, unless g->dry_run, stores every dirty record, and those whose
+ * name a container of another ID holds now (recreated: the record takes
+ * its ID, its file that ID's name) or that were read from several files
+ * (store.h: written as one); a record without rules removes the file.
  * g->changes gets the changes. Hosts entries of add-two-ways rules
  * (g->hosts) are checked before anything changes and written right
  * before the commit (undone if it fails). Returns 0; or -1 with e set and

@@ -116,13 +116,15 @@ int store_load(struct store *s, const char *id, struct store_rec *r,
 /*
  * Loads the record of the container named name: every file whose line 2
  * holds that name, merged (see above; r->gone lists the files but the
- * first). Returns 1 when loaded, 0 when no file holds the name (r is
- * then empty with r->name set and r->id ""), or -1 with e set as
- * store_load for a file holding the name that cannot be read (r->id its
- * ID, r->name set) or a folder that cannot be read.
+ * first). id (may be NULL) is the ID of the container holding the name
+ * now: a file of that name that cannot be read, line 2 included, is
+ * taken for the name's too. Returns 1 when loaded, 0 when no file holds
+ * the name (r is then empty with r->name set and r->id ""), or -1 with e
+ * set as store_load for a file of the name that cannot be read (r->id
+ * its ID, r->name set) or a folder that cannot be read.
  */
-int store_load_name(struct store *s, const char *name, struct store_rec *r,
-		    struct err *e);
+int store_load_name(struct store *s, const char *name, const char *id,
+		    struct store_rec *r, struct err *e);
 
 /* A file store_load_all could not load. */
 struct store_bad {
@@ -160,8 +162,9 @@ int store_format(const struct store_rec *r, struct buf *out, struct err *e);
 /*
  * Writes r atomically (see above); a record without rules and without
  * hostconfig lines removes the file (missing is fine); the files of
- * r->gone are removed with it. The caller holds the lock. 0, or -1 with e set (EXIT_RUNTIME; EXIT_USAGE past a cap)
- * and the old file unchanged.
+ * r->gone are removed with it, after it. The caller holds the lock. 0,
+ * or -1 with e set (EXIT_RUNTIME; EXIT_USAGE past a cap) and the old
+ * file unchanged.
  */
 int store_save(struct store *s, const struct store_rec *r, struct err *e);
 
@@ -169,8 +172,9 @@ int store_save(struct store *s, const struct store_rec *r, struct err *e);
  * The same in two steps, so that a run can fail before it changes the
  * kernel: store_prepare writes the new file as a synced temporary file
  * (a removal checks that the folder takes changes) and checks that the
- * old file can be replaced; store_commit renames it into place (or
- * removes the file) and syncs the folder; store_abort drops the
+ * old file (and those of r->gone) can be replaced; store_commit renames
+ * it into place (or removes the file), then removes those of r->gone,
+ * and syncs the folder; store_abort drops the
  * temporary file. Disk full, a read-only or immutable file or folder, a
  * symbolic link or not a regular file in the file's place, a record past
  * a cap: an error from store_prepare, with nothing changed. The store

@@ -686,12 +686,12 @@ static void test_by_name(void)
 
 	setup();
 	check(store_open(&s, dir, 1, &e) == 0);
-	check(store_load_name(&s, "web", &r, &e) == 0);
+	check(store_load_name(&s, "web", NULL, &r, &e) == 0);
 	check(!strcmp(r.name, "web") && !*r.id && !r.nrules);
 	store_rec_free(&r);
 	write_file(ID_A, old_a, sizeof(old_a) - 1);
 	write_file(ID_C, old_c, sizeof(old_c) - 1);
-	check(store_load_name(&s, "web", &r, &e) == 1);
+	check(store_load_name(&s, "web", NULL, &r, &e) == 1);
 	/* the lower ID first (ID_C is 4fa6...) */
 	check(!strcmp(r.id, ID_C) && r.nrules == 3);
 	check(r.hostconfig.n == 1 && r.gone.n == 1 &&
@@ -725,7 +725,7 @@ static void test_by_name(void)
 	store_recs_free(v, n);
 	/* a record emptied removes its file and the others */
 	write_file(ID_A, old_a, sizeof(old_a) - 1);
-	check(store_load_name(&s, "web", &r, &e) == 1 && r.gone.n == 1);
+	check(store_load_name(&s, "web", NULL, &r, &e) == 1 && r.gone.n == 1);
 	store_rec_free(&r);
 	memset(&r, 0, sizeof(r));
 	snprintf(r.id, sizeof(r.id), "%s", ID_C);	/* no file */
@@ -736,6 +736,17 @@ static void test_by_name(void)
 	store_rec_free(&r);
 	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 0);
 	store_recs_free(v, n);
+	/* a file whose line 2 cannot be read is the name's when it is
+	 * named by the ID of the container holding the name */
+	write_file(ID_A, "docker-fw-store 9\n", 18);
+	check(store_load_name(&s, "web", NULL, &r, &e) == 0);
+	store_rec_free(&r);
+	check(store_load_name(&s, "web", ID_B, &r, &e) == 0);
+	store_rec_free(&r);
+	check(store_load_name(&s, "web", ID_A, &r, &e) == -1 &&
+	      e.code == EXIT_RUNTIME && strstr(e.msg, "unknown store version") &&
+	      !strcmp(r.id, ID_A) && !strcmp(r.name, "web") && !r.nrules);
+	store_rec_free(&r);
 	store_close(&s);
 	teardown();
 }
