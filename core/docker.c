@@ -986,8 +986,10 @@ int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 			if (m->hlen < 8)
 				continue;
 			if (m->hdr[0] > 2 || m->hdr[1] || m->hdr[2] ||
-			    m->hdr[3])
+			    m->hdr[3]) {
+				errno = EINVAL;
 				return -1;
+			}
 			m->stream = m->hdr[0];
 			m->left = (uint32_t)m->hdr[4] << 24 |
 				  (uint32_t)m->hdr[5] << 16 |
@@ -998,8 +1000,16 @@ int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 		}
 		k = n < m->left ? n : m->left;
 		to = m->stream == 2 ? errout : out;
-		if (to && buf_add(to, p, k))
+		if (to && m->max && k > m->max - m->kept) {
+			errno = EFBIG;
 			return -1;
+		}
+		if (to && buf_add(to, p, k)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (to)
+			m->kept += k;
 		p += k;
 		n -= k;
 		m->left -= (uint32_t)k;
@@ -1010,12 +1020,12 @@ int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 }
 
 static int exec_stream(struct docker *d, const char *path, struct buf *out,
-		       struct buf *errout, struct err *e)
+		       struct buf *errout, size_t max, struct err *e)
 {
 	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
 	struct http_req rq = { .method = "POST", .path = path, .body = body,
 			       .body_len = sizeof(body) - 1 };
-	struct docker_demux m = { 0 };
+	struct docker_demux m = { .max = max };
 	char chunk[4096], msg[300];
 	ssize_t r;
 
@@ -1036,9 +1046,18 @@ static int exec_stream(struct docker *d, const char *path, struct buf *out,
 			       "%d: %s", d->status, msg);
 	}
 	while ((r = http_read_body(&d->http, chunk, sizeof(chunk), e)) > 0)
-		if (docker_demux_feed(&m, chunk, (size_t)r, out, errout))
-			return err_set(e, EXIT_RUNTIME, "%s: bad frame in the "
-				       "exec output stream", d->ep.url);
+		if (docker_demux_feed(&m, chunk, (size_t)r, out, errout)) {
+			if (errno == EFBIG)
+				err_set(e, EXIT_RUNTIME, "%s: exec output over "
+					"%zu bytes", d->ep.url, max);
+			else if (errno == ENOMEM)
+				err_set(e, EXIT_RUNTIME, "out of memory");
+			else
+				err_set(e, EXIT_RUNTIME, "%s: bad frame in "
+					"the exec output stream", d->ep.url);
+			r = -1;
+			break;
+		}
 	/* The hijacked connection is spent either way. */
 	if (d->t.fd >= 0)
 		d->t.close(&d->t);
@@ -1046,7 +1065,7 @@ static int exec_stream(struct docker *d, const char *path, struct buf *out,
 }
 
 int docker_exec(struct docker *d, const char *id, const char *const *argv,
-		struct buf *out, struct buf *errout, int *code,
+		struct buf *out, struct buf *errout, size_t max, int *code,
 		struct err *e)
 {
 	struct buf b = { 0 }, p = { 0 };
@@ -1080,7 +1099,7 @@ int docker_exec(struct docker *d, const char *id, const char *const *argv,
 	if (!d->api && docker_ping(d, e))
 		goto out;
 	snprintf(full, sizeof(full), "/v1.%d/exec/%.64s/start", d->api, eid);
-	if (exec_stream(d, full, out, errout, e))
+	if (exec_stream(d, full, out, errout, max, e))
 		goto out;
 	snprintf(full, sizeof(full), "/exec/%.64s/json", eid);
 	if (docker_call(d, "GET", full, NULL, 0, e) < 0)

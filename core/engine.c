@@ -1580,7 +1580,8 @@ static int exec_read(struct engine *g, struct hosts_job *j, struct err *e)
 			return -1;
 		j->unpaused = 1;
 	}
-	if (docker_exec(&g->d, p->id, argv, &j->orig, &errout, &code, e))
+	if (docker_exec(&g->d, p->id, argv, &j->orig, &errout,
+			HOSTS_MAX + 65536, &code, e))
 		goto out;
 	switch (code) {
 	case 0:
@@ -1655,7 +1656,7 @@ static int exec_write(struct engine *g, struct hosts_job *j,
 		goto nomem;
 	for (i = 0; i < args.n; i++)
 		argv[i] = args.v[i];
-	if (docker_exec(&g->d, j->peer->id, argv, NULL, NULL, &code, e))
+	if (docker_exec(&g->d, j->peer->id, argv, NULL, NULL, 0, &code, e))
 		goto out;
 	if (code) {
 		err_set(e, EXIT_RUNTIME, "writing /etc/hosts in the container "

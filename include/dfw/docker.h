@@ -178,10 +178,13 @@ int docker_container_action(struct docker *d, const char *id,
 /*
  * Runs argv (NULL-terminated) in the container: exec create, start (the
  * hijacked stream, demultiplexed into out and errout, which may be NULL)
- * and inspect. *code gets the exit code. 0 or -1.
+ * and inspect. *code gets the exit code. max bounds the bytes kept in out
+ * and errout together (the container decides what it writes): more is an
+ * error (EXIT_RUNTIME, "exec output over MAX bytes"); what a NULL sink
+ * discards counts only toward the HTTP body limit. 0 or -1.
  */
 int docker_exec(struct docker *d, const char *id, const char *const *argv,
-		struct buf *out, struct buf *errout, int *code,
+		struct buf *out, struct buf *errout, size_t max, int *code,
 		struct err *e);
 
 /* An event of GET /events (API 1.24+ form). */
@@ -207,13 +210,17 @@ int docker_events(struct docker *d, const char *filters,
 /*
  * Demultiplexer of the hijacked stdout/stderr stream (8-byte frame header:
  * stream type 0..2, three zero bytes, big-endian payload length). Zero-
- * initialise; feed any split of the stream. 0, or -1 on a bad header.
+ * initialise, then set max (bytes kept in out and errout together; 0: no
+ * bound); feed any split of the stream. 0, or -1 with errno EINVAL on a
+ * bad header, EFBIG past max, ENOMEM.
  */
 struct docker_demux {
 	unsigned char hdr[8];
 	unsigned hlen;
 	uint32_t left;
 	int stream;
+	size_t max;
+	size_t kept;
 };
 int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 		      struct buf *out, struct buf *errout);

@@ -1125,10 +1125,50 @@ static void test_exec(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_exec(&d, "web", argv, &out, &err, &code, &e) == 0);
+	check(docker_exec(&d, "web", argv, &out, &err, 64, &code, &e) == 0);
 	check(code == 3);
 	check_str(out.data, "hi\nbye\n");
 	check_str(err.data, "warn\n");
+	docker_close(&d);
+	check(srv_wait(&s) == 0);
+	buf_free(&out);
+	buf_free(&err);
+}
+
+/* exec output is bounded (the container writes what it likes): 12 bytes
+ * kept in both streams, so 11 is an error naming the bound, and the
+ * exec is not inspected. */
+static void test_exec_max(void)
+{
+	static const char stream[] =
+		"HTTP/1.1 200 OK\r\n"
+		"Content-Type: application/vnd.docker.raw-stream\r\n"
+		"Api-Version: 1.41\r\n\r\n"
+		"\1\0\0\0\0\0\0\3hi\n"
+		"\2\0\0\0\0\0\0\5warn\n"
+		"\1\0\0\0\0\0\0\4bye\n";
+	static const struct step steps[] = {
+		STEP_PING("1.41"),
+		{ 0, "POST /v1.41/containers/web/exec HTTP/1.1",
+		  JSON_HEAD("201 Created"), "{\"Id\":\"" EXEC_ID "\"}", NEXT,
+		  "\"Cmd\":[\"cat\"]", 0 },
+		{ 0, "POST /v1.41/exec/" EXEC_ID "/start HTTP/1.1", stream, NULL,
+		  CLOSE, "\"Detach\":false", sizeof(stream) - 1 },
+		STEP_END,
+	};
+	static const char *const argv[] = { "cat", NULL };
+	struct srv s;
+	struct docker d;
+	struct err e = { 0 };
+	struct buf out = { 0 }, err = { 0 };
+	int code = -1;
+
+	SERVE(s, steps);
+	check(client(&d, &s, &e) == 0);
+	check(docker_exec(&d, "web", argv, &out, &err, 11, &code, &e) == -1);
+	check(e.code == EXIT_RUNTIME);
+	check(strstr(e.msg, ": exec output over 11 bytes") != NULL);
+	check(out.len + err.len <= 11);
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 	buf_free(&out);
@@ -1613,7 +1653,7 @@ static void test_exec_id_checked(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		check(mem_daemon(&d, &ans, bad[i]) == 0);
-		check(docker_exec(&d, ID64, argv, NULL, NULL, &code, &e) == -1);
+		check(docker_exec(&d, ID64, argv, NULL, NULL, 0, &code, &e) == -1);
 		check(e.code == EXIT_RUNTIME);
 		check_has(e.msg, "mem://: exec create: Id \"");
 		check_has(e.msg, "\": not 64 lowercase hex digits");
@@ -1771,7 +1811,8 @@ UNIT_TESTS(T(test_keepalive_reuse) T(test_reconnect_idle_close)
 	   T(test_close_mid_header) T(test_bad_chunk_size)
 	   T(test_header_no_colon) T(test_huge_header) T(test_head_over_limit)
 	   T(test_body_over_cap) T(test_api_version) T(test_inspect_1mib)
-	   T(test_chunked_ext_trailers) T(test_exec) T(test_events)
+	   T(test_chunked_ext_trailers) T(test_exec) T(test_exec_max)
+	   T(test_events)
 	   T(test_init_errors) T(test_inspect_checked)
 	   T(test_inspect_long_strings) T(test_networks_checked)
 	   T(test_list_checked) T(test_exec_id_checked) T(test_api_parse)
