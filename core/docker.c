@@ -861,12 +861,26 @@ static int summary_of(struct docker *d, int i, void *out, struct err *e)
 				break;
 			s->name[0] = 0;
 		}
-	if (!s->name[0])
-		return bad_field(d, what, "Names", NULL, "no container name "
-				 "docker-fw takes (/[a-zA-Z0-9][a-zA-Z0-9_.-]*, "
-				 "at most 255 characters)", e);
-	if (name_check(d, what, "Names", s->name, e))
-		return -1;
+	/* a name docker-fw cannot take (Docker takes names of any length)
+	 * keeps the entry, marked: only who asks for that container fails */
+	if (!s->name[0]) {
+		struct err ne;
+
+		bad_field(d, what, "Names", NULL, "no container name "
+			  "docker-fw takes (/[a-zA-Z0-9][a-zA-Z0-9_.-]*, at "
+			  "most 255 characters)", &ne);
+		snprintf(s->why, sizeof(s->why), "%.299s", ne.msg);
+		return 0;
+	}
+	{
+		struct err ne;
+
+		if (name_check(d, what, "Names", s->name, &ne)) {
+			snprintf(s->why, sizeof(s->why), "%.299s", ne.msg);
+			s->name[0] = 0;
+			return 0;
+		}
+	}
 	memmove(s->name, s->name + 1, strlen(s->name));
 	return 0;
 }

@@ -196,6 +196,24 @@ static void net_names(const struct docker_container *c,
 	}
 }
 
+/* Whether c runs in another container's network stack (network mode
+ * container:X, so no address of its own): 1 with e set, else 0. */
+static int shares_stack(const struct docker_container *c, struct err *e)
+{
+	const char *x = c->network_mode + 10;
+	char q[80];
+
+	if (c->nnets || strncmp(c->network_mode, "container:", 10))
+		return 0;
+	/* Docker keeps the name given or the ID, by version */
+	err_set(e, EXIT_USAGE, "container \"%s\" has no address of its own: "
+		"it shares the network stack of container \"%s\" (network "
+		"mode container:), whose rules cover it", c->name,
+		docker_id_ok(x) ? str_escape_n(q, 13, x, 12, 0) :
+				  STR_ESC(q, x));
+	return 1;
+}
+
 /* The network of c a rule uses: --network, c's only one, or the one
  * shared with peer. */
 static const struct docker_cnet *pick_net(const struct docker_container *c,
@@ -207,6 +225,8 @@ static const struct docker_cnet *pick_net(const struct docker_container *c,
 	char names[300];
 	size_t i, shared = 0;
 
+	if (shares_stack(c, e) || (peer && shares_stack(peer, e)))
+		return NULL;
 	if (*r->network) {
 		n = cnet(c, r->network);
 		if (!n) {
@@ -504,6 +524,7 @@ static const struct docker_container *holder(struct engine *g, uint32_t ip,
 					     struct err *e)
 {
 	const struct docker_container *c;
+	const struct docker_summary *skipped = NULL;
 	size_t i, j;
 	uint32_t a;
 
@@ -516,6 +537,10 @@ static const struct docker_container *holder(struct engine *g, uint32_t ip,
 		if (strcmp(g->list[i].state, "running") &&
 		    strcmp(g->list[i].state, "paused"))
 			continue;
+		if (!*g->list[i].name) {	/* a name docker-fw cannot take */
+			skipped = &g->list[i];
+			continue;
+		}
 		c = engine_container(g, g->list[i].id, e);
 		if (!c)
 			return NULL;
@@ -523,7 +548,11 @@ static const struct docker_container *holder(struct engine *g, uint32_t ip,
 			if (!ip4(c->nets[j].ip, &a) && a == ip)
 				return c;
 	}
-	err_set(e, EXIT_USAGE, "no container holds it");
+	if (skipped)
+		err_set(e, EXIT_USAGE, "no container docker-fw can name holds "
+			"it (skipped: %s)", skipped->why);
+	else
+		err_set(e, EXIT_USAGE, "no container holds it");
 	return NULL;
 }
 
@@ -553,6 +582,14 @@ static int check_side(struct engine *g, const struct docker_container *c,
 	if (!n)
 		return 0;
 	inet_ntop(AF_INET, &a->ip, s, sizeof(s));
+	/* add and allow open published ports to outside addresses: a
+	 * container named there is refused too, so no hint at either */
+	if (r->action == RULE_ADD)
+		return err_set(e, EXIT_USAGE, "%s \"%s/%d\" is an address of "
+			       "Docker network \"%s\" (%s): published ports "
+			       "open to outside addresses; between containers, "
+			       "use add-internal", opt, s, a->prefix, n->name,
+			       subnet);
 	if (!r->rev_lookup)
 		return err_set(e, EXIT_USAGE, "%s \"%s/%d\" is an address of "
 			       "Docker network \"%s\" (%s): name the container "
@@ -668,9 +705,9 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 		struct buf b = { 0 };
 
 		addr_format(&r->src, &b);
-		err_set(e, EXIT_USAGE, "add-two-ways: --source \"%s\" is not "
-			"a container (the peer whose /etc/hosts gets the name)",
-			b.data ? b.data : "");
+		err_set(e, EXIT_USAGE, "--source \"%s\" is not a container: "
+			"add-two-ways needs the peer whose /etc/hosts gets "
+			"the name", b.data ? b.data : "");
 		buf_free(&b);
 		return -1;
 	}

@@ -143,11 +143,18 @@ int docker_inspect(struct docker *d, const char *name,
 		   struct docker_container *c, struct err *e);
 void docker_container_free(struct docker_container *c);
 
-/* GET /containers/json?all=1, one entry per container. */
+/*
+ * GET /containers/json?all=1, one entry per container. An entry whose
+ * Names hold no name docker-fw takes (Docker takes any length) is kept
+ * with name "" and why saying what is wrong (the field, escaped): the
+ * caller skips it unless it needs that very container. A bad Id, State
+ * or a Names that is not a list of strings fails the whole list.
+ */
 struct docker_summary {
 	char id[65];
 	char name[256];		/* first of Names, without the slash */
 	char state[32];		/* "running", "exited", "paused", ... */
+	char why[300];		/* "" or why name is "" */
 };
 int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
 		struct err *e);
