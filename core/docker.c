@@ -59,7 +59,7 @@ static int connect_daemon(struct docker *d, struct err *e)
 	/* a handshake as slow as the server likes is bounded as a request */
 	transport_deadline(&d->t, d->t.io_timeout_ms > 0 ?
 			   HTTP_DEADLINE_FACTOR * d->t.io_timeout_ms : 0);
-	if (d->tls && tls_start(&d->t, d->tls, d->ep.host, e))
+	if (d->tls && tls_start(&d->tls_conn, &d->t, d->tls, d->ep.host, e))
 		return -1;
 	if (!d->http.rbuf && http_init(&d->http, &d->t, d->host_field))
 		return err_set(e, EXIT_RUNTIME, "out of memory");
