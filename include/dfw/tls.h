@@ -107,10 +107,10 @@ int tls_creds_load(const struct tls_conf *o, struct tls_creds **out,
 void tls_creds_free(struct tls_creds *c);
 
 /*
- * One TLS session: about 34 KB (BearSSL's engine and its 33 KB buffer
- * for records both ways), owned by the caller as BearSSL's contexts are
- * (struct docker holds one), so that a connection allocates nothing.
- * Fields are tls.c's.
+ * One TLS session: about 41 KB (BearSSL's 33 KB buffer for records both
+ * ways, its SSL engine, the X.509 engine), owned by the caller as
+ * BearSSL's contexts are (struct docker holds one), so that a connection
+ * allocates nothing. Fields are tls.c's.
  */
 struct tls_conn {
 	br_ssl_client_context cc;
