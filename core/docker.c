@@ -59,7 +59,7 @@ static int connect_daemon(struct docker *d, struct err *e)
 	/* a handshake as slow as the server likes is bounded as a request */
 	transport_deadline(&d->t, d->t.io_timeout_ms > 0 ?
 			   HTTP_DEADLINE_FACTOR * d->t.io_timeout_ms : 0);
-	if (d->tls && tls_start(&d->t, d->tls, d->ep.host, e))
+	if (d->tls && tls_start(&d->tls_conn, &d->t, d->tls, d->ep.host, e))
 		return -1;
 	if (!d->http.rbuf && http_init(&d->http, &d->t, d->host_field))
 		return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -429,16 +429,17 @@ static int parse_port_key(const char *k, struct docker_port *p)
 	const char *slash = strchr(k, '/');
 	char num[8];
 	uint64_t v;
+	size_t plen;
 
 	if (!slash || (size_t)(slash - k) >= sizeof(num) ||
-	    strlen(slash + 1) >= sizeof(p->proto))
+	    (plen = strlen(slash + 1)) >= sizeof(p->proto))
 		return -1;
 	memcpy(num, k, (size_t)(slash - k));
 	num[slash - k] = 0;
 	if (parse_uint(num, 1, 65535, &v))
 		return -1;
 	p->port = (uint16_t)v;
-	strcpy(p->proto, slash + 1);
+	memcpy(p->proto, slash + 1, plen + 1);
 	/* Docker's protocols; the word goes into the store */
 	return strcmp(p->proto, "tcp") && strcmp(p->proto, "udp") &&
 	       strcmp(p->proto, "sctp") ? -1 : 0;
@@ -925,8 +926,10 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 		  sizeof(nw->bridge), what, e))
 		return -1;
 	if (!*nw->bridge && !strcmp(nw->driver, "bridge")) {
+		_Static_assert(sizeof("docker0") <= sizeof(nw->bridge),
+			       "bridge name room");
 		if (!strcmp(nw->name, "bridge"))
-			strcpy(nw->bridge, "docker0");
+			memcpy(nw->bridge, "docker0", sizeof("docker0"));
 		else
 			snprintf(nw->bridge, sizeof(nw->bridge), "br-%.12s",
 				 nw->id);

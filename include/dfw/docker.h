@@ -26,6 +26,7 @@
 struct docker {
 	struct endpoint ep;
 	struct tls_creds *tls;	/* tcp:// with TLS (tls.h), else NULL */
+	struct tls_conn tls_conn;	/* its session (41 KB), when tls */
 	struct transport t;
 	struct http_conn http;
 	char host_field[300];	/* Host: value */
