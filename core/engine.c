@@ -14,6 +14,7 @@
 
 #include "dfw/engine.h"
 #include "dfw/hosts.h"
+#include "dfw/view.h"
 
 #define MAX_ATTEMPTS 10
 #define INIT_COMMENT FW_COMMENT " init"
@@ -31,6 +32,7 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 	g->dry_run = c->dry_run;
 	if (docker_init(&g->d, c, e))
 		return -1;
+	view_init(&g->view, &g->d);
 	if (what && store_open(&g->store, c->state_dir,
 			       what == ENGINE_STORE && !c->dry_run, e)) {
 		docker_close(&g->d);
@@ -41,32 +43,12 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 
 void engine_forget(struct engine *g)
 {
-	size_t i;
-
-	for (i = 0; i < g->nctrs; i++) {
-		docker_container_free(g->ctrs[i]);
-		free(g->ctrs[i]);
-	}
-	free(g->ctrs);
-	free(g->list);
-	g->ctrs = NULL;
-	g->nctrs = 0;
-	g->list = NULL;
-	g->nlist = 0;
-	g->have_list = 0;
+	view_forget(&g->view);
 }
 
 void engine_free(struct engine *g)
 {
-	size_t i;
-
-	for (i = 0; i < g->nctrs; i++) {
-		docker_container_free(g->ctrs[i]);
-		free(g->ctrs[i]);
-	}
-	free(g->ctrs);
-	free(g->nets);
-	free(g->list);
+	view_free(&g->view);
 	free(g->changes);
 	free(g->hosts);
 	strv_free(&g->uncovered);
@@ -78,177 +60,11 @@ void engine_free(struct engine *g)
 
 #define warn(g, ...) strv_addf(&(g)->warnings, __VA_ARGS__)
 
-/* ---- Docker, cached --------------------------------------------------- */
-
 const struct docker_container *engine_container(struct engine *g,
 						const char *name,
 						struct err *e)
 {
-	struct docker_container c;
-	size_t i;
-	void *p;
-
-	for (i = 0; i < g->nctrs; i++)
-		if (!strcmp(g->ctrs[i]->name, name) ||
-		    !strcmp(g->ctrs[i]->id, name))
-			return g->ctrs[i];
-	if (docker_inspect(&g->d, name, &c, e))
-		return NULL;
-	for (i = 0; i < g->nctrs; i++)
-		if (!strcmp(g->ctrs[i]->id, c.id)) {
-			docker_container_free(&c);
-			return g->ctrs[i];
-		}
-	/* each container has its own block: pointers handed out stay
-	 * valid until engine_free */
-	p = realloc(g->ctrs, (g->nctrs + 1) * sizeof(*g->ctrs));
-	if (p)
-		g->ctrs = p;
-	if (!p || !(g->ctrs[g->nctrs] = malloc(sizeof(c)))) {
-		docker_container_free(&c);
-		err_set(e, EXIT_RUNTIME, "out of memory");
-		return NULL;
-	}
-	*g->ctrs[g->nctrs] = c;
-	return g->ctrs[g->nctrs++];
-}
-
-static int networks(struct engine *g, struct err *e)
-{
-	if (g->have_nets)
-		return 0;
-	if (docker_networks(&g->d, &g->nets, &g->nnets, e))
-		return -1;
-	g->have_nets = 1;
-	return 0;
-}
-
-/* ---- addresses -------------------------------------------------------- */
-
-static int ip4(const char *s, uint32_t *out)
-{
-	struct in_addr a;
-
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return -1;
-	*out = a.s_addr;
-	return 0;
-}
-
-static uint32_t mask4(int prefix)
-{
-	return prefix ? htonl(~0u << (32 - prefix)) : 0;
-}
-
-/* The Docker network and subnet holding ip/prefix whole, or NULL. */
-static const struct docker_network *docker_net_of(struct engine *g,
-						  uint32_t ip, int prefix,
-						  const char **subnet)
-{
-	size_t i, j;
-
-	for (i = 0; i < g->nnets; i++)
-		for (j = 0; j < g->nets[i].nsubnets; j++) {
-			const char *s = g->nets[i].subnets[j].subnet;
-			char a[50], *slash;
-			uint64_t p;
-			uint32_t net;
-
-			snprintf(a, sizeof(a), "%s", s);
-			slash = strchr(a, '/');
-			if (!slash)
-				continue;
-			*slash = 0;
-			if (ip4(a, &net) || parse_uint(slash + 1, 0, 32, &p))
-				continue;
-			if ((int)p <= prefix &&
-			    (ip & mask4(p)) == (net & mask4(p))) {
-				*subnet = s;
-				return &g->nets[i];
-			}
-		}
-	return NULL;
-}
-
-static const struct docker_cnet *cnet(const struct docker_container *c,
-				      const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < c->nnets; i++)
-		if (!strcmp(c->nets[i].name, name))
-			return &c->nets[i];
-	return NULL;
-}
-
-static void net_names(const struct docker_container *c,
-		      const struct docker_container *peer, char *out,
-		      size_t len)
-{
-	size_t i, off = 0;
-
-	*out = 0;
-	for (i = 0; i < c->nnets && off < len; i++) {
-		if (peer && !cnet(peer, c->nets[i].name))
-			continue;
-		off += snprintf(out + off, len - off, "%s\"%s\"",
-				off ? ", " : "", c->nets[i].name);
-	}
-}
-
-/* The network of c a rule uses: --network, c's only one, or the one
- * shared with peer. */
-static const struct docker_cnet *pick_net(const struct docker_container *c,
-					  const struct rulespec *r,
-					  const struct docker_container *peer,
-					  struct err *e)
-{
-	const struct docker_cnet *n = NULL;
-	char names[300];
-	size_t i, shared = 0;
-
-	if (*r->network) {
-		n = cnet(c, r->network);
-		if (!n) {
-			net_names(c, NULL, names, sizeof(names));
-			err_set(e, EXIT_USAGE, "container \"%s\" is not on "
-				"network \"%s\" (its networks: %s)", c->name,
-				r->network, *names ? names : "none");
-		}
-		return n;
-	}
-	if (!c->nnets) {
-		err_set(e, EXIT_USAGE, "container \"%s\" has no network "
-			"address (network mode \"%s\")", c->name,
-			c->network_mode);
-		return NULL;
-	}
-	if (c->nnets == 1 && !peer)
-		return &c->nets[0];
-	if (!peer) {
-		net_names(c, NULL, names, sizeof(names));
-		err_set(e, EXIT_USAGE, "container \"%s\" is on several "
-			"networks (%s): name one with --network", c->name,
-			names);
-		return NULL;
-	}
-	for (i = 0; i < c->nnets; i++)
-		if (cnet(peer, c->nets[i].name)) {
-			n = &c->nets[i];
-			shared++;
-		}
-	if (shared == 1)
-		return n;
-	if (!shared) {
-		err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share "
-			"no network", c->name, peer->name);
-		return NULL;
-	}
-	net_names(c, peer, names, sizeof(names));
-	err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share several "
-		"networks (%s): name one with --network", c->name, peer->name,
-		names);
-	return NULL;
+	return view_container(&g->view, name, VIEW_NEEDS_ALL, e);
 }
 
 /* ---- --filter ------------------------------------------------------- */
@@ -412,13 +228,13 @@ static int side(struct engine *g, const struct addr_spec *a,
 
 	switch (a->kind) {
 	case ADDR_SELF:
-		if (ip4(own->ip, &ip))
+		if (view_ip4(own->ip, &ip))
 			return err_set(e, EXIT_USAGE, "no IPv4 address on "
 				       "network \"%s\"", netname);
 		fw_set_ip4(addr, mask, ip, 32);
 		return 0;
 	case ADDR_GATEWAY:
-		if (ip4(own->gateway, &ip))
+		if (view_ip4(own->gateway, &ip))
 			return err_set(e, EXIT_USAGE, "%s \"/\": network "
 				       "\"%s\" has no IPv4 gateway", opt,
 				       netname);
@@ -428,8 +244,8 @@ static int side(struct engine *g, const struct addr_spec *a,
 		fw_set_ip4(addr, mask, a->ip, a->prefix);
 		return 0;
 	case ADDR_CONTAINER:
-		pn = cnet(peer, netname);
-		if (!pn || ip4(pn->ip, &ip))
+		pn = view_cnet(peer, netname);
+		if (!pn || view_ip4(pn->ip, &ip))
 			return err_set(e, EXIT_USAGE, "%s \"%s\": no IPv4 "
 				       "address on network \"%s\"", opt,
 				       a->name, netname);
@@ -471,7 +287,7 @@ static int resolve(struct engine *g, const struct docker_container *c,
 			return err_set(e, EXIT_USAGE, "container \"%s\" is "
 				       "not running", peer->name);
 	}
-	n = pick_net(c, r, peer, e);
+	n = view_pick_net(c, r->network, peer, e);
 	if (!n)
 		return -1;
 	out->family = AF_INET;
@@ -499,34 +315,6 @@ static int resolve(struct engine *g, const struct docker_container *c,
 	return fw_rule_filter(out, r->filter.v, r->filter.n, 1, e);
 }
 
-/* The running container holding ip on some network, or NULL. */
-static const struct docker_container *holder(struct engine *g, uint32_t ip,
-					     struct err *e)
-{
-	const struct docker_container *c;
-	size_t i, j;
-	uint32_t a;
-
-	if (!g->have_list) {
-		if (docker_list(&g->d, &g->list, &g->nlist, e))
-			return NULL;
-		g->have_list = 1;
-	}
-	for (i = 0; i < g->nlist; i++) {
-		if (strcmp(g->list[i].state, "running") &&
-		    strcmp(g->list[i].state, "paused"))
-			continue;
-		c = engine_container(g, g->list[i].id, e);
-		if (!c)
-			return NULL;
-		for (j = 0; j < c->nnets; j++)
-			if (!ip4(c->nets[j].ip, &a) && a == ip)
-				return c;
-	}
-	err_set(e, EXIT_USAGE, "no container holds it");
-	return NULL;
-}
-
 static int check_side(struct engine *g, const struct docker_container *c,
 		      struct rulespec *r, struct addr_spec *a,
 		      const char *opt, struct err *e)
@@ -549,7 +337,7 @@ static int check_side(struct engine *g, const struct docker_container *c,
 	}
 	if (a->kind != ADDR_CIDR)
 		return 0;
-	n = docker_net_of(g, a->ip, a->prefix, &subnet);
+	n = view_net_of(&g->view, a->ip, a->prefix, &subnet);
 	if (!n)
 		return 0;
 	inet_ntop(AF_INET, &a->ip, s, sizeof(s));
@@ -562,7 +350,7 @@ static int check_side(struct engine *g, const struct docker_container *c,
 		return err_set(e, EXIT_USAGE, "%s \"%s/%d\": --rev-lookup "
 			       "maps one address, not a network", opt, s,
 			       a->prefix);
-	p = holder(g, a->ip, e);
+	p = view_holder(&g->view, a->ip, e);
 	if (!p)
 		return err_wrap(e, "%s \"%s\" (--rev-lookup)", opt, s);
 	if (!strcmp(p->id, c->id))
@@ -639,7 +427,7 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
 			       "running: its rules need its address",
 			       c->name);
-	if (networks(g, e) || check_side(g, c, r, &r->src, "--source", e) ||
+	if (view_networks(&g->view, e) || check_side(g, c, r, &r->src, "--source", e) ||
 	    check_side(g, c, r, &r->dst, "--dest", e))
 		return -1;
 	if (r->src.kind == ADDR_CONTAINER && r->dst.kind == ADDR_CONTAINER)
@@ -1239,12 +1027,12 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 	for (i = 0; i < a->n; i++) {
 		c = engine_container(g, a->items[i].rec.id, &ce);
 		for (j = 0; c && c->running && j < c->nnets; j++)
-			for (k = 0; k < g->nnets; k++) {
-				const char *b = g->nets[k].bridge;
+			for (k = 0; k < g->view.nnets; k++) {
+				const char *b = g->view.nets[k].bridge;
 				size_t m;
 
-				if (strcmp(g->nets[k].name, c->nets[j].name) ||
-				    strcmp(g->nets[k].driver, "bridge") || !*b)
+				if (strcmp(g->view.nets[k].name, c->nets[j].name) ||
+				    strcmp(g->view.nets[k].driver, "bridge") || !*b)
 					continue;
 				for (r = 0; r < ch->n; r++)
 					if (is_tail(&ch->rules[r]) &&
@@ -1252,11 +1040,11 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 						break;
 				for (m = 0; m < g->uncovered.n; m++)
 					if (!strcmp(g->uncovered.v[m],
-						    g->nets[k].name))
+						    g->view.nets[k].name))
 						break;
 				if (r == ch->n && m == g->uncovered.n)
-					strv_add(&g->uncovered, g->nets[k].name,
-						 strlen(g->nets[k].name));
+					strv_add(&g->uncovered, g->view.nets[k].name,
+						 strlen(g->view.nets[k].name));
 			}
 	}
 }
@@ -1374,7 +1162,7 @@ static int sync_plan(struct engine *g, struct fw *f, void *arg,
 
 	if (plan_base(g, f, e) || canon_wants(g, a, e))
 		return -1;
-	if (g->have_nets)
+	if (g->view.have_nets)
 		uncovered(g, f, a);
 	if (plan_rules(g, f, a->items, a->n, &a->ws, a->cleanup, e))
 		return -1;
@@ -2062,8 +1850,8 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 				  &items[i].rec, &txn[i], e))
 			goto out;
 	}
-	if (networks(g, &ce))	/* only for the warning below */
-		g->have_nets = 0;
+	if (view_networks(&g->view, &ce))	/* only for the warning below */
+		g->view.have_nets = 0;
 	/* the hosts files: checked and locked now, written by sync_plan
 	 * right before the commit, put back if the commit fails */
 	if (hosts_prepare(g, &hr, e))
@@ -2166,39 +1954,39 @@ int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 	size_t i, j;
 	int rc = -1;
 
-	if (networks(g, e))
+	if (view_networks(&g->view, e))
 		return -1;
-	a.bridges = calloc(g->nnets + 1, sizeof(*a.bridges));
+	a.bridges = calloc(g->view.nnets + 1, sizeof(*a.bridges));
 	if (!a.bridges)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	for (i = 0; i < names->n; i++) {
-		for (j = 0; j < g->nnets; j++)
-			if (!strcmp(g->nets[j].name, names->v[i]) ||
-			    !strcmp(g->nets[j].id, names->v[i]))
+		for (j = 0; j < g->view.nnets; j++)
+			if (!strcmp(g->view.nets[j].name, names->v[i]) ||
+			    !strcmp(g->view.nets[j].id, names->v[i]))
 				break;
-		if (j == g->nnets) {
+		if (j == g->view.nnets) {
 			err_set(e, EXIT_USAGE, "--network \"%s\": no such "
 				"network", names->v[i]);
 			goto out;
 		}
-		if (strcmp(g->nets[j].driver, "bridge") ||
-		    !*g->nets[j].bridge) {
+		if (strcmp(g->view.nets[j].driver, "bridge") ||
+		    !*g->view.nets[j].bridge) {
 			err_set(e, EXIT_USAGE, "--network \"%s\": not a bridge "
 				"network (driver \"%s\")", names->v[i],
-				g->nets[j].driver);
+				g->view.nets[j].driver);
 			goto out;
 		}
 	}
-	for (j = 0; j < g->nnets; j++) {
+	for (j = 0; j < g->view.nnets; j++) {
 		int want = !names->n;
 
 		for (i = 0; i < names->n; i++)
-			if (!strcmp(g->nets[j].name, names->v[i]) ||
-			    !strcmp(g->nets[j].id, names->v[i]))
+			if (!strcmp(g->view.nets[j].name, names->v[i]) ||
+			    !strcmp(g->view.nets[j].id, names->v[i]))
 				want = 1;
-		if (want && !strcmp(g->nets[j].driver, "bridge") &&
-		    *g->nets[j].bridge)
-			a.bridges[a.n++] = g->nets[j].bridge;
+		if (want && !strcmp(g->view.nets[j].driver, "bridge") &&
+		    *g->view.nets[j].bridge)
+			a.bridges[a.n++] = g->view.nets[j].bridge;
 	}
 	rc = transact(g, setup_plan, &a, e);
 out:

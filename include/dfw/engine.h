@@ -27,6 +27,7 @@
 #include "dfw/rulespec.h"
 #include "dfw/store.h"
 #include "dfw/util.h"
+#include "dfw/view.h"
 
 /* A hosts entry to set (ip) or remove (ip ""), in peer's hosts file. */
 struct hosts_change {
@@ -48,15 +49,7 @@ struct engine {
 	struct store store;
 	const struct fw_ops *backend;	/* NULL: found at the first run */
 	int dry_run;
-	/* caches, filled on first use */
-	struct docker_network *nets;
-	size_t nnets;
-	int have_nets;
-	struct docker_container **ctrs;	/* inspected this run */
-	size_t nctrs;
-	struct docker_summary *list;
-	size_t nlist;
-	int have_list;
+	struct view view;		/* Docker as this run sees it */
 	/* what happened, for the applet to print */
 	struct fw_change *changes;	/* applied (or, dry run, planned) */
 	size_t nchanges, capchanges;
