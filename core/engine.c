@@ -14,6 +14,7 @@
 
 #include "dfw/engine.h"
 #include "dfw/hosts.h"
+#include "dfw/resolve.h"
 #include "dfw/view.h"
 
 #define MAX_ATTEMPTS 10
@@ -88,392 +89,34 @@ static int need_backend(struct engine *g, struct err *e)
 	return 0;
 }
 
-/* Whether r's --filter goes beyond what the iptc backend encodes. */
-static int beyond_subset(const struct rulespec *r)
-{
-	struct fw_rule t;
-
-	memset(&t, 0, sizeof(t));
-	t.family = AF_INET;
-	t.proto = r->proto;
-	return r->filter.n &&
-	       fw_rule_filter(&t, r->filter.v, r->filter.n, 0, NULL);
-}
-
-/* The --filter words as given, for messages. */
-static void filter_text(const struct strv *f, struct buf *out)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		if ((i && buf_adds(out, " ")) || rulespec_quote(f->v[i], out))
-			return;
-}
-
-/* Whether canonical is still the rule spec's rule want: the same
- * addresses, protocol, ports and interfaces it had, comment. */
-static int same_spec(const struct fw_rule *want,
-		     const struct fw_rule *canonical)
-{
-	const unsigned keep = FW_INV_SRC | FW_INV_DST |
-			      (*want->in ? FW_INV_IN : 0) |
-			      (*want->out ? FW_INV_OUT : 0);
-
-	return want->family == canonical->family &&
-	       !memcmp(want->src, canonical->src, 16) &&
-	       !memcmp(want->smsk, canonical->smsk, 16) &&
-	       !memcmp(want->dst, canonical->dst, 16) &&
-	       !memcmp(want->dmsk, canonical->dmsk, 16) &&
-	       (want->inv & keep) == (canonical->inv & keep) &&
-	       want->proto == canonical->proto &&
-	       (!want->sport || want->sport == canonical->sport) &&
-	       (!want->dport || want->dport == canonical->dport) &&
-	       (!*want->in || !strcmp(want->in, canonical->in)) &&
-	       (!*want->out || !strcmp(want->out, canonical->out)) &&
-	       !strcmp(want->comment, canonical->comment) &&
-	       !strcmp(want->target, canonical->target);
-}
-
-/* ---- rule spec -> kernel rule ----------------------------------------- */
-
-static const char *const our_chains[] = { FW_CHAIN_FORWARD, FW_CHAIN_INPUT };
-
-/* The bytes of "docker-fw NAME ID12" around NAME. */
-#define OWNER_FIXED (sizeof(FW_COMMENT " ") - 1 + 1 + 12)
-
-/*
- * The comment of the rules of container (name, id): "docker-fw NAME
- * ID12", at most FW_COMMENT_MAX bytes (xt_comment's 256 with the NUL).
- * The ID is what finds a rule again (rule_owner); a name too long to go
- * with it whole (233 bytes or more; Docker takes names of any length)
- * is cut to its first bytes and "...", never the ID. A name or ID that
- * no comment may hold (a control character) is an error naming it.
- */
-static int owner_comment(char out[256], const char *name, const char *id,
-			 struct err *e)
-{
-	size_t len = strlen(name), i;
-	const char *dots = "";
-	char esc[100], eid[80];
-
-	for (i = 0; i < 12; i++)
-		if (!isxdigit((unsigned char)id[i]))
-			return err_set(e, EXIT_RUNTIME, "container \"%s\": "
-				       "its ID \"%s\" is not hexadecimal",
-				       str_escape(esc, sizeof(esc), name),
-				       str_escape(eid, sizeof(eid), id));
-	for (i = 0; i < len; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return err_set(e, EXIT_RUNTIME, "container \"%s\" "
-				       "(%.12s): its name holds a control "
-				       "character, which no rule's comment "
-				       "may hold", str_escape(esc, sizeof(esc),
-							      name), id);
-	if (!len)
-		return err_set(e, EXIT_RUNTIME, "container %.12s has no name",
-			       id);
-	if (len > FW_COMMENT_MAX - OWNER_FIXED) {
-		len = FW_COMMENT_MAX - OWNER_FIXED - 3;
-		while (len && ((unsigned char)name[len] & 0xc0) == 0x80)
-			len--;	/* not inside a UTF-8 character */
-		dots = "...";
-	}
-	snprintf(out, 256, FW_COMMENT " %.*s%s %.12s", (int)len, name, dots,
-		 id);
-	return 0;
-}
-
-/*
- * The ID12 of the container owning a live rule, or NULL (not a
- * container's rule): the last word of its comment "docker-fw NAME ID12",
- * 12 hexadecimal digits after a non-empty name. A comment that a
- * docker-fw before the name was cut made, cut at 255 bytes before its
- * ID (a name of 233 bytes or more), is the rule of the item of items[n]
- * whose name makes that comment; "-", no container's, when none does
- * (so a full replay removes it, and a selective one leaves it).
- */
-static const char *rule_owner(const struct fw_rule *r,
-			      const struct sync_item *items, size_t n)
-{
-	const size_t pre = sizeof(FW_COMMENT " ") - 1;
-	const char *sp = strrchr(r->comment, ' ');
-	char old[256];
-	size_t i;
-
-	if (r->foreign || strncmp(r->comment, FW_COMMENT " ", pre))
-		return NULL;
-	for (i = 1; sp && sp > r->comment + pre && i <= 12; i++)
-		if (!isxdigit((unsigned char)sp[i]))
-			break;
-	if (sp && sp > r->comment + pre && i == 13 && !sp[13])
-		return sp + 1;
-	if (strlen(r->comment) != FW_COMMENT_MAX)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		snprintf(old, sizeof(old), FW_COMMENT " %s %.12s",
-			 items[i].rec.name, items[i].rec.id);
-		if (!strcmp(old, r->comment))
-			return items[i].rec.id;
-	}
-	return "-";
-}
-
-static int side(struct engine *g, const struct addr_spec *a,
-		const struct docker_cnet *own, const char *netname,
-		const struct docker_container *peer, uint8_t addr[16],
-		uint8_t mask[16], const char *opt, struct err *e)
-{
-	const struct docker_cnet *pn;
-	uint32_t ip;
-
-	switch (a->kind) {
-	case ADDR_SELF:
-		if (view_ip4(own->ip, &ip))
-			return err_set(e, EXIT_USAGE, "no IPv4 address on "
-				       "network \"%s\"", netname);
-		fw_set_ip4(addr, mask, ip, 32);
-		return 0;
-	case ADDR_GATEWAY:
-		if (view_ip4(own->gateway, &ip))
-			return err_set(e, EXIT_USAGE, "%s \"/\": network "
-				       "\"%s\" has no IPv4 gateway", opt,
-				       netname);
-		fw_set_ip4(addr, mask, ip, 32);
-		return 0;
-	case ADDR_CIDR:
-		fw_set_ip4(addr, mask, a->ip, a->prefix);
-		return 0;
-	case ADDR_CONTAINER:
-		pn = view_cnet(peer, netname);
-		if (!pn || view_ip4(pn->ip, &ip))
-			return err_set(e, EXIT_USAGE, "%s \"%s\": no IPv4 "
-				       "address on network \"%s\"", opt,
-				       a->name, netname);
-		fw_set_ip4(addr, mask, ip, 32);
-		return 0;
-	case ADDR_NONE:
-		break;
-	}
-	return err_set(e, EXIT_USAGE, "%s missing", opt);
-}
-
-/*
- * The kernel rule of spec r of container c (running), in *chain; base
- * (when not NULL) gets it without the --filter. A filter beyond the
- * libiptc subset is an error on the iptc backend; while the backend is
- * not known yet, the plan decides (canon_wants).
- */
-static int resolve(struct engine *g, const struct docker_container *c,
-		   const char *comment_name, const struct rulespec *r,
-		   struct fw_rule *out, struct fw_rule *base, int *chain,
-		   struct err *e)
-{
-	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
-				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
-				     NULL;
-	const struct docker_container *peer = NULL;
-	const struct docker_cnet *n;
-	struct err se;
-
-	memset(out, 0, sizeof(*out));
-	if (!c->running)
-		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
-			       "running", c->name);
-	if (pa) {
-		peer = engine_container(g, pa->name, e);
-		if (!peer)
-			return -1;
-		if (!peer->running)
-			return err_set(e, EXIT_USAGE, "container \"%s\" is "
-				       "not running", peer->name);
-	}
-	n = view_pick_net(c, r->network, peer, e);
-	if (!n)
-		return -1;
-	out->family = AF_INET;
-	if (side(g, &r->src, n, n->name, peer, out->src, out->smsk,
-		 "--source", e) ||
-	    side(g, &r->dst, n, n->name, peer, out->dst, out->dmsk,
-		 "--dest", e))
-		return -1;
-	out->proto = r->proto;
-	out->sport = r->sport;
-	out->dport = r->dport;
-	if (owner_comment(out->comment, comment_name, c->id, e))
-		return -1;
-	strcpy(out->target, r->action == RULE_ADD ? "DOCKER" : "ACCEPT");
-	*chain = r->action == RULE_ADD_INPUT;	/* our_chains[] */
-	if (base)
-		*base = *out;
-	if (!r->filter.n ||
-	    !fw_rule_filter(out, r->filter.v, r->filter.n, 0, &se))
-		return 0;
-	if (g->backend == &fw_iptc_ops) {
-		*e = se;
-		return -1;
-	}
-	return fw_rule_filter(out, r->filter.v, r->filter.n, 1, e);
-}
-
-static int check_side(struct engine *g, const struct docker_container *c,
-		      struct rulespec *r, struct addr_spec *a,
-		      const char *opt, struct err *e)
-{
-	const struct docker_network *n;
-	const struct docker_container *p;
-	const char *subnet = NULL;
-	char s[64];
-
-	if (a->kind == ADDR_CONTAINER) {
-		p = engine_container(g, a->name, e);
-		if (!p)
-			return err_wrap(e, "%s", opt);
-		if (!strcmp(p->id, c->id))
-			return err_set(e, EXIT_USAGE, "%s \"%s\" is the "
-				       "container itself: use \".\"", opt,
-				       a->name);
-		snprintf(a->name, sizeof(a->name), "%s", p->name);
-		return 0;
-	}
-	if (a->kind != ADDR_CIDR)
-		return 0;
-	n = view_net_of(&g->view, a->ip, a->prefix, &subnet);
-	if (!n)
-		return 0;
-	inet_ntop(AF_INET, &a->ip, s, sizeof(s));
-	if (!r->rev_lookup)
-		return err_set(e, EXIT_USAGE, "%s \"%s/%d\" is an address of "
-			       "Docker network \"%s\" (%s): name the container "
-			       "instead, or add --rev-lookup", opt, s,
-			       a->prefix, n->name, subnet);
-	if (a->prefix != 32)
-		return err_set(e, EXIT_USAGE, "%s \"%s/%d\": --rev-lookup "
-			       "maps one address, not a network", opt, s,
-			       a->prefix);
-	p = view_holder(&g->view, a->ip, e);
-	if (!p)
-		return err_wrap(e, "%s \"%s\" (--rev-lookup)", opt, s);
-	if (!strcmp(p->id, c->id))
-		return err_set(e, EXIT_USAGE, "%s \"%s\" is the container "
-			       "itself: use \".\"", opt, s);
-	a->kind = ADDR_CONTAINER;
-	snprintf(a->name, sizeof(a->name), "%s", p->name);
-	return 0;
-}
-
-/*
- * A new --filter with conditions docker-fw does not model: iptables-nft
- * decides whether it takes them (an error names the filter and what
- * iptables said), and the filter is stored as iptables-nft-save prints
- * it when that reads back as the same rule, so replays find it in the
- * table as it is, with no probe.
- */
-static int canon_filter(struct engine *g, struct rulespec *r,
-			const struct fw_rule *base, struct fw_rule *fr,
-			int chain, struct err *e)
-{
-	struct strv words = { 0 };
-	struct fw_probe pr;
-	struct buf ft = { 0 }, rt = { 0 };
-	struct fw_rule t = *base;
-	size_t i;
-	int rc = -1;
-
-	memset(&pr, 0, sizeof(pr));
-	pr.rule = *fr;
-	pr.input = chain == 1;	/* our_chains[]: DFW-INPUT */
-	if (fw_nft_canon(&g->env, AF_INET, &pr, 1, !g->dry_run, e))
-		return -1;
-	filter_text(&r->filter, &ft);
-	if (pr.failed) {
-		err_set(e, EXIT_USAGE, "--filter \"%.200s\": iptables "
-			"refused it: %s", ft.data ? ft.data : "", pr.why);
-		goto out;
-	}
-	if (!same_spec(fr, &pr.rule)) {
-		fw_rule_format(&pr.rule, &rt);
-		err_set(e, EXIT_USAGE, "--filter \"%.100s\": iptables-nft "
-			"makes the rule `%.250s`, not the one --source, "
-			"--dest, --sport and --dport say",
-			ft.data ? ft.data : "", rt.data ? rt.data : "");
-		goto out;
-	}
-	*fr = pr.rule;
-	rc = 0;
-	if (fw_filter_words(fr, base, &words) || !words.n ||
-	    fw_rule_filter(&t, words.v, words.n, 1, NULL) ||
-	    !fw_rule_equal(&t, fr))
-		goto out;	/* kept as given: probed when needed */
-	for (i = 0; i < words.n; i++)
-		if (filter_forbidden(words.v[i]))
-			goto out;	/* ls output must stay valid input */
-	strv_free(&r->filter);
-	r->filter = words;
-	memset(&words, 0, sizeof(words));
-out:
-	strv_free(&words);
-	buf_free(&ft);
-	buf_free(&rt);
-	return rc;
-}
-
 int engine_check_rule(struct engine *g, const struct docker_container *c,
 		      struct rulespec *r, struct err *e)
 {
-	struct fw_rule fr, base;
-	int chain;
+	struct resolve_out out[RESOLVE_MAX];
+	struct fw_rule base[RESOLVE_MAX];
+	size_t i, n;
 
-	if (!c->running)
-		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
-			       "running: its rules need its address",
-			       c->name);
-	if (view_networks(&g->view, e) || check_side(g, c, r, &r->src, "--source", e) ||
-	    check_side(g, c, r, &r->dst, "--dest", e))
+	if (resolve_check(&g->view, c, r, e))
 		return -1;
-	if (r->src.kind == ADDR_CONTAINER && r->dst.kind == ADDR_CONTAINER)
-		return err_set(e, EXIT_USAGE, "--source and --dest cannot both "
-			       "be containers: one is \".\"");
-	if (r->action == RULE_ADD_INPUT && r->src.kind != ADDR_SELF)
-		return err_set(e, EXIT_USAGE, "add-input opens the container "
-			       "to the host: --source must be \".\"");
-	if (r->action == RULE_ADD_INPUT && r->dst.kind == ADDR_CONTAINER)
-		return err_set(e, EXIT_USAGE, "add-input opens the container "
-			       "to the host: --dest \"%s\" is a container (use "
-			       "add-internal)", r->dst.name);
-	if (r->action == RULE_ADD && r->src.kind == ADDR_GATEWAY)
-		return err_set(e, EXIT_USAGE, "add opens the container's "
-			       "published ports to outside addresses: --source "
-			       "\"/\" is the host");
-	if (r->action == RULE_ADD && r->dst.kind != ADDR_SELF)
-		return err_set(e, EXIT_USAGE, "add opens the container's "
-			       "published ports to --source: --dest must be "
-			       "\".\"");
-	if (r->action == RULE_ADD && r->src.kind == ADDR_CONTAINER)
-		return err_set(e, EXIT_USAGE, "--source \"%s\" is a container: "
-			       "between containers, use add-internal",
-			       r->src.name);
-	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER) {
-		struct buf b = { 0 };
-
-		addr_format(&r->src, &b);
-		err_set(e, EXIT_USAGE, "add-two-ways: --source \"%s\" is not "
-			"a container (the peer whose /etc/hosts gets the name)",
-			b.data ? b.data : "");
-		buf_free(&b);
-		return -1;
-	}
 	/* which backend takes the filter decides now, not at the commit:
 	 * the store keeps it as that backend shows it */
-	if (beyond_subset(r) && need_backend(g, e))
+	if (resolve_beyond_subset(r) && need_backend(g, e))
 		return -1;
-	if (resolve(g, c, c->name, r, &fr, &base, &chain, e))
+	if (resolve_rule(&g->view, g->backend == &fw_iptc_ops, c, r, out,
+			 base, &n, e))
 		return -1;
-	if (!fw_extra_known(fr.extra) &&
-	    canon_filter(g, r, &base, &fr, chain, e))
-		return -1;
-	if (r->action == RULE_ADD_INPUT && *fr.out)
-		return err_set(e, EXIT_USAGE, "add-input: --filter -o %s: INPUT "
-			       "has no output interface", fr.out);
+	for (i = 0; i < n; i++) {
+		struct fw_rule *fr = &out[i].rule;
+
+		if (!fw_extra_known(fr->extra) &&
+		    resolve_canon(&g->env, !g->dry_run, r, &base[i], fr,
+				  out[i].chain, e))
+			return -1;
+		if (r->action == RULE_ADD_INPUT && *fr->out)
+			return err_set(e, EXIT_USAGE, "add-input: --filter -o "
+				       "%s: INPUT has no output interface",
+				       fr->out);
+	}
 	return 0;
 }
 
@@ -762,15 +405,14 @@ static int is_tail(const struct fw_rule *r)
 
 /* 1 when the owner id12 is one of items, 2 when it is one kept as it is
  * (only looked for with keep: rarely any). */
-static int selected(const struct sync_item *items, size_t n,
+static int selected(const struct resolve_owner *v, size_t n,
 		    const char *id12, int keep)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if ((!keep || items[i].keep) &&
-		    !strncmp(items[i].rec.id, id12, 12))
-			return 1 + items[i].keep;
+		if ((!keep || v[i].keep) && !strncmp(v[i].id, id12, 12))
+			return 1 + v[i].keep;
 	return 0;
 }
 
@@ -791,7 +433,7 @@ static int by_key(const void *a, const void *b)
  * comment) or init's tail, after its own rules already there.
  */
 static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
-			    int chain, struct sync_item *items,
+			    int chain, const struct resolve_owner *items,
 			    size_t n, struct wants *ws, int cleanup,
 			    struct err *e)
 {
@@ -806,7 +448,7 @@ static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
 		keep |= items[i].keep;
 	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
 	for (j = ch->n, k = 0; j-- > 0;) {
-		const char *id12 = rule_owner(&ch->rules[j], items, n);
+		const char *id12 = resolve_rule_owner(&ch->rules[j], items, n);
 
 		if (!id12 || (keep && selected(items, n, id12, 1)) ||
 		    (!cleanup && !selected(items, n, id12, 0)))
@@ -847,7 +489,7 @@ static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
 		const char *key = miss[k]->rule.comment;
 
 		while (i < ch->n && !is_tail(&ch->rules[i]) &&
-		       !(rule_owner(&ch->rules[i], items, n) &&
+		       !(resolve_rule_owner(&ch->rules[i], items, n) &&
 			 strcmp(ch->rules[i].comment, key) > 0))
 			out[j++] = ch->rules[i++];
 		out[j] = miss[k]->rule;
@@ -873,15 +515,16 @@ out:
 	return rc;
 }
 
-static int plan_rules(struct engine *g, struct fw *f, struct sync_item *items,
-		      size_t n, struct wants *ws, int cleanup, struct err *e)
+static int plan_rules(struct engine *g, struct fw *f,
+		      const struct resolve_owner *items, size_t n,
+		      struct wants *ws, int cleanup, struct err *e)
 {
 	int k;
 
 	if (wants_index(ws))
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	for (k = 0; k < 2; k++)
-		if (plan_chain_rules(g, fw_chain(f, our_chains[k]), k,
+		if (plan_chain_rules(g, fw_chain(f, resolve_chains[k]), k,
 				     items, n, ws, cleanup, e))
 			return -1;
 	return 0;
@@ -1007,6 +650,7 @@ struct hosts_run;
 
 struct sync_args {
 	struct sync_item *items;
+	struct resolve_owner *owners;	/* of items */
 	size_t n;
 	struct wants ws;
 	int cleanup;
@@ -1132,7 +776,7 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 				 p[i].why);
 			left_out(g, a, w, why);
 			w->skip = 1;
-		} else if (!same_spec(&w->rule, &p[i].rule)) {
+		} else if (!resolve_same_spec(&w->rule, &p[i].rule)) {
 			t.len = 0;
 			fw_rule_format(&p[i].rule, &t);
 			snprintf(why, sizeof(why), "iptables-nft makes the "
@@ -1164,7 +808,7 @@ static int sync_plan(struct engine *g, struct fw *f, void *arg,
 		return -1;
 	if (g->view.have_nets)
 		uncovered(g, f, a);
-	if (plan_rules(g, f, a->items, a->n, &a->ws, a->cleanup, e))
+	if (plan_rules(g, f, a->owners, a->n, &a->ws, a->cleanup, e))
 		return -1;
 	/* the hosts files last before the commit (once: a commit the
 	 * kernel makes us redo has them already); a plan that fails
@@ -1760,18 +1404,26 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
-	struct sync_args a = { items, n, { 0 }, cleanup, NULL };
+	struct sync_args a = { items, NULL, n, { 0 }, cleanup, NULL };
 	const struct docker_container *c;
 	struct store_txn *txn = NULL;
 	struct hosts_run hr;
 	struct err ce;
 	struct buf spec = { 0 };
-	struct fw_rule r;
-	int chain, *fresh = NULL, nodocker = 0;
-	size_t i, j;
+	struct resolve_out out[RESOLVE_MAX];
+	int *fresh = NULL, nodocker = 0;
+	size_t i, j, k, nout;
 	int rc = -1;
 
 	memset(&hr, 0, sizeof(hr));
+	a.owners = calloc(n + 1, sizeof(*a.owners));
+	if (!a.owners)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		a.owners[i].id = items[i].rec.id;
+		a.owners[i].name = items[i].rec.name;
+		a.owners[i].keep = items[i].keep;
+	}
 	for (i = 0; i < n; i++) {
 		struct store_rec *rec = &items[i].rec;
 
@@ -1818,11 +1470,17 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 					goto out;
 				continue;
 			}
-			if (!resolve(g, c, c->name, &rec->rules[j], &r, NULL,
-				     &chain, &ce)) {
-				if (wants_add(&a.ws, chain, i, j, &r) ||
-				    hosts_plan(g, &items[i], c, j, &r,
-					       fresh && fresh[j], e))
+			if (!resolve_rule(&g->view, g->backend == &fw_iptc_ops,
+					  c, &rec->rules[j], out, NULL, &nout,
+					  &ce)) {
+				for (k = 0; k < nout; k++)
+					if (wants_add(&a.ws, out[k].chain, i, j,
+						      &out[k].rule))
+						goto nomem;
+				/* the hosts entry: the IPv4 address */
+				if (hosts_plan(g, &items[i], c, j,
+					       &out[0].rule, fresh && fresh[j],
+					       e))
 					goto nomem;
 				continue;
 			}
@@ -1880,6 +1538,7 @@ out:
 	free(fresh);
 	buf_free(&spec);
 	wants_free(&a.ws);
+	free(a.owners);
 	return rc;
 }
 
