@@ -14,11 +14,11 @@
 
 #include "dfw/engine.h"
 #include "dfw/hosts.h"
+#include "dfw/backend.h"
+#include "dfw/plan.h"
 #include "dfw/resolve.h"
 #include "dfw/view.h"
 
-#define MAX_ATTEMPTS 10
-#define INIT_COMMENT FW_COMMENT " init"
 
 int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 		struct err *e)
@@ -28,8 +28,8 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 	g->store.lock_fd = g->store.dir_fd = -1;
 	g->env.lock = c->xtables_lock;
 	g->env.path = c->path;
-	g->backend = !c->backend ? NULL : !strcmp(c->backend, "nft") ?
-		     &fw_nft_ops : &fw_iptc_ops;
+	backend_init(&g->be, &g->env, !c->backend ? NULL :
+		     !strcmp(c->backend, "nft") ? &fw_nft_ops : &fw_iptc_ops);
 	g->dry_run = c->dry_run;
 	if (docker_init(&g->d, c, e))
 		return -1;
@@ -49,8 +49,11 @@ void engine_forget(struct engine *g)
 
 void engine_free(struct engine *g)
 {
+	size_t i;
+
 	view_free(&g->view);
-	free(g->changes);
+	for (i = 0; i < BACKEND_NFAMILIES; i++)
+		plan_free(&g->plans[i]);
 	free(g->hosts);
 	strv_free(&g->uncovered);
 	strv_free(&g->warnings);
@@ -68,27 +71,6 @@ const struct docker_container *engine_container(struct engine *g,
 	return view_container(&g->view, name, VIEW_NEEDS_ALL, e);
 }
 
-/* ---- --filter ------------------------------------------------------- */
-
-static int pick_backend(struct engine *g, struct fw *first, int *kept,
-			struct err *e);
-
-/* Finds the backend now (a --filter beyond the libiptc subset is only
- * good on nf_tables); its snapshot is not kept. */
-static int need_backend(struct engine *g, struct err *e)
-{
-	struct fw f;
-	int kept;
-
-	if (g->backend)
-		return 0;
-	if (pick_backend(g, &f, &kept, e))
-		return -1;
-	if (kept)
-		fw_close(&f);
-	return 0;
-}
-
 int engine_check_rule(struct engine *g, const struct docker_container *c,
 		      struct rulespec *r, struct err *e)
 {
@@ -100,9 +82,9 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 		return -1;
 	/* which backend takes the filter decides now, not at the commit:
 	 * the store keeps it as that backend shows it */
-	if (resolve_beyond_subset(r) && need_backend(g, e))
+	if (resolve_beyond_subset(r) && backend_pick(&g->be, e))
 		return -1;
-	if (resolve_rule(&g->view, g->backend == &fw_iptc_ops, c, r, out,
+	if (resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c, r, out,
 			 base, &n, e))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -120,539 +102,14 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	return 0;
 }
 
-/* ---- the plan: edits of the snapshot, recorded as changes -------------- */
-
-static int record(struct engine *g, const struct fw_change *c,
-		  struct err *e)
-{
-	void *p;
-
-	if (g->nchanges == g->capchanges) {
-		size_t ncap = g->capchanges ? 2 * g->capchanges : 32;
-
-		p = realloc(g->changes, ncap * sizeof(*c));
-		if (!p)
-			return err_set(e, EXIT_RUNTIME, "out of memory");
-		g->changes = p;
-		g->capchanges = ncap;
-	}
-	g->changes[g->nchanges++] = *c;
-	return 0;
-}
-
-static int plan_chain(struct engine *g, struct fw *f, const char *name,
-		      struct err *e)
-{
-	struct fw_change c = { .op = FW_NEW_CHAIN };
-	struct fw_chain *ch;
-	void *p;
-
-	if (fw_chain(f, name))
-		return 0;
-	p = realloc(f->chains, (f->nchains + 1) * sizeof(*ch));
-	if (!p)
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	f->chains = p;
-	ch = &f->chains[f->nchains++];
-	memset(ch, 0, sizeof(*ch));
-	snprintf(ch->name, sizeof(ch->name), "%s", name);
-	snprintf(c.chain, sizeof(c.chain), "%s", name);
-	return record(g, &c, e);
-}
-
-static int plan_insert(struct engine *g, struct fw_chain *ch, size_t pos,
-		       const struct fw_rule *r, struct err *e)
-{
-	struct fw_change c = { .op = FW_INSERT };
-	void *p = realloc(ch->rules, (ch->n + 1) * sizeof(*r));
-
-	if (!p)
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	ch->rules = p;
-	memmove(&ch->rules[pos + 1], &ch->rules[pos],
-		(ch->n - pos) * sizeof(*r));
-	ch->rules[pos] = *r;
-	ch->n++;
-	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
-	c.pos = pos + 1;
-	c.rule = *r;
-	return record(g, &c, e);
-}
-
-static int plan_delete(struct engine *g, struct fw_chain *ch, size_t pos,
-		       struct err *e)
-{
-	struct fw_change c = { .op = FW_DELETE };
-
-	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
-	c.pos = pos + 1;
-	c.rule = ch->rules[pos];
-	memmove(&ch->rules[pos], &ch->rules[pos + 1],
-		(ch->n - pos - 1) * sizeof(ch->rules[0]));
-	ch->n--;
-	return record(g, &c, e);
-}
-
-static size_t find_rule(const struct fw_chain *ch, const struct fw_rule *r)
-{
-	size_t i;
-
-	for (i = 0; i < ch->n; i++)
-		if (fw_rule_equal(&ch->rules[i], r))
-			return i;
-	return ch->n;
-}
-
-static void jump_rule(struct fw_rule *r, const char *target)
-{
-	memset(r, 0, sizeof(*r));
-	r->family = AF_INET;
-	strcpy(r->comment, FW_COMMENT);
-	snprintf(r->target, sizeof(r->target), "%s", target);
-}
-
-static int docker_chains(struct engine *g, struct fw *f, struct err *e)
-{
-	const char *miss = !fw_chain(f, "DOCKER-USER") ? "DOCKER-USER" :
-			   !fw_chain(f, "DOCKER") ? "DOCKER" : NULL;
-
-	if (miss)
-		return err_set(e, EXIT_RUNTIME, "no Docker chains in the %s "
-			       "filter table (no %s): is dockerd running "
-			       "with its iptables rules, and on this kind of "
-			       "iptables?", f->ops->what, miss);
-	snprintf(g->layout, sizeof(g->layout), "%s",
-		 fw_chain(f, "DOCKER-INTERNAL") ? "29" :
-		 fw_chain(f, "DOCKER-FORWARD") ? "28.1+" : "18.05-27");
-	return 0;
-}
-
-/* Exactly one copy of r in ch: inserted at pos when missing, extra
- * copies (a hand-made duplicate) deleted. */
-static int plan_once(struct engine *g, struct fw_chain *ch,
-		     const struct fw_rule *r, size_t pos, struct err *e)
-{
-	size_t i = find_rule(ch, r), j;
-
-	if (i == ch->n)
-		return plan_insert(g, ch, pos, r, e);
-	for (j = ch->n; j-- > i + 1;)
-		if (fw_rule_equal(&ch->rules[j], r) && plan_delete(g, ch, j, e))
-			return -1;
-	return 0;
-}
-
-/* Scratch chains of fw_nft_canon that a killed run left: named after a
- * process that is gone (a live one is in the middle of its probe, and
- * deletes its chain itself). */
-static int plan_probe_leftovers(struct engine *g, struct fw *f,
-				struct err *e)
-{
-	struct fw_change c = { .op = FW_DEL_CHAIN };
-	size_t i, len = strlen(FW_PROBE_CHAIN);
-	uint64_t pid;
-
-	for (i = 0; i < f->nchains; i++) {
-		const char *name = f->chains[i].name;
-
-		if (strncmp(name, FW_PROBE_CHAIN, len) ||
-		    (name[len] && name[len] != '-'))
-			continue;
-		if (name[len] && (parse_uint(name + len + 1, 1, INT32_MAX,
-					     &pid) ||
-				  kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;	/* its process runs, or no PID: not
-					 * one of ours */
-		snprintf(c.chain, sizeof(c.chain), "%s", name);
-		if (record(g, &c, e))
-			return -1;
-	}
-	return 0;
-}
-
-/* docker-fw's chains, the jumps to them, the conntrack rule; scratch
- * chains left behind go. */
-static int plan_base(struct engine *g, struct fw *f, struct err *e)
-{
-	static const struct {
-		const char *from, *to;
-	} jumps[] = {
-		{ "DOCKER-USER", FW_CHAIN_FORWARD },
-		{ "INPUT", FW_CHAIN_INPUT },
-	};
-	struct fw_chain *ch;
-	struct fw_rule r;
-	size_t i;
-
-	if (docker_chains(g, f, e) || plan_chain(g, f, FW_CHAIN_FORWARD, e) ||
-	    plan_chain(g, f, FW_CHAIN_INPUT, e))
-		return -1;
-	for (i = 0; i < 2; i++) {
-		ch = fw_chain(f, jumps[i].from);
-		if (!ch)
-			return err_set(e, EXIT_RUNTIME, "no chain %s in the "
-				       "filter table", jumps[i].from);
-		jump_rule(&r, jumps[i].to);
-		if (plan_once(g, ch, &r, 0, e))
-			return -1;
-	}
-	ch = fw_chain(f, FW_CHAIN_FORWARD);
-	jump_rule(&r, "RETURN");
-	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
-	if (plan_once(g, ch, &r, 0, e))
-		return -1;
-	return plan_probe_leftovers(g, f, e);
-}
-
-/* A wanted rule: its chain and owner (index into items). Wanted rules
- * are found by hash: replay of 10,000 rules must not be quadratic. */
-struct want {
-	int chain;		/* index into our_chains */
-	size_t item;
-	size_t spec;		/* index into the item's rules */
-	struct fw_rule rule;
-	uint32_t hash;
-	size_t next;		/* next index + 1 in the bucket, 0: end */
-	int have;		/* in the table (or already inserted) */
-	int dup;		/* equal to an earlier one: ignored */
-	int skip;		/* iptables refused it: left out */
-};
-
-struct wants {
-	struct want *v;
-	size_t n, cap;
-	size_t *bucket;		/* index + 1, 0: empty */
-	size_t mask;
-};
-
-static void wants_free(struct wants *ws)
-{
-	free(ws->v);
-	free(ws->bucket);
-	memset(ws, 0, sizeof(*ws));
-}
-
-static int wants_add(struct wants *ws, int chain, size_t item,
-		     size_t spec, const struct fw_rule *r)
-{
-	struct want *w;
-
-	if (ws->n == ws->cap) {
-		size_t ncap = ws->cap ? 2 * ws->cap : 64;
-		void *p = realloc(ws->v, ncap * sizeof(*ws->v));
-
-		if (!p)
-			return -1;
-		ws->v = p;
-		ws->cap = ncap;
-	}
-	w = &ws->v[ws->n++];
-	memset(w, 0, sizeof(*w));
-	w->chain = chain;
-	w->item = item;
-	w->spec = spec;
-	w->rule = *r;
-	w->hash = fw_rule_hash(r) ^ (uint32_t)chain;
-	return 0;
-}
-
-/* Index of the first not-yet-had want equal to r in chain, or -1. */
-static long wants_find(struct wants *ws, int chain,
-		       const struct fw_rule *r)
-{
-	uint32_t h = fw_rule_hash(r) ^ (uint32_t)chain;
-	size_t i;
-
-	for (i = ws->bucket[h & ws->mask]; i; i = ws->v[i - 1].next) {
-		struct want *w = &ws->v[i - 1];
-
-		if (w->hash == h && !w->have && !w->dup && w->chain == chain &&
-		    fw_rule_equal(&w->rule, r))
-			return (long)(i - 1);
-	}
-	return -1;
-}
-
-/* Builds the hash index; a rule two specs give is wanted once. */
-static int wants_index(struct wants *ws)
-{
-	size_t i, size = 64;
-
-	while (size < 2 * ws->n)
-		size *= 2;
-	free(ws->bucket);
-	ws->bucket = calloc(size, sizeof(*ws->bucket));
-	if (!ws->bucket)
-		return -1;
-	ws->mask = size - 1;
-	for (i = 0; i < ws->n; i++) {
-		struct want *w = &ws->v[i];
-
-		w->have = 0;
-		w->dup = w->skip || wants_find(ws, w->chain, &w->rule) >= 0;
-		if (w->dup)
-			continue;
-		w->next = ws->bucket[w->hash & ws->mask];
-		ws->bucket[w->hash & ws->mask] = i + 1;
-	}
-	return 0;
-}
-
-static int is_tail(const struct fw_rule *r)
-{
-	return !strcmp(r->comment, INIT_COMMENT);
-}
-
-/* 1 when the owner id12 is one of items, 2 when it is one kept as it is
- * (only looked for with keep: rarely any). */
-static int selected(const struct resolve_owner *v, size_t n,
-		    const char *id12, int keep)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((!keep || v[i].keep) && !strncmp(v[i].id, id12, 12))
-			return 1 + v[i].keep;
-	return 0;
-}
-
-/* Missing wants in chain order: by comment (owner), then as stored. */
-static int by_key(const void *a, const void *b)
-{
-	const struct want *x = *(const struct want *const *)a;
-	const struct want *y = *(const struct want *const *)b;
-	int c = strcmp(x->rule.comment, y->rule.comment);
-
-	return c ? c : x < y ? -1 : x > y;
-}
-
-/*
- * One chain: delete our rules that are not wanted (bottom up, so each
- * position is the one the kernel sees), then merge the missing ones in:
- * a container's rules go before the first rule of a later container (by
- * comment) or init's tail, after its own rules already there.
- */
-static int plan_chain_rules(struct engine *g, struct fw_chain *ch,
-			    int chain, const struct resolve_owner *items,
-			    size_t n, struct wants *ws, int cleanup,
-			    struct err *e)
-{
-	struct fw_change c = { .op = FW_DELETE };
-	struct want **miss = NULL;
-	struct fw_rule *out = NULL;
-	size_t i, j, k, nmiss = 0;
-	long w;
-	int rc = -1, keep = 0;
-
-	for (i = 0; i < n; i++)
-		keep |= items[i].keep;
-	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
-	for (j = ch->n, k = 0; j-- > 0;) {
-		const char *id12 = resolve_rule_owner(&ch->rules[j], items, n);
-
-		if (!id12 || (keep && selected(items, n, id12, 1)) ||
-		    (!cleanup && !selected(items, n, id12, 0)))
-			continue;
-		w = wants_find(ws, chain, &ch->rules[j]);
-		if (w >= 0) {
-			ws->v[w].have = 1;
-			continue;
-		}
-		c.pos = j + 1;
-		c.rule = ch->rules[j];
-		if (record(g, &c, e))
-			return -1;
-		ch->rules[j].foreign = -1;	/* mark: deleted */
-		k++;
-	}
-	for (i = j = 0; k && i < ch->n; i++)
-		if (ch->rules[i].foreign != -1)
-			ch->rules[j++] = ch->rules[i];
-	ch->n -= k;
-
-	miss = malloc((ws->n + 1) * sizeof(*miss));
-	if (!miss)
-		goto nomem;
-	for (i = 0; i < ws->n; i++)
-		if (!ws->v[i].have && !ws->v[i].dup && ws->v[i].chain == chain)
-			miss[nmiss++] = &ws->v[i];
-	if (!nmiss) {
-		free(miss);
-		return 0;
-	}
-	qsort(miss, nmiss, sizeof(*miss), by_key);
-	out = malloc((ch->n + nmiss) * sizeof(*out));
-	if (!out)
-		goto nomem;
-	c.op = FW_INSERT;
-	for (i = j = k = 0; k < nmiss; k++) {
-		const char *key = miss[k]->rule.comment;
-
-		while (i < ch->n && !is_tail(&ch->rules[i]) &&
-		       !(resolve_rule_owner(&ch->rules[i], items, n) &&
-			 strcmp(ch->rules[i].comment, key) > 0))
-			out[j++] = ch->rules[i++];
-		out[j] = miss[k]->rule;
-		miss[k]->have = 1;
-		c.pos = ++j;
-		c.rule = miss[k]->rule;
-		if (record(g, &c, e))
-			goto out;
-	}
-	while (i < ch->n)
-		out[j++] = ch->rules[i++];
-	free(ch->rules);
-	ch->rules = out;
-	ch->n = j;
-	out = NULL;
-	rc = 0;
-	goto out;
-nomem:
-	err_set(e, EXIT_RUNTIME, "out of memory");
-out:
-	free(out);
-	free(miss);
-	return rc;
-}
-
-static int plan_rules(struct engine *g, struct fw *f,
-		      const struct resolve_owner *items, size_t n,
-		      struct wants *ws, int cleanup, struct err *e)
-{
-	int k;
-
-	if (wants_index(ws))
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	for (k = 0; k < 2; k++)
-		if (plan_chain_rules(g, fw_chain(f, resolve_chains[k]), k,
-				     items, n, ws, cleanup, e))
-			return -1;
-	return 0;
-}
-
-/* Whether this namespace has a legacy filter table. Reading one that is
- * not there would create it (and iptables-nft would then warn about
- * legacy tables on this host); the kernel lists the ones there are. */
-static int legacy_filter(void)
-{
-	return fw_iptc_table_exists("filter");
-}
-
-/* Docker's chains in the filter table of a backend: 1, 0, or -1 when
- * the backend cannot read here (why in e). With keep, a snapshot that
- * has them is left open (the xtables lock held) for the run to use. */
-static int has_docker(const struct fw_ops *ops, const struct fw_env *env,
-		      struct fw *keep, struct err *e)
-{
-	struct fw f;
-	int rc;
-
-	if (fw_open(&f, ops, env, AF_INET, "filter", e))
-		return -1;
-	rc = fw_chain(&f, "DOCKER-USER") || fw_chain(&f, "DOCKER-FORWARD") ||
-	     fw_chain(&f, "DOCKER");
-	if (rc && keep)
-		*keep = f;
-	else
-		fw_close(&f);
-	return rc;
-}
-
-/*
- * The backend that holds Docker's chains; a mixed host is an error. The
- * snapshot that decided is handed to the first attempt (*kept set), so a
- * run reads its table once. Only one snapshot is open at a time: each
- * holds the xtables lock.
- */
-static int pick_backend(struct engine *g, struct fw *first, int *kept,
-			struct err *e)
-{
-	int legacy = 0, nft, table = legacy_filter();
-	struct err le, ne;
-
-	*kept = 0;
-	if (g->backend)
-		return 0;
-	nft = has_docker(&fw_nft_ops, &g->env, table ? NULL : first, &ne);
-	if (table)
-		legacy = has_docker(&fw_iptc_ops, &g->env, nft > 0 ? NULL :
-				    first, &le);
-	if (legacy > 0 && nft > 0)
-		return err_set(e, EXIT_RUNTIME, "Docker chains are in both the "
-			       "legacy (libiptc) and the nf_tables "
-			       "(iptables-nft) filter tables: a mixed host, "
-			       "where an ACCEPT in one cannot undo a DROP in "
-			       "the other. Say which one dockerd uses with "
-			       "--backend=iptc|nft (or DFW_BACKEND)");
-	if (legacy > 0 || nft > 0) {
-		g->backend = legacy > 0 ? &fw_iptc_ops : &fw_nft_ops;
-		*kept = legacy > 0 || !table;
-		return 0;
-	}
-	/* a table that could not be read is not one without Docker's
-	 * chains: say what stopped the reading */
-	if (legacy < 0 && nft < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot read the filter table: "
-			       "%s; %s", le.msg, ne.msg);
-	if (nft < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot read the nf_tables "
-			       "filter table, so cannot tell where Docker's "
-			       "chains are (%s a legacy one): %s",
-			       table ? "they are not in" : "there is not",
-			       ne.msg);
-	if (legacy < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot read the legacy "
-			       "filter table, so cannot tell where Docker's "
-			       "chains are (they are not in the nf_tables "
-			       "one): %s", le.msg);
-	return err_set(e, EXIT_RUNTIME, "no Docker chains (DOCKER, "
-		       "DOCKER-USER) in the %s: is dockerd running with its "
-		       "iptables rules?", table ? "legacy or the nf_tables "
-		       "filter table" : "nf_tables filter table (and no "
-		       "legacy one here)");
-}
-
-/* Runs plan() against a fresh snapshot until the commit lands. */
-static int transact(struct engine *g,
-		    int (*plan)(struct engine *g, struct fw *f, void *arg,
-				struct err *e),
-		    void *arg, struct err *e)
-{
-	struct fw f;
-	int attempt, rc = -1, kept;
-	size_t i;
-
-	if (pick_backend(g, &f, &kept, e))
-		return -1;
-	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		g->nchanges = 0;
-		if (!(attempt == 0 && kept) &&
-		    fw_open(&f, g->backend, &g->env, AF_INET, "filter", e))
-			return -1;
-		rc = plan(g, &f, arg, e);
-		/* what may not be written stops dry runs too */
-		for (i = 0; !rc && i < g->nchanges; i++)
-			if (fw_change_check(&g->changes[i], e))
-				rc = err_wrap(e, "nothing changed");
-		if (!rc && !g->dry_run)
-			rc = fw_commit(&f, g->changes, g->nchanges, e);
-		fw_close(&f);
-		if (!rc || e->code != FW_AGAIN)
-			break;
-		g->retries++;
-	}
-	if (rc && e->code == FW_AGAIN)
-		e->code = EXIT_RUNTIME;
-	return rc;
-}
-
 struct hosts_run;
 
 struct sync_args {
+	struct engine *g;
 	struct sync_item *items;
 	struct resolve_owner *owners;	/* of items */
 	size_t n;
-	struct wants ws;
+	struct plan_wants ws;
 	int cleanup;
 	struct hosts_run *hosts;	/* written right before the commit */
 };
@@ -679,7 +136,7 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 				    strcmp(g->view.nets[k].driver, "bridge") || !*b)
 					continue;
 				for (r = 0; r < ch->n; r++)
-					if (is_tail(&ch->rules[r]) &&
+					if (plan_is_tail(&ch->rules[r]) &&
 					    !strcmp(ch->rules[r].in, b))
 						break;
 				for (m = 0; m < g->uncovered.n; m++)
@@ -695,7 +152,7 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 
 /* The warning for a wanted rule left out. */
 static void left_out(struct engine *g, const struct sync_args *a,
-		     const struct want *w, const char *why)
+		     const struct plan_want *w, const char *why)
 {
 	const struct store_rec *rec = &a->items[w->item].rec;
 	struct buf spec = { 0 };
@@ -716,7 +173,7 @@ static void left_out(struct engine *g, const struct sync_args *a,
  * with a warning; so is any on the iptc backend, which cannot encode
  * them. In a dry run with no scratch namespace, rules stay as given.
  */
-static int canon_wants(struct engine *g, struct sync_args *a,
+static int canon_wants(struct engine *g, struct sync_args *a, int family,
 		       struct err *e)
 {
 	struct fw_probe *p;
@@ -726,12 +183,12 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 	struct err pe;
 	int rc = 0;
 
-	for (i = 0; i < a->ws.n && g->backend != &fw_nft_ops; i++) {
-		struct want *w = &a->ws.v[i];
+	for (i = 0; i < a->ws.n && g->be.ops != &fw_nft_ops; i++) {
+		struct plan_want *w = &a->ws.v[i];
 		const struct rulespec *rs;
 		struct fw_rule tmp;
 
-		if (!w->rule.extra || w->skip)
+		if (!w->rule.extra || w->skip || w->family != family)
 			continue;
 		rs = &a->items[w->item].rec.rules[w->spec];
 		memset(&tmp, 0, sizeof(tmp));
@@ -740,10 +197,11 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 		left_out(g, a, w, pe.msg);
 		w->skip = 1;
 	}
-	if (g->backend != &fw_nft_ops)
+	if (g->be.ops != &fw_nft_ops)
 		return 0;
 	for (i = 0; i < a->ws.n; i++)
-		k += !a->ws.v[i].skip && !fw_extra_known(a->ws.v[i].rule.extra);
+		k += !a->ws.v[i].skip && a->ws.v[i].family == family &&
+		     !fw_extra_known(a->ws.v[i].rule.extra);
 	if (!k)
 		return 0;
 	p = calloc(k, sizeof(*p));
@@ -754,13 +212,13 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
 	for (i = k = 0; i < a->ws.n; i++)
-		if (!a->ws.v[i].skip &&
+		if (!a->ws.v[i].skip && a->ws.v[i].family == family &&
 		    !fw_extra_known(a->ws.v[i].rule.extra)) {
 			p[k].rule = a->ws.v[i].rule;
-			p[k].input = a->ws.v[i].chain == 1;
+			p[k].input = a->ws.v[i].chain == RESOLVE_INPUT;
 			which[k++] = i;
 		}
-	if (fw_nft_canon(&g->env, AF_INET, p, k, !g->dry_run, &pe)) {
+	if (fw_nft_canon(&g->env, family, p, k, !g->dry_run, &pe)) {
 		if (g->dry_run)
 			warn(g, "--filter conditions not brought to the form "
 			     "iptables-nft-save prints: %s", pe.msg);
@@ -769,7 +227,7 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 		goto out;
 	}
 	for (i = 0; i < k; i++) {
-		struct want *w = &a->ws.v[which[i]];
+		struct plan_want *w = &a->ws.v[which[i]];
 
 		if (p[i].failed) {
 			snprintf(why, sizeof(why), "iptables refused it: %s",
@@ -786,7 +244,6 @@ static int canon_wants(struct engine *g, struct sync_args *a,
 			w->skip = 1;
 		} else {
 			w->rule = p[i].rule;
-			w->hash = fw_rule_hash(&w->rule) ^ (uint32_t)w->chain;
 		}
 	}
 out:
@@ -799,16 +256,23 @@ out:
 static int hosts_write(struct engine *g, struct hosts_run *hr,
 		       struct err *e);
 
-static int sync_plan(struct engine *g, struct fw *f, void *arg,
-		     struct err *e)
+/* Whether the process of a probe chain runs (or may: not ours to say). */
+static int alive(long pid, void *arg)
+{
+	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 {
 	struct sync_args *a = arg;
+	struct engine *g = a->g;
 
-	if (plan_base(g, f, e) || canon_wants(g, a, e))
+	if (plan_base(p, f, alive, NULL, e) ||
+	    canon_wants(g, a, f->family, e))
 		return -1;
-	if (g->view.have_nets)
+	if (g->view.have_nets && f->family == AF_INET)
 		uncovered(g, f, a);
-	if (plan_rules(g, f, a->owners, a->n, &a->ws, a->cleanup, e))
+	if (plan_rules(p, f, &a->ws, a->owners, a->n, a->cleanup, e))
 		return -1;
 	/* the hosts files last before the commit (once: a commit the
 	 * kernel makes us redo has them already); a plan that fails
@@ -1404,7 +868,7 @@ static int hosts_finish(struct engine *g, struct hosts_run *hr,
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
-	struct sync_args a = { items, NULL, n, { 0 }, cleanup, NULL };
+	struct sync_args a = { g, items, NULL, n, { 0 }, cleanup, NULL };
 	const struct docker_container *c;
 	struct store_txn *txn = NULL;
 	struct hosts_run hr;
@@ -1470,12 +934,12 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 					goto out;
 				continue;
 			}
-			if (!resolve_rule(&g->view, g->backend == &fw_iptc_ops,
+			if (!resolve_rule(&g->view, g->be.ops == &fw_iptc_ops,
 					  c, &rec->rules[j], out, NULL, &nout,
 					  &ce)) {
 				for (k = 0; k < nout; k++)
-					if (wants_add(&a.ws, out[k].chain, i, j,
-						      &out[k].rule))
+					if (plan_wants_add(&a.ws, &out[k], i,
+							   j))
 						goto nomem;
 				/* the hosts entry: the IPv4 address */
 				if (hosts_plan(g, &items[i], c, j,
@@ -1515,7 +979,8 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	if (hosts_prepare(g, &hr, e))
 		goto out;
 	a.hosts = &hr;
-	if (transact(g, sync_plan, &a, e)) {
+	if (backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans,
+			     e)) {
 		hosts_undo(g, &hr);
 		goto out;
 	}
@@ -1537,7 +1002,7 @@ out:
 	free(txn);
 	free(fresh);
 	buf_free(&spec);
-	wants_free(&a.ws);
+	plan_wants_free(&a.ws);
 	free(a.owners);
 	return rc;
 }
@@ -1550,61 +1015,14 @@ struct setup_args {
 	int all;		/* every bridge network: stale tails go */
 };
 
-static int setup_plan(struct engine *g, struct fw *f, void *arg,
+static int setup_plan(struct fw *f, struct plan *p, void *arg,
 		      struct err *e)
 {
-	static const char *const holders[] = { "FORWARD", "DOCKER-BRIDGE" };
 	struct setup_args *a = arg;
-	struct fw_chain *ch;
-	struct fw_change pc = { .op = FW_POLICY };
-	struct fw_rule r;
-	size_t i, j, k;
 
-	if (plan_base(g, f, e))
+	if (plan_base(p, f, alive, NULL, e))
 		return -1;
-	ch = fw_chain(f, "FORWARD");
-	if (ch && strcmp(ch->policy, "DROP")) {
-		strcpy(pc.chain, "FORWARD");
-		strcpy(pc.policy, "DROP");
-		strcpy(ch->policy, "DROP");
-		if (record(g, &pc, e))
-			return -1;
-	}
-	/* init's DROP for a bridge that is gone (a compose network removed
-	 * and made again gets a new bridge name) */
-	ch = fw_chain(f, FW_CHAIN_FORWARD);
-	for (j = ch->n; a->all && j-- > 0;) {
-		for (i = 0; i < a->n; i++)
-			if (!strcmp(ch->rules[j].in, a->bridges[i]))
-				break;
-		if (is_tail(&ch->rules[j]) && i == a->n &&
-		    plan_delete(g, ch, j, e))
-			return -1;
-	}
-	for (i = 0; i < a->n; i++) {
-		for (k = 0; k < 2; k++) {
-			ch = fw_chain(f, holders[k]);
-			if (!ch)
-				continue;
-			memset(&r, 0, sizeof(r));
-			r.family = AF_INET;
-			snprintf(r.out, sizeof(r.out), "%s", a->bridges[i]);
-			strcpy(r.target, "DOCKER");
-			while ((j = find_rule(ch, &r)) < ch->n)
-				if (plan_delete(g, ch, j, e))
-					return -1;
-		}
-		ch = fw_chain(f, FW_CHAIN_FORWARD);
-		memset(&r, 0, sizeof(r));
-		r.family = AF_INET;
-		snprintf(r.in, sizeof(r.in), "%s", a->bridges[i]);
-		snprintf(r.out, sizeof(r.out), "%s", a->bridges[i]);
-		strcpy(r.comment, INIT_COMMENT);
-		strcpy(r.target, "DROP");
-		if (plan_once(g, ch, &r, ch->n, e))
-			return -1;
-	}
-	return 0;
+	return plan_setup(p, f, a->bridges, a->n, a->all, e);
 }
 
 int engine_setup(struct engine *g, const struct strv *names, struct err *e)
@@ -1647,7 +1065,7 @@ int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 		    *g->view.nets[j].bridge)
 			a.bridges[a.n++] = g->view.nets[j].bridge;
 	}
-	rc = transact(g, setup_plan, &a, e);
+	rc = backend_transact(&g->be, g->dry_run, setup_plan, &a, g->plans, e);
 out:
 	free(a.bridges);
 	return rc;
@@ -1698,14 +1116,17 @@ int engine_dependents(struct engine *g, const struct docker_container *c,
 
 void engine_print_backend(const struct engine *g, FILE *f)
 {
-	if (g->backend)
+	if (g->be.ops)
 		fprintf(f, "# backend %s: %s; Docker firewall layout %s\n",
-			g->backend->name, g->backend->what, g->layout);
+			g->be.ops->name, g->be.ops->what, g->be.layout);
 }
 
 size_t engine_pending(const struct engine *g)
 {
-	size_t i, n = g->nchanges;
+	size_t i, n = 0;
+
+	for (i = 0; i < BACKEND_NFAMILIES; i++)
+		n += g->plans[i].n;
 
 	for (i = 0; i < g->nhosts; i++)
 		n += g->hosts[i].changed != 0;
@@ -1715,17 +1136,19 @@ size_t engine_pending(const struct engine *g)
 void engine_print_changes(const struct engine *g, FILE *f)
 {
 	struct buf b = { 0 };
-	size_t i;
+	size_t i, k;
 
-	if (g->retries)
+	if (g->be.retries)
 		fprintf(f, "# the table changed under this run: redone %d "
-			"time%s\n", g->retries, g->retries > 1 ? "s" : "");
+			"time%s\n", g->be.retries, g->be.retries > 1 ? "s" :
+			"");
 
-	for (i = 0; i < g->nchanges; i++) {
-		b.len = 0;
-		if (!fw_change_format(&g->changes[i], &b))
-			fprintf(f, "%s\n", b.data);
-	}
+	for (k = 0; k < BACKEND_NFAMILIES; k++)
+		for (i = 0; i < g->plans[k].n; i++) {
+			b.len = 0;
+			if (!fw_change_format(&g->plans[k].v[i], &b))
+				fprintf(f, "%s\n", b.data);
+		}
 	for (i = 0; i < g->nhosts; i++)
 		if (g->hosts[i].changed)
 			fprintf(f, "# hosts file of %s: %s %s\n",

@@ -21,9 +21,11 @@
 
 #include <stdio.h>
 
+#include "dfw/backend.h"
 #include "dfw/config.h"
 #include "dfw/docker.h"
 #include "dfw/fw.h"
+#include "dfw/plan.h"
 #include "dfw/rulespec.h"
 #include "dfw/store.h"
 #include "dfw/util.h"
@@ -47,18 +49,16 @@ struct engine {
 	struct fw_env env;		/* the kernel's lock and tools (cfg) */
 	struct docker d;
 	struct store store;
-	const struct fw_ops *backend;	/* NULL: found at the first run */
+	struct backend be;		/* which rule set, layout, retries */
 	int dry_run;
 	struct view view;		/* Docker as this run sees it */
 	/* what happened, for the applet to print */
-	struct fw_change *changes;	/* applied (or, dry run, planned) */
-	size_t nchanges, capchanges;
+	struct plan plans[BACKEND_NFAMILIES];	/* per family: applied (or,
+						 * dry run, planned) */
 	struct hosts_change *hosts;	/* add-two-ways entries */
 	size_t nhosts;
 	struct strv warnings;		/* one line each, no prefix */
 	struct strv uncovered;		/* networks init has not closed */
-	char layout[32];		/* Docker firewall layout found */
-	int retries;			/* runs redone after EAGAIN */
 };
 
 /* What engine_init opens besides the Docker client (which does not
