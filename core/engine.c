@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "dfw/engine.h"
-#include "dfw/hosts.h"
+#include "dfw/hostsync.h"
 #include "dfw/backend.h"
 #include "dfw/plan.h"
 #include "dfw/resolve.h"
@@ -34,6 +34,12 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 	if (docker_init(&g->d, c, e))
 		return -1;
 	view_init(&g->view, &g->d);
+	/* entries go through the exec API when the daemon is not local
+	 * (its HostsPath is not ours to open), or when DFW_HOSTS=exec asks
+	 * so */
+	hostsync_init(&g->hs, &g->d, &g->view, c->hosts_exec ||
+		      strncmp(g->d.ep.url, "unix://", 7), c->dry_run,
+		      &g->warnings);
 	if (what && store_open(&g->store, c->state_dir,
 			       what == ENGINE_STORE && !c->dry_run, e)) {
 		docker_close(&g->d);
@@ -54,7 +60,7 @@ void engine_free(struct engine *g)
 	view_free(&g->view);
 	for (i = 0; i < BACKEND_NFAMILIES; i++)
 		plan_free(&g->plans[i]);
-	free(g->hosts);
+	hostsync_free(&g->hs);
 	strv_free(&g->uncovered);
 	strv_free(&g->warnings);
 	store_close(&g->store);
@@ -102,8 +108,6 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	return 0;
 }
 
-struct hosts_run;
-
 struct sync_args {
 	struct engine *g;
 	struct sync_item *items;
@@ -111,7 +115,8 @@ struct sync_args {
 	size_t n;
 	struct plan_wants ws;
 	int cleanup;
-	struct hosts_run *hosts;	/* written right before the commit */
+	int hosts;		/* hosts files written right before the
+				 * commit */
 };
 
 /* The bridges of the selected running containers that init has not
@@ -253,9 +258,6 @@ out:
 	return rc;
 }
 
-static int hosts_write(struct engine *g, struct hosts_run *hr,
-		       struct err *e);
-
 /* Whether the process of a probe chain runs (or may: not ours to say). */
 static int alive(long pid, void *arg)
 {
@@ -279,80 +281,10 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 	 * leaves them alone, a commit that fails puts them back */
 	if (g->dry_run || !a->hosts)
 		return 0;
-	return hosts_write(g, a->hosts, e);
+	return hostsync_apply(&g->hs, e);
 }
 
-/* ---- hosts entries (add-two-ways) ------------------------------------ */
-
-/*
- * The order, so that nothing is half-applied: every peer's hosts file is
- * checked, locked (with a timeout: a container may hold an flock on its
- * own /etc/hosts) and edited in memory before anything changes
- * (hosts_prepare); the files are written right before the kernel commit,
- * once the plan is made (hosts_write, from sync_plan), and written back
- * as they were when the commit fails (hosts_undo). An entry that a new
- * rule needs (strict) stops the run with nothing changed when it cannot
- * be set; any other (replay, start, drop) is reported for its container,
- * and the rest of the run goes on (engine_sync returns 1).
- */
-
-/* Entries go through the exec API when the daemon is not local (its
- * HostsPath is not ours to open), or when DFW_HOSTS=exec asks so. */
-static int hosts_by_exec(struct engine *g)
-{
-	return g->cfg->hosts_exec || strncmp(g->d.ep.url, "unix://", 7);
-}
-
-static int hosts_want(struct engine *g, const struct docker_container *peer,
-		      const char *name, const char *ip, int strict)
-{
-	struct hosts_change *h;
-	size_t i;
-	void *p;
-
-	for (i = 0; i < g->nhosts; i++)
-		if (g->hosts[i].peer == peer &&
-		    !strcmp(g->hosts[i].name, name)) {
-			g->hosts[i].strict |= strict;
-			return 0;
-		}
-	p = realloc(g->hosts, (g->nhosts + 1) * sizeof(*g->hosts));
-	if (!p)
-		return -1;
-	g->hosts = p;
-	h = &g->hosts[g->nhosts++];
-	memset(h, 0, sizeof(*h));
-	h->peer = peer;
-	h->strict = strict;
-	snprintf(h->name, sizeof(h->name), "%s", name);
-	snprintf(h->ip, sizeof(h->ip), "%s", ip ? ip : "");
-	return 0;
-}
-
-/* The hosts entries items[i] asks for: for each add-two-ways rule, the
- * peer maps the container's name to its address, or (dropped, stopped,
- * removed) to nothing. strict: the rule is new (see above). */
-static int hosts_plan(struct engine *g, const struct sync_item *it,
-		      const struct docker_container *c, size_t j,
-		      const struct fw_rule *r, int strict, struct err *e)
-{
-	const struct rulespec *rs = &it->rec.rules[j];
-	const struct docker_container *peer;
-	char ip[INET_ADDRSTRLEN];
-	struct err pe;
-
-	if (rs->action != RULE_ADD_TWO_WAYS || rs->src.kind != ADDR_CONTAINER)
-		return 0;
-	peer = engine_container(g, rs->src.name, &pe);
-	if (!peer || !peer->running)
-		return 0;	/* its hosts file goes with it */
-	if (r && !inet_ntop(AF_INET, r->dst, ip, sizeof(ip)))
-		return err_set(e, EXIT_RUNTIME, "bad address");
-	if (hosts_want(g, peer, c ? c->name : it->rec.name, r ? ip : NULL,
-		       strict))
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	return 0;
-}
+/* ---- sync ------------------------------------------------------------ */
 
 /* Which rules of a dirty item are new (not in its stored file): their
  * hosts entries are strict. new[j] for rec->rules[j]; NULL when none. */
@@ -378,500 +310,12 @@ static int *new_rules(struct engine *g, const struct store_rec *rec)
 	return v;
 }
 
-/* One peer's hosts file: all its entries. */
-struct hosts_job {
-	const struct docker_container *peer;
-	size_t first;		/* its entries: g->hosts[i].peer == peer */
-	int strict;		/* one entry is strict */
-	struct hosts_file f;	/* file way: open and locked to the end */
-	struct buf orig;	/* the text it had */
-	struct buf out;		/* the text to write */
-	int changed;		/* out differs from orig */
-	int skip;		/* dry run, paused, exec way: not read */
-	int unpaused;		/* exec way: unpaused by this run */
-	int written;		/* out is in the file */
-	int failed;		/* not applied, why says why */
-	int late;		/* applied, but why happened after */
-	struct err why;
-};
-
-struct hosts_run {
-	struct hosts_job *v;
-	size_t n;
-	struct docker_info info;
-	int have_info;		/* 1 read, -1 failed (why in info_err) */
-	struct err info_err;
-	int done;		/* hosts_write ran */
-};
-
-/* Whether p[0..n) is UTF-8 (what a JSON string carries unchanged). */
-static int utf8_ok(const unsigned char *p, size_t n)
-{
-	size_t i = 0, k, more;
-	uint32_t c;
-
-	while (i < n) {
-		c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		more = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 :
-		       c >= 0xc2 && c < 0xe0 ? 1 : 0;
-		if (!more || i + more >= n)
-			return 0;
-		c &= 0x3f >> more;
-		for (k = 1; k <= more; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (p[i + k] & 0x3f);
-		}
-		if ((more == 2 && (c < 0x800 || (c >= 0xd800 && c < 0xe000))) ||
-		    (more == 3 && (c < 0x10000 || c > 0x10ffff)))
-			return 0;
-		i += more + 1;
-	}
-	return 1;
-}
-
-/* The first line of an exec's stderr, for a message. */
-static const char *first_line(struct buf *b)
-{
-	size_t i;
-
-	if (!b->data)
-		return "";
-	for (i = 0; i < b->len && i < 200; i++)
-		if ((unsigned char)b->data[i] < ' ' || b->data[i] == 0x7f)
-			break;
-	b->data[i] = 0;
-	return b->data;
-}
-
-/*
- * The exec way's check, which changes nothing: /etc/hosts is a regular
- * file, opens for appending (a read-only mount fails here; `test -w` is
- * true for root whatever the mount), is at most $1 bytes; then its text.
- * `true`, not `:`: a failed redirection of a special built-in ends sh.
- */
-static const char hosts_check_sh[] =
-	"f=/etc/hosts\n"
-	"[ -f \"$f\" ] || exit 64\n"
-	"{ [ -w \"$f\" ] && true >>\"$f\"; } 2>/dev/null || exit 65\n"
-	"n=$(wc -c <\"$f\") || exit 66\n"
-	"[ $n -le \"$1\" ] || exit 67\n"
-	"exec cat \"$f\"\n";
-
-static int exec_read(struct engine *g, struct hosts_job *j, struct err *e)
-{
-	char max[16];
-	const char *argv[] = { "sh", "-c", hosts_check_sh, "sh", max, NULL };
-	const struct docker_container *p = j->peer;
-	struct buf errout = { 0 };
-	int code = 0, rc = -1;
-
-	snprintf(max, sizeof(max), "%d", HOSTS_MAX);
-	if (p->paused) {
-		if (docker_container_action(&g->d, p->id, "unpause", e))
-			return -1;
-		j->unpaused = 1;
-	}
-	if (docker_exec(&g->d, p->id, argv, &j->orig, &errout, &code, e))
-		goto out;
-	switch (code) {
-	case 0:
-		break;
-	case 64:
-		err_set(e, EXIT_USAGE, "/etc/hosts is missing or not a "
-			"regular file in the container");
-		goto out;
-	case 65:
-		err_set(e, EXIT_USAGE, "/etc/hosts is read-only in the "
-			"container (it does not open for writing)");
-		goto out;
-	case 67:
-		err_set(e, EXIT_USAGE, "/etc/hosts is larger than %d bytes "
-			"(the limit)", HOSTS_MAX);
-		goto out;
-	case 126:
-	case 127:
-		err_set(e, EXIT_USAGE, "cannot run sh in the container (exit "
-			"%d%s%s): with this daemon docker-fw edits /etc/hosts "
-			"through docker exec and a POSIX sh", code,
-			errout.len ? ": " : "", first_line(&errout));
-		goto out;
-	default:
-		err_set(e, EXIT_RUNTIME, "checking /etc/hosts in the container "
-			"exited %d%s%s", code, errout.len ? ": " : "",
-			first_line(&errout));
-		goto out;
-	}
-	if (j->orig.len > HOSTS_MAX)
-		err_set(e, EXIT_USAGE, "/etc/hosts is larger than %d bytes "
-			"(the limit)", HOSTS_MAX);
-	else if (j->orig.data && memchr(j->orig.data, 0, j->orig.len))
-		err_set(e, EXIT_USAGE, "/etc/hosts holds a NUL byte: it "
-			"cannot be written back through docker exec");
-	else if (!utf8_ok((const unsigned char *)j->orig.data, j->orig.len))
-		err_set(e, EXIT_USAGE, "/etc/hosts holds bytes that are not "
-			"UTF-8: they cannot be written back through docker "
-			"exec");
-	else
-		rc = 0;
-out:
-	buf_free(&errout);
-	return rc;
-}
-
-/* The exec way's write: text in argument chunks of at most 64 KiB (one
- * argument may not pass 128 KiB), cut between UTF-8 sequences. */
-static int exec_write(struct engine *g, struct hosts_job *j,
-		      const struct buf *text, struct err *e)
-{
-	static const char sh[] = "printf %s \"$@\" >/etc/hosts";
-	struct strv args = { 0 };
-	const char **argv = NULL;
-	size_t off = 0, n, i;
-	int code = 0, rc = -1;
-
-	if (strv_add(&args, "sh", 2) || strv_add(&args, "-c", 2) ||
-	    strv_add(&args, sh, sizeof(sh) - 1) || strv_add(&args, "sh", 2))
-		goto nomem;
-	while (off < text->len) {
-		n = text->len - off > 65536 ? 65536 : text->len - off;
-		while (off + n < text->len && n > 1 &&
-		       ((unsigned char)text->data[off + n] & 0xc0) == 0x80)
-			n--;
-		if (strv_add(&args, text->data + off, n))
-			goto nomem;
-		off += n;
-	}
-	argv = calloc(args.n + 1, sizeof(*argv));
-	if (!argv)
-		goto nomem;
-	for (i = 0; i < args.n; i++)
-		argv[i] = args.v[i];
-	if (docker_exec(&g->d, j->peer->id, argv, NULL, NULL, &code, e))
-		goto out;
-	if (code) {
-		err_set(e, EXIT_RUNTIME, "writing /etc/hosts in the container "
-			"exited %d", code);
-		goto out;
-	}
-	rc = 0;
-	goto out;
-nomem:
-	err_set(e, EXIT_RUNTIME, "out of memory");
-out:
-	free(argv);
-	strv_free(&args);
-	return rc;
-}
-
-/* Pauses again a peer this run unpaused. */
-static int repause(struct engine *g, struct hosts_job *j, struct err *e)
-{
-	if (!j->unpaused)
-		return 0;
-	j->unpaused = 0;
-	if (docker_container_action(&g->d, j->peer->id, "pause", e))
-		return err_wrap(e, "container \"%s\" was unpaused for its "
-				"hosts file and could not be paused again",
-				j->peer->name);
-	return 0;
-}
-
-/* "hosts entries of "a", "b" in container "p"" into out. */
-static void entries_of(struct engine *g, const struct hosts_job *j,
-		       char *out, size_t size)
-{
-	size_t i, k = 0, off;
-
-	off = (size_t)snprintf(out, size, "hosts entr");
-	for (i = j->first; i < g->nhosts; i++)
-		k += g->hosts[i].peer == j->peer;
-	if (off < size)
-		off += (size_t)snprintf(out + off, size - off, "%s of ",
-					k > 1 ? "ies" : "y");
-	for (i = j->first, k = 0; i < g->nhosts && off < size; i++)
-		if (g->hosts[i].peer == j->peer)
-			off += (size_t)snprintf(out + off, size - off,
-						"%s\"%s\"", k++ ? ", " : "",
-						g->hosts[i].name);
-	if (off < size)
-		snprintf(out + off, size - off, " in container \"%s\"",
-			 j->peer->name);
-}
-
-/* Marks j failed: its entries count as not applied. */
-static void job_fail(struct engine *g, struct hosts_job *j,
-		     const struct err *why)
-{
-	char what[300], self[300], *cut;
-	size_t i;
-
-	j->failed = 1;
-	j->why = *why;
-	entries_of(g, j, what, sizeof(what));
-	/* "container "p": ..." already says whose file it is */
-	snprintf(self, sizeof(self), "container \"%s\"", j->peer->name);
-	if (!strncmp(why->msg, self, strlen(self)) &&
-	    (cut = strstr(what, " in container \"")))
-		*cut = 0;
-	err_wrap(&j->why, "%s", what);
-	/* a dry run counts it as pending: a real run would not be done */
-	for (i = j->first; i < g->nhosts; i++)
-		if (g->hosts[i].peer == j->peer)
-			g->hosts[i].changed = g->dry_run ? 3 : 0;
-}
-
-/* Checks, locks and reads j's file, and makes its new text. */
-static int job_prepare(struct engine *g, struct hosts_run *hr,
-		       struct hosts_job *j, struct err *e)
-{
-	const struct docker_container *p = j->peer;
-	struct buf tmp = { 0 };
-	size_t i;
-	int rc;
-
-	if (hosts_mount_check(p, e))
-		return -1;
-	if (!*p->hosts_path)
-		return err_set(e, EXIT_USAGE, "container \"%s\" has no hosts "
-			       "file (HostsPath)", p->name);
-	if (!hr->have_info)
-		hr->have_info = docker_info(&g->d, &hr->info, &hr->info_err) ?
-				-1 : 1;
-	if (hr->have_info < 0) {
-		*e = hr->info_err;
-		return -1;
-	}
-	if (hosts_path_check(hr->info.root_dir, p->id, p->hosts_path, e))
-		return -1;
-	if (!hosts_by_exec(g)) {
-		/* a dry run opens it for writing too: the same checks */
-		if (hosts_file_open(&j->f, p->hosts_path, 1, HOSTS_LOCK_MS, e))
-			return -1;
-		if (buf_add(&j->orig, j->f.text.data, j->f.text.len))
-			return err_set(e, EXIT_RUNTIME, "out of memory");
-	} else if (g->dry_run && p->paused) {
-		j->skip = 1;	/* a dry run unpauses nothing */
-		for (i = j->first; i < g->nhosts; i++)
-			if (g->hosts[i].peer == p)
-				g->hosts[i].changed = 2;
-		return 0;
-	} else if (exec_read(g, j, e)) {
-		return -1;
-	}
-	if (buf_add(&j->out, j->orig.data ? j->orig.data : "", j->orig.len))
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	for (i = j->first; i < g->nhosts; i++) {
-		struct hosts_change *h = &g->hosts[i];
-
-		if (h->peer != p)
-			continue;
-		tmp.len = 0;
-		rc = hosts_edit(j->out.data, j->out.len, h->name,
-				*h->ip ? h->ip : NULL, &tmp);
-		if (rc < 0) {
-			buf_free(&tmp);
-			if (errno == EINVAL)
-				return err_set(e, EXIT_USAGE, "name \"%.100s\" "
-					       "or address \"%s\" cannot stand "
-					       "in a hosts line (a blank, "
-					       "control character or '#')",
-					       h->name, h->ip);
-			return err_set(e, EXIT_RUNTIME, "out of memory");
-		}
-		h->changed = rc;
-		if (rc) {
-			struct buf t = j->out;
-
-			j->out = tmp;
-			tmp = t;
-		}
-	}
-	buf_free(&tmp);
-	j->changed = j->out.len != j->orig.len ||
-		     (j->out.len && memcmp(j->out.data, j->orig.data,
-					   j->out.len));
-	if (j->changed && !g->dry_run && !hosts_by_exec(g) &&
-	    hosts_file_reserve(&j->f, j->out.len, e))
-		return -1;
-	if (!j->changed || g->dry_run)
-		return repause(g, j, e);
-	return 0;
-}
-
-/* Jobs for g->hosts, each checked (nothing changes). -1 with e set when
- * a strict one fails; the others' failures are kept in their jobs. */
-static int hosts_prepare(struct engine *g, struct hosts_run *hr,
-			 struct err *e)
-{
-	struct err je;
-	size_t i, k;
-	void *p;
-
-	for (i = 0; i < g->nhosts; i++) {
-		for (k = 0; k < hr->n; k++)
-			if (hr->v[k].peer == g->hosts[i].peer)
-				break;
-		if (k == hr->n) {
-			p = realloc(hr->v, (hr->n + 1) * sizeof(*hr->v));
-			if (!p)
-				return err_set(e, EXIT_RUNTIME, "out of "
-					       "memory");
-			hr->v = p;
-			memset(&hr->v[k], 0, sizeof(hr->v[k]));
-			hr->v[k].peer = g->hosts[i].peer;
-			hr->v[k].first = i;
-			hr->v[k].f.fd = -1;
-			hr->n++;
-		}
-		hr->v[k].strict |= g->hosts[i].strict;
-	}
-	for (k = 0; k < hr->n; k++) {
-		struct hosts_job *j = &hr->v[k];
-
-		if (!job_prepare(g, hr, j, &je))
-			continue;
-		job_fail(g, j, &je);
-		if (j->strict) {
-			*e = j->why;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Writes every job that changes its file (right before the commit). -1
- * with e set when a strict one fails; the caller undoes the others. */
-static int hosts_write(struct engine *g, struct hosts_run *hr,
-		       struct err *e)
-{
-	struct err we, ue;
-	size_t k;
-	int rc;
-
-	if (hr->done)
-		return 0;
-	hr->done = 1;
-	for (k = 0; k < hr->n; k++) {
-		struct hosts_job *j = &hr->v[k];
-
-		if (j->failed || j->skip || !j->changed)
-			continue;
-		rc = hosts_by_exec(g) ? exec_write(g, j, &j->out, &we) :
-		     hosts_file_write(&j->f, j->out.data, j->out.len, &we);
-		if (!rc) {
-			j->written = 1;
-			if (repause(g, j, &j->why))
-				j->late = 1;	/* written; reported */
-			continue;
-		}
-		/* part of it may be in the file: the old text back */
-		if (hosts_by_exec(g) ? exec_write(g, j, &j->orig, &ue) :
-		    hosts_file_write(&j->f, j->orig.data, j->orig.len, &ue))
-			warn(g, "container \"%s\": its hosts file could not "
-			     "be put back as it was: %s", j->peer->name,
-			     ue.msg);
-		repause(g, j, &ue);
-		job_fail(g, j, &we);
-		if (j->strict) {
-			*e = j->why;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* The commit failed: the files written go back to what they were. */
-static void hosts_undo(struct engine *g, struct hosts_run *hr)
-{
-	struct err ue;
-	size_t k, i;
-
-	for (k = 0; k < hr->n; k++) {
-		struct hosts_job *j = &hr->v[k];
-		int paused = j->peer->paused && !j->unpaused;
-
-		if (!j->written)
-			continue;
-		if (hosts_by_exec(g) && paused &&
-		    docker_container_action(&g->d, j->peer->id, "unpause",
-					    &ue)) {
-			warn(g, "container \"%s\": its hosts file keeps "
-			     "docker-fw's new entries: %s", j->peer->name,
-			     ue.msg);
-			continue;
-		}
-		j->unpaused |= hosts_by_exec(g) && paused;
-		if (hosts_by_exec(g) ? exec_write(g, j, &j->orig, &ue) :
-		    hosts_file_write(&j->f, j->orig.data, j->orig.len, &ue))
-			warn(g, "container \"%s\": its hosts file keeps "
-			     "docker-fw's new entries: %s", j->peer->name,
-			     ue.msg);
-		if (repause(g, j, &ue))
-			warn(g, "%s", ue.msg);
-		j->written = 0;
-		for (i = j->first; i < g->nhosts; i++)
-			if (g->hosts[i].peer == j->peer)
-				g->hosts[i].changed = 0;
-	}
-}
-
-/* Closes the files, pauses again, frees; the failures of non-strict
- * jobs go in e (the first) and the warnings (the others): 1, else 0. */
-static int hosts_finish(struct engine *g, struct hosts_run *hr,
-			struct err *e)
-{
-	struct err pe;
-	size_t k, n, nfail = 0;
-	int late = 0;
-
-	for (k = 0; k < hr->n; k++) {
-		struct hosts_job *j = &hr->v[k];
-
-		if (repause(g, j, &pe))
-			warn(g, "%s", pe.msg);
-		hosts_file_close(&j->f);
-		buf_free(&j->orig);
-		buf_free(&j->out);
-		if ((!j->failed && !j->late) || !e)
-			continue;
-		if (g->dry_run)
-			warn(g, "%s", j->why.msg);
-		else if (nfail++)
-			warn(g, "%s%s", j->why.msg, j->late ? "" :
-			     "; not applied");
-		else
-			*e = j->why, late = j->late;
-	}
-	free(hr->v);
-	memset(hr, 0, sizeof(*hr));
-	if (!nfail)
-		return 0;
-	e->code = EXIT_RUNTIME;
-	n = strlen(e->msg);
-	if (nfail > 1)
-		snprintf(e->msg + n, sizeof(e->msg) - n, "%s, nor %zu more "
-			 "(warnings above); everything else was%s",
-			 late ? "" : "; not applied", nfail - 1,
-			 late ? " applied" : "");
-	else
-		snprintf(e->msg + n, sizeof(e->msg) - n, "%s; everything else "
-			 "was%s", late ? "" : "; not applied",
-			 late ? " applied" : "");
-	return 1;
-}
-
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
-	struct sync_args a = { g, items, NULL, n, { 0 }, cleanup, NULL };
+	struct sync_args a = { g, items, NULL, n, { 0 }, cleanup, 0 };
 	const struct docker_container *c;
 	struct store_txn *txn = NULL;
-	struct hosts_run hr;
 	struct err ce;
 	struct buf spec = { 0 };
 	struct resolve_out out[RESOLVE_MAX];
@@ -879,7 +323,6 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	size_t i, j, k, nout;
 	int rc = -1;
 
-	memset(&hr, 0, sizeof(hr));
 	a.owners = calloc(n + 1, sizeof(*a.owners));
 	if (!a.owners)
 		goto nomem;
@@ -930,7 +373,9 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 			     rec->name, rec->id, rec->id);
 		for (j = 0; j < rec->nrules; j++) {
 			if (items[i].drop || !c || !c->running) {
-				if (hosts_plan(g, &items[i], c, j, NULL, 0, e))
+				if (hostsync_plan(&g->hs, &rec->rules[j],
+						  c ? c->name : rec->name, NULL,
+						  0, e))
 					goto out;
 				continue;
 			}
@@ -942,9 +387,9 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 							   j))
 						goto nomem;
 				/* the hosts entry: the IPv4 address */
-				if (hosts_plan(g, &items[i], c, j,
-					       &out[0].rule, fresh && fresh[j],
-					       e))
+				if (hostsync_plan(&g->hs, &rec->rules[j],
+						  c->name, &out[0].rule,
+						  fresh && fresh[j], e))
 					goto nomem;
 				continue;
 			}
@@ -976,12 +421,12 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		g->view.have_nets = 0;
 	/* the hosts files: checked and locked now, written by sync_plan
 	 * right before the commit, put back if the commit fails */
-	if (hosts_prepare(g, &hr, e))
+	if (hostsync_check(&g->hs, e))
 		goto out;
-	a.hosts = &hr;
+	a.hosts = 1;
 	if (backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans,
 			     e)) {
-		hosts_undo(g, &hr);
+		hostsync_undo(&g->hs);
 		goto out;
 	}
 	for (i = 0; i < g->uncovered.n; i++)
@@ -991,12 +436,12 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	for (i = 0; i < n; i++)
 		if (store_commit(&txn[i], e))
 			goto out;
-	rc = hosts_finish(g, &hr, e);
+	rc = hostsync_finish(&g->hs, e);
 	goto out;
 nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
-	hosts_finish(g, &hr, NULL);
+	hostsync_finish(&g->hs, NULL);
 	for (i = 0; txn && i < n; i++)
 		store_abort(&txn[i]);
 	free(txn);
@@ -1128,8 +573,8 @@ size_t engine_pending(const struct engine *g)
 	for (i = 0; i < BACKEND_NFAMILIES; i++)
 		n += g->plans[i].n;
 
-	for (i = 0; i < g->nhosts; i++)
-		n += g->hosts[i].changed != 0;
+	for (i = 0; i < g->hs.nent; i++)
+		n += g->hs.ent[i].changed != 0;
 	return n;
 }
 
@@ -1149,14 +594,15 @@ void engine_print_changes(const struct engine *g, FILE *f)
 			if (!fw_change_format(&g->plans[k].v[i], &b))
 				fprintf(f, "%s\n", b.data);
 		}
-	for (i = 0; i < g->nhosts; i++)
-		if (g->hosts[i].changed)
-			fprintf(f, "# hosts file of %s: %s %s\n",
-				g->hosts[i].peer->name, g->hosts[i].name,
-				g->hosts[i].changed == 2 ? "not checked "
+	for (i = 0; i < g->hs.nent; i++) {
+		const struct hosts_change *h = &g->hs.ent[i];
+
+		if (h->changed)
+			fprintf(f, "# hosts file of %s: %s %s\n", h->peer->name,
+				h->name, h->changed == 2 ? "not checked "
 				"(paused, and a dry run unpauses nothing)" :
-				g->hosts[i].changed == 3 ? "cannot be set "
-				"(see the warning)" :
-				*g->hosts[i].ip ? g->hosts[i].ip : "removed");
+				h->changed == 3 ? "cannot be set (see the "
+				"warning)" : *h->ip ? h->ip : "removed");
+	}
 	buf_free(&b);
 }

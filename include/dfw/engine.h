@@ -25,24 +25,12 @@
 #include "dfw/config.h"
 #include "dfw/docker.h"
 #include "dfw/fw.h"
+#include "dfw/hostsync.h"
 #include "dfw/plan.h"
 #include "dfw/rulespec.h"
 #include "dfw/store.h"
 #include "dfw/util.h"
 #include "dfw/view.h"
-
-/* A hosts entry to set (ip) or remove (ip ""), in peer's hosts file. */
-struct hosts_change {
-	const struct docker_container *peer;
-	char name[256];
-	char ip[16];
-	int changed;		/* after the run: 1 the file changed (dry
-				 * run: would), 2 not read (dry run, paused),
-				 * 3 cannot be set (dry run, a warning says
-				 * why) */
-	int strict;		/* a new rule needs it: if it cannot be set,
-				 * nothing changes */
-};
 
 struct engine {
 	const struct dfw_config *cfg;	/* the caller's, outlives it */
@@ -55,8 +43,7 @@ struct engine {
 	/* what happened, for the applet to print */
 	struct plan plans[BACKEND_NFAMILIES];	/* per family: applied (or,
 						 * dry run, planned) */
-	struct hosts_change *hosts;	/* add-two-ways entries */
-	size_t nhosts;
+	struct hostsync hs;		/* add-two-ways entries */
 	struct strv warnings;		/* one line each, no prefix */
 	struct strv uncovered;		/* networks init has not closed */
 };
