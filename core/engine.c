@@ -345,8 +345,6 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 			goto nomem;
 		c = nodocker && items[i].drop ? NULL :
 		    engine_container(g, rec->id, &ce);
-		items[i].known = !!c;
-		items[i].running = c && c->running;
 		if (!c && !nodocker && ce.code != EXIT_USAGE) {
 			if (!items[i].drop) {
 				*e = ce;
@@ -605,4 +603,169 @@ void engine_print_changes(const struct engine *g, FILE *f)
 				"warning)" : *h->ip ? h->ip : "removed");
 	}
 	buf_free(&b);
+}
+
+/* ---- the items of a run ------------------------------------------------ */
+
+int engine_items_push(struct engine_items *s, struct store_rec *rec,
+		      int drop, int keep)
+{
+	size_t i;
+	void *p;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].rec.id, rec->id)) {
+			store_rec_free(rec);
+			return 0;
+		}
+	p = realloc(s->v, (s->n + 1) * sizeof(*s->v));
+	if (!p) {
+		store_rec_free(rec);
+		return -1;
+	}
+	s->v = p;
+	memset(&s->v[s->n], 0, sizeof(*s->v));
+	s->v[s->n].drop = drop;	/* its rules say which hosts to clean */
+	s->v[s->n].keep = keep;
+	s->v[s->n++].rec = *rec;
+	return 0;
+}
+
+int engine_items_dependents(struct engine *g, struct engine_items *s,
+			    const struct docker_container *c, struct err *e)
+{
+	struct store_rec *deps;
+	size_t j, nd;
+
+	if (engine_dependents(g, c, &deps, &nd, e))
+		return -1;
+	for (j = 0; j < nd; j++)
+		if (engine_items_push(s, &deps[j], 0, 0)) {
+			while (++j < nd)	/* push freed deps[j] */
+				store_rec_free(&deps[j]);
+			free(deps);
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		}
+	free(deps);
+	return 0;
+}
+
+void engine_items_free(struct engine_items *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		store_rec_free(&s->v[i].rec);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* ---- finding a container's record -------------------------------------- */
+
+void engine_bad_file_hint(struct err *e, const char *id)
+{
+	size_t len = strlen(e->msg);
+
+	snprintf(e->msg + len, sizeof(e->msg) - len, " (fix the file, or "
+		 "`docker-fw drop %.12s` removes the container's rules and "
+		 "the file)", id);
+}
+
+/* A store file store_load could not read: an error with what to do, or
+ * (bad set) an empty record with the ID and the name it is known by. */
+static int unreadable(struct store_rec *rec, const char *id,
+		      const char *name, struct err *why, struct err *bad,
+		      struct err *e)
+{
+	if (!bad) {
+		*e = *why;
+		engine_bad_file_hint(e, id);
+		return -1;
+	}
+	*bad = *why;
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->id, sizeof(rec->id), "%s", id);
+	snprintf(rec->name, sizeof(rec->name), "%s", name);
+	return 0;
+}
+
+int engine_find_record(struct engine *g, const char *name,
+		       struct store_rec *rec, struct err *bad, struct err *e)
+{
+	const struct docker_container *c;
+	struct store_rec *all;
+	struct store_bad *bv;
+	size_t i, n, nb, len, exact = 0, prefix = 0, hit = 0;
+	struct err de, le;
+	int rc;
+
+	if (bad)
+		bad->msg[0] = 0;
+	if (*name == '/')
+		name++;
+	len = strlen(name);
+	if (view_lookup(&g->view, name, VIEW_NEEDS_ALL, &c, &de) ==
+	    DOCKER_AMBIGUOUS) {
+		*e = de;
+		return -1;
+	}
+	if (c && (!strcmp(c->id, name) || !strcmp(c->name, name)))
+		goto docker;
+	if (store_load_all(&g->store, &all, &n, &bv, &nb, e))
+		return -1;
+	for (i = 0; i < n + nb; i++) {
+		const char *id = i < n ? all[i].id : bv[i - n].id;
+		const char *nm = i < n ? all[i].name : bv[i - n].name;
+
+		if (!strcmp(nm, name) || !strcmp(id, name)) {
+			exact++;
+			hit = i;
+		}
+	}
+	for (i = 0; i < n + nb && !exact; i++) {
+		const char *id = i < n ? all[i].id : bv[i - n].id;
+
+		if (len && !strncmp(id, name, len) &&
+		    (!c || strcmp(id, c->id))) {
+			prefix++;
+			hit = i;
+		}
+	}
+	rc = exact == 1 || (!c && prefix == 1);
+	if (rc && hit < n) {
+		*rec = all[hit];
+		memset(&all[hit], 0, sizeof(all[hit]));
+	} else if (rc) {
+		le = bv[hit - n].err;
+		rc = unreadable(rec, bv[hit - n].id, bv[hit - n].name, &le,
+				bad, e) ? -1 : 1;
+	}
+	store_recs_free(all, n);
+	free(bv);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (exact > 1)
+		return err_set(e, EXIT_USAGE, "several stored containers are "
+			       "named \"%s\": give the ID", name);
+	if (prefix && c)
+		return err_set(e, EXIT_USAGE, "ambiguous container ID prefix "
+			       "\"%s\": more than one container matches", name);
+	if (prefix > 1)
+		return err_set(e, EXIT_USAGE, "\"%s\" names several stored "
+			       "containers: give more of the ID", name);
+	if (c)
+		goto docker;
+	if (de.code != EXIT_USAGE) {
+		*e = de;
+		return -1;
+	}
+	return err_set(e, EXIT_USAGE, "no such container \"%s\" (not known "
+		       "to Docker nor stored)", name);
+docker:
+	rc = store_load(&g->store, c->id, rec, &le);
+	if (rc < 0)
+		return unreadable(rec, c->id, c->name, &le, bad, e);
+	snprintf(rec->name, sizeof(rec->name), "%s", c->name);
+	return 0;
 }

@@ -95,11 +95,51 @@ struct sync_item {
 	struct store_rec rec;
 	int dirty;		/* rec differs from its file: save it */
 	int drop;		/* drop: no rules, no hosts entries, no file */
-	int known;		/* Docker knows the container */
-	int running;
 	int keep;		/* its store file cannot be read: its live
 				 * rules stay as they are, its file too */
 };
+
+/* The containers of a run, each once (by ID), in the order added. */
+struct engine_items {
+	struct sync_item *v;
+	size_t n;
+};
+
+/* Adds rec (taken over: freed when its container is there already, or
+ * when out of memory) with drop and keep set, unless its container is
+ * there. 0, or -1 (ENOMEM). */
+int engine_items_push(struct engine_items *s, struct store_rec *rec,
+		      int drop, int keep);
+
+/* Adds the stored records whose rules name c (engine_dependents), each
+ * unless there. 0, or -1 with e set. */
+int engine_items_dependents(struct engine *g, struct engine_items *s,
+			    const struct docker_container *c, struct err *e);
+
+void engine_items_free(struct engine_items *s);
+
+/*
+ * Finds the store record of the container named name: what Docker
+ * resolves it to, else (Docker does not know it, or is unreachable) a
+ * stored name, or a stored ID or ID prefix (a file that cannot be read
+ * is found by its ID, and by the name its line 2 gives when it could be
+ * read). Docker's own order, over Docker and the store together: a full
+ * ID or an exact name first, then an ID prefix, which must be unique
+ * across both (a removed container's stored name is not taken for a
+ * prefix of a running one's ID). *rec is loaded (maybe empty, with the
+ * ID set). With bad (drop), a store file that cannot be read is no
+ * error: *rec is then empty with its ID (and the name Docker or the file
+ * gives) and *bad says why; bad's msg is "" when the file was read. 0,
+ * or -1 with e set (EXIT_USAGE when neither the store nor Docker knows
+ * it, or the name is ambiguous; the file's error, with what to do, when
+ * it cannot be read and bad is NULL).
+ */
+int engine_find_record(struct engine *g, const char *name,
+		       struct store_rec *rec, struct err *bad, struct err *e);
+
+/* Adds what to do to the error of a store file that cannot be read:
+ * fix or remove it, or drop the container (by the ID12 of id). */
+void engine_bad_file_hint(struct err *e, const char *id);
 
 /*
  * Brings the kernel in line with items[0..n): for each item, the rules
