@@ -310,100 +310,107 @@ static int *new_rules(struct engine *g, const struct store_rec *rec)
 	return v;
 }
 
-int engine_sync(struct engine *g, struct sync_item *items, size_t n,
-		int cleanup, struct err *e)
+/* The wanted rules and hosts entries of the rules of items[i] (c: its
+ * container, running, or NULL); fresh[j]: rule j is new (NULL: none). A
+ * rule that cannot be resolved now is left out with a warning. */
+static int item_rules(struct engine *g, struct sync_args *a, size_t i,
+		      const struct docker_container *c, const int *fresh,
+		      struct err *e)
 {
-	struct sync_args a = { g, items, NULL, n, { 0 }, cleanup, 0 };
-	const struct docker_container *c;
-	struct store_txn *txn = NULL;
-	struct err ce;
-	struct buf spec = { 0 };
+	struct store_rec *rec = &a->items[i].rec;
 	struct resolve_out out[RESOLVE_MAX];
-	int *fresh = NULL, nodocker = 0;
-	size_t i, j, k, nout;
-	int rc = -1;
+	struct buf spec = { 0 };
+	struct err ce;
+	size_t j, k, nout;
 
-	a.owners = calloc(n + 1, sizeof(*a.owners));
-	if (!a.owners)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		a.owners[i].id = items[i].rec.id;
-		a.owners[i].name = items[i].rec.name;
-		a.owners[i].keep = items[i].keep;
-	}
-	for (i = 0; i < n; i++) {
-		struct store_rec *rec = &items[i].rec;
-
-		if (items[i].keep)
+	for (j = 0; j < rec->nrules; j++) {
+		if (a->items[i].drop || !c || !c->running) {
+			if (hostsync_plan(&g->hs, &rec->rules[j],
+					  c ? c->name : rec->name, NULL, 0, e))
+				return -1;
 			continue;
-		/* the rules an add* brings (dirty before a rename marks
-		 * it): their hosts entries must be set, or nothing is */
-		free(fresh);
-		fresh = items[i].dirty && !items[i].drop ?
-			new_rules(g, rec) : NULL;
-		if (items[i].dirty && !items[i].drop && !fresh)
-			goto nomem;
-		c = nodocker && items[i].drop ? NULL :
-		    engine_container(g, rec->id, &ce);
-		if (!c && !nodocker && ce.code != EXIT_USAGE) {
-			if (!items[i].drop) {
-				*e = ce;
-				goto out;
-			}
-			/* drop needs no Docker: the rules are found by
-			 * their comments, the file by its ID */
-			nodocker = 1;
-			warn(g, "%s; dropping by the store and the rules' "
-			     "comments: hosts entries (add-two-ways) stay in "
-			     "the peers' hosts files until Docker rewrites "
-			     "them", ce.msg);
 		}
-		if (nodocker && items[i].drop)
-			continue;
-		if (c && strcmp(rec->name, c->name)) {
-			snprintf(rec->name, sizeof(rec->name), "%s", c->name);
-			items[i].dirty = 1;
-		}
-		if (!c && rec->nrules && !items[i].drop)
-			warn(g, "container \"%s\" (%.12s) no longer "
-			     "exists: its rules are out of the table; "
-			     "`docker-fw drop %.12s` forgets them",
-			     rec->name, rec->id, rec->id);
-		for (j = 0; j < rec->nrules; j++) {
-			if (items[i].drop || !c || !c->running) {
-				if (hostsync_plan(&g->hs, &rec->rules[j],
-						  c ? c->name : rec->name, NULL,
-						  0, e))
-					goto out;
-				continue;
-			}
-			if (!resolve_rule(&g->view, g->be.ops == &fw_iptc_ops,
-					  c, &rec->rules[j], out, NULL, &nout,
-					  &ce)) {
-				for (k = 0; k < nout; k++)
-					if (plan_wants_add(&a.ws, &out[k], i,
-							   j))
-						goto nomem;
-				/* the hosts entry: the IPv4 address */
-				if (hostsync_plan(&g->hs, &rec->rules[j],
-						  c->name, &out[0].rule,
-						  fresh && fresh[j], e))
+		if (!resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c,
+				  &rec->rules[j], out, NULL, &nout, &ce)) {
+			for (k = 0; k < nout; k++)
+				if (plan_wants_add(&a->ws, &out[k], i, j))
 					goto nomem;
-				continue;
-			}
-			spec.len = 0;
-			rulespec_format(&rec->rules[j], &spec);
-			warn(g, "%s %s %s: left out: %s",
-			     rule_action_name(rec->rules[j].action), c->name,
-			     spec.data ? spec.data : "", ce.msg);
+			/* the hosts entry: the IPv4 address */
+			if (hostsync_plan(&g->hs, &rec->rules[j], c->name,
+					  &out[0].rule, fresh && fresh[j], e))
+				goto nomem;
+			continue;
 		}
+		spec.len = 0;
+		rulespec_format(&rec->rules[j], &spec);
+		warn(g, "%s %s %s: left out: %s",
+		     rule_action_name(rec->rules[j].action), c->name,
+		     spec.data ? spec.data : "", ce.msg);
 	}
-	/* the new store files are written (as temporary files) before the
-	 * kernel changes: a full disk or a read-only store stops the run
-	 * with nothing changed */
-	txn = calloc(n + 1, sizeof(*txn));
-	if (!txn)
-		goto nomem;
+	buf_free(&spec);
+	return 0;
+nomem:
+	buf_free(&spec);
+	return err_set(e, EXIT_RUNTIME, "out of memory");
+}
+
+/* What items[i] wants now: its container as Docker knows it (renamed:
+ * the record follows, dirty), its rules and hosts entries. A drop needs
+ * no Docker (*nodocker once it cannot be reached). */
+static int item_wants(struct engine *g, struct sync_args *a, size_t i,
+		      int *nodocker, struct err *e)
+{
+	struct sync_item *it = &a->items[i];
+	struct store_rec *rec = &it->rec;
+	const struct docker_container *c;
+	struct err ce;
+	int *fresh = NULL, rc;
+
+	if (it->keep)
+		return 0;
+	/* the rules an add* brings (dirty before a rename marks it):
+	 * their hosts entries must be set, or nothing is */
+	if (it->dirty && !it->drop && !(fresh = new_rules(g, rec)))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	c = *nodocker && it->drop ? NULL : engine_container(g, rec->id, &ce);
+	if (!c && !*nodocker && ce.code != EXIT_USAGE) {
+		if (!it->drop) {
+			free(fresh);
+			*e = ce;
+			return -1;
+		}
+		/* drop needs no Docker: the rules are found by their
+		 * comments, the file by its ID */
+		*nodocker = 1;
+		warn(g, "%s; dropping by the store and the rules' comments: "
+		     "hosts entries (add-two-ways) stay in the peers' hosts "
+		     "files until Docker rewrites them", ce.msg);
+	}
+	if (*nodocker && it->drop) {
+		free(fresh);
+		return 0;
+	}
+	if (c && strcmp(rec->name, c->name)) {
+		snprintf(rec->name, sizeof(rec->name), "%s", c->name);
+		it->dirty = 1;
+	}
+	if (!c && rec->nrules && !it->drop)
+		warn(g, "container \"%s\" (%.12s) no longer exists: its rules "
+		     "are out of the table; `docker-fw drop %.12s` forgets "
+		     "them", rec->name, rec->id, rec->id);
+	rc = item_rules(g, a, i, c, fresh, e);
+	free(fresh);
+	return rc;
+}
+
+/* The new store files, written as temporary files before the kernel
+ * changes: a full disk or a read-only store stops the run with nothing
+ * changed. txn[i] for items[i]. */
+static int store_stage(struct engine *g, struct sync_item *items, size_t n,
+		       struct store_txn *txn, struct err *e)
+{
+	size_t i;
+
 	for (i = 0; i < n && !g->dry_run; i++) {
 		struct store_rec none = items[i].rec;
 
@@ -413,8 +420,36 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		if ((items[i].dirty || items[i].drop) &&
 		    store_prepare(&g->store, items[i].drop ? &none :
 				  &items[i].rec, &txn[i], e))
-			goto out;
+			return -1;
 	}
+	return 0;
+}
+
+int engine_sync(struct engine *g, struct sync_item *items, size_t n,
+		int cleanup, struct err *e)
+{
+	struct sync_args a = { g, items, NULL, n, { 0 }, cleanup, 0 };
+	struct store_txn *txn = NULL;
+	struct err ce;
+	int nodocker = 0, rc = -1;
+	size_t i;
+
+	a.owners = calloc(n + 1, sizeof(*a.owners));
+	txn = calloc(n + 1, sizeof(*txn));
+	if (!a.owners || !txn) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		a.owners[i].id = items[i].rec.id;
+		a.owners[i].name = items[i].rec.name;
+		a.owners[i].keep = items[i].keep;
+	}
+	for (i = 0; i < n; i++)
+		if (item_wants(g, &a, i, &nodocker, e))
+			goto out;
+	if (store_stage(g, items, n, txn, e))
+		goto out;
 	if (view_networks(&g->view, &ce))	/* only for the warning below */
 		g->view.have_nets = 0;
 	/* the hosts files: checked and locked now, written by sync_plan
@@ -435,16 +470,11 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		if (store_commit(&txn[i], e))
 			goto out;
 	rc = hostsync_finish(&g->hs, e);
-	goto out;
-nomem:
-	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
 	hostsync_finish(&g->hs, NULL);
 	for (i = 0; txn && i < n; i++)
 		store_abort(&txn[i]);
 	free(txn);
-	free(fresh);
-	buf_free(&spec);
 	plan_wants_free(&a.ws);
 	free(a.owners);
 	return rc;
