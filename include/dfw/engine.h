@@ -1,20 +1,14 @@
 /*
- * engine.h - what the add*, allow, replay, drop and init applets share:
- * resolving stored rule specs into kernel rules with the addresses Docker
- * gives now, planning the difference with the live table, and applying it
- * (one commit per table) before the store is written.
- *
- * Layout docker-fw keeps in the filter table:
- *
- *   DOCKER-USER  -j DFW-FORWARD                       (first rule)
- *   INPUT        -j DFW-INPUT                         (first rule)
- *   DFW-FORWARD  -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
- *                container rules, grouped per container, by name
- *                -i B -o B -j DROP, per bridge B (added by init)
- *   DFW-INPUT    add-input rules
- *
- * A container's rule carries the comment "docker-fw NAME ID12"; the ID
- * finds it again after an address or a name changed.
+ * engine.h - the orchestration the add*, allow, replay, drop, start and
+ * init applets share. A sync: every item's rule specs resolved with the
+ * addresses Docker gives now (resolve.h, over the run's view.h), the
+ * store files staged, the hosts entries checked (hostsync.h), then under
+ * one xtables lock (backend.h) the difference with the live table
+ * planned (plan.h, which also shows the layout docker-fw keeps) and
+ * committed, the hosts files written right before; then the store
+ * committed. Setup (init) the same for docker-fw's chains and init's
+ * rules. struct engine holds the run: its configuration, the Docker
+ * connection, the view, the store, and its results.
  */
 #ifndef DFW_ENGINE_H
 #define DFW_ENGINE_H
@@ -37,9 +31,10 @@ struct engine {
 	struct fw_env env;		/* the kernel's lock and tools (cfg) */
 	struct docker d;
 	struct store store;
-	struct backend be;		/* which rule set, layout, retries */
-	int dry_run;
+	int dry_run;			/* cfg's */
 	struct view view;		/* Docker as this run sees it */
+	struct backend be;		/* which rule set; results: the
+					 * layout, the retries */
 	/* what happened, for the applet to print */
 	struct plan plans[BACKEND_NFAMILIES];	/* per family: applied (or,
 						 * dry run, planned) */
