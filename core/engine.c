@@ -1,20 +1,17 @@
 /*
- * engine.c - resolve stored rule specs with today's addresses, plan the
- * difference with the live table, commit it, then write the store.
+ * engine.c - the orchestration of a run: resolve stored rule specs with
+ * today's addresses, stage the store, check the hosts files, plan and
+ * commit under one lock, then commit the store (see engine.h).
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "dfw/backend.h"
 #include "dfw/engine.h"
 #include "dfw/hostsync.h"
-#include "dfw/backend.h"
 #include "dfw/plan.h"
 #include "dfw/resolve.h"
 #include "dfw/view.h"
@@ -125,32 +122,33 @@ struct sync_args {
 static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 {
 	const struct fw_chain *ch = fw_chain(f, FW_CHAIN_FORWARD);
+	const struct docker_network *nw;
 	const struct docker_container *c;
 	struct err ce;
-	size_t i, j, k, r;
+	size_t i, j, k, r, m;
 
 	strv_free(&g->uncovered);
 	for (i = 0; i < a->n; i++) {
 		c = engine_container(g, a->items[i].rec.id, &ce);
 		for (j = 0; c && c->running && j < c->nnets; j++)
 			for (k = 0; k < g->view.nnets; k++) {
-				const char *b = g->view.nets[k].bridge;
-				size_t m;
-
-				if (strcmp(g->view.nets[k].name, c->nets[j].name) ||
-				    strcmp(g->view.nets[k].driver, "bridge") || !*b)
+				nw = &g->view.nets[k];
+				if (strcmp(nw->name, c->nets[j].name) ||
+				    strcmp(nw->driver, "bridge") ||
+				    !*nw->bridge)
 					continue;
 				for (r = 0; r < ch->n; r++)
 					if (plan_is_tail(&ch->rules[r]) &&
-					    !strcmp(ch->rules[r].in, b))
+					    !strcmp(ch->rules[r].in,
+						    nw->bridge))
 						break;
 				for (m = 0; m < g->uncovered.n; m++)
 					if (!strcmp(g->uncovered.v[m],
-						    g->view.nets[k].name))
+						    nw->name))
 						break;
 				if (r == ch->n && m == g->uncovered.n)
-					strv_add(&g->uncovered, g->view.nets[k].name,
-						 strlen(g->view.nets[k].name));
+					strv_add(&g->uncovered, nw->name,
+						 strlen(nw->name));
 			}
 	}
 }

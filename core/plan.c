@@ -153,7 +153,7 @@ static int probe_leftovers(struct plan *p, struct fw *f, plan_alive_fn alive,
 			continue;
 		if (name[len] && (parse_uint(name + len + 1, 1, INT32_MAX,
 					     &pid) ||
-				  alive((long)pid, arg)))
+				  !alive || alive((long)pid, arg)))
 			continue;	/* its process runs, or no PID: not
 					 * one of ours */
 		snprintf(c.chain, sizeof(c.chain), "%s", name);

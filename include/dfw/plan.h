@@ -81,7 +81,7 @@ typedef int (*plan_alive_fn)(long pid, void *arg);
  * docker-fw's chains (DFW-FORWARD, DFW-INPUT), the jumps to them (first
  * in DOCKER-USER and INPUT, once: a hand-made copy goes), the conntrack
  * RETURN first in DFW-FORWARD; scratch chains FW_PROBE_CHAIN-PID of a
- * process that alive says is gone are deleted. 0, or -1 with e set
+ * process that alive says is gone are deleted (alive NULL: none is). 0, or -1 with e set
  * (EXIT_RUNTIME: no DOCKER-USER or INPUT chain; out of memory).
  */
 int plan_base(struct plan *p, struct fw *f, plan_alive_fn alive, void *arg,
