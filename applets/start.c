@@ -169,50 +169,28 @@ static int start_all(struct engine *g, struct startorder *gr, const size_t *ord,
 static int replay_all(struct engine *g, struct startorder *gr,
 		      struct err *e)
 {
-	struct sync_item *items = NULL;
-	struct store_rec *deps = NULL;
+	struct engine_items items = { NULL, 0 };
 	const struct docker_container *c;
-	size_t i, j, n = 0, nd = 0, k;
+	struct store_rec rec;
+	size_t i;
 	int rc = -1;
 
-	items = calloc(gr->n, sizeof(*items));
-	if (!items)
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	for (i = 0; i < gr->n; i++, n++)
-		if (store_load(&g->store, gr->v[i].id, &items[i].rec, e) < 0)
+	for (i = 0; i < gr->n; i++) {
+		if (store_load(&g->store, gr->v[i].id, &rec, e) < 0)
 			goto out;
+		if (engine_items_push(&items, &rec, 0, 0)) {
+			err_set(e, EXIT_RUNTIME, "out of memory");
+			goto out;
+		}
+	}
 	for (i = 0; i < gr->n; i++) {
 		c = engine_container(g, gr->v[i].id, e);
-		if (!c || engine_dependents(g, c, &deps, &nd, e))
+		if (!c || engine_items_dependents(g, &items, c, e))
 			goto out;
-		for (j = 0; j < nd; j++) {
-			for (k = 0; k < n; k++)
-				if (!strcmp(items[k].rec.id, deps[j].id))
-					break;
-			if (k < n) {
-				store_rec_free(&deps[j]);
-				continue;
-			}
-			void *p = realloc(items, (n + 1) * sizeof(*items));
-
-			if (!p) {
-				err_set(e, EXIT_RUNTIME, "out of memory");
-				store_recs_free(deps + j, nd - j);
-				deps = NULL;
-				goto out;
-			}
-			items = p;
-			memset(&items[n], 0, sizeof(*items));
-			items[n++].rec = deps[j];
-		}
-		free(deps);
-		deps = NULL;
 	}
-	rc = engine_sync(g, items, n, 0, e);
+	rc = engine_sync(g, items.v, items.n, 0, e);
 out:
-	for (i = 0; i < n; i++)
-		store_rec_free(&items[i].rec);
-	free(items);
+	engine_items_free(&items);
 	return rc;
 }
 
@@ -292,11 +270,7 @@ int start_main(int argc, char **argv, struct cli *cli)
 		e = pe;
 		goto err;
 	}
-	print_warnings(&g);
-	if (o->verbose)
-		engine_print_backend(&g, stderr);
-	if (o->verbose)
-		engine_print_changes(&g, stdout);
+	report_print(&g, o, NULL);
 	started = calloc(gr.n + 1, sizeof(*started));
 	if (!started) {
 		err_set(&e, EXIT_RUNTIME, "out of memory");
@@ -308,9 +282,7 @@ int start_main(int argc, char **argv, struct cli *cli)
 			goto err;
 	if (save_all(&g, started, n, &e))
 		goto err;
-	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
-	if (partial)	/* applied but for the hosts entries pe names */
-		rc = fail(&pe);
+	rc = report_code(&g, o, partial, &pe);
 	goto out;
 err:
 	rc = fail(&e);

@@ -665,10 +665,11 @@ int docker_inspect(struct docker *d, const char *name,
 	if (r < 0 && d->status == 404)
 		return err_set(e, EXIT_USAGE, "no such container \"%s\"",
 			       name);
-	if (r < 0 && d->status >= 400 && id_prefix_matches(d, name) > 1)
-		return err_set(e, EXIT_USAGE, "ambiguous container ID prefix "
-			       "\"%s\": more than one container matches",
-			       name);
+	if (r < 0 && d->status >= 400 && id_prefix_matches(d, name) > 1) {
+		err_set(e, EXIT_USAGE, "ambiguous container ID prefix \"%s\": "
+			"more than one container matches", name);
+		return DOCKER_AMBIGUOUS;
+	}
 	if (r < 0)
 		return -1;
 	if (d->ntok < 1 || d->toks[0].type != JSON_OBJECT)

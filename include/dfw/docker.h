@@ -138,8 +138,11 @@ struct docker_container {
 /*
  * Inspects the container named by a full ID, a unique ID prefix or a name
  * (with or without its leading slash). 0, or -1 with e set: EXIT_USAGE
- * `no such container "x"` (unknown or ambiguous), EXIT_RUNTIME otherwise.
+ * `no such container "x"` (unknown), EXIT_RUNTIME otherwise; or
+ * DOCKER_AMBIGUOUS with e set (EXIT_USAGE): name is a prefix of the IDs
+ * of several containers.
  */
+#define DOCKER_AMBIGUOUS (-2)
 int docker_inspect(struct docker *d, const char *name,
 		   struct docker_container *c, struct err *e);
 void docker_container_free(struct docker_container *c);
