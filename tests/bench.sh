@@ -145,8 +145,8 @@ client_bench() {
 
 # ---- 2. Rules: docker-fw against iptables-restore and iptables-save --------
 #
-# Samples go to $S/KEY, one line per run: "wall_us tree_kib self_kib"
-# (rusage's three numbers). KEY is WORKLOAD.N.WHAT.
+# Samples go to $S/KEY, one line per run: "wall_us tree_kib self_kib
+# cpu_us self_cpu_us" (rusage's numbers). KEY is WORKLOAD.N.WHAT.
 
 S=$TESTING_TMP/samples
 LOG=$TESTING_TMP/log
@@ -168,14 +168,16 @@ sample() {
 			"$(head -n 1 "$LOG")"
 		return "$rc"
 	fi
-	sed -n 's/^wall_us=\([0-9]*\) maxrss_kib=\([0-9]*\) self_kib=\(-*[0-9]*\)$/\1 \2 \3/p' \
+	sed -n 's/^wall_us=\([0-9]*\) maxrss_kib=\([0-9]*\) self_kib=\(-*[0-9]*\) cpu_us=\([0-9]*\) self_cpu_us=\(-*[0-9]*\)$/\1 \2 \3 \4 \5/p' \
 		"$TESTING_TMP/one" >>"$S/$key"
 }
 
-# med KEY: the median wall time in microseconds, "-" without samples
+# med KEY [COLUMN]: the median wall time (or CPU time: COLUMN 4 for the
+# tree, 5 for the process itself) in microseconds, "-" without samples
 med() {
 	[ -s "$S/$1" ] || { echo -; return; }
-	sort -n "$S/$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	awk -v c="${2:-1}" '{ print $c }' "$S/$1" | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 # rss KEY COLUMN: the largest RSS of the runs in MiB (2: tree, 3: self)
 rss() {
@@ -372,11 +374,22 @@ head_row() {
 # the columns: row passes N last
 c_ms() { ms "$(med "$W.$2.$1")"; }		# WHAT N
 c_ratio() { ratio "$(med "$W.$3.$1")" "$(med "$W.$3.$2")"; }	# A B N
+c_cpu_ratio() { ratio "$(med "$W.$3.$1" 4)" "$(med "$W.$3.$2" 4)"; }
+# CPU: "itself/its tree" for docker-fw, the tree alone for the others
+c_cpu() {	# WHAT N
+	if [ "$(med "$W.$2.$1")" = - ]; then
+		echo -
+	elif [ "$1" = "${1#rest}" ] && [ "$1" != save ] && [ "$1" != rdel ]; then
+		echo "$(ms "$(med "$W.$2.$1" 5)")/$(ms "$(med "$W.$2.$1" 4)")"
+	else
+		ms "$(med "$W.$2.$1" 4)"
+	fi
+}
 c_rss() { rss "$W.$3.$1" "$2"; }		# WHAT COLUMN N
 c_changed() { cat "$S/$W.$1.changed" 2>/dev/null || echo -; }	# N
 
-# lin W WHAT: time at 10,000 over time at 1,000
-lin() { ratio "$(med "$1.10000.$2")" "$(med "$1.1000.$2")"; }
+# lin W WHAT [COLUMN]: time at 10,000 over time at 1,000
+lin() { ratio "$(med "$1.10000.$2" "${3:-1}")" "$(med "$1.1000.$2" "${3:-1}")"; }
 
 print_replay_table() {	# W TITLE...
 	W=$1
@@ -384,16 +397,24 @@ print_replay_table() {	# W TITLE...
 	echo "$*"
 	head_row ""
 	row "replay, all rules missing (ms)" c_ms miss
+	row "  CPU ms: docker-fw/with children" c_cpu miss
 	row "replay, no-op (ms)" c_ms noop
+	row "  CPU ms: docker-fw/with children" c_cpu noop
 	row "replay, half changed (ms)" c_ms half
+	row "  CPU ms: docker-fw/with children" c_cpu half
 	row "  rules changed by the restarts" c_changed
 	row "iptables-restore --noflush (ms)" c_ms rest
+	row "  CPU ms" c_cpu rest
 	row "iptables-save -t filter (ms)" c_ms save
+	row "  CPU ms" c_cpu save
 	[ "$W" = cidr ] && [ "${BENCH_LOOP_MAX:-1000}" -gt 0 ] &&
 		row "iptables -C || -I loop, 1 run (ms)" c_ms loop
 	row "all missing / restore" c_ratio miss rest
+	row "  in CPU time (with children)" c_cpu_ratio miss rest
 	row "no-op / save" c_ratio noop save
+	row "  in CPU time (with children)" c_cpu_ratio noop save
 	row "half changed / restore" c_ratio half rest
+	row "  in CPU time (with children)" c_cpu_ratio half rest
 	row "peak RSS docker-fw, all missing (MiB)" c_rss miss 3
 	row "  largest in its tree (MiB)" c_rss miss 2
 	row "peak RSS docker-fw, half changed (MiB)" c_rss half 3
@@ -408,11 +429,17 @@ print_drop_table() {
 	     "(N /32 sources), then \`drop\`:"
 	head_row ""
 	row "add --from (ms)" c_ms add
+	row "  CPU ms: docker-fw/with children" c_cpu add
 	row "drop (ms)" c_ms drop
+	row "  CPU ms: docker-fw/with children" c_cpu drop
 	row "iptables-restore --noflush, -A (ms)" c_ms rest
+	row "  CPU ms" c_cpu rest
 	row "iptables-restore --noflush, -D (ms)" c_ms rdel
+	row "  CPU ms" c_cpu rdel
 	row "add / restore -A" c_ratio add rest
+	row "  in CPU time (with children)" c_cpu_ratio add rest
 	row "drop / restore -D" c_ratio drop rdel
+	row "  in CPU time (with children)" c_cpu_ratio drop rdel
 	row "peak RSS docker-fw, add (MiB)" c_rss add 3
 	row "  largest in its tree (MiB)" c_rss add 2
 	row "peak RSS docker-fw, drop (MiB)" c_rss drop 3
@@ -431,6 +458,7 @@ rules_bench() {	# MODE
 		sb_run "r$i" ||
 			{ echo "bench: docker run r$i failed" >&2; exit 1; }
 	done
+	export DFW_STATE_DIR="$SB_DIR/state.init"
 	sb_dfw init >/dev/null || { echo "bench: init failed" >&2; exit 1; }
 	sb_ipt_save -t filter >"$SB_DIR/base.rules"
 	backend=$(sb_dfw init 2>&1 |
@@ -502,29 +530,42 @@ rules_bench() {	# MODE
 	if has "$workloads" drop; then
 		print_drop_table
 	fi
+	W=none
 	echo "replay with nothing stored ($ctrs running containers):" \
-	     "$(ms "$(med none)") ms, peak RSS $(rss none 3) MiB"
+	     "$(ms "$(med none)") ms (CPU ms: docker-fw/with children" \
+	     "$(ms "$(med none 5)")/$(ms "$(med none 4)")), peak RSS" \
+	     "$(rss none 3) MiB"
 	echo
 	if has "$sizes" 1000 && has "$sizes" 10000; then
-		echo "10x the rules: time at N=10,000 / time at N=1,000" \
-		     "(10 is linear):"
-		has "$workloads" internal &&
-			echo "  add-internal: all missing $(lin internal miss)," \
-			     "no-op $(lin internal noop)," \
-			     "half changed $(lin internal half);" \
-			     "restore $(lin internal rest), save $(lin internal save)"
-		has "$workloads" cidr &&
-			echo "  add (cidr):   all missing $(lin cidr miss)," \
-			     "no-op $(lin cidr noop)," \
-			     "half changed $(lin cidr half);" \
-			     "restore $(lin cidr rest), save $(lin cidr save)"
-		has "$workloads" drop &&
-			echo "  one container: add --from $(lin drop add)," \
-			     "drop $(lin drop drop);" \
-			     "restore -A $(lin drop rest), -D $(lin drop rdel)"
+		for col in 1 4; do
+			[ $col = 1 ] && echo "10x the rules: wall time at" \
+			     "N=10,000 / at N=1,000 (10 is linear):"
+			[ $col = 4 ] && echo "the same in CPU time (with children):"
+			has "$workloads" internal &&
+				echo "  add-internal: all missing" \
+				     "$(lin internal miss $col), no-op" \
+				     "$(lin internal noop $col), half changed" \
+				     "$(lin internal half $col); restore" \
+				     "$(lin internal rest $col), save" \
+				     "$(lin internal save $col)"
+			has "$workloads" cidr &&
+				echo "  add (cidr):   all missing" \
+				     "$(lin cidr miss $col), no-op" \
+				     "$(lin cidr noop $col), half changed" \
+				     "$(lin cidr half $col); restore" \
+				     "$(lin cidr rest $col), save" \
+				     "$(lin cidr save $col)"
+			has "$workloads" drop &&
+				echo "  one container: add --from" \
+				     "$(lin drop add $col), drop" \
+				     "$(lin drop drop $col); restore -A" \
+				     "$(lin drop rest $col), -D" \
+				     "$(lin drop rdel $col)"
+		done
 		echo
 	fi
 	sb_stop
+	unset DFW_STATE_DIR
 }
 
 cat <<'EOF'
@@ -547,6 +588,11 @@ How each number is measured (tests/bench.sh; tests/tools/rusage.c):
   save: `iptables-save -t filter` of the table holding them.
 - -D: `iptables-restore --noflush` of `-D CHAIN RULE` lines (by their
   text), in the order of the chain, top down.
+- CPU ms: user and system time; "docker-fw/with children" is docker-fw's
+  own (its time on a CPU, /proc/PID/schedstat at its exit) and that of
+  docker-fw and every child it reaped (wait4's rusage); for iptables-*
+  the process's. Load from other work inflates wall times more than CPU
+  times: compare ratios of both.
 - peak RSS docker-fw: its own peak (VmHWM of /proc/PID/status read at its
   exit, a ptrace exit stop); largest in its tree: ru_maxrss of wait4 on
   docker-fw, which Linux takes over docker-fw and every child it reaped

@@ -1,20 +1,22 @@
 /*
- * rusage.c - runs a command and reports its wall time and peak RSS, for
- * tests/bench.sh, on stderr:
+ * rusage.c - runs a command and reports its wall time, CPU time and peak
+ * RSS, for tests/bench.sh, on stderr:
  *
- *	wall_us=N maxrss_kib=N self_kib=N
+ *	wall_us=N maxrss_kib=N self_kib=N cpu_us=N self_cpu_us=N
  *
  * wall_us: from before fork to after the command was reaped (CLOCK_
- * MONOTONIC). maxrss_kib: ru_maxrss of wait4 on the command, which Linux
- * fills for the child and the descendants it reaped (wait_task_zombie
- * asks getrusage(RUSAGE_BOTH)): the largest peak RSS of any one process
- * of the tree, not a sum. self_kib: the command's own peak RSS, VmHWM of
- * /proc/PID/status read at its exit (a PTRACE_O_TRACEEXIT stop, where
- * its memory is still mapped); the command is traced for nothing else:
- * its children are not traced and its signals are passed on as they
- * come. -1 when that could not be read. The command's exit status is
- * passed on (128 + N for signal N). With -o FILE the line is appended to
- * FILE instead, so that stderr is the command's alone.
+ * MONOTONIC). maxrss_kib and cpu_us come from wait4 on the command,
+ * which Linux fills for the child and the descendants it reaped
+ * (wait_task_zombie asks getrusage(RUSAGE_BOTH)): maxrss_kib is the
+ * largest peak RSS of any one process of that tree, not a sum; cpu_us
+ * is the user and system time of them all. self_kib and self_cpu_us are
+ * the command's own: VmHWM of /proc/PID/status and the first field of
+ * /proc/PID/schedstat (time on a CPU, ns; one thread) read at its exit,
+ * at a PTRACE_O_TRACEEXIT stop, where its memory is still mapped. The
+ * command is traced for nothing else: its children are not traced, its
+ * signals are passed on as they come. -1 when one could not be read. The
+ * command's exit status is passed on (128 + N for signal N). With -o FILE
+ * the line is appended to FILE instead, so that stderr is the command's.
  *
  *	rusage [-o FILE] CMD [ARGS...]
  */
@@ -46,12 +48,31 @@ static long hwm(pid_t pid)
 	return kib;
 }
 
+/* Time on a CPU of pid's thread, in microseconds, or -1. */
+static long long oncpu(pid_t pid)
+{
+	unsigned long long ns;
+	char path[64];
+	long long us = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%llu", &ns) == 1)
+		us = (long long)(ns / 1000);
+	fclose(f);
+	return us;
+}
+
 int main(int argc, char **argv)
 {
 	struct timespec t0, t1;
 	struct rusage ru;
 	FILE *report = stderr;
 	long self = -1;
+	long long self_cpu = -1;
 	int status, sig, execd = 0;
 	pid_t pid;
 
@@ -94,6 +115,7 @@ int main(int argc, char **argv)
 		sig = WSTOPSIG(status);
 		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
 			self = hwm(pid);
+			self_cpu = oncpu(pid);
 			sig = 0;
 		} else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
 			sig = 0;	/* it ran another program */
@@ -112,10 +134,14 @@ int main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(report, "wall_us=%lld maxrss_kib=%ld self_kib=%ld\n",
+	fprintf(report, "wall_us=%lld maxrss_kib=%ld self_kib=%ld cpu_us=%lld "
+		"self_cpu_us=%lld\n",
 		(long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
 			(t1.tv_nsec - t0.tv_nsec) / 1000,
-		ru.ru_maxrss, self);
+		ru.ru_maxrss, self,
+		(long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+			ru.ru_utime.tv_usec + ru.ru_stime.tv_usec,
+		self_cpu);
 	if (fclose(report)) {
 		perror("rusage: the report");
 		return 2;
