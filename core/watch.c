@@ -7,7 +7,7 @@
 
 #include "dfw/watch.h"
 
-enum { NOTHING, UP, DOWN, INIT };
+enum { NOTHING, UP, DOWN, INIT, CONNECT };
 
 /* What an event asks for (watch.h says why). */
 static int kind(const struct docker_event *ev, const char **id)
@@ -33,7 +33,7 @@ static int kind(const struct docker_event *ev, const char **id)
 		return INIT;
 	*id = ev->container;
 	if (!strcmp(ev->action, "connect"))
-		return UP;
+		return CONNECT;
 	if (!strcmp(ev->action, "disconnect"))
 		return DOWN;
 	return NOTHING;
@@ -86,6 +86,12 @@ int watch_event(struct watch *w, const struct docker_event *ev,
 		w->b.init = 1;
 		pending(w, now + w->window_ms);
 		return 1;
+	}
+	if (k == CONNECT) {
+		/* a bridge may be new to docker-fw (or its rules new to
+		 * Docker): init sees to it, and the container follows */
+		w->b.init = 1;
+		k = UP;
 	}
 	if (k == DOWN) {
 		/* an address is going: at once, whatever else waits */

@@ -7,9 +7,10 @@
  *
  * What an event asks for:
  *   container start, restart, unpause, rename; network connect (of the
- *   container Attributes.container names): the container's rules (and
- *   the rules naming it) follow its addresses, once the burst window
- *   since the first such event has passed;
+ *   container Attributes.container names, and init for the network):
+ *   the container's rules (and the rules naming it) follow its
+ *   addresses, once the burst window since the first such event has
+ *   passed;
  *   container die, stop, destroy; network disconnect: the container's
  *   rules (and the rules naming it) follow at once - an address it gave
  *   up may go to the next container;
@@ -47,7 +48,8 @@ struct watch_batch {
 					 * full) */
 	size_t n;
 	int full;		/* init and a replay of everything */
-	int init;		/* init (a network was created) */
+	int init;		/* init (a network was created, or a
+				 * container connected to one) */
 	int urgent;		/* an address was taken away: due at once */
 	unsigned long events;	/* events this batch sums up */
 };

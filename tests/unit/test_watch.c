@@ -56,7 +56,7 @@ static void test_burst(void)
 	check(watch_timeout(&w, 1050) == 50);
 	check(watch_take(&w, 1099, &b) == 0);
 	check(watch_take(&w, 1100, &b) == 1);
-	check(b.n == 20 && !b.full && !b.init && !b.urgent);
+	check(b.n == 20 && !b.full && b.init && !b.urgent);
 	check(b.events == 40);
 	check_str(b.v[0].id, "c00");
 	check_str(b.v[0].name, "web00");
@@ -92,6 +92,10 @@ static void test_uninteresting(void)
 	check(feed(&w, "network", "create", "n2", "back", 10) == 1);
 	check(watch_take(&w, 10 + WATCH_WINDOW_MS, &b) == 1);
 	check(b.init && b.n == 0 && !b.full && b.events == 1);
+	/* a start alone needs no init */
+	check(feed(&w, "container", "start", "c1", "web", 500) == 1);
+	check(watch_take(&w, 500 + WATCH_WINDOW_MS, &b) == 1);
+	check(!b.init && b.n == 1);
 }
 
 /* A die is due at once, whatever waits in the window; the last event of
