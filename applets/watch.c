@@ -243,7 +243,7 @@ static int items_all(struct engine *g, struct engine_items *items,
  * it. Docker may have forgotten it (destroyed): the store and the name
  * the event gave still say who names it. */
 static int items_one(struct engine *g, struct engine_items *items,
-		     const struct watch_ctr *w, struct err *e)
+		     struct watch_ctr *w, struct err *e)
 {
 	static struct docker_container gone;	/* id and name only */
 	const struct docker_container *c;
@@ -251,6 +251,9 @@ static int items_one(struct engine *g, struct engine_items *items,
 	struct err why, ign;
 
 	if (!engine_find_record(g, w->id, &rec, &why, &ign)) {
+		/* a network event does not name the container */
+		if (!*w->name)
+			snprintf(w->name, sizeof(w->name), "%s", rec.name);
 		if (*why.msg)
 			say(LOG_ERR, "%s: its rules stay as they are",
 			    why.msg);
@@ -258,6 +261,8 @@ static int items_one(struct engine *g, struct engine_items *items,
 			return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
 	c = engine_container(g, w->id, &ign);
+	if (c && !*w->name)
+		snprintf(w->name, sizeof(w->name), "%s", c->name);
 	if (!c) {
 		memset(&gone, 0, sizeof(gone));
 		snprintf(gone.id, sizeof(gone.id), "%s", w->id);
@@ -295,9 +300,10 @@ static void print_changes(const struct engine *g, const struct cli *cli)
 	fflush(stdout);
 }
 
-/* Runs batch b: init when it asks, then one sync. 0, or -1 with e set
- * (the kernel and the store as before the step that failed). */
-static int run_batch(struct watch_run *r, const struct watch_batch *b,
+/* Runs batch b: init when it asks, then one sync (the names a network
+ * event did not give filled in). 0, or -1 with e set (the kernel and the
+ * store as before the step that failed). */
+static int run_batch(struct watch_run *r, struct watch_batch *b,
 		     struct err *e)
 {
 	struct engine_items items = { NULL, 0 };
