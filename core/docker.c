@@ -1150,6 +1150,8 @@ static void event_of(struct docker *d, const char *s, struct json_tok *t,
 	get_str(d, actor, "ID", ev->id, sizeof(ev->id));
 	get_str(d, path_tok(d, actor, "Attributes", NULL), "name", ev->name,
 		sizeof(ev->name));
+	get_str(d, path_tok(d, actor, "Attributes", NULL), "container",
+		ev->container, sizeof(ev->container));
 	ev->time = get_int(d, 0, "time");
 	d->body.data = saved_s;
 	d->toks = saved_t;
@@ -1158,6 +1160,14 @@ static void event_of(struct docker *d, const char *s, struct json_tok *t,
 int docker_events(struct docker *d, const char *filters,
 		  int (*cb)(void *arg, const struct docker_event *ev),
 		  void *arg, struct err *e)
+{
+	return docker_events_since(d, filters, 0, cb, arg, e);
+}
+
+int docker_events_since(struct docker *d, const char *filters,
+			int64_t since,
+			int (*cb)(void *arg, const struct docker_event *ev),
+			void *arg, struct err *e)
 {
 	struct buf p = { 0 }, acc = { 0 };
 	struct json_tok *toks = NULL;
@@ -1172,7 +1182,8 @@ int docker_events(struct docker *d, const char *filters,
 	if (!d->api && docker_ping(d, e))
 		return -1;
 	if (buf_printf(&p, "/v1.%d/events", d->api) ||
-	    (filters && (buf_adds(&p, "?filters=") ||
+	    (since > 0 && buf_printf(&p, "?since=%lld", (long long)since)) ||
+	    (filters && (buf_adds(&p, since > 0 ? "&filters=" : "?filters=") ||
 			 http_escape(&p, filters)))) {
 		buf_free(&p);
 		return err_set(e, EXIT_RUNTIME, "out of memory");

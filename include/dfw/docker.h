@@ -204,6 +204,8 @@ struct docker_event {
 	char action[64];	/* "start", "die", ... */
 	char id[65];		/* Actor.ID */
 	char name[256];		/* Actor.Attributes.name */
+	char container[65];	/* Actor.Attributes.container (network
+				 * connect, disconnect: the container) */
 	int64_t time;		/* seconds */
 };
 
@@ -217,6 +219,15 @@ struct docker_event {
 int docker_events(struct docker *d, const char *filters,
 		  int (*cb)(void *arg, const struct docker_event *ev),
 		  void *arg, struct err *e);
+
+/* docker_events with since (seconds since the epoch, Docker's clock; 0:
+ * none): the daemon first sends the events it still holds from that
+ * time on, so a caller that reconnects misses none of what came after
+ * since. */
+int docker_events_since(struct docker *d, const char *filters,
+			int64_t since,
+			int (*cb)(void *arg, const struct docker_event *ev),
+			void *arg, struct err *e);
 
 /*
  * Demultiplexer of the hijacked stdout/stderr stream (8-byte frame header:

@@ -1189,6 +1189,17 @@ static int on_event(void *arg, const struct docker_event *ev)
 	return ++s->n == 3;
 }
 
+static int on_container(void *arg, const struct docker_event *ev)
+{
+	struct seen *s = arg;
+
+	snprintf(s->names[s->n], sizeof(s->names[0]), "%.15s %.20s %.60s "
+		 "%.64s %lld", ev->type, ev->action, ev->name, ev->container,
+		 (long long)ev->time);
+	s->n++;
+	return 0;
+}
+
 /* The events stream: one event split over chunks, stopped by the callback
  * while the daemon still streams. */
 static void test_events(void)
@@ -1227,6 +1238,42 @@ static void test_events(void)
 	check_str(seen.names[0], "container start web");
 	check_str(seen.names[1], "container die db");
 	check_str(seen.names[2], "network connect ");
+	check(d.t.fd < 0);
+	docker_close(&d);
+	check(srv_wait(&s) == 0);
+	buf_free(&b);
+}
+
+/* The events stream from a time on (a reconnect), and the container a
+ * network event names. */
+static void test_events_since(void)
+{
+	static const char part[] =
+		"{\"Type\":\"network\",\"Action\":\"connect\",\"Actor\":"
+		"{\"ID\":\"n1\",\"Attributes\":{\"name\":\"front\","
+		"\"container\":\"c1\",\"type\":\"bridge\"}},"
+		"\"time\":1700000001}\n";
+	static struct step steps[] = {
+		STEP_PING("1.41"),
+		STEP_RAW("GET /v1.41/events?since=1700000000&filters=%7B%7D "
+			 "HTTP/1.1", NULL, WAIT_EOF),
+		STEP_END,
+	};
+	struct buf b = { 0 };
+	struct srv s;
+	struct docker d;
+	struct err e = { 0 };
+	struct seen seen = { 0 };
+
+	buf_adds(&b, CHUNKED_HEAD);
+	buf_printf(&b, "%zx\r\n%s\r\n0\r\n\r\n", strlen(part), part);
+	steps[1].head = b.data;
+	SERVE(s, steps);
+	check(client(&d, &s, &e) == 0);
+	check(docker_events_since(&d, "{}", 1700000000, on_container, &seen,
+				  &e) == 0);
+	check(seen.n == 1);
+	check_str(seen.names[0], "network connect front c1 1700000001");
 	check(d.t.fd < 0);
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -1831,7 +1878,7 @@ UNIT_TESTS(T(test_keepalive_reuse) T(test_reconnect_idle_close)
 	   T(test_header_no_colon) T(test_huge_header) T(test_head_over_limit)
 	   T(test_body_over_cap) T(test_api_version) T(test_inspect_1mib)
 	   T(test_chunked_ext_trailers) T(test_exec) T(test_exec_max)
-	   T(test_events)
+	   T(test_events) T(test_events_since)
 	   T(test_init_errors) T(test_inspect_checked)
 	   T(test_inspect_long_strings) T(test_networks_checked)
 	   T(test_list_checked) T(test_exec_id_checked) T(test_api_parse)
