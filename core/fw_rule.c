@@ -154,13 +154,13 @@ int fw_addr_parse(const char *s, int family, uint8_t addr[16],
 	int bits = family == AF_INET6 ? 128 : 32, i;
 	char tmp[INET6_ADDRSTRLEN + 64], *slash;
 	uint64_t prefix = (uint64_t)bits;
+	size_t len = strlen(s);
 
-	if ((family != AF_INET && family != AF_INET6) ||
-	    strlen(s) >= sizeof(tmp))
+	if ((family != AF_INET && family != AF_INET6) || len >= sizeof(tmp))
 		return -1;
 	memset(addr, 0, 16);
 	memset(mask, 0, 16);
-	strcpy(tmp, s);
+	memcpy(tmp, s, len + 1);
 	slash = strchr(tmp, '/');
 	if (slash)
 		*slash++ = 0;
