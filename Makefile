@@ -128,10 +128,12 @@ demo: test-deps
 	sh scripts/deps.sh engine $(BUILD)
 	sh tests/demo.sh
 
+# BENCH_WATCH=0 skips dfw-watch's part (tests/bench_watch.sh)
 bench: test-deps
 	$(MAKE) docker-fw tools
 	sh scripts/deps.sh engine $(BUILD)
 	sh tests/bench.sh
+	[ "$${BENCH_WATCH:-1}" = 0 ] || sh tests/bench_watch.sh
 
 install: docker-fw
 	install -d $(DESTDIR)$(BINDIR)
