@@ -46,7 +46,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJ := $(CORE_SRC:%.c=$(BUILD)/fuzz/%.o)
 FUZZ_SECONDS ?= 600
 
-APPLETS = $(shell sed -n 's/^APPLET("\([^"]*\)".*/\1/p' applets/applets.h)
+APPLETS = $(shell sed -n 's/^APPLET."\([^"]*\)".*/\1/p' applets/applets.h)
 
 all: docker-fw
 
@@ -83,7 +83,7 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/asan/libcore.a \
 		$(BUILD)/asan/libcore.a $(HOST_LIBS) $(UNIT_LDFLAGS)
 # Unit tests that fail allocations on purpose (tests/unit/failalloc.h).
 FAILALLOC := $(BUILD)/unit/test_tls $(BUILD)/unit/test_http \
-	$(BUILD)/unit/test_client
+	$(BUILD)/unit/test_client $(BUILD)/unit/test_watch
 $(FAILALLOC): tests/unit/failalloc.h
 $(FAILALLOC): UNIT_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
@@ -128,10 +128,12 @@ demo: test-deps
 	sh scripts/deps.sh engine $(BUILD)
 	sh tests/demo.sh
 
+# BENCH_WATCH=0 skips dfw-watch's part (tests/bench_watch.sh)
 bench: test-deps
 	$(MAKE) docker-fw tools
 	sh scripts/deps.sh engine $(BUILD)
 	sh tests/bench.sh
+	[ "$${BENCH_WATCH:-1}" = 0 ] || sh tests/bench_watch.sh
 
 install: docker-fw
 	install -d $(DESTDIR)$(BINDIR)
@@ -139,27 +141,50 @@ install: docker-fw
 	for a in $(APPLETS); do \
 		ln -sf docker-fw $(DESTDIR)$(BINDIR)/dfw-$$a || exit 1; done
 
-# The boot script and systemd unit (rootfs/), for images and packages.
+# The boot files (rootfs/, at their install paths): services for
+# sysvinit, OpenRC, runit, s6 and systemd, /usr/lib/docker-fw/boot they
+# share, /etc/docker-fw/. INIT=openrc installs the OpenRC service as
+# /etc/init.d/docker-fw instead of the sysvinit script.
+ROOTFS_FILES = $(shell cd rootfs && find . -type f ! -name '*.openrc' | sort)
 install-rootfs:
-	install -D -m 755 rootfs/etc/init.d/docker-fw \
-		$(DESTDIR)/etc/init.d/docker-fw
-	install -D -m 644 rootfs/lib/systemd/system/docker-fw.service \
-		$(DESTDIR)/lib/systemd/system/docker-fw.service
+	for f in $(ROOTFS_FILES); do m=644; [ -x "rootfs/$$f" ] && m=755; \
+		install -D -m $$m "rootfs/$$f" "$(DESTDIR)/$$f" || exit 1; done
+	if [ "$(INIT)" = openrc ]; then install -m 755 \
+		rootfs/etc/init.d/docker-fw.openrc \
+		"$(DESTDIR)/etc/init.d/docker-fw"; fi
 
+# A tarball of a minimal root tree: the static binary in /usr/bin, its
+# dfw-* links and the boot files, for an appliance image or an initramfs.
+ROOTFS_TAR ?= docker-fw-rootfs.tar.gz
+rootfs: docker-fw
+	rm -rf $(BUILD)/rootfs
+	mkdir -p $(BUILD)/rootfs
+	$(MAKE) --no-print-directory install-rootfs \
+		DESTDIR=$(abspath $(BUILD)/rootfs)
+	$(MAKE) --no-print-directory install PREFIX=/usr \
+		DESTDIR=$(abspath $(BUILD)/rootfs)
+	tar -C $(BUILD)/rootfs --owner=0 --group=0 --numeric-owner \
+		-czf $(ROOTFS_TAR).tmp . && mv $(ROOTFS_TAR).tmp $(ROOTFS_TAR)
+
+# The house style (.clang-format, clang-format 14). fmt-check is not part
+# of check until the tree has been formatted once.
+FMT_SRC := $(sort $(wildcard core/*.[ch] applets/*.[ch] include/*.h \
+	include/*/*.h tests/unit/*.[ch] tests/fuzz/*.c tests/tools/*.c))
 fmt:
-	clang-format -i $(SRC) $(wildcard include/dfw/*.h tests/unit/*.[ch] \
-		tests/fuzz/*.c)
+	clang-format -i $(FMT_SRC)
+fmt-check:
+	clang-format --dry-run -Werror $(FMT_SRC)
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/asan $(BUILD)/unit $(BUILD)/fuzz \
-		docker-fw docker-fw-glibc
+		$(BUILD)/rootfs docker-fw docker-fw-glibc docker-fw-rootfs.tar.gz
 
 distclean:
 	rm -rf $(BUILD) docker-fw docker-fw-glibc
 
 .PHONY: all deps tools unit fuzz-build test-deps check fuzz demo bench install \
-	install-rootfs \
-	fmt clean distclean
+	install-rootfs rootfs \
+	fmt fmt-check clean distclean
 .DELETE_ON_ERROR:
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

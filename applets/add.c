@@ -219,7 +219,7 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
 	p->c = c;
 	if (store_load_name(&g->store, c->name, c->id, &p->item.rec,
 			    e) < 0) {
-		bad_file_hint(e, c->id);
+		engine_bad_file_hint(e, c->id);
 		store_rec_free(&p->item.rec);
 		return NULL;
 	}
@@ -281,14 +281,8 @@ static int apply(struct engine *g, const struct dfw_config *o,
 	free(items);
 	if (partial < 0)
 		goto err;
-	print_warnings(g);
-	if (o->verbose) {
-		engine_print_backend(g, stderr);
-		engine_print_changes(g, stdout);
-	}
-	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
-	if (partial)	/* applied but for the hosts entries e names */
-		rc = fail(&e);
+	report_print(g, o, NULL);
+	rc = report_code(g, o, partial, &e);
 	groups_free(groups, ng);
 	return rc;
 err:
@@ -404,7 +398,8 @@ int allow_main(int argc, char **argv, struct cli *cli)
 		if (addrs[i].kind != ADDR_CIDR) {
 			free(addrs);
 			return usage_error("\"%s\": allow takes outside "
-					   "addresses (A.B.C.D[/N])", argv[2 + i]);
+					   "addresses (A.B.C.D[/N])",
+					   argv[2 + i]);
 		}
 	}
 	/* the published ports, from Docker */

@@ -1,7 +1,10 @@
 /*
  * The applet table, an X-macro list: APPLET(name, c_name, usage, help).
  * Keep it sorted by name. Adding an applet is one line here plus
- * applets/c_name.c defining `int c_name_main(int argc, char **argv)`.
+ * `int c_name_main(int argc, char **argv, struct cli *cli)` in applets/:
+ * applets that share their work share a file (add.c: add, add-internal,
+ * add-input, add-two-ways, allow; replay.c: replay, drop; start.c: start,
+ * save-hostconfig; init.c, ls.c, watch.c).
  */
 #define RULE_OPTS_HELP \
 "Rule options (the original docker-fw's):\n" \
@@ -127,3 +130,21 @@ APPLET("start", start, "[--dry-run] [--paused] [--pull-deps] [--force] CONTAINER
 "  --force       start even when the configuration differs from the\n"
 "                saved one (else: the difference is shown, exit 1)\n"
 "Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
+APPLET("watch", watch, "[--once] [--syslog] [--window MS]",
+"Keeps the table in line with the store as Docker starts and stops\n"
+"containers, by itself: follows Docker's events (GET /events). A\n"
+"container that starts, restarts, is unpaused or connects to a network:\n"
+"its rules and the rules naming it follow its new addresses (and hosts\n"
+"entries are restored). One that dies, stops, is removed or disconnects:\n"
+"its rules (and those naming it) leave the table at once, as its address\n"
+"may go to the next container; the store is kept. A network created:\n"
+"init. Events within the burst window make one run. When it starts, and\n"
+"whenever the stream ends (dockerd restarts), it reconnects with backoff\n"
+"and runs init and a full replay. One line per action on stderr.\n"
+"Signals: SIGTERM and SIGINT end it (exit 0) between runs; SIGHUP reads\n"
+"the store again (init and a full replay).\n"
+"  --once       init and a full replay, then exit (for boot scripts)\n"
+"  --syslog     log to syslog (daemon facility) instead of stderr\n"
+"  --window MS  the burst window, 1 to 10000 ms (default 200)\n"
+"Options: --state-dir DIR, -v/--verbose (the changes on stdout),\n"
+"--backend=iptc|nft.\n")

@@ -356,7 +356,7 @@ static int store_apply(struct imp_run *r, const struct strv *ns, struct err *e)
 
 		if (store_load_name(&r->g.store, s->c->name, s->c->id, rec,
 				    e) < 0) {
-			bad_file_hint(e, s->c->id);
+			engine_bad_file_hint(e, s->c->id);
 			goto out;
 		}
 		for (j = 0; j < r->res.nrules; j++) {

@@ -154,13 +154,13 @@ int fw_addr_parse(const char *s, int family, uint8_t addr[16],
 	int bits = family == AF_INET6 ? 128 : 32, i;
 	char tmp[INET6_ADDRSTRLEN + 64], *slash;
 	uint64_t prefix = (uint64_t)bits;
+	size_t len = strlen(s);
 
-	if ((family != AF_INET && family != AF_INET6) ||
-	    strlen(s) >= sizeof(tmp))
+	if ((family != AF_INET && family != AF_INET6) || len >= sizeof(tmp))
 		return -1;
 	memset(addr, 0, 16);
 	memset(mask, 0, 16);
-	strcpy(tmp, s);
+	memcpy(tmp, s, len + 1);
 	slash = strchr(tmp, '/');
 	if (slash)
 		*slash++ = 0;
@@ -222,6 +222,23 @@ static int add_addr(struct buf *out, const char *opt, int family,
 	if (!inet_ntop(family, m, ms, sizeof(ms)))
 		return -1;
 	return buf_printf(out, "%s%s %s/%s ", inv ? "! " : "", opt, s, ms);
+}
+
+const char *fw_iface_why(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len)
+		return "it is empty";
+	if (len >= 16)
+		return "an interface name has at most 15 characters (the "
+		       "kernel's IFNAMSIZ)";
+	if (!strcmp(s, "+"))
+		return "\"+\" alone would be every interface";
+	if (!fw_iface_ok(s))
+		return "an interface name here is letters, digits and "
+		       "_ . : @ -, with an optional final + for a prefix";
+	return NULL;
 }
 
 int fw_iface_ok(const char *s)

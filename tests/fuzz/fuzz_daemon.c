@@ -13,8 +13,8 @@
  *     value in its place;
  *   - in store text, the "container ID NAME" line and a rule's --source
  *     NAME are one line whose words (rulespec_split) are the values; the
- *     hostconfig lines are one line each when no value in them holds a
- *     control character (values with one: the store's own quoting, #19.4).
+ *     hostconfig lines (binds, extra hosts, ... of any bytes but NUL) are
+ *     one line each that splits into words (the store's $'...' quoting).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -124,16 +124,6 @@ static void store_line(const char *head, const char *last, size_t n)
 	buf_free(&b);
 }
 
-static int strv_controls(const struct strv *v)
-{
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		if (has_control(v->v[i]))
-			return 1;
-	return 0;
-}
-
 static void check_container(const struct docker_container *c)
 {
 	char comment[300], ref_comment[300];
@@ -141,7 +131,6 @@ static void check_container(const struct docker_container *c)
 	struct fw_rule r, ref;
 	struct strv lines = { 0 };
 	size_t i;
-	int controls;
 
 	need(docker_id_ok(c->id) && docker_name_ok(c->name));
 	/* the comment of its rules, as engine.c makes it */
@@ -186,15 +175,9 @@ static void check_container(const struct docker_container *c)
 		store_line(head, c->name, 3);
 		store_line("rule add-internal --source ", c->name, 4);
 	}
-	controls = has_control(c->network_mode) ||
-		   has_control(c->restart_policy) || strv_controls(&c->links) ||
-		   strv_controls(&c->volumes_from) ||
-		   strv_controls(&c->extra_hosts) || strv_controls(&c->dns) ||
-		   strv_controls(&c->cap_add) || strv_controls(&c->cap_drop) ||
-		   strv_controls(&c->binds);
 	need(!hostconfig_lines(c, 1, &lines));
 	need(!hostconfig_lines(c, 0, &lines));
-	for (i = 0; i < lines.n && !controls; i++) {
+	for (i = 0; i < lines.n; i++) {
 		struct strv w = { 0 };
 		struct err e;
 
