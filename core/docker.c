@@ -1308,6 +1308,20 @@ int docker_info(struct docker *d, struct docker_info *i, struct err *e)
 		return err_set(e, EXIT_RUNTIME, "%s: GET /info: not a JSON "
 			       "object", d->ep.url);
 	get_str(d, 0, "ServerVersion", i->version, sizeof(i->version));
+	i->experimental = get_bool(d, 0, "ExperimentalBuild");
+	{
+		int t = json_get(d->body.data, d->toks, 0,
+				 "BridgeNfIp6tables");
+
+		i->bridge_nf_ip6 = t < 0 || json_bool(&d->toks[t]) < 0 ? -1 :
+				   json_bool(&d->toks[t]);
+	}
+	/* a value that is no plain word is none: it is only shown */
+	if (get_str(d, path_tok(d, 0, "FirewallBackend", NULL), "Driver",
+		    i->firewall, sizeof(i->firewall)) ||
+	    strspn(i->firewall, "abcdefghijklmnopqrstuvwxyz0123456789+-_.") !=
+	    strlen(i->firewall))
+		i->firewall[0] = 0;
 	if (get_str(d, 0, "DockerRootDir", i->root_dir, sizeof(i->root_dir)) ||
 	    !*i->root_dir)
 		return err_set(e, EXIT_RUNTIME, "%s: GET /info: no usable "

@@ -229,6 +229,19 @@ struct docker_info {
 	char root_dir[4096];	/* DockerRootDir: dockerd's --data-root, with
 				 * symlinks resolved by dockerd at start */
 	char version[64];	/* ServerVersion */
+	/*
+	 * What says whether Docker writes ip6tables rules, as far as /info
+	 * tells (it does not say it: neither ip6tables nor userland-proxy
+	 * is in /info; the kernel tables and the listening sockets do):
+	 * Docker 20.10 makes IPv6 rules only with --experimental
+	 * --ip6tables, 27+ with ip6tables on by default.
+	 */
+	int experimental;	/* ExperimentalBuild */
+	char firewall[32];	/* FirewallBackend.Driver ("iptables",
+				 * "nftables"; API 1.49+, Docker 28.?), ""
+				 * when absent */
+	int bridge_nf_ip6;	/* BridgeNfIp6tables (20.10; gone in 28):
+				 * 0/1, -1 when absent */
 };
 
 /* GET /info into i. 0, or -1 with e set (EXIT_RUNTIME; a DockerRootDir

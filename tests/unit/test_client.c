@@ -1652,6 +1652,40 @@ static void test_ipv6_fields(void)
 	buf_free(&b);
 }
 
+/* GET /info: the fields about the daemon's firewall, as 20.10 and 28.5
+ * give them (measured in the sandbox), absent ones unknown. */
+static void test_info_firewall(void)
+{
+	static const char i2010[] = "{\"ServerVersion\":\"20.10.24+dfsg1\","
+		"\"DockerRootDir\":\"/var/lib/docker\",\"ExperimentalBuild\":"
+		"true,\"BridgeNfIptables\":true,\"BridgeNfIp6tables\":false}";
+	static const char i285[] = "{\"ServerVersion\":\"28.5.2+dfsg4\","
+		"\"DockerRootDir\":\"/var/lib/docker\",\"ExperimentalBuild\":"
+		"false,\"FirewallBackend\":{\"Driver\":\"iptables\"}}";
+	static const char odd[] = "{\"DockerRootDir\":\"/d\","
+		"\"FirewallBackend\":{\"Driver\":\"x\\ny\"},"
+		"\"BridgeNfIp6tables\":\"yes\"}";
+	struct buf ans = { 0 };
+	struct docker d;
+	struct docker_info i;
+	struct err e = { 0 };
+
+	check(mem_daemon(&d, &ans, i2010) == 0);
+	check(docker_info(&d, &i, &e) == 0);
+	check(i.experimental == 1 && i.bridge_nf_ip6 == 0 && !*i.firewall);
+	docker_close(&d);
+	check(mem_daemon(&d, &ans, i285) == 0);
+	check(docker_info(&d, &i, &e) == 0);
+	check(i.experimental == 0 && i.bridge_nf_ip6 == -1);
+	check_str(i.firewall, "iptables");
+	docker_close(&d);
+	check(mem_daemon(&d, &ans, odd) == 0);
+	check(docker_info(&d, &i, &e) == 0);
+	check(!*i.firewall && i.bridge_nf_ip6 == -1);
+	docker_close(&d);
+	buf_free(&ans);
+}
+
 static void test_list_checked(void)
 {
 	static const char ok[] =
@@ -1878,5 +1912,6 @@ UNIT_TESTS(T(test_keepalive_reuse) T(test_reconnect_idle_close)
 	   T(test_chunked_ext_trailers) T(test_exec) T(test_events)
 	   T(test_init_errors) T(test_inspect_checked)
 	   T(test_inspect_long_strings) T(test_networks_checked) T(test_ipv6_fields)
+	   T(test_info_firewall)
 	   T(test_list_checked) T(test_exec_id_checked) T(test_api_parse)
 	   T(test_long_input) T(test_str_escape) T(test_docker_nomem))
