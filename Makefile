@@ -146,9 +146,14 @@ install-rootfs:
 	install -D -m 644 rootfs/lib/systemd/system/docker-fw.service \
 		$(DESTDIR)/lib/systemd/system/docker-fw.service
 
+# The house style (.clang-format, clang-format 14). fmt-check is not part
+# of check until the tree has been formatted once.
+FMT_SRC := $(sort $(wildcard core/*.[ch] applets/*.[ch] include/*.h \
+	include/*/*.h tests/unit/*.[ch] tests/fuzz/*.c tests/tools/*.c))
 fmt:
-	clang-format -i $(SRC) $(wildcard include/dfw/*.h tests/unit/*.[ch] \
-		tests/fuzz/*.c)
+	clang-format -i $(FMT_SRC)
+fmt-check:
+	clang-format --dry-run -Werror $(FMT_SRC)
 
 clean:
 	rm -rf $(BUILD)/musl $(BUILD)/asan $(BUILD)/unit $(BUILD)/fuzz \
@@ -159,7 +164,7 @@ distclean:
 
 .PHONY: all deps tools unit fuzz-build test-deps check fuzz demo bench install \
 	install-rootfs \
-	fmt clean distclean
+	fmt fmt-check clean distclean
 .DELETE_ON_ERROR:
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -160,7 +160,7 @@ static int apply(struct engine *g, const struct dfw_config *o,
 			goto err;
 		}
 	if (store_load(&g->store, c->id, &item.rec, &e) < 0) {
-		bad_file_hint(&e, c->id);
+		engine_bad_file_hint(&e, c->id);
 		goto err;
 	}
 	for (i = 0; i < s->n; i++) {
@@ -178,14 +178,8 @@ static int apply(struct engine *g, const struct dfw_config *o,
 	partial = engine_sync(g, &item, 1, 0, &e);
 	if (partial < 0)
 		goto err;
-	print_warnings(g);
-	if (o->verbose) {
-		engine_print_backend(g, stderr);
-		engine_print_changes(g, stdout);
-	}
-	rc = fflush(stdout) ? EXIT_RUNTIME : EXIT_DONE;
-	if (partial)	/* applied but for the hosts entries e names */
-		rc = fail(&e);
+	report_print(g, o, NULL);
+	rc = report_code(g, o, partial, &e);
 	store_rec_free(&item.rec);
 	return rc;
 err:
@@ -301,7 +295,8 @@ int allow_main(int argc, char **argv, struct cli *cli)
 		if (addrs[i].kind != ADDR_CIDR) {
 			free(addrs);
 			return usage_error("\"%s\": allow takes outside "
-					   "addresses (A.B.C.D[/N])", argv[2 + i]);
+					   "addresses (A.B.C.D[/N])",
+					   argv[2 + i]);
 		}
 	}
 	/* the published ports, from Docker */

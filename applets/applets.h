@@ -1,7 +1,10 @@
 /*
  * The applet table, an X-macro list: APPLET(name, c_name, usage, help).
  * Keep it sorted by name. Adding an applet is one line here plus
- * applets/c_name.c defining `int c_name_main(int argc, char **argv)`.
+ * `int c_name_main(int argc, char **argv, struct cli *cli)` in applets/:
+ * applets that share their work share a file (add.c: add, add-internal,
+ * add-input, add-two-ways, allow; replay.c: replay, drop; start.c: start,
+ * save-hostconfig; init.c, ls.c).
  */
 #define RULE_OPTS_HELP \
 "Rule options (the original docker-fw's):\n" \

@@ -75,116 +75,28 @@ void print_warnings(const struct engine *g)
 				   strlen(g->warnings.v[i]), 0));
 }
 
-void bad_file_hint(struct err *e, const char *id)
+void report_print(const struct engine *g, const struct dfw_config *o,
+		  const struct strv *notes)
 {
-	size_t len = strlen(e->msg);
+	size_t i;
 
-	snprintf(e->msg + len, sizeof(e->msg) - len, " (fix the file, or "
-		 "`docker-fw drop %.12s` removes the container's rules and "
-		 "the file)", id);
+	print_warnings(g);
+	for (i = 0; notes && i < notes->n; i++)
+		fprintf(stderr, "%s: %s\n", applet_name, notes->v[i]);
+	if (o->verbose)
+		engine_print_backend(g, stderr);
+	if (o->dry_run || o->verbose)
+		engine_print_changes(g, stdout);
 }
 
-/* A store file store_load could not read: an error with what to do, or
- * (bad set) an empty record with the ID and the name it is known by. */
-static int unreadable(struct store_rec *rec, const char *id,
-		      const char *name, struct err *why, struct err *bad,
-		      struct err *e)
+int report_code(const struct engine *g, const struct dfw_config *o,
+		int partial, const struct err *e)
 {
-	if (!bad) {
-		*e = *why;
-		bad_file_hint(e, id);
-		return -1;
-	}
-	*bad = *why;
-	memset(rec, 0, sizeof(*rec));
-	snprintf(rec->id, sizeof(rec->id), "%s", id);
-	snprintf(rec->name, sizeof(rec->name), "%s", name);
-	return 0;
-}
+	int rc = o->dry_run && engine_pending(g) ? EXIT_NO : EXIT_DONE;
 
-/*
- * Docker's own order, over Docker and the store together: a full ID or an
- * exact name first, then an ID prefix, which must be unique across both
- * (a removed container's stored name is not taken for a prefix of a
- * running one's ID). Files that cannot be read count by their ID (and
- * the name of their line 2, when it was read).
- */
-int find_record(struct engine *g, const char *name, struct store_rec *rec,
-		struct err *bad, struct err *e)
-{
-	const struct docker_container *c;
-	struct store_rec *all;
-	struct store_bad *bv;
-	size_t i, n, nb, len, exact = 0, prefix = 0, hit = 0;
-	struct err de, le;
-	int rc;
-
-	if (bad)
-		bad->msg[0] = 0;
-	if (*name == '/')
-		name++;
-	len = strlen(name);
-	c = engine_container(g, name, &de);
-	if (!c && strstr(de.msg, "ambiguous")) {
-		*e = de;
-		return -1;
-	}
-	if (c && (!strcmp(c->id, name) || !strcmp(c->name, name)))
-		goto docker;
-	if (store_load_all(&g->store, &all, &n, &bv, &nb, e))
-		return -1;
-	for (i = 0; i < n + nb; i++) {
-		const char *id = i < n ? all[i].id : bv[i - n].id;
-		const char *nm = i < n ? all[i].name : bv[i - n].name;
-
-		if (!strcmp(nm, name) || !strcmp(id, name)) {
-			exact++;
-			hit = i;
-		}
-	}
-	for (i = 0; i < n + nb && !exact; i++) {
-		const char *id = i < n ? all[i].id : bv[i - n].id;
-
-		if (len && !strncmp(id, name, len) &&
-		    (!c || strcmp(id, c->id))) {
-			prefix++;
-			hit = i;
-		}
-	}
-	rc = exact == 1 || (!c && prefix == 1);
-	if (rc && hit < n) {
-		*rec = all[hit];
-		memset(&all[hit], 0, sizeof(all[hit]));
-	} else if (rc) {
-		le = bv[hit - n].err;
-		rc = unreadable(rec, bv[hit - n].id, bv[hit - n].name, &le,
-				bad, e) ? -1 : 1;
-	}
-	store_recs_free(all, n);
-	free(bv);
-	if (rc)
-		return rc < 0 ? -1 : 0;
-	if (exact > 1)
-		return err_set(e, EXIT_USAGE, "several stored containers are "
-			       "named \"%s\": give the ID", name);
-	if (prefix && c)
-		return err_set(e, EXIT_USAGE, "ambiguous container ID prefix "
-			       "\"%s\": more than one container matches", name);
-	if (prefix > 1)
-		return err_set(e, EXIT_USAGE, "\"%s\" names several stored "
-			       "containers: give more of the ID", name);
-	if (c)
-		goto docker;
-	if (de.code != EXIT_USAGE) {
-		*e = de;
-		return -1;
-	}
-	return err_set(e, EXIT_USAGE, "no such container \"%s\" (not known "
-		       "to Docker nor stored)", name);
-docker:
-	rc = store_load(&g->store, c->id, rec, &le);
-	if (rc < 0)
-		return unreadable(rec, c->id, c->name, &le, bad, e);
-	snprintf(rec->name, sizeof(rec->name), "%s", c->name);
-	return 0;
+	if (fflush(stdout))
+		rc = EXIT_RUNTIME;
+	if (partial)	/* applied but for the hosts entries e names */
+		rc = fail(e);
+	return rc;
 }

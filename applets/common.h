@@ -28,23 +28,17 @@ int applet_open(struct engine *g, struct cli *c, unsigned what,
 /* Prints g's warnings, "dfw-NAME: warning: ..." on stderr. */
 void print_warnings(const struct engine *g);
 
-/*
- * Finds the store record of the container named name: what Docker
- * resolves it to, else (Docker does not know it, or is unreachable) a
- * stored name, or a stored ID or ID prefix (a file that cannot be read
- * is found by its ID, and by the name its line 2 gives when it could be
- * read). *rec is loaded (maybe empty, with the ID set). With bad (drop),
- * a store file that cannot be read is no error: *rec is then empty with
- * its ID (and the name Docker or the file gives) and *bad says why; bad's
- * msg is "" when the file was read. 0, or -1 with e set (EXIT_USAGE when
- * neither the store nor Docker knows it; the file's error, with what to
- * do, when it cannot be read and bad is NULL).
- */
-int find_record(struct engine *g, const char *name, struct store_rec *rec,
-		struct err *bad, struct err *e);
+/* What a sync run did, on the terminal: g's warnings, then notes (lines
+ * "dfw-NAME: LINE"; may be NULL), with -v the backend line (stderr), with
+ * -v or a dry run the changes (stdout). */
+void report_print(const struct engine *g, const struct dfw_config *o,
+		  const struct strv *notes);
 
-/* Adds what to do to the error of a store file that cannot be read:
- * fix or remove it, or drop the container (by the ID12 of id). */
-void bad_file_hint(struct err *e, const char *id);
+/* The exit code of a sync run report_print showed: stdout flushed
+ * (EXIT_RUNTIME when it cannot be written); partial (engine_sync gave 1:
+ * applied but for the hosts entries e names): e printed, its code; a
+ * dry run with something to change: EXIT_NO; else EXIT_DONE. */
+int report_code(const struct engine *g, const struct dfw_config *o,
+		int partial, const struct err *e);
 
 #endif

@@ -48,7 +48,7 @@ int init_main(int argc, char **argv, struct cli *cli)
 	}
 	engine_print_backend(&g, stdout);
 	engine_print_changes(&g, stdout);
-	if (!g.nchanges)
+	if (!engine_pending(&g))
 		printf("# nothing to change\n");
 	rc = cli->cfg.dry_run && engine_pending(&g) ? EXIT_NO : EXIT_DONE;
 	engine_free(&g);

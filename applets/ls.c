@@ -69,7 +69,7 @@ int ls_main(int argc, char **argv, struct cli *cli)
 		if (store_load_all(&g.store, &v, &n, &bad, &nbad, &e))
 			goto err;
 		for (i = 0; i < nbad; i++) {
-			bad_file_hint(&bad[i].err, bad[i].id);
+			engine_bad_file_hint(&bad[i].err, bad[i].id);
 			rc = keep_err(&errs, &bad[i].err, rc);
 		}
 	} else {
@@ -81,7 +81,7 @@ int ls_main(int argc, char **argv, struct cli *cli)
 		for (i = 1; i < (size_t)argc; i++) {
 			size_t k;
 
-			if (find_record(&g, argv[i], &v[n], NULL, &e)) {
+			if (engine_find_record(&g, argv[i], &v[n], NULL, &e)) {
 				rc = keep_err(&errs, &e, rc);
 				continue;
 			}

@@ -1,6 +1,7 @@
 /*
- * replay.c - re-applies stored rules with the addresses Docker gives now,
- * changing only what differs; drop.c's sibling.
+ * replay.c - replay and drop: re-applies stored rules with the addresses
+ * Docker gives now, changing only what differs; drop takes a container's
+ * rules, hosts entries and store file away.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,31 +9,6 @@
 
 #include "common.h"
 #include "dfw/applet.h"
-
-/* Adds rec to items unless its container is there already. */
-static int push(struct sync_item **items, size_t *n, struct store_rec *rec,
-		int drop, int keep)
-{
-	size_t i;
-	void *p;
-
-	for (i = 0; i < *n; i++)
-		if (!strcmp((*items)[i].rec.id, rec->id)) {
-			store_rec_free(rec);
-			return 0;
-		}
-	p = realloc(*items, (*n + 1) * sizeof(**items));
-	if (!p) {
-		store_rec_free(rec);
-		return -1;
-	}
-	*items = p;
-	memset(&(*items)[*n], 0, sizeof(**items));
-	(*items)[*n].drop = drop;	/* its rules say which hosts to clean */
-	(*items)[*n].keep = keep;
-	(*items)[(*n)++].rec = *rec;
-	return 0;
-}
 
 /* drop of a container whose store file cannot be read: what it means,
  * said once the run went through. */
@@ -49,15 +25,6 @@ static int note_unreadable(struct strv *notes, const struct err *why,
 	return strv_add(notes, line, strlen(line));
 }
 
-static void items_free(struct sync_item *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		store_rec_free(&v[i].rec);
-	free(v);
-}
-
 /*
  * replay and drop: the named containers (all stored ones for a replay
  * without names, zero included: rules of containers no longer stored go),
@@ -68,16 +35,16 @@ static void items_free(struct sync_item *v, size_t n)
  */
 static int run(int argc, char **argv, struct cli *cli, int drop)
 {
-	struct sync_item *items = NULL;
+	struct engine_items items = { NULL, 0 };
 	const struct docker_container *c;
-	struct store_rec rec, *deps;
+	struct store_rec rec;
 	struct store_bad *bad = NULL;
 	struct strv later = { 0 };	/* errors printed at the end */
 	struct strv notes = { 0 };	/* warnings printed after the run */
 	const struct dfw_config *o = &cli->cfg;
 	struct engine g;
 	struct err e, why, first = { 0, "" };
-	size_t i, j, n = 0, nd, nbad = 0;
+	size_t i, nbad = 0;
 	int rc = EXIT_DONE, nfail = 0, partial = 0, k;
 
 	k = config_options(cli, CONFIG_CHANGES | (drop ? 0 : CONFIG_DRY_RUN),
@@ -97,16 +64,16 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 		if (store_load_all(&g.store, &all, &nall, &bad, &nbad, &e))
 			goto err;
 		for (i = 0; i < nall; i++)
-			if (push(&items, &n, &all[i], 0, 0))
+			if (engine_items_push(&items, &all[i], 0, 0))
 				goto nomem;
 		free(all);
 		for (i = 0; i < nbad; i++) {
 			memset(&rec, 0, sizeof(rec));
 			memcpy(rec.id, bad[i].id, sizeof(rec.id));
 			memcpy(rec.name, bad[i].name, sizeof(rec.name));
-			if (push(&items, &n, &rec, 0, 1))
+			if (engine_items_push(&items, &rec, 0, 1))
 				goto nomem;
-			bad_file_hint(&bad[i].err, bad[i].id);
+			engine_bad_file_hint(&bad[i].err, bad[i].id);
 			if (strv_add(&later, bad[i].err.msg,
 				     strlen(bad[i].err.msg)))
 				goto nomem;
@@ -115,7 +82,8 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 		}
 	}
 	for (i = 1; i < (size_t)argc; i++) {
-		if (find_record(&g, argv[i], &rec, drop ? &why : NULL, &e)) {
+		if (engine_find_record(&g, argv[i], &rec, drop ? &why : NULL,
+				       &e)) {
 			/* drop carries on; replay checks all names first */
 			fail(&e);
 			if (!nfail++)
@@ -125,39 +93,22 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 		if (drop && *why.msg && note_unreadable(&notes, &why, &rec))
 			goto nomem;
 		c = drop ? NULL : engine_container(&g, rec.id, &e);
-		if (push(&items, &n, &rec, drop, 0))
+		if (engine_items_push(&items, &rec, drop, 0))
 			goto nomem;
-		if (!c)
-			continue;
-		if (engine_dependents(&g, c, &deps, &nd, &e))
+		if (c && engine_items_dependents(&g, &items, c, &e))
 			goto err;
-		for (j = 0; j < nd; j++)
-			if (push(&items, &n, &deps[j], 0, 0))
-				goto nomem;
-		free(deps);
 	}
 	if (nfail && !drop && argc > 1) {
 		rc = first.code;
 		goto out;
 	}
-	if ((n || argc == 1) &&
-	    (partial = engine_sync(&g, items, n, argc == 1, &e)) < 0)
+	if ((items.n || argc == 1) &&
+	    (partial = engine_sync(&g, items.v, items.n, argc == 1, &e)) < 0)
 		goto err;
-	print_warnings(&g);
-	for (i = 0; i < notes.n; i++)
-		fprintf(stderr, "%s: %s\n", applet_name, notes.v[i]);
-	if (o->verbose)
-		engine_print_backend(&g, stderr);
-	if (o->dry_run || o->verbose)
-		engine_print_changes(&g, stdout);
-	if (o->dry_run && engine_pending(&g))
-		rc = EXIT_NO;
-	if (nfail)
+	report_print(&g, o, &notes);
+	rc = report_code(&g, o, partial, &e);
+	if (nfail && !partial && rc != EXIT_RUNTIME)
 		rc = first.code;
-	if (fflush(stdout))
-		rc = EXIT_RUNTIME;
-	if (partial)	/* applied but for the hosts entries e names */
-		rc = fail(&e);
 	for (i = 0; i < later.n; i++)
 		fprintf(stderr, "%s: %s\n", applet_name, later.v[i]);
 	goto out;
@@ -170,7 +121,7 @@ out:
 	strv_free(&later);
 	strv_free(&notes);
 	free(bad);
-	items_free(items, n);
+	engine_items_free(&items);
 	engine_free(&g);
 	return rc;
 }

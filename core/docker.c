@@ -59,7 +59,7 @@ static int connect_daemon(struct docker *d, struct err *e)
 	/* a handshake as slow as the server likes is bounded as a request */
 	transport_deadline(&d->t, d->t.io_timeout_ms > 0 ?
 			   HTTP_DEADLINE_FACTOR * d->t.io_timeout_ms : 0);
-	if (d->tls && tls_start(&d->t, d->tls, d->ep.host, e))
+	if (d->tls && tls_start(&d->tls_conn, &d->t, d->tls, d->ep.host, e))
 		return -1;
 	if (!d->http.rbuf && http_init(&d->http, &d->t, d->host_field))
 		return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -437,16 +437,17 @@ static int parse_port_key(const char *k, struct docker_port *p)
 	const char *slash = strchr(k, '/');
 	char num[8];
 	uint64_t v;
+	size_t plen;
 
 	if (!slash || (size_t)(slash - k) >= sizeof(num) ||
-	    strlen(slash + 1) >= sizeof(p->proto))
+	    (plen = strlen(slash + 1)) >= sizeof(p->proto))
 		return -1;
 	memcpy(num, k, (size_t)(slash - k));
 	num[slash - k] = 0;
 	if (parse_uint(num, 1, 65535, &v))
 		return -1;
 	p->port = (uint16_t)v;
-	strcpy(p->proto, slash + 1);
+	memcpy(p->proto, slash + 1, plen + 1);
 	/* Docker's protocols; the word goes into the store */
 	return strcmp(p->proto, "tcp") && strcmp(p->proto, "udp") &&
 	       strcmp(p->proto, "sctp") ? -1 : 0;
@@ -683,10 +684,11 @@ int docker_inspect(struct docker *d, const char *name,
 	if (r < 0 && d->status == 404)
 		return err_set(e, EXIT_USAGE, "no such container \"%s\"",
 			       name);
-	if (r < 0 && d->status >= 400 && id_prefix_matches(d, name) > 1)
-		return err_set(e, EXIT_USAGE, "ambiguous container ID prefix "
-			       "\"%s\": more than one container matches",
-			       name);
+	if (r < 0 && d->status >= 400 && id_prefix_matches(d, name) > 1) {
+		err_set(e, EXIT_USAGE, "ambiguous container ID prefix \"%s\": "
+			"more than one container matches", name);
+		return DOCKER_AMBIGUOUS;
+	}
 	if (r < 0)
 		return -1;
 	if (d->ntok < 1 || d->toks[0].type != JSON_OBJECT)
@@ -880,12 +882,26 @@ static int summary_of(struct docker *d, int i, void *out, struct err *e)
 				break;
 			s->name[0] = 0;
 		}
-	if (!s->name[0])
-		return bad_field(d, what, "Names", NULL, "no container name "
-				 "docker-fw takes (/[a-zA-Z0-9][a-zA-Z0-9_.-]*, "
-				 "at most 255 characters)", e);
-	if (name_check(d, what, "Names", s->name, e))
-		return -1;
+	/* a name docker-fw cannot take (Docker takes names of any length)
+	 * keeps the entry, marked: only who asks for that container fails */
+	if (!s->name[0]) {
+		struct err ne;
+
+		bad_field(d, what, "Names", NULL, "no container name "
+			  "docker-fw takes (/[a-zA-Z0-9][a-zA-Z0-9_.-]*, at "
+			  "most 255 characters)", &ne);
+		snprintf(s->why, sizeof(s->why), "%.299s", ne.msg);
+		return 0;
+	}
+	{
+		struct err ne;
+
+		if (name_check(d, what, "Names", s->name, &ne)) {
+			snprintf(s->why, sizeof(s->why), "%.299s", ne.msg);
+			s->name[0] = 0;
+			return 0;
+		}
+	}
 	memmove(s->name, s->name + 1, strlen(s->name));
 	return 0;
 }
@@ -930,8 +946,10 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 		  sizeof(nw->bridge), what, e))
 		return -1;
 	if (!*nw->bridge && !strcmp(nw->driver, "bridge")) {
+		_Static_assert(sizeof("docker0") <= sizeof(nw->bridge),
+			       "bridge name room");
 		if (!strcmp(nw->name, "bridge"))
-			strcpy(nw->bridge, "docker0");
+			memcpy(nw->bridge, "docker0", sizeof("docker0"));
 		else
 			snprintf(nw->bridge, sizeof(nw->bridge), "br-%.12s",
 				 nw->id);
@@ -1008,8 +1026,10 @@ int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 			if (m->hlen < 8)
 				continue;
 			if (m->hdr[0] > 2 || m->hdr[1] || m->hdr[2] ||
-			    m->hdr[3])
+			    m->hdr[3]) {
+				errno = EINVAL;
 				return -1;
+			}
 			m->stream = m->hdr[0];
 			m->left = (uint32_t)m->hdr[4] << 24 |
 				  (uint32_t)m->hdr[5] << 16 |
@@ -1020,8 +1040,16 @@ int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 		}
 		k = n < m->left ? n : m->left;
 		to = m->stream == 2 ? errout : out;
-		if (to && buf_add(to, p, k))
+		if (to && m->max && k > m->max - m->kept) {
+			errno = EFBIG;
 			return -1;
+		}
+		if (to && buf_add(to, p, k)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (to)
+			m->kept += k;
 		p += k;
 		n -= k;
 		m->left -= (uint32_t)k;
@@ -1032,12 +1060,12 @@ int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 }
 
 static int exec_stream(struct docker *d, const char *path, struct buf *out,
-		       struct buf *errout, struct err *e)
+		       struct buf *errout, size_t max, struct err *e)
 {
 	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
 	struct http_req rq = { .method = "POST", .path = path, .body = body,
 			       .body_len = sizeof(body) - 1 };
-	struct docker_demux m = { 0 };
+	struct docker_demux m = { .max = max };
 	char chunk[4096], msg[300];
 	ssize_t r;
 
@@ -1058,9 +1086,18 @@ static int exec_stream(struct docker *d, const char *path, struct buf *out,
 			       "%d: %s", d->status, msg);
 	}
 	while ((r = http_read_body(&d->http, chunk, sizeof(chunk), e)) > 0)
-		if (docker_demux_feed(&m, chunk, (size_t)r, out, errout))
-			return err_set(e, EXIT_RUNTIME, "%s: bad frame in the "
-				       "exec output stream", d->ep.url);
+		if (docker_demux_feed(&m, chunk, (size_t)r, out, errout)) {
+			if (errno == EFBIG)
+				err_set(e, EXIT_RUNTIME, "%s: exec output over "
+					"%zu bytes", d->ep.url, max);
+			else if (errno == ENOMEM)
+				err_set(e, EXIT_RUNTIME, "out of memory");
+			else
+				err_set(e, EXIT_RUNTIME, "%s: bad frame in "
+					"the exec output stream", d->ep.url);
+			r = -1;
+			break;
+		}
 	/* The hijacked connection is spent either way. */
 	if (d->t.fd >= 0)
 		d->t.close(&d->t);
@@ -1068,7 +1105,7 @@ static int exec_stream(struct docker *d, const char *path, struct buf *out,
 }
 
 int docker_exec(struct docker *d, const char *id, const char *const *argv,
-		struct buf *out, struct buf *errout, int *code,
+		struct buf *out, struct buf *errout, size_t max, int *code,
 		struct err *e)
 {
 	struct buf b = { 0 }, p = { 0 };
@@ -1102,7 +1139,7 @@ int docker_exec(struct docker *d, const char *id, const char *const *argv,
 	if (!d->api && docker_ping(d, e))
 		goto out;
 	snprintf(full, sizeof(full), "/v1.%d/exec/%.64s/start", d->api, eid);
-	if (exec_stream(d, full, out, errout, e))
+	if (exec_stream(d, full, out, errout, max, e))
 		goto out;
 	snprintf(full, sizeof(full), "/exec/%.64s/json", eid);
 	if (docker_call(d, "GET", full, NULL, 0, e) < 0)

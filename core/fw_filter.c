@@ -112,10 +112,17 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x,
 		case 'o':
 			dst = c == 'i' ? r->in : r->out;
 			/* fw_iface_ok: one that fits r, and may be written */
-			if (!v || !fw_iface_ok(v))
+			if (!v)
 				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "needs an interface name, not "
-					       "\"%s\"", w[i], v ? v : "");
+					       "needs an interface name",
+					       w[i]);
+			if (!fw_iface_ok(v)) {
+				char q[80];
+
+				return err_set(e, EXIT_USAGE, "--filter: %s "
+					       "\"%s\": %s", w[i],
+					       STR_ESC(q, v), fw_iface_why(v));
+			}
 			if (*dst)
 				return err_set(e, EXIT_USAGE, "--filter: %s "
 					       "given twice", w[i]);
@@ -201,10 +208,16 @@ static int filter_subset(struct fw_rule *r, char *const *w, size_t n,
 			int in = fw_opt_letter(o) == 'i';
 			char *dst = in ? r->in : r->out;
 
-			if (!v || !fw_iface_ok(v))
+			if (!v)
 				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "needs an interface name, not "
-					       "\"%s\"", o, v ? v : "");
+					       "needs an interface name", o);
+			if (!fw_iface_ok(v)) {
+				char q[80];
+
+				return err_set(e, EXIT_USAGE, "--filter: %s "
+					       "\"%s\": %s", o,
+					       STR_ESC(q, v), fw_iface_why(v));
+			}
 			if (*dst)
 				return err_set(e, EXIT_USAGE, "--filter: %s "
 					       "given twice", o);

@@ -224,6 +224,23 @@ static int add_addr(struct buf *out, const char *opt, int family,
 	return buf_printf(out, "%s%s %s/%s ", inv ? "! " : "", opt, s, ms);
 }
 
+const char *fw_iface_why(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len)
+		return "it is empty";
+	if (len >= 16)
+		return "an interface name has at most 15 characters (the "
+		       "kernel's IFNAMSIZ)";
+	if (!strcmp(s, "+"))
+		return "\"+\" alone would be every interface";
+	if (!fw_iface_ok(s))
+		return "an interface name here is letters, digits and "
+		       "_ . : @ -, with an optional final + for a prefix";
+	return NULL;
+}
+
 int fw_iface_ok(const char *s)
 {
 	size_t i, len = strlen(s);

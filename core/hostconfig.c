@@ -41,6 +41,8 @@ static int ports(struct strv *out, const struct docker_port *p, size_t n,
 	char port[16], hport[8];
 	size_t i;
 
+	_Static_assert(sizeof("any") <= sizeof(hport), "hport room");
+
 	for (i = 0; i < n; i++) {
 		const char *ip = p[i].host_ip;
 
@@ -52,7 +54,7 @@ static int ports(struct strv *out, const struct docker_port *p, size_t n,
 		if (p[i].host_port)
 			snprintf(hport, sizeof(hport), "%u", p[i].host_port);
 		else
-			strcpy(hport, "any");
+			memcpy(hport, "any", sizeof("any"));
 		if (line(out, "port", port, ip, hport))
 			return -1;
 	}

@@ -51,7 +51,10 @@ static int parse_tcp(const char *rest, struct endpoint *ep, struct err *e)
 			       ep->url);
 	if (!colon || colon + 1 >= end) {
 		/* no port: 2375, or 2376 with TLS (the docker CLI's) */
-		strcpy(ep->port, TRANSPORT_DEFAULT_PORT);
+		_Static_assert(sizeof(TRANSPORT_DEFAULT_PORT) <=
+			       sizeof(ep->port), "port room");
+		memcpy(ep->port, TRANSPORT_DEFAULT_PORT,
+		       sizeof(TRANSPORT_DEFAULT_PORT));
 		ep->port_default = 1;
 		ep->kind = ENDPOINT_TCP;
 		return 0;

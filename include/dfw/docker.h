@@ -26,6 +26,7 @@
 struct docker {
 	struct endpoint ep;
 	struct tls_creds *tls;	/* tcp:// with TLS (tls.h), else NULL */
+	struct tls_conn tls_conn;	/* its session (41 KB), when tls */
 	struct transport t;
 	struct http_conn http;
 	char host_field[300];	/* Host: value */
@@ -140,17 +141,27 @@ struct docker_container {
 /*
  * Inspects the container named by a full ID, a unique ID prefix or a name
  * (with or without its leading slash). 0, or -1 with e set: EXIT_USAGE
- * `no such container "x"` (unknown or ambiguous), EXIT_RUNTIME otherwise.
+ * `no such container "x"` (unknown), EXIT_RUNTIME otherwise; or
+ * DOCKER_AMBIGUOUS with e set (EXIT_USAGE): name is a prefix of the IDs
+ * of several containers.
  */
+#define DOCKER_AMBIGUOUS (-2)
 int docker_inspect(struct docker *d, const char *name,
 		   struct docker_container *c, struct err *e);
 void docker_container_free(struct docker_container *c);
 
-/* GET /containers/json?all=1, one entry per container. */
+/*
+ * GET /containers/json?all=1, one entry per container. An entry whose
+ * Names hold no name docker-fw takes (Docker takes any length) is kept
+ * with name "" and why saying what is wrong (the field, escaped): the
+ * caller skips it unless it needs that very container. A bad Id, State
+ * or a Names that is not a list of strings fails the whole list.
+ */
 struct docker_summary {
 	char id[65];
 	char name[256];		/* first of Names, without the slash */
 	char state[32];		/* "running", "exited", "paused", ... */
+	char why[300];		/* "" or why name is "" */
 };
 int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
 		struct err *e);
@@ -184,10 +195,13 @@ int docker_container_action(struct docker *d, const char *id,
 /*
  * Runs argv (NULL-terminated) in the container: exec create, start (the
  * hijacked stream, demultiplexed into out and errout, which may be NULL)
- * and inspect. *code gets the exit code. 0 or -1.
+ * and inspect. *code gets the exit code. max bounds the bytes kept in out
+ * and errout together (the container decides what it writes): more is an
+ * error (EXIT_RUNTIME, "exec output over MAX bytes"); what a NULL sink
+ * discards counts only toward the HTTP body limit. 0 or -1.
  */
 int docker_exec(struct docker *d, const char *id, const char *const *argv,
-		struct buf *out, struct buf *errout, int *code,
+		struct buf *out, struct buf *errout, size_t max, int *code,
 		struct err *e);
 
 /* An event of GET /events (API 1.24+ form). */
@@ -213,13 +227,17 @@ int docker_events(struct docker *d, const char *filters,
 /*
  * Demultiplexer of the hijacked stdout/stderr stream (8-byte frame header:
  * stream type 0..2, three zero bytes, big-endian payload length). Zero-
- * initialise; feed any split of the stream. 0, or -1 on a bad header.
+ * initialise, then set max (bytes kept in out and errout together; 0: no
+ * bound); feed any split of the stream. 0, or -1 with errno EINVAL on a
+ * bad header, EFBIG past max, ENOMEM.
  */
 struct docker_demux {
 	unsigned char hdr[8];
 	unsigned hlen;
 	uint32_t left;
 	int stream;
+	size_t max;
+	size_t kept;
 };
 int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 		      struct buf *out, struct buf *errout);

@@ -1,71 +1,46 @@
 /*
- * engine.h - what the add*, allow, replay, drop and init applets share:
- * resolving stored rule specs into kernel rules with the addresses Docker
- * gives now, planning the difference with the live table, and applying it
- * (one commit per table) before the store is written.
- *
- * Layout docker-fw keeps in the filter table:
- *
- *   DOCKER-USER  -j DFW-FORWARD                       (first rule)
- *   INPUT        -j DFW-INPUT                         (first rule)
- *   DFW-FORWARD  -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
- *                container rules, grouped per container, by name
- *                -i B -o B -j DROP, per bridge B (added by init)
- *   DFW-INPUT    add-input rules
- *
- * A container's rule carries the comment "docker-fw NAME ID12"; the ID
- * finds it again after an address or a name changed.
+ * engine.h - the orchestration the add*, allow, replay, drop, start and
+ * init applets share. A sync: every item's rule specs resolved with the
+ * addresses Docker gives now (resolve.h, over the run's view.h), the
+ * store files staged, the hosts entries checked (hostsync.h), then under
+ * one xtables lock (backend.h) the difference with the live table
+ * planned (plan.h, which also shows the layout docker-fw keeps) and
+ * committed, the hosts files written right before; then the store
+ * committed. Setup (init) the same for docker-fw's chains and init's
+ * rules. struct engine holds the run: its configuration, the Docker
+ * connection, the view, the store, and its results.
  */
 #ifndef DFW_ENGINE_H
 #define DFW_ENGINE_H
 
 #include <stdio.h>
 
+#include "dfw/backend.h"
 #include "dfw/config.h"
 #include "dfw/docker.h"
 #include "dfw/fw.h"
+#include "dfw/hostsync.h"
+#include "dfw/plan.h"
 #include "dfw/rulespec.h"
 #include "dfw/store.h"
 #include "dfw/util.h"
-
-/* A hosts entry to set (ip) or remove (ip ""), in peer's hosts file. */
-struct hosts_change {
-	const struct docker_container *peer;
-	char name[256];
-	char ip[16];
-	int changed;		/* after the run: 1 the file changed (dry
-				 * run: would), 2 not read (dry run, paused),
-				 * 3 cannot be set (dry run, a warning says
-				 * why) */
-	int strict;		/* a new rule needs it: if it cannot be set,
-				 * nothing changes */
-};
+#include "dfw/view.h"
 
 struct engine {
 	const struct dfw_config *cfg;	/* the caller's, outlives it */
 	struct fw_env env;		/* the kernel's lock and tools (cfg) */
 	struct docker d;
 	struct store store;
-	const struct fw_ops *backend;	/* NULL: found at the first run */
-	int dry_run;
-	/* caches, filled on first use */
-	struct docker_network *nets;
-	size_t nnets;
-	int have_nets;
-	struct docker_container **ctrs;	/* inspected this run */
-	size_t nctrs;
-	struct docker_summary *list;
-	size_t nlist;
-	int have_list;
+	int dry_run;			/* cfg's */
+	struct view view;		/* Docker as this run sees it */
+	struct backend be;		/* which rule set; results: the
+					 * layout, the retries */
 	/* what happened, for the applet to print */
-	struct fw_change *changes;	/* applied (or, dry run, planned) */
-	size_t nchanges, capchanges;
-	struct hosts_change *hosts;	/* add-two-ways entries */
-	size_t nhosts;
+	struct plan plans[BACKEND_NFAMILIES];	/* per family: applied (or,
+						 * dry run, planned) */
+	struct hostsync hs;		/* add-two-ways entries */
 	struct strv warnings;		/* one line each, no prefix */
 	struct strv uncovered;		/* networks init has not closed */
-	char layout[32];		/* Docker firewall layout found */
-	int retries;			/* runs redone after EAGAIN */
 };
 
 /* What engine_init opens besides the Docker client (which does not
@@ -115,11 +90,51 @@ struct sync_item {
 	struct store_rec rec;
 	int dirty;		/* rec differs from its file: save it */
 	int drop;		/* drop: no rules, no hosts entries, no file */
-	int known;		/* Docker knows the container */
-	int running;
 	int keep;		/* its store file cannot be read: its live
 				 * rules stay as they are, its file too */
 };
+
+/* The containers of a run, each once (by ID), in the order added. */
+struct engine_items {
+	struct sync_item *v;
+	size_t n;
+};
+
+/* Adds rec (taken over: freed when its container is there already, or
+ * when out of memory) with drop and keep set, unless its container is
+ * there. 0, or -1 (ENOMEM). */
+int engine_items_push(struct engine_items *s, struct store_rec *rec,
+		      int drop, int keep);
+
+/* Adds the stored records whose rules name c (engine_dependents), each
+ * unless there. 0, or -1 with e set. */
+int engine_items_dependents(struct engine *g, struct engine_items *s,
+			    const struct docker_container *c, struct err *e);
+
+void engine_items_free(struct engine_items *s);
+
+/*
+ * Finds the store record of the container named name: what Docker
+ * resolves it to, else (Docker does not know it, or is unreachable) a
+ * stored name, or a stored ID or ID prefix (a file that cannot be read
+ * is found by its ID, and by the name its line 2 gives when it could be
+ * read). Docker's own order, over Docker and the store together: a full
+ * ID or an exact name first, then an ID prefix, which must be unique
+ * across both (a removed container's stored name is not taken for a
+ * prefix of a running one's ID). *rec is loaded (maybe empty, with the
+ * ID set). With bad (drop), a store file that cannot be read is no
+ * error: *rec is then empty with its ID (and the name Docker or the file
+ * gives) and *bad says why; bad's msg is "" when the file was read. 0,
+ * or -1 with e set (EXIT_USAGE when neither the store nor Docker knows
+ * it, or the name is ambiguous; the file's error, with what to do, when
+ * it cannot be read and bad is NULL).
+ */
+int engine_find_record(struct engine *g, const char *name,
+		       struct store_rec *rec, struct err *bad, struct err *e);
+
+/* Adds what to do to the error of a store file that cannot be read:
+ * fix or remove it, or drop the container (by the ID12 of id). */
+void engine_bad_file_hint(struct err *e, const char *id);
 
 /*
  * Brings the kernel in line with items[0..n): for each item, the rules

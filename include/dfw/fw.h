@@ -180,6 +180,10 @@ int fw_iface_name_ok(const char *s);
  * [A-Za-z0-9_.:@-], a final "+" for a prefix, not "+" alone. */
 int fw_iface_ok(const char *s);
 
+/* Why s is not fw_iface_ok, for messages (a static string), or NULL
+ * when it is. */
+const char *fw_iface_why(const char *s);
+
 /*
  * Splits a line into words as iptables-restore does: blanks separate
  * words; "..." quotes, a backslash inside it escapes the next character;

@@ -33,13 +33,20 @@
  *
  * Limits: a PEM file of 1 MiB, one certificate the server sends of
  * 64 KiB, RSA keys of 4096 bits.
+ *
+ * Four files: tls_conf.c (the settings, pure), tls_creds.c (PEM files,
+ * keys), tls_x509.c (tls_x509.h: the DER walker and the X.509 engine),
+ * tls.c (the connection, and what a failed handshake means in words).
  */
 #ifndef DFW_TLS_H
 #define DFW_TLS_H
 
 #include <limits.h>
 
+#include <bearssl.h>
+
 #include "dfw/config.h"
+#include "dfw/tls_x509.h"
 #include "dfw/transport.h"
 #include "dfw/util.h"
 
@@ -64,8 +71,25 @@ struct tls_conf {
 int tls_conf_get(const struct dfw_config_tls *in, struct tls_conf *o,
 		 struct err *e);
 
-/* What tls_creds_load read: CA certificates, the client's chain, its key. */
-struct tls_creds;
+/* What tls_creds_load read: CA certificates, the client's chain, its key.
+ * Filled by tls_creds.c only; tls.c reads it. */
+struct tls_creds {
+	int verify;
+	char ca_file[PATH_MAX];
+	char cert_file[PATH_MAX];
+	br_x509_trust_anchor *tas;
+	size_t ntas;
+	br_x509_certificate *chain;	/* the client's; NULL none */
+	size_t nchain;
+	int key_type;			/* BR_KEYTYPE_RSA/EC, 0 none */
+	br_skey_decoder_context key;	/* holds the private key */
+	/* BearSSL 0.6's key decoder takes key_data (its last member) as
+	 * 3 * BR_X509_BUFSIZE_KEY bytes long, 24 more than it is: an RSA key
+	 * over 4096 bits (or a crafted one) writes here, not past the
+	 * allocation. Keep it right after key. */
+	unsigned char key_guard[3 * (BR_X509_BUFSIZE_KEY -
+				     BR_X509_BUFSIZE_SIG) + 8];
+};
 
 /*
  * Reads and checks the files of o (o->tls set) before any connection: a
@@ -83,39 +107,37 @@ int tls_creds_load(const struct tls_conf *o, struct tls_creds **out,
 void tls_creds_free(struct tls_creds *c);
 
 /*
+ * One TLS session: about 41 KB (BearSSL's 33 KB buffer for records both
+ * ways, its SSL engine, the X.509 engine), owned by the caller as
+ * BearSSL's contexts are (struct docker holds one), so that a connection
+ * allocates nothing. Fields are tls.c's.
+ */
+struct tls_conn {
+	br_ssl_client_context cc;
+	struct tls_x509 xc;
+	br_sslio_context io;
+	struct transport plain;		/* the TCP stream under it */
+	const struct tls_creds *creds;
+	int io_errno;			/* of the last failed socket call */
+	int got_eof;
+	unsigned char first[5];		/* the first bytes the server sent */
+	size_t nfirst;
+	unsigned char buf[BR_SSL_BUFSIZE_BIDI];
+};
+
+/*
  * Runs the TLS handshake on t (a connected TCP stream to host, as in
- * DOCKER_HOST: a DNS name or an IP address) and, on success, swaps t's
- * read/write/close for TLS ones; t->tls then owns the session (freed by
- * t->close). c must outlive t. 0, or -1 with e set (EXIT_RUNTIME) saying
+ * DOCKER_HOST: a DNS name or an IP address) in c and, on success, swaps
+ * t's read/write/close for TLS ones; t->tls then points to c (cleared,
+ * not freed, by t->close). c (its old content is overwritten), cr and
+ * host must outlive t's use. 0, or -1 with e set (EXIT_RUNTIME) saying
  * what failed in words and naming the endpoint (t->name) and the file
  * involved: certificate not trusted by the CA file, name mismatch,
  * expired or not yet valid, the server requires a client certificate,
  * the server rejected the client certificate, the server does not speak
  * TLS, a protocol error; t is closed then.
  */
-int tls_start(struct transport *t, const struct tls_creds *c,
-	      const char *host, struct err *e);
-
-/*
- * Whether the X.509 certificate der[0..len) (DER) has an iPAddress
- * subjectAltName equal to ip[0..iplen) (4 or 16 bytes, network order;
- * RFC 5280 4.2.1.6): 1 yes, 0 no, -1 malformed. Reads nothing outside
- * der[0..len).
- */
-int tls_cert_has_ip(const unsigned char *der, size_t len,
-		    const unsigned char *ip, size_t iplen);
-
-/* Whether the certificate has a dNSName subjectAltName matching host (a
- * DNS name, Go's rules above): 1 yes, 0 no, -1 malformed. */
-int tls_cert_has_dns(const unsigned char *der, size_t len, const char *host);
-
-/* How many subjectAltName entries of the context tag (0x82 dNSName, 0x87
- * iPAddress) the certificate has, or -1 when malformed. */
-int tls_cert_san_count(const unsigned char *der, size_t len, unsigned tag);
-
-/* Whether the certificate may serve TLS by its extended key usage: 1 (no
- * such extension, or serverAuth or anyExtendedKeyUsage in it), 0 (not),
- * -1 (malformed). RFC 5280 4.2.1.12. */
-int tls_cert_server_eku(const unsigned char *der, size_t len);
+int tls_start(struct tls_conn *c, struct transport *t,
+	      const struct tls_creds *cr, const char *host, struct err *e);
 
 #endif

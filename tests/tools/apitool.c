@@ -120,7 +120,7 @@ static int run(struct docker *d, int argc, char **argv, struct err *e)
 		int code;
 
 		if (docker_exec(d, argv[2], (const char *const *)argv + 3,
-				&out, &er, &code, e))
+				&out, &er, 1 << 20, &code, e))
 			return -1;
 		printf("stdout=%s\nstderr=%s\ncode=%d\n",
 		       out.data ? out.data : "", er.data ? er.data : "", code);

@@ -637,6 +637,18 @@ static void test_filter_subset(void)
 	check(filt(&r, "-p tcp --syn", 0, &e) == -1 &&
 	      strstr(e.msg, "\"-p\"") && strstr(e.msg, "iptc"));
 	check(filt(&r, "-i +", 0, &e) == -1 && strstr(e.msg, "\"+\""));
+	/* an interface name over IFNAMSIZ - 1 says the limit, both ways */
+	check(filt(&r, "-i abcdefghijklmnop", 0, &e) == -1 &&
+	      strstr(e.msg, "-i \"abcdefghijklmnop\": an interface name has "
+		     "at most 15 characters"));
+	check(filt(&r, "-o abcdefghijklmnop", 1, &e) == -1 &&
+	      strstr(e.msg, "at most 15 characters"));
+	check(filt(&r, "-i abcdefghijklmno", 0, &e) == 0);
+	r = spec(80);
+	check(filt(&r, "-o", 0, &e) == -1 &&
+	      strstr(e.msg, "-o needs an interface name"));
+	check(filt(&r, "-o a\\tb", 1, &e) == -1 &&
+	      strstr(e.msg, "letters, digits"));
 	check(filt(&r, "-m conntrack --ctstate BOGUS", 0, &e) == -1 &&
 	      strstr(e.msg, "BOGUS"));
 	check(filt(&r, "-i eth0 !", 0, &e) == -1);

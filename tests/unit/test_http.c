@@ -4,6 +4,7 @@
  * same answer, inputs end at a PROT_NONE page), path escaping, and the
  * Docker stdout/stderr stream demultiplexer.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -709,6 +710,24 @@ static void test_demux(void)
 	/* NULL sinks discard */
 	memset(&m, 0, sizeof(m));
 	check(docker_demux_feed(&m, demux_in, n, NULL, NULL) == 0);
+	/* max bounds what is kept, both streams together (5 + 3 + 256 + 2 +
+	 * 1 = 267 bytes): exactly 267 is taken, 266 is not */
+	memset(&m, 0, sizeof(m));
+	m.max = 267;
+	out.len = err.len = 0;
+	check(docker_demux_feed(&m, demux_in, n, &out, &err) == 0);
+	check_demux_out(&out, &err);
+	memset(&m, 0, sizeof(m));
+	m.max = 266;
+	out.len = err.len = 0;
+	errno = 0;
+	check(docker_demux_feed(&m, demux_in, n, &out, &err) == -1);
+	check(errno == EFBIG);
+	check(out.len + err.len <= 266);
+	/* what NULL sinks discard does not count */
+	memset(&m, 0, sizeof(m));
+	m.max = 1;
+	check(docker_demux_feed(&m, demux_in, n, NULL, NULL) == 0);
 	/* bad headers, whole and byte by byte */
 	for (i = 0; i < sizeof(demux_bad) / sizeof(demux_bad[0]); i++) {
 		const char *s = demux_bad[i].s;
@@ -716,7 +735,9 @@ static void test_demux(void)
 		int r = 0;
 
 		memset(&m, 0, sizeof(m));
+		errno = 0;
 		check(docker_demux_feed(&m, s, k, &out, &err) == -1);
+		check(errno == EINVAL);
 		memset(&m, 0, sizeof(m));
 		for (j = 0; j < k && !r; j++)
 			r = docker_demux_feed(&m, s + j, 1, &out, &err);

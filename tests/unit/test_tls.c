@@ -416,6 +416,7 @@ static int hs(const char *host, const char *ca, const char *cert,
 	struct tls_conf o = { .tls = 1 };
 	struct tls_creds *c;
 	struct transport t = { 0 };
+	static struct tls_conn conn;	/* 41 KB: not on the stack */
 	struct endpoint ep;
 	char url[128], got[64];
 	ssize_t n;
@@ -434,7 +435,7 @@ static int hs(const char *host, const char *ca, const char *cert,
 	if (endpoint_parse(url, &ep, e) || tls_creds_load(&o, &c, e))
 		return -1;
 	if (transport_connect(&t, &ep, 2000, e) ||
-	    tls_start(&t, c, ep.host, e))
+	    tls_start(&conn, &t, c, ep.host, e))
 		goto out;
 	if (transport_write_all(&t, "GET / HTTP/1.0\r\n\r\n", 18)) {
 		err_set(e, 3, "write: %s", strerror(errno));

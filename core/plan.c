@@ -1,0 +1,492 @@
+/*
+ * plan.c - the planner: a snapshot and the wanted rules -> the ordered
+ * changes. Pure: it edits the snapshot it is given and records changes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfw/plan.h"
+
+void plan_reset(struct plan *p)
+{
+	p->n = 0;
+	p->work = 0;
+}
+
+void plan_free(struct plan *p)
+{
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+int plan_is_tail(const struct fw_rule *r)
+{
+	return !strcmp(r->comment, PLAN_INIT_COMMENT);
+}
+
+/* ---- edits of the snapshot, recorded as changes ----------------------- */
+
+static int record(struct plan *p, const struct fw_change *c, struct err *e)
+{
+	void *v;
+
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? 2 * p->cap : 32;
+
+		v = realloc(p->v, ncap * sizeof(*c));
+		if (!v)
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		p->v = v;
+		p->cap = ncap;
+	}
+	p->v[p->n++] = *c;
+	return 0;
+}
+
+static int new_chain(struct plan *p, struct fw *f, const char *name,
+		     struct err *e)
+{
+	struct fw_change c = { .op = FW_NEW_CHAIN };
+
+	if (fw_chain(f, name))
+		return 0;
+	if (!fw_chain_add(f, name, NULL))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	snprintf(c.chain, sizeof(c.chain), "%s", name);
+	return record(p, &c, e);
+}
+
+static int insert(struct plan *p, struct fw_chain *ch, size_t pos,
+		  const struct fw_rule *r, struct err *e)
+{
+	struct fw_change c = { .op = FW_INSERT };
+	void *v = realloc(ch->rules, (ch->n + 1) * sizeof(*r));
+
+	if (!v)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	ch->rules = v;
+	ch->cap = ch->n + 1;
+	memmove(&ch->rules[pos + 1], &ch->rules[pos],
+		(ch->n - pos) * sizeof(*r));
+	ch->rules[pos] = *r;
+	ch->n++;
+	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
+	c.pos = pos + 1;
+	c.rule = *r;
+	return record(p, &c, e);
+}
+
+static int delete(struct plan *p, struct fw_chain *ch, size_t pos,
+		  struct err *e)
+{
+	struct fw_change c = { .op = FW_DELETE };
+
+	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
+	c.pos = pos + 1;
+	c.rule = ch->rules[pos];
+	memmove(&ch->rules[pos], &ch->rules[pos + 1],
+		(ch->n - pos - 1) * sizeof(ch->rules[0]));
+	ch->n--;
+	return record(p, &c, e);
+}
+
+static int equal(struct plan *p, const struct fw_rule *a,
+		 const struct fw_rule *b)
+{
+	p->work++;
+	return fw_rule_equal(a, b);
+}
+
+/* The first copy of r in ch from from on, or ch->n. */
+static size_t find_rule(struct plan *p, const struct fw_chain *ch,
+			size_t from, const struct fw_rule *r)
+{
+	size_t i;
+
+	for (i = from; i < ch->n; i++)
+		if (equal(p, &ch->rules[i], r))
+			return i;
+	return ch->n;
+}
+
+/* Exactly one copy of r in ch: inserted at pos when missing, extra
+ * copies (a hand-made duplicate) deleted. */
+static int once(struct plan *p, struct fw_chain *ch, const struct fw_rule *r,
+		size_t pos, struct err *e)
+{
+	size_t i = find_rule(p, ch, 0, r), j;
+
+	if (i == ch->n)
+		return insert(p, ch, pos, r, e);
+	for (j = ch->n; j-- > i + 1;)
+		if (equal(p, &ch->rules[j], r) && delete(p, ch, j, e))
+			return -1;
+	return 0;
+}
+
+static void jump_rule(struct fw_rule *r, int family, const char *target)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	snprintf(r->comment, sizeof(r->comment), "%s", FW_COMMENT);
+	snprintf(r->target, sizeof(r->target), "%s", target);
+}
+
+/* ---- docker-fw's chains, jumps and the conntrack rule ------------------ */
+
+/* Scratch chains of fw_nft_canon that a killed run left: named after a
+ * process that is gone (a live one is in the middle of its probe, and
+ * deletes its chain itself). */
+static int probe_leftovers(struct plan *p, struct fw *f, plan_alive_fn alive,
+			   void *arg, struct err *e)
+{
+	struct fw_change c = { .op = FW_DEL_CHAIN };
+	size_t i, len = strlen(FW_PROBE_CHAIN);
+	uint64_t pid;
+
+	for (i = 0; i < f->nchains; i++) {
+		const char *name = f->chains[i].name;
+
+		if (strncmp(name, FW_PROBE_CHAIN, len) ||
+		    (name[len] && name[len] != '-'))
+			continue;
+		if (name[len] && (parse_uint(name + len + 1, 1, INT32_MAX,
+					     &pid) ||
+				  !alive || alive((long)pid, arg)))
+			continue;	/* its process runs, or no PID: not
+					 * one of ours */
+		snprintf(c.chain, sizeof(c.chain), "%s", name);
+		if (record(p, &c, e))
+			return -1;
+	}
+	return 0;
+}
+
+int plan_base(struct plan *p, struct fw *f, plan_alive_fn alive, void *arg,
+	      struct err *e)
+{
+	static const struct {
+		const char *from, *to;
+	} jumps[] = {
+		{ "DOCKER-USER", FW_CHAIN_FORWARD },
+		{ "INPUT", FW_CHAIN_INPUT },
+	};
+	struct fw_chain *ch;
+	struct fw_rule r;
+	size_t i;
+
+	if (new_chain(p, f, FW_CHAIN_FORWARD, e) ||
+	    new_chain(p, f, FW_CHAIN_INPUT, e))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		ch = fw_chain(f, jumps[i].from);
+		if (!ch)
+			return err_set(e, EXIT_RUNTIME, "no chain %s in the "
+				       "filter table", jumps[i].from);
+		jump_rule(&r, f->family, jumps[i].to);
+		if (once(p, ch, &r, 0, e))
+			return -1;
+	}
+	ch = fw_chain(f, FW_CHAIN_FORWARD);
+	jump_rule(&r, f->family, "RETURN");
+	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
+	if (once(p, ch, &r, 0, e))
+		return -1;
+	return probe_leftovers(p, f, alive, arg, e);
+}
+
+/* ---- the wanted rules -------------------------------------------------- */
+
+void plan_wants_free(struct plan_wants *ws)
+{
+	free(ws->v);
+	free(ws->bucket);
+	memset(ws, 0, sizeof(*ws));
+}
+
+int plan_wants_add(struct plan_wants *ws, const struct resolve_out *o,
+		   size_t item, size_t spec)
+{
+	struct plan_want *w;
+
+	if (ws->n == ws->cap) {
+		size_t ncap = ws->cap ? 2 * ws->cap : 64;
+		void *v = realloc(ws->v, ncap * sizeof(*ws->v));
+
+		if (!v)
+			return -1;
+		ws->v = v;
+		ws->cap = ncap;
+	}
+	w = &ws->v[ws->n++];
+	memset(w, 0, sizeof(*w));
+	w->family = o->family;
+	w->chain = o->chain;
+	w->item = item;
+	w->spec = spec;
+	w->rule = o->rule;
+	return 0;
+}
+
+static uint32_t want_hash(int family, int chain, const struct fw_rule *r)
+{
+	return fw_rule_hash(r) ^ (uint32_t)chain ^ (uint32_t)family << 8;
+}
+
+/* Index of the first not-yet-had want equal to r in chain, or -1. */
+static long wants_find(struct plan *p, struct plan_wants *ws, int family,
+		       int chain, const struct fw_rule *r)
+{
+	uint32_t h = want_hash(family, chain, r);
+	size_t i;
+
+	for (i = ws->bucket[h & ws->mask]; i; i = ws->v[i - 1].next) {
+		struct plan_want *w = &ws->v[i - 1];
+
+		if (w->hash == h && !w->have && !w->dup &&
+		    w->chain == chain && w->family == family &&
+		    equal(p, &w->rule, r))
+			return (long)(i - 1);
+	}
+	return -1;
+}
+
+/* Builds the hash index of family's wants; a rule two specs give is
+ * wanted once. */
+static int wants_index(struct plan *p, struct plan_wants *ws, int family)
+{
+	size_t i, size = 64;
+
+	while (size < 2 * ws->n)
+		size *= 2;
+	free(ws->bucket);
+	ws->bucket = calloc(size, sizeof(*ws->bucket));
+	if (!ws->bucket)
+		return -1;
+	ws->mask = size - 1;
+	for (i = 0; i < ws->n; i++) {
+		struct plan_want *w = &ws->v[i];
+
+		w->have = 0;
+		w->dup = 1;
+		if (w->family != family || w->skip)
+			continue;
+		w->hash = want_hash(w->family, w->chain, &w->rule);
+		w->dup = wants_find(p, ws, w->family, w->chain,
+				    &w->rule) >= 0;
+		if (w->dup)
+			continue;
+		w->next = ws->bucket[w->hash & ws->mask];
+		ws->bucket[w->hash & ws->mask] = i + 1;
+	}
+	return 0;
+}
+
+/* ---- the selected owners -------------------------------------------- */
+
+struct owners {
+	const struct resolve_owner *v;
+	size_t n;
+	int keep;		/* one of them is kept */
+};
+
+/* 1 when the owner id12 is a selected one, 2 when it is one kept as it
+ * is (only looked for with keep: rarely any); 0 when none. A scan: the
+ * owners a selective run names are few, and a full one (cleanup) asks
+ * only with keep. */
+static int selected(const struct owners *o, const char *id12, int keep)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		if ((!keep || o->v[i].keep) && !strncmp(o->v[i].id, id12, 12))
+			return 1 + o->v[i].keep;
+	return 0;
+}
+
+/* ---- our rules in our chains ------------------------------------------- */
+
+/* Missing wants in chain order: by comment (owner), then as stored. */
+static int by_key(const void *a, const void *b)
+{
+	const struct plan_want *x = *(const struct plan_want *const *)a;
+	const struct plan_want *y = *(const struct plan_want *const *)b;
+	int c = strcmp(x->rule.comment, y->rule.comment);
+
+	return c ? c : x < y ? -1 : x > y;
+}
+
+/*
+ * One chain: delete our rules that are not wanted (bottom up, so each
+ * position is the one the kernel sees), then merge the missing ones in:
+ * a container's rules go before the first rule of a later container (by
+ * comment) or init's tail, after its own rules already there.
+ */
+static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
+		       int chain, const struct owners *o,
+		       struct plan_wants *ws, int cleanup, struct err *e)
+{
+	struct fw_change c = { .op = FW_DELETE };
+	struct plan_want **miss = NULL;
+	struct fw_rule *out = NULL;
+	size_t i, j, k, nmiss = 0;
+	long w;
+	int rc = -1;
+
+	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
+	for (j = ch->n, k = 0; j-- > 0;) {
+		const char *id12 = resolve_rule_owner(&ch->rules[j], o->v,
+						      o->n);
+
+		if (!id12 || (o->keep && selected(o, id12, 1)) ||
+		    (!cleanup && !selected(o, id12, 0)))
+			continue;
+		w = wants_find(p, ws, family, chain, &ch->rules[j]);
+		if (w >= 0) {
+			ws->v[w].have = 1;
+			continue;
+		}
+		c.pos = j + 1;
+		c.rule = ch->rules[j];
+		if (record(p, &c, e))
+			return -1;
+		ch->rules[j].foreign = -1;	/* mark: deleted */
+		k++;
+	}
+	for (i = j = 0; k && i < ch->n; i++)
+		if (ch->rules[i].foreign != -1)
+			ch->rules[j++] = ch->rules[i];
+	ch->n -= k;
+
+	miss = malloc((ws->n + 1) * sizeof(*miss));
+	if (!miss)
+		goto nomem;
+	for (i = 0; i < ws->n; i++)
+		if (!ws->v[i].have && !ws->v[i].dup &&
+		    ws->v[i].family == family && ws->v[i].chain == chain)
+			miss[nmiss++] = &ws->v[i];
+	if (!nmiss) {
+		free(miss);
+		return 0;
+	}
+	qsort(miss, nmiss, sizeof(*miss), by_key);
+	out = malloc((ch->n + nmiss) * sizeof(*out));
+	if (!out)
+		goto nomem;
+	c.op = FW_INSERT;
+	for (i = j = k = 0; k < nmiss; k++) {
+		const char *key = miss[k]->rule.comment;
+
+		while (i < ch->n && !plan_is_tail(&ch->rules[i]) &&
+		       !(resolve_rule_owner(&ch->rules[i], o->v, o->n) &&
+			 strcmp(ch->rules[i].comment, key) > 0))
+			out[j++] = ch->rules[i++];
+		out[j] = miss[k]->rule;
+		miss[k]->have = 1;
+		c.pos = ++j;
+		c.rule = miss[k]->rule;
+		if (record(p, &c, e))
+			goto out;
+	}
+	while (i < ch->n)
+		out[j++] = ch->rules[i++];
+	free(ch->rules);
+	ch->rules = out;
+	ch->cap = ch->n + nmiss;
+	ch->n = j;
+	out = NULL;
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, EXIT_RUNTIME, "out of memory");
+out:
+	free(out);
+	free(miss);
+	return rc;
+}
+
+int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
+	       const struct resolve_owner *owners, size_t n, int cleanup,
+	       struct err *e)
+{
+	struct owners o = { owners, n, 0 };
+	struct fw_chain *ch;
+	size_t i;
+	int k;
+
+	if (wants_index(p, ws, f->family))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	for (i = 0; i < n; i++)
+		o.keep |= owners[i].keep;
+	for (k = 0; k < RESOLVE_NCHAINS; k++) {
+		ch = fw_chain(f, resolve_chains[k]);
+		if (!ch)
+			return err_set(e, EXIT_RUNTIME, "no chain %s in the "
+				       "filter table", resolve_chains[k]);
+		if (chain_rules(p, ch, f->family, k, &o, ws, cleanup, e))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- init --------------------------------------------------------------- */
+
+int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
+	       size_t n, int all, struct err *e)
+{
+	static const char *const holders[] = { "FORWARD", "DOCKER-BRIDGE" };
+	struct fw_change pc = { .op = FW_POLICY };
+	struct fw_chain *ch;
+	struct fw_rule r;
+	size_t i, j, k;
+
+	ch = fw_chain(f, "FORWARD");
+	if (ch && strcmp(ch->policy, "DROP")) {
+		snprintf(pc.chain, sizeof(pc.chain), "FORWARD");
+		snprintf(pc.policy, sizeof(pc.policy), "DROP");
+		snprintf(ch->policy, sizeof(ch->policy), "DROP");
+		if (record(p, &pc, e))
+			return -1;
+	}
+	ch = fw_chain(f, FW_CHAIN_FORWARD);
+	if (!ch)
+		return err_set(e, EXIT_RUNTIME, "no chain %s in the filter "
+			       "table", FW_CHAIN_FORWARD);
+	/* init's DROP for a bridge that is gone (a compose network removed
+	 * and made again gets a new bridge name) */
+	for (j = ch->n; all && j-- > 0;) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(ch->rules[j].in, bridges[i]))
+				break;
+		if (plan_is_tail(&ch->rules[j]) && i == n &&
+		    delete(p, ch, j, e))
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 2; k++) {
+			ch = fw_chain(f, holders[k]);
+			if (!ch)
+				continue;
+			memset(&r, 0, sizeof(r));
+			r.family = f->family;
+			snprintf(r.out, sizeof(r.out), "%s", bridges[i]);
+			snprintf(r.target, sizeof(r.target), "DOCKER");
+			j = 0;
+			while ((j = find_rule(p, ch, j, &r)) < ch->n)
+				if (delete(p, ch, j, e))
+					return -1;
+		}
+		ch = fw_chain(f, FW_CHAIN_FORWARD);
+		memset(&r, 0, sizeof(r));
+		r.family = f->family;
+		snprintf(r.in, sizeof(r.in), "%s", bridges[i]);
+		snprintf(r.out, sizeof(r.out), "%s", bridges[i]);
+		snprintf(r.comment, sizeof(r.comment), "%s",
+			 PLAN_INIT_COMMENT);
+		snprintf(r.target, sizeof(r.target), "DROP");
+		if (once(p, ch, &r, ch->n, e))
+			return -1;
+	}
+	return 0;
+}

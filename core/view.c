@@ -1,0 +1,278 @@
+/*
+ * view.c - the Docker snapshot of one run: containers inspected once,
+ * the networks, the list, and the address lookups on them.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfw/view.h"
+
+void view_init(struct view *v, struct docker *d)
+{
+	memset(v, 0, sizeof(*v));
+	v->d = d;
+}
+
+void view_forget(struct view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nctrs; i++) {
+		docker_container_free(v->ctrs[i]);
+		free(v->ctrs[i]);
+	}
+	free(v->ctrs);
+	free(v->list);
+	v->ctrs = NULL;
+	v->nctrs = 0;
+	v->list = NULL;
+	v->nlist = 0;
+	v->have_list = 0;
+}
+
+void view_free(struct view *v)
+{
+	view_forget(v);
+	free(v->nets);
+	memset(v, 0, sizeof(*v));
+}
+
+int view_lookup(struct view *v, const char *name, unsigned needs,
+		const struct docker_container **out, struct err *e)
+{
+	struct docker_container c;
+	size_t i;
+	void *p;
+	int rc;
+
+	*out = NULL;
+	for (i = 0; i < v->nctrs; i++)
+		if (!strcmp(v->ctrs[i]->name, name) ||
+		    !strcmp(v->ctrs[i]->id, name)) {
+			*out = v->ctrs[i];
+			return 0;
+		}
+	/* today an inspect gives everything needs may ask */
+	rc = docker_inspect(v->d, name, &c, e);
+	if (rc)
+		return rc;
+	for (i = 0; i < v->nctrs; i++)
+		if (!strcmp(v->ctrs[i]->id, c.id)) {
+			docker_container_free(&c);
+			*out = v->ctrs[i];
+			return 0;
+		}
+	/* each container has its own block: pointers handed out stay
+	 * valid until view_forget */
+	p = realloc(v->ctrs, (v->nctrs + 1) * sizeof(*v->ctrs));
+	if (p)
+		v->ctrs = p;
+	if (!p || !(v->ctrs[v->nctrs] = malloc(sizeof(c)))) {
+		docker_container_free(&c);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	*v->ctrs[v->nctrs] = c;
+	*out = v->ctrs[v->nctrs++];
+	return 0;
+}
+
+const struct docker_container *view_container(struct view *v,
+					      const char *name,
+					      unsigned needs, struct err *e)
+{
+	const struct docker_container *c;
+
+	return view_lookup(v, name, needs, &c, e) ? NULL : c;
+}
+
+int view_networks(struct view *v, struct err *e)
+{
+	if (v->have_nets)
+		return 0;
+	if (docker_networks(v->d, &v->nets, &v->nnets, e))
+		return -1;
+	v->have_nets = 1;
+	return 0;
+}
+
+int view_ip4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (!s || inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = a.s_addr;
+	return 0;
+}
+
+static uint32_t mask4(int prefix)
+{
+	return prefix ? htonl(~0u << (32 - prefix)) : 0;
+}
+
+const struct docker_network *view_net_of(const struct view *v, uint32_t ip,
+					 int prefix, const char **subnet)
+{
+	size_t i, j;
+
+	for (i = 0; i < v->nnets; i++)
+		for (j = 0; j < v->nets[i].nsubnets; j++) {
+			const char *s = v->nets[i].subnets[j].subnet;
+			char a[50], *slash;
+			uint64_t p;
+			uint32_t net;
+
+			snprintf(a, sizeof(a), "%s", s);
+			slash = strchr(a, '/');
+			if (!slash)
+				continue;
+			*slash = 0;
+			if (view_ip4(a, &net) ||
+			    parse_uint(slash + 1, 0, 32, &p))
+				continue;
+			if ((int)p <= prefix &&
+			    (ip & mask4(p)) == (net & mask4(p))) {
+				*subnet = s;
+				return &v->nets[i];
+			}
+		}
+	return NULL;
+}
+
+const struct docker_container *view_holder(struct view *v, uint32_t ip,
+					   struct err *e)
+{
+	const struct docker_container *c;
+	const struct docker_summary *skipped = NULL;
+	size_t i, j;
+	uint32_t a;
+
+	if (!v->have_list) {
+		if (docker_list(v->d, &v->list, &v->nlist, e))
+			return NULL;
+		v->have_list = 1;
+	}
+	for (i = 0; i < v->nlist; i++) {
+		if (strcmp(v->list[i].state, "running") &&
+		    strcmp(v->list[i].state, "paused"))
+			continue;
+		if (!*v->list[i].name) {	/* a name docker-fw cannot take */
+			skipped = &v->list[i];
+			continue;
+		}
+		c = view_container(v, v->list[i].id, 0, e);
+		if (!c)
+			return NULL;
+		for (j = 0; j < c->nnets; j++)
+			if (!view_ip4(c->nets[j].ip, &a) && a == ip)
+				return c;
+	}
+	if (skipped)
+		err_set(e, EXIT_USAGE, "no container docker-fw can name holds "
+			"it (skipped: %s)", skipped->why);
+	else
+		err_set(e, EXIT_USAGE, "no container holds it");
+	return NULL;
+}
+
+const struct docker_cnet *view_cnet(const struct docker_container *c,
+				    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nnets; i++)
+		if (!strcmp(c->nets[i].name, name))
+			return &c->nets[i];
+	return NULL;
+}
+
+static void net_names(const struct docker_container *c,
+		      const struct docker_container *peer, char *out,
+		      size_t len)
+{
+	size_t i, off = 0;
+
+	*out = 0;
+	for (i = 0; i < c->nnets && off < len; i++) {
+		if (peer && !view_cnet(peer, c->nets[i].name))
+			continue;
+		off += snprintf(out + off, len - off, "%s\"%s\"",
+				off ? ", " : "", c->nets[i].name);
+	}
+}
+
+/* Whether c runs in another container's network stack (network mode
+ * container:X, so no address of its own): 1 with e set, else 0. */
+static int shares_stack(const struct docker_container *c, struct err *e)
+{
+	const char *x = c->network_mode + 10;
+	char q[80];
+
+	if (c->nnets || strncmp(c->network_mode, "container:", 10))
+		return 0;
+	/* Docker keeps the name given or the ID, by version */
+	err_set(e, EXIT_USAGE, "container \"%s\" has no address of its own: "
+		"it shares the network stack of container \"%s\" (network "
+		"mode container:), whose rules cover it", c->name,
+		docker_id_ok(x) ? str_escape_n(q, 13, x, 12, 0) :
+				  STR_ESC(q, x));
+	return 1;
+}
+
+const struct docker_cnet *view_pick_net(const struct docker_container *c,
+					const char *network,
+					const struct docker_container *peer,
+					struct err *e)
+{
+	const struct docker_cnet *n = NULL;
+	char names[300];
+	size_t i, shared = 0;
+
+	if (shares_stack(c, e) || (peer && shares_stack(peer, e)))
+		return NULL;
+	if (*network) {
+		n = view_cnet(c, network);
+		if (!n) {
+			net_names(c, NULL, names, sizeof(names));
+			err_set(e, EXIT_USAGE, "container \"%s\" is not on "
+				"network \"%s\" (its networks: %s)", c->name,
+				network, *names ? names : "none");
+		}
+		return n;
+	}
+	if (!c->nnets) {
+		err_set(e, EXIT_USAGE, "container \"%s\" has no network "
+			"address (network mode \"%s\")", c->name,
+			c->network_mode);
+		return NULL;
+	}
+	if (c->nnets == 1 && !peer)
+		return &c->nets[0];
+	if (!peer) {
+		net_names(c, NULL, names, sizeof(names));
+		err_set(e, EXIT_USAGE, "container \"%s\" is on several "
+			"networks (%s): name one with --network", c->name,
+			names);
+		return NULL;
+	}
+	for (i = 0; i < c->nnets; i++)
+		if (view_cnet(peer, c->nets[i].name)) {
+			n = &c->nets[i];
+			shared++;
+		}
+	if (shared == 1)
+		return n;
+	if (!shared) {
+		err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share "
+			"no network", c->name, peer->name);
+		return NULL;
+	}
+	net_names(c, peer, names, sizeof(names));
+	err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share several "
+		"networks (%s): name one with --network", c->name, peer->name,
+		names);
+	return NULL;
+}

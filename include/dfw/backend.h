@@ -1,0 +1,72 @@
+/*
+ * backend.h - which rule set holds Docker's chains (libiptc's legacy
+ * x_tables or nf_tables through iptables-nft; a host with both is an
+ * error), the firewall layout Docker made there, and the transaction of
+ * a run: the snapshots of its tables read under ONE xtables lock, the
+ * planner called on them, the changes committed, everything redone when
+ * the kernel says the table changed under us (FW_AGAIN).
+ *
+ * Shaped for two families: a transaction holds the lock once (a second
+ * flock on another descriptor of the same file, from the same process,
+ * would wait for the first) and a snapshot per family. Today it reads
+ * AF_INET only; with #14 it commits AF_INET, then AF_INET6, and undoes
+ * the first when the second fails.
+ */
+#ifndef DFW_BACKEND_H
+#define DFW_BACKEND_H
+
+#include "dfw/fw.h"
+#include "dfw/plan.h"
+#include "dfw/util.h"
+
+/* Runs a transaction redoes after FW_AGAIN before it gives up. */
+#define BACKEND_MAX_ATTEMPTS 10
+
+/* The families a transaction covers, and so its snapshots and plans. */
+#define BACKEND_NFAMILIES 1	/* AF_INET; #14 makes it 2 (AF_INET6) */
+extern const int backend_families[BACKEND_NFAMILIES];
+
+struct backend {
+	const struct fw_env *env;	/* the caller's, outlives b */
+	const struct fw_ops *ops;	/* NULL: found at the first use */
+	char layout[32];	/* Docker's firewall layout, once read:
+				 * "18.05-27", "28.1+" or "29" */
+	int retries;		/* runs redone after FW_AGAIN */
+};
+
+/* b for env, with the backend ops (NULL: found when first needed). */
+void backend_init(struct backend *b, const struct fw_env *env,
+		  const struct fw_ops *ops);
+
+/*
+ * Finds b->ops now when it is not known (a --filter beyond the libiptc
+ * subset is good on nf_tables only): the rule set with Docker's chains,
+ * under the xtables lock, let go after. 0, or -1 with e set
+ * (EXIT_RUNTIME: none has them, both have them, one cannot be read).
+ */
+int backend_pick(struct backend *b, struct err *e);
+
+/*
+ * The planner of a transaction, called per family with its snapshot f
+ * (which it may edit) and its empty plan p; arg is the caller's. 0, or
+ * -1 with e set (nothing is committed).
+ */
+typedef int (*backend_plan_fn)(struct fw *f, struct plan *p, void *arg,
+			       struct err *e);
+
+/*
+ * One run: takes the xtables lock, finds the backend if need be, reads
+ * the filter table of each family, checks Docker's chains are there
+ * (b->layout), calls plan, checks every change may be written
+ * (fw_change_check: what may not be written stops dry runs too), commits
+ * unless dry_run, lets go of the lock. Redone from the reading on
+ * FW_AGAIN, at most BACKEND_MAX_ATTEMPTS times (b->retries counts).
+ * plans[k] gets the changes of backend_families[k] (applied, or planned
+ * in a dry run). 0, or -1 with e set (EXIT_RUNTIME; or plan's) and
+ * nothing committed.
+ */
+int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
+		     void *arg, struct plan plans[BACKEND_NFAMILIES],
+		     struct err *e);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * view.h - the Docker snapshot of one run: the containers asked for
+ * (inspected once each), the networks, the container list, and the
+ * lookups the rules need on them (which network of a container a rule
+ * uses, which Docker network holds an address, which running container
+ * holds it). Nothing here changes Docker.
+ *
+ * Callers say what they need of a container (VIEW_NEEDS_*): today every
+ * lookup inspects it whole; a view filled from one GET /containers/json
+ * (#18) inspects only those whose needs the list lacks.
+ */
+#ifndef DFW_VIEW_H
+#define DFW_VIEW_H
+
+#include <stdint.h>
+
+#include "dfw/docker.h"
+#include "dfw/util.h"
+
+/* What of a container a caller needs beyond its ID, name, state and
+ * addresses (which the container list gives). */
+enum {
+	VIEW_NEEDS_HOSTS = 1,	/* HostsPath and the mounts (hosts files) */
+	VIEW_NEEDS_CONFIG = 2,	/* HostConfig (start order, drift) */
+	VIEW_NEEDS_ALL = 3,
+};
+
+struct view {
+	struct docker *d;		/* the caller's, outlives the view */
+	struct docker_network *nets;	/* GET /networks, once */
+	size_t nnets;
+	int have_nets;
+	struct docker_container **ctrs;	/* each in its own block */
+	size_t nctrs;
+	struct docker_summary *list;	/* GET /containers/json, once */
+	size_t nlist;
+	int have_list;
+};
+
+/* An empty view over connection d (nothing is asked yet). */
+void view_init(struct view *v, struct docker *d);
+
+/* Forgets the containers and the list (after containers started: new
+ * addresses); the networks stay. Pointers view_container gave become
+ * invalid. */
+void view_forget(struct view *v);
+
+/* Frees everything; v is empty after. */
+void view_free(struct view *v);
+
+/*
+ * The container named name (a full ID, a unique ID prefix or a name),
+ * inspected on first use; the pointer stays valid until view_forget or
+ * view_free. needs: VIEW_NEEDS_* bits. 0 with *c set; -1 with e set
+ * (EXIT_USAGE `no such container "x"`, else EXIT_RUNTIME); or
+ * DOCKER_AMBIGUOUS with e set (EXIT_USAGE): an ID prefix of several
+ * containers.
+ */
+int view_lookup(struct view *v, const char *name, unsigned needs,
+		const struct docker_container **c, struct err *e);
+
+/* view_lookup for callers that need no ambiguity apart: the container,
+ * or NULL with e set. */
+const struct docker_container *view_container(struct view *v,
+					      const char *name,
+					      unsigned needs, struct err *e);
+
+/* Reads the networks (once). 0, or -1 with e set. */
+int view_networks(struct view *v, struct err *e);
+
+/*
+ * The running (or paused) container that holds the IPv4 address ip
+ * (network byte order) on one of its networks; the list is read once.
+ * NULL with e set (EXIT_USAGE "no container holds it", or the error of
+ * reading the list or inspecting).
+ */
+const struct docker_container *view_holder(struct view *v, uint32_t ip,
+					   struct err *e);
+
+/* The Docker network and subnet (*subnet, Docker's CIDR text) that hold
+ * the IPv4 network ip/prefix whole, or NULL; the networks must have been
+ * read (view_networks). */
+const struct docker_network *view_net_of(const struct view *v, uint32_t ip,
+					 int prefix, const char **subnet);
+
+/* The endpoint of container c on the network named name, or NULL. */
+const struct docker_cnet *view_cnet(const struct docker_container *c,
+				    const char *name);
+
+/*
+ * The network of c a rule uses: network when not "" (--network), else
+ * c's only one, or the one c shares with peer (not NULL: a rule between
+ * two containers). NULL with e set (EXIT_USAGE, naming the containers
+ * and their networks) when there is none, or several to choose from.
+ */
+const struct docker_cnet *view_pick_net(const struct docker_container *c,
+					const char *network,
+					const struct docker_container *peer,
+					struct err *e);
+
+/* An IPv4 address in text (Docker's) to network byte order: 0, or -1
+ * when s is NULL or not one. */
+int view_ip4(const char *s, uint32_t *out);
+
+#endif
