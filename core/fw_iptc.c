@@ -416,7 +416,8 @@ static int read_table(struct fw *f, struct err *e)
 	/* iptc_init of a table that is not there makes it (the kernel loads
 	 * it on first use), and iptables-nft then warns on every command
 	 * that legacy tables are present: reading never does that */
-	if (!fw_iptc_has_table(f->family, f->table))
+	if (!(f->env && f->env->make_table) &&
+	    !fw_iptc_has_table(f->family, f->table))
 		return err_set(e, EXIT_RUNTIME, "no Docker chains in the "
 			       "legacy (libiptc) %s%s table: this network "
 			       "namespace has no such table "

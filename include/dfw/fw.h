@@ -327,7 +327,18 @@ struct fw_env {
 	const char *path;	/* where the iptables-nft tools are looked
 				 * for (a PATH value); NULL or "":
 				 * FW_NFT_PATH */
+	int make_table;		/* iptc: read a legacy table that is not
+				 * there yet, which makes it (the ip6
+				 * filter table that init sets up) */
+	int fail_family;	/* a test's fault: fw_commit of a table of
+				 * this family (AF_INET, AF_INET6) fails
+				 * with nothing applied; 0: never */
 };
+
+/* Whether this network namespace has IPv6 (/proc/sys/net/ipv6 is there;
+ * a kernel booted with ipv6.disable=1 has none): 1, or 0 with why (a
+ * static string) set. */
+int fw_ipv6_on(const char **why);
 
 struct fw;
 
