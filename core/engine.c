@@ -268,9 +268,18 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 	struct sync_args *a = arg;
 	struct engine *g = a->g;
 
+	size_t i;
+
 	if (plan_base(p, f, alive, NULL, e) ||
 	    canon_wants(g, a, f->family, e))
 		return -1;
+	/* an ip6 table without Docker's chains (Docker writes no ip6
+	 * rules): add's rules accept, there is no DOCKER to jump to */
+	for (i = 0; i < a->ws.n && !fw_chain(f, "DOCKER"); i++)
+		if (a->ws.v[i].family == f->family &&
+		    !strcmp(a->ws.v[i].rule.target, "DOCKER"))
+			snprintf(a->ws.v[i].rule.target,
+				 sizeof(a->ws.v[i].rule.target), "ACCEPT");
 	if (g->view.have_nets && f->family == AF_INET)
 		uncovered(g, f, a);
 	if (plan_rules(p, f, &a->ws, a->owners, a->n, a->cleanup, e))
@@ -325,7 +334,8 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 	for (j = 0; j < rec->nrules; j++) {
 		if (a->items[i].drop || !c || !c->running) {
 			if (hostsync_plan(&g->hs, &rec->rules[j],
-					  c ? c->name : rec->name, NULL, 0, e))
+					  c ? c->name : rec->name, NULL, NULL,
+					  0, e))
 				return -1;
 			continue;
 		}
@@ -334,9 +344,14 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 			for (k = 0; k < nout; k++)
 				if (plan_wants_add(&a->ws, &out[k], i, j))
 					goto nomem;
-			/* the hosts entry: the IPv4 address */
-			if (hostsync_plan(&g->hs, &rec->rules[j], c->name,
-					  &out[0].rule, fresh && fresh[j], e))
+			/* the hosts entry: the address of each family */
+			for (k = 0; k < nout && out[k].family != AF_INET6;)
+				k++;
+			if (out[0].family == AF_INET &&
+			    hostsync_plan(&g->hs, &rec->rules[j], c->name,
+					  &out[0].rule, k < nout ?
+					  &out[k].rule : NULL,
+					  fresh && fresh[j], e))
 				goto nomem;
 			continue;
 		}
@@ -717,11 +732,13 @@ void engine_print_changes(const struct engine *g, FILE *f)
 		const struct hosts_change *h = &g->hs.ent[i];
 
 		if (h->changed)
-			fprintf(f, "# hosts file of %s: %s %s\n", h->peer->name,
-				h->name, h->changed == 2 ? "not checked "
-				"(paused, and a dry run unpauses nothing)" :
-				h->changed == 3 ? "cannot be set (see the "
-				"warning)" : *h->ip ? h->ip : "removed");
+			fprintf(f, "# hosts file of %s: %s %s%s%s\n",
+				h->peer->name, h->name, h->changed == 2 ?
+				"not checked (paused, and a dry run unpauses "
+				"nothing)" : h->changed == 3 ? "cannot be set "
+				"(see the warning)" : *h->ip ? h->ip :
+				"removed", h->changed == 1 && *h->ip6 ? " " :
+				"", h->changed == 1 ? h->ip6 : "");
 	}
 	buf_free(&b);
 }

@@ -457,19 +457,42 @@ int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 
 /* ---- init --------------------------------------------------------------- */
 
+/* init's tail rule of bridge br in f: `-i B -o B -j DROP`; in an ip6
+ * table it lets untracked packets pass (neighbour discovery between
+ * containers is bridged too), and where Docker writes no ip6 rules
+ * (owned: no DOCKER chain, nothing of Docker's accepts after us) it is
+ * `-o B`: nothing new into the bridge, the FORWARD policy left alone. */
+static void tail_rule(struct fw_rule *r, int family, const char *br,
+		      int owned)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	if (!owned)
+		snprintf(r->in, sizeof(r->in), "%s", br);
+	snprintf(r->out, sizeof(r->out), "%s", br);
+	snprintf(r->comment, sizeof(r->comment), "%s", PLAN_INIT_COMMENT);
+	snprintf(r->target, sizeof(r->target), "DROP");
+	if (family == AF_INET6) {
+		r->ctstate = FW_CT_UNTRACKED;
+		r->inv |= FW_INV_CT;
+	}
+}
+
 int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 	       size_t n, int all, struct err *e)
 {
 	static const char *const holders[] = { "FORWARD", "DOCKER-BRIDGE" };
+	const int owned = f->family == AF_INET6 && !fw_chain(f, "DOCKER");
 	struct fw_change pc = { .op = FW_POLICY };
 	struct fw_chain *ch;
 	struct fw_rule r;
 	size_t i, j, k;
 
 	ch = fw_chain(f, "FORWARD");
-	/* an ip6 table with no bridge to close keeps its policy: IPv6
-	 * routing of a host whose Docker has no IPv6 is not ours */
-	if (ch && strcmp(ch->policy, "DROP") &&
+	/* an ip6 table with no bridge to close, or none of Docker's rules,
+	 * keeps its policy: IPv6 routing Docker does not do is not ours,
+	 * and the replies our conntrack rule returns need it */
+	if (ch && strcmp(ch->policy, "DROP") && !owned &&
 	    (n || f->family != AF_INET6)) {
 		snprintf(pc.chain, sizeof(pc.chain), "FORWARD");
 		snprintf(pc.policy, sizeof(pc.policy), "DROP");
@@ -482,13 +505,16 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 		return err_set(e, EXIT_RUNTIME, "no chain %s in the filter "
 			       "table", FW_CHAIN_FORWARD);
 	/* init's DROP for a bridge that is gone (a compose network removed
-	 * and made again gets a new bridge name) */
+	 * and made again gets a new bridge name), or of another form */
 	for (j = ch->n; all && j-- > 0;) {
-		for (i = 0; i < n; i++)
-			if (!strcmp(ch->rules[j].in, bridges[i]))
+		if (!plan_is_tail(&ch->rules[j]))
+			continue;
+		for (i = 0; i < n; i++) {
+			tail_rule(&r, f->family, bridges[i], owned);
+			if (equal(p, &r, &ch->rules[j]))
 				break;
-		if (plan_is_tail(&ch->rules[j]) && i == n &&
-		    delete(p, ch, j, e))
+		}
+		if (i == n && delete(p, ch, j, e))
 			return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -506,19 +532,7 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 					return -1;
 		}
 		ch = fw_chain(f, FW_CHAIN_FORWARD);
-		memset(&r, 0, sizeof(r));
-		r.family = f->family;
-		snprintf(r.in, sizeof(r.in), "%s", bridges[i]);
-		snprintf(r.out, sizeof(r.out), "%s", bridges[i]);
-		snprintf(r.comment, sizeof(r.comment), "%s",
-			 PLAN_INIT_COMMENT);
-		snprintf(r.target, sizeof(r.target), "DROP");
-		/* IPv6 neighbour discovery between containers is bridged
-		 * too, and untracked: dropped, no container finds another */
-		if (f->family == AF_INET6) {
-			r.ctstate = FW_CT_UNTRACKED;
-			r.inv |= FW_INV_CT;
-		}
+		tail_rule(&r, f->family, bridges[i], owned);
 		if (once(p, ch, &r, ch->n, e))
 			return -1;
 	}

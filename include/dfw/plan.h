@@ -15,7 +15,9 @@
  *                container rules, grouped per container, by comment
  *                -i B -o B -j DROP, per bridge B (init's tail; in
  *                ip6 with -m conntrack ! --ctstate UNTRACKED: the
- *                neighbour discovery of containers passes)
+ *                neighbour discovery of containers passes; in an ip6
+ *                table without Docker's chains `-o B`, the policy
+ *                left as it is)
  *   DFW-INPUT    add-input rules
  *                (ip6) add's rules of the userland proxy's path
  *                (ip6) ! -i lo -p P --dport PORT --ctstate NEW -j DROP,
@@ -112,7 +114,7 @@ int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 
 /*
  * init, after plan_base: the FORWARD policy DROP (an ip6 table with no
- * bridge in bridges keeps its own); Docker's catch-all
+ * bridge in bridges, or without Docker's chains, keeps its own); Docker's catch-all
  * `-o B -j DOCKER` of each bridge B of bridges[0..n) removed from FORWARD
  * and DOCKER-BRIDGE; DFW-FORWARD ends with `-i B -o B -j DROP` (comment
  * PLAN_INIT_COMMENT) per bridge, once; with all (bridges are every

@@ -639,6 +639,7 @@ static void test_ip6_setup_guards(void)
 	f.lock_fd = -1;
 	fw_chain_add(&f, "INPUT", "ACCEPT");
 	fw_chain_add(&f, "FORWARD", "ACCEPT");
+	fw_chain_add(&f, "DOCKER", NULL);	/* Docker writes ip6 rules */
 	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
 	check(plan_setup(&p, &f, br, 0, 1, &e) == 0);
 	check_str(fw_chain(&f, "FORWARD")->policy, "ACCEPT");
@@ -666,6 +667,29 @@ static void test_ip6_setup_guards(void)
 	check(p.n == 0);
 	check(plan_guards(&p, &f, ports, 1, 1, &e) == 0);
 	check(p.n == 1 && p.v[0].op == FW_DELETE && p.v[0].pos == 2);
+	plan_free(&p);
+	table_free(&f);
+	/* no Docker chain in ip6 (20.10 without --ip6tables): `-o B`, the
+	 * policy kept (the replies our conntrack rule returns need it) */
+	memset(&f, 0, sizeof(f));
+	f.family = AF_INET6;
+	f.lock_fd = -1;
+	fw_chain_add(&f, "INPUT", "ACCEPT");
+	fw_chain_add(&f, "FORWARD", "ACCEPT");
+	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
+	check(plan_setup(&p, &f, br, 1, 1, &e) == 0);
+	check_str(fw_chain(&f, "FORWARD")->policy, "ACCEPT");
+	fwd = fw_chain(&f, FW_CHAIN_FORWARD);
+	b.len = 0;
+	fw_rule_format(&fwd->rules[1], &b);
+	check_str(b.data, "-o br-x -m conntrack ! --ctstate UNTRACKED -m "
+		  "comment --comment \"docker-fw init\" -j DROP");
+	/* Docker writes ip6 rules now: the tail takes the other form */
+	fw_chain_add(&f, "DOCKER", NULL);
+	plan_reset(&p);
+	check(plan_setup(&p, &f, br, 1, 1, &e) == 0);
+	check(p.n == 3 && p.v[0].op == FW_POLICY && p.v[1].op == FW_DELETE &&
+	      p.v[2].op == FW_INSERT && !strcmp(p.v[2].rule.in, "br-x"));
 	buf_free(&b);
 	plan_free(&p);
 	table_free(&f);
