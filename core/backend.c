@@ -200,7 +200,8 @@ static int want6(struct backend *b)
 	if (b->ops == &fw_iptc_ops && !b->make6 &&
 	    !fw_iptc_has_table(AF_INET6, "filter")) {
 		snprintf(b->skip6, sizeof(b->skip6), "no legacy ip6 filter "
-			 "table here, and no Docker network with IPv6");
+			 "table here, and nothing for one (no Docker network "
+			 "with IPv6, no port published on IPv6)");
 		return 0;
 	}
 	return 1;

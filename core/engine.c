@@ -634,6 +634,8 @@ int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 	}
 	if (published6(g, &a, e))
 		goto out;
+	if (a.nports)
+		g->be.make6 = 1;	/* docker-proxy listens on [::] */
 	rc = backend_transact(&g->be, g->dry_run, setup_plan, &a, g->plans, e);
 out:
 	free(a.ports);
@@ -693,9 +695,6 @@ void engine_print_backend(const struct engine *g, FILE *f)
 		g->be.ops->name, g->be.ops->what, g->be.layout);
 	if (*g->be.skip6)
 		fprintf(f, "# IPv6: skipped: %s\n", g->be.skip6);
-	else if (*g->be.layout6)
-		fprintf(f, "# IPv6: the ip6 filter table too (Docker: %s)\n",
-			g->be.layout6);
 }
 
 size_t engine_pending(const struct engine *g)
@@ -723,7 +722,8 @@ void engine_print_changes(const struct engine *g, FILE *f)
 	for (k = 0; k < BACKEND_NFAMILIES; k++)
 		for (i = 0; i < g->plans[k].n; i++) {
 			if (!i && backend_families[k] == AF_INET6)
-				fprintf(f, "# IPv6 (the ip6 filter table):\n");
+				fprintf(f, "# IPv6, the ip6 filter table "
+					"(Docker: %s):\n", g->be.layout6);
 			b.len = 0;
 			if (!fw_change_format(&g->plans[k].v[i], &b))
 				fprintf(f, "%s\n", b.data);

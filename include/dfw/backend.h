@@ -12,7 +12,8 @@
  * AF_INET6, and undoes the first (the inverse of its changes) when the
  * second fails. IPv6 is left out, and why said (b->skip6), on a kernel
  * without it, and on the iptc backend when the legacy ip6 filter table
- * is not there and b->make6 is not set (no Docker network has IPv6).
+ * is not there and b->make6 is not set (no Docker network has IPv6, no
+ * port is published on IPv6, no IPv6 rule is wanted).
  */
 #ifndef DFW_BACKEND_H
 #define DFW_BACKEND_H
@@ -38,7 +39,8 @@ struct backend {
 				 * rules: 20.10 without --ip6tables) */
 	struct fw_env env6;	/* env for the ip6 table (make_table) */
 	int make6;		/* the caller's: the ip6 table may be made
-				 * (iptc: a Docker network has IPv6) */
+				 * (iptc: a Docker network has IPv6, a port
+				 * is published on [::], a rule wanted) */
 	char skip6[200];	/* why IPv6 was left out, "" when not */
 	int retries;		/* runs redone after FW_AGAIN */
 	int undone;		/* AF_INET's commit undone (AF_INET6's
