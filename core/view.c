@@ -148,7 +148,8 @@ const struct docker_network *view_net_of(const struct view *v, int family,
 			if (addr_of(family, a, net) ||
 			    parse_uint(slash + 1, 0, max, &p))
 				continue;
-			if ((int)p <= prefix && same_prefix(addr, net, (int)p)) {
+			if ((int)p <= prefix &&
+			    same_prefix(addr, net, (int)p)) {
 				*subnet = s;
 				return &v->nets[i];
 			}

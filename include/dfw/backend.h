@@ -74,11 +74,12 @@ typedef int (*backend_plan_fn)(struct fw *f, struct plan *p, void *arg,
  * (fw_change_check: what may not be written stops dry runs too), commits
  * unless dry_run (AF_INET first; when AF_INET6's commit fails,
  * AF_INET's changes are undone, and the error says whether that worked),
- * lets go of the lock. Redone from the reading on
- * FW_AGAIN, at most BACKEND_MAX_ATTEMPTS times (b->retries counts).
+ * lets go of the lock. Redone from the reading on FW_AGAIN, at most
+ * BACKEND_MAX_ATTEMPTS times (b->retries counts).
  * plans[k] gets the changes of backend_families[k] (applied, or planned
- * in a dry run; none for a family left out). 0, or -1 with e set (EXIT_RUNTIME; or plan's) and
- * nothing committed.
+ * in a dry run; none for a family left out). 0, or -1 with e set
+ * (EXIT_RUNTIME; or plan's) and nothing committed (the error says when
+ * AF_INET's changes could not be undone).
  */
 int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		     void *arg, struct plan plans[BACKEND_NFAMILIES],

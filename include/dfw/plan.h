@@ -114,11 +114,12 @@ int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 
 /*
  * init, after plan_base: the FORWARD policy DROP (an ip6 table with no
- * bridge in bridges, or without Docker's chains, keeps its own); Docker's catch-all
- * `-o B -j DOCKER` of each bridge B of bridges[0..n) removed from FORWARD
- * and DOCKER-BRIDGE; DFW-FORWARD ends with `-i B -o B -j DROP` (comment
- * PLAN_INIT_COMMENT) per bridge, once; with all (bridges are every
- * bridge network), init's DROPs of other bridges go (networks removed).
+ * bridge in bridges, or without Docker's chains, keeps its own); Docker's
+ * catch-all `-o B -j DOCKER` of each bridge B of bridges[0..n) removed
+ * from FORWARD and DOCKER-BRIDGE; DFW-FORWARD ends with `-i B -o B -j
+ * DROP` (comment PLAN_INIT_COMMENT; its ip6 forms in the layout above)
+ * per bridge, once; with all (bridges are every bridge network), init's
+ * DROPs of other bridges, or of another form, go (networks removed).
  * 0, or -1 with e set (EXIT_RUNTIME).
  */
 int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
