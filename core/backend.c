@@ -207,8 +207,32 @@ static int want6(struct backend *b)
 	return 1;
 }
 
-/* Takes the lock, finds the backend if need be, reads each family. */
-static int txn_open(struct backend *b, struct txn *t, struct err *e)
+/* A legacy table not there yet, as the kernel makes it (built-in
+ * chains, policies ACCEPT): what a dry run plans on, making nothing. */
+static int fresh_table(struct backend *b, struct fw *f, int family,
+		       struct err *e)
+{
+	static const char *const builtin[] = { "INPUT", "FORWARD", "OUTPUT" };
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->ops = b->ops;
+	f->env = b->env;
+	f->family = family;
+	f->lock_fd = -1;
+	snprintf(f->table, sizeof(f->table), "filter");
+	for (i = 0; i < 3; i++)
+		if (!fw_chain_add(f, builtin[i], "ACCEPT")) {
+			fw_close(f);
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		}
+	return 0;
+}
+
+/* Takes the lock, finds the backend if need be, reads each family (a
+ * dry run makes no legacy ip6 table: it plans on an empty one). */
+static int txn_open(struct backend *b, struct txn *t, int dry_run,
+		    struct err *e)
 {
 	int kept = 0;
 
@@ -231,7 +255,14 @@ static int txn_open(struct backend *b, struct txn *t, struct err *e)
 		return 0;
 	b->env6 = *b->env;
 	b->env6.make_table = b->make6;
-	if (fw_read(&t->fw[1], b->ops, &b->env6, AF_INET6, "filter", e)) {
+	if (dry_run && b->ops == &fw_iptc_ops &&
+	    !fw_iptc_has_table(AF_INET6, "filter")) {
+		if (fresh_table(b, &t->fw[1], AF_INET6, e)) {
+			txn_close(t);
+			return -1;
+		}
+	} else if (fw_read(&t->fw[1], b->ops, &b->env6, AF_INET6, "filter",
+			   e)) {
 		txn_close(t);
 		return err_wrap(e, "the IPv6 filter table");
 	}
@@ -326,7 +357,7 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 	for (attempt = 0; attempt < BACKEND_MAX_ATTEMPTS; attempt++) {
 		for (k = 0; k < BACKEND_NFAMILIES; k++)
 			plan_reset(&plans[k]);
-		if (txn_open(b, &t, e))
+		if (txn_open(b, &t, dry_run, e))
 			return -1;
 		rc = 0;
 		for (k = 0; !rc && k < t.nfw; k++) {

@@ -361,6 +361,14 @@ int resolve_rule(struct view *v, int iptc_only,
 			return -1;
 		if (nproxy)
 			want[1] = 2;	/* the proxy's path is enough */
+		else if (!*net->ip6)
+			return err_set(e, EXIT_USAGE, "--source: an IPv6 "
+				       "address, and container \"%s\" has no "
+				       "IPv6 address on network \"%s\" nor a "
+				       "port published on IPv6%s (docker-proxy "
+				       "listens on none): no IPv6 client reaches "
+				       "it", c->name, net->name, r->dport ?
+				       " for --dport" : "");
 	}
 	for (k = 0; k < 2 + nproxy; k++) {
 		struct fw_rule *fr = &out[*n].rule;

@@ -13,7 +13,9 @@
  * second fails. IPv6 is left out, and why said (b->skip6), on a kernel
  * without it, and on the iptc backend when the legacy ip6 filter table
  * is not there and b->make6 is not set (no Docker network has IPv6, no
- * port is published on IPv6, no IPv6 rule is wanted).
+ * port is published on IPv6, no IPv6 rule is wanted). A dry run makes
+ * no table: where the legacy ip6 one is not there, it plans on an empty
+ * one, as the kernel would make it.
  */
 #ifndef DFW_BACKEND_H
 #define DFW_BACKEND_H

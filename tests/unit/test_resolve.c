@@ -295,10 +295,16 @@ static void test_proxy_path(void)
 		  C("web4 001122334455\" -j ACCEPT"));
 	/* another port, or udp: not published, so no path either */
 	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 81"),
-		  "error: no IPv6 address on network \"v4only\"");
+		  "error: --source: an IPv6 address, and container \"web4\" "
+		  "has no IPv6 address on network \"v4only\" nor a port "
+		  "published on IPv6 for --dport (docker-proxy listens on "
+		  "none): no IPv6 client reaches it");
 	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 80 "
 			"--protocol udp"),
-		  "error: no IPv6 address on network \"v4only\"");
+		  "error: --source: an IPv6 address, and container \"web4\" "
+		  "has no IPv6 address on network \"v4only\" nor a port "
+		  "published on IPv6 for --dport (docker-proxy listens on "
+		  "none): no IPv6 client reaches it");
 	/* an IPv4 source: DNAT, no proxy */
 	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.2 --dport 80"),
 		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.31.0.2/32 -p tcp -m "
