@@ -398,8 +398,8 @@ int allow_main(int argc, char **argv, struct cli *cli)
 		if (addrs[i].kind != ADDR_CIDR) {
 			free(addrs);
 			return usage_error("\"%s\": allow takes outside "
-					   "addresses (A.B.C.D[/N])",
-					   argv[2 + i]);
+					   "addresses (A.B.C.D[/N], an IPv6 "
+					   "address or network)", argv[2 + i]);
 		}
 	}
 	/* the published ports, from Docker */

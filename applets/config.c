@@ -3,6 +3,7 @@
  * the command line (config.h); nothing else in the tree reads either.
  */
 #include <limits.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "config.h"
@@ -35,6 +36,7 @@ void config_env(struct cli *c, config_getenv_fn *get, void *arg)
 	v->hosts = var(get, arg, "DFW_HOSTS");
 	v->xtables_lock = var(get, arg, "XTABLES_LOCKFILE");
 	v->path = var(get, arg, "PATH");
+	v->fail_commit = var(get, arg, "DFW_TEST_FAIL_COMMIT");
 	/* what the options may say otherwise */
 	c->cfg.host = v->docker_host;
 	c->cfg.tls.tls = !!v->docker_tls;
@@ -207,5 +209,10 @@ int config_finish(struct cli *c, struct err *e)
 	cfg->hosts_exec = c->env.hosts && !strcmp(c->env.hosts, "exec");
 	cfg->xtables_lock = c->env.xtables_lock;
 	cfg->path = c->env.path;
+	/* a test's fault: the commit of one family's table fails */
+	if (c->env.fail_commit)
+		cfg->fail_commit = !strcmp(c->env.fail_commit, "6") ?
+				   AF_INET6 : !strcmp(c->env.fail_commit,
+						      "4") ? AF_INET : 0;
 	return 0;
 }

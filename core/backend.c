@@ -4,12 +4,13 @@
  */
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dfw/backend.h"
 
-const int backend_families[BACKEND_NFAMILIES] = { AF_INET };
+const int backend_families[BACKEND_NFAMILIES] = { AF_INET, AF_INET6 };
 
 void backend_init(struct backend *b, const struct fw_env *env,
 		  const struct fw_ops *ops)
@@ -117,21 +118,56 @@ int backend_pick(struct backend *b, struct err *e)
 	return rc;
 }
 
-/* Docker's chains in f, and the layout they tell. */
+/* Docker's layout in the chains of f. */
+static const char *layout_of(struct fw *f)
+{
+	return fw_chain(f, "DOCKER-INTERNAL") ? "29" :
+	       fw_chain(f, "DOCKER-FORWARD") ? "28.1+" : "18.05-27";
+}
+
+/* Docker's chains in f, and the layout they tell. The ip6 table needs
+ * none: Docker 20.10 writes ip6 rules only with --ip6tables, and no
+ * DOCKER-USER even then (docker-fw's jump goes into FORWARD). */
 static int layout(struct backend *b, struct fw *f, struct err *e)
 {
 	const char *miss = !fw_chain(f, "DOCKER-USER") ? "DOCKER-USER" :
 			   !fw_chain(f, "DOCKER") ? "DOCKER" : NULL;
 
+	if (f->family == AF_INET6) {
+		snprintf(b->layout6, sizeof(b->layout6), "%s%s",
+			 !fw_chain(f, "DOCKER") ? "no Docker chains" :
+			 layout_of(f), !fw_chain(f, "DOCKER") ||
+			 fw_chain(f, "DOCKER-USER") ? "" : ", no DOCKER-USER");
+		return 0;
+	}
 	if (miss)
 		return err_set(e, EXIT_RUNTIME, "no Docker chains in the %s "
 			       "filter table (no %s): is dockerd running "
 			       "with its iptables rules, and on this kind of "
 			       "iptables?", f->ops->what, miss);
-	snprintf(b->layout, sizeof(b->layout), "%s",
-		 fw_chain(f, "DOCKER-INTERNAL") ? "29" :
-		 fw_chain(f, "DOCKER-FORWARD") ? "28.1+" : "18.05-27");
+	snprintf(b->layout, sizeof(b->layout), "%s", layout_of(f));
 	return 0;
+}
+
+/* The policies of the built-in chains of a snapshot before its plan
+ * (the undo sets them back). */
+struct policies {
+	char chain[3][32];
+	char policy[3][32];
+	size_t n;
+};
+
+static void policies_save(struct policies *s, struct fw *f)
+{
+	size_t i;
+
+	s->n = 0;
+	for (i = 0; i < f->nchains && s->n < 3; i++)
+		if (f->chains[i].builtin) {
+			snprintf(s->chain[s->n], 32, "%s", f->chains[i].name);
+			snprintf(s->policy[s->n++], 32, "%s",
+				 f->chains[i].policy);
+		}
 }
 
 /* One attempt's lock and snapshots. */
@@ -139,6 +175,7 @@ struct txn {
 	int lock_fd;
 	struct fw fw[BACKEND_NFAMILIES];
 	size_t nfw;		/* fw[0..nfw) are read */
+	struct policies pol[BACKEND_NFAMILIES];
 };
 
 static void txn_close(struct txn *t)
@@ -150,8 +187,52 @@ static void txn_close(struct txn *t)
 	t->lock_fd = -1;
 }
 
-/* Takes the lock, finds the backend if need be, reads each family. */
-static int txn_open(struct backend *b, struct txn *t, struct err *e)
+/* Whether the ip6 table is read (0, with b->skip6 saying why not). */
+static int want6(struct backend *b)
+{
+	const char *why;
+
+	b->skip6[0] = 0;
+	if (!fw_ipv6_on(&why)) {
+		snprintf(b->skip6, sizeof(b->skip6), "%s", why);
+		return 0;
+	}
+	if (b->ops == &fw_iptc_ops && !b->make6 &&
+	    !fw_iptc_has_table(AF_INET6, "filter")) {
+		snprintf(b->skip6, sizeof(b->skip6), "no legacy ip6 filter "
+			 "table here, and nothing for one (no Docker network "
+			 "with IPv6, no port published on IPv6)");
+		return 0;
+	}
+	return 1;
+}
+
+/* A legacy table not there yet, as the kernel makes it (built-in
+ * chains, policies ACCEPT): what a dry run plans on, making nothing. */
+static int fresh_table(struct backend *b, struct fw *f, int family,
+		       struct err *e)
+{
+	static const char *const builtin[] = { "INPUT", "FORWARD", "OUTPUT" };
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->ops = b->ops;
+	f->env = b->env;
+	f->family = family;
+	f->lock_fd = -1;
+	snprintf(f->table, sizeof(f->table), "filter");
+	for (i = 0; i < 3; i++)
+		if (!fw_chain_add(f, builtin[i], "ACCEPT")) {
+			fw_close(f);
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		}
+	return 0;
+}
+
+/* Takes the lock, finds the backend if need be, reads each family (a
+ * dry run makes no legacy ip6 table: it plans on an empty one). */
+static int txn_open(struct backend *b, struct txn *t, int dry_run,
+		    struct err *e)
 {
 	int kept = 0;
 
@@ -164,39 +245,134 @@ static int txn_open(struct backend *b, struct txn *t, struct err *e)
 		return -1;
 	}
 	t->nfw = kept;		/* AF_INET's snapshot, read to decide */
-	for (; t->nfw < BACKEND_NFAMILIES; t->nfw++)
-		if (fw_read(&t->fw[t->nfw], b->ops, b->env,
-			    backend_families[t->nfw], "filter", e)) {
+	if (!kept && fw_read(&t->fw[0], b->ops, b->env, AF_INET, "filter",
+			     e)) {
+		txn_close(t);
+		return -1;
+	}
+	t->nfw = 1;
+	if (!want6(b))
+		return 0;
+	b->env6 = *b->env;
+	b->env6.make_table = b->make6;
+	if (dry_run && b->ops == &fw_iptc_ops &&
+	    !fw_iptc_has_table(AF_INET6, "filter")) {
+		if (fresh_table(b, &t->fw[1], AF_INET6, e)) {
 			txn_close(t);
 			return -1;
 		}
+	} else if (fw_read(&t->fw[1], b->ops, &b->env6, AF_INET6, "filter",
+			   e)) {
+		txn_close(t);
+		return err_wrap(e, "the IPv6 filter table");
+	}
+	t->nfw = 2;
 	return 0;
+}
+
+/* The changes that undo p (applied to a table whose built-in chains had
+ * the policies pol): in reverse order, each change's inverse; a scratch
+ * chain deleted stays deleted. 0, or -1 (ENOMEM). */
+static int inverse(const struct plan *p, const struct policies *pol,
+		   struct fw_change **out, size_t *n)
+{
+	struct fw_change *v = calloc(p->n + 1, sizeof(*v));
+	size_t i, k;
+
+	*out = v;
+	*n = 0;
+	if (!v)
+		return -1;
+	for (i = p->n; i-- > 0;) {
+		const struct fw_change *c = &p->v[i];
+		struct fw_change *u = &v[*n];
+
+		*u = *c;
+		switch (c->op) {
+		case FW_NEW_CHAIN:
+			u->op = FW_DEL_CHAIN;
+			break;
+		case FW_INSERT:
+			u->op = FW_DELETE;
+			break;
+		case FW_DELETE:
+			u->op = FW_INSERT;
+			break;
+		case FW_POLICY:
+			for (k = 0; k < pol->n; k++)
+				if (!strcmp(pol->chain[k], c->chain))
+					snprintf(u->policy, sizeof(u->policy),
+						 "%s", pol->policy[k]);
+			break;
+		case FW_DEL_CHAIN:
+		case FW_APPEND:
+			continue;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+/* AF_INET6's commit failed (e): AF_INET's, done, is undone in a new
+ * snapshot of its table (the lock is still held). */
+static void undo4(struct backend *b, struct txn *t, const struct plan *p,
+		  struct err *e)
+{
+	struct fw_change *inv;
+	struct err ue;
+	size_t n;
+	size_t len = strlen(e->msg);
+
+	fw_close(&t->fw[0]);
+	if (inverse(p, &t->pol[0], &inv, &n)) {
+		err_set(&ue, EXIT_RUNTIME, "out of memory");
+	} else if (!fw_read(&t->fw[0], b->ops, b->env, AF_INET, "filter",
+			    &ue) &&
+		   !fw_commit(&t->fw[0], inv, n, &ue)) {
+		free(inv);
+		b->undone = 1;
+		snprintf(e->msg + len, sizeof(e->msg) - len, "; the IPv4 "
+			 "changes were undone: nothing changed");
+		return;
+	}
+	free(inv);
+	snprintf(e->msg + len, sizeof(e->msg) - len, "; the IPv4 changes "
+		 "were made and could not be undone (%s): run `docker-fw "
+		 "replay`", ue.msg);
+	if (e->code == FW_AGAIN)
+		e->code = EXIT_RUNTIME;	/* not redone: half-applied */
 }
 
 int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		     void *arg, struct plan plans[BACKEND_NFAMILIES],
 		     struct err *e)
 {
-	struct txn t = { -1, { { 0 } }, 0 };
+	struct txn t;
 	int attempt, rc = -1;
 	size_t i, k;
+
+	memset(&t, 0, sizeof(t));
+	t.lock_fd = -1;
 
 	for (attempt = 0; attempt < BACKEND_MAX_ATTEMPTS; attempt++) {
 		for (k = 0; k < BACKEND_NFAMILIES; k++)
 			plan_reset(&plans[k]);
-		if (txn_open(b, &t, e))
+		if (txn_open(b, &t, dry_run, e))
 			return -1;
 		rc = 0;
 		for (k = 0; !rc && k < t.nfw; k++) {
+			policies_save(&t.pol[k], &t.fw[k]);
 			rc = layout(b, &t.fw[k], e) ||
 			     plan(&t.fw[k], &plans[k], arg, e) ? -1 : 0;
 			for (i = 0; !rc && i < plans[k].n; i++)
 				if (fw_change_check(&plans[k].v[i], e))
 					rc = err_wrap(e, "nothing changed");
 		}
-		/* #14: AF_INET6's commit failing undoes AF_INET's */
-		for (k = 0; !rc && !dry_run && k < t.nfw; k++)
+		for (k = 0; !rc && !dry_run && k < t.nfw; k++) {
 			rc = fw_commit(&t.fw[k], plans[k].v, plans[k].n, e);
+			if (rc && k > 0 && plans[0].n)
+				undo4(b, &t, &plans[0], e);
+		}
 		txn_close(&t);
 		if (!rc || e->code != FW_AGAIN)
 			break;

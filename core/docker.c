@@ -301,11 +301,16 @@ static int field(struct docker *d, int obj, const char *key, char *out,
 	return bad_field(d, what, key, NULL, field_why(size), e);
 }
 
+/* An address of family as inet_pton(3) reads it; an IPv6 one that is
+ * IPv4-mapped (::ffff:a.b.c.d) is none: the kernel carries its traffic
+ * as IPv4, and a rule of the IPv6 table with it would match nothing. */
 static int ip_ok(const char *s, int family)
 {
 	unsigned char a[16];
 
-	return inet_pton(family, s, a) == 1;
+	return inet_pton(family, s, a) == 1 &&
+	       !(family == AF_INET6 &&
+		 IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)a));
 }
 
 /* An address as Docker gives it ("" none): 0, or -1 with e set. */
@@ -324,8 +329,9 @@ static int addr_field(struct docker *d, int obj, const char *key, char *out,
 	return 0;
 }
 
-/* A subnet "ADDR/PREFIX" of either family. */
-static int cidr_ok(const char *s)
+/* The family of a subnet "ADDR/PREFIX" (AF_INET, AF_INET6), or 0 when
+ * it is none. */
+static int cidr_family(const char *s)
 {
 	char a[64];
 	const char *slash = strchr(s, '/');
@@ -337,8 +343,10 @@ static int cidr_ok(const char *s)
 	memcpy(a, s, (size_t)(slash - s));
 	a[slash - s] = 0;
 	v6 = strchr(a, ':') != NULL;
-	return ip_ok(a, v6 ? AF_INET6 : AF_INET) &&
-	       !parse_uint(slash + 1, 0, v6 ? 128 : 32, &p);
+	if (!ip_ok(a, v6 ? AF_INET6 : AF_INET) ||
+	    parse_uint(slash + 1, 0, v6 ? 128 : 32, &p))
+		return 0;
+	return v6 ? AF_INET6 : AF_INET;
 }
 
 /* No control character (nor DEL) in s. */
@@ -568,7 +576,9 @@ static int get_nets(struct docker *d, int map, struct docker_container *c,
 		    addr_field(d, obj, "Gateway", n->gateway,
 			       sizeof(n->gateway), AF_INET, what, e) ||
 		    addr_field(d, obj, "GlobalIPv6Address", n->ip6,
-			       sizeof(n->ip6), AF_INET6, what, e))
+			       sizeof(n->ip6), AF_INET6, what, e) ||
+		    addr_field(d, obj, "IPv6Gateway", n->gateway6,
+			       sizeof(n->gateway6), AF_INET6, what, e))
 			return -1;
 		prefix = get_int(d, obj, "IPPrefixLen");
 		if (prefix < 0 || prefix > 32) {
@@ -579,6 +589,15 @@ static int get_nets(struct docker *d, int map, struct docker_container *c,
 					 "not from 0 to 32", e);
 		}
 		n->prefix = (int)prefix;
+		prefix = get_int(d, obj, "GlobalIPv6PrefixLen");
+		if (prefix < 0 || prefix > 128) {
+			char num[24];
+
+			snprintf(num, sizeof(num), "%lld", (long long)prefix);
+			return bad_field(d, what, "GlobalIPv6PrefixLen", num,
+					 "not from 0 to 128", e);
+		}
+		n->prefix6 = (int)prefix;
 	}
 	return 0;
 }
@@ -1002,14 +1021,17 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 			struct docker_subnet *s = &nw->subnets[nw->nsubnets];
 
 			if (field(d, k, "Subnet", s->subnet, sizeof(s->subnet),
-				  what, e) ||
-			    addr_field(d, k, "Gateway", s->gateway,
-				       sizeof(s->gateway), 0, what, e))
+				  what, e))
 				return -1;
-			if (*s->subnet && !cidr_ok(s->subnet))
+			s->family = *s->subnet ? cidr_family(s->subnet) : 0;
+			if (*s->subnet && !s->family)
 				return bad_field(d, what, "IPAM subnet",
 						 s->subnet, "not an address "
 						 "and prefix length", e);
+			/* the gateway of a subnet is of its family */
+			if (addr_field(d, k, "Gateway", s->gateway,
+				       sizeof(s->gateway), s->family, what, e))
+				return -1;
 			if (*s->subnet)
 				nw->nsubnets++;
 		}
@@ -1382,6 +1404,20 @@ int docker_info(struct docker *d, struct docker_info *i, struct err *e)
 		return err_set(e, EXIT_RUNTIME, "%s: GET /info: not a JSON "
 			       "object", d->ep.url);
 	get_str(d, 0, "ServerVersion", i->version, sizeof(i->version));
+	i->experimental = get_bool(d, 0, "ExperimentalBuild");
+	{
+		int t = json_get(d->body.data, d->toks, 0,
+				 "BridgeNfIp6tables");
+
+		i->bridge_nf_ip6 = t < 0 || json_bool(&d->toks[t]) < 0 ? -1 :
+				   json_bool(&d->toks[t]);
+	}
+	/* a value that is no plain word is none: it is only shown */
+	if (get_str(d, path_tok(d, 0, "FirewallBackend", NULL), "Driver",
+		    i->firewall, sizeof(i->firewall)) ||
+	    strspn(i->firewall, "abcdefghijklmnopqrstuvwxyz0123456789+-_.") !=
+	    strlen(i->firewall))
+		i->firewall[0] = 0;
 	if (get_str(d, 0, "DockerRootDir", i->root_dir, sizeof(i->root_dir)) ||
 	    !*i->root_dir)
 		return err_set(e, EXIT_RUNTIME, "%s: GET /info: no usable "

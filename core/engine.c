@@ -25,6 +25,7 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 	g->store.lock_fd = g->store.dir_fd = -1;
 	g->env.lock = c->xtables_lock;
 	g->env.path = c->path;
+	g->env.fail_family = c->fail_commit;
 	backend_init(&g->be, &g->env, !c->backend ? NULL :
 		     !strcmp(c->backend, "nft") ? &fw_nft_ops : &fw_iptc_ops);
 	g->dry_run = c->dry_run;
@@ -269,9 +270,18 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 	struct sync_args *a = arg;
 	struct engine *g = a->g;
 
+	size_t i;
+
 	if (plan_base(p, f, alive, NULL, e) ||
 	    canon_wants(g, a, f->family, e))
 		return -1;
+	/* an ip6 table without Docker's chains (Docker writes no ip6
+	 * rules): add's rules accept, there is no DOCKER to jump to */
+	for (i = 0; i < a->ws.n && !fw_chain(f, "DOCKER"); i++)
+		if (a->ws.v[i].family == f->family &&
+		    !strcmp(a->ws.v[i].rule.target, "DOCKER"))
+			snprintf(a->ws.v[i].rule.target,
+				 sizeof(a->ws.v[i].rule.target), "ACCEPT");
 	if (g->view.have_nets && f->family == AF_INET)
 		uncovered(g, f, a);
 	if (plan_rules(p, f, &a->ws, a->owners, a->n, a->cleanup, e))
@@ -326,7 +336,8 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 	for (j = 0; j < rec->nrules; j++) {
 		if (a->items[i].drop || !c || !c->running) {
 			if (hostsync_plan(&g->hs, &rec->rules[j],
-					  c ? c->name : rec->name, NULL, 0, e))
+					  c ? c->name : rec->name, NULL, NULL,
+					  0, e))
 				return -1;
 			continue;
 		}
@@ -335,9 +346,14 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 			for (k = 0; k < nout; k++)
 				if (plan_wants_add(&a->ws, &out[k], i, j))
 					goto nomem;
-			/* the hosts entry: the IPv4 address */
-			if (hostsync_plan(&g->hs, &rec->rules[j], c->name,
-					  &out[0].rule, fresh && fresh[j], e))
+			/* the hosts entry: the address of each family */
+			for (k = 0; k < nout && out[k].family != AF_INET6;)
+				k++;
+			if (out[0].family == AF_INET &&
+			    hostsync_plan(&g->hs, &rec->rules[j], c->name,
+					  &out[0].rule, k < nout ?
+					  &out[k].rule : NULL,
+					  fresh && fresh[j], e))
 				goto nomem;
 			continue;
 		}
@@ -472,6 +488,9 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	if (hostsync_check(&g->hs, e))
 		goto out;
 	a.hosts = 1;
+	for (i = 0; i < a.ws.n; i++)
+		if (a.ws.v[i].family == AF_INET6)
+			g->be.make6 = 1;	/* rules for the ip6 table */
 	if (backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans,
 			     e)) {
 		hostsync_undo(&g->hs);
@@ -500,30 +519,101 @@ out:
 struct setup_args {
 	const char **bridges;
 	size_t n;
+	const char **bridges6;	/* those of networks with IPv6 */
+	size_t n6;
 	int all;		/* every bridge network: stale tails go */
+	struct plan_port *ports;	/* published on IPv6 (the proxy) */
+	size_t nports;
 };
 
 static int setup_plan(struct fw *f, struct plan *p, void *arg,
 		      struct err *e)
 {
 	struct setup_args *a = arg;
+	const int v6 = f->family == AF_INET6;
 
-	if (plan_base(p, f, alive, NULL, e))
+	if (plan_base(p, f, alive, NULL, e) ||
+	    plan_setup(p, f, v6 ? a->bridges6 : a->bridges,
+		       v6 ? a->n6 : a->n, a->all, e))
 		return -1;
-	return plan_setup(p, f, a->bridges, a->n, a->all, e);
+	return v6 ? plan_guards(p, f, a->ports, a->nports, a->all, e) : 0;
+}
+
+/* The host ports published on IPv6 by the running containers (what
+ * docker-proxy may listen on at [::]), each once, into a->ports. */
+static int published6(struct engine *g, struct setup_args *a,
+		      struct err *e)
+{
+	const struct docker_container *c;
+	struct view *v = &g->view;
+	size_t i, j, k, cap = 0;
+	void *p;
+
+	if (view_list(v, e))
+		return -1;
+	for (i = 0; i < v->nlist; i++) {
+		if (strcmp(v->list[i].state, "running") &&
+		    strcmp(v->list[i].state, "paused"))
+			continue;	/* a name or not: its ports count */
+		c = view_container(v, v->list[i].id, 0, e);
+		if (!c)
+			return -1;
+		for (j = 0; j < c->nports; j++) {
+			const struct docker_port *b = &c->ports[j];
+			struct plan_port pp;
+
+			if (!b->host_port || (*b->host_ip &&
+					      !strchr(b->host_ip, ':')))
+				continue;
+			pp.proto = !strcmp(b->proto, "udp") ? IPPROTO_UDP :
+				   !strcmp(b->proto, "tcp") ? IPPROTO_TCP : 0;
+			pp.port = b->host_port;
+			for (k = 0; k < a->nports; k++)
+				if (a->ports[k].proto == pp.proto &&
+				    a->ports[k].port == pp.port)
+					break;
+			if (!pp.proto || k < a->nports)
+				continue;	/* sctp: not modelled */
+			if (a->nports == cap) {
+				cap = cap ? 2 * cap : 16;
+				p = realloc(a->ports, cap * sizeof(pp));
+				if (!p)
+					return err_set(e, EXIT_RUNTIME,
+						       "out of memory");
+				a->ports = p;
+			}
+			a->ports[a->nports++] = pp;
+		}
+	}
+	return 0;
+}
+
+/* Whether network n has IPv6 (EnableIPv6, or an IPv6 subnet). */
+static int net_has6(const struct docker_network *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nsubnets; i++)
+		if (n->subnets[i].family == AF_INET6)
+			return 1;
+	return n->ipv6;
 }
 
 int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 {
-	struct setup_args a = { NULL, 0, !names->n };
+	struct setup_args a = { NULL, 0, NULL, 0, !names->n, NULL, 0 };
 	size_t i, j;
 	int rc = -1;
 
 	if (view_networks(&g->view, e))
 		return -1;
 	a.bridges = calloc(g->view.nnets + 1, sizeof(*a.bridges));
-	if (!a.bridges)
+	a.bridges6 = calloc(g->view.nnets + 1, sizeof(*a.bridges6));
+	if (!a.bridges || !a.bridges6) {
+		free(a.bridges);
+		free(a.bridges6);
 		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
 	for (i = 0; i < names->n; i++) {
 		for (j = 0; j < g->view.nnets; j++)
 			if (!strcmp(g->view.nets[j].name, names->v[i]) ||
@@ -549,13 +639,25 @@ int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 			if (!strcmp(g->view.nets[j].name, names->v[i]) ||
 			    !strcmp(g->view.nets[j].id, names->v[i]))
 				want = 1;
+		if (!strcmp(g->view.nets[j].driver, "bridge") &&
+		    *g->view.nets[j].bridge && net_has6(&g->view.nets[j])) {
+			g->be.make6 = 1;	/* the ip6 table is needed */
+			if (want)
+				a.bridges6[a.n6++] = g->view.nets[j].bridge;
+		}
 		if (want && !strcmp(g->view.nets[j].driver, "bridge") &&
 		    *g->view.nets[j].bridge)
 			a.bridges[a.n++] = g->view.nets[j].bridge;
 	}
+	if (published6(g, &a, e))
+		goto out;
+	if (a.nports)
+		g->be.make6 = 1;	/* docker-proxy listens on [::] */
 	rc = backend_transact(&g->be, g->dry_run, setup_plan, &a, g->plans, e);
 out:
+	free(a.ports);
 	free(a.bridges);
+	free(a.bridges6);
 	return rc;
 }
 
@@ -604,9 +706,12 @@ int engine_dependents(struct engine *g, const struct docker_container *c,
 
 void engine_print_backend(const struct engine *g, FILE *f)
 {
-	if (g->be.ops)
-		fprintf(f, "# backend %s: %s; Docker firewall layout %s\n",
-			g->be.ops->name, g->be.ops->what, g->be.layout);
+	if (!g->be.ops)
+		return;
+	fprintf(f, "# backend %s: %s; Docker firewall layout %s\n",
+		g->be.ops->name, g->be.ops->what, g->be.layout);
+	if (*g->be.skip6)
+		fprintf(f, "# IPv6: skipped: %s\n", g->be.skip6);
 }
 
 size_t engine_pending(const struct engine *g)
@@ -633,6 +738,9 @@ void engine_print_changes(const struct engine *g, FILE *f)
 
 	for (k = 0; k < BACKEND_NFAMILIES; k++)
 		for (i = 0; i < g->plans[k].n; i++) {
+			if (!i && backend_families[k] == AF_INET6)
+				fprintf(f, "# IPv6, the ip6 filter table "
+					"(Docker: %s):\n", g->be.layout6);
 			b.len = 0;
 			if (!fw_change_format(&g->plans[k].v[i], &b))
 				fprintf(f, "%s\n", b.data);
@@ -641,11 +749,13 @@ void engine_print_changes(const struct engine *g, FILE *f)
 		const struct hosts_change *h = &g->hs.ent[i];
 
 		if (h->changed)
-			fprintf(f, "# hosts file of %s: %s %s\n", h->peer->name,
-				h->name, h->changed == 2 ? "not checked "
-				"(paused, and a dry run unpauses nothing)" :
-				h->changed == 3 ? "cannot be set (see the "
-				"warning)" : *h->ip ? h->ip : "removed");
+			fprintf(f, "# hosts file of %s: %s %s%s%s\n",
+				h->peer->name, h->name, h->changed == 2 ?
+				"not checked (paused, and a dry run unpauses "
+				"nothing)" : h->changed == 3 ? "cannot be set "
+				"(see the warning)" : *h->ip ? h->ip :
+				"removed", h->changed == 1 && *h->ip6 ? " " :
+				"", h->changed == 1 ? h->ip6 : "");
 	}
 	buf_free(&b);
 }

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +113,28 @@ struct fw_rule *fw_chain_push(struct fw_chain *c)
 int fw_commit(struct fw *f, const struct fw_change *c, size_t n,
 	      struct err *e)
 {
+	size_t i;
+
 	if (!n)
 		return 0;
+	if (f->env && f->env->fail_family == f->family)
+		return err_set(e, EXIT_RUNTIME, "nothing changed in the IPv%d "
+			       "%s table: its commit failed on purpose (a "
+			       "test's fault)", f->family == AF_INET6 ? 6 : 4,
+			       f->table);
+	/* a rule is written as its family's (an entry's head, an address
+	 * in the text): one of the other family would be another rule */
+	for (i = 0; i < n; i++)
+		if ((c[i].op == FW_INSERT || c[i].op == FW_APPEND ||
+		     c[i].op == FW_DELETE) && c[i].rule.family != f->family)
+			return err_set(e, EXIT_RUNTIME, "nothing changed: %s "
+				       "%s: a rule of IPv%d in the IPv%d %s "
+				       "table", c[i].op == FW_DELETE ? "-D" :
+				       c[i].op == FW_APPEND ? "-A" : "-I",
+				       c[i].chain,
+				       c[i].rule.family == AF_INET6 ? 6 : 4,
+				       f->family == AF_INET6 ? 6 : 4,
+				       f->table);
 	return f->ops->commit(f, c, n, e);
 }
 
@@ -136,4 +157,13 @@ void fw_close(struct fw *f)
 	if (f->lock_fd >= 0)
 		close(f->lock_fd);
 	f->lock_fd = -1;
+}
+
+int fw_ipv6_on(const char **why)
+{
+	if (!access("/proc/sys/net/ipv6", F_OK))
+		return 1;
+	*why = "this kernel has no IPv6 (no /proc/sys/net/ipv6: booted "
+	       "with ipv6.disable=1, or built without it)";
+	return 0;
 }

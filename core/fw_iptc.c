@@ -1,6 +1,6 @@
 /*
- * fw_iptc.c - the libiptc backend (legacy x_tables, IPv4 only: libip4tc;
- * AF_INET6 is refused).
+ * fw_iptc.c - the libiptc backend (legacy x_tables): libip4tc for AF_INET,
+ * libip6tc for AF_INET6, one table of one family per struct fw.
  *
  * libiptc reads the whole table with iptc_init, edits a copy in memory and
  * replaces the table with one setsockopt in iptc_commit: that is our one
@@ -8,7 +8,9 @@
  * libiptc user we lay out the kernel's match structures (xt_tcpudp.h,
  * xt_conntrack.h, xt_comment.h) ourselves, with the revisions iptables
  * 1.8 uses (tcp/udp 0, conntrack 3, comment 0), so iptables-save shows
- * our rules exactly as if `iptables -A` had made them.
+ * our rules exactly as if `iptables -A` had made them. The two families
+ * differ only in the entry's head (struct ipt_ip / struct ip6t_ip6) and
+ * the library's names (iptc_* / ip6tc_*): struct tc holds the latter.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_conntrack.h>
@@ -121,18 +124,145 @@ static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
 	return -1;
 }
 
-/* Decodes one kernel entry; what it cannot show exactly makes it
- * foreign. */
-static void decode(const struct ipt_entry *e, struct xtc_handle *h,
-		   struct fw_rule *r)
-{
-	const struct xt_entry_target *t = (const void *)
-		((const unsigned char *)e + e->target_offset);
-	const unsigned char *p = e->elems;
-	const unsigned char *end = (const unsigned char *)e + e->target_offset;
+/* ---- the two families ------------------------------------------------- */
 
-	memset(r, 0, sizeof(*r));
-	r->family = AF_INET;
+/*
+ * libiptc's calls for one family. The calls that take or give an entry
+ * are wrapped, entries passed as const void * (struct ipt_entry or
+ * struct ip6t_entry); the others have the same shape in both libraries.
+ */
+struct tc {
+	int family;
+	const char *names;	/* the kernel's list of the family's tables */
+	const char *tool;	/* the command line tool, for messages */
+	struct xtc_handle *(*init)(const char *table);
+	void (*free)(struct xtc_handle *h);
+	const char *(*first_chain)(struct xtc_handle *h);
+	const char *(*next_chain)(struct xtc_handle *h);
+	const void *(*first_rule)(const char *chain, struct xtc_handle *h);
+	const void *(*next_rule)(const void *prev, struct xtc_handle *h);
+	const char *(*target)(const void *e, struct xtc_handle *h);
+	int (*builtin)(const char *chain, struct xtc_handle *const h);
+	const char *(*get_policy)(const char *chain, struct xt_counters *c,
+				  struct xtc_handle *h);
+	int (*insert)(const char *chain, const void *e, unsigned pos,
+		      struct xtc_handle *h);
+	int (*append)(const char *chain, const void *e, struct xtc_handle *h);
+	int (*delete_num)(const char *chain, unsigned pos,
+			  struct xtc_handle *h);
+	int (*flush)(const char *chain, struct xtc_handle *h);
+	int (*create_chain)(const char *chain, struct xtc_handle *h);
+	int (*delete_chain)(const char *chain, struct xtc_handle *h);
+	int (*set_policy)(const char *chain, const char *policy,
+			  struct xt_counters *c, struct xtc_handle *h);
+	int (*commit)(struct xtc_handle *h);
+	const char *(*strerror)(int err);
+};
+
+static const void *first4(const char *c, struct xtc_handle *h)
+{
+	return iptc_first_rule(c, h);
+}
+
+static const void *next4(const void *p, struct xtc_handle *h)
+{
+	return iptc_next_rule(p, h);
+}
+
+static const char *target4(const void *e, struct xtc_handle *h)
+{
+	return iptc_get_target(e, h);
+}
+
+static int insert4(const char *c, const void *e, unsigned pos,
+		   struct xtc_handle *h)
+{
+	return iptc_insert_entry(c, e, pos, h);
+}
+
+static int append4(const char *c, const void *e, struct xtc_handle *h)
+{
+	return iptc_append_entry(c, e, h);
+}
+
+static const void *first6(const char *c, struct xtc_handle *h)
+{
+	return ip6tc_first_rule(c, h);
+}
+
+static const void *next6(const void *p, struct xtc_handle *h)
+{
+	return ip6tc_next_rule(p, h);
+}
+
+static const char *target6(const void *e, struct xtc_handle *h)
+{
+	return ip6tc_get_target(e, h);
+}
+
+static int insert6(const char *c, const void *e, unsigned pos,
+		   struct xtc_handle *h)
+{
+	return ip6tc_insert_entry(c, e, pos, h);
+}
+
+static int append6(const char *c, const void *e, struct xtc_handle *h)
+{
+	return ip6tc_append_entry(c, e, h);
+}
+
+static const struct tc tc4 = {
+	AF_INET, "/proc/net/ip_tables_names", "iptables-legacy",
+	iptc_init, iptc_free, iptc_first_chain, iptc_next_chain, first4,
+	next4, target4, iptc_builtin, iptc_get_policy, insert4, append4,
+	iptc_delete_num_entry, iptc_flush_entries, iptc_create_chain,
+	iptc_delete_chain, iptc_set_policy, iptc_commit, iptc_strerror,
+};
+
+static const struct tc tc6 = {
+	AF_INET6, "/proc/net/ip6_tables_names", "ip6tables-legacy",
+	ip6tc_init, ip6tc_free, ip6tc_first_chain, ip6tc_next_chain, first6,
+	next6, target6, ip6tc_builtin, ip6tc_get_policy, insert6, append6,
+	ip6tc_delete_num_entry, ip6tc_flush_entries, ip6tc_create_chain,
+	ip6tc_delete_chain, ip6tc_set_policy, ip6tc_commit, ip6tc_strerror,
+};
+
+static const struct tc *tc_of(int family)
+{
+	return family == AF_INET ? &tc4 : family == AF_INET6 ? &tc6 : NULL;
+}
+
+/* ---- entries ------------------------------------------------------------ */
+
+/* The FW_INV_* bits of an entry's invflags (the same bits in both
+ * families: IPT_INV_* and IP6T_INV_*); -1 for any other bit. */
+static int inv_of(unsigned invflags)
+{
+	unsigned known = IPT_INV_SRCIP | IPT_INV_DSTIP | IPT_INV_VIA_IN |
+			 IPT_INV_VIA_OUT;
+
+	if (invflags & ~known)
+		return -1;
+	return (invflags & IPT_INV_SRCIP ? FW_INV_SRC : 0) |
+	       (invflags & IPT_INV_DSTIP ? FW_INV_DST : 0) |
+	       (invflags & IPT_INV_VIA_IN ? FW_INV_IN : 0) |
+	       (invflags & IPT_INV_VIA_OUT ? FW_INV_OUT : 0);
+}
+
+static unsigned invflags_of(const struct fw_rule *r)
+{
+	return (r->inv & FW_INV_SRC ? IPT_INV_SRCIP : 0) |
+	       (r->inv & FW_INV_DST ? IPT_INV_DSTIP : 0) |
+	       (r->inv & FW_INV_IN ? IPT_INV_VIA_IN : 0) |
+	       (r->inv & FW_INV_OUT ? IPT_INV_VIA_OUT : 0);
+}
+
+/* Decodes the head of an IPv4 entry; its matches start at *elems. */
+static void head4(const struct ipt_entry *e, struct fw_rule *r,
+		  const unsigned char **elems)
+{
+	int inv = inv_of(e->ip.invflags);
+
 	memcpy(r->src, &e->ip.src, 4);
 	memcpy(r->smsk, &e->ip.smsk, 4);
 	memcpy(r->dst, &e->ip.dst, 4);
@@ -141,18 +271,55 @@ static void decode(const struct ipt_entry *e, struct xtc_handle *h,
 	    iface_get(e->ip.outiface, e->ip.outiface_mask, r->out))
 		r->foreign = 1;
 	r->proto = e->ip.proto;
-	if (e->ip.invflags & IPT_INV_SRCIP)
-		r->inv |= FW_INV_SRC;
-	if (e->ip.invflags & IPT_INV_DSTIP)
-		r->inv |= FW_INV_DST;
-	if (e->ip.invflags & IPT_INV_VIA_IN)
-		r->inv |= FW_INV_IN;
-	if (e->ip.invflags & IPT_INV_VIA_OUT)
-		r->inv |= FW_INV_OUT;
-	if (e->ip.invflags & ~(IPT_INV_SRCIP | IPT_INV_DSTIP |
-			       IPT_INV_VIA_IN | IPT_INV_VIA_OUT) ||
-	    e->ip.flags)
+	if (inv < 0 || e->ip.flags)
+		r->foreign = 1;	/* -f, ! -p: not modelled */
+	r->inv = inv < 0 ? 0 : (unsigned)inv;
+	*elems = e->elems;
+}
+
+/* The same for IPv6: ip6tables sets IP6T_F_PROTO with any -p (without
+ * it the kernel would not look at the protocol); a TOS match, a goto,
+ * a protocol over 255 are not modelled. */
+static void head6(const struct ip6t_entry *e, struct fw_rule *r,
+		  const unsigned char **elems)
+{
+	int inv = inv_of(e->ipv6.invflags);
+
+	memcpy(r->src, &e->ipv6.src, 16);
+	memcpy(r->smsk, &e->ipv6.smsk, 16);
+	memcpy(r->dst, &e->ipv6.dst, 16);
+	memcpy(r->dmsk, &e->ipv6.dmsk, 16);
+	if (iface_get(e->ipv6.iniface, e->ipv6.iniface_mask, r->in) ||
+	    iface_get(e->ipv6.outiface, e->ipv6.outiface_mask, r->out))
 		r->foreign = 1;
+	r->proto = (uint8_t)e->ipv6.proto;
+	if (inv < 0 || e->ipv6.proto > 255 || e->ipv6.tos ||
+	    e->ipv6.flags != (e->ipv6.proto ? IP6T_F_PROTO : 0))
+		r->foreign = 1;
+	r->inv = inv < 0 ? 0 : (unsigned)inv;
+	*elems = e->elems;
+}
+
+/* Decodes one kernel entry of tc's family; what it cannot show exactly
+ * makes it foreign. */
+static void decode(const struct tc *tc, const void *en, struct xtc_handle *h,
+		   struct fw_rule *r)
+{
+	const unsigned char *base = en, *p, *end;
+	const struct xt_entry_target *t;
+	size_t toff;
+
+	memset(r, 0, sizeof(*r));
+	r->family = tc->family;
+	if (tc->family == AF_INET6) {
+		head6(en, r, &p);
+		toff = ((const struct ip6t_entry *)en)->target_offset;
+	} else {
+		head4(en, r, &p);
+		toff = ((const struct ipt_entry *)en)->target_offset;
+	}
+	end = base + toff;
+	t = (const void *)end;
 	while (p < end) {
 		const struct xt_entry_match *m = (const void *)p;
 
@@ -163,17 +330,22 @@ static void decode(const struct ipt_entry *e, struct xtc_handle *h,
 			r->foreign = 1;
 		p += m->u.match_size;
 	}
-	snprintf(r->target, sizeof(r->target), "%s", iptc_get_target(e, h));
-	if (strcmp(t->u.user.name, XT_STANDARD_TARGET) &&
-	    strcmp(t->u.user.name, r->target))
-		r->foreign = 1;	/* defensive: a name libiptc renamed */
-	if (t->u.target_size != XT_ALIGN(sizeof(struct xt_standard_target)))
-		r->foreign = 1;	/* REJECT, LOG, MASQUERADE...: has data */
+	snprintf(r->target, sizeof(r->target), "%s", tc->target(en, h));
+	/* a target extension (REJECT, LOG...) has options docker-fw does
+	 * not model, even one the size of a standard target (REJECT's
+	 * --reject-with): only a verdict or a jump is read whole */
+	if (strcmp(t->u.user.name, XT_STANDARD_TARGET) ||
+	    t->u.target_size != XT_ALIGN(sizeof(struct xt_standard_target)))
+		r->foreign = 1;
+	/* another protocol, as fw_rule_decode reads iptables-nft's */
+	if (r->proto && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP)
+		r->foreign = 1;
 }
 
-int fw_iptc_table_exists(const char *table)
+int fw_iptc_has_table(int family, const char *table)
 {
-	FILE *t = fopen("/proc/net/ip_tables_names", "re");
+	const struct tc *tc = tc_of(family);
+	FILE *t = tc ? fopen(tc->names, "re") : NULL;
 	char name[64];
 	int rc = 0;
 
@@ -182,6 +354,11 @@ int fw_iptc_table_exists(const char *table)
 	if (t)
 		fclose(t);
 	return rc;
+}
+
+int fw_iptc_table_exists(const char *table)
+{
+	return fw_iptc_has_table(AF_INET, table);
 }
 
 /* Whether docker-fw can show r as it is: its values hold no control
@@ -201,7 +378,8 @@ static int readable(const struct fw_rule *r)
 }
 
 /* The error for the last rule of c, one of docker-fw's own chains. */
-static int unreadable(const struct fw_chain *c, struct err *e)
+static int unreadable(const struct tc *tc, const struct fw_chain *c,
+		      struct err *e)
 {
 	struct buf b = { 0 };
 
@@ -209,62 +387,73 @@ static int unreadable(const struct fw_chain *c, struct err *e)
 	fw_rule_show(&c->rules[c->n - 1], &b);
 	err_set(e, EXIT_RUNTIME, "rule %zu of %s, docker-fw's own chain, is "
 		"one docker-fw cannot read (a control character): \"%.240s\" "
-		"(delete it: iptables-legacy -D %s %zu)", c->n, c->name,
-		b.data ? b.data : "", c->name, c->n);
+		"(delete it: %s -D %s %zu)", c->n, c->name,
+		b.data ? b.data : "", tc->tool, c->name, c->n);
 	buf_free(&b);
 	return -1;
 }
 
+/* "iptables (legacy)" or "ip6tables (legacy)", for messages. */
+static const char *what(const struct tc *tc)
+{
+	return tc->family == AF_INET6 ? "ip6tables (legacy)" :
+	       "iptables (legacy)";
+}
+
 static int read_table(struct fw *f, struct err *e)
 {
+	const struct tc *tc = tc_of(f->family);
 	struct xtc_handle *h;
-	const struct ipt_entry *en;
+	const void *en;
 	struct xt_counters cnt;
 	const char *name;
 	size_t nrules = 0;
 
-	if (f->family != AF_INET)
+	if (!tc)
 		return err_set(e, EXIT_RUNTIME, "the iptc backend handles IPv4 "
-			       "only (libip4tc), not this address family");
+			       "and IPv6 only, not address family %d",
+			       f->family);
 	/* iptc_init of a table that is not there makes it (the kernel loads
 	 * it on first use), and iptables-nft then warns on every command
 	 * that legacy tables are present: reading never does that */
-	if (!fw_iptc_table_exists(f->table))
+	if (!(f->env && f->env->make_table) &&
+	    !fw_iptc_has_table(f->family, f->table))
 		return err_set(e, EXIT_RUNTIME, "no Docker chains in the "
-			       "legacy (libiptc) %s table: this network "
+			       "legacy (libiptc) %s%s table: this network "
 			       "namespace has no such table "
-			       "(/proc/net/ip_tables_names does not list it), "
-			       "and reading it would make one", f->table);
-	h = iptc_init(f->table);
+			       "(%s does not list it), and reading it would "
+			       "make one", f->family == AF_INET6 ? "IPv6 " : "",
+			       f->table, tc->names);
+	h = tc->init(f->table);
 	if (!h)
-		return err_set(e, EXIT_RUNTIME, "cannot read the iptables "
-			       "(legacy) table \"%s\": %s", f->table,
-			       iptc_strerror(errno));
+		return err_set(e, EXIT_RUNTIME, "cannot read the %s table "
+			       "\"%s\": %s", what(tc), f->table,
+			       tc->strerror(errno));
 	f->priv = h;
-	for (name = iptc_first_chain(h); name; name = iptc_next_chain(h)) {
-		const char *pol = iptc_builtin(name, h) ?
-				  iptc_get_policy(name, &cnt, h) : NULL;
+	for (name = tc->first_chain(h); name; name = tc->next_chain(h)) {
+		const char *pol = tc->builtin(name, h) ?
+				  tc->get_policy(name, &cnt, h) : NULL;
 		struct fw_chain *c = fw_chain_add(f, name, pol ? pol : "-");
 		struct fw_rule *r;
 
 		if (!c)
 			goto nomem;
-		for (en = iptc_first_rule(name, h); en;
-		     en = iptc_next_rule(en, h)) {
+		for (en = tc->first_rule(name, h); en;
+		     en = tc->next_rule(en, h)) {
 			if (++nrules > FW_MAX_RULES)
-				return err_set(e, EXIT_RUNTIME, "the iptables "
-					       "(legacy) table \"%s\" holds "
-					       "more than %d rules "
-					       "(docker-fw's limit)",
-					       f->table, FW_MAX_RULES);
+				return err_set(e, EXIT_RUNTIME, "the %s table "
+					       "\"%s\" holds more than %d "
+					       "rules (docker-fw's limit)",
+					       what(tc), f->table,
+					       FW_MAX_RULES);
 			r = fw_chain_push(c);
 			if (!r)
 				goto nomem;
-			decode(en, h, r);
+			decode(tc, en, h, r);
 			if (!readable(r) &&
 			    (!strcmp(name, FW_CHAIN_FORWARD) ||
 			     !strcmp(name, FW_CHAIN_INPUT)))
-				return unreadable(c, e);
+				return unreadable(tc, c, e);
 		}
 	}
 	return 0;
@@ -272,21 +461,25 @@ nomem:
 	return err_set(e, EXIT_RUNTIME, "out of memory");
 }
 
-/* Builds the kernel entry of r; malloc'd, NULL with errno set. */
-static struct ipt_entry *encode(const struct fw_rule *r)
+/* Builds the kernel entry of r, of its family; malloc'd, NULL with errno
+ * set. */
+static void *encode(const struct fw_rule *r)
 {
-	size_t size = XT_ALIGN(sizeof(struct ipt_entry));
+	size_t head = r->family == AF_INET6 ?
+		      XT_ALIGN(sizeof(struct ip6t_entry)) :
+		      XT_ALIGN(sizeof(struct ipt_entry));
+	size_t size = head;
 	size_t tsize = XT_ALIGN(sizeof(struct xt_standard_target));
 	struct xt_entry_target *t;
 	struct xt_entry_match *m;
-	struct ipt_entry *e;
-	unsigned char *p;
+	unsigned char *en, *p;
 
-	if (r->family != AF_INET || r->foreign || r->extra ||
-	    fw_rule_check(r, NULL)) {
+	if ((r->family != AF_INET && r->family != AF_INET6) || r->foreign ||
+	    r->extra || fw_rule_check(r, NULL)) {
 		/* libiptc does not encode matches: only those above; and
 		 * no value is cut to fit the kernel's structs */
-		errno = r->family != AF_INET ? EAFNOSUPPORT : EINVAL;
+		errno = r->family != AF_INET && r->family != AF_INET6 ?
+			EAFNOSUPPORT : EINVAL;
 		return NULL;
 	}
 	if (r->sport || r->dport)
@@ -296,23 +489,40 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 		size += MATCH_SIZE(struct xt_conntrack_mtinfo3);
 	if (*r->comment)
 		size += MATCH_SIZE(struct xt_comment_info);
-	e = calloc(1, size + tsize);
-	if (!e)
+	en = calloc(1, size + tsize);
+	if (!en)
 		return NULL;
-	memcpy(&e->ip.src, r->src, 4);
-	memcpy(&e->ip.smsk, r->smsk, 4);
-	memcpy(&e->ip.dst, r->dst, 4);
-	memcpy(&e->ip.dmsk, r->dmsk, 4);
-	iface_set(r->in, e->ip.iniface, e->ip.iniface_mask);
-	iface_set(r->out, e->ip.outiface, e->ip.outiface_mask);
-	e->ip.proto = r->proto;
-	e->ip.invflags = (r->inv & FW_INV_SRC ? IPT_INV_SRCIP : 0) |
-			 (r->inv & FW_INV_DST ? IPT_INV_DSTIP : 0) |
-			 (r->inv & FW_INV_IN ? IPT_INV_VIA_IN : 0) |
-			 (r->inv & FW_INV_OUT ? IPT_INV_VIA_OUT : 0);
-	e->target_offset = size;
-	e->next_offset = size + tsize;
-	p = e->elems;
+	if (r->family == AF_INET6) {
+		struct ip6t_entry *e = (void *)en;
+
+		memcpy(&e->ipv6.src, r->src, 16);
+		memcpy(&e->ipv6.smsk, r->smsk, 16);
+		memcpy(&e->ipv6.dst, r->dst, 16);
+		memcpy(&e->ipv6.dmsk, r->dmsk, 16);
+		iface_set(r->in, e->ipv6.iniface, e->ipv6.iniface_mask);
+		iface_set(r->out, e->ipv6.outiface, e->ipv6.outiface_mask);
+		e->ipv6.proto = r->proto;
+		/* as ip6tables: the kernel looks at the protocol only then */
+		e->ipv6.flags = r->proto ? IP6T_F_PROTO : 0;
+		e->ipv6.invflags = (uint8_t)invflags_of(r);
+		e->target_offset = (uint16_t)size;
+		e->next_offset = (uint16_t)(size + tsize);
+		p = e->elems;
+	} else {
+		struct ipt_entry *e = (void *)en;
+
+		memcpy(&e->ip.src, r->src, 4);
+		memcpy(&e->ip.smsk, r->smsk, 4);
+		memcpy(&e->ip.dst, r->dst, 4);
+		memcpy(&e->ip.dmsk, r->dmsk, 4);
+		iface_set(r->in, e->ip.iniface, e->ip.iniface_mask);
+		iface_set(r->out, e->ip.outiface, e->ip.outiface_mask);
+		e->ip.proto = r->proto;
+		e->ip.invflags = (uint8_t)invflags_of(r);
+		e->target_offset = (uint16_t)size;
+		e->next_offset = (uint16_t)(size + tsize);
+		p = e->elems;
+	}
 	if ((r->sport || r->dport) && r->proto == IPPROTO_TCP) {
 		struct xt_tcp *tcp;
 
@@ -361,18 +571,19 @@ static struct ipt_entry *encode(const struct fw_rule *r)
 		snprintf((char *)ci->comment, sizeof(ci->comment), "%s",
 			 r->comment);
 	}
-	t = (void *)((unsigned char *)e + size);
+	t = (void *)(en + size);
 	t->u.user.target_size = tsize;
 	snprintf(t->u.user.name, sizeof(t->u.user.name), "%s", r->target);
-	return e;
+	return en;
 }
 
 static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		  struct err *e)
 {
+	const struct tc *tc = tc_of(f->family);
 	struct xtc_handle *h = f->priv;
-	struct buf what = { 0 };
-	struct ipt_entry *en;
+	struct buf b = { 0 };
+	void *en;
 	size_t i;
 	int ok = 1;
 
@@ -384,25 +595,25 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	for (i = 0; i < n && ok; i++) {
 		switch (c[i].op) {
 		case FW_NEW_CHAIN:
-			ok = iptc_create_chain(c[i].chain, h);
+			ok = tc->create_chain(c[i].chain, h);
 			break;
 		case FW_POLICY:
-			ok = iptc_set_policy(c[i].chain, c[i].policy, NULL, h);
+			ok = tc->set_policy(c[i].chain, c[i].policy, NULL, h);
 			break;
 		case FW_DEL_CHAIN:
-			ok = iptc_flush_entries(c[i].chain, h) &&
-			     iptc_delete_chain(c[i].chain, h);
+			ok = tc->flush(c[i].chain, h) &&
+			     tc->delete_chain(c[i].chain, h);
 			break;
 		case FW_DELETE:
-			ok = iptc_delete_num_entry(c[i].chain, c[i].pos - 1, h);
+			ok = tc->delete_num(c[i].chain, c[i].pos - 1, h);
 			break;
 		case FW_INSERT:
 		case FW_APPEND:
 			en = encode(&c[i].rule);
 			ok = en && (c[i].op == FW_APPEND ?
-				    iptc_append_entry(c[i].chain, en, h) :
-				    iptc_insert_entry(c[i].chain, en,
-						      c[i].pos - 1, h));
+				    tc->append(c[i].chain, en, h) :
+				    tc->insert(c[i].chain, en, c[i].pos - 1,
+					       h));
 			free(en);
 			break;
 		}
@@ -410,32 +621,34 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	if (!ok) {
 		int saved = errno;
 
-		fw_change_format(&c[i - 1], &what);
+		fw_change_format(&c[i - 1], &b);
 		err_set(e, EXIT_RUNTIME, "libiptc refused `%s`: %s",
-			what.data ? what.data : "?", iptc_strerror(saved));
-		buf_free(&what);
+			b.data ? b.data : "?", tc->strerror(saved));
+		buf_free(&b);
 		goto reread;
 	}
-	if (!iptc_commit(h)) {
+	if (!tc->commit(h)) {
 		int saved = errno;
 
 		err_set(e, saved == EAGAIN ? FW_AGAIN : EXIT_RUNTIME,
-			"cannot commit the iptables (legacy) table \"%s\": %s",
-			f->table, iptc_strerror(saved));
+			"cannot commit the %s table \"%s\": %s", what(tc),
+			f->table, tc->strerror(saved));
 		goto reread;
 	}
 	return 0;
 reread:
 	/* the handle holds a half-edited copy: drop it */
-	iptc_free(h);
+	tc->free(h);
 	f->priv = NULL;
 	return -1;
 }
 
 static void close_table(struct fw *f)
 {
-	if (f->priv)
-		iptc_free(f->priv);
+	const struct tc *tc = tc_of(f->family);
+
+	if (f->priv && tc)
+		tc->free(f->priv);
 	f->priv = NULL;
 }
 

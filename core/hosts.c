@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -56,14 +57,25 @@ static int ip_ok(const char *s)
 	return n && n <= 45 && strspn(s, "0123456789abcdefABCDEF.:") == n;
 }
 
-int hosts_edit(const char *in, size_t len, const char *name, const char *ip,
-	       struct buf *out)
+/* The family of a line's address (l[0..n), the first word): AF_INET6
+ * when it holds a ':', else AF_INET. */
+static int line_family(const char *l, size_t n)
+{
+	const char *t = memchr(l, '\t', n);
+
+	return memchr(l, ':', t ? (size_t)(t - l) : n) ? AF_INET6 : AF_INET;
+}
+
+int hosts_edit_family(const char *in, size_t len, const char *name,
+		      int family, const char *ip, struct buf *out)
 {
 	size_t start = out->len, i = 0, nlen, want = strlen(name);
 	const char *ln;
 	int done = !ip, head = 1;
 
-	if (!hosts_name_ok(name) || (ip && !ip_ok(ip))) {
+	if (!hosts_name_ok(name) || (ip && !ip_ok(ip)) ||
+	    (family != 0 && family != AF_INET && family != AF_INET6) ||
+	    (ip && family != (strchr(ip, ':') ? AF_INET6 : AF_INET))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -73,7 +85,8 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip,
 		int mine = ours(l, n, &ln, &nlen);
 
 		i += n + (nl != NULL);
-		if (mine && nlen == want && !memcmp(ln, name, want)) {
+		if (mine && nlen == want && !memcmp(ln, name, want) &&
+		    (!family || line_family(l, n) == family)) {
 			if (!ip || done)
 				continue;	/* removed, or a duplicate */
 			if (buf_printf(out, "%s\t%s\t" HOSTS_MARK "\n", ip,
@@ -104,6 +117,14 @@ nomem:
 		out->data[start] = 0;
 	errno = ENOMEM;
 	return -1;
+}
+
+int hosts_edit(const char *in, size_t len, const char *name, const char *ip,
+	       struct buf *out)
+{
+	int family = !ip ? 0 : strchr(ip, ':') ? AF_INET6 : AF_INET;
+
+	return hosts_edit_family(in, len, name, family, ip, out);
 }
 
 /* ---- whose file it is ------------------------------------------------- */

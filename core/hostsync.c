@@ -33,7 +33,7 @@ void hostsync_free(struct hostsync *h)
 }
 
 static int want(struct hostsync *h, const struct docker_container *peer,
-		      const char *name, const char *ip, int strict)
+		const char *name, const char *ip, const char *ip6, int strict)
 {
 	struct hosts_change *c;
 	size_t i;
@@ -54,15 +54,16 @@ static int want(struct hostsync *h, const struct docker_container *peer,
 	c->strict = strict;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->ip, sizeof(c->ip), "%s", ip ? ip : "");
+	snprintf(c->ip6, sizeof(c->ip6), "%s", ip && ip6 ? ip6 : "");
 	return 0;
 }
 
 int hostsync_plan(struct hostsync *h, const struct rulespec *rs,
-		  const char *name, const struct fw_rule *r, int strict,
-		  struct err *e)
+		  const char *name, const struct fw_rule *r,
+		  const struct fw_rule *r6, int strict, struct err *e)
 {
 	const struct docker_container *peer;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN];
 	struct err pe;
 
 	if (rs->action != RULE_ADD_TWO_WAYS || rs->src.kind != ADDR_CONTAINER)
@@ -70,9 +71,10 @@ int hostsync_plan(struct hostsync *h, const struct rulespec *rs,
 	peer = view_container(h->v, rs->src.name, VIEW_NEEDS_HOSTS, &pe);
 	if (!peer || !peer->running)
 		return 0;	/* its hosts file goes with it */
-	if (r && !inet_ntop(AF_INET, r->dst, ip, sizeof(ip)))
+	if ((r && !inet_ntop(AF_INET, r->dst, ip, sizeof(ip))) ||
+	    (r6 && !inet_ntop(AF_INET6, r6->dst, ip6, sizeof(ip6))))
 		return err_set(e, EXIT_RUNTIME, "bad address");
-	if (want(h, peer, name, r ? ip : NULL, strict))
+	if (want(h, peer, name, r ? ip : NULL, r6 ? ip6 : NULL, strict))
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	return 0;
 }
@@ -365,6 +367,24 @@ static int job_prepare(struct hostsync *h, struct hosts_job *j,
 		tmp.len = 0;
 		rc = hosts_edit(j->out.data, j->out.len, c->name,
 				*c->ip ? c->ip : NULL, &tmp);
+		/* the IPv6 line: set, or gone when there is no address */
+		if (rc >= 0 && *c->ip) {
+			struct buf t2 = { 0 };
+			int rc6 = hosts_edit_family(tmp.data ? tmp.data : "",
+						    tmp.len, c->name, AF_INET6,
+						    *c->ip6 ? c->ip6 : NULL,
+						    &t2);
+
+			if (rc6 < 0) {
+				rc = -1;
+			} else if (rc6) {
+				buf_free(&tmp);
+				tmp = t2;
+				rc = 1;
+				memset(&t2, 0, sizeof(t2));
+			}
+			buf_free(&t2);
+		}
 		if (rc < 0) {
 			buf_free(&tmp);
 			if (errno == EINVAL)

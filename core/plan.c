@@ -2,6 +2,7 @@
  * plan.c - the planner: a snapshot and the wanted rules -> the ordered
  * changes. Pure: it edits the snapshot it is given and records changes.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,31 +164,55 @@ static int probe_leftovers(struct plan *p, struct fw *f, plan_alive_fn alive,
 	return 0;
 }
 
-int plan_base(struct plan *p, struct fw *f, plan_alive_fn alive, void *arg,
-	      struct err *e)
+/* The jump to DFW-FORWARD: from DOCKER-USER, Docker's hook; in an ip6
+ * table without it (Docker 20.10 makes none, or no ip6 rules at all)
+ * from FORWARD, first: dockerd puts its own jumps at the top when it
+ * restarts, so the jump is moved back up. */
+static int forward_jump(struct plan *p, struct fw *f, struct err *e)
 {
-	static const struct {
-		const char *from, *to;
-	} jumps[] = {
-		{ "DOCKER-USER", FW_CHAIN_FORWARD },
-		{ "INPUT", FW_CHAIN_INPUT },
-	};
-	struct fw_chain *ch;
+	struct fw_chain *user = fw_chain(f, "DOCKER-USER");
+	struct fw_chain *fwd = fw_chain(f, "FORWARD");
 	struct fw_rule r;
 	size_t i;
 
-	if (new_chain(p, f, FW_CHAIN_FORWARD, e) ||
-	    new_chain(p, f, FW_CHAIN_INPUT, e))
-		return -1;
-	for (i = 0; i < 2; i++) {
-		ch = fw_chain(f, jumps[i].from);
-		if (!ch)
-			return err_set(e, EXIT_RUNTIME, "no chain %s in the "
-				       "filter table", jumps[i].from);
-		jump_rule(&r, f->family, jumps[i].to);
-		if (once(p, ch, &r, 0, e))
-			return -1;
+	jump_rule(&r, f->family, FW_CHAIN_FORWARD);
+	if (user || f->family != AF_INET6) {
+		if (!user)
+			return err_set(e, EXIT_RUNTIME, "no chain DOCKER-USER "
+				       "in the filter table");
+		/* one an earlier run put into FORWARD goes */
+		for (i = fwd ? fwd->n : 0; i-- > 0;)
+			if (equal(p, &fwd->rules[i], &r) &&
+			    delete(p, fwd, i, e))
+				return -1;
+		return once(p, user, &r, 0, e);
 	}
+	if (!fwd)
+		return err_set(e, EXIT_RUNTIME, "no chain FORWARD in the "
+			       "IPv6 filter table");
+	i = find_rule(p, fwd, 0, &r);
+	if (i && i < fwd->n && delete(p, fwd, i, e))
+		return -1;
+	return once(p, fwd, &r, 0, e);
+}
+
+int plan_base(struct plan *p, struct fw *f, plan_alive_fn alive, void *arg,
+	      struct err *e)
+{
+	struct fw_chain *ch;
+	struct fw_rule r;
+
+	if (new_chain(p, f, FW_CHAIN_FORWARD, e) ||
+	    new_chain(p, f, FW_CHAIN_INPUT, e) ||
+	    forward_jump(p, f, e))
+		return -1;
+	ch = fw_chain(f, "INPUT");
+	if (!ch)
+		return err_set(e, EXIT_RUNTIME, "no chain INPUT in the "
+			       "filter table");
+	jump_rule(&r, f->family, FW_CHAIN_INPUT);
+	if (once(p, ch, &r, 0, e))
+		return -1;
 	ch = fw_chain(f, FW_CHAIN_FORWARD);
 	jump_rule(&r, f->family, "RETURN");
 	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
@@ -438,17 +463,43 @@ int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 
 /* ---- init --------------------------------------------------------------- */
 
+/* init's tail rule of bridge br in f: `-i B -o B -j DROP`; in an ip6
+ * table it lets untracked packets pass (neighbour discovery between
+ * containers is bridged too), and where Docker writes no ip6 rules
+ * (owned: no DOCKER chain, nothing of Docker's accepts after us) it is
+ * `-o B`: nothing new into the bridge, the FORWARD policy left alone. */
+static void tail_rule(struct fw_rule *r, int family, const char *br,
+		      int owned)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	if (!owned)
+		snprintf(r->in, sizeof(r->in), "%s", br);
+	snprintf(r->out, sizeof(r->out), "%s", br);
+	snprintf(r->comment, sizeof(r->comment), "%s", PLAN_INIT_COMMENT);
+	snprintf(r->target, sizeof(r->target), "DROP");
+	if (family == AF_INET6) {
+		r->ctstate = FW_CT_UNTRACKED;
+		r->inv |= FW_INV_CT;
+	}
+}
+
 int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 	       size_t n, int all, struct err *e)
 {
 	static const char *const holders[] = { "FORWARD", "DOCKER-BRIDGE" };
+	const int owned = f->family == AF_INET6 && !fw_chain(f, "DOCKER");
 	struct fw_change pc = { .op = FW_POLICY };
 	struct fw_chain *ch;
 	struct fw_rule r;
 	size_t i, j, k;
 
 	ch = fw_chain(f, "FORWARD");
-	if (ch && strcmp(ch->policy, "DROP")) {
+	/* an ip6 table with no bridge to close, or none of Docker's rules,
+	 * keeps its policy: IPv6 routing Docker does not do is not ours,
+	 * and the replies our conntrack rule returns need it */
+	if (ch && strcmp(ch->policy, "DROP") && !owned &&
+	    (n || f->family != AF_INET6)) {
 		snprintf(pc.chain, sizeof(pc.chain), "FORWARD");
 		snprintf(pc.policy, sizeof(pc.policy), "DROP");
 		snprintf(ch->policy, sizeof(ch->policy), "DROP");
@@ -460,13 +511,16 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 		return err_set(e, EXIT_RUNTIME, "no chain %s in the filter "
 			       "table", FW_CHAIN_FORWARD);
 	/* init's DROP for a bridge that is gone (a compose network removed
-	 * and made again gets a new bridge name) */
+	 * and made again gets a new bridge name), or of another form */
 	for (j = ch->n; all && j-- > 0;) {
-		for (i = 0; i < n; i++)
-			if (!strcmp(ch->rules[j].in, bridges[i]))
+		if (!plan_is_tail(&ch->rules[j]))
+			continue;
+		for (i = 0; i < n; i++) {
+			tail_rule(&r, f->family, bridges[i], owned);
+			if (equal(p, &r, &ch->rules[j]))
 				break;
-		if (plan_is_tail(&ch->rules[j]) && i == n &&
-		    delete(p, ch, j, e))
+		}
+		if (i == n && delete(p, ch, j, e))
 			return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -484,13 +538,50 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 					return -1;
 		}
 		ch = fw_chain(f, FW_CHAIN_FORWARD);
-		memset(&r, 0, sizeof(r));
-		r.family = f->family;
-		snprintf(r.in, sizeof(r.in), "%s", bridges[i]);
-		snprintf(r.out, sizeof(r.out), "%s", bridges[i]);
-		snprintf(r.comment, sizeof(r.comment), "%s",
-			 PLAN_INIT_COMMENT);
-		snprintf(r.target, sizeof(r.target), "DROP");
+		tail_rule(&r, f->family, bridges[i], owned);
+		if (once(p, ch, &r, ch->n, e))
+			return -1;
+	}
+	return 0;
+}
+
+static void guard_rule(struct fw_rule *r, int family,
+		       const struct plan_port *pp)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	snprintf(r->in, sizeof(r->in), "lo");
+	r->inv = FW_INV_IN;
+	r->proto = pp->proto;
+	r->dport = pp->port;
+	r->ctstate = FW_CT_NEW;
+	snprintf(r->comment, sizeof(r->comment), "%s", PLAN_INIT_COMMENT);
+	snprintf(r->target, sizeof(r->target), "DROP");
+}
+
+int plan_guards(struct plan *p, struct fw *f, const struct plan_port *ports,
+		size_t n, int all, struct err *e)
+{
+	struct fw_chain *ch = fw_chain(f, FW_CHAIN_INPUT);
+	struct fw_rule r;
+	size_t i, j;
+
+	if (!ch)
+		return err_set(e, EXIT_RUNTIME, "no chain %s in the filter "
+			       "table", FW_CHAIN_INPUT);
+	for (j = ch->n; all && j-- > 0;) {
+		if (!plan_is_tail(&ch->rules[j]))
+			continue;
+		for (i = 0; i < n; i++) {
+			guard_rule(&r, f->family, &ports[i]);
+			if (equal(p, &r, &ch->rules[j]))
+				break;
+		}
+		if (i == n && delete(p, ch, j, e))
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		guard_rule(&r, f->family, &ports[i]);
 		if (once(p, ch, &r, ch->n, e))
 			return -1;
 	}

@@ -138,61 +138,92 @@ int resolve_comment_names(const char *comment, const char *name)
 
 /* ---- rule spec -> kernel rule ----------------------------------------- */
 
-static int side(const struct addr_spec *a,
+/* An address of family in text into addr/mask as one host (/32, /128):
+ * 0, or -1 when s is "" or not one. */
+static int host_addr(int family, const char *s, uint8_t addr[16],
+		     uint8_t mask[16])
+{
+	uint8_t a[16] = { 0 };
+
+	if (!s || !*s || inet_pton(family, s, a) != 1)
+		return -1;
+	memcpy(addr, a, 16);
+	memset(mask, 0, 16);
+	memset(mask, 0xff, family == AF_INET6 ? 16 : 4);
+	return 0;
+}
+
+static const char *fam_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* One side (--source or --dest) of a rule of family. */
+static int side(int family, const struct addr_spec *a,
 		const struct docker_cnet *own, const char *netname,
 		const struct docker_container *peer, uint8_t addr[16],
 		uint8_t mask[16], const char *opt, struct err *e)
 {
+	const int v6 = family == AF_INET6;
 	const struct docker_cnet *pn;
-	uint32_t ip;
 
 	switch (a->kind) {
 	case ADDR_SELF:
-		if (view_ip4(own->ip, &ip))
-			return err_set(e, EXIT_USAGE, "no IPv4 address on "
-				       "network \"%s\"", netname);
-		fw_set_ip4(addr, mask, ip, 32);
+		if (host_addr(family, v6 ? own->ip6 : own->ip, addr, mask))
+			return err_set(e, EXIT_USAGE, "no %s address on "
+				       "network \"%s\"", fam_name(family),
+				       netname);
 		return 0;
 	case ADDR_GATEWAY:
-		if (view_ip4(own->gateway, &ip))
+		if (host_addr(family, v6 ? own->gateway6 : own->gateway,
+			      addr, mask))
 			return err_set(e, EXIT_USAGE, "%s \"/\": network "
-				       "\"%s\" has no IPv4 gateway", opt,
-				       netname);
-		fw_set_ip4(addr, mask, ip, 32);
+				       "\"%s\" has no %s gateway", opt,
+				       netname, fam_name(family));
 		return 0;
 	case ADDR_CIDR:
-		fw_set_ip4(addr, mask, a->ip, a->prefix);
+		if (a->family != family)
+			break;
+		if (v6) {
+			int i;
+
+			memcpy(addr, a->ip6, 16);
+			memset(mask, 0, 16);
+			for (i = 0; i < a->prefix; i++)
+				mask[i / 8] |= 0x80 >> (i % 8);
+		} else {
+			fw_set_ip4(addr, mask, a->ip, a->prefix);
+		}
 		return 0;
 	case ADDR_CONTAINER:
 		pn = view_cnet(peer, netname);
-		if (!pn || view_ip4(pn->ip, &ip))
-			return err_set(e, EXIT_USAGE, "%s \"%s\": no IPv4 "
+		if (!pn || host_addr(family, v6 ? pn->ip6 : pn->ip, addr,
+				     mask))
+			return err_set(e, EXIT_USAGE, "%s \"%s\": no %s "
 				       "address on network \"%s\"", opt,
-				       a->name, netname);
-		fw_set_ip4(addr, mask, ip, 32);
+				       a->name, fam_name(family), netname);
 		return 0;
 	case ADDR_NONE:
 		break;
 	}
-	return err_set(e, EXIT_USAGE, "%s missing", opt);
+	return err_set(e, EXIT_USAGE, a->kind == ADDR_CIDR ? "%s: an %s "
+		       "address, in a rule of %s" : "%s missing", opt,
+		       fam_name(a->family), fam_name(family));
 }
 
-/* The IPv4 rule of spec r of container c and its peer (NULL: none). */
-static int resolve4(const struct docker_container *c,
-		    const struct docker_container *peer,
-		    const struct rulespec *r, struct fw_rule *out,
-		    struct err *e)
+/* The rule of family of spec r of container c on its network n and its
+ * peer (NULL: none). */
+static int resolve_fam(int family, const struct docker_container *c,
+		       const struct docker_cnet *n,
+		       const struct docker_container *peer,
+		       const struct rulespec *r, struct fw_rule *out,
+		       struct err *e)
 {
-	const struct docker_cnet *n;
-
 	memset(out, 0, sizeof(*out));
-	n = view_pick_net(c, r->network, peer, e);
-	if (!n)
-		return -1;
-	out->family = AF_INET;
-	if (side(&r->src, n, n->name, peer, out->src, out->smsk,
+	out->family = family;
+	if (side(family, &r->src, n, n->name, peer, out->src, out->smsk,
 		 "--source", e) ||
-	    side(&r->dst, n, n->name, peer, out->dst, out->dmsk,
+	    side(family, &r->dst, n, n->name, peer, out->dst, out->dmsk,
 		 "--dest", e))
 		return -1;
 	out->proto = r->proto;
@@ -205,17 +236,121 @@ static int resolve4(const struct docker_container *c,
 	return 0;
 }
 
+/*
+ * The families a spec gives rules in: a literal address is one family
+ * (both sides literal: the same one); else IPv4 when c has an IPv4
+ * address on n (its rule must be made), IPv6 when c has an IPv6 one
+ * (made when the other side has an address of it too: a peer or a
+ * gateway without one leaves it out). want[k] for families[k]: 0 none,
+ * 1 must, 2 when it can.
+ */
+static int spec_families(const struct rulespec *r,
+			 const struct docker_cnet *n, int want[2],
+			 struct err *e)
+{
+	int lit = r->src.kind == ADDR_CIDR ? r->src.family :
+		  r->dst.kind == ADDR_CIDR ? r->dst.family : 0;
+
+	if (r->src.kind == ADDR_CIDR && r->dst.kind == ADDR_CIDR &&
+	    r->src.family != r->dst.family)
+		return err_set(e, EXIT_USAGE, "--source is an %s address and "
+			       "--dest an %s one: a rule is of one family",
+			       fam_name(r->src.family),
+			       fam_name(r->dst.family));
+	if (lit) {
+		want[0] = lit == AF_INET;
+		want[1] = lit == AF_INET6;
+		return 0;
+	}
+	want[0] = *n->ip || !*n->ip6;	/* its error says what is missing */
+	want[1] = *n->ip6 ? (want[0] ? 2 : 1) : 0;
+	return 0;
+}
+
+/* Whether published port b is bound on IPv6 (docker-proxy listens on
+ * [::]:PORT, or on that IPv6 address). */
+static int bound6(const struct docker_port *b)
+{
+	return b->host_port && (!*b->host_ip || strchr(b->host_ip, ':'));
+}
+
+/* The INPUT rules of the userland proxy's path of add spec r (an IPv6
+ * source) of c into out[0..*n) (resolve.h). */
+static int proxy_rules(const struct docker_container *c,
+		       const struct rulespec *r, struct resolve_out *out,
+		       size_t *n, struct err *e)
+{
+	const char *proto = r->proto == IPPROTO_UDP ? "udp" : "tcp";
+	size_t i, k;
+
+	*n = 0;
+	for (i = 0; i < c->nports; i++) {
+		const struct docker_port *b = &c->ports[i];
+		struct fw_rule *fr;
+
+		if (!bound6(b) || strcmp(b->proto, proto) ||
+		    (r->dport && b->port != r->dport))
+			continue;
+		for (k = 0; k < *n; k++)
+			if (out[k].rule.dport == b->host_port)
+				break;
+		if (k < *n)
+			continue;	/* [::] and "" for one port */
+		if (*n == RESOLVE_PROXY_MAX)
+			return err_set(e, EXIT_USAGE, "container \"%s\" "
+				       "publishes more than %d ports: name one "
+				       "with --dport", c->name,
+				       RESOLVE_PROXY_MAX);
+		fr = &out[*n].rule;
+		memset(fr, 0, sizeof(*fr));
+		fr->family = AF_INET6;
+		memcpy(fr->src, r->src.ip6, 16);
+		for (k = 0; k < (size_t)r->src.prefix; k++)
+			fr->smsk[k / 8] |= 0x80 >> (k % 8);
+		fr->proto = r->proto;
+		fr->sport = r->sport;
+		fr->dport = b->host_port;
+		if (resolve_owner_comment(fr->comment, c->name, c->id, e))
+			return -1;
+		snprintf(fr->target, sizeof(fr->target), "ACCEPT");
+		out[*n].family = AF_INET6;
+		out[(*n)++].chain = RESOLVE_INPUT;
+	}
+	return 0;
+}
+
+/* Adds the --filter of r to the rule fr (iptc_only: the libiptc subset
+ * only). 0, or -1 with e set. */
+static int add_filter(const struct rulespec *r, int iptc_only,
+		      struct fw_rule *fr, struct err *e)
+{
+	struct err se;
+
+	if (!r->filter.n ||
+	    !fw_rule_filter(fr, r->filter.v, r->filter.n, 0, &se))
+		return 0;
+	if (iptc_only) {
+		*e = se;
+		return -1;
+	}
+	return fw_rule_filter(fr, r->filter.v, r->filter.n, 1, e);
+}
+
 int resolve_rule(struct view *v, int iptc_only,
 		 const struct docker_container *c, const struct rulespec *r,
 		 struct resolve_out out[RESOLVE_MAX],
 		 struct fw_rule base[RESOLVE_MAX], size_t *n, struct err *e)
 {
+	static const int families[2] = { AF_INET, AF_INET6 };
 	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
 				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
 				     NULL;
 	const struct docker_container *peer = NULL;
-	struct fw_rule *fr = &out[0].rule;
-	struct err se;
+	const struct docker_cnet *net;
+	struct resolve_out proxy[RESOLVE_PROXY_MAX];
+	size_t nproxy = 0, k;
+	struct err fe;
+	int want[2];
 
 	*n = 0;
 	if (!c->running)
@@ -229,27 +364,50 @@ int resolve_rule(struct view *v, int iptc_only,
 			return err_set(e, EXIT_USAGE, "container \"%s\" is "
 				       "not running", peer->name);
 	}
-	/* AF_INET6 joins here with #14: a rule per family c has an
-	 * address in, each with the same --filter */
-	if (resolve4(c, peer, r, fr, e))
+	net = view_pick_net(c, r->network, peer, e);
+	if (!net || spec_families(r, net, want, e))
 		return -1;
-	out[0].family = AF_INET;
-	out[0].chain = r->action == RULE_ADD_INPUT ? RESOLVE_INPUT :
-		       RESOLVE_FORWARD;
-	if (base)
-		base[0] = *fr;
-	*n = 1;
-	if (!r->filter.n ||
-	    !fw_rule_filter(fr, r->filter.v, r->filter.n, 0, &se))
-		return 0;
-	if (iptc_only) {
-		*e = se;
-		*n = 0;
-		return -1;
+	if (r->action == RULE_ADD && r->src.kind == ADDR_CIDR &&
+	    r->src.family == AF_INET6) {
+		if (proxy_rules(c, r, proxy, &nproxy, e))
+			return -1;
+		if (nproxy)
+			want[1] = 2;	/* the proxy's path is enough */
+		else if (!*net->ip6)
+			return err_set(e, EXIT_USAGE, "--source: an IPv6 "
+				       "address, and container \"%s\" has no "
+				       "IPv6 address on network \"%s\" nor a "
+				       "port published on IPv6%s (docker-proxy "
+				       "listens on none): no IPv6 client reaches "
+				       "it", c->name, net->name, r->dport ?
+				       " for --dport" : "");
 	}
-	if (fw_rule_filter(fr, r->filter.v, r->filter.n, 1, e)) {
-		*n = 0;
-		return -1;
+	for (k = 0; k < 2 + nproxy; k++) {
+		struct fw_rule *fr = &out[*n].rule;
+
+		if (k >= 2) {
+			out[*n] = proxy[k - 2];
+		} else if (!want[k]) {
+			continue;
+		} else if (resolve_fam(families[k], c, net, peer, r, fr,
+				       &fe)) {
+			if (want[k] == 2)
+				continue;	/* no IPv6 on the other side */
+			*e = fe;
+			*n = 0;
+			return -1;
+		} else {
+			out[*n].family = families[k];
+			out[*n].chain = r->action == RULE_ADD_INPUT ?
+					RESOLVE_INPUT : RESOLVE_FORWARD;
+		}
+		if (base)
+			base[*n] = *fr;
+		if (add_filter(r, iptc_only, fr, e)) {
+			*n = 0;
+			return -1;
+		}
+		(*n)++;
 	}
 	return 0;
 }
@@ -261,6 +419,7 @@ static int check_side(struct view *v, const struct docker_container *c,
 	const struct docker_network *n;
 	const struct docker_container *p;
 	const char *subnet = NULL;
+	uint8_t addr[16];
 	char s[64];
 
 	if (a->kind == ADDR_CONTAINER) {
@@ -276,10 +435,15 @@ static int check_side(struct view *v, const struct docker_container *c,
 	}
 	if (a->kind != ADDR_CIDR)
 		return 0;
-	n = view_net_of(v, a->ip, a->prefix, &subnet);
+	memset(addr, 0, sizeof(addr));
+	if (a->family == AF_INET6)
+		memcpy(addr, a->ip6, 16);
+	else
+		memcpy(addr, &a->ip, 4);
+	n = view_net_of(v, a->family, addr, a->prefix, &subnet);
 	if (!n)
 		return 0;
-	inet_ntop(AF_INET, &a->ip, s, sizeof(s));
+	inet_ntop(a->family, addr, s, sizeof(s));
 	/* add and allow open published ports to outside addresses: a
 	 * container named there is refused too, so no hint at either */
 	if (r->action == RULE_ADD)
@@ -293,11 +457,11 @@ static int check_side(struct view *v, const struct docker_container *c,
 			       "Docker network \"%s\" (%s): name the container "
 			       "instead, or add --rev-lookup", opt, s,
 			       a->prefix, n->name, subnet);
-	if (a->prefix != 32)
+	if (a->prefix != (a->family == AF_INET6 ? 128 : 32))
 		return err_set(e, EXIT_USAGE, "%s \"%s/%d\": --rev-lookup "
 			       "maps one address, not a network", opt, s,
 			       a->prefix);
-	p = view_holder(v, a->ip, e);
+	p = view_holder(v, a->family, addr, e);
 	if (!p)
 		return err_wrap(e, "%s \"%s\" (--rev-lookup)", opt, s);
 	if (!strcmp(p->id, c->id))

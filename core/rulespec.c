@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -127,7 +128,70 @@ static int cidr_parse(const char *s, struct addr_spec *a, struct err *e)
 			       net >> 16 & 255, net >> 8 & 255, net & 255,
 			       (unsigned)prefix);
 	a->kind = ADDR_CIDR;
+	a->family = AF_INET;
 	a->ip = htonl(ip);
+	a->prefix = (int)prefix;
+	return 0;
+}
+
+/*
+ * An IPv6 address or network: no zone index (a rule matches addresses,
+ * not links), no IPv4-mapped address (::ffff:a.b.c.d: the kernel sees
+ * such a packet as IPv4, in the IPv4 table; the IPv4 form is named), no
+ * host bits under the prefix.
+ */
+static int cidr6_parse(const char *s, struct addr_spec *a, struct err *e)
+{
+	const char *slash = strchr(s, '/'), *pct = strchr(s, '%');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	char q[120], txt[INET6_ADDRSTRLEN + 8], v4[INET_ADDRSTRLEN];
+	uint8_t ip[16], net[16];
+	uint64_t prefix = 128;
+	int i;
+
+	if (pct && (!slash || pct < slash))
+		return err_set(e, EXIT_USAGE, "\"%s\": a zone index (after "
+			       "%%) is not taken: a rule matches addresses, "
+			       "not links; write the address without it",
+			       STR_ESC(q, s));
+	if (len >= sizeof(txt))
+		return err_set(e, EXIT_USAGE, "\"%s\": not an IPv6 address",
+			       STR_ESC(q, s));
+	memcpy(txt, s, len);
+	txt[len] = 0;
+	if (inet_pton(AF_INET6, txt, ip) != 1)
+		return err_set(e, EXIT_USAGE, "\"%s\": not an IPv6 address",
+			       STR_ESC(q, s));
+	if (slash && parse_uint(slash + 1, 0, 128, &prefix))
+		return err_set(e, EXIT_USAGE, "\"%s\": not a prefix length "
+			       "(0-128)", STR_ESC(q, s));
+	if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)ip)) {
+		inet_ntop(AF_INET, ip + 12, v4, sizeof(v4));
+		if (prefix >= 96 && prefix < 128)
+			snprintf(txt, sizeof(txt), "%s/%u", v4,
+				 (unsigned)prefix - 96);
+		else
+			snprintf(txt, sizeof(txt), "%s", v4);
+		return err_set(e, EXIT_USAGE, "\"%s\": an IPv4-mapped IPv6 "
+			       "address (the kernel carries such traffic as "
+			       "IPv4, in the IPv4 table): write %s",
+			       STR_ESC(q, s), txt);
+	}
+	for (i = 0; i < 16; i++) {
+		int bits = (int)prefix - 8 * i;
+
+		net[i] = bits >= 8 ? ip[i] : bits <= 0 ? 0 :
+			 (uint8_t)(ip[i] & (0xff00 >> bits));
+	}
+	if (memcmp(ip, net, 16)) {
+		inet_ntop(AF_INET6, net, txt, sizeof(txt));
+		return err_set(e, EXIT_USAGE, "\"%s\": host bits are set; the "
+			       "network is %s/%u", STR_ESC(q, s), txt,
+			       (unsigned)prefix);
+	}
+	a->kind = ADDR_CIDR;
+	a->family = AF_INET6;
+	memcpy(a->ip6, ip, 16);
 	a->prefix = (int)prefix;
 	return 0;
 }
@@ -148,6 +212,9 @@ int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 	}
 	if (is_numeric(s, len))		/* before any '/' */
 		return cidr_parse(s, a, e);
+	/* no name holds a ':' */
+	if (memchr(s, ':', len))
+		return cidr6_parse(s, a, e);
 	if (*name == '/')
 		name++;
 	if (strlen(name) >= sizeof(a->name))
@@ -166,6 +233,7 @@ int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 int addr_format(const struct addr_spec *a, struct buf *out)
 {
 	uint32_t ip = ntohl(a->ip);
+	char s6[INET6_ADDRSTRLEN];
 
 	switch (a->kind) {
 	case ADDR_SELF:
@@ -173,6 +241,9 @@ int addr_format(const struct addr_spec *a, struct buf *out)
 	case ADDR_GATEWAY:
 		return buf_adds(out, "/");
 	case ADDR_CIDR:
+		if (a->family == AF_INET6)
+			return !inet_ntop(AF_INET6, a->ip6, s6, sizeof(s6)) ||
+			       buf_printf(out, "%s/%d", s6, a->prefix) ? -1 : 0;
 		return buf_printf(out, "%u.%u.%u.%u/%d", ip >> 24,
 				  ip >> 16 & 255, ip >> 8 & 255, ip & 255,
 				  a->prefix);
@@ -419,7 +490,9 @@ static int addr_equal(const struct addr_spec *a, const struct addr_spec *b)
 	if (a->kind != b->kind)
 		return 0;
 	if (a->kind == ADDR_CIDR)
-		return a->ip == b->ip && a->prefix == b->prefix;
+		return a->family == b->family && a->prefix == b->prefix &&
+		       (a->family == AF_INET6 ? !memcmp(a->ip6, b->ip6, 16) :
+			a->ip == b->ip);
 	if (a->kind == ADDR_CONTAINER)
 		return !strncmp(a->name, b->name, sizeof(a->name));
 	return 1;

@@ -108,33 +108,48 @@ int view_ip4(const char *s, uint32_t *out)
 	return 0;
 }
 
-static uint32_t mask4(int prefix)
+/* Whether the first prefix bits of a and b (16 bytes each) agree. */
+static int same_prefix(const uint8_t *a, const uint8_t *b, int prefix)
 {
-	return prefix ? htonl(~0u << (32 - prefix)) : 0;
+	int i = prefix / 8, r = prefix % 8;
+
+	if (memcmp(a, b, i))
+		return 0;
+	return !r || !((a[i] ^ b[i]) & (0xff << (8 - r)));
 }
 
-const struct docker_network *view_net_of(const struct view *v, uint32_t ip,
-					 int prefix, const char **subnet)
+/* An address of family in text into 16 bytes (an IPv4 one in the first
+ * 4): 0, or -1 when s is not one. */
+static int addr_of(int family, const char *s, uint8_t out[16])
 {
+	memset(out, 0, 16);
+	return s && inet_pton(family, s, out) == 1 ? 0 : -1;
+}
+
+const struct docker_network *view_net_of(const struct view *v, int family,
+					 const uint8_t addr[16], int prefix,
+					 const char **subnet)
+{
+	const uint64_t max = family == AF_INET6 ? 128 : 32;
 	size_t i, j;
 
 	for (i = 0; i < v->nnets; i++)
 		for (j = 0; j < v->nets[i].nsubnets; j++) {
 			const char *s = v->nets[i].subnets[j].subnet;
 			char a[50], *slash;
+			uint8_t net[16];
 			uint64_t p;
-			uint32_t net;
 
 			snprintf(a, sizeof(a), "%s", s);
 			slash = strchr(a, '/');
 			if (!slash)
 				continue;
 			*slash = 0;
-			if (view_ip4(a, &net) ||
-			    parse_uint(slash + 1, 0, 32, &p))
+			if (addr_of(family, a, net) ||
+			    parse_uint(slash + 1, 0, max, &p))
 				continue;
 			if ((int)p <= prefix &&
-			    (ip & mask4(p)) == (net & mask4(p))) {
+			    same_prefix(addr, net, (int)p)) {
 				*subnet = s;
 				return &v->nets[i];
 			}
@@ -142,19 +157,27 @@ const struct docker_network *view_net_of(const struct view *v, uint32_t ip,
 	return NULL;
 }
 
-const struct docker_container *view_holder(struct view *v, uint32_t ip,
+int view_list(struct view *v, struct err *e)
+{
+	if (v->have_list)
+		return 0;
+	if (docker_list(v->d, &v->list, &v->nlist, e))
+		return -1;
+	v->have_list = 1;
+	return 0;
+}
+
+const struct docker_container *view_holder(struct view *v, int family,
+					   const uint8_t addr[16],
 					   struct err *e)
 {
 	const struct docker_container *c;
 	const struct docker_summary *skipped = NULL;
 	size_t i, j;
-	uint32_t a;
+	uint8_t a[16];
 
-	if (!v->have_list) {
-		if (docker_list(v->d, &v->list, &v->nlist, e))
-			return NULL;
-		v->have_list = 1;
-	}
+	if (view_list(v, e))
+		return NULL;
 	for (i = 0; i < v->nlist; i++) {
 		if (strcmp(v->list[i].state, "running") &&
 		    strcmp(v->list[i].state, "paused"))
@@ -167,7 +190,9 @@ const struct docker_container *view_holder(struct view *v, uint32_t ip,
 		if (!c)
 			return NULL;
 		for (j = 0; j < c->nnets; j++)
-			if (!view_ip4(c->nets[j].ip, &a) && a == ip)
+			if (!addr_of(family, family == AF_INET6 ?
+				     c->nets[j].ip6 : c->nets[j].ip, a) &&
+			    !memcmp(a, addr, family == AF_INET6 ? 16 : 4))
 				return c;
 	}
 	if (skipped)

@@ -6,11 +6,16 @@
  * planner called on them, the changes committed, everything redone when
  * the kernel says the table changed under us (FW_AGAIN).
  *
- * Shaped for two families: a transaction holds the lock once (a second
- * flock on another descriptor of the same file, from the same process,
- * would wait for the first) and a snapshot per family. Today it reads
- * AF_INET only; with #14 it commits AF_INET, then AF_INET6, and undoes
- * the first when the second fails.
+ * Two families: a transaction holds the lock once (a second flock on
+ * another descriptor of the same file, from the same process, would wait
+ * for the first) and a snapshot per family; it commits AF_INET, then
+ * AF_INET6, and undoes the first (the inverse of its changes) when the
+ * second fails. IPv6 is left out, and why said (b->skip6), on a kernel
+ * without it, and on the iptc backend when the legacy ip6 filter table
+ * is not there and b->make6 is not set (no Docker network has IPv6, no
+ * port is published on IPv6, no IPv6 rule is wanted). A dry run makes
+ * no table: where the legacy ip6 one is not there, it plans on an empty
+ * one, as the kernel would make it.
  */
 #ifndef DFW_BACKEND_H
 #define DFW_BACKEND_H
@@ -23,7 +28,7 @@
 #define BACKEND_MAX_ATTEMPTS 10
 
 /* The families a transaction covers, and so its snapshots and plans. */
-#define BACKEND_NFAMILIES 1	/* AF_INET; #14 makes it 2 (AF_INET6) */
+#define BACKEND_NFAMILIES 2	/* AF_INET, AF_INET6 */
 extern const int backend_families[BACKEND_NFAMILIES];
 
 struct backend {
@@ -31,7 +36,17 @@ struct backend {
 	const struct fw_ops *ops;	/* NULL: found at the first use */
 	char layout[32];	/* Docker's firewall layout, once read:
 				 * "18.05-27", "28.1+" or "29" */
+	char layout6[48];	/* in the ip6 table: as layout, or "no
+				 * Docker chains" (Docker writes no ip6
+				 * rules: 20.10 without --ip6tables) */
+	struct fw_env env6;	/* env for the ip6 table (make_table) */
+	int make6;		/* the caller's: the ip6 table may be made
+				 * (iptc: a Docker network has IPv6, a port
+				 * is published on [::], a rule wanted) */
+	char skip6[200];	/* why IPv6 was left out, "" when not */
 	int retries;		/* runs redone after FW_AGAIN */
+	int undone;		/* AF_INET's commit undone (AF_INET6's
+				 * failed) */
 };
 
 /* b for env, with the backend ops (NULL: found when first needed). */
@@ -59,11 +74,14 @@ typedef int (*backend_plan_fn)(struct fw *f, struct plan *p, void *arg,
  * the filter table of each family, checks Docker's chains are there
  * (b->layout), calls plan, checks every change may be written
  * (fw_change_check: what may not be written stops dry runs too), commits
- * unless dry_run, lets go of the lock. Redone from the reading on
- * FW_AGAIN, at most BACKEND_MAX_ATTEMPTS times (b->retries counts).
+ * unless dry_run (AF_INET first; when AF_INET6's commit fails,
+ * AF_INET's changes are undone, and the error says whether that worked),
+ * lets go of the lock. Redone from the reading on FW_AGAIN, at most
+ * BACKEND_MAX_ATTEMPTS times (b->retries counts).
  * plans[k] gets the changes of backend_families[k] (applied, or planned
- * in a dry run). 0, or -1 with e set (EXIT_RUNTIME; or plan's) and
- * nothing committed.
+ * in a dry run; none for a family left out). 0, or -1 with e set
+ * (EXIT_RUNTIME; or plan's) and nothing committed (the error says when
+ * AF_INET's changes could not be undone).
  */
 int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		     void *arg, struct plan plans[BACKEND_NFAMILIES],

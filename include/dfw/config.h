@@ -61,6 +61,9 @@ struct dfw_config {
 					 * FW_XTABLES_LOCK */
 	const char *path;	/* $PATH, where the iptables-nft tools are
 				 * looked for; NULL: FW_NFT_PATH */
+	int fail_commit;	/* tests only ($DFW_TEST_FAIL_COMMIT=4|6):
+				 * the commit of this family's table
+				 * (AF_INET, AF_INET6) fails; 0: never */
 	/* the run */
 	int dry_run;		/* --dry-run: plan and say, change nothing */
 	int verbose;		/* -v: say the backend and the changes */

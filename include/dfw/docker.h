@@ -77,7 +77,10 @@ struct docker_cnet {
 	char ip[16];		/* IPAddress, "" when not running */
 	int prefix;		/* IPPrefixLen */
 	char gateway[16];
-	char ip6[46];		/* GlobalIPv6Address */
+	char ip6[46];		/* GlobalIPv6Address, "" when none (an IPv4
+				 * network, IPv6 off, not running) */
+	int prefix6;		/* GlobalIPv6PrefixLen, 0..128 */
+	char gateway6[46];	/* IPv6Gateway, "" when none */
 };
 
 /* A published or bound port: container port/proto -> host ip:port. */
@@ -180,7 +183,8 @@ int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
 /* GET /networks */
 struct docker_subnet {
 	char subnet[50];	/* CIDR as Docker gives it */
-	char gateway[46];
+	int family;		/* the subnet's: AF_INET or AF_INET6 */
+	char gateway[46];	/* "" or an address of family */
 };
 struct docker_network {
 	char id[65];
@@ -188,8 +192,10 @@ struct docker_network {
 	char driver[32];
 	char bridge[16];	/* Linux bridge (bridge driver only) */
 	int internal;
-	int ipv6;
-	struct docker_subnet subnets[4];
+	int ipv6;		/* EnableIPv6: its containers get IPv6
+				 * addresses from its IPv6 subnets */
+	struct docker_subnet subnets[4];	/* IPAM.Config, both
+						 * families, the first 4 */
 	size_t nsubnets;
 };
 int docker_networks(struct docker *d, struct docker_network **v, size_t *n,
@@ -266,6 +272,19 @@ struct docker_info {
 	char root_dir[4096];	/* DockerRootDir: dockerd's --data-root, with
 				 * symlinks resolved by dockerd at start */
 	char version[64];	/* ServerVersion */
+	/*
+	 * What says whether Docker writes ip6tables rules, as far as /info
+	 * tells (it does not say it: neither ip6tables nor userland-proxy
+	 * is in /info; the kernel tables and the listening sockets do):
+	 * Docker 20.10 makes IPv6 rules only with --experimental
+	 * --ip6tables, 27+ with ip6tables on by default.
+	 */
+	int experimental;	/* ExperimentalBuild */
+	char firewall[32];	/* FirewallBackend.Driver ("iptables",
+				 * "nftables"; API 1.49+, Docker 28.?), ""
+				 * when absent */
+	int bridge_nf_ip6;	/* BridgeNfIp6tables (20.10; gone in 28):
+				 * 0/1, -1 when absent */
 };
 
 /* GET /info into i. 0, or -1 with e set (EXIT_RUNTIME; a DockerRootDir
@@ -291,9 +310,11 @@ int docker_info(struct docker *d, struct docker_info *i, struct err *e);
  *   bridge names           docker_bridge_ok (the bridge driver's; another
  *                          driver's option is dropped)
  *   addresses              IPv4 (IPAddress, Gateway), IPv6
- *                          (GlobalIPv6Address), either (HostIp, IPAM
- *                          Gateway), subnets as ADDR/PREFIX, IPPrefixLen
- *                          0..32
+ *                          (GlobalIPv6Address, IPv6Gateway; never an
+ *                          IPv4-mapped ::ffff:a.b.c.d), either (HostIp),
+ *                          subnets as ADDR/PREFIX with an IPAM Gateway of
+ *                          the subnet's family, IPPrefixLen 0..32,
+ *                          GlobalIPv6PrefixLen 0..128
  *   ports                  "PORT/tcp|udp|sctp" keys, HostPort 0..65535
  *   HostsPath              absolute, no control characters
  *   lists (Binds, ...)     strings without NUL, of any length

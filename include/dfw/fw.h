@@ -327,7 +327,18 @@ struct fw_env {
 	const char *path;	/* where the iptables-nft tools are looked
 				 * for (a PATH value); NULL or "":
 				 * FW_NFT_PATH */
+	int make_table;		/* iptc: read a legacy table that is not
+				 * there yet, which makes it (the ip6
+				 * filter table that init sets up) */
+	int fail_family;	/* a test's fault: fw_commit of a table of
+				 * this family (AF_INET, AF_INET6) fails
+				 * with nothing applied; 0: never */
 };
+
+/* Whether this network namespace has IPv6 (/proc/sys/net/ipv6 is there;
+ * a kernel booted with ipv6.disable=1 has none): 1, or 0 with why (a
+ * static string) set. */
+int fw_ipv6_on(const char **why);
 
 struct fw;
 
@@ -343,7 +354,7 @@ struct fw_ops {
 struct fw {
 	const struct fw_ops *ops;
 	const struct fw_env *env;	/* the caller's, NULL: the defaults */
-	int family;		/* AF_INET, or AF_INET6 (nft only) */
+	int family;		/* AF_INET or AF_INET6 */
 	char table[16];
 	struct fw_chain *chains;
 	size_t nchains;
@@ -351,19 +362,24 @@ struct fw {
 	int lock_fd;
 };
 
-extern const struct fw_ops fw_iptc_ops;	/* libiptc, legacy x_tables */
+/* libiptc, legacy x_tables: libip4tc for AF_INET, libip6tc for
+ * AF_INET6 (the same matches, the entry's head of each family). */
+extern const struct fw_ops fw_iptc_ops;
 
-/* Whether this network namespace has the legacy (x_tables) IPv4 table
- * named table, as /proc/net/ip_tables_names lists them: looking there
- * makes none, where iptc_init would. The iptc backend reads no table
- * that is not there. */
+/* Whether this network namespace has the legacy (x_tables) table named
+ * table of family (AF_INET or AF_INET6; 0 for any other), as
+ * /proc/net/ip_tables_names or /proc/net/ip6_tables_names lists them:
+ * looking there makes none, where iptc_init would. The iptc backend
+ * reads no table that is not there. fw_iptc_table_exists: AF_INET. */
+int fw_iptc_has_table(int family, const char *table);
 int fw_iptc_table_exists(const char *table);
 extern const struct fw_ops fw_nft_ops;	/* iptables-nft-save/-restore */
 
 /*
  * Takes the xtables lock (env->lock; it waits, as `iptables -w` does) and
- * reads table (e.g. "filter") of family (AF_INET; AF_INET6 with the nft
- * backend, through ip6tables-nft-save) through ops. env (may be NULL:
+ * reads table (e.g. "filter") of family (AF_INET, or AF_INET6: libip6tc,
+ * ip6tables-nft-save) through ops. Every rule a commit inserts or
+ * appends must be of f->family (else nothing changes: EXIT_RUNTIME). env (may be NULL:
  * the defaults) must outlive f. 0, or -1 with e set (EXIT_RUNTIME: no
  * permission, no such table, the lock file cannot be opened, a family
  * the backend lacks).

@@ -27,16 +27,24 @@
 #define HOSTS_LOCK_MS 5000	/* the longest wait for a hosts file's flock */
 
 /*
- * Rewrites the hosts text in[0..len) into out (appended): the docker-fw
- * line for name is replaced by "ip\tname\t# docker-fw" (ip not NULL) or
- * removed (ip NULL); a new line goes after docker-fw's other lines, before
- * the rest. Nothing else changes, except that a last line without a
- * newline gets one. name must be one word of a hosts line: 1 to 255
- * bytes, none of them a space, a control character, DEL or '#'; ip only
- * hex digits, '.' and ':' (1 to 45 bytes). Returns 1 when out differs
- * from in, 0 when it is the same, -1 with errno EINVAL (name or ip not
- * one word; out unchanged) or ENOMEM.
+ * Rewrites the hosts text in[0..len) into out (appended): name has a
+ * docker-fw line per address family (IPv4, and IPv6 when the container
+ * has an IPv6 address on the network: "fd00:30::2\tname\t# docker-fw";
+ * a line's family is IPv6 when its address holds a ':'). The line of
+ * name and family is replaced by "ip\tname\t# docker-fw" (ip not NULL,
+ * of family) or removed (ip NULL; family 0: the lines of both families);
+ * a new line goes after docker-fw's other lines, before the rest. Nothing
+ * else changes, except that a last line without a newline gets one. name
+ * must be one word of a hosts line: 1 to 255 bytes, none of them a space,
+ * a control character, DEL or '#'; ip only hex digits, '.' and ':' (1 to
+ * 45 bytes). Returns 1 when out differs from in, 0 when it is the same,
+ * -1 with errno EINVAL (name or ip not one word, ip not of family, a
+ * family not AF_INET, AF_INET6 or 0; out unchanged) or ENOMEM.
  */
+int hosts_edit_family(const char *in, size_t len, const char *name,
+		      int family, const char *ip, struct buf *out);
+
+/* hosts_edit_family with the family of ip; ip NULL removes both. */
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip,
 	       struct buf *out);
 

@@ -34,6 +34,7 @@ struct hosts_change {
 	const struct docker_container *peer;
 	char name[256];
 	char ip[16];
+	char ip6[46];		/* "" none: no IPv6 line */
 	int changed;		/* after the run: 1 the file changed (dry
 				 * run: would), 2 not read (dry run, paused),
 				 * 3 cannot be set (dry run, a warning says
@@ -74,14 +75,16 @@ void hostsync_free(struct hostsync *h);
 /*
  * The entry the rule spec rs of the container named name asks for: when
  * rs is an add-two-ways rule whose --source peer runs, the peer maps
- * name to the IPv4 destination of r (its AF_INET rule), or to nothing
- * when r is NULL (dropped, stopped, removed). strict: the rule is new.
+ * name to the IPv4 destination of r (its AF_INET rule) and to the IPv6
+ * one of r6 (its AF_INET6 rule; NULL: no IPv6 line, one there goes), or
+ * to nothing when r is NULL (dropped, stopped, removed: both lines go).
+ * strict: the rule is new.
  * The same entry asked twice is one (strict if either is). 0, or -1 with
  * e set (EXIT_RUNTIME).
  */
 int hostsync_plan(struct hostsync *h, const struct rulespec *rs,
-		  const char *name, const struct fw_rule *r, int strict,
-		  struct err *e);
+		  const char *name, const struct fw_rule *r,
+		  const struct fw_rule *r6, int strict, struct err *e);
 
 /* Checks, locks and reads each peer's file and makes its new text
  * (nothing changes). -1 with e set when a strict entry cannot be set;

@@ -9,11 +9,19 @@
  * Layout docker-fw keeps in the filter table:
  *
  *   DOCKER-USER  -j DFW-FORWARD                       (first rule)
+ *   (ip6 without DOCKER-USER: FORWARD -j DFW-FORWARD, first rule)
  *   INPUT        -j DFW-INPUT                         (first rule)
  *   DFW-FORWARD  -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN
  *                container rules, grouped per container, by comment
- *                -i B -o B -j DROP, per bridge B (init's tail)
+ *                -i B -o B -j DROP, per bridge B (init's tail; in
+ *                ip6 with -m conntrack ! --ctstate UNTRACKED: the
+ *                neighbour discovery of containers passes; in an ip6
+ *                table without Docker's chains `-o B`, the policy
+ *                left as it is)
  *   DFW-INPUT    add-input rules
+ *                (ip6) add's rules of the userland proxy's path
+ *                (ip6) ! -i lo -p P --dport PORT --ctstate NEW -j DROP,
+ *                per published port (init's guards, plan_guards)
  *
  * A container's rule carries the comment "docker-fw NAME ID12"
  * (resolve.h); the ID finds it again after an address or a name changed,
@@ -80,7 +88,9 @@ typedef int (*plan_alive_fn)(long pid, void *arg);
 
 /*
  * docker-fw's chains (DFW-FORWARD, DFW-INPUT), the jumps to them (first
- * in DOCKER-USER and INPUT, once: a hand-made copy goes), the conntrack
+ * in DOCKER-USER and INPUT, once: a hand-made copy goes; in an ip6 table
+ * without DOCKER-USER, first in FORWARD, moved back up when Docker's
+ * jumps went above it), the conntrack
  * RETURN first in DFW-FORWARD; scratch chains FW_PROBE_CHAIN-PID of a
  * process that alive says is gone are deleted (alive NULL: none is). 0, or -1 with e set
  * (EXIT_RUNTIME: no DOCKER-USER or INPUT chain; out of memory).
@@ -106,15 +116,38 @@ int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 	       struct err *e);
 
 /*
- * init, after plan_base: the FORWARD policy DROP; Docker's catch-all
- * `-o B -j DOCKER` of each bridge B of bridges[0..n) removed from FORWARD
- * and DOCKER-BRIDGE; DFW-FORWARD ends with `-i B -o B -j DROP` (comment
- * PLAN_INIT_COMMENT) per bridge, once; with all (bridges are every
- * bridge network), init's DROPs of other bridges go (networks removed).
+ * init, after plan_base: the FORWARD policy DROP (an ip6 table with no
+ * bridge in bridges, or without Docker's chains, keeps its own); Docker's
+ * catch-all `-o B -j DOCKER` of each bridge B of bridges[0..n) removed
+ * from FORWARD and DOCKER-BRIDGE; DFW-FORWARD ends with `-i B -o B -j
+ * DROP` (comment PLAN_INIT_COMMENT; its ip6 forms in the layout above)
+ * per bridge, once; with all (bridges are every bridge network), init's
+ * DROPs of other bridges, or of another form, go (networks removed).
  * 0, or -1 with e set (EXIT_RUNTIME).
  */
 int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 	       size_t n, int all, struct err *e);
+
+/* A published host port: its protocol (IPPROTO_TCP, IPPROTO_UDP) and
+ * number. */
+struct plan_port {
+	uint8_t proto;
+	uint16_t port;
+};
+
+/*
+ * init, in an ip6 table after plan_base: the guard of the userland
+ * proxy's path. docker-proxy listens on [::]:PORT for each published
+ * port and carries an IPv6 client that no DNAT sent to the container (an
+ * IPv4-only container; a Docker writing no ip6 rules) from the host's
+ * INPUT to the container: DFW-INPUT ends with `! -i lo -p PROTO --dport
+ * PORT -m conntrack --ctstate NEW -j DROP` (comment PLAN_INIT_COMMENT)
+ * per port of ports[0..n), once; add's proxy rules (resolve.h) go before
+ * it. With all (ports are every published port), init's guards of other
+ * ports go. 0, or -1 with e set (EXIT_RUNTIME).
+ */
+int plan_guards(struct plan *p, struct fw *f, const struct plan_port *ports,
+		size_t n, int all, struct err *e);
 
 /* Whether r is one of init's tail rules. */
 int plan_is_tail(const struct fw_rule *r);

@@ -23,22 +23,43 @@ enum {
 };
 extern const char *const resolve_chains[RESOLVE_NCHAINS];
 
-/* The most kernel rules one spec gives: one per address family. */
-#define RESOLVE_MAX 2
+/* The INPUT rules of the userland proxy's path one add spec gives at
+ * most: one per published port (see resolve_rule). */
+#define RESOLVE_PROXY_MAX 8
+
+/* The most kernel rules one spec gives: one per address family, and the
+ * proxy path's. */
+#define RESOLVE_MAX (2 + RESOLVE_PROXY_MAX)
 
 /* One wanted kernel rule of a spec. */
 struct resolve_out {
-	int family;		/* AF_INET (AF_INET6 comes with #14); the
-				 * table the rule goes to, as rule.family */
+	int family;		/* AF_INET or AF_INET6: the table the rule
+				 * goes to, as rule.family */
 	int chain;		/* RESOLVE_FORWARD or RESOLVE_INPUT */
 	struct fw_rule rule;
 };
 
 /*
  * The kernel rules of spec r of container c (which must be running; a
- * container peer is looked up in v and must be running too), one per
- * family c has an address in (today AF_INET only): out[0..*n). base, when
- * not NULL, gets each rule without its --filter (resolve_canon's
+ * container peer is looked up in v and must be running too) into
+ * out[0..*n), in this order:
+ * - IPv4, then IPv6: a container (".", a peer) stands for its address
+ *   of each family on the network the rule uses, "/" for the network's
+ *   gateway of each family; a literal address is a rule of its family
+ *   only. The IPv6 rule of a spec without a literal is left out when the
+ *   other side has no IPv6 address (a peer, a gateway without one); an
+ *   address missing in the family a literal or IPv4 needs is an error.
+ * - add with an IPv6 source: the userland proxy's path, for each
+ *   published port of c bound on IPv6 ([::], or no host address) whose
+ *   container port and protocol are the spec's (every one without
+ *   --dport), an IPv6 rule in DFW-INPUT (RESOLVE_INPUT) from the source
+ *   to the HOST port, ACCEPT: docker-proxy takes such a client through
+ *   the host's INPUT when no DNAT sends it to the container (an
+ *   IPv4-only container, or a Docker that writes no ip6 rules). Then the
+ *   FORWARD rule of IPv6 is left out when c has no IPv6 address. More
+ *   than RESOLVE_PROXY_MAX such ports is an error (name one with
+ *   --dport).
+ * base, when not NULL, gets each rule without its --filter (resolve_canon's
  * starting point). A --filter beyond the libiptc subset is an error when
  * iptc_only is set (the iptc backend runs), else kept for iptables to
  * judge. 0, or -1 with e set (EXIT_USAGE naming what is missing: a

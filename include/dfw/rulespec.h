@@ -39,28 +39,36 @@ enum addr_kind {
 	ADDR_NONE,		/* not given */
 	ADDR_SELF,		/* "."  the rule's container */
 	ADDR_GATEWAY,		/* "/"  the gateway of its network */
-	ADDR_CIDR,		/* IPv4 address or network */
+	ADDR_CIDR,		/* an IPv4 or IPv6 address or network */
 	ADDR_CONTAINER,		/* another container, by name or ID */
 };
 
 struct addr_spec {
 	enum addr_kind kind;
-	uint32_t ip;		/* ADDR_CIDR: network byte order, host bits 0 */
-	int prefix;		/* ADDR_CIDR: 0..32 */
+	int family;		/* ADDR_CIDR: AF_INET or AF_INET6 (one family:
+				 * a literal is a rule of its family only) */
+	uint32_t ip;		/* ADDR_CIDR, AF_INET: network byte order,
+				 * host bits 0 */
+	uint8_t ip6[16];	/* ADDR_CIDR, AF_INET6: host bits 0 */
+	int prefix;		/* ADDR_CIDR: 0..32 (AF_INET), 0..128 */
 	char name[256];		/* ADDR_CONTAINER: as given, without a '/' */
 };
 
 /*
- * Parses an address spec: ".", "/", "A.B.C.D" (-> /32), "A.B.C.D/N", or a
- * container name or ID ([a-zA-Z0-9][a-zA-Z0-9_.-]*, an optional leading
- * '/' dropped). An address with host bits set under its prefix
- * ("10.1.2.3/8") is refused, naming the network it probably meant. A
- * dotted quad is always an address, never a name. 0, or -1 with e set
- * (EXIT_USAGE, the message names s).
+ * Parses an address spec: ".", "/", "A.B.C.D" (-> /32), "A.B.C.D/N", an
+ * IPv6 address (-> /128) or network as inet_pton(3) reads it ("fd99::2",
+ * "2001:db8::/32"), or a container name or ID ([a-zA-Z0-9][a-zA-Z0-9_.-]*,
+ * an optional leading '/' dropped). An address with host bits set under
+ * its prefix ("10.1.2.3/8", "fd99::2/64") is refused, naming the network
+ * it probably meant. A dotted quad, or anything with a ':', is always an
+ * address, never a name. Refused IPv6: a zone index ("fe80::1%eth0"), an
+ * IPv4-mapped address ("::ffff:10.0.0.1", naming its IPv4 form). 0, or
+ * -1 with e set (EXIT_USAGE, the message names s, escaped).
  */
 int addr_parse(const char *s, struct addr_spec *a, struct err *e);
 
-/* Appends the canonical text of a: ".", "/", "1.2.3.4/32", "name". */
+/* Appends the canonical text of a: ".", "/", "1.2.3.4/32", "name", an
+ * IPv6 one as inet_ntop(3) writes it ("2001:db8::/32", "fd99::2/128"). */
 int addr_format(const struct addr_spec *a, struct buf *out);
 
 struct rulespec {

@@ -65,23 +65,28 @@ const struct docker_container *view_container(struct view *v,
 					      const char *name,
 					      unsigned needs, struct err *e);
 
+/* Reads the container list (v->list, once). 0, or -1 with e set. */
+int view_list(struct view *v, struct err *e);
+
 /* Reads the networks (once). 0, or -1 with e set. */
 int view_networks(struct view *v, struct err *e);
 
 /*
- * The running (or paused) container that holds the IPv4 address ip
- * (network byte order) on one of its networks; the list is read once.
- * NULL with e set (EXIT_USAGE "no container holds it", or the error of
- * reading the list or inspecting).
+ * The running (or paused) container that holds the address addr of
+ * family (AF_INET: 4 bytes, network byte order; AF_INET6: 16) on one of
+ * its networks; the list is read once. NULL with e set (EXIT_USAGE "no
+ * container holds it", or the error of reading the list or inspecting).
  */
-const struct docker_container *view_holder(struct view *v, uint32_t ip,
+const struct docker_container *view_holder(struct view *v, int family,
+					   const uint8_t addr[16],
 					   struct err *e);
 
 /* The Docker network and subnet (*subnet, Docker's CIDR text) that hold
- * the IPv4 network ip/prefix whole, or NULL; the networks must have been
- * read (view_networks). */
-const struct docker_network *view_net_of(const struct view *v, uint32_t ip,
-					 int prefix, const char **subnet);
+ * the network addr/prefix of family (addr as view_holder's) whole, or
+ * NULL; the networks must have been read (view_networks). */
+const struct docker_network *view_net_of(const struct view *v, int family,
+					 const uint8_t addr[16], int prefix,
+					 const char **subnet);
 
 /* The endpoint of container c on the network named name, or NULL. */
 const struct docker_cnet *view_cnet(const struct docker_container *c,

@@ -167,6 +167,31 @@ static void check_container(const struct docker_container *c)
 			strv_free(&w);
 		}
 	}
+	/* IPv6: an address of the IPv6 table (never IPv4-mapped), its
+	 * prefix, its gateway; a rule of them is one line */
+	for (i = 0; i < c->nnets; i++) {
+		struct fw_rule r6 = r;
+		struct strv w = { 0 };
+		char net[80];
+
+		need(c->nets[i].prefix6 >= 0 && c->nets[i].prefix6 <= 128);
+		if (*c->nets[i].gateway6)
+			need(fw_addr_parse(c->nets[i].gateway6, AF_INET6,
+					   r6.src, r6.smsk) == 0 &&
+			     !IN6_IS_ADDR_V4MAPPED((struct in6_addr *)
+						   (void *)r6.src));
+		if (!*c->nets[i].ip6)
+			continue;
+		r6.family = AF_INET6;
+		need(fw_addr_parse(c->nets[i].ip6, AF_INET6, r6.dst,
+				   r6.dmsk) == 0);
+		need(!IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)r6.dst));
+		snprintf(net, sizeof(net), "%s/%d", c->nets[i].ip6,
+			 c->nets[i].prefix6);
+		need(fw_addr_parse(net, AF_INET6, r6.src, r6.smsk) == 0);
+		restore_words(&r6, &w);
+		strv_free(&w);
+	}
 	/* the store: its container line; its name as a peer's --source */
 	{
 		char head[100];
@@ -195,7 +220,20 @@ static void check_networks(const struct docker_network *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		uint8_t a[16], m[16];
+		size_t k;
+
 		need(docker_netid_ok(v[i].id) && *v[i].name);
+		/* each subnet of one family, its gateway of the same */
+		for (k = 0; k < v[i].nsubnets; k++) {
+			const struct docker_subnet *sn = &v[i].subnets[k];
+
+			need(sn->family == AF_INET || sn->family == AF_INET6);
+			need(fw_addr_parse(sn->subnet, sn->family, a, m) == 0);
+			need(!*sn->gateway || fw_addr_parse(sn->gateway,
+							    sn->family, a,
+							    m) == 0);
+		}
 		if (!*v[i].bridge)
 			continue;
 		need(docker_bridge_ok(v[i].bridge));

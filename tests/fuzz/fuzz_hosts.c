@@ -9,9 +9,11 @@
  *   ':') is refused with EINVAL and nothing appended: no injected line,
  *   alias or comment;
  * - otherwise the other lines are kept byte for byte and in order (a last
- *   line gets its newline), there is exactly one entry for the name (none
- *   when removing), "IP\tNAME\t# docker-fw", before the first line that is
- *   not docker-fw's, and no other line is added;
+ *   line gets its newline), there is exactly one entry for the name in
+ *   the address's family (an IPv6 one holds a ':'; none of either family
+ *   when removing), "IP\tNAME\t# docker-fw", before the first line that
+ *   is not docker-fw's, and no other line is added (the other family's
+ *   entry is kept as it was);
  * - the result says whether the text changed; editing again changes
  *   nothing (idempotence); removing the entry gives the other lines back.
  */
@@ -85,13 +87,25 @@ static void split(const char *t, size_t n, struct lines *ls)
 	}
 }
 
-static int is_name(const char *l, size_t n, const char *name)
+/* The entry's family: 6 when its address holds a ':', else 4; what
+ * an edit replaces (fam 4 or 6) or removes (fam 0: both). */
+static int fam;
+
+static int is_any(const char *l, size_t n, const char *name)
 {
 	const char *nm;
 	size_t nlen;
 
 	return ref_ours(l, n, &nm, &nlen) && nlen == strlen(name) &&
 	       !memcmp(nm, name, nlen);
+}
+
+static int is_name(const char *l, size_t n, const char *name)
+{
+	const char *t = memchr(l, '\t', n);
+
+	return is_any(l, n, name) &&
+	       (!fam || (memchr(l, ':', (size_t)(t - l)) ? 6 : 4) == fam);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -119,6 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 2 - n - m;
 
 	good = word_ok(name, 0) && (!m || word_ok(ip, 1));
+	fam = !m ? 0 : strchr(ip, ':') ? 6 : 4;
 	errno = 0;
 	rc = hosts_edit(text, len, name, m ? ip : NULL, &out);
 	if (!good) {
@@ -167,9 +182,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* idempotent */
 	need(hosts_edit(out.data, out.len, name, m ? ip : NULL, &again) == 0);
 	need(again.len == out.len && !memcmp(again.data, out.data, out.len));
-	/* removing gives the other lines back */
-	need(hosts_edit(out.data, out.len, name, NULL, &gone) == (entry !=
-								 (size_t)-1));
+	/* removing (both families) gives the other lines back */
+	rest.len = 0;
+	for (i = 0; i < in.n; i++)
+		if (!is_any(in.p[i], in.len[i], name)) {
+			need(!buf_add(&rest, in.p[i], in.len[i]));
+			need(!buf_add(&rest, "\n", 1));
+		}
+	for (i = k = 0; i < o.n; i++)
+		k += is_any(o.p[i], o.len[i], name);
+	need(hosts_edit(out.data, out.len, name, NULL, &gone) == (k > 0));
 	need(gone.len == rest.len &&
 	     (!rest.len || !memcmp(gone.data, rest.data, rest.len)));
 

@@ -27,6 +27,16 @@
 #                            SB_HOST_IP:PORT; 0 if LISTENER received it
 #   sb_publish_reach SRC HPORT NAME CPORT   "open" or "blocked" for
 #                            SRC -> the host's HPORT published to NAME:CPORT
+#   sb_outside6              sb_outside (when not done) plus IPv6 on the
+#                            same veth: the Docker host is SB_HOST_IP6
+#                            (fd99::1), clients fd99::2 and fd99::3, with
+#                            a route to Docker's IPv6 subnets (fd00::/8)
+#                            through the host
+#   sb_ip6 NAME NETWORK      the container's GlobalIPv6Address there
+#   sb_ipt6 / sb_ipt6_save   ip6tables / ip6tables-save of MODE, inside
+#   sb_publish_reach6 SRC HPORT NAME CPORT [DST]   as sb_publish_reach
+#                            over IPv6, to DST (default SB_HOST_IP6)
+#   sb_reach6 FROM TO PORT NETWORK   as sb_reach, to TO's IPv6 address
 #
 # Variables: SB_ENGINE, SB_MODE, SB_NS, SB_DIR, SB_VERSION (the daemon's
 # version string), DOCKER_HOST, XTABLES_LOCKFILE. DFW is the binary under
@@ -251,6 +261,61 @@ sb_out_send() {
 sb_publish_reach() {	# SRC HOSTPORT NAME CONTAINERPORT
 	sb_listen "$3" "$4" || { echo "listen failed"; return; }
 	if sb_out_send "$1" "$2" "$3" "$4"; then
+		echo open
+	else
+		echo blocked
+	fi
+}
+
+# IPv6 beside sb_outside's IPv4 (nodad: usable at once). The clients
+# reach Docker's IPv6 subnets (fd00::/8 in the tests) through the host,
+# as a neighbour on the host's network could.
+SB_HOST_IP6=fd99::1
+sb_outside6() {
+	[ -e "/var/run/netns/$SB_NS-out" ] || sb_outside || return 1
+	ip -n "$SB_NS" -6 addr add "$SB_HOST_IP6/64" dev dfw-out nodad ||
+		return 1
+	ip -n "$SB_NS-out" -6 addr add fd99::2/64 dev eth0 nodad
+	ip -n "$SB_NS-out" -6 addr add fd99::3/64 dev eth0 nodad
+	ip -n "$SB_NS-out" -6 route add fd00::/8 via "$SB_HOST_IP6"
+}
+
+sb_ip6() {	# sb_ip6 NAME NETWORK
+	sb_docker inspect -f "{{(index .NetworkSettings.Networks \"$2\").GlobalIPv6Address}}" "$1"
+}
+sb_ipt6() { sb_nsenter "/usr/sbin/ip6tables-$SB_MODE" -w "$@"; }
+sb_ipt6_save() { sb_nsenter "/usr/sbin/ip6tables-$SB_MODE-save" "$@"; }
+
+# sb_out_send6 SRC DST PORT LISTENER CPORT: one line from outside
+# address SRC to [DST]:PORT; 0 if LISTENER got it on CPORT.
+sb_out_send6() {
+	msg="dfw-$$-$(date +%s%N)"
+	echo "$msg" | nsenter --net="/var/run/netns/$SB_NS-out" \
+		nc -6 -w 2 -s "$1" "$2" "$3" >/dev/null 2>&1
+	i=0
+	while [ $i -lt 10 ]; do
+		sb_docker exec "$4" cat "/tmp/got.$5" 2>/dev/null |
+			grep -q "$msg" && return 0
+		i=$((i + 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+sb_publish_reach6() {	# SRC HOSTPORT NAME CONTAINERPORT [DST]
+	sb_listen "$3" "$4" || { echo "listen failed"; return; }
+	if sb_out_send6 "$1" "${5:-$SB_HOST_IP6}" "$2" "$3" "$4"; then
+		echo open
+	else
+		echo blocked
+	fi
+}
+
+sb_reach6() {	# FROM TO PORT NETWORK
+	a=$(sb_ip6 "$2" "$4")
+	[ -n "$a" ] || { echo "no IPv6 address"; return; }
+	sb_listen "$2" "$3" || { echo "listen failed"; return; }
+	if sb_send "$1" "$a" "$3" "$2"; then
 		echo open
 	else
 		echo blocked

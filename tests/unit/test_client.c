@@ -1586,7 +1586,18 @@ static void test_networks_checked(void)
 		{ "\"Subnet\":\"fd00::/64\"", "\"Subnet\":\"fd00::\"",
 		  "IPAM subnet \"fd00::\": not an address" },
 		{ "\"Gateway\":\"172.17.0.1\"", "\"Gateway\":\"-j\"",
-		  "Gateway \"-j\": not an IP address" },
+		  "Gateway \"-j\": not an IPv4 address" },
+		/* a gateway of the other family than its subnet's */
+		{ "\"Gateway\":\"172.17.0.1\"", "\"Gateway\":\"fd00::1\"",
+		  "Gateway \"fd00::1\": not an IPv4 address" },
+		{ "\"Subnet\":\"fd00::/64\"}", "\"Subnet\":\"fd00::/64\","
+		  "\"Gateway\":\"10.0.0.1\"}", "Gateway \"10.0.0.1\": not an "
+		  "IPv6 address" },
+		{ "\"Subnet\":\"fd00::/64\"", "\"Subnet\":\"::ffff:10.0.0.0/"
+		  "104\"", "IPAM subnet \"::ffff:10.0.0.0/104\": not an "
+		  "address" },
+		{ "\"Subnet\":\"fd00::/64\"", "\"Subnet\":\"fd00::/129\"",
+		  "IPAM subnet \"fd00::/129\": not an address" },
 		{ "\"Name\":\"bridge\"", "\"Name\":\"\"", "Name: empty" },
 	};
 	struct buf ans = { 0 }, b = { 0 };
@@ -1633,6 +1644,133 @@ static void test_networks_checked(void)
 	      !docker_bridge_ok("a:b") && !docker_bridge_ok("a/b"));
 	buf_free(&ans);
 	buf_free(&b);
+}
+
+/* A dual-stack container and network as Docker 28.5 gives them (moby
+ * API v1.51 GET /containers/{id}/json, NetworkSettings.Networks; GET
+ * /networks, EnableIPv6 and IPAM.Config), read into both families'
+ * fields; bad IPv6 values refused, naming them. */
+static const char inspect_dual[] =
+	"{\"Id\":\"" ID64 "\",\"Name\":\"/web6\",\"State\":{\"Running\":"
+	"true},\"HostsPath\":\"/h\",\"HostConfig\":{\"NetworkMode\":\"dual\"},"
+	"\"NetworkSettings\":{\"Networks\":{\"dual\":{\"NetworkID\":\""
+	NID64 "\",\"IPAddress\":\"172.30.0.2\",\"IPPrefixLen\":24,"
+	"\"Gateway\":\"172.30.0.1\",\"GlobalIPv6Address\":\"fd00:30::2\","
+	"\"GlobalIPv6PrefixLen\":64,\"IPv6Gateway\":\"fd00:30::1\","
+	"\"LinkLocalIPv6Address\":\"\"},\"v4only\":{\"NetworkID\":\""
+	NID64 "\",\"IPAddress\":\"172.31.0.2\",\"IPPrefixLen\":24,"
+	"\"Gateway\":\"172.31.0.1\",\"GlobalIPv6Address\":\"\","
+	"\"GlobalIPv6PrefixLen\":0,\"IPv6Gateway\":\"\"}}}}";
+
+static const char networks_dual[] =
+	"[{\"Name\":\"dual\",\"Id\":\"" NID64 "\",\"Driver\":\"bridge\","
+	"\"EnableIPv6\":true,\"IPAM\":{\"Driver\":\"default\",\"Config\":["
+	"{\"Subnet\":\"172.30.0.0/24\",\"Gateway\":\"172.30.0.1\"},"
+	"{\"Subnet\":\"fd00:30::/64\",\"Gateway\":\"fd00:30::1\"}]}}]";
+
+static void test_ipv6_fields(void)
+{
+	static const struct {
+		const char *from, *to, *msg;
+	} bad[] = {
+		{ ":64,", ":129,", "GlobalIPv6PrefixLen \"129\": not from 0 to "
+		  "128" },
+		{ ":64,", ":-1,", "GlobalIPv6PrefixLen \"-1\": not from 0 to "
+		  "128" },
+		{ "\"fd00:30::1\"", "\"172.30.0.1\"", "IPv6Gateway "
+		  "\"172.30.0.1\": not an IPv6 address" },
+		{ "\"fd00:30::2\"", "\"::ffff:172.30.0.2\"", "GlobalIPv6Address "
+		  "\"::ffff:172.30.0.2\": not an IPv6 address" },
+		{ "\"fd00:30::2\"", "\"fe80::2%eth0\"", "GlobalIPv6Address "
+		  "\"fe80::2%eth0\": not an IPv6 address" },
+		{ "\"fd00:30::2\"", "\"fd00:30::2\\n-j ACCEPT\"",
+		  "GlobalIPv6Address \"fd00:30::2\\n-j ACCEPT\": not an IPv6 "
+		  "address" },
+	};
+	struct buf ans = { 0 }, b = { 0 };
+	struct docker d;
+	struct docker_container c;
+	struct docker_network *v;
+	struct err e = { 0 };
+	size_t i, n;
+
+	check(mem_daemon(&d, &ans, inspect_dual) == 0);
+	check(docker_inspect(&d, "web6", &c, &e) == 0);
+	check(c.nnets == 2);
+	if (c.nnets == 2) {
+		check_str(c.nets[0].ip, "172.30.0.2");
+		check_str(c.nets[0].ip6, "fd00:30::2");
+		check(c.nets[0].prefix == 24 && c.nets[0].prefix6 == 64);
+		check_str(c.nets[0].gateway6, "fd00:30::1");
+		check_str(c.nets[1].ip6, "");
+		check_str(c.nets[1].gateway6, "");
+		check(c.nets[1].prefix6 == 0);
+	}
+	docker_container_free(&c);
+	docker_close(&d);
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		check(mem_daemon(&d, &ans, with(&b, inspect_dual, bad[i].from,
+						bad[i].to)) == 0);
+		memset(&e, 0, sizeof(e));
+		check(docker_inspect(&d, "web6", &c, &e) == -1);
+		check(e.code == EXIT_RUNTIME);
+		if (!strstr(e.msg, bad[i].msg)) {
+			fprintf(stderr, "  case %zu: got  %s\n  lacks %s\n", i,
+				e.msg, bad[i].msg);
+			unit_failed_checks++;
+		}
+		docker_close(&d);
+	}
+	check(mem_daemon(&d, &ans, networks_dual) == 0);
+	check(docker_networks(&d, &v, &n, &e) == 0);
+	check(n == 1);
+	if (n == 1) {
+		check(v[0].ipv6 && v[0].nsubnets == 2);
+		check(v[0].subnets[0].family == AF_INET);
+		check_str(v[0].subnets[0].subnet, "172.30.0.0/24");
+		check(v[0].subnets[1].family == AF_INET6);
+		check_str(v[0].subnets[1].subnet, "fd00:30::/64");
+		check_str(v[0].subnets[1].gateway, "fd00:30::1");
+		check_str(v[0].bridge, "br-9b1d6c5a4e3f");
+	}
+	free(v);
+	docker_close(&d);
+	buf_free(&ans);
+	buf_free(&b);
+}
+
+/* GET /info: the fields about the daemon's firewall, as 20.10 and 28.5
+ * give them (measured in the sandbox), absent ones unknown. */
+static void test_info_firewall(void)
+{
+	static const char i2010[] = "{\"ServerVersion\":\"20.10.24+dfsg1\","
+		"\"DockerRootDir\":\"/var/lib/docker\",\"ExperimentalBuild\":"
+		"true,\"BridgeNfIptables\":true,\"BridgeNfIp6tables\":false}";
+	static const char i285[] = "{\"ServerVersion\":\"28.5.2+dfsg4\","
+		"\"DockerRootDir\":\"/var/lib/docker\",\"ExperimentalBuild\":"
+		"false,\"FirewallBackend\":{\"Driver\":\"iptables\"}}";
+	static const char odd[] = "{\"DockerRootDir\":\"/d\","
+		"\"FirewallBackend\":{\"Driver\":\"x\\ny\"},"
+		"\"BridgeNfIp6tables\":\"yes\"}";
+	struct buf ans = { 0 };
+	struct docker d;
+	struct docker_info i;
+	struct err e = { 0 };
+
+	check(mem_daemon(&d, &ans, i2010) == 0);
+	check(docker_info(&d, &i, &e) == 0);
+	check(i.experimental == 1 && i.bridge_nf_ip6 == 0 && !*i.firewall);
+	docker_close(&d);
+	check(mem_daemon(&d, &ans, i285) == 0);
+	check(docker_info(&d, &i, &e) == 0);
+	check(i.experimental == 0 && i.bridge_nf_ip6 == -1);
+	check_str(i.firewall, "iptables");
+	docker_close(&d);
+	check(mem_daemon(&d, &ans, odd) == 0);
+	check(docker_info(&d, &i, &e) == 0);
+	check(!*i.firewall && i.bridge_nf_ip6 == -1);
+	docker_close(&d);
+	buf_free(&ans);
 }
 
 static void test_list_checked(void)
@@ -1880,6 +2018,7 @@ UNIT_TESTS(T(test_keepalive_reuse) T(test_reconnect_idle_close)
 	   T(test_chunked_ext_trailers) T(test_exec) T(test_exec_max)
 	   T(test_events) T(test_events_since)
 	   T(test_init_errors) T(test_inspect_checked)
-	   T(test_inspect_long_strings) T(test_networks_checked)
+	   T(test_inspect_long_strings) T(test_networks_checked) T(test_ipv6_fields)
+	   T(test_info_firewall)
 	   T(test_list_checked) T(test_exec_id_checked) T(test_api_parse)
 	   T(test_long_input) T(test_str_escape) T(test_docker_nomem))

@@ -412,6 +412,80 @@ static void test_decode_v6(void)
 	buf_free(&b);
 }
 
+/*
+ * IPv6 rules as docker-fw will make them (ip6tables-save's text: the
+ * address written shortest, a /128 prefix), their restore text, and
+ * compare and hash: equal rules hash equal, the same bytes in the other
+ * family are another rule, a one-bit change in an address is another.
+ */
+static void test_v6_model(void)
+{
+	static const char *const line = "-A DFW-FORWARD -s fd00:30::2/128 "
+		"-d fd00:30::3/128 -i br-0123456789a -o br-0123456789a "
+		"-p tcp -m tcp --dport 80 -m comment --comment "
+		"\"docker-fw web 0123456789ab\" -j ACCEPT";
+	struct fw_rule r = dec(line, AF_INET6), o, v4;
+	struct fw_change c;
+	struct buf b = { 0 };
+	struct err e;
+	uint8_t a[16], m[16];
+
+	check(!r.foreign && r.family == AF_INET6 && r.dport == 80);
+	check(fw_addr_parse("fd00:30::2", AF_INET6, a, m) == 0);
+	check(!memcmp(r.src, a, 16) && !memcmp(r.smsk, m, 16));
+	/* written as ip6tables-save prints it, not as typed */
+	o = dec("-A X -s fd00:0030:0:0::0002/128 -d FD00:30::3 -i "
+		"br-0123456789a -o br-0123456789a -p tcp -m tcp --dport 80 "
+		"-m comment --comment \"docker-fw web 0123456789ab\" -j ACCEPT",
+		AF_INET6);
+	check(fw_rule_equal(&r, &o) && fw_rule_hash(&r) == fw_rule_hash(&o));
+	check(fw_rule_format(&o, &b) == 0);
+	check_str(b.data, line + 15);
+	/* a host bit set under the prefix is cleared, as the kernel does */
+	o = dec("-A X -s fd00:30::2/64 -j ACCEPT", AF_INET6);
+	b.len = 0;
+	check(!o.foreign && fw_rule_format(&o, &b) == 0);
+	check_str(b.data, "-s fd00:30::/64 -j ACCEPT");
+	/* one bit apart */
+	o = r;
+	o.dst[15] ^= 1;
+	check(!fw_rule_equal(&r, &o));
+	/* the same 16 bytes as an IPv4 rule: another rule */
+	v4 = r;
+	v4.family = AF_INET;
+	check(!fw_rule_equal(&r, &v4));
+	check(fw_rule_hash(&r) != fw_rule_hash(&v4));
+	/* an IPv4-mapped address is one of the IPv6 table; an address of
+	 * the other family or with a zone is foreign */
+	check(!dec("-A X -d ::ffff:10.0.0.1/128 -j ACCEPT", AF_INET6).foreign);
+	check(dec("-A X -s fd00::1/128 -j ACCEPT", AF_INET).foreign);
+	check(dec("-A X -s fd00::1%eth0/128 -j ACCEPT", AF_INET6).foreign);
+	/* restore text of a change */
+	memset(&c, 0, sizeof(c));
+	c.op = FW_INSERT;
+	strcpy(c.chain, "DFW-FORWARD");
+	c.pos = 3;
+	c.rule = r;
+	b.len = 0;
+	check(fw_restore_text("filter", &c, 1, &b, &e) == 0);
+	check_str(b.data, "*filter\n-I DFW-FORWARD 3 -s fd00:30::2/128 "
+		  "-d fd00:30::3/128 -i br-0123456789a -o br-0123456789a "
+		  "-p tcp -m tcp --dport 80 -m comment --comment "
+		  "\"docker-fw web 0123456789ab\" -j ACCEPT\nCOMMIT\n");
+	c.op = FW_DELETE;
+	b.len = 0;
+	check(fw_change_format(&c, &b) == 0);
+	check(!strncmp(b.data, "-D DFW-FORWARD 3  # -s fd00:30::2/128 ", 38));
+	/* a network, a mask that is no prefix */
+	o = dec("-A X ! -s 2001:db8::/32 -d fd00::/ffff:0:ffff:: -j DROP",
+		AF_INET6);
+	b.len = 0;
+	check(!o.foreign && fw_rule_format(&o, &b) == 0);
+	check_str(b.data, "! -s 2001:db8::/32 -d fd00::/ffff:0:ffff:: "
+		  "-j DROP");
+	buf_free(&b);
+}
+
 static void test_addr_parse(void)
 {
 	uint8_t a[16], m[16];
@@ -1032,7 +1106,8 @@ static void test_str_escape(void)
 
 UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash)
 	   T(test_set_ip4) T(test_ctstate) T(test_decode_roundtrip)
-	   T(test_decode_foreign) T(test_decode_v6) T(test_addr_parse)
+	   T(test_decode_foreign) T(test_decode_v6) T(test_v6_model)
+	   T(test_addr_parse)
 	   T(test_split_quote) T(test_intern) T(test_filter_subset)
 	   T(test_filter_any) T(test_filter_words) T(test_format_quoting)
 	   T(test_format_refused) T(test_change_check) T(test_split_save)

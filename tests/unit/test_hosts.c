@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -92,6 +93,68 @@ static void test_edit(void)
 
 /* A tab, newline, blank or '#' in a name or address never reaches a
  * hosts line: it would add an alias, a line or a comment. */
+/* add-two-ways on a dual-stack network: the IPv6 line beside the IPv4
+ * one, each replaced and removed in its family, both removed at once. */
+static void test_edit_v6(void)
+{
+	static const char both[] = "172.30.0.2\tweb6\t# docker-fw\n"
+		"fd00:30::2\tweb6\t# docker-fw\n" DOCKER_HOSTS;
+	struct buf out = { 0 };
+	const char *t;
+	char *v4;
+	int c;
+
+	t = edit(DOCKER_HOSTS, "web6", "fd00:30::2", &c);
+	check(c == 1);
+	check_str(t, "fd00:30::2\tweb6\t# docker-fw\n" DOCKER_HOSTS);
+	t = edit(DOCKER_HOSTS, "web6", "172.30.0.2", &c);
+	v4 = strdup(t);
+	/* the IPv6 line goes after the IPv4 one; the IPv4 one stays */
+	t = edit(v4, "web6", "fd00:30::2", &c);
+	check(c == 1);
+	check_str(t, both);
+	t = edit(both, "web6", "fd00:30::2", &c);
+	check(c == 0);
+	check_str(t, both);
+	/* a new IPv6 address replaces the IPv6 line only, in place */
+	t = edit(both, "web6", "fd00:30::9", &c);
+	check(c == 1);
+	check_str(t, "172.30.0.2\tweb6\t# docker-fw\n"
+		  "fd00:30::9\tweb6\t# docker-fw\n" DOCKER_HOSTS);
+	/* and an IPv4 one the IPv4 line */
+	t = edit(both, "web6", "172.30.0.7", &c);
+	check_str(t, "172.30.0.7\tweb6\t# docker-fw\n"
+		  "fd00:30::2\tweb6\t# docker-fw\n" DOCKER_HOSTS);
+	/* one family removed (the container lost its IPv6 address) */
+	check(hosts_edit_family(both, strlen(both), "web6", AF_INET6, NULL,
+				&out) == 1);
+	check_str(out.data, v4);
+	out.len = 0;
+	check(hosts_edit_family(both, strlen(both), "web6", AF_INET, NULL,
+				&out) == 1);
+	check_str(out.data, "fd00:30::2\tweb6\t# docker-fw\n" DOCKER_HOSTS);
+	/* both at once; Docker's own ::1 line is never ours */
+	t = edit(both, "web6", NULL, &c);
+	check(c == 1);
+	check_str(t, DOCKER_HOSTS);
+	t = edit(both, "localhost", NULL, &c);
+	check(c == 0);
+	/* an address not of the family said; a bad family */
+	out.len = 0;
+	errno = 0;
+	check(hosts_edit_family(both, strlen(both), "web6", AF_INET,
+				"fd00:30::2", &out) == -1 && errno == EINVAL);
+	check(hosts_edit_family(both, strlen(both), "web6", AF_INET6,
+				"172.30.0.2", &out) == -1 && errno == EINVAL);
+	check(hosts_edit_family(both, strlen(both), "web6", 0, "172.30.0.2",
+				&out) == -1 && errno == EINVAL);
+	check(hosts_edit_family(both, strlen(both), "web6", 99, NULL,
+				&out) == -1 && errno == EINVAL);
+	check(out.len == 0);
+	free(v4);
+	buf_free(&out);
+}
+
 static void test_edit_refuses(void)
 {
 	static const char *const names[] = {
@@ -424,6 +487,6 @@ static void test_file_big(void)
 	check(rmdir(dir) == 0);
 }
 
-UNIT_TESTS(T(test_edit) T(test_edit_refuses) T(test_path_check)
+UNIT_TESTS(T(test_edit) T(test_edit_v6) T(test_edit_refuses) T(test_path_check)
 	   T(test_mount_check) T(test_file) T(test_file_refuses)
 	   T(test_file_locked) T(test_file_big))

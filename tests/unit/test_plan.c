@@ -598,7 +598,148 @@ static void test_10000_linear(void)
 			w1, w2);
 }
 
+/* An ip6 table as Docker 20.10 leaves it: no DOCKER-USER (with
+ * --ip6tables), or nothing of Docker's (without): docker-fw's jump goes
+ * first into FORWARD, and back up there when Docker's jumps went above
+ * it; one an earlier run put there goes once DOCKER-USER exists. */
+static void test_ip6_forward_jump(void)
+{
+	struct fw f;
+	struct plan p = { 0 };
+	struct err e;
+	struct fw_rule j;
+	struct fw_chain *fwd;
+
+	memset(&f, 0, sizeof(f));
+	f.family = AF_INET6;
+	f.lock_fd = -1;
+	fw_chain_add(&f, "INPUT", "ACCEPT");
+	fw_chain_add(&f, "FORWARD", "ACCEPT");
+	fw_chain_add(&f, "OUTPUT", "ACCEPT");
+	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
+	fwd = fw_chain(&f, "FORWARD");
+	check(fwd->n == 1);
+	check_str(fwd->rules[0].target, FW_CHAIN_FORWARD);
+	check(fwd->rules[0].family == AF_INET6);
+	check(fw_chain(&f, FW_CHAIN_FORWARD)->n == 1);	/* conntrack */
+	/* dockerd restarted: its jump above ours; ours moves up */
+	memset(&j, 0, sizeof(j));
+	j.family = AF_INET6;
+	snprintf(j.target, sizeof(j.target), "DOCKER-ISOLATION-STAGE-1");
+	fw_chain_add(&f, "DOCKER-ISOLATION-STAGE-1", NULL);
+	fwd = fw_chain(&f, "FORWARD");
+	check(fw_chain_push(fwd) != NULL);
+	memmove(&fwd->rules[1], &fwd->rules[0], sizeof(j));
+	fwd->rules[0] = j;
+	plan_reset(&p);
+	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
+	check(p.n == 2 && p.v[0].op == FW_DELETE && p.v[0].pos == 2 &&
+	      p.v[1].op == FW_INSERT && p.v[1].pos == 1);
+	fwd = fw_chain(&f, "FORWARD");
+	check_str(fwd->rules[0].target, FW_CHAIN_FORWARD);
+	check_str(fwd->rules[1].target, "DOCKER-ISOLATION-STAGE-1");
+	/* steady */
+	plan_reset(&p);
+	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
+	check(p.n == 0);
+	/* Docker now has DOCKER-USER (--ip6tables): the jump goes there */
+	fw_chain_add(&f, "DOCKER-USER", NULL);
+	plan_reset(&p);
+	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
+	check(p.n == 2 && p.v[0].op == FW_DELETE &&
+	      !strcmp(p.v[0].chain, "FORWARD") && p.v[1].op == FW_INSERT &&
+	      !strcmp(p.v[1].chain, "DOCKER-USER"));
+	/* the ip4 table still needs DOCKER-USER */
+	plan_free(&p);
+	table_free(&f);
+	memset(&f, 0, sizeof(f));
+	f.family = AF_INET;
+	fw_chain_add(&f, "INPUT", "ACCEPT");
+	fw_chain_add(&f, "FORWARD", "ACCEPT");
+	check(plan_base(&p, &f, NULL, NULL, &e) == -1);
+	check(strstr(e.msg, "DOCKER-USER") != NULL);
+	plan_free(&p);
+	table_free(&f);
+}
+
+/* init in an ip6 table: the tails let untracked packets (neighbour
+ * discovery) pass, the policy is set only when a bridge has IPv6, the
+ * proxy's guards end DFW-INPUT once, stale ones go with all. */
+static void test_ip6_setup_guards(void)
+{
+	static const char *const br[] = { "br-x" };
+	const struct plan_port ports[] = {
+		{ IPPROTO_TCP, 8081 }, { IPPROTO_UDP, 5353 },
+	};
+	struct fw f;
+	struct plan p = { 0 };
+	struct err e;
+	struct fw_chain *in, *fwd;
+	struct buf b = { 0 };
+
+	memset(&f, 0, sizeof(f));
+	f.family = AF_INET6;
+	f.lock_fd = -1;
+	fw_chain_add(&f, "INPUT", "ACCEPT");
+	fw_chain_add(&f, "FORWARD", "ACCEPT");
+	fw_chain_add(&f, "DOCKER", NULL);	/* Docker writes ip6 rules */
+	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
+	check(plan_setup(&p, &f, br, 0, 1, &e) == 0);
+	check_str(fw_chain(&f, "FORWARD")->policy, "ACCEPT");
+	check(plan_setup(&p, &f, br, 1, 1, &e) == 0);
+	check_str(fw_chain(&f, "FORWARD")->policy, "DROP");
+	fwd = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(fwd->n == 2);
+	fw_rule_format(&fwd->rules[1], &b);
+	check_str(b.data, "-i br-x -o br-x -m conntrack ! --ctstate "
+		  "UNTRACKED -m comment --comment \"docker-fw init\" -j DROP");
+	check(plan_guards(&p, &f, ports, 2, 1, &e) == 0);
+	in = fw_chain(&f, FW_CHAIN_INPUT);
+	check(in->n == 2);
+	b.len = 0;
+	fw_rule_format(&in->rules[0], &b);
+	check_str(b.data, "! -i lo -p tcp -m tcp --dport 8081 -m conntrack "
+		  "--ctstate NEW -m comment --comment \"docker-fw init\" -j "
+		  "DROP");
+	check(plan_is_tail(&in->rules[1]) && in->rules[1].dport == 5353);
+	plan_reset(&p);
+	check(plan_guards(&p, &f, ports, 2, 1, &e) == 0);
+	check(p.n == 0);
+	/* the udp port is gone: its guard goes with all, not without */
+	check(plan_guards(&p, &f, ports, 1, 0, &e) == 0);
+	check(p.n == 0);
+	check(plan_guards(&p, &f, ports, 1, 1, &e) == 0);
+	check(p.n == 1 && p.v[0].op == FW_DELETE && p.v[0].pos == 2);
+	plan_free(&p);
+	table_free(&f);
+	/* no Docker chain in ip6 (20.10 without --ip6tables): `-o B`, the
+	 * policy kept (the replies our conntrack rule returns need it) */
+	memset(&f, 0, sizeof(f));
+	f.family = AF_INET6;
+	f.lock_fd = -1;
+	fw_chain_add(&f, "INPUT", "ACCEPT");
+	fw_chain_add(&f, "FORWARD", "ACCEPT");
+	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
+	check(plan_setup(&p, &f, br, 1, 1, &e) == 0);
+	check_str(fw_chain(&f, "FORWARD")->policy, "ACCEPT");
+	fwd = fw_chain(&f, FW_CHAIN_FORWARD);
+	b.len = 0;
+	fw_rule_format(&fwd->rules[1], &b);
+	check_str(b.data, "-o br-x -m conntrack ! --ctstate UNTRACKED -m "
+		  "comment --comment \"docker-fw init\" -j DROP");
+	/* Docker writes ip6 rules now: the tail takes the other form */
+	fw_chain_add(&f, "DOCKER", NULL);
+	plan_reset(&p);
+	check(plan_setup(&p, &f, br, 1, 1, &e) == 0);
+	check(p.n == 3 && p.v[0].op == FW_POLICY && p.v[1].op == FW_DELETE &&
+	      p.v[2].op == FW_INSERT && !strcmp(p.v[2].rule.in, "br-x"));
+	buf_free(&b);
+	plan_free(&p);
+	table_free(&f);
+}
+
 UNIT_TESTS(T(test_steady) T(test_base) T(test_insert_order)
 	   T(test_delete_bottom_up) T(test_duplicates) T(test_foreign_kept)
 	   T(test_tail) T(test_moved_chain) T(test_cleanup_vs_selected)
-	   T(test_selected_by_name) T(test_cut_comment) T(test_10000_linear))
+	   T(test_selected_by_name) T(test_cut_comment) T(test_10000_linear)
+	   T(test_ip6_forward_jump) T(test_ip6_setup_guards))

@@ -298,6 +298,109 @@ static void test_short(void)
 	rulespec_free(&r);
 }
 
+/* The message of addr_parse(s), which must refuse it with EXIT_USAGE. */
+static const char *addr_msg(const char *s)
+{
+	static struct err e;
+	struct addr_spec a;
+
+	memset(&e, 0, sizeof(e));
+	if (addr_parse(s, &a, &e) != -1 || e.code != EXIT_USAGE)
+		return "(accepted)";
+	return e.msg;
+}
+
+/* IPv6 literals: one family, /128 for an address, written as inet_ntop
+ * writes them; a zone index, host bits, an IPv4-mapped address refused
+ * naming the input (and the network or IPv4 form meant). */
+static void test_addr6(void)
+{
+	static const uint8_t db8[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	struct addr_spec a, b;
+	struct err e = { 0 };
+	struct rulespec r, r2;
+
+	check(addr_parse("2001:db8::/32", &a, &e) == 0 &&
+	      a.kind == ADDR_CIDR && a.family == AF_INET6 &&
+	      a.prefix == 32 && !memcmp(a.ip6, db8, 16) && a.ip == 0);
+	check(addr_parse("fd99::2", &a, &e) == 0 && a.family == AF_INET6 &&
+	      a.prefix == 128 && a.ip6[0] == 0xfd && a.ip6[15] == 2);
+	check(addr_parse("10.0.0.1", &a, &e) == 0 && a.family == AF_INET);
+	check(addr_is("fd99::2", "fd99::2/128"));
+	check(addr_is("FD99:0:0::0002/128", "fd99::2/128"));
+	check(addr_is("2001:db8::/32", "2001:db8::/32"));
+	check(addr_is("::/0", "::/0"));
+	check(addr_is("::1", "::1/128"));
+	check(addr_is("fe80::1", "fe80::1/128"));	/* no zone: fine */
+	check(addr_is("fd00:30::/64", "fd00:30::/64"));
+	check(addr_is("2001:db8:0:1:2:3:4:4/127", "2001:db8:0:1:2:3:4:4/127"));
+	/* one family each: an IPv6 network and the IPv4 one of the same
+	 * bits are not equal; equal texts are */
+	check(addr_parse("::/0", &a, &e) == 0 &&
+	      addr_parse("0.0.0.0/0", &b, &e) == 0);
+	check(a.prefix == 0 && b.prefix == 0 && a.family != b.family);
+	check(parse(RULE_ADD, "--source ::/0 --dport 80", &r, &e) == 0);
+	check(parse(RULE_ADD, "--source 0.0.0.0/0 --dport 80", &r2, &e) == 0);
+	check(!rulespec_equal(&r, &r2));
+	check(r.src.family == AF_INET6 && r2.src.family == AF_INET);
+	check(round_trip(&r));
+	rulespec_free(&r2);
+	check(parse(RULE_ADD, "--source 0::0/0 --dport 80", &r2, &e) == 0);
+	check(rulespec_equal(&r, &r2));
+	rulespec_free(&r);
+	rulespec_free(&r2);
+	check_str(canon(RULE_ADD_INTERNAL, "--source . --dest "
+			"2001:DB8::1 --dport 443"),
+		  "--source . --dest 2001:db8::1/128 --dport 443 "
+		  "--protocol tcp");
+	check_str(canon(RULE_ADD, "--source=fd99::/16 --dport 80"),
+		  "--source fd99::/16 --dest . --dport 80 --protocol tcp");
+
+	/* refused, naming the input */
+	check_str(addr_msg("fe80::1%eth0"), "\"fe80::1%eth0\": a zone index "
+		  "(after %) is not taken: a rule matches addresses, not "
+		  "links; write the address without it");
+	check(strstr(addr_msg("fe80::1%1/64"), "\"fe80::1%1/64\": a zone "
+		     "index") != NULL);
+	check_str(addr_msg("fd99::2/64"), "\"fd99::2/64\": host bits are "
+		  "set; the network is fd99::/64");
+	check_str(addr_msg("2001:db8::1/32"), "\"2001:db8::1/32\": host "
+		  "bits are set; the network is 2001:db8::/32");
+	check_str(addr_msg("fd00::4000/113"), "\"fd00::4000/113\": host bits "
+		  "are set; the network is fd00::/113");
+	check_str(addr_msg("::ffff:10.0.0.1"), "\"::ffff:10.0.0.1\": an "
+		  "IPv4-mapped IPv6 address (the kernel carries such traffic "
+		  "as IPv4, in the IPv4 table): write 10.0.0.1");
+	check(strstr(addr_msg("::ffff:a00:1"), "write 10.0.0.1") != NULL);
+	check(strstr(addr_msg("::ffff:10.0.0.0/104"), "write 10.0.0.0/8"));
+	check(strstr(addr_msg("::ffff:10.0.0.1/128"), "write 10.0.0.1\0"));
+	check_str(addr_msg("fd99::2/129"), "\"fd99::2/129\": not a prefix "
+		  "length (0-128)");
+	check_str(addr_msg("fd99::2/"), "\"fd99::2/\": not a prefix length "
+		  "(0-128)");
+	check_str(addr_msg("fd99::2/0x40"), "\"fd99::2/0x40\": not a prefix "
+		  "length (0-128)");
+	check_str(addr_msg("fd99:::2"), "\"fd99:::2\": not an IPv6 address");
+	check_str(addr_msg("fd99::g"), "\"fd99::g\": not an IPv6 address");
+	check_str(addr_msg("1:2:3:4:5:6:7:8:9"), "\"1:2:3:4:5:6:7:8:9\": not "
+		  "an IPv6 address");
+	check_str(addr_msg("[fd99::2]"), "\"[fd99::2]\": not an IPv6 "
+		  "address");
+	check_str(addr_msg("web:80"), "\"web:80\": not an IPv6 address");
+	check_str(addr_msg("fd99::2\n-j ACCEPT"), "\"fd99::2\\n-j ACCEPT\": "
+		  "not an IPv6 address");
+	check_str(addr_msg("/fd99::2"), "\"/fd99::2\": not an address or "
+		  "container name");
+	/* and through the rule spec: the option named, exit 2 */
+	check(refused(RULE_ADD, "--source fe80::1%eth0 --dport 80",
+		      "--source \"fe80::1%eth0\": a zone index"));
+	check(refused(RULE_ADD_INTERNAL, "--source web --dest fd99::2/64 "
+		      "--dport 80", "--dest \"fd99::2/64\": host bits are "
+		      "set; the network is fd99::/64"));
+	check(refused(RULE_ADD, "--source ::ffff:10.0.0.1 --dport 80",
+		      "write 10.0.0.1"));
+}
+
 static void test_defaults(void)
 {
 	struct rulespec r;
@@ -1130,8 +1233,9 @@ static void test_from_fd(void)
 	close(p[0]);
 }
 
-UNIT_TESTS(T(test_actions) T(test_addr) T(test_short) T(test_defaults)
-	   T(test_errors) T(test_format) T(test_round_trip) T(test_equal_copy)
+UNIT_TESTS(T(test_actions) T(test_addr) T(test_addr6) T(test_short)
+	   T(test_defaults) T(test_errors) T(test_format) T(test_round_trip)
+	   T(test_equal_copy)
 	   T(test_split) T(test_quote) T(test_forbidden) T(test_dollar)
 	   T(test_quote_bytes) T(test_from) T(test_from_forms) T(test_from_caps)
 	   T(test_from_fd))

@@ -1,0 +1,340 @@
+/*
+ * test_resolve.c - rule specs -> kernel rules per family (core/resolve.c)
+ * on a hand-built view (no Docker: the containers, networks and list are
+ * put in the view's caches): a container stands for its addresses in
+ * both families on the chosen network, a literal is one family, "/" is
+ * the gateway of each family, a peer or gateway without IPv6 leaves the
+ * IPv6 rule out, --rev-lookup of an IPv6 address of a Docker subnet, and
+ * the refusals (no address of the literal's family, a Docker address
+ * without --rev-lookup, a network or an unknown address with it).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfw/resolve.h"
+#include "unit.h"
+
+#define ID_WEB "0123456789ab0000"
+#define ID_PEER "abcdef0123450000"
+#define ID_OLD "fedcba9876540000"
+#define ID_WEB4 "00112233445566"
+
+static struct view v;
+
+/* A running container on network net with ip (and ip6, "" none). */
+static void ctr(const char *id, const char *name, const char *net,
+		const char *ip, const char *gw, const char *ip6,
+		const char *gw6)
+{
+	struct docker_container *c = calloc(1, sizeof(*c));
+	struct docker_cnet *n = calloc(1, sizeof(*n));
+
+	check(c && n);
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->network_mode, sizeof(c->network_mode), "%s", net);
+	c->running = 1;
+	snprintf(n->name, sizeof(n->name), "%s", net);
+	snprintf(n->ip, sizeof(n->ip), "%s", ip);
+	snprintf(n->gateway, sizeof(n->gateway), "%s", gw);
+	snprintf(n->ip6, sizeof(n->ip6), "%s", ip6);
+	snprintf(n->gateway6, sizeof(n->gateway6), "%s", gw6);
+	c->nets = n;
+	c->nnets = 1;
+	v.ctrs = realloc(v.ctrs, (v.nctrs + 1) * sizeof(*v.ctrs));
+	check(v.ctrs != NULL);
+	v.ctrs[v.nctrs++] = c;
+	v.list = realloc(v.list, (v.nlist + 1) * sizeof(*v.list));
+	check(v.list != NULL);
+	memset(&v.list[v.nlist], 0, sizeof(*v.list));
+	snprintf(v.list[v.nlist].id, sizeof(v.list->id), "%s", id);
+	snprintf(v.list[v.nlist].name, sizeof(v.list->name), "%s", name);
+	snprintf(v.list[v.nlist++].state, sizeof(v.list->state), "running");
+}
+
+static void net(const char *name, const char *s4, const char *s6)
+{
+	struct docker_network *n;
+
+	v.nets = realloc(v.nets, (v.nnets + 1) * sizeof(*v.nets));
+	check(v.nets != NULL);
+	n = &v.nets[v.nnets++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->driver, sizeof(n->driver), "bridge");
+	snprintf(n->subnets[0].subnet, sizeof(n->subnets[0].subnet), "%s",
+		 s4);
+	n->subnets[0].family = AF_INET;
+	n->nsubnets = 1;
+	if (*s6) {
+		snprintf(n->subnets[1].subnet, sizeof(n->subnets[1].subnet),
+			 "%s", s6);
+		n->subnets[1].family = AF_INET6;
+		n->nsubnets = 2;
+		n->ipv6 = 1;
+	}
+}
+
+static void world(void)
+{
+	memset(&v, 0, sizeof(v));
+	v.have_nets = v.have_list = 1;
+	net("dual", "172.30.0.0/24", "fd00:30::/64");
+	net("v4only", "172.31.0.0/24", "");
+	ctr(ID_WEB, "web6", "dual", "172.30.0.2", "172.30.0.1", "fd00:30::2",
+	    "fd00:30::1");
+	ctr(ID_PEER, "peer6", "dual", "172.30.0.3", "172.30.0.1",
+	    "fd00:30::3", "fd00:30::1");
+	ctr(ID_OLD, "old4", "dual", "172.30.0.4", "172.30.0.1", "", "");
+	ctr(ID_WEB4, "web4", "v4only", "172.31.0.2", "172.31.0.1", "", "");
+}
+
+/* Container port 80/proto of the last container published on host
+ * port hp at host address ip. */
+static void publish(const char *proto, const char *ip, int hp)
+{
+	struct docker_container *c = v.ctrs[v.nctrs - 1];
+	struct docker_port *p;
+
+	c->ports = realloc(c->ports, (c->nports + 1) * sizeof(*p));
+	check(c->ports != NULL);
+	p = &c->ports[c->nports++];
+	memset(p, 0, sizeof(*p));
+	p->port = 80;
+	snprintf(p->proto, sizeof(p->proto), "%s", proto);
+	snprintf(p->host_ip, sizeof(p->host_ip), "%s", ip);
+	p->host_port = (uint16_t)hp;
+}
+
+/* The rules of `ACTION CTR ARGS...` as fw_rule_format writes them, one
+ * line each (family and chain in front), or "error: MSG"; in ARGS a '~'
+ * is a blank inside a word. */
+static char out_text[2048];
+
+static const char *rules(enum rule_action action, const char *name,
+			 int check_first, const char *args)
+{
+	struct resolve_out out[RESOLVE_MAX];
+	struct rulespec r;
+	struct strv w = { 0 };
+	struct buf b = { 0 };
+	struct err e;
+	const struct docker_container *c;
+	size_t n, i;
+	char *copy = strdup(args), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		char *t;
+
+		for (t = tok; *t; t++)
+			if (*t == '~')	/* a blank inside a word */
+				*t = ' ';
+		strv_add(&w, tok, strlen(tok));
+	}
+	free(copy);
+	c = view_container(&v, name, 0, &e);
+	check(c != NULL);
+	if (rulespec_parse(&r, action, (int)w.n, w.v, &e)) {
+		snprintf(out_text, sizeof(out_text), "parse: %s", e.msg);
+		strv_free(&w);
+		return out_text;
+	}
+	strv_free(&w);
+	if ((check_first && resolve_check(&v, c, &r, &e)) ||
+	    resolve_rule(&v, 1, c, &r, out, NULL, &n, &e)) {
+		snprintf(out_text, sizeof(out_text), "error: %s", e.msg);
+		rulespec_free(&r);
+		return out_text;
+	}
+	for (i = 0; i < n; i++) {
+		check(out[i].family == out[i].rule.family);
+		char head[40];
+
+		snprintf(head, sizeof(head), "%s%s %s ", i ? "\n" : "",
+			 out[i].family == AF_INET6 ? "6" : "4",
+			 resolve_chains[out[i].chain]);
+		buf_adds(&b, head);
+		fw_rule_format(&out[i].rule, &b);
+	}
+	snprintf(out_text, sizeof(out_text), "%s", b.data ? b.data : "");
+	buf_free(&b);
+	rulespec_free(&r);
+	return out_text;
+}
+
+#define C(name) " -m comment --comment \"docker-fw " name
+
+static void test_container_both_families(void)
+{
+	world();
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
+			"--source peer6 --dport 80"),
+		  "4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT\n")
+		  "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -p tcp "
+		  "-m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT"));
+	/* a peer without IPv6: the IPv4 rule only */
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
+			"--source old4 --dport 80"),
+		  "4 DFW-FORWARD -s 172.30.0.4/32 -d 172.30.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT"));
+	/* the container without IPv6, the peer with it: IPv4 only */
+	check_str(rules(RULE_ADD_INTERNAL, "old4", 1,
+			"--source web6 --dport 80"),
+		  "4 DFW-FORWARD -s 172.30.0.2/32 -d 172.30.0.4/32 -p tcp -m "
+		  "tcp --dport 80" C("old4 fedcba987654\" -j ACCEPT"));
+	view_free(&v);
+}
+
+static void test_gateway_each_family(void)
+{
+	world();
+	check_str(rules(RULE_ADD_INPUT, "web6", 1, "--source . --dport 53 "
+			"--protocol udp"),
+		  "4 DFW-INPUT -s 172.30.0.2/32 -d 172.30.0.1/32 -p udp -m "
+		  "udp --dport 53" C("web6 0123456789ab\" -j ACCEPT\n")
+		  "6 DFW-INPUT -s fd00:30::2/128 -d fd00:30::1/128 -p udp -m "
+		  "udp --dport 53" C("web6 0123456789ab\" -j ACCEPT"));
+	check_str(rules(RULE_ADD_INPUT, "web4", 1, "--source . --dport 53"),
+		  "4 DFW-INPUT -s 172.31.0.2/32 -d 172.31.0.1/32 -p tcp -m "
+		  "tcp --dport 53" C("web4 001122334455\" -j ACCEPT"));
+	view_free(&v);
+}
+
+static void test_literal_one_family(void)
+{
+	world();
+	check_str(rules(RULE_ADD, "web6", 1, "--source fd99::2 --dport 80"),
+		  "6 DFW-FORWARD -s fd99::2/128 -d fd00:30::2/128 -p tcp -m "
+		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
+	check_str(rules(RULE_ADD, "web6", 1, "--source 2001:db8::/32 "
+			"--dport 80"),
+		  "6 DFW-FORWARD -s 2001:db8::/32 -d fd00:30::2/128 -p tcp -m "
+		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
+	check_str(rules(RULE_ADD, "web6", 1, "--source 10.99.0.2 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.30.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
+	/* an IPv6 source for a container without an IPv6 address */
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1, "--source fd99::2 "
+			"--dport 80"),
+		  "error: no IPv6 address on network \"v4only\"");
+	view_free(&v);
+}
+
+static void test_rev_lookup6(void)
+{
+	world();
+	/* a Docker address: the container holding it, with --rev-lookup */
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::3 "
+			"--dport 80"),
+		  "error: --source \"fd00:30::3/128\" is an address of Docker "
+		  "network \"dual\" (fd00:30::/64): name the container "
+		  "instead, or add --rev-lookup");
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::3 "
+			"--dport 80 --rev-lookup"),
+		  "4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT\n")
+		  "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -p tcp "
+		  "-m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT"));
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::/120 "
+			"--dport 80 --rev-lookup"),
+		  "error: --source \"fd00:30::/120\": --rev-lookup maps one "
+		  "address, not a network");
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::99 "
+			"--dport 80 --rev-lookup"),
+		  "error: --source \"fd00:30::99\" (--rev-lookup): no "
+		  "container holds it");
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::2 "
+			"--dport 80 --rev-lookup"),
+		  "error: --source \"fd00:30::2\" is the container itself: "
+		  "use \".\"");
+	check_str(rules(RULE_ADD, "web6", 1, "--source fd00:30::3 "
+			"--dport 80"),
+		  "error: --source \"fd00:30::3/128\" is an address of Docker "
+		  "network \"dual\" (fd00:30::/64): published ports open to "
+		  "outside addresses; between containers, use add-internal");
+	/* outside Docker's subnets: a plain outside address */
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:31::3 "
+			"--dport 80"),
+		  "6 DFW-FORWARD -s fd00:31::3/128 -d fd00:30::2/128 -p tcp "
+		  "-m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT"));
+	view_free(&v);
+}
+
+static void test_filter_each_family(void)
+{
+	world();
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source peer6 "
+			"--dport 80 --filter -i~br0"),
+		  "4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -i br0 -p "
+		  "tcp -m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT\n")
+		  "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -i br0 "
+		  "-p tcp -m tcp --dport 80" C("web6 0123456789ab\" "
+					       "-j ACCEPT"));
+	view_free(&v);
+}
+
+/* add with an IPv6 source: the userland proxy's path, an INPUT rule to
+ * the HOST port per published port bound on IPv6 */
+static void test_proxy_path(void)
+{
+	int i;
+
+	world();
+	publish("tcp", "0.0.0.0", 8081);	/* web4 */
+	publish("tcp", "::", 8081);
+	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 80"),
+		  "6 DFW-INPUT -s fd99::2/128 -p tcp -m tcp --dport 8081"
+		  C("web4 001122334455\" -j ACCEPT"));
+	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::/64"),
+		  "6 DFW-INPUT -s fd99::/64 -p tcp -m tcp --dport 8081"
+		  C("web4 001122334455\" -j ACCEPT"));
+	/* another port, or udp: not published, so no path either */
+	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 81"),
+		  "error: --source: an IPv6 address, and container \"web4\" "
+		  "has no IPv6 address on network \"v4only\" nor a port "
+		  "published on IPv6 for --dport (docker-proxy listens on "
+		  "none): no IPv6 client reaches it");
+	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 80 "
+			"--protocol udp"),
+		  "error: --source: an IPv6 address, and container \"web4\" "
+		  "has no IPv6 address on network \"v4only\" nor a port "
+		  "published on IPv6 for --dport (docker-proxy listens on "
+		  "none): no IPv6 client reaches it");
+	/* an IPv4 source: DNAT, no proxy */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.2 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.31.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j DOCKER"));
+	view_free(&v);
+	/* a dual-stack container: FORWARD (DNAT) and the proxy's path (a
+	 * Docker writing no ip6 rules) */
+	world();
+	for (i = 0; i + 1 < (int)v.nctrs; i++)	/* web6 last, for publish */
+		if (!strcmp(v.ctrs[i]->name, "web6")) {
+			struct docker_container *t = v.ctrs[i];
+
+			v.ctrs[i] = v.ctrs[v.nctrs - 1];
+			v.ctrs[v.nctrs - 1] = t;
+		}
+	publish("tcp", "", 8080);
+	check_str(rules(RULE_ADD, "web6", 1, "--source fd99::2 --dport 80"),
+		  "6 DFW-FORWARD -s fd99::2/128 -d fd00:30::2/128 -p tcp -m "
+		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER\n")
+		  "6 DFW-INPUT -s fd99::2/128 -p tcp -m tcp --dport 8080"
+		  C("web6 0123456789ab\" -j ACCEPT"));
+	/* more ports than RESOLVE_PROXY_MAX without --dport */
+	for (i = 0; i < RESOLVE_PROXY_MAX; i++)
+		publish("tcp", "::", 9000 + i);
+	check_str(rules(RULE_ADD, "web6", 1, "--source fd99::2"),
+		  "error: container \"web6\" publishes more than 8 ports: "
+		  "name one with --dport");
+	view_free(&v);
+}
+
+UNIT_TESTS(T(test_container_both_families) T(test_gateway_each_family)
+	   T(test_literal_one_family) T(test_rev_lookup6)
+	   T(test_filter_each_family) T(test_proxy_path))
