@@ -16,8 +16,8 @@
 struct specs {
 	struct rulespec *v;
 	size_t n;
-	struct strv where;	/* "FILE:LINE" per spec, for messages */
-	struct strv ctr;	/* the container a --from line names, or "" */
+	struct strv where; /* "FILE:LINE" per spec, for messages */
+	struct strv ctr;   /* the container a --from line names, or "" */
 };
 
 static void specs_free(struct specs *s)
@@ -69,11 +69,13 @@ static int read_from(const char *file, const char *ctr, enum rule_action act,
 		close(fd);
 	for (i = 0; !rc && !ctr && i < f.n; i++)
 		if (!*f.ctr.v[i])
-			rc = err_set(e, EXIT_USAGE, "%s:%lu: names no "
+			rc = err_set(e, EXIT_USAGE,
+				     "%s:%lu: names no "
 				     "container: start the line with it "
 				     "(CONTAINER OPTIONS...), or name it on "
-				     "the command line", f.name, f.line[i]);
-	if (!rc) {		/* s is empty: it takes the specs over */
+				     "the command line",
+				     f.name, f.line[i]);
+	if (!rc) { /* s is empty: it takes the specs over */
 		s->v = f.v;
 		s->n = f.n;
 		s->ctr = f.ctr;
@@ -100,7 +102,7 @@ struct add_args {
 	struct {
 		size_t i;
 		const char *v;
-	} *given;
+	} * given;
 	size_t n;
 	unsigned seen;
 	const char *from;
@@ -131,7 +133,8 @@ static int parse_specs(enum rule_action act, const char *ctr,
 
 	if (a->from) {
 		if (a->seen & ~(1u << RULESPEC_REV_LOOKUP))
-			return err_set(e, EXIT_USAGE, "--from takes the rule "
+			return err_set(e, EXIT_USAGE,
+				       "--from takes the rule "
 				       "specs from the file: no other rule "
 				       "option (but --rev-lookup) next to it");
 		return read_from(a->from, ctr, act, !!a->seen, s, e);
@@ -186,9 +189,11 @@ static const struct docker_container *spec_container(struct engine *g,
 	if (!cc)
 		return NULL;
 	if (strcmp(c->id, cc->id)) {
-		err_set(e, EXIT_USAGE, "names container \"%s\", not \"%s\" "
+		err_set(e, EXIT_USAGE,
+			"names container \"%s\", not \"%s\" "
 			"of the command line (without a container on the "
-			"command line, each line names its own)", line, name);
+			"command line, each line names its own)",
+			line, name);
 		c = NULL;
 	}
 out:
@@ -217,8 +222,7 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
 	p += *n;
 	memset(p, 0, sizeof(*p));
 	p->c = c;
-	if (store_load_name(&g->store, c->name, c->id, &p->item.rec,
-			    e) < 0) {
+	if (store_load_name(&g->store, c->name, c->id, &p->item.rec, e) < 0) {
 		engine_bad_file_hint(e, c->id);
 		store_rec_free(&p->item.rec);
 		return NULL;
@@ -231,8 +235,8 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
  * container's in one run (a spec stored already is not stored twice). g
  * is the caller's; it frees it. name: the command line's container, NULL
  * when the --from lines name theirs. */
-static int apply(struct engine *g, const struct dfw_config *o,
-		 const char *name, struct specs *s)
+static int apply(struct engine *g, const struct dfw_config *o, const char *name,
+		 struct specs *s)
 {
 	const struct docker_container *c;
 	struct group *groups = NULL, *gr;
@@ -276,7 +280,7 @@ static int apply(struct engine *g, const struct dfw_config *o,
 	for (i = 0; i < ng; i++)
 		items[i] = groups[i].item;
 	partial = engine_sync(g, items, ng, 0, &e);
-	for (i = 0; i < ng; i++)	/* a rename may have changed them */
+	for (i = 0; i < ng; i++) /* a rename may have changed them */
 		groups[i].item = items[i];
 	free(items);
 	if (partial < 0)
@@ -399,7 +403,8 @@ int allow_main(int argc, char **argv, struct cli *cli)
 			free(addrs);
 			return usage_error("\"%s\": allow takes outside "
 					   "addresses (A.B.C.D[/N], an IPv6 "
-					   "address or network)", argv[2 + i]);
+					   "address or network)",
+					   argv[2 + i]);
 		}
 	}
 	/* the published ports, from Docker */
@@ -409,27 +414,31 @@ int allow_main(int argc, char **argv, struct cli *cli)
 	}
 	c = engine_container(&g, argv[1], &e);
 	if (c && !c->running)
-		err_set(&e, EXIT_USAGE, "container \"%s\" is not running: its "
-			"published ports and address are not known", c->name);
+		err_set(&e, EXIT_USAGE,
+			"container \"%s\" is not running: its "
+			"published ports and address are not known",
+			c->name);
 	if (!c || !c->running)
 		goto err;
 	ports = calloc(c->nports + 1, sizeof(*ports));
 	for (i = 0; ports && i < c->nports; i++) {
 		const struct docker_port *p = &c->ports[i];
 
-		if (!p->host_port || (strcmp(p->proto, "tcp") &&
-				      strcmp(p->proto, "udp")))
-			continue;	/* exposed only; sctp */
+		if (!p->host_port ||
+		    (strcmp(p->proto, "tcp") && strcmp(p->proto, "udp")))
+			continue; /* exposed only; sctp */
 		for (j = 0; j < np; j++)
 			if (!port_cmp(&ports[j], p))
-				break;	/* 0.0.0.0 and :: bindings */
+				break; /* 0.0.0.0 and :: bindings */
 		if (j == np)
 			ports[np++] = *p;
 	}
 	if (!ports || !np) {
 		if (ports)
-			err_set(&e, EXIT_USAGE, "container \"%s\" publishes no "
-				"tcp or udp port", argv[1]);
+			err_set(&e, EXIT_USAGE,
+				"container \"%s\" publishes no "
+				"tcp or udp port",
+				argv[1]);
 		else
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 		goto err;
@@ -445,7 +454,7 @@ int allow_main(int argc, char **argv, struct cli *cli)
 			r.src = addrs[i];
 			r.dport = ports[j].port;
 			r.proto = strcmp(ports[j].proto, "udp") ? IPPROTO_TCP :
-				  IPPROTO_UDP;
+								  IPPROTO_UDP;
 			if (specs_push(&s, &r, "")) {
 				err_set(&e, EXIT_RUNTIME, "out of memory");
 				goto err;
@@ -453,7 +462,7 @@ int allow_main(int argc, char **argv, struct cli *cli)
 		}
 	free(ports);
 	free(addrs);
-	rc = apply(&g, &cli->cfg, argv[1], &s);	/* the same connection */
+	rc = apply(&g, &cli->cfg, argv[1], &s); /* the same connection */
 	engine_free(&g);
 	specs_free(&s);
 	return rc;

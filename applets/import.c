@@ -43,7 +43,8 @@ static int imp_opt(void *arg, size_t i, const char *v, const char *word,
 		return 0;
 	}
 	if (!*v)
-		return err_set(e, EXIT_USAGE, "--docker-root: empty folder "
+		return err_set(e, EXIT_USAGE,
+			       "--docker-root: empty folder "
 			       "name");
 	a->root = v;
 	return 0;
@@ -52,9 +53,9 @@ static int imp_opt(void *arg, size_t i, const char *v, const char *word,
 /* One container folder of the data root. */
 struct imp_src {
 	struct import_files files;
-	const struct docker_container *c;	/* NULL: Docker knows no such
+	const struct docker_container *c; /* NULL: Docker knows no such
 						 * container */
-	struct strv hostconfig;			/* from backupHostConfig */
+	struct strv hostconfig;		  /* from backupHostConfig */
 };
 
 /* Everything one run holds, freed by run_free. */
@@ -65,12 +66,12 @@ struct imp_run {
 	struct strv ids;
 	struct imp_src *src;
 	size_t nsrc;
-	struct import_source *isrc;	/* the known ones, for import_convert */
-	size_t *of;			/* isrc[k] is src[of[k]] */
+	struct import_source *isrc; /* the known ones, for import_convert */
+	size_t *of;		    /* isrc[k] is src[of[k]] */
 	size_t nisrc;
 	struct import_result res;
-	char *dropped;			/* res.rules[i] left out */
-	struct import_finding *more;	/* findings of the checks here */
+	char *dropped;		     /* res.rules[i] left out */
+	struct import_finding *more; /* findings of the checks here */
 	size_t nmore;
 };
 
@@ -173,19 +174,21 @@ static int read_sources(struct imp_run *r, const char *root, struct err *e)
 		for (k = 0; k < IMPORT_NFILES; k++)
 			any |= s->files.file[k].present;
 		if (!any)
-			continue;	/* a container the original never saw */
+			continue; /* a container the original never saw */
 		s->c = engine_container(&r->g, r->ids.v[i], &ce);
 		if (!s->c && ce.code != EXIT_USAGE) {
 			*e = ce;
 			return -1;
 		}
-		if (!s->c) {	/* a copy of another host's data root */
+		if (!s->c) { /* a copy of another host's data root */
 			snprintf(file, sizeof(file), "%s/", s->files.dir);
 			if (more(r, IMPORT_UNKNOWN_CONTAINER, file, "", -1,
-				 r->ids.v[i], "Docker knows no container of "
+				 r->ids.v[i],
+				 "Docker knows no container of "
 				 "this ID (removed since?): its files cannot "
 				 "be carried over"))
-				return err_set(e, EXIT_RUNTIME, "out of memory");
+				return err_set(e, EXIT_RUNTIME,
+					       "out of memory");
 			continue;
 		}
 		if (import_hostconfig(&s->files, &s->hostconfig, e))
@@ -216,7 +219,7 @@ static int check_rules(struct imp_run *r, struct err *e)
 
 		c = engine_container(&r->g, ir->container, &ce);
 		if (c && !c->running)
-			continue;	/* checked by replay when it runs */
+			continue; /* checked by replay when it runs */
 		if (c && !engine_check_rule(&r->g, c, &ir->spec, &ce))
 			continue;
 		if (ce.code != EXIT_USAGE) {
@@ -245,8 +248,7 @@ static int is_fatal(enum import_why k)
 }
 
 /* Lists the findings on stderr; *fatal gets those --force cannot drop. */
-static size_t list_findings(const struct imp_run *r, int force,
-			    size_t *fatal)
+static size_t list_findings(const struct imp_run *r, int force, size_t *fatal)
 {
 	char m[sizeof(((struct err *)0)->msg) * 4];
 	struct buf b = { 0 };
@@ -254,14 +256,15 @@ static size_t list_findings(const struct imp_run *r, int force,
 
 	*fatal = 0;
 	for (i = 0; i < n; i++) {
-		const struct import_finding *f = i < r->res.nfindings ?
-			&r->res.findings[i] : &r->more[i - r->res.nfindings];
+		const struct import_finding *f =
+			i < r->res.nfindings ? &r->res.findings[i] :
+					       &r->more[i - r->res.nfindings];
 
 		*fatal += is_fatal(f->kind);
 		b.len = 0;
 		if (f->index < 0 ? buf_printf(&b, "%s: (%s): %s", f->file,
 					      f->rule, f->why) :
-		    import_finding_format(f, &b))
+				   import_finding_format(f, &b))
 			continue;
 		fprintf(stderr, "%s: %s%s\n", applet_name,
 			force && !is_fatal(f->kind) ? "left out: " : "",
@@ -288,8 +291,8 @@ static int names(const struct imp_run *r, struct strv *out)
 			has = !r->dropped[j] &&
 			      !strcmp(r->res.rules[j].container,
 				      r->isrc[i].name);
-		if (has && strv_add(out, r->isrc[i].name,
-				    strlen(r->isrc[i].name)))
+		if (has &&
+		    strv_add(out, r->isrc[i].name, strlen(r->isrc[i].name)))
 			return -1;
 	}
 	if (out->n > 1)
@@ -354,8 +357,8 @@ static int store_apply(struct imp_run *r, const struct strv *ns, struct err *e)
 		const struct imp_src *s = src_of(r, ns->v[i]);
 		struct store_rec *rec = &items[i].rec;
 
-		if (store_load_name(&r->g.store, s->c->name, s->c->id, rec,
-				    e) < 0) {
+		if (store_load_name(&r->g.store, s->c->name, s->c->id, rec, e) <
+		    0) {
 			engine_bad_file_hint(e, s->c->id);
 			goto out;
 		}
@@ -422,7 +425,8 @@ int import_main(int argc, char **argv, struct cli *cli)
 		goto err;
 	nf = list_findings(&r, a.force, &fatal);
 	if (fatal) {
-		err_set(&e, EXIT_USAGE, "nothing imported: %zu rule%s above "
+		err_set(&e, EXIT_USAGE,
+			"nothing imported: %zu rule%s above "
 			"%s not what the original docker-fw writes (a file "
 			"edited by hand, or not its?): fix or remove %s",
 			fatal, fatal > 1 ? "s" : "", fatal > 1 ? "are" : "is",
@@ -430,10 +434,11 @@ int import_main(int argc, char **argv, struct cli *cli)
 		goto err;
 	}
 	if (nf && !a.force) {
-		err_set(&e, EXIT_USAGE, "nothing imported: %zu rule%s or "
+		err_set(&e, EXIT_USAGE,
+			"nothing imported: %zu rule%s or "
 			"entr%s above cannot be carried over; --force imports "
-			"the rest", nf, nf > 1 ? "s" : "", nf > 1 ? "ies" :
-			"y");
+			"the rest",
+			nf, nf > 1 ? "s" : "", nf > 1 ? "ies" : "y");
 		goto err;
 	}
 	/* customHosts entries are findings or add-two-ways rules: the
@@ -455,7 +460,7 @@ int import_main(int argc, char **argv, struct cli *cli)
 		engine_print_changes(&r.g, stdout);
 	}
 	rc = EXIT_DONE;
-	if (partial)	/* applied but for the hosts entries e names */
+	if (partial) /* applied but for the hosts entries e names */
 		rc = fail(&e);
 	goto out;
 err:

@@ -86,7 +86,7 @@ int ls_main(int argc, char **argv, struct cli *cli)
 				rc = keep_err(&errs, &e, rc);
 				continue;
 			}
-			for (k = 0; k < n; k++)	/* a name and an ID of one */
+			for (k = 0; k < n; k++) /* a name and an ID of one */
 				if (!strcmp(v[k].name, v[n].name))
 					break;
 			if (k < n)

@@ -3,8 +3,8 @@
 
 #include "dfw/engine.h"
 
-const struct docker_container *engine_named(struct engine *g,
-					    const char *name, struct err *e)
+const struct docker_container *engine_named(struct engine *g, const char *name,
+					    struct err *e)
 {
 	const struct docker_container *c = engine_container(g, name, e);
 
