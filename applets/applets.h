@@ -6,6 +6,7 @@
  * add-input, add-two-ways, allow; replay.c: replay, drop; start.c: start,
  * save-hostconfig; init.c, ls.c, watch.c).
  */
+/* clang-format off */
 #define RULE_OPTS_HELP \
 "Rule options (the original docker-fw's):\n" \
 "  --source S         where the flow comes from (required)\n" \
@@ -127,3 +128,4 @@ APPLET("watch", watch, "[--once] [--syslog] [--window MS]",
 "  --window MS  the burst window, 1 to 10000 ms (default 200)\n"
 "Options: --state-dir DIR, -v/--verbose (the changes on stdout),\n"
 "--backend=iptc|nft.\n")
+/* clang-format on */

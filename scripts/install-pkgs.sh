@@ -11,7 +11,7 @@ set -eu
 pkgs_build="make gcc musl-tools dpkg-dev file"
 pkgs_test="$pkgs_build clang libclang-rt-14-dev iproute2 util-linux
 	iptables docker.io containerd runc busybox-static netcat-openbsd openssl curl
-	shellcheck"
+	shellcheck clang-format"
 pkgs_demo="$pkgs_test"
 
 want=""
