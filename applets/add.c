@@ -16,7 +16,7 @@
 struct specs {
 	struct rulespec *v;
 	size_t n;
-	struct strv where;	/* "FILE:LINE" per spec, for messages */
+	struct strv where; /* "FILE:LINE" per spec, for messages */
 };
 
 static void specs_free(struct specs *s)
@@ -63,7 +63,7 @@ static int read_from(const char *file, enum rule_action act, int rev,
 	rc = rulespec_from_fd(&f, fd, e);
 	if (!stdin_)
 		close(fd);
-	if (!rc) {		/* s is empty: it takes the specs over */
+	if (!rc) { /* s is empty: it takes the specs over */
 		s->v = f.v;
 		s->n = f.n;
 		f.v = NULL;
@@ -88,7 +88,7 @@ struct add_args {
 	struct {
 		size_t i;
 		const char *v;
-	} *given;
+	} * given;
 	size_t n;
 	unsigned seen;
 	const char *from;
@@ -118,7 +118,8 @@ static int parse_specs(enum rule_action act, struct add_args *a,
 
 	if (a->from) {
 		if (a->seen & ~(1u << RULESPEC_REV_LOOKUP))
-			return err_set(e, EXIT_USAGE, "--from takes the rule "
+			return err_set(e, EXIT_USAGE,
+				       "--from takes the rule "
 				       "specs from the file: no other rule "
 				       "option (but --rev-lookup) next to it");
 		return read_from(a->from, act, !!a->seen, s, e);
@@ -140,8 +141,8 @@ static int parse_specs(enum rule_action act, struct add_args *a,
 
 /* Checks the specs against Docker, then stores and applies them (a spec
  * stored already is not stored twice). g is the caller's; it frees it. */
-static int apply(struct engine *g, const struct dfw_config *o,
-		 const char *name, struct specs *s)
+static int apply(struct engine *g, const struct dfw_config *o, const char *name,
+		 struct specs *s)
 {
 	const struct docker_container *c;
 	struct sync_item item;
@@ -296,7 +297,8 @@ int allow_main(int argc, char **argv, struct cli *cli)
 			free(addrs);
 			return usage_error("\"%s\": allow takes outside "
 					   "addresses (A.B.C.D[/N], an IPv6 "
-					   "address or network)", argv[2 + i]);
+					   "address or network)",
+					   argv[2 + i]);
 		}
 	}
 	/* the published ports, from Docker */
@@ -306,27 +308,31 @@ int allow_main(int argc, char **argv, struct cli *cli)
 	}
 	c = engine_container(&g, argv[1], &e);
 	if (c && !c->running)
-		err_set(&e, EXIT_USAGE, "container \"%s\" is not running: its "
-			"published ports and address are not known", c->name);
+		err_set(&e, EXIT_USAGE,
+			"container \"%s\" is not running: its "
+			"published ports and address are not known",
+			c->name);
 	if (!c || !c->running)
 		goto err;
 	ports = calloc(c->nports + 1, sizeof(*ports));
 	for (i = 0; ports && i < c->nports; i++) {
 		const struct docker_port *p = &c->ports[i];
 
-		if (!p->host_port || (strcmp(p->proto, "tcp") &&
-				      strcmp(p->proto, "udp")))
-			continue;	/* exposed only; sctp */
+		if (!p->host_port ||
+		    (strcmp(p->proto, "tcp") && strcmp(p->proto, "udp")))
+			continue; /* exposed only; sctp */
 		for (j = 0; j < np; j++)
 			if (!port_cmp(&ports[j], p))
-				break;	/* 0.0.0.0 and :: bindings */
+				break; /* 0.0.0.0 and :: bindings */
 		if (j == np)
 			ports[np++] = *p;
 	}
 	if (!ports || !np) {
 		if (ports)
-			err_set(&e, EXIT_USAGE, "container \"%s\" publishes no "
-				"tcp or udp port", argv[1]);
+			err_set(&e, EXIT_USAGE,
+				"container \"%s\" publishes no "
+				"tcp or udp port",
+				argv[1]);
 		else
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 		goto err;
@@ -342,7 +348,7 @@ int allow_main(int argc, char **argv, struct cli *cli)
 			r.src = addrs[i];
 			r.dport = ports[j].port;
 			r.proto = strcmp(ports[j].proto, "udp") ? IPPROTO_TCP :
-				  IPPROTO_UDP;
+								  IPPROTO_UDP;
 			if (specs_push(&s, &r, "")) {
 				err_set(&e, EXIT_RUNTIME, "out of memory");
 				goto err;
@@ -350,7 +356,7 @@ int allow_main(int argc, char **argv, struct cli *cli)
 		}
 	free(ports);
 	free(addrs);
-	rc = apply(&g, &cli->cfg, argv[1], &s);	/* the same connection */
+	rc = apply(&g, &cli->cfg, argv[1], &s); /* the same connection */
 	engine_free(&g);
 	specs_free(&s);
 	return rc;

@@ -26,7 +26,9 @@ static int usage_line(void)
 
 	/* "dfw-add" or "docker-fw add" */
 	a = applet_find(applet_table, !strncmp(name, "dfw-", 4) ? name + 4 :
-			!strncmp(name, "docker-fw ", 10) ? name + 10 : "");
+				      !strncmp(name, "docker-fw ", 10) ?
+								  name + 10 :
+								  "");
 	if (a)
 		fprintf(stderr, "\nUsage: %s %s\n", name, a->usage);
 	else
@@ -56,8 +58,7 @@ int usage_fail(const struct err *e)
 	return usage_line();
 }
 
-int applet_open(struct engine *g, struct cli *c, unsigned what,
-		struct err *e)
+int applet_open(struct engine *g, struct cli *c, unsigned what, struct err *e)
 {
 	if (config_finish(c, e))
 		return -1;
@@ -72,7 +73,7 @@ void print_warnings(const struct engine *g)
 	for (i = 0; i < g->warnings.n; i++)
 		fprintf(stderr, "%s: warning: %s\n", applet_name,
 			str_escape_n(m, sizeof(m), g->warnings.v[i],
-				   strlen(g->warnings.v[i]), 0));
+				     strlen(g->warnings.v[i]), 0));
 }
 
 void report_print(const struct engine *g, const struct dfw_config *o,
@@ -89,14 +90,14 @@ void report_print(const struct engine *g, const struct dfw_config *o,
 		engine_print_changes(g, stdout);
 }
 
-int report_code(const struct engine *g, const struct dfw_config *o,
-		int partial, const struct err *e)
+int report_code(const struct engine *g, const struct dfw_config *o, int partial,
+		const struct err *e)
 {
 	int rc = o->dry_run && engine_pending(g) ? EXIT_NO : EXIT_DONE;
 
 	if (fflush(stdout))
 		rc = EXIT_RUNTIME;
-	if (partial)	/* applied but for the hosts entries e names */
+	if (partial) /* applied but for the hosts entries e names */
 		rc = fail(e);
 	return rc;
 }

@@ -22,8 +22,7 @@ int usage_fail(const struct err *e);
 
 /* Opens g for the applet's run: the rest of the environment
  * (config_finish), then engine_init with what. 0, or -1 with e set. */
-int applet_open(struct engine *g, struct cli *c, unsigned what,
-		struct err *e);
+int applet_open(struct engine *g, struct cli *c, unsigned what, struct err *e);
 
 /* Prints g's warnings, "dfw-NAME: warning: ..." on stderr. */
 void print_warnings(const struct engine *g);
@@ -38,7 +37,7 @@ void report_print(const struct engine *g, const struct dfw_config *o,
  * (EXIT_RUNTIME when it cannot be written); partial (engine_sync gave 1:
  * applied but for the hosts entries e names): e printed, its code; a
  * dry run with something to change: EXIT_NO; else EXIT_DONE. */
-int report_code(const struct engine *g, const struct dfw_config *o,
-		int partial, const struct err *e);
+int report_code(const struct engine *g, const struct dfw_config *o, int partial,
+		const struct err *e);
 
 #endif

@@ -42,7 +42,7 @@ void config_env(struct cli *c, config_getenv_fn *get, void *arg)
 	c->cfg.tls.tls = !!v->docker_tls;
 	c->cfg.tls.verify = !!v->docker_tls_verify;
 	c->cfg.tls.cert_dir = v->docker_cert_path ? v->docker_cert_path :
-			      v->docker_config;
+						    v->docker_config;
 	c->cfg.tls.home = v->home;
 }
 
@@ -62,7 +62,7 @@ static const struct opt globals[G_N] = {
 
 struct globals_run {
 	struct cli *c;
-	int host;		/* -H seen */
+	int host; /* -H seen */
 };
 
 static int global(void *arg, size_t i, const char *v, const char *word,
@@ -77,8 +77,10 @@ static int global(void *arg, size_t i, const char *v, const char *word,
 		/* the daemon once: a second -H is an error, not "the last
 		 * wins" */
 		if (g->host++)
-			return err_set(e, EXIT_USAGE, "%s: the daemon was given "
-				       "twice (-H, --host)", word);
+			return err_set(e, EXIT_USAGE,
+				       "%s: the daemon was given "
+				       "twice (-H, --host)",
+				       word);
 		if (!*v)
 			return err_set(e, EXIT_USAGE, "%s: empty host", word);
 		if (endpoint_parse(v, &ep, e))
@@ -95,11 +97,12 @@ static int global(void *arg, size_t i, const char *v, const char *word,
 		return 0;
 	}
 	if (!*v || strlen(v) >= PATH_MAX)
-		return err_set(e, EXIT_USAGE, "%s: %s file name", globals[i].name,
-			       *v ? "a too long" : "an empty");
+		return err_set(e, EXIT_USAGE, "%s: %s file name",
+			       globals[i].name, *v ? "a too long" : "an empty");
 	*(i == G_TLSCACERT ? &t->ca : i == G_TLSCERT ? &t->cert : &t->key) = v;
 	t->given |= i == G_TLSCACERT ? CONFIG_TLSCACERT :
-		    i == G_TLSCERT ? CONFIG_TLSCERT : CONFIG_TLSKEY;
+		    i == G_TLSCERT   ? CONFIG_TLSCERT :
+				       CONFIG_TLSKEY;
 	return 0;
 }
 
@@ -123,11 +126,11 @@ static const struct {
 	{ CONFIG_DRY_RUN, { "--dry-run", 0, OPT_FLAG | OPT_MANY, NULL } },
 };
 #define NCOMMONS (sizeof(commons) / sizeof(commons[0]))
-#define OPTS_MAX 32		/* a table: the common options and own */
+#define OPTS_MAX 32 /* a table: the common options and own */
 
 struct options_run {
 	struct cli *c;
-	unsigned which[NCOMMONS];	/* the bit of table entry i */
+	unsigned which[NCOMMONS]; /* the bit of table entry i */
 	size_t ncommon;
 	opt_fn *fn;
 	void *arg;
@@ -144,7 +147,8 @@ static int option(void *arg, size_t i, const char *v, const char *word,
 	switch (r->which[i]) {
 	case CONFIG_STATE_DIR:
 		if (!*v)
-			return err_set(e, EXIT_USAGE, "--state-dir: empty "
+			return err_set(e, EXIT_USAGE,
+				       "--state-dir: empty "
 				       "folder name");
 		cfg->state_dir = v;
 		break;
@@ -171,8 +175,10 @@ int config_options(struct cli *c, unsigned common, const struct opt *own,
 	int k;
 
 	if (nown > OPTS_MAX - NCOMMONS)
-		return err_set(e, EXIT_RUNTIME, "an option table of %zu "
-			       "entries", nown);
+		return err_set(e, EXIT_RUNTIME,
+			       "an option table of %zu "
+			       "entries",
+			       nown);
 	for (i = 0; i < NCOMMONS; i++)
 		if (common & commons[i].bit) {
 			r.which[r.ncommon] = commons[i].bit;
@@ -185,8 +191,8 @@ int config_options(struct cli *c, unsigned common, const struct opt *own,
 		c->cfg.state_dir = c->env.state_dir;
 	if (common & CONFIG_BACKEND)
 		c->cfg.backend = c->env.backend;
-	k = opt_parse(tab, r.ncommon + nown, args, argc, argv, option, &r,
-		      NULL, e);
+	k = opt_parse(tab, r.ncommon + nown, args, argc, argv, option, &r, NULL,
+		      e);
 	if (k < 0 || !(common & CONFIG_BACKEND))
 		return k;
 	/* "--backend=" (empty) is "find it", whatever DFW_BACKEND says */
@@ -211,8 +217,8 @@ int config_finish(struct cli *c, struct err *e)
 	cfg->path = c->env.path;
 	/* a test's fault: the commit of one family's table fails */
 	if (c->env.fail_commit)
-		cfg->fail_commit = !strcmp(c->env.fail_commit, "6") ?
-				   AF_INET6 : !strcmp(c->env.fail_commit,
-						      "4") ? AF_INET : 0;
+		cfg->fail_commit = !strcmp(c->env.fail_commit, "6") ? AF_INET6 :
+				   !strcmp(c->env.fail_commit, "4") ? AF_INET :
+								      0;
 	return 0;
 }

@@ -17,20 +17,20 @@
 
 /* The variables docker-fw reads, as text (NULL: not set). */
 struct config_env {
-	const char *docker_host;	/* DOCKER_HOST */
-	const char *docker_tls;		/* DOCKER_TLS */
-	const char *docker_tls_verify;	/* DOCKER_TLS_VERIFY */
-	const char *docker_cert_path;	/* DOCKER_CERT_PATH */
-	const char *docker_config;	/* DOCKER_CONFIG */
-	const char *home;		/* HOME */
-	const char *timeout;		/* DFW_TIMEOUT */
-	const char *connect_timeout;	/* DFW_CONNECT_TIMEOUT */
-	const char *state_dir;		/* DFW_STATE_DIR */
-	const char *backend;		/* DFW_BACKEND */
-	const char *hosts;		/* DFW_HOSTS */
-	const char *xtables_lock;	/* XTABLES_LOCKFILE */
-	const char *path;		/* PATH */
-	const char *fail_commit;	/* DFW_TEST_FAIL_COMMIT: "4" or "6",
+	const char *docker_host;       /* DOCKER_HOST */
+	const char *docker_tls;	       /* DOCKER_TLS */
+	const char *docker_tls_verify; /* DOCKER_TLS_VERIFY */
+	const char *docker_cert_path;  /* DOCKER_CERT_PATH */
+	const char *docker_config;     /* DOCKER_CONFIG */
+	const char *home;	       /* HOME */
+	const char *timeout;	       /* DFW_TIMEOUT */
+	const char *connect_timeout;   /* DFW_CONNECT_TIMEOUT */
+	const char *state_dir;	       /* DFW_STATE_DIR */
+	const char *backend;	       /* DFW_BACKEND */
+	const char *hosts;	       /* DFW_HOSTS */
+	const char *xtables_lock;      /* XTABLES_LOCKFILE */
+	const char *path;	       /* PATH */
+	const char *fail_commit;       /* DFW_TEST_FAIL_COMMIT: "4" or "6",
 					 * tests only */
 };
 
@@ -67,10 +67,10 @@ int config_globals(struct cli *c, int argc, char **argv, struct err *e);
 
 /* The options every applet that takes them reads the same way. */
 enum {
-	CONFIG_STATE_DIR = 1,	/* --state-dir DIR */
-	CONFIG_VERBOSE = 2,	/* -v, --verbose */
-	CONFIG_BACKEND = 4,	/* --backend iptc|nft ($DFW_BACKEND checked) */
-	CONFIG_DRY_RUN = 8,	/* --dry-run */
+	CONFIG_STATE_DIR = 1, /* --state-dir DIR */
+	CONFIG_VERBOSE = 2,   /* -v, --verbose */
+	CONFIG_BACKEND = 4,   /* --backend iptc|nft ($DFW_BACKEND checked) */
+	CONFIG_DRY_RUN = 8,   /* --dry-run */
 };
 /* The common options of the applets that change the table. */
 #define CONFIG_CHANGES (CONFIG_STATE_DIR | CONFIG_VERBOSE | CONFIG_BACKEND)

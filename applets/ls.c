@@ -85,7 +85,7 @@ int ls_main(int argc, char **argv, struct cli *cli)
 				rc = keep_err(&errs, &e, rc);
 				continue;
 			}
-			for (k = 0; k < n; k++)	/* two names, one container */
+			for (k = 0; k < n; k++) /* two names, one container */
 				if (!strcmp(v[k].id, v[n].id))
 					break;
 			if (k < n)

@@ -57,7 +57,8 @@ static void list_applets(FILE *f)
 	      "Keeps a strict, whitelisting firewall on a Docker host: "
 	      "forwarding ends in\nDROP and only the flows asked for are "
 	      "opened, and re-opened with fresh\naddresses when "
-	      "containers start again.\n\n", f);
+	      "containers start again.\n\n",
+	      f);
 	if (!applet_table[0].name) {
 		fputs("This build has no actions.\n", f);
 		return;
@@ -101,7 +102,7 @@ static int install(const char *dir)
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0 || n == (ssize_t)sizeof(self) - 1) {
 		fprintf(stderr, "docker-fw: --install: cannot find the path "
-			"of this binary through /proc/self/exe\n");
+				"of this binary through /proc/self/exe\n");
 		return EXIT_RUNTIME;
 	}
 	self[n] = 0;
@@ -126,12 +127,16 @@ static void tls_warning(const struct cli *c, const char *who)
 	    endpoint_parse(c->cfg.host, &ep, &e))
 		return;
 	if (ep.kind == ENDPOINT_TCP && o.tls && !o.verify)
-		fprintf(stderr, "%s: warning: TLS without --tlsverify: the "
-			"daemon's certificate is not verified\n", who);
+		fprintf(stderr,
+			"%s: warning: TLS without --tlsverify: the "
+			"daemon's certificate is not verified\n",
+			who);
 	if (ep.kind != ENDPOINT_TCP && c->cfg.tls.given)
-		fprintf(stderr, "%s: warning: TLS options (--tls, --tlsverify, "
+		fprintf(stderr,
+			"%s: warning: TLS options (--tls, --tlsverify, "
 			"--tlscacert, --tlscert, --tlskey) are for a tcp:// "
-			"daemon; %s is reached without TLS\n", who, ep.url);
+			"daemon; %s is reached without TLS\n",
+			who, ep.url);
 }
 
 static const char *sys_getenv(void *arg, const char *name)
@@ -199,20 +204,24 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--install")) {
 		if (argc != 3) {
 			fprintf(stderr, "docker-fw: --install needs one "
-				"argument, a directory\n");
+					"argument, a directory\n");
 			return EXIT_USAGE;
 		}
 		return install(argv[2]);
 	}
 	a = applet_find(applet_table, argv[1]);
 	if (!a && argv[1][0] == '-') {
-		fprintf(stderr, "docker-fw: unknown option \"%s\"; "
-			"`docker-fw --help` lists the options\n", argv[1]);
+		fprintf(stderr,
+			"docker-fw: unknown option \"%s\"; "
+			"`docker-fw --help` lists the options\n",
+			argv[1]);
 		return EXIT_USAGE;
 	}
 	if (!a) {
-		fprintf(stderr, "docker-fw: unknown applet \"%s\"; "
-			"`docker-fw --help` lists them\n", argv[1]);
+		fprintf(stderr,
+			"docker-fw: unknown applet \"%s\"; "
+			"`docker-fw --help` lists them\n",
+			argv[1]);
 		return EXIT_UNKNOWN;
 	}
 	return run(a, argc - 1, argv + 1, 0, &cli);

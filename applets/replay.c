@@ -17,11 +17,13 @@ static int note_unreadable(struct strv *notes, const struct err *why,
 {
 	char line[sizeof(why->msg) + sizeof(r->name) + 300];
 
-	snprintf(line, sizeof(line), "warning: %s: the file is removed with "
+	snprintf(line, sizeof(line),
+		 "warning: %s: the file is removed with "
 		 "the rules of %s%s%.12s%s (found by their comments); hosts "
 		 "entries (add-two-ways) it held stay in the peers' hosts "
-		 "files until Docker rewrites them", why->msg, r->name,
-		 *r->name ? " (" : "", r->id, *r->name ? ")" : "");
+		 "files until Docker rewrites them",
+		 why->msg, r->name, *r->name ? " (" : "", r->id,
+		 *r->name ? ")" : "");
 	return strv_add(notes, line, strlen(line));
 }
 
@@ -39,8 +41,8 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	const struct docker_container *c;
 	struct store_rec rec;
 	struct store_bad *bad = NULL;
-	struct strv later = { 0 };	/* errors printed at the end */
-	struct strv notes = { 0 };	/* warnings printed after the run */
+	struct strv later = { 0 }; /* errors printed at the end */
+	struct strv notes = { 0 }; /* warnings printed after the run */
 	const struct dfw_config *o = &cli->cfg;
 	struct engine g;
 	struct err e, why, first = { 0, "" };

@@ -24,16 +24,18 @@ static int prepare_one(struct engine *g, const struct docker_container *c,
 
 	memset(t, 0, sizeof(*t));
 	if (!c->running)
-		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
+		return err_set(e, EXIT_USAGE,
+			       "container \"%s\" is not "
 			       "running: the ports Docker gives it are not "
-			       "known yet", c->name);
+			       "known yet",
+			       c->name);
 	if (store_load(&g->store, c->id, &rec, e) < 0)
 		return -1;
 	snprintf(rec.name, sizeof(rec.name), "%s", c->name);
 	strv_free(&rec.hostconfig);
 	rc = hostconfig_lines(c, 1, &rec.hostconfig) ?
-	     err_set(e, EXIT_RUNTIME, "out of memory") :
-	     store_prepare(&g->store, &rec, t, e);
+		     err_set(e, EXIT_RUNTIME, "out of memory") :
+		     store_prepare(&g->store, &rec, t, e);
 	store_rec_free(&rec);
 	return rc;
 }
@@ -54,7 +56,7 @@ static int save_all(struct engine *g, const struct docker_container **cs,
 		for (k = 0; k < i && strcmp(cs[k]->id, cs[i]->id); k++)
 			;
 		if (k < i)
-			continue;	/* named twice */
+			continue; /* named twice */
 		if (prepare_one(g, cs[i], &t[i], e))
 			goto out;
 	}
@@ -101,8 +103,7 @@ int save_hostconfig_main(int argc, char **argv, struct cli *cli)
 /* ---- start ------------------------------------------------------------ */
 
 /* Containers from the run's inspect cache, saved lines from the store. */
-static const struct docker_container *src_container(void *ctx,
-						    const char *name,
+static const struct docker_container *src_container(void *ctx, const char *name,
 						    struct err *e)
 {
 	return engine_container(ctx, name, e);
@@ -124,8 +125,7 @@ static int src_saved(void *ctx, const char *id, struct strv *lines,
 
 /* Saved configuration against now's, for the containers to start: what
  * differs is printed before the error. */
-static int drift(struct engine *g, const struct startorder *gr,
-		 struct err *e)
+static int drift(struct engine *g, const struct startorder *gr, struct err *e)
 {
 	struct startorder_src src = { src_container, src_saved, g };
 	struct buf diff = { 0 };
@@ -147,14 +147,15 @@ static int start_all(struct engine *g, struct startorder *gr, const size_t *ord,
 		struct startorder_node *nd = &gr->v[ord[i]];
 
 		if (nd->running)
-			continue;	/* running or paused: kept so */
+			continue; /* running or paused: kept so */
 		if (docker_container_action(&g->d, nd->id, "start", e) ||
-		    (paused && docker_container_action(&g->d, nd->id,
-						       "pause", e))) {
+		    (paused &&
+		     docker_container_action(&g->d, nd->id, "pause", e))) {
 			err_wrap(e, "cannot start \"%s\"", nd->name);
 			for (k = 0; k < i; k++)
 				if (gr->v[ord[k]].started)
-					fprintf(stderr, "%s: \"%s\" was started "
+					fprintf(stderr,
+						"%s: \"%s\" was started "
 						"and stays started\n",
 						applet_name,
 						gr->v[ord[k]].name);
@@ -166,8 +167,7 @@ static int start_all(struct engine *g, struct startorder *gr, const size_t *ord,
 }
 
 /* Hosts entries and rules for the selection and whoever names it. */
-static int replay_all(struct engine *g, struct startorder *gr,
-		      struct err *e)
+static int replay_all(struct engine *g, struct startorder *gr, struct err *e)
 {
 	struct engine_items items = { NULL, 0 };
 	const struct docker_container *c;
@@ -231,8 +231,8 @@ int start_main(int argc, char **argv, struct cli *cli)
 	if (applet_open(&g, cli, ENGINE_STORE, &e))
 		return fail(&e);
 	src = (struct startorder_src){ src_container, src_saved, &g };
-	if (startorder_build(&gr, (const char *const *)argv + 1,
-			     (size_t)j - 1, flags[S_PULL_DEPS], &src, &e))
+	if (startorder_build(&gr, (const char *const *)argv + 1, (size_t)j - 1,
+			     flags[S_PULL_DEPS], &src, &e))
 		goto err;
 	ord = calloc(gr.n + 1, sizeof(*ord));
 	if (!ord) {
@@ -259,11 +259,11 @@ int start_main(int argc, char **argv, struct cli *cli)
 
 		engine_forget(&g);
 		if (replay_all(&g, &gr, &re))
-			fail(&re);	/* printed, escaped; exit 3 follows */
+			fail(&re); /* printed, escaped; exit 3 follows */
 		print_warnings(&g);
 		goto err;
 	}
-	engine_forget(&g);	/* started: new addresses */
+	engine_forget(&g); /* started: new addresses */
 	partial = replay_all(&g, &gr, &pe);
 	if (partial < 0) {
 		print_warnings(&g);

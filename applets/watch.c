@@ -31,12 +31,13 @@
 
 /* The events the coalescer reads (Docker Engine API, GET /events: the
  * filters are ANDed across keys). */
-#define EVENT_FILTERS "{\"type\":[\"container\",\"network\"],\"event\":[" \
+#define EVENT_FILTERS \
+	"{\"type\":[\"container\",\"network\"],\"event\":[" \
 	"\"start\",\"restart\",\"unpause\",\"rename\",\"die\",\"stop\"," \
 	"\"destroy\",\"create\",\"connect\",\"disconnect\"]}"
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000
-#define RETRY_MAX_MS 60000	/* a failed batch is tried again */
+#define RETRY_MAX_MS 60000 /* a failed batch is tried again */
 
 static const struct opt watch_opts[] = {
 	{ "--once", 0, OPT_FLAG, NULL },
@@ -51,7 +52,7 @@ struct watch_run {
 	/* shared by the two threads, under mu */
 	pthread_mutex_t mu;
 	struct watch w;
-	int wake[2];		/* the events thread -> the main thread */
+	int wake[2]; /* the events thread -> the main thread */
 };
 
 static int watch_opt(void *arg, size_t i, const char *v, const char *word,
@@ -69,8 +70,10 @@ static int watch_opt(void *arg, size_t i, const char *v, const char *word,
 		return 0;
 	}
 	if (parse_uint(v, 1, 10000, &ms))
-		return err_set(e, EXIT_USAGE, "%s: not a number of "
-			       "milliseconds from 1 to 10000", word);
+		return err_set(e, EXIT_USAGE,
+			       "%s: not a number of "
+			       "milliseconds from 1 to 10000",
+			       word);
 	r->window_ms = (unsigned)ms;
 	return 0;
 }
@@ -117,7 +120,7 @@ static void sleep_ms(int ms)
 
 struct feed {
 	struct watch_run *r;
-	int64_t last;		/* the time of the last event (Docker's) */
+	int64_t last; /* the time of the last event (Docker's) */
 };
 
 static void wake(struct watch_run *r)
@@ -162,13 +165,15 @@ static void *events_main(void *arg)
 		}
 		if (docker_ping(&d, &e)) {
 			if (!said++)
-				say(LOG_WARNING, "cannot reach Docker (%s); "
-				    "trying again, every %d s at most", e.msg,
-				    BACKOFF_MAX_MS / 1000);
+				say(LOG_WARNING,
+				    "cannot reach Docker (%s); "
+				    "trying again, every %d s at most",
+				    e.msg, BACKOFF_MAX_MS / 1000);
 			docker_close(&d);
 			sleep_ms(backoff);
 			backoff = backoff * 2 > BACKOFF_MAX_MS ?
-				  BACKOFF_MAX_MS : backoff * 2;
+					  BACKOFF_MAX_MS :
+					  backoff * 2;
 			continue;
 		}
 		said = 0;
@@ -182,13 +187,15 @@ static void *events_main(void *arg)
 		watch_resync(&r->w, now_ms());
 		pthread_mutex_unlock(&r->mu);
 		wake(r);
-		if (docker_events_since(&d, EVENT_FILTERS, f.last, on_event,
-					&f, &e))
-			say(LOG_WARNING, "events stream lost: %s; "
-			    "reconnecting", e.msg);
+		if (docker_events_since(&d, EVENT_FILTERS, f.last, on_event, &f,
+					&e))
+			say(LOG_WARNING,
+			    "events stream lost: %s; "
+			    "reconnecting",
+			    e.msg);
 		else
 			say(LOG_WARNING, "events stream ended; "
-			    "reconnecting");
+					 "reconnecting");
 		docker_close(&d);
 		pthread_mutex_lock(&r->mu);
 		watch_lost(&r->w);
@@ -245,7 +252,7 @@ static int items_all(struct engine *g, struct engine_items *items,
 static int items_one(struct engine *g, struct engine_items *items,
 		     struct watch_ctr *w, struct err *e)
 {
-	static struct docker_container gone;	/* id and name only */
+	static struct docker_container gone; /* id and name only */
 	const struct docker_container *c;
 	struct store_rec rec;
 	struct err why, ign;
@@ -255,8 +262,7 @@ static int items_one(struct engine *g, struct engine_items *items,
 		if (!*w->name)
 			snprintf(w->name, sizeof(w->name), "%s", rec.name);
 		if (*why.msg)
-			say(LOG_ERR, "%s: its rules stay as they are",
-			    why.msg);
+			say(LOG_ERR, "%s: its rules stay as they are", why.msg);
 		if (engine_items_push(items, &rec, 0, !!*why.msg))
 			return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
@@ -303,8 +309,7 @@ static void print_changes(const struct engine *g, const struct cli *cli)
 /* Runs batch b: init when it asks, then one sync (the names a network
  * event did not give filled in). 0, or -1 with e set (the kernel and the
  * store as before the step that failed). */
-static int run_batch(struct watch_run *r, struct watch_batch *b,
-		     struct err *e)
+static int run_batch(struct watch_run *r, struct watch_batch *b, struct err *e)
 {
 	struct engine_items items = { NULL, 0 };
 	struct strv all_nets = { 0 };
@@ -344,10 +349,11 @@ static int run_batch(struct watch_run *r, struct watch_batch *b,
 	if (partial < 0)
 		goto out;
 	names_of(b, names, sizeof(names));
-	say(LOG_INFO, "%s%s: %zu change%s (%lu event%s)", b->full ?
-	    "replay of every container" : "sync ", b->full ? "" : names,
-	    engine_pending(&g), engine_pending(&g) == 1 ? "" : "s",
-	    b->events, b->events == 1 ? "" : "s");
+	say(LOG_INFO, "%s%s: %zu change%s (%lu event%s)",
+	    b->full ? "replay of every container" : "sync ",
+	    b->full ? "" : names, engine_pending(&g),
+	    engine_pending(&g) == 1 ? "" : "s", b->events,
+	    b->events == 1 ? "" : "s");
 	print_changes(&g, r->cli);
 	if (partial)
 		say(LOG_ERR, "%s", e->msg);
@@ -363,8 +369,7 @@ out:
 static int loop(struct watch_run *r, int sfd)
 {
 	struct watch_batch *b = malloc(sizeof(*b));
-	struct pollfd p[2] = { { r->wake[0], POLLIN, 0 },
-			       { sfd, POLLIN, 0 } };
+	struct pollfd p[2] = { { r->wake[0], POLLIN, 0 }, { sfd, POLLIN, 0 } };
 	struct signalfd_siginfo si;
 	struct err e;
 	char drain[64];
@@ -393,7 +398,7 @@ static int loop(struct watch_run *r, int sfd)
 			}
 			say(LOG_INFO, "hangup: reading the store again");
 			pthread_mutex_lock(&r->mu);
-			if (!r->w.held)	/* else the reconnection does */
+			if (!r->w.held) /* else the reconnection does */
 				watch_resync(&r->w, now_ms());
 			pthread_mutex_unlock(&r->mu);
 		}
@@ -412,11 +417,12 @@ static int loop(struct watch_run *r, int sfd)
 		/* Docker gone (the events thread sees it too), the store
 		 * or the kernel: the whole state again, later */
 		retry = retry ? (retry * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
-				 retry * 2) : 1000;
-		say(LOG_ERR, "%s; init and a full replay again in %d s",
-		    e.msg, retry / 1000);
+							    retry * 2) :
+				1000;
+		say(LOG_ERR, "%s; init and a full replay again in %d s", e.msg,
+		    retry / 1000);
 		pthread_mutex_lock(&r->mu);
-		if (!r->w.held)	/* else the reconnection does */
+		if (!r->w.held) /* else the reconnection does */
 			watch_resync(&r->w, now_ms() + retry);
 		pthread_mutex_unlock(&r->mu);
 	}
@@ -476,7 +482,7 @@ int watch_main(int argc, char **argv, struct cli *cli)
 	}
 	pthread_mutex_init(&r.mu, NULL);
 	watch_init(&r.w, r.window_ms);
-	watch_lost(&r.w);	/* nothing until Docker answers */
+	watch_lost(&r.w); /* nothing until Docker answers */
 	if (pthread_create(&t, NULL, events_main, &r)) {
 		say(LOG_ERR, "cannot start the events thread");
 		return EXIT_RUNTIME;

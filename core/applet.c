@@ -51,11 +51,13 @@ int applet_install(const struct applet *tab, const char *dir,
 		    (int)sizeof(path))
 			return err_set(e, EXIT_USAGE,
 				       "cannot install into \"%s\": "
-				       "path too long", dir);
+				       "path too long",
+				       dir);
 		if (!lstat(path, &st) && !S_ISLNK(st.st_mode))
 			return err_set(e, EXIT_USAGE,
 				       "cannot install \"%s\": a file that is "
-				       "not a symlink has that name", path);
+				       "not a symlink has that name",
+				       path);
 	}
 	for (a = tab; a->name; a++) {
 		snprintf(path, sizeof(path), "%s/dfw-%s", dir, a->name);

@@ -64,10 +64,11 @@ static int pick_locked(struct backend *b, struct fw *first, int *kept,
 		return 0;
 	nft = has_docker(&fw_nft_ops, b->env, table ? NULL : first, &ne);
 	if (table)
-		legacy = has_docker(&fw_iptc_ops, b->env, nft > 0 ? NULL :
-				    first, &le);
+		legacy = has_docker(&fw_iptc_ops, b->env,
+				    nft > 0 ? NULL : first, &le);
 	if (legacy > 0 && nft > 0)
-		return err_set(e, EXIT_RUNTIME, "Docker chains are in both the "
+		return err_set(e, EXIT_RUNTIME,
+			       "Docker chains are in both the "
 			       "legacy (libiptc) and the nf_tables "
 			       "(iptables-nft) filter tables: a mixed host, "
 			       "where an ACCEPT in one cannot undo a DROP in "
@@ -81,24 +82,32 @@ static int pick_locked(struct backend *b, struct fw *first, int *kept,
 	/* a table that could not be read is not one without Docker's
 	 * chains: say what stopped the reading */
 	if (legacy < 0 && nft < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot read the filter table: "
-			       "%s; %s", le.msg, ne.msg);
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot read the filter table: "
+			       "%s; %s",
+			       le.msg, ne.msg);
 	if (nft < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot read the nf_tables "
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot read the nf_tables "
 			       "filter table, so cannot tell where Docker's "
 			       "chains are (%s a legacy one): %s",
 			       table ? "they are not in" : "there is not",
 			       ne.msg);
 	if (legacy < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot read the legacy "
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot read the legacy "
 			       "filter table, so cannot tell where Docker's "
 			       "chains are (they are not in the nf_tables "
-			       "one): %s", le.msg);
-	return err_set(e, EXIT_RUNTIME, "no Docker chains (DOCKER, "
+			       "one): %s",
+			       le.msg);
+	return err_set(e, EXIT_RUNTIME,
+		       "no Docker chains (DOCKER, "
 		       "DOCKER-USER) in the %s: is dockerd running with its "
-		       "iptables rules?", table ? "legacy or the nf_tables "
-		       "filter table" : "nf_tables filter table (and no "
-		       "legacy one here)");
+		       "iptables rules?",
+		       table ? "legacy or the nf_tables "
+			       "filter table" :
+			       "nf_tables filter table (and no "
+			       "legacy one here)");
 }
 
 int backend_pick(struct backend *b, struct err *e)
@@ -113,7 +122,7 @@ int backend_pick(struct backend *b, struct err *e)
 		return -1;
 	rc = pick_locked(b, &f, &kept, e);
 	if (!rc && kept)
-		fw_close(&f);	/* its snapshot is not kept */
+		fw_close(&f); /* its snapshot is not kept */
 	close(fd);
 	return rc;
 }
@@ -122,7 +131,8 @@ int backend_pick(struct backend *b, struct err *e)
 static const char *layout_of(struct fw *f)
 {
 	return fw_chain(f, "DOCKER-INTERNAL") ? "29" :
-	       fw_chain(f, "DOCKER-FORWARD") ? "28.1+" : "18.05-27";
+	       fw_chain(f, "DOCKER-FORWARD")  ? "28.1+" :
+						"18.05-27";
 }
 
 /* Docker's chains in f, and the layout they tell. The ip6 table needs
@@ -131,20 +141,25 @@ static const char *layout_of(struct fw *f)
 static int layout(struct backend *b, struct fw *f, struct err *e)
 {
 	const char *miss = !fw_chain(f, "DOCKER-USER") ? "DOCKER-USER" :
-			   !fw_chain(f, "DOCKER") ? "DOCKER" : NULL;
+			   !fw_chain(f, "DOCKER")      ? "DOCKER" :
+							 NULL;
 
 	if (f->family == AF_INET6) {
 		snprintf(b->layout6, sizeof(b->layout6), "%s%s",
 			 !fw_chain(f, "DOCKER") ? "no Docker chains" :
-			 layout_of(f), !fw_chain(f, "DOCKER") ||
-			 fw_chain(f, "DOCKER-USER") ? "" : ", no DOCKER-USER");
+						  layout_of(f),
+			 !fw_chain(f, "DOCKER") || fw_chain(f, "DOCKER-USER") ?
+				 "" :
+				 ", no DOCKER-USER");
 		return 0;
 	}
 	if (miss)
-		return err_set(e, EXIT_RUNTIME, "no Docker chains in the %s "
+		return err_set(e, EXIT_RUNTIME,
+			       "no Docker chains in the %s "
 			       "filter table (no %s): is dockerd running "
 			       "with its iptables rules, and on this kind of "
-			       "iptables?", f->ops->what, miss);
+			       "iptables?",
+			       f->ops->what, miss);
 	snprintf(b->layout, sizeof(b->layout), "%s", layout_of(f));
 	return 0;
 }
@@ -174,7 +189,7 @@ static void policies_save(struct policies *s, struct fw *f)
 struct txn {
 	int lock_fd;
 	struct fw fw[BACKEND_NFAMILIES];
-	size_t nfw;		/* fw[0..nfw) are read */
+	size_t nfw; /* fw[0..nfw) are read */
 	struct policies pol[BACKEND_NFAMILIES];
 };
 
@@ -199,7 +214,8 @@ static int want6(struct backend *b)
 	}
 	if (b->ops == &fw_iptc_ops && !b->make6 &&
 	    !fw_iptc_has_table(AF_INET6, "filter")) {
-		snprintf(b->skip6, sizeof(b->skip6), "no legacy ip6 filter "
+		snprintf(b->skip6, sizeof(b->skip6),
+			 "no legacy ip6 filter "
 			 "table here, and nothing for one (no Docker network "
 			 "with IPv6, no port published on IPv6)");
 		return 0;
@@ -244,9 +260,8 @@ static int txn_open(struct backend *b, struct txn *t, int dry_run,
 		txn_close(t);
 		return -1;
 	}
-	t->nfw = kept;		/* AF_INET's snapshot, read to decide */
-	if (!kept && fw_read(&t->fw[0], b->ops, b->env, AF_INET, "filter",
-			     e)) {
+	t->nfw = kept; /* AF_INET's snapshot, read to decide */
+	if (!kept && fw_read(&t->fw[0], b->ops, b->env, AF_INET, "filter", e)) {
 		txn_close(t);
 		return -1;
 	}
@@ -331,16 +346,19 @@ static void undo4(struct backend *b, struct txn *t, const struct plan *p,
 		   !fw_commit(&t->fw[0], inv, n, &ue)) {
 		free(inv);
 		b->undone = 1;
-		snprintf(e->msg + len, sizeof(e->msg) - len, "; the IPv4 "
+		snprintf(e->msg + len, sizeof(e->msg) - len,
+			 "; the IPv4 "
 			 "changes were undone: nothing changed");
 		return;
 	}
 	free(inv);
-	snprintf(e->msg + len, sizeof(e->msg) - len, "; the IPv4 changes "
+	snprintf(e->msg + len, sizeof(e->msg) - len,
+		 "; the IPv4 changes "
 		 "were made and could not be undone (%s): run `docker-fw "
-		 "replay`", ue.msg);
+		 "replay`",
+		 ue.msg);
 	if (e->code == FW_AGAIN)
-		e->code = EXIT_RUNTIME;	/* not redone: half-applied */
+		e->code = EXIT_RUNTIME; /* not redone: half-applied */
 }
 
 int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
@@ -363,7 +381,9 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		for (k = 0; !rc && k < t.nfw; k++) {
 			policies_save(&t.pol[k], &t.fw[k]);
 			rc = layout(b, &t.fw[k], e) ||
-			     plan(&t.fw[k], &plans[k], arg, e) ? -1 : 0;
+					     plan(&t.fw[k], &plans[k], arg, e) ?
+				     -1 :
+				     0;
 			for (i = 0; !rc && i < plans[k].n; i++)
 				if (fw_change_check(&plans[k].v[i], e))
 					rc = err_wrap(e, "nothing changed");

@@ -16,8 +16,10 @@ int config_seconds(const char *name, const char *v, int *ms, struct err *e)
 	if (!v || !*v)
 		return 0;
 	if (parse_uint(v, 1, 86400, &s))
-		return err_set(e, EXIT_USAGE, "%s=\"%s\": not a number of "
-			       "seconds from 1 to 86400", name, v);
+		return err_set(e, EXIT_USAGE,
+			       "%s=\"%s\": not a number of "
+			       "seconds from 1 to 86400",
+			       name, v);
 	*ms = (int)s * 1000;
 	return 0;
 }
@@ -26,6 +28,8 @@ int config_backend_check(const char *v, struct err *e)
 {
 	if (!strcmp(v, "iptc") || !strcmp(v, "nft"))
 		return 0;
-	return err_set(e, EXIT_USAGE, "backend \"%s\": iptc (legacy iptables, "
-		       "libiptc) or nft (iptables-nft)", v);
+	return err_set(e, EXIT_USAGE,
+		       "backend \"%s\": iptc (legacy iptables, "
+		       "libiptc) or nft (iptables-nft)",
+		       v);
 }

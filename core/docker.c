@@ -57,8 +57,10 @@ static int connect_daemon(struct docker *d, struct err *e)
 	if (transport_connect(&d->t, &d->ep, d->connect_timeout_ms, e))
 		return -1;
 	/* a handshake as slow as the server likes is bounded as a request */
-	transport_deadline(&d->t, d->t.io_timeout_ms > 0 ?
-			   HTTP_DEADLINE_FACTOR * d->t.io_timeout_ms : 0);
+	transport_deadline(&d->t,
+			   d->t.io_timeout_ms > 0 ?
+				   HTTP_DEADLINE_FACTOR * d->t.io_timeout_ms :
+				   0);
 	if (d->tls && tls_start(&d->tls_conn, &d->t, d->tls, d->ep.host, e))
 		return -1;
 	if (!d->http.rbuf && http_init(&d->http, &d->t, d->host_field))
@@ -69,8 +71,7 @@ static int connect_daemon(struct docker *d, struct err *e)
 
 /* One request on the open connection, reconnecting once when a kept-alive
  * connection turns out closed by the daemon. */
-static int roundtrip(struct docker *d, const struct http_req *rq,
-		     struct err *e)
+static int roundtrip(struct docker *d, const struct http_req *rq, struct err *e)
 {
 	int tries;
 
@@ -85,8 +86,10 @@ static int roundtrip(struct docker *d, const struct http_req *rq,
 		if (e->code || errno != ECONNRESET)
 			return -1;
 	}
-	return err_set(e, EXIT_RUNTIME, "%s: the daemon closed the "
-		       "connection twice", d->ep.url);
+	return err_set(e, EXIT_RUNTIME,
+		       "%s: the daemon closed the "
+		       "connection twice",
+		       d->ep.url);
 }
 
 static int parse_body(struct docker *d, struct err *e)
@@ -102,10 +105,11 @@ static int parse_body(struct docker *d, struct err *e)
 	n = json_parse(d->body.data, d->body.len, NULL, JSON_MAX_TOKENS, 0,
 		       &pos);
 	if (n == JSON_ENOMEM)
-		return err_set(e, EXIT_RUNTIME, "%s: the response has more "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: the response has more "
 			       "than %u JSON tokens (the limit), at byte %zu "
-			       "of %zu", d->ep.url, JSON_MAX_TOKENS, pos,
-			       d->body.len);
+			       "of %zu",
+			       d->ep.url, JSON_MAX_TOKENS, pos, d->body.len);
 	if (n > 0 && (unsigned)n > d->ntoks) {
 		struct json_tok *t = realloc(d->toks, (size_t)n * sizeof(*t));
 
@@ -115,12 +119,13 @@ static int parse_body(struct docker *d, struct err *e)
 		d->ntoks = (unsigned)n;
 	}
 	if (n > 0)
-		n = json_parse(d->body.data, d->body.len, d->toks, d->ntoks,
-			       0, &pos);
+		n = json_parse(d->body.data, d->body.len, d->toks, d->ntoks, 0,
+			       &pos);
 	if (n < 0)
-		return err_set(e, EXIT_RUNTIME, "%s: bad JSON in the response "
-			       "(%s at byte %zu)", d->ep.url,
-			       json_strerror(n), pos);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: bad JSON in the response "
+			       "(%s at byte %zu)",
+			       d->ep.url, json_strerror(n), pos);
 	d->ntok = n;
 	return 0;
 }
@@ -135,21 +140,27 @@ int docker_ping(struct docker *d, struct err *e)
 	if (roundtrip(d, &rq, e))
 		return -1;
 	if (d->http.head.status != 200)
-		return err_set(e, EXIT_RUNTIME, "%s: GET /_ping answered %d; "
-			       "is this a Docker daemon?", d->ep.url,
-			       d->http.head.status);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: GET /_ping answered %d; "
+			       "is this a Docker daemon?",
+			       d->ep.url, d->http.head.status);
 	v = d->http.head.api_version;
 	if (!*v)
-		return err_set(e, EXIT_RUNTIME, "%s: no Api-Version in the "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: no Api-Version in the "
 			       "answer to GET /_ping; is this a Docker "
-			       "daemon?", d->ep.url);
+			       "daemon?",
+			       d->ep.url);
 	minor = docker_api_parse(v);
 	if (minor < 0)
-		return err_set(e, EXIT_RUNTIME, "%s: the answer to GET /_ping "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: the answer to GET /_ping "
 			       "has Api-Version \"%s\", not 1.N (N up to "
-			       "999)", d->ep.url, STR_ESC(q, v));
+			       "999)",
+			       d->ep.url, STR_ESC(q, v));
 	if (minor < DOCKER_API_MIN)
-		return err_set(e, EXIT_RUNTIME, "%s: the daemon speaks API "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: the daemon speaks API "
 			       "1.%d; docker-fw needs 1.%d or later",
 			       d->ep.url, minor, DOCKER_API_MIN);
 	d->api = minor < DOCKER_API_MAX ? minor : DOCKER_API_MAX;
@@ -169,7 +180,7 @@ static void error_message(struct docker *d, char *out, size_t size)
 
 	if (m > 0 && d->toks[m].type == JSON_STRING &&
 	    (r = json_string(d->body.data, &d->toks[m], raw, sizeof(raw))) >=
-	    0) {
+		    0) {
 		n = (size_t)r;
 	} else {
 		n = d->body.len < sizeof(raw) ? d->body.len : sizeof(raw);
@@ -177,8 +188,8 @@ static void error_message(struct docker *d, char *out, size_t size)
 	}
 	/* one line (the daemon's own ends in one), control characters
 	 * escaped: a daemon cannot write to the terminal through it */
-	while (n && (raw[n - 1] == '\n' || raw[n - 1] == '\r' ||
-		     raw[n - 1] == ' '))
+	while (n &&
+	       (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' '))
 		n--;
 	for (i = 0; i < n && raw[i] == ' '; i++)
 		;
@@ -188,7 +199,8 @@ static void error_message(struct docker *d, char *out, size_t size)
 int docker_call(struct docker *d, const char *method, const char *path,
 		const char *body, size_t body_len, struct err *e)
 {
-	struct http_req rq = { .method = method, .body = body,
+	struct http_req rq = { .method = method,
+			       .body = body,
 			       .body_len = body_len };
 	char full[4096], msg[300];
 	int st;
@@ -199,9 +211,10 @@ int docker_call(struct docker *d, const char *method, const char *path,
 	    (int)sizeof(full)) {
 		char q[80];
 
-		return err_set(e, EXIT_USAGE, "%s \"%s\": the request path is "
-			       "too long (%zu bytes; at most %zu)", method,
-			       str_escape(q, sizeof(q), path),
+		return err_set(e, EXIT_USAGE,
+			       "%s \"%s\": the request path is "
+			       "too long (%zu bytes; at most %zu)",
+			       method, str_escape(q, sizeof(q), path),
 			       strlen(path), sizeof(full) - 8);
 	}
 	rq.path = full;
@@ -211,7 +224,7 @@ int docker_call(struct docker *d, const char *method, const char *path,
 	if ((st >= 200 && st < 300) || st == 304)
 		return parse_body(d, e) ? -1 : st;
 	if (parse_body(d, e))
-		d->ntok = 0;	/* a broken error body: show its text */
+		d->ntok = 0; /* a broken error body: show its text */
 	error_message(d, msg, sizeof(msg));
 	return err_set(e, st == 404 ? EXIT_USAGE : EXIT_RUNTIME,
 		       "Docker daemon: %s %s: %d: %s", method, path, st,
@@ -315,16 +328,16 @@ static int ip_ok(const char *s, int family)
 
 /* An address as Docker gives it ("" none): 0, or -1 with e set. */
 static int addr_field(struct docker *d, int obj, const char *key, char *out,
-		      size_t size, int family, const char *what,
-		      struct err *e)
+		      size_t size, int family, const char *what, struct err *e)
 {
 	if (field(d, obj, key, out, size, what, e))
 		return -1;
 	if (*out && !ip_ok(out, family) &&
 	    !(family == 0 && (ip_ok(out, AF_INET) || ip_ok(out, AF_INET6))))
-		return bad_field(d, what, key, out, family == AF_INET ?
-				 "not an IPv4 address" : family == AF_INET6 ?
-				 "not an IPv6 address" : "not an IP address",
+		return bad_field(d, what, key, out,
+				 family == AF_INET  ? "not an IPv4 address" :
+				 family == AF_INET6 ? "not an IPv6 address" :
+						      "not an IP address",
 				 e);
 	return 0;
 }
@@ -450,7 +463,9 @@ static int parse_port_key(const char *k, struct docker_port *p)
 	memcpy(p->proto, slash + 1, plen + 1);
 	/* Docker's protocols; the word goes into the store */
 	return strcmp(p->proto, "tcp") && strcmp(p->proto, "udp") &&
-	       strcmp(p->proto, "sctp") ? -1 : 0;
+			       strcmp(p->proto, "sctp") ?
+		       -1 :
+		       0;
 }
 
 static int add_port(struct docker_port **v, size_t *n,
@@ -497,10 +512,12 @@ static int get_ports(struct docker *d, int map, struct docker_port **out,
 		arr = k + 1;
 		if (d->toks[arr].type != JSON_ARRAY &&
 		    d->toks[arr].type != JSON_NULL)
-			return bad_field(d, what, key, name, "its bindings "
-					 "are not a list", e);
+			return bad_field(d, what, key, name,
+					 "its bindings "
+					 "are not a list",
+					 e);
 		j = d->toks[arr].type == JSON_ARRAY ? (int)d->toks[arr].size :
-		    0;
+						      0;
 		/* null or []: exposed, not published */
 		if (!j && add_port(out, n, &base))
 			goto nomem;
@@ -508,8 +525,10 @@ static int get_ports(struct docker *d, int map, struct docker_port **out,
 			struct docker_port p = base;
 
 			if (d->toks[i].type != JSON_OBJECT)
-				return bad_field(d, what, key, name, "a binding "
-						 "that is not an object", e);
+				return bad_field(d, what, key, name,
+						 "a binding "
+						 "that is not an object",
+						 e);
 			if (addr_field(d, i, "HostIp", p.host_ip,
 				       sizeof(p.host_ip), 0, what, e))
 				return -1;
@@ -561,7 +580,9 @@ static int get_nets(struct docker *d, int map, struct docker_container *c,
 		if (r < 0 || !*n->name || strlen(n->name) != (size_t)r)
 			return bad_field(d, what, "a network name", NULL,
 					 r < 0 ? "longer than 127 bytes" :
-					 !r ? "empty" : "a NUL byte in it", e);
+					 !r    ? "empty" :
+						 "a NUL byte in it",
+					 e);
 		if (d->toks[obj].type != JSON_OBJECT)
 			return bad_field(d, what, "network", n->name,
 					 "not an object", e);
@@ -603,8 +624,7 @@ static int get_nets(struct docker *d, int map, struct docker_container *c,
 }
 
 static int summary_of(struct docker *d, int i, void *out, struct err *e);
-static int each_element(struct docker *d, void *vec, size_t size,
-			size_t *n,
+static int each_element(struct docker *d, void *vec, size_t size, size_t *n,
 			int (*fn)(struct docker *, int, void *, struct err *),
 			struct err *e);
 
@@ -627,8 +647,7 @@ static int id_prefix_matches(struct docker *d, const char *name)
 	return k;
 }
 
-static int inspect_mounts(struct docker *d, int hc,
-			  struct docker_container *c);
+static int inspect_mounts(struct docker *d, int hc, struct docker_container *c);
 
 /* A container name as the daemon gives it ("/web"): -1 with e set when
  * it is not one docker-fw takes. */
@@ -640,14 +659,19 @@ static int name_check(struct docker *d, const char *what, const char *key,
 	if (nm[0] == '/' && docker_name_ok(nm + 1))
 		return 0;
 	if (nm[0] == '/' && strlen(nm + 1) > DOCKER_NAME_MAX &&
-	    strspn(nm + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    strspn(nm + 1,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		   "0123456789_.-") == strlen(nm + 1)) {
-		snprintf(why, sizeof(why), "%zu characters, over the %d "
-			 "docker-fw takes", strlen(nm + 1), DOCKER_NAME_MAX);
+		snprintf(why, sizeof(why),
+			 "%zu characters, over the %d "
+			 "docker-fw takes",
+			 strlen(nm + 1), DOCKER_NAME_MAX);
 		return bad_field(d, what, key, nm, why, e);
 	}
-	return bad_field(d, what, key, nm, "not a Docker container name "
-			 "(/[a-zA-Z0-9][a-zA-Z0-9_.-]*)", e);
+	return bad_field(d, what, key, nm,
+			 "not a Docker container name "
+			 "(/[a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+			 e);
 }
 
 int docker_inspect(struct docker *d, const char *name,
@@ -665,15 +689,17 @@ int docker_inspect(struct docker *d, const char *name,
 	/* names and IDs are [a-zA-Z0-9][a-zA-Z0-9_.-]*: anything else
 	 * ("a/../b") is no container, and must not become another path */
 	if (!*name || !isalnum((unsigned char)*name) ||
-	    name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    name[strspn(name,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			"0123456789_.-")])
 		return err_set(e, EXIT_USAGE, "no such container \"%s\"",
 			       STR_ESC(q, name));
 	if (len > DOCKER_NAME_MAX)
-		return err_set(e, EXIT_USAGE, "container name \"%.40s...\" "
+		return err_set(e, EXIT_USAGE,
+			       "container name \"%.40s...\" "
 			       "(%zu characters) is too long: docker-fw takes "
-			       "names of up to %d", name, len,
-			       DOCKER_NAME_MAX);
+			       "names of up to %d",
+			       name, len, DOCKER_NAME_MAX);
 	snprintf(what, sizeof(what), "inspect of \"%s\"", name);
 	if (docker_path(&p, "/containers/%s/json", name)) {
 		buf_free(&p);
@@ -682,26 +708,33 @@ int docker_inspect(struct docker *d, const char *name,
 	r = docker_call(d, "GET", p.data, NULL, 0, e);
 	buf_free(&p);
 	if (r < 0 && d->status == 404)
-		return err_set(e, EXIT_USAGE, "no such container \"%s\"",
-			       name);
+		return err_set(e, EXIT_USAGE, "no such container \"%s\"", name);
 	if (r < 0 && d->status >= 400 && id_prefix_matches(d, name) > 1) {
-		err_set(e, EXIT_USAGE, "ambiguous container ID prefix \"%s\": "
-			"more than one container matches", name);
+		err_set(e, EXIT_USAGE,
+			"ambiguous container ID prefix \"%s\": "
+			"more than one container matches",
+			name);
 		return DOCKER_AMBIGUOUS;
 	}
 	if (r < 0)
 		return -1;
 	if (d->ntok < 1 || d->toks[0].type != JSON_OBJECT)
-		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": not a "
-			       "JSON object", d->ep.url, name);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: inspect of \"%s\": not a "
+			       "JSON object",
+			       d->ep.url, name);
 	if (field(d, 0, "Id", c->id, sizeof(c->id), what, e))
 		return -1;
 	if (!*c->id)
-		return err_set(e, EXIT_RUNTIME, "%s: inspect of \"%s\": no Id "
-			       "in the answer", d->ep.url, name);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: inspect of \"%s\": no Id "
+			       "in the answer",
+			       d->ep.url, name);
 	if (!docker_id_ok(c->id))
-		return bad_field(d, what, "Id", c->id, "not 64 lowercase hex "
-				 "digits", e);
+		return bad_field(d, what, "Id", c->id,
+				 "not 64 lowercase hex "
+				 "digits",
+				 e);
 	/* the name goes into kernel rules, the store and hosts files:
 	 * Docker's own rule for it, or nothing */
 	if (field(d, 0, "Name", nm, sizeof(nm), what, e) ||
@@ -711,14 +744,15 @@ int docker_inspect(struct docker *d, const char *name,
 	st = path_tok(d, 0, "State", NULL);
 	c->running = get_bool(d, st, "Running");
 	c->paused = get_bool(d, st, "Paused");
-	if (field(d, 0, "HostsPath", c->hosts_path, sizeof(c->hosts_path),
-		  what, e))
+	if (field(d, 0, "HostsPath", c->hosts_path, sizeof(c->hosts_path), what,
+		  e))
 		return -1;
-	if (*c->hosts_path && (c->hosts_path[0] != '/' ||
-			       !no_controls(c->hosts_path)))
+	if (*c->hosts_path &&
+	    (c->hosts_path[0] != '/' || !no_controls(c->hosts_path)))
 		return bad_field(d, what, "HostsPath", c->hosts_path,
 				 "not an absolute path without control "
-				 "characters", e);
+				 "characters",
+				 e);
 	hc = path_tok(d, 0, "HostConfig", NULL);
 	ns = path_tok(d, 0, "NetworkSettings", NULL);
 	if (field(d, hc, "NetworkMode", c->network_mode,
@@ -728,14 +762,13 @@ int docker_inspect(struct docker *d, const char *name,
 		return -1;
 	if (!no_controls(c->restart_policy))
 		return bad_field(d, what, "RestartPolicy.Name",
-				 c->restart_policy, "not a restart policy",
-				 e);
-	c->restart_max = (int)get_int(d, path_tok(d, hc, "RestartPolicy",
-						  NULL), "MaximumRetryCount");
+				 c->restart_policy, "not a restart policy", e);
+	c->restart_max = (int)get_int(d, path_tok(d, hc, "RestartPolicy", NULL),
+				      "MaximumRetryCount");
 	c->privileged = get_bool(d, hc, "Privileged");
 	if (get_nets(d, path_tok(d, ns, "Networks", NULL), c, what, e) ||
-	    get_ports(d, path_tok(d, ns, "Ports", NULL), &c->ports,
-		      &c->nports, "NetworkSettings.Ports", what, e) ||
+	    get_ports(d, path_tok(d, ns, "Ports", NULL), &c->ports, &c->nports,
+		      "NetworkSettings.Ports", what, e) ||
 	    get_ports(d, path_tok(d, hc, "PortBindings", NULL), &c->bindings,
 		      &c->nbindings, "HostConfig.PortBindings", what, e)) {
 		docker_container_free(c);
@@ -752,7 +785,8 @@ int docker_inspect(struct docker *d, const char *name,
 			{ "ExtraHosts",
 			  offsetof(struct docker_container, extra_hosts) },
 			{ "Dns", offsetof(struct docker_container, dns) },
-			{ "CapAdd", offsetof(struct docker_container, cap_add) },
+			{ "CapAdd",
+			  offsetof(struct docker_container, cap_add) },
 			{ "CapDrop",
 			  offsetof(struct docker_container, cap_drop) },
 			{ "Binds", offsetof(struct docker_container, binds) },
@@ -767,9 +801,11 @@ int docker_inspect(struct docker *d, const char *name,
 
 				snprintf(f, sizeof(f), "HostConfig.%s",
 					 lists[k].key);
-				bad_field(d, what, f, NULL, errno == EINVAL ?
-					  "not a list of strings" :
-					  field_why(1), e);
+				bad_field(d, what, f, NULL,
+					  errno == EINVAL ?
+						  "not a list of strings" :
+						  field_why(1),
+					  e);
 				docker_container_free(c);
 				return -1;
 			}
@@ -806,8 +842,7 @@ void docker_container_free(struct docker_container *c)
 /* Calls fn for each element of the top-level array of the last body: fn
  * returns 0 (taken), 1 (skipped) or -1 (e set: the whole answer is
  * refused). */
-static int each_element(struct docker *d, void *vec, size_t size,
-			size_t *n,
+static int each_element(struct docker *d, void *vec, size_t size, size_t *n,
 			int (*fn)(struct docker *, int, void *, struct err *),
 			struct err *e)
 {
@@ -852,8 +887,7 @@ static int summary_of(struct docker *d, int i, void *out, struct err *e)
 	int k, m;
 	char what[100];
 
-	if (field(d, i, "Id", s->id, sizeof(s->id), "list of containers",
-		  e))
+	if (field(d, i, "Id", s->id, sizeof(s->id), "list of containers", e))
 		return -1;
 	if (!*s->id)
 		return 1;
@@ -876,7 +910,7 @@ static int summary_of(struct docker *d, int i, void *out, struct err *e)
 					sizeof(s->name));
 			if (r < 0 || strlen(s->name) != (size_t)r) {
 				s->name[0] = 0;
-				continue;	/* checked below */
+				continue; /* checked below */
 			}
 			if (!strchr(s->name + 1, '/'))
 				break;
@@ -887,9 +921,11 @@ static int summary_of(struct docker *d, int i, void *out, struct err *e)
 	if (!s->name[0]) {
 		struct err ne;
 
-		bad_field(d, what, "Names", NULL, "no container name "
+		bad_field(d, what, "Names", NULL,
+			  "no container name "
 			  "docker-fw takes (/[a-zA-Z0-9][a-zA-Z0-9_.-]*, at "
-			  "most 255 characters)", &ne);
+			  "most 255 characters)",
+			  &ne);
 		snprintf(s->why, sizeof(s->why), "%.299s", ne.msg);
 		return 0;
 	}
@@ -964,12 +1000,14 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 					 "not an interface name (1 to 15 "
 					 "bytes, no blank, control character, "
 					 "/ or :, not . or ..) that iptables "
-					 "reads as itself (no final +)", e);
+					 "reads as itself (no final +)",
+					 e);
 	}
 	cfg = path_tok(d, i, "IPAM", "Config");
 	if (cfg > 0 && d->toks[cfg].type == JSON_ARRAY)
-		for (k = cfg + 1, m = 0; m < (int)d->toks[cfg].size &&
-		     nw->nsubnets < 4; m++, k = (int)d->toks[k].next) {
+		for (k = cfg + 1, m = 0;
+		     m < (int)d->toks[cfg].size && nw->nsubnets < 4;
+		     m++, k = (int)d->toks[k].next) {
 			struct docker_subnet *s = &nw->subnets[nw->nsubnets];
 
 			if (field(d, k, "Subnet", s->subnet, sizeof(s->subnet),
@@ -978,8 +1016,10 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 			s->family = *s->subnet ? cidr_family(s->subnet) : 0;
 			if (*s->subnet && !s->family)
 				return bad_field(d, what, "IPAM subnet",
-						 s->subnet, "not an address "
-						 "and prefix length", e);
+						 s->subnet,
+						 "not an address "
+						 "and prefix length",
+						 e);
 			/* the gateway of a subnet is of its family */
 			if (addr_field(d, k, "Gateway", s->gateway,
 				       sizeof(s->gateway), s->family, what, e))
@@ -1063,7 +1103,9 @@ static int exec_stream(struct docker *d, const char *path, struct buf *out,
 		       struct buf *errout, size_t max, struct err *e)
 {
 	static const char body[] = "{\"Detach\":false,\"Tty\":false}";
-	struct http_req rq = { .method = "POST", .path = path, .body = body,
+	struct http_req rq = { .method = "POST",
+			       .path = path,
+			       .body = body,
 			       .body_len = sizeof(body) - 1 };
 	struct docker_demux m = { .max = max };
 	char chunk[4096], msg[300];
@@ -1076,25 +1118,31 @@ static int exec_stream(struct docker *d, const char *path, struct buf *out,
 	d->status = d->http.head.status;
 	if (d->status != 200) {
 		d->body.len = 0;
-		while ((r = http_read_body(&d->http, chunk, sizeof(chunk),
-					   e)) > 0)
+		while ((r = http_read_body(&d->http, chunk, sizeof(chunk), e)) >
+		       0)
 			buf_add(&d->body, chunk, (size_t)r);
 		if (r < 0 || parse_body(d, e))
 			return -1;
 		error_message(d, msg, sizeof(msg));
-		return err_set(e, EXIT_RUNTIME, "Docker daemon: exec start: "
-			       "%d: %s", d->status, msg);
+		return err_set(e, EXIT_RUNTIME,
+			       "Docker daemon: exec start: "
+			       "%d: %s",
+			       d->status, msg);
 	}
 	while ((r = http_read_body(&d->http, chunk, sizeof(chunk), e)) > 0)
 		if (docker_demux_feed(&m, chunk, (size_t)r, out, errout)) {
 			if (errno == EFBIG)
-				err_set(e, EXIT_RUNTIME, "%s: exec output over "
-					"%zu bytes", d->ep.url, max);
+				err_set(e, EXIT_RUNTIME,
+					"%s: exec output over "
+					"%zu bytes",
+					d->ep.url, max);
 			else if (errno == ENOMEM)
 				err_set(e, EXIT_RUNTIME, "out of memory");
 			else
-				err_set(e, EXIT_RUNTIME, "%s: bad frame in "
-					"the exec output stream", d->ep.url);
+				err_set(e, EXIT_RUNTIME,
+					"%s: bad frame in "
+					"the exec output stream",
+					d->ep.url);
 			r = -1;
 			break;
 		}
@@ -1113,7 +1161,7 @@ int docker_exec(struct docker *d, const char *id, const char *const *argv,
 	int r = -1, i;
 
 	if (buf_adds(&b, "{\"AttachStdin\":false,\"AttachStdout\":true,"
-		     "\"AttachStderr\":true,\"Tty\":false,\"Cmd\":["))
+			 "\"AttachStderr\":true,\"Tty\":false,\"Cmd\":["))
 		goto oom;
 	for (i = 0; argv[i]; i++)
 		if ((i && buf_adds(&b, ",")) ||
@@ -1132,8 +1180,10 @@ int docker_exec(struct docker *d, const char *id, const char *const *argv,
 	}
 	/* it goes into the next request lines */
 	if (!docker_id_ok(eid)) {
-		bad_field(d, "exec create", "Id", eid, "not 64 lowercase hex "
-			  "digits", e);
+		bad_field(d, "exec create", "Id", eid,
+			  "not 64 lowercase hex "
+			  "digits",
+			  e);
 		goto out;
 	}
 	if (!d->api && docker_ping(d, e))
@@ -1186,8 +1236,7 @@ int docker_events(struct docker *d, const char *filters,
 	return docker_events_since(d, filters, 0, cb, arg, e);
 }
 
-int docker_events_since(struct docker *d, const char *filters,
-			int64_t since,
+int docker_events_since(struct docker *d, const char *filters, int64_t since,
 			int (*cb)(void *arg, const struct docker_event *ev),
 			void *arg, struct err *e)
 {
@@ -1214,7 +1263,7 @@ int docker_events_since(struct docker *d, const char *filters,
 	if (d->t.fd < 0 && connect_daemon(d, e))
 		goto out;
 	d->t.io_timeout_ms = d->io_timeout_ms > 0 ? d->io_timeout_ms : -1;
-	d->http.deadline_ms = -1;	/* a stream: no end to wait for */
+	d->http.deadline_ms = -1; /* a stream: no end to wait for */
 	if (http_begin(&d->http, &rq, e))
 		goto out;
 	if (d->http.head.status != 200) {
@@ -1230,15 +1279,16 @@ int docker_events_since(struct docker *d, const char *filters,
 		}
 		for (;;) {
 			for (skip = 0; skip < acc.len &&
-			     strchr(" \t\r\n", acc.data[skip]); skip++)
+				       strchr(" \t\r\n", acc.data[skip]);
+			     skip++)
 				;
 			n = json_parse(acc.data + skip, acc.len - skip, NULL,
 				       JSON_MAX_TOKENS, JSON_PREFIX, &pos);
 			if (n == JSON_EPART)
 				break;
 			if (n > 0 && (unsigned)n > ntoks) {
-				struct json_tok *t = realloc(toks, (size_t)n *
-							     sizeof(*t));
+				struct json_tok *t =
+					realloc(toks, (size_t)n * sizeof(*t));
 				if (!t) {
 					err_set(e, EXIT_RUNTIME,
 						"out of memory");
@@ -1251,9 +1301,10 @@ int docker_events_since(struct docker *d, const char *filters,
 				n = json_parse(acc.data + skip, acc.len - skip,
 					       toks, ntoks, JSON_PREFIX, &pos);
 			if (n < 0) {
-				err_set(e, EXIT_RUNTIME, "%s: bad event in the "
-					"stream: %s", d->ep.url,
-					json_strerror(n));
+				err_set(e, EXIT_RUNTIME,
+					"%s: bad event in the "
+					"stream: %s",
+					d->ep.url, json_strerror(n));
 				goto out;
 			}
 			event_of(d, acc.data + skip, toks, &ev);
@@ -1285,8 +1336,8 @@ out:
 
 /* One element of Mounts (dst "Destination", rw "RW") or HostConfig.Mounts
  * (dst "Target", rw NULL: ReadOnly). */
-static int mount_of(struct docker *d, int i, const char *dst,
-		    const char *rw, struct docker_mount *m)
+static int mount_of(struct docker *d, int i, const char *dst, const char *rw,
+		    struct docker_mount *m)
 {
 	int t = json_get(d->body.data, d->toks, i, dst);
 
@@ -1320,8 +1371,7 @@ static int get_mounts(struct docker *d, int arr, const char *dst,
 
 /* Mounts, HostConfig.Mounts, the keys of HostConfig.Tmpfs and
  * HostConfig.ReadonlyRootfs. 0 or -1 (out of memory). */
-static int inspect_mounts(struct docker *d, int hc,
-			  struct docker_container *c)
+static int inspect_mounts(struct docker *d, int hc, struct docker_container *c)
 {
 	int map = path_tok(d, hc, "Tmpfs", NULL), k, m;
 	char key[4096];
@@ -1353,27 +1403,31 @@ int docker_info(struct docker *d, struct docker_info *i, struct err *e)
 	if (docker_call(d, "GET", "/info", NULL, 0, e) < 0)
 		return -1;
 	if (d->ntok < 1 || d->toks[0].type != JSON_OBJECT)
-		return err_set(e, EXIT_RUNTIME, "%s: GET /info: not a JSON "
-			       "object", d->ep.url);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: GET /info: not a JSON "
+			       "object",
+			       d->ep.url);
 	get_str(d, 0, "ServerVersion", i->version, sizeof(i->version));
 	i->experimental = get_bool(d, 0, "ExperimentalBuild");
 	{
-		int t = json_get(d->body.data, d->toks, 0,
-				 "BridgeNfIp6tables");
+		int t = json_get(d->body.data, d->toks, 0, "BridgeNfIp6tables");
 
-		i->bridge_nf_ip6 = t < 0 || json_bool(&d->toks[t]) < 0 ? -1 :
-				   json_bool(&d->toks[t]);
+		i->bridge_nf_ip6 = t < 0 || json_bool(&d->toks[t]) < 0 ?
+					   -1 :
+					   json_bool(&d->toks[t]);
 	}
 	/* a value that is no plain word is none: it is only shown */
 	if (get_str(d, path_tok(d, 0, "FirewallBackend", NULL), "Driver",
 		    i->firewall, sizeof(i->firewall)) ||
 	    strspn(i->firewall, "abcdefghijklmnopqrstuvwxyz0123456789+-_.") !=
-	    strlen(i->firewall))
+		    strlen(i->firewall))
 		i->firewall[0] = 0;
 	if (get_str(d, 0, "DockerRootDir", i->root_dir, sizeof(i->root_dir)) ||
 	    !*i->root_dir)
-		return err_set(e, EXIT_RUNTIME, "%s: GET /info: no usable "
-			       "DockerRootDir", d->ep.url);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: GET /info: no usable "
+			       "DockerRootDir",
+			       d->ep.url);
 	return 0;
 }
 
@@ -1384,7 +1438,7 @@ int docker_name_ok(const char *s)
 	return n && n <= DOCKER_NAME_MAX && isalnum((unsigned char)*s) &&
 	       isascii((unsigned char)*s) &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "0123456789_.-") == n;
+			 "0123456789_.-") == n;
 }
 
 int docker_id_ok(const char *s)

@@ -16,7 +16,6 @@
 #include "dfw/resolve.h"
 #include "dfw/view.h"
 
-
 int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 		struct err *e)
 {
@@ -26,8 +25,10 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 	g->env.lock = c->xtables_lock;
 	g->env.path = c->path;
 	g->env.fail_family = c->fail_commit;
-	backend_init(&g->be, &g->env, !c->backend ? NULL :
-		     !strcmp(c->backend, "nft") ? &fw_nft_ops : &fw_iptc_ops);
+	backend_init(&g->be, &g->env,
+		     !c->backend		? NULL :
+		     !strcmp(c->backend, "nft") ? &fw_nft_ops :
+						  &fw_iptc_ops);
 	g->dry_run = c->dry_run;
 	if (docker_init(&g->d, c, e))
 		return -1;
@@ -35,9 +36,9 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 	/* entries go through the exec API when the daemon is not local
 	 * (its HostsPath is not ours to open), or when DFW_HOSTS=exec asks
 	 * so */
-	hostsync_init(&g->hs, &g->d, &g->view, c->hosts_exec ||
-		      strncmp(g->d.ep.url, "unix://", 7), c->dry_run,
-		      &g->warnings);
+	hostsync_init(&g->hs, &g->d, &g->view,
+		      c->hosts_exec || strncmp(g->d.ep.url, "unix://", 7),
+		      c->dry_run, &g->warnings);
 	if (what && store_open(&g->store, c->state_dir,
 			       what == ENGINE_STORE && !c->dry_run, e)) {
 		docker_close(&g->d);
@@ -69,8 +70,7 @@ void engine_free(struct engine *g)
 #define warn(g, ...) strv_addf(&(g)->warnings, __VA_ARGS__)
 
 const struct docker_container *engine_container(struct engine *g,
-						const char *name,
-						struct err *e)
+						const char *name, struct err *e)
 {
 	return view_container(&g->view, name, VIEW_NEEDS_ALL, e);
 }
@@ -88,8 +88,8 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	 * the store keeps it as that backend shows it */
 	if (resolve_beyond_subset(r) && backend_pick(&g->be, e))
 		return -1;
-	if (resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c, r, out,
-			 base, &n, e))
+	if (resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c, r, out, base,
+			 &n, e))
 		return -1;
 	for (i = 0; i < n; i++) {
 		struct fw_rule *fr = &out[i].rule;
@@ -99,7 +99,8 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 				  out[i].chain, e))
 			return -1;
 		if (r->action == RULE_ADD_INPUT && *fr->out)
-			return err_set(e, EXIT_USAGE, "add-input: --filter -o "
+			return err_set(e, EXIT_USAGE,
+				       "add-input: --filter -o "
 				       "%s: INPUT has no output interface",
 				       fr->out);
 	}
@@ -109,11 +110,11 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 struct sync_args {
 	struct engine *g;
 	struct sync_item *items;
-	struct resolve_owner *owners;	/* of items */
+	struct resolve_owner *owners; /* of items */
 	size_t n;
 	struct plan_wants ws;
 	int cleanup;
-	int hosts;		/* hosts files written right before the
+	int hosts; /* hosts files written right before the
 				 * commit */
 };
 
@@ -224,8 +225,10 @@ static int canon_wants(struct engine *g, struct sync_args *a, int family,
 		}
 	if (fw_nft_canon(&g->env, family, p, k, !g->dry_run, &pe)) {
 		if (g->dry_run)
-			warn(g, "--filter conditions not brought to the form "
-			     "iptables-nft-save prints: %s", pe.msg);
+			warn(g,
+			     "--filter conditions not brought to the form "
+			     "iptables-nft-save prints: %s",
+			     pe.msg);
 		else
 			rc = -1, *e = pe;
 		goto out;
@@ -241,7 +244,8 @@ static int canon_wants(struct engine *g, struct sync_args *a, int family,
 		} else if (!resolve_same_spec(&w->rule, &p[i].rule)) {
 			t.len = 0;
 			fw_rule_format(&p[i].rule, &t);
-			snprintf(why, sizeof(why), "iptables-nft makes the "
+			snprintf(why, sizeof(why),
+				 "iptables-nft makes the "
 				 "rule `%.300s`, not the one its options say",
 				 t.data ? t.data : "");
 			left_out(g, a, w, why);
@@ -270,8 +274,7 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 
 	size_t i;
 
-	if (plan_base(p, f, alive, NULL, e) ||
-	    canon_wants(g, a, f->family, e))
+	if (plan_base(p, f, alive, NULL, e) || canon_wants(g, a, f->family, e))
 		return -1;
 	/* an ip6 table without Docker's chains (Docker writes no ip6
 	 * rules): add's rules accept, there is no DOCKER to jump to */
@@ -349,8 +352,8 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 				k++;
 			if (out[0].family == AF_INET &&
 			    hostsync_plan(&g->hs, &rec->rules[j], c->name,
-					  &out[0].rule, k < nout ?
-					  &out[k].rule : NULL,
+					  &out[0].rule,
+					  k < nout ? &out[k].rule : NULL,
 					  fresh && fresh[j], e))
 				goto nomem;
 			continue;
@@ -396,9 +399,11 @@ static int item_wants(struct engine *g, struct sync_args *a, size_t i,
 		/* drop needs no Docker: the rules are found by their
 		 * comments, the file by its ID */
 		*nodocker = 1;
-		warn(g, "%s; dropping by the store and the rules' comments: "
+		warn(g,
+		     "%s; dropping by the store and the rules' comments: "
 		     "hosts entries (add-two-ways) stay in the peers' hosts "
-		     "files until Docker rewrites them", ce.msg);
+		     "files until Docker rewrites them",
+		     ce.msg);
 	}
 	if (*nodocker && it->drop) {
 		free(fresh);
@@ -409,9 +414,11 @@ static int item_wants(struct engine *g, struct sync_args *a, size_t i,
 		it->dirty = 1;
 	}
 	if (!c && rec->nrules && !it->drop)
-		warn(g, "container \"%s\" (%.12s) no longer exists: its rules "
+		warn(g,
+		     "container \"%s\" (%.12s) no longer exists: its rules "
 		     "are out of the table; `docker-fw drop %.12s` forgets "
-		     "them", rec->name, rec->id, rec->id);
+		     "them",
+		     rec->name, rec->id, rec->id);
 	rc = item_rules(g, a, i, c, fresh, e);
 	free(fresh);
 	return rc;
@@ -432,8 +439,9 @@ static int store_stage(struct engine *g, struct sync_item *items, size_t n,
 		none.nrules = 0;
 		memset(&none.hostconfig, 0, sizeof(none.hostconfig));
 		if ((items[i].dirty || items[i].drop) &&
-		    store_prepare(&g->store, items[i].drop ? &none :
-				  &items[i].rec, &txn[i], e))
+		    store_prepare(&g->store,
+				  items[i].drop ? &none : &items[i].rec,
+				  &txn[i], e))
 			return -1;
 	}
 	return 0;
@@ -464,7 +472,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 			goto out;
 	if (store_stage(g, items, n, txn, e))
 		goto out;
-	if (view_networks(&g->view, &ce))	/* only for the warning below */
+	if (view_networks(&g->view, &ce)) /* only for the warning below */
 		g->view.have_nets = 0;
 	/* the hosts files: checked and locked now, written by sync_plan
 	 * right before the commit, put back if the commit fails */
@@ -473,14 +481,14 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	a.hosts = 1;
 	for (i = 0; i < a.ws.n; i++)
 		if (a.ws.v[i].family == AF_INET6)
-			g->be.make6 = 1;	/* rules for the ip6 table */
-	if (backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans,
-			     e)) {
+			g->be.make6 = 1; /* rules for the ip6 table */
+	if (backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans, e)) {
 		hostsync_undo(&g->hs);
 		goto out;
 	}
 	for (i = 0; i < g->uncovered.n; i++)
-		warn(g, "network \"%s\" is not closed by `docker-fw init`: "
+		warn(g,
+		     "network \"%s\" is not closed by `docker-fw init`: "
 		     "its containers are not whitelisted until it runs",
 		     g->uncovered.v[i]);
 	for (i = 0; i < n; i++)
@@ -502,30 +510,28 @@ out:
 struct setup_args {
 	const char **bridges;
 	size_t n;
-	const char **bridges6;	/* those of networks with IPv6 */
+	const char **bridges6; /* those of networks with IPv6 */
 	size_t n6;
-	int all;		/* every bridge network: stale tails go */
-	struct plan_port *ports;	/* published on IPv6 (the proxy) */
+	int all;		 /* every bridge network: stale tails go */
+	struct plan_port *ports; /* published on IPv6 (the proxy) */
 	size_t nports;
 };
 
-static int setup_plan(struct fw *f, struct plan *p, void *arg,
-		      struct err *e)
+static int setup_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 {
 	struct setup_args *a = arg;
 	const int v6 = f->family == AF_INET6;
 
 	if (plan_base(p, f, alive, NULL, e) ||
-	    plan_setup(p, f, v6 ? a->bridges6 : a->bridges,
-		       v6 ? a->n6 : a->n, a->all, e))
+	    plan_setup(p, f, v6 ? a->bridges6 : a->bridges, v6 ? a->n6 : a->n,
+		       a->all, e))
 		return -1;
 	return v6 ? plan_guards(p, f, a->ports, a->nports, a->all, e) : 0;
 }
 
 /* The host ports published on IPv6 by the running containers (what
  * docker-proxy may listen on at [::]), each once, into a->ports. */
-static int published6(struct engine *g, struct setup_args *a,
-		      struct err *e)
+static int published6(struct engine *g, struct setup_args *a, struct err *e)
 {
 	const struct docker_container *c;
 	struct view *v = &g->view;
@@ -537,7 +543,7 @@ static int published6(struct engine *g, struct setup_args *a,
 	for (i = 0; i < v->nlist; i++) {
 		if (strcmp(v->list[i].state, "running") &&
 		    strcmp(v->list[i].state, "paused"))
-			continue;	/* a name or not: its ports count */
+			continue; /* a name or not: its ports count */
 		c = view_container(v, v->list[i].id, 0, e);
 		if (!c)
 			return -1;
@@ -545,18 +551,19 @@ static int published6(struct engine *g, struct setup_args *a,
 			const struct docker_port *b = &c->ports[j];
 			struct plan_port pp;
 
-			if (!b->host_port || (*b->host_ip &&
-					      !strchr(b->host_ip, ':')))
+			if (!b->host_port ||
+			    (*b->host_ip && !strchr(b->host_ip, ':')))
 				continue;
 			pp.proto = !strcmp(b->proto, "udp") ? IPPROTO_UDP :
-				   !strcmp(b->proto, "tcp") ? IPPROTO_TCP : 0;
+				   !strcmp(b->proto, "tcp") ? IPPROTO_TCP :
+							      0;
 			pp.port = b->host_port;
 			for (k = 0; k < a->nports; k++)
 				if (a->ports[k].proto == pp.proto &&
 				    a->ports[k].port == pp.port)
 					break;
 			if (!pp.proto || k < a->nports)
-				continue;	/* sctp: not modelled */
+				continue; /* sctp: not modelled */
 			if (a->nports == cap) {
 				cap = cap ? 2 * cap : 16;
 				p = realloc(a->ports, cap * sizeof(pp));
@@ -603,15 +610,18 @@ int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 			    !strcmp(g->view.nets[j].id, names->v[i]))
 				break;
 		if (j == g->view.nnets) {
-			err_set(e, EXIT_USAGE, "--network \"%s\": no such "
-				"network", names->v[i]);
+			err_set(e, EXIT_USAGE,
+				"--network \"%s\": no such "
+				"network",
+				names->v[i]);
 			goto out;
 		}
 		if (strcmp(g->view.nets[j].driver, "bridge") ||
 		    !*g->view.nets[j].bridge) {
-			err_set(e, EXIT_USAGE, "--network \"%s\": not a bridge "
-				"network (driver \"%s\")", names->v[i],
-				g->view.nets[j].driver);
+			err_set(e, EXIT_USAGE,
+				"--network \"%s\": not a bridge "
+				"network (driver \"%s\")",
+				names->v[i], g->view.nets[j].driver);
 			goto out;
 		}
 	}
@@ -624,7 +634,7 @@ int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 				want = 1;
 		if (!strcmp(g->view.nets[j].driver, "bridge") &&
 		    *g->view.nets[j].bridge && net_has6(&g->view.nets[j])) {
-			g->be.make6 = 1;	/* the ip6 table is needed */
+			g->be.make6 = 1; /* the ip6 table is needed */
 			if (want)
 				a.bridges6[a.n6++] = g->view.nets[j].bridge;
 		}
@@ -635,7 +645,7 @@ int engine_setup(struct engine *g, const struct strv *names, struct err *e)
 	if (published6(g, &a, e))
 		goto out;
 	if (a.nports)
-		g->be.make6 = 1;	/* docker-proxy listens on [::] */
+		g->be.make6 = 1; /* docker-proxy listens on [::] */
 	rc = backend_transact(&g->be, g->dry_run, setup_plan, &a, g->plans, e);
 out:
 	free(a.ports);
@@ -666,14 +676,15 @@ int engine_dependents(struct engine *g, const struct docker_container *c,
 	if (store_load_all(&g->store, &all, &nall, &bad, &nbad, e))
 		return -1;
 	for (i = 0; i < nbad; i++)
-		warn(g, "%s: rules of %.12s naming \"%s\", if any, are not "
-		     "replayed", bad[i].err.msg, bad[i].id, c->name);
+		warn(g,
+		     "%s: rules of %.12s naming \"%s\", if any, are not "
+		     "replayed",
+		     bad[i].err.msg, bad[i].id, c->name);
 	free(bad);
 	for (i = 0; i < nall; i++) {
 		int dep = 0;
 
-		for (j = 0; j < all[i].nrules && strcmp(all[i].id, c->id);
-		     j++)
+		for (j = 0; j < all[i].nrules && strcmp(all[i].id, c->id); j++)
 			if (names_peer(&all[i].rules[j].src, c) ||
 			    names_peer(&all[i].rules[j].dst, c))
 				dep = 1;
@@ -715,15 +726,18 @@ void engine_print_changes(const struct engine *g, FILE *f)
 	size_t i, k;
 
 	if (g->be.retries)
-		fprintf(f, "# the table changed under this run: redone %d "
-			"time%s\n", g->be.retries, g->be.retries > 1 ? "s" :
-			"");
+		fprintf(f,
+			"# the table changed under this run: redone %d "
+			"time%s\n",
+			g->be.retries, g->be.retries > 1 ? "s" : "");
 
 	for (k = 0; k < BACKEND_NFAMILIES; k++)
 		for (i = 0; i < g->plans[k].n; i++) {
 			if (!i && backend_families[k] == AF_INET6)
-				fprintf(f, "# IPv6, the ip6 filter table "
-					"(Docker: %s):\n", g->be.layout6);
+				fprintf(f,
+					"# IPv6, the ip6 filter table "
+					"(Docker: %s):\n",
+					g->be.layout6);
 			b.len = 0;
 			if (!fw_change_format(&g->plans[k].v[i], &b))
 				fprintf(f, "%s\n", b.data);
@@ -733,20 +747,24 @@ void engine_print_changes(const struct engine *g, FILE *f)
 
 		if (h->changed)
 			fprintf(f, "# hosts file of %s: %s %s%s%s\n",
-				h->peer->name, h->name, h->changed == 2 ?
-				"not checked (paused, and a dry run unpauses "
-				"nothing)" : h->changed == 3 ? "cannot be set "
-				"(see the warning)" : *h->ip ? h->ip :
-				"removed", h->changed == 1 && *h->ip6 ? " " :
-				"", h->changed == 1 ? h->ip6 : "");
+				h->peer->name, h->name,
+				h->changed == 2 ?
+					"not checked (paused, and a dry run unpauses "
+					"nothing)" :
+				h->changed == 3 ? "cannot be set "
+						  "(see the warning)" :
+				*h->ip		? h->ip :
+						  "removed",
+				h->changed == 1 && *h->ip6 ? " " : "",
+				h->changed == 1 ? h->ip6 : "");
 	}
 	buf_free(&b);
 }
 
 /* ---- the items of a run ------------------------------------------------ */
 
-int engine_items_push(struct engine_items *s, struct store_rec *rec,
-		      int drop, int keep)
+int engine_items_push(struct engine_items *s, struct store_rec *rec, int drop,
+		      int keep)
 {
 	size_t i;
 	void *p;
@@ -763,7 +781,7 @@ int engine_items_push(struct engine_items *s, struct store_rec *rec,
 	}
 	s->v = p;
 	memset(&s->v[s->n], 0, sizeof(*s->v));
-	s->v[s->n].drop = drop;	/* its rules say which hosts to clean */
+	s->v[s->n].drop = drop; /* its rules say which hosts to clean */
 	s->v[s->n].keep = keep;
 	s->v[s->n++].rec = *rec;
 	return 0;
@@ -779,7 +797,7 @@ int engine_items_dependents(struct engine *g, struct engine_items *s,
 		return -1;
 	for (j = 0; j < nd; j++)
 		if (engine_items_push(s, &deps[j], 0, 0)) {
-			while (++j < nd)	/* push freed deps[j] */
+			while (++j < nd) /* push freed deps[j] */
 				store_rec_free(&deps[j]);
 			free(deps);
 			return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -805,16 +823,17 @@ void engine_bad_file_hint(struct err *e, const char *id)
 {
 	size_t len = strlen(e->msg);
 
-	snprintf(e->msg + len, sizeof(e->msg) - len, " (fix the file, or "
+	snprintf(e->msg + len, sizeof(e->msg) - len,
+		 " (fix the file, or "
 		 "`docker-fw drop %.12s` removes the container's rules and "
-		 "the file)", id);
+		 "the file)",
+		 id);
 }
 
 /* A store file store_load could not read: an error with what to do, or
  * (bad set) an empty record with the ID and the name it is known by. */
-static int unreadable(struct store_rec *rec, const char *id,
-		      const char *name, struct err *why, struct err *bad,
-		      struct err *e)
+static int unreadable(struct store_rec *rec, const char *id, const char *name,
+		      struct err *why, struct err *bad, struct err *e)
 {
 	if (!bad) {
 		*e = *why;
@@ -876,30 +895,40 @@ int engine_find_record(struct engine *g, const char *name,
 		memset(&all[hit], 0, sizeof(all[hit]));
 	} else if (rc) {
 		le = bv[hit - n].err;
-		rc = unreadable(rec, bv[hit - n].id, bv[hit - n].name, &le,
-				bad, e) ? -1 : 1;
+		rc = unreadable(rec, bv[hit - n].id, bv[hit - n].name, &le, bad,
+				e) ?
+			     -1 :
+			     1;
 	}
 	store_recs_free(all, n);
 	free(bv);
 	if (rc)
 		return rc < 0 ? -1 : 0;
 	if (exact > 1)
-		return err_set(e, EXIT_USAGE, "several stored containers are "
-			       "named \"%s\": give the ID", name);
+		return err_set(e, EXIT_USAGE,
+			       "several stored containers are "
+			       "named \"%s\": give the ID",
+			       name);
 	if (prefix && c)
-		return err_set(e, EXIT_USAGE, "ambiguous container ID prefix "
-			       "\"%s\": more than one container matches", name);
+		return err_set(e, EXIT_USAGE,
+			       "ambiguous container ID prefix "
+			       "\"%s\": more than one container matches",
+			       name);
 	if (prefix > 1)
-		return err_set(e, EXIT_USAGE, "\"%s\" names several stored "
-			       "containers: give more of the ID", name);
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\" names several stored "
+			       "containers: give more of the ID",
+			       name);
 	if (c)
 		goto docker;
 	if (de.code != EXIT_USAGE) {
 		*e = de;
 		return -1;
 	}
-	return err_set(e, EXIT_USAGE, "no such container \"%s\" (not known "
-		       "to Docker nor stored)", name);
+	return err_set(e, EXIT_USAGE,
+		       "no such container \"%s\" (not known "
+		       "to Docker nor stored)",
+		       name);
 docker:
 	rc = store_load(&g->store, c->id, rec, &le);
 	if (rc < 0)

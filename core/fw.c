@@ -16,16 +16,20 @@
 int fw_lock(const struct fw_env *env, struct err *e)
 {
 	const char *lock = env && env->lock && *env->lock ? env->lock :
-			   FW_XTABLES_LOCK;
+							    FW_XTABLES_LOCK;
 	int fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot open the xtables lock "
-			       "\"%s\": %s", lock, strerror(errno));
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot open the xtables lock "
+			       "\"%s\": %s",
+			       lock, strerror(errno));
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			err_set(e, EXIT_RUNTIME, "cannot take the xtables "
-				"lock \"%s\": %s", lock, strerror(errno));
+			err_set(e, EXIT_RUNTIME,
+				"cannot take the xtables "
+				"lock \"%s\": %s",
+				lock, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -110,31 +114,34 @@ struct fw_rule *fw_chain_push(struct fw_chain *c)
 	return r;
 }
 
-int fw_commit(struct fw *f, const struct fw_change *c, size_t n,
-	      struct err *e)
+int fw_commit(struct fw *f, const struct fw_change *c, size_t n, struct err *e)
 {
 	size_t i;
 
 	if (!n)
 		return 0;
 	if (f->env && f->env->fail_family == f->family)
-		return err_set(e, EXIT_RUNTIME, "nothing changed in the IPv%d "
+		return err_set(e, EXIT_RUNTIME,
+			       "nothing changed in the IPv%d "
 			       "%s table: its commit failed on purpose (a "
-			       "test's fault)", f->family == AF_INET6 ? 6 : 4,
-			       f->table);
+			       "test's fault)",
+			       f->family == AF_INET6 ? 6 : 4, f->table);
 	/* a rule is written as its family's (an entry's head, an address
 	 * in the text): one of the other family would be another rule */
 	for (i = 0; i < n; i++)
 		if ((c[i].op == FW_INSERT || c[i].op == FW_APPEND ||
-		     c[i].op == FW_DELETE) && c[i].rule.family != f->family)
-			return err_set(e, EXIT_RUNTIME, "nothing changed: %s "
+		     c[i].op == FW_DELETE) &&
+		    c[i].rule.family != f->family)
+			return err_set(e, EXIT_RUNTIME,
+				       "nothing changed: %s "
 				       "%s: a rule of IPv%d in the IPv%d %s "
-				       "table", c[i].op == FW_DELETE ? "-D" :
-				       c[i].op == FW_APPEND ? "-A" : "-I",
+				       "table",
+				       c[i].op == FW_DELETE ? "-D" :
+				       c[i].op == FW_APPEND ? "-A" :
+							      "-I",
 				       c[i].chain,
 				       c[i].rule.family == AF_INET6 ? 6 : 4,
-				       f->family == AF_INET6 ? 6 : 4,
-				       f->table);
+				       f->family == AF_INET6 ? 6 : 4, f->table);
 	return f->ops->commit(f, c, n, e);
 }
 

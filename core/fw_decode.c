@@ -18,9 +18,20 @@
 static int raw_value(const char *opt)
 {
 	static const char *const raw[] = {
-		"-A", "-N", "-P", "-i", "-o", "-j", "-g", "--in-interface",
-		"--out-interface", "--jump", "--goto", "--physdev-in",
-		"--physdev-out", "--match-set",
+		"-A",
+		"-N",
+		"-P",
+		"-i",
+		"-o",
+		"-j",
+		"-g",
+		"--in-interface",
+		"--out-interface",
+		"--jump",
+		"--goto",
+		"--physdev-in",
+		"--physdev-out",
+		"--match-set",
 	};
 	size_t i;
 
@@ -56,7 +67,7 @@ int fw_split_save(const char *text, struct strv *out, size_t *used)
 			if (rc)
 				break;
 			if (!*p) {
-				errno = EINVAL;	/* never closed */
+				errno = EINVAL; /* never closed */
 				rc = -1;
 				break;
 			}
@@ -113,7 +124,7 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x)
 					  s ? r->smsk : r->dmsk))
 				return -1;
 			if (inv && fw_zero(s ? r->smsk : r->dmsk, 16))
-				return -1;	/* "! -s 0/0": matches nothing */
+				return -1; /* "! -s 0/0": matches nothing */
 			if (inv)
 				r->inv |= s ? FW_INV_SRC : FW_INV_DST;
 			i += 2;
@@ -156,13 +167,14 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x)
 			i = j;
 			break;
 		case 'j':
-			if (!v || i + 2 != n || strlen(v) >= sizeof(r->target) ||
+			if (!v || i + 2 != n ||
+			    strlen(v) >= sizeof(r->target) ||
 			    !fw_chain_name_ok(v))
 				return -1;
 			memcpy(r->target, v, strlen(v) + 1);
 			i += 2;
 			break;
-		default:	/* a goto, another option of iptables itself */
+		default: /* a goto, another option of iptables itself */
 			return -1;
 		}
 	}

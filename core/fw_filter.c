@@ -34,13 +34,15 @@ static int smuggled(const char *w)
 	/* iptables' own long options (iptables 1.8.9, original_opts[]):
 	 * getopt_long takes any unique abbreviation of them, e.g. --set-c */
 	static const char *const own[] = {
-		"append", "delete", "check", "insert", "replace", "list",
-		"list-rules", "flush", "zero", "new-chain", "delete-chain",
-		"rename-chain", "policy", "source", "destination", "protocol",
-		"in-interface", "out-interface", "jump", "goto", "table",
-		"match", "numeric", "verbose", "wait", "wait-interval", "exact",
-		"fragments", "version", "help", "line-numbers", "modprobe",
-		"set-counters", "ipv4", "ipv6",
+		"append",	"delete",	 "check",	 "insert",
+		"replace",	"list",		 "list-rules",	 "flush",
+		"zero",		"new-chain",	 "delete-chain", "rename-chain",
+		"policy",	"source",	 "destination",	 "protocol",
+		"in-interface", "out-interface", "jump",	 "goto",
+		"table",	"match",	 "numeric",	 "verbose",
+		"wait",		"wait-interval", "exact",	 "fragments",
+		"version",	"help",		 "line-numbers", "modprobe",
+		"set-counters", "ipv4",		 "ipv6",
 	};
 	/* match options that are also such an abbreviation, exactly */
 	static const char *const matches[] = { "set", "pol" };
@@ -59,7 +61,7 @@ static int smuggled(const char *w)
 	for (i = 0; i < sizeof(own) / sizeof(*own); i++)
 		if (len < strlen(own[i]) && !strncmp(name, own[i], len) &&
 		    !(len == 8 && !strncmp(name, "fragment", 8)))
-			return 1;	/* an abbreviation: not in full */
+			return 1; /* an abbreviation: not in full */
 	return !strncmp(name, "modprobe", len) && len;
 }
 
@@ -81,31 +83,38 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x,
 		char esc[80];
 
 		if (why)
-			return err_set(e, EXIT_USAGE, "--filter: the word "
+			return err_set(e, EXIT_USAGE,
+				       "--filter: the word "
 				       "\"%s\": %s",
 				       str_escape(esc, sizeof(esc), w[i]), why);
 	}
 	for (i = 0; i < n; i++)
 		if (smuggled(w[i]))
-			return err_set(e, EXIT_USAGE, "--filter: \"%.64s\": "
+			return err_set(e, EXIT_USAGE,
+				       "--filter: \"%.64s\": "
 				       "not a condition iptables reads as "
-				       "one", w[i]);
+				       "one",
+				       w[i]);
 	i = 0;
 	while (i < n) {
 		inv = !strcmp(w[i], "!");
 		i += inv;
 		if (i == n)
-			return err_set(e, EXIT_USAGE, "--filter: incomplete: "
+			return err_set(e, EXIT_USAGE,
+				       "--filter: incomplete: "
 				       "\"!\" at its end");
 		c = fw_opt_letter(w[i]);
 		v = i + 1 < n ? w[i + 1] : NULL;
 		if (inv && (c == 'm' || c == 'j' || c == 'g' || c == 'p'))
-			return err_set(e, EXIT_USAGE, "--filter: \"!\" before "
-				       "\"%s\"", w[i]);
+			return err_set(e, EXIT_USAGE,
+				       "--filter: \"!\" before "
+				       "\"%s\"",
+				       w[i]);
 		switch (c) {
 		case 's':
 		case 'd':
-			return err_set(e, EXIT_USAGE, "--filter: \"%s\": the "
+			return err_set(e, EXIT_USAGE,
+				       "--filter: \"%s\": the "
 				       "addresses are --source and --dest",
 				       w[i]);
 		case 'i':
@@ -113,19 +122,24 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x,
 			dst = c == 'i' ? r->in : r->out;
 			/* fw_iface_ok: one that fits r, and may be written */
 			if (!v)
-				return err_set(e, EXIT_USAGE, "--filter: %s "
+				return err_set(e, EXIT_USAGE,
+					       "--filter: %s "
 					       "needs an interface name",
 					       w[i]);
 			if (!fw_iface_ok(v)) {
 				char q[80];
 
-				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "\"%s\": %s", w[i],
-					       STR_ESC(q, v), fw_iface_why(v));
+				return err_set(e, EXIT_USAGE,
+					       "--filter: %s "
+					       "\"%s\": %s",
+					       w[i], STR_ESC(q, v),
+					       fw_iface_why(v));
 			}
 			if (*dst)
-				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "given twice", w[i]);
+				return err_set(e, EXIT_USAGE,
+					       "--filter: %s "
+					       "given twice",
+					       w[i]);
 			memcpy(dst, v, strlen(v) + 1);
 			if (inv)
 				r->inv |= c == 'i' ? FW_INV_IN : FW_INV_OUT;
@@ -133,23 +147,27 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x,
 			break;
 		case 'p':
 			if (!v || !same_proto(v, r->proto))
-				return err_set(e, EXIT_USAGE, "--filter: "
+				return err_set(e, EXIT_USAGE,
+					       "--filter: "
 					       "\"%s\" %s: the protocol is "
-					       "--protocol's (%s)", w[i],
-					       v ? v : "",
+					       "--protocol's (%s)",
+					       w[i], v ? v : "",
 					       fw_proto_name(r->proto) ?
-					       fw_proto_name(r->proto) : "any");
+						       fw_proto_name(r->proto) :
+						       "any");
 			i += 2;
 			break;
 		case 'f':
 			if (fw_words_add(x, w + i - inv, 1 + (size_t)inv))
-				return err_set(e, EXIT_RUNTIME, "out of "
+				return err_set(e, EXIT_RUNTIME,
+					       "out of "
 					       "memory");
 			i++;
 			break;
 		case 'm':
 			if (!v)
-				return err_set(e, EXIT_USAGE, "--filter: "
+				return err_set(e, EXIT_USAGE,
+					       "--filter: "
 					       "\"%s\" needs a match name",
 					       w[i]);
 			j = fw_match_end(w, n, i);
@@ -159,8 +177,10 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x,
 			break;
 		case 'j':
 		case 'g':
-			return err_set(e, EXIT_USAGE, "--filter: \"%s\": a "
-				       "target, not a condition", w[i]);
+			return err_set(e, EXIT_USAGE,
+				       "--filter: \"%s\": a "
+				       "target, not a condition",
+				       w[i]);
 		case 0:
 			if (!strncmp(w[i], "--", 2)) {
 				/* options of -p's match, as iptables takes
@@ -177,14 +197,17 @@ static int scan(struct fw_rule *r, char *const *w, size_t n, struct buf *x,
 			}
 			/* fall through */
 		default:
-			return err_set(e, EXIT_USAGE, "--filter: \"%s\": not a "
-				       "condition", w[i]);
+			return err_set(e, EXIT_USAGE,
+				       "--filter: \"%s\": not a "
+				       "condition",
+				       w[i]);
 		}
 	}
 	return 0;
 }
 
-#define FILTER_SUBSET "the iptc backend (legacy iptables) supports [!] -i " \
+#define FILTER_SUBSET \
+	"the iptc backend (legacy iptables) supports [!] -i " \
 	"IF, [!] -o IF and -m conntrack [!] --ctstate STATES; the nft " \
 	"backend takes any iptables condition"
 
@@ -209,18 +232,24 @@ static int filter_subset(struct fw_rule *r, char *const *w, size_t n,
 			char *dst = in ? r->in : r->out;
 
 			if (!v)
-				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "needs an interface name", o);
+				return err_set(e, EXIT_USAGE,
+					       "--filter: %s "
+					       "needs an interface name",
+					       o);
 			if (!fw_iface_ok(v)) {
 				char q[80];
 
-				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "\"%s\": %s", o,
-					       STR_ESC(q, v), fw_iface_why(v));
+				return err_set(e, EXIT_USAGE,
+					       "--filter: %s "
+					       "\"%s\": %s",
+					       o, STR_ESC(q, v),
+					       fw_iface_why(v));
 			}
 			if (*dst)
-				return err_set(e, EXIT_USAGE, "--filter: %s "
-					       "given twice", o);
+				return err_set(e, EXIT_USAGE,
+					       "--filter: %s "
+					       "given twice",
+					       o);
 			memcpy(dst, v, strlen(v) + 1);
 			if (inv)
 				r->inv |= in ? FW_INV_IN : FW_INV_OUT;
@@ -232,15 +261,19 @@ static int filter_subset(struct fw_rule *r, char *const *w, size_t n,
 			continue;
 		} else if (!strcmp(o, "--ctstate") && conntrack) {
 			if (r->ctstate)
-				return err_set(e, EXIT_USAGE, "--filter: "
+				return err_set(e, EXIT_USAGE,
+					       "--filter: "
 					       "--ctstate given twice");
 			r->ctstate = v ? fw_ctstate_parse(v) : 0;
 			if (!r->ctstate)
-				return err_set(e, EXIT_USAGE, "--filter: "
-					       "--ctstate \"%s\": not a list of "
-					       "conntrack states (INVALID, NEW, "
-					       "ESTABLISHED, RELATED, UNTRACKED, "
-					       "SNAT, DNAT)", v ? v : "");
+				return err_set(
+					e, EXIT_USAGE,
+					"--filter: "
+					"--ctstate \"%s\": not a list of "
+					"conntrack states (INVALID, NEW, "
+					"ESTABLISHED, RELATED, UNTRACKED, "
+					"SNAT, DNAT)",
+					v ? v : "");
 			if (inv)
 				r->inv |= FW_INV_CT;
 			i++;
@@ -250,15 +283,19 @@ static int filter_subset(struct fw_rule *r, char *const *w, size_t n,
 		inv = 0;
 	}
 	if (inv || (conntrack && !r->ctstate))
-		return err_set(e, EXIT_USAGE, "--filter: incomplete at its "
+		return err_set(e, EXIT_USAGE,
+			       "--filter: incomplete at its "
 			       "end; " FILTER_SUBSET);
 	return 0;
 bad:
 	if (!strcmp(w[i], "-m") && i + 1 < n)
-		return err_set(e, EXIT_USAGE, "--filter: \"-m\" %.64s is not "
-			       "supported: " FILTER_SUBSET, w[i + 1]);
-	return err_set(e, EXIT_USAGE, "--filter: \"%.64s\" is not supported: "
-		       FILTER_SUBSET, w[i]);
+		return err_set(e, EXIT_USAGE,
+			       "--filter: \"-m\" %.64s is not "
+			       "supported: " FILTER_SUBSET,
+			       w[i + 1]);
+	return err_set(e, EXIT_USAGE,
+		       "--filter: \"%.64s\" is not supported: " FILTER_SUBSET,
+		       w[i]);
 }
 
 int fw_rule_filter(struct fw_rule *r, char *const *w, size_t n, int any,

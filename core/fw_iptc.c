@@ -31,8 +31,7 @@
 
 /* The -i/-o value of a kernel entry; -1 (out "") for a name with no
  * NUL in its IFNAMSIZ bytes, which iptables never makes. */
-static int iface_get(const char *name, const unsigned char *mask,
-		     char out[16])
+static int iface_get(const char *name, const unsigned char *mask, char out[16])
 {
 	size_t len = strnlen(name, IFNAMSIZ);
 
@@ -104,7 +103,7 @@ static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
 				     sizeof(c->comment));
 
 		if (len == sizeof(c->comment) || len >= sizeof(r->comment))
-			return -1;	/* no NUL: never iptables' */
+			return -1; /* no NUL: never iptables' */
 		memcpy(r->comment, c->comment, len);
 		r->comment[len] = 0;
 		return 0;
@@ -133,8 +132,8 @@ static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
  */
 struct tc {
 	int family;
-	const char *names;	/* the kernel's list of the family's tables */
-	const char *tool;	/* the command line tool, for messages */
+	const char *names; /* the kernel's list of the family's tables */
+	const char *tool;  /* the command line tool, for messages */
 	struct xtc_handle *(*init)(const char *table);
 	void (*free)(struct xtc_handle *h);
 	const char *(*first_chain)(struct xtc_handle *h);
@@ -212,19 +211,51 @@ static int append6(const char *c, const void *e, struct xtc_handle *h)
 }
 
 static const struct tc tc4 = {
-	AF_INET, "/proc/net/ip_tables_names", "iptables-legacy",
-	iptc_init, iptc_free, iptc_first_chain, iptc_next_chain, first4,
-	next4, target4, iptc_builtin, iptc_get_policy, insert4, append4,
-	iptc_delete_num_entry, iptc_flush_entries, iptc_create_chain,
-	iptc_delete_chain, iptc_set_policy, iptc_commit, iptc_strerror,
+	AF_INET,
+	"/proc/net/ip_tables_names",
+	"iptables-legacy",
+	iptc_init,
+	iptc_free,
+	iptc_first_chain,
+	iptc_next_chain,
+	first4,
+	next4,
+	target4,
+	iptc_builtin,
+	iptc_get_policy,
+	insert4,
+	append4,
+	iptc_delete_num_entry,
+	iptc_flush_entries,
+	iptc_create_chain,
+	iptc_delete_chain,
+	iptc_set_policy,
+	iptc_commit,
+	iptc_strerror,
 };
 
 static const struct tc tc6 = {
-	AF_INET6, "/proc/net/ip6_tables_names", "ip6tables-legacy",
-	ip6tc_init, ip6tc_free, ip6tc_first_chain, ip6tc_next_chain, first6,
-	next6, target6, ip6tc_builtin, ip6tc_get_policy, insert6, append6,
-	ip6tc_delete_num_entry, ip6tc_flush_entries, ip6tc_create_chain,
-	ip6tc_delete_chain, ip6tc_set_policy, ip6tc_commit, ip6tc_strerror,
+	AF_INET6,
+	"/proc/net/ip6_tables_names",
+	"ip6tables-legacy",
+	ip6tc_init,
+	ip6tc_free,
+	ip6tc_first_chain,
+	ip6tc_next_chain,
+	first6,
+	next6,
+	target6,
+	ip6tc_builtin,
+	ip6tc_get_policy,
+	insert6,
+	append6,
+	ip6tc_delete_num_entry,
+	ip6tc_flush_entries,
+	ip6tc_create_chain,
+	ip6tc_delete_chain,
+	ip6tc_set_policy,
+	ip6tc_commit,
+	ip6tc_strerror,
 };
 
 static const struct tc *tc_of(int family)
@@ -272,7 +303,7 @@ static void head4(const struct ipt_entry *e, struct fw_rule *r,
 		r->foreign = 1;
 	r->proto = e->ip.proto;
 	if (inv < 0 || e->ip.flags)
-		r->foreign = 1;	/* -f, ! -p: not modelled */
+		r->foreign = 1; /* -f, ! -p: not modelled */
 	r->inv = inv < 0 ? 0 : (unsigned)inv;
 	*elems = e->elems;
 }
@@ -385,10 +416,11 @@ static int unreadable(const struct tc *tc, const struct fw_chain *c,
 
 	buf_printf(&b, "-A %s ", c->name);
 	fw_rule_show(&c->rules[c->n - 1], &b);
-	err_set(e, EXIT_RUNTIME, "rule %zu of %s, docker-fw's own chain, is "
+	err_set(e, EXIT_RUNTIME,
+		"rule %zu of %s, docker-fw's own chain, is "
 		"one docker-fw cannot read (a control character): \"%.240s\" "
-		"(delete it: %s -D %s %zu)", c->n, c->name,
-		b.data ? b.data : "", tc->tool, c->name, c->n);
+		"(delete it: %s -D %s %zu)",
+		c->n, c->name, b.data ? b.data : "", tc->tool, c->name, c->n);
 	buf_free(&b);
 	return -1;
 }
@@ -397,7 +429,7 @@ static int unreadable(const struct tc *tc, const struct fw_chain *c,
 static const char *what(const struct tc *tc)
 {
 	return tc->family == AF_INET6 ? "ip6tables (legacy)" :
-	       "iptables (legacy)";
+					"iptables (legacy)";
 }
 
 static int read_table(struct fw *f, struct err *e)
@@ -410,7 +442,8 @@ static int read_table(struct fw *f, struct err *e)
 	size_t nrules = 0;
 
 	if (!tc)
-		return err_set(e, EXIT_RUNTIME, "the iptc backend handles IPv4 "
+		return err_set(e, EXIT_RUNTIME,
+			       "the iptc backend handles IPv4 "
 			       "and IPv6 only, not address family %d",
 			       f->family);
 	/* iptc_init of a table that is not there makes it (the kernel loads
@@ -418,21 +451,25 @@ static int read_table(struct fw *f, struct err *e)
 	 * that legacy tables are present: reading never does that */
 	if (!(f->env && f->env->make_table) &&
 	    !fw_iptc_has_table(f->family, f->table))
-		return err_set(e, EXIT_RUNTIME, "no Docker chains in the "
+		return err_set(e, EXIT_RUNTIME,
+			       "no Docker chains in the "
 			       "legacy (libiptc) %s%s table: this network "
 			       "namespace has no such table "
 			       "(%s does not list it), and reading it would "
-			       "make one", f->family == AF_INET6 ? "IPv6 " : "",
-			       f->table, tc->names);
+			       "make one",
+			       f->family == AF_INET6 ? "IPv6 " : "", f->table,
+			       tc->names);
 	h = tc->init(f->table);
 	if (!h)
-		return err_set(e, EXIT_RUNTIME, "cannot read the %s table "
-			       "\"%s\": %s", what(tc), f->table,
-			       tc->strerror(errno));
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot read the %s table "
+			       "\"%s\": %s",
+			       what(tc), f->table, tc->strerror(errno));
 	f->priv = h;
 	for (name = tc->first_chain(h); name; name = tc->next_chain(h)) {
 		const char *pol = tc->builtin(name, h) ?
-				  tc->get_policy(name, &cnt, h) : NULL;
+					  tc->get_policy(name, &cnt, h) :
+					  NULL;
 		struct fw_chain *c = fw_chain_add(f, name, pol ? pol : "-");
 		struct fw_rule *r;
 
@@ -441,7 +478,8 @@ static int read_table(struct fw *f, struct err *e)
 		for (en = tc->first_rule(name, h); en;
 		     en = tc->next_rule(en, h)) {
 			if (++nrules > FW_MAX_RULES)
-				return err_set(e, EXIT_RUNTIME, "the %s table "
+				return err_set(e, EXIT_RUNTIME,
+					       "the %s table "
 					       "\"%s\" holds more than %d "
 					       "rules (docker-fw's limit)",
 					       what(tc), f->table,
@@ -450,9 +488,8 @@ static int read_table(struct fw *f, struct err *e)
 			if (!r)
 				goto nomem;
 			decode(tc, en, h, r);
-			if (!readable(r) &&
-			    (!strcmp(name, FW_CHAIN_FORWARD) ||
-			     !strcmp(name, FW_CHAIN_INPUT)))
+			if (!readable(r) && (!strcmp(name, FW_CHAIN_FORWARD) ||
+					     !strcmp(name, FW_CHAIN_INPUT)))
 				return unreadable(tc, c, e);
 		}
 	}
@@ -466,8 +503,8 @@ nomem:
 static void *encode(const struct fw_rule *r)
 {
 	size_t head = r->family == AF_INET6 ?
-		      XT_ALIGN(sizeof(struct ip6t_entry)) :
-		      XT_ALIGN(sizeof(struct ipt_entry));
+			      XT_ALIGN(sizeof(struct ip6t_entry)) :
+			      XT_ALIGN(sizeof(struct ipt_entry));
 	size_t size = head;
 	size_t tsize = XT_ALIGN(sizeof(struct xt_standard_target));
 	struct xt_entry_target *t;
@@ -479,12 +516,13 @@ static void *encode(const struct fw_rule *r)
 		/* libiptc does not encode matches: only those above; and
 		 * no value is cut to fit the kernel's structs */
 		errno = r->family != AF_INET && r->family != AF_INET6 ?
-			EAFNOSUPPORT : EINVAL;
+				EAFNOSUPPORT :
+				EINVAL;
 		return NULL;
 	}
 	if (r->sport || r->dport)
 		size += r->proto == IPPROTO_TCP ? MATCH_SIZE(struct xt_tcp) :
-			MATCH_SIZE(struct xt_udp);
+						  MATCH_SIZE(struct xt_udp);
 	if (r->ctstate)
 		size += MATCH_SIZE(struct xt_conntrack_mtinfo3);
 	if (*r->comment)
@@ -611,9 +649,9 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		case FW_APPEND:
 			en = encode(&c[i].rule);
 			ok = en && (c[i].op == FW_APPEND ?
-				    tc->append(c[i].chain, en, h) :
-				    tc->insert(c[i].chain, en, c[i].pos - 1,
-					       h));
+					    tc->append(c[i].chain, en, h) :
+					    tc->insert(c[i].chain, en,
+						       c[i].pos - 1, h));
 			free(en);
 			break;
 		}

@@ -32,13 +32,13 @@
 
 #include "dfw/fw.h"
 
-
 /* The path of name in env's PATH into out: 0, or -1 when not found. */
 static int in_path(const struct fw_env *env, const char *name, char *out,
 		   size_t len)
 {
 	const char *p = env && env->path && *env->path ? env->path :
-			FW_NFT_PATH, *c;
+							 FW_NFT_PATH,
+		   *c;
 	struct stat st;
 
 	for (; *p; p = *c ? c + 1 : c) {
@@ -83,8 +83,10 @@ static int tool(const struct fw_env *env, int family, const char *what,
 		argv[1] = name;
 		return 2;
 	}
-	return err_set(e, EXIT_RUNTIME, "the nf_tables backend needs %s (or "
-		       "xtables-nft-multi) in PATH: not found", name);
+	return err_set(e, EXIT_RUNTIME,
+		       "the nf_tables backend needs %s (or "
+		       "xtables-nft-multi) in PATH: not found",
+		       name);
 }
 
 /* A child process: a program (path, argv: exec'd, no shell), or fn(arg)
@@ -164,7 +166,7 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 		}
 		for (i = 1; i < 3 && !big; i++) {
 			size_t keep = i == 1 ? FW_NFT_MAX_OUTPUT :
-				      FW_NFT_MAX_ERR;
+					       FW_NFT_MAX_ERR;
 			ssize_t r;
 
 			if (!pf[i].revents)
@@ -173,7 +175,8 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 				/* stdout: over the cap; stderr: the rest is
 				 * dropped, up to the same cap */
 				r = read(fds[i], drop, sizeof(drop));
-				if (r > 0 && (i == 1 || (dropped += (size_t)r) >
+				if (r > 0 &&
+				    (i == 1 || (dropped += (size_t)r) >
 						       FW_NFT_MAX_OUTPUT))
 					big = EFBIG;
 				if (r > 0 || (r < 0 && errno == EINTR))
@@ -210,7 +213,7 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 	if (ep[0] >= 0)
 		close(ep[0]);
 	if (big)
-		kill(pid, SIGKILL);	/* its output was not all read */
+		kill(pid, SIGKILL); /* its output was not all read */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
@@ -218,8 +221,7 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 		errno = big;
 		return -1;
 	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) :
-	       128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 fail:
 	saved = errno;
 	for (status = 0; status < 2; status++) {
@@ -284,9 +286,11 @@ static int unreadable(const struct fw *f, const char *chain, size_t k,
 	if (!t)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	snprintf(save, sizeof(save), "%s", tool_name(f->family, "-save"));
-	err_set(e, EXIT_RUNTIME, "%s: rule %zu of %s, docker-fw's own chain, "
+	err_set(e, EXIT_RUNTIME,
+		"%s: rule %zu of %s, docker-fw's own chain, "
 		"is a line docker-fw cannot read: \"%s\" (delete it: %s -D "
-		"%s %zu)", save, k, chain, str_escape(esc, sizeof(esc), t),
+		"%s %zu)",
+		save, k, chain, str_escape(esc, sizeof(esc), t),
 		tool_name(f->family, ""), chain, k);
 	free(t);
 	return -1;
@@ -325,12 +329,13 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 		}
 		if (!strncmp(line, "# Table `", 9) &&
 		    memmem(line, len, "incompatible", 12)) {
-			rc = err_set(e, EXIT_RUNTIME, "%s: the nf_tables %s "
-				       "table holds rules iptables-nft cannot "
-				       "show (made with the nft tool?): "
-				       "\"%.*s\"",
-				       tool_name(f->family, "-save"), f->table,
-				       (int)(len < 120 ? len : 120), line);
+			rc = err_set(e, EXIT_RUNTIME,
+				     "%s: the nf_tables %s "
+				     "table holds rules iptables-nft cannot "
+				     "show (made with the nft tool?): "
+				     "\"%.*s\"",
+				     tool_name(f->family, "-save"), f->table,
+				     (int)(len < 120 ? len : 120), line);
 			goto out;
 		}
 		if (!in_table || !len || *line == '#' ||
@@ -345,7 +350,7 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			used = strcspn(p, " \t\n");
 			if (nl >= sizeof(name) || !nl || !used ||
 			    used >= sizeof(pol) || ctl_in(line, len))
-				continue;	/* a chain none of ours is */
+				continue; /* a chain none of ours is */
 			memcpy(name, line + 1, nl);
 			name[nl] = 0;
 			memcpy(pol, p, used);
@@ -359,11 +364,11 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			/* no rule's start: the rest of the rule before it,
 			 * which a raw value with a newline cut */
 			struct fw_chain *c = last < f->nchains ?
-					     &f->chains[last] : NULL;
+						     &f->chains[last] :
+						     NULL;
 
 			if (c && ours(c->name)) {
-				rc = unreadable(f, c->name, c->n, line, len,
-						e);
+				rc = unreadable(f, c->name, c->n, line, len, e);
 				goto out;
 			}
 			if (c && c->n)
@@ -374,15 +379,16 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 		rc = fw_split_save(line, &w, &used);
 		if (rc < 0 && errno != EINVAL)
 			goto nomem;
-		if (rc < 0)	/* a quote never closed: this line alone */
+		if (rc < 0) /* a quote never closed: this line alone */
 			used = len + (line[len] == '\n');
 		{
 			size_t cl = strcspn(line + 3, " \t\n");
 			char name[32];
 			struct fw_chain *c;
 			struct fw_rule *r;
-			int bad = rc < 3 || ctl_in(line, used - (used &&
-						   line[used - 1] == '\n'));
+			int bad = rc < 3 ||
+				  ctl_in(line, used - (used &&
+						       line[used - 1] == '\n'));
 
 			snprintf(name, sizeof(name), "%.*s",
 				 (int)(cl < sizeof(name) ? cl : 0), line + 3);
@@ -390,19 +396,20 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			len = used - (used && line[used - 1] == '\n');
 			if (!c) {
 				last = (size_t)-1;
-				continue;	/* a chain left out */
+				continue; /* a chain left out */
 			}
 			if (++nrules > FW_MAX_RULES) {
-				rc = err_set(e, EXIT_RUNTIME, "%s -t %s: more "
+				rc = err_set(e, EXIT_RUNTIME,
+					     "%s -t %s: more "
 					     "than %d rules (docker-fw's "
-					     "limit)", tool_name(f->family,
-							"-save"), f->table,
-					     FW_MAX_RULES);
+					     "limit)",
+					     tool_name(f->family, "-save"),
+					     f->table, FW_MAX_RULES);
 				goto out;
 			}
 			if (bad && ours(c->name)) {
-				rc = unreadable(f, c->name, c->n + 1, line,
-						len, e);
+				rc = unreadable(f, c->name, c->n + 1, line, len,
+						e);
 				goto out;
 			}
 			r = fw_chain_push(c);
@@ -435,8 +442,10 @@ static const char *failed(int rc, struct buf *errout)
 	if (rc >= 0)
 		return first_line(errout);
 	if (errno == EFBIG) {
-		snprintf(msg, sizeof(msg), "more than %d MiB of output "
-			 "(docker-fw's limit)", FW_NFT_MAX_OUTPUT >> 20);
+		snprintf(msg, sizeof(msg),
+			 "more than %d MiB of output "
+			 "(docker-fw's limit)",
+			 FW_NFT_MAX_OUTPUT >> 20);
 		return msg;
 	}
 	return strerror(errno);
@@ -460,8 +469,10 @@ static int read_table(struct fw *f, struct err *e)
 		err_set(e, EXIT_RUNTIME, "%s -t %s: %s", name, f->table,
 			failed(rc, &errout));
 	else if (out.data && strlen(out.data) != out.len)
-		rc = err_set(e, EXIT_RUNTIME, "%s -t %s: a NUL byte in its "
-			     "output", name, f->table);
+		rc = err_set(e, EXIT_RUNTIME,
+			     "%s -t %s: a NUL byte in its "
+			     "output",
+			     name, f->table);
 	else
 		rc = parse_save(f, out.data ? out.data : "", e);
 	buf_free(&out);
@@ -489,9 +500,11 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		const char *msg = failed(rc, &errout);
 
 		/* a rule we delete vanished, a chain moved: redo the run */
-		err_set(e, strstr(msg, "does a matching rule exist") ||
-			   strstr(msg, "temporarily unavailable") ?
-			   FW_AGAIN : EXIT_RUNTIME,
+		err_set(e,
+			strstr(msg, "does a matching rule exist") ||
+					strstr(msg, "temporarily unavailable") ?
+				FW_AGAIN :
+				EXIT_RUNTIME,
 			"%s --noflush: %s", name, msg);
 	}
 	buf_free(&in);
@@ -560,8 +573,10 @@ static int probe_netns(struct netns_probe *p, struct buf *out,
 
 	if (status < 0)
 		return -1;
-	return status == 0 ? PROBE_OK : status == 3 ? PROBE_NO_NETNS :
-	       status == 1 || status == 2 ? PROBE_REFUSED : (errno = EIO, -1);
+	return status == 0		  ? PROBE_OK :
+	       status == 3		  ? PROBE_NO_NETNS :
+	       status == 1 || status == 2 ? PROBE_REFUSED :
+					    (errno = EIO, -1);
 }
 
 /* iptables' message without its "iptables-nft-restore v1.8.9
@@ -570,7 +585,7 @@ static long refusal(struct buf *errout, char *why, size_t len)
 {
 	const char *at = errout->data ? strstr(errout->data,
 					       "Error occurred at line: ") :
-			 NULL;
+					NULL;
 	const char *m, *head;
 	uint64_t line = 0;
 	char num[24];
@@ -600,8 +615,8 @@ static long refusal(struct buf *errout, char *why, size_t len)
 /* The rule as nf_tables keeps it, read back from words of a listing; 0,
  * or -1 with why set when docker-fw cannot read it back exactly. */
 static int readback(int family, char *const *w, size_t n,
-		    const struct fw_rule *want, struct fw_rule *got,
-		    char *why, size_t len)
+		    const struct fw_rule *want, struct fw_rule *got, char *why,
+		    size_t len)
 {
 	struct strv again = { 0 };
 	struct buf t = { 0 };
@@ -625,10 +640,11 @@ static int readback(int family, char *const *w, size_t n,
 			if ((i && buf_adds(&line, " ")) ||
 			    buf_adds(&line, w[i]))
 				break;
-		snprintf(why, len, "iptables-nft shows it as `%s`, which "
+		snprintf(why, len,
+			 "iptables-nft shows it as `%s`, which "
 			 "docker-fw cannot read back",
-			 str_escape(esc, sizeof(esc), line.data ? line.data :
-				    ""));
+			 str_escape(esc, sizeof(esc),
+				    line.data ? line.data : ""));
 		buf_free(&line);
 	}
 	strv_free(&again);
@@ -636,7 +652,7 @@ static int readback(int family, char *const *w, size_t n,
 	if (!ok)
 		return -1;
 	snprintf(d.target, sizeof(d.target), "%s", want->target);
-	*got = d;		/* got may be want */
+	*got = d; /* got may be want */
 	return 0;
 }
 
@@ -647,9 +663,9 @@ static int readback(int family, char *const *w, size_t n,
  * PROBE_REFUSED with *bad the index into idx of the rule iptables named
  * (-1: none) and why, PROBE_NO_NETNS, or -1 with e set.
  */
-static int probe(const struct fw_env *env, int family, int live, struct fw_probe *p,
-		 const size_t *idx, size_t k, long *bad, char *why,
-		 size_t wlen, struct err *e)
+static int probe(const struct fw_env *env, int family, int live,
+		 struct fw_probe *p, const size_t *idx, size_t k, long *bad,
+		 char *why, size_t wlen, struct err *e)
 {
 	const char *rargv[6] = { 0 }, *largv[8] = { 0 }, *cargv[6] = { 0 };
 	char rpath[4096], lpath[4096], rname[40], lname[40], chain[32];
@@ -665,8 +681,9 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 	*bad = -1;
 	rk = tool(env, family, "-restore", rpath, sizeof(rpath), rargv, rname,
 		  sizeof(rname), e);
-	lk = rk < 0 ? -1 : tool(env, family, "", lpath, sizeof(lpath), largv,
-				lname, sizeof(lname), e);
+	lk = rk < 0 ? -1 :
+		      tool(env, family, "", lpath, sizeof(lpath), largv, lname,
+			   sizeof(lname), e);
 	if (lk < 0)
 		return -1;
 	rargv[rk] = "--noflush";
@@ -692,7 +709,9 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 	for (i = 0; i <= k; i++) {
 		ch[i + 1].op = FW_APPEND;
 		snprintf(ch[i + 1].chain, sizeof(ch[i + 1].chain), "%s",
-			 i < k ? chain : p[idx[0]].input ? "INPUT" : "FORWARD");
+			 i < k		 ? chain :
+			 p[idx[0]].input ? "INPUT" :
+					   "FORWARD");
 		if (i < k)
 			ch[i + 1].rule = p[idx[i]].rule;
 		else
@@ -704,8 +723,8 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 	if (fw_restore_text("filter", ch, k + 1 + !live, &in, e))
 		goto out;
 	if (!live) {
-		struct netns_probe np = { rpath, lpath, rargv, largv,
-					  in.data, in.len };
+		struct netns_probe np = { rpath, lpath,	  rargv,
+					  largv, in.data, in.len };
 
 		rc = probe_netns(&np, &out, &errout);
 	} else {
@@ -739,12 +758,13 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 	}
 	if (rc == PROBE_REFUSED) {
 		at = refusal(&errout, why, wlen);
-		if (at >= 3 && (size_t)at < k + 3)	/* *filter, :CHAIN */
+		if (at >= 3 && (size_t)at < k + 3) /* *filter, :CHAIN */
 			*bad = at - 3;
 		else if (!live && k == 1 && (size_t)at == k + 3)
-			snprintf(why, wlen, "the kernel refuses it in a rule "
-				 "reached from %s", p[idx[0]].input ?
-				 "INPUT" : "FORWARD");
+			snprintf(why, wlen,
+				 "the kernel refuses it in a rule "
+				 "reached from %s",
+				 p[idx[0]].input ? "INPUT" : "FORWARD");
 		goto out;
 	}
 	for (line = out.data ? out.data : ""; *line; line += used) {
@@ -767,8 +787,10 @@ static int probe(const struct fw_env *env, int family, int live, struct fw_probe
 			p[i].failed = 1;
 	}
 	if (got != k) {
-		rc = err_set(e, EXIT_RUNTIME, "%s -S %s: %zu rules written, "
-			     "%zu read back", lname, chain, k, got);
+		rc = err_set(e, EXIT_RUNTIME,
+			     "%s -S %s: %zu rules written, "
+			     "%zu read back",
+			     lname, chain, k, got);
 		goto out;
 	}
 	rc = PROBE_OK;
@@ -854,7 +876,7 @@ int fw_nft_canon(const struct fw_env *env, int family, struct fw_probe *p,
 		snprintf(p[i].why, sizeof(p[i].why), "%.255s",
 			 p[i].failed ? ce.msg : "");
 	}
-	for (i = 0; i < n; i++)		/* FORWARD's rules, then INPUT's */
+	for (i = 0; i < n; i++) /* FORWARD's rules, then INPUT's */
 		if (!p[i].input && !p[i].failed)
 			todo[k++] = i;
 	for (i = 0; i < n; i++)
@@ -862,7 +884,8 @@ int fw_nft_canon(const struct fw_env *env, int family, struct fw_probe *p,
 			todo[k++] = i;
 	while (k && !rc) {
 		for (batch = 1; !one && batch < k &&
-		     p[todo[batch]].input == p[todo[0]].input; batch++)
+				p[todo[batch]].input == p[todo[0]].input;
+		     batch++)
 			;
 		switch (probe(env, family, live, p, todo, batch, &bad, why,
 			      sizeof(why), e)) {
@@ -875,17 +898,20 @@ int fw_nft_canon(const struct fw_env *env, int family, struct fw_probe *p,
 			if (may_write && table < 0)
 				table = live_table(env, family);
 			if (!may_write)
-				rc = err_set(e, EXIT_RUNTIME, "no scratch "
+				rc = err_set(e, EXIT_RUNTIME,
+					     "no scratch "
 					     "network namespace to check "
 					     "--filter conditions in (%s), "
 					     "and a dry run writes nothing",
 					     why);
 			else if (!table)
-				rc = err_set(e, EXIT_RUNTIME, "no scratch "
+				rc = err_set(e, EXIT_RUNTIME,
+					     "no scratch "
 					     "network namespace to check "
 					     "--filter conditions in (%s), "
 					     "and no nf_tables filter table "
-					     "here to check them in", why);
+					     "here to check them in",
+					     why);
 			live = 1;
 			break;
 		case PROBE_REFUSED:
@@ -903,7 +929,7 @@ int fw_nft_canon(const struct fw_env *env, int family, struct fw_probe *p,
 				break;
 			}
 			if (bad < 0 && batch > 1) {
-				one = 1;	/* find which, one by one */
+				one = 1; /* find which, one by one */
 				break;
 			}
 			if (bad < 0)

@@ -55,34 +55,37 @@ int fw_split(const char *line, struct strv *out)
 
 int fw_change_check(const struct fw_change *c, struct err *e)
 {
-	static const char *const ops[] = { "-N", "-I", "-D", "-P", "-X",
-					   "-A" };
+	static const char *const ops[] = { "-N", "-I", "-D", "-P", "-X", "-A" };
 	const char *op = (unsigned)c->op < sizeof(ops) / sizeof(*ops) ?
-			 ops[c->op] : "?";
+				 ops[c->op] :
+				 "?";
 	struct buf line = { 0 };
 	char v[80];
 	int rc;
 
 	if (!fw_chain_name_ok(c->chain))
-		return err_set(e, EXIT_RUNTIME, "%s: the chain \"%s\": not a "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: the chain \"%s\": not a "
 			       "chain name (1-%d printable characters, no "
-			       "blank or quote)", op,
-			       str_escape(v, sizeof(v), c->chain),
+			       "blank or quote)",
+			       op, str_escape(v, sizeof(v), c->chain),
 			       FW_CHAIN_MAX);
 	if (c->op == FW_POLICY && strcmp(c->policy, "ACCEPT") &&
 	    strcmp(c->policy, "DROP"))
-		return err_set(e, EXIT_RUNTIME, "-P %s: the policy \"%s\": "
-			       "ACCEPT or DROP", c->chain,
-			       str_escape(v, sizeof(v), c->policy));
-	if ((c->op == FW_INSERT || c->op == FW_DELETE ||
-	     c->op == FW_APPEND) && fw_rule_check(&c->rule, e))
+		return err_set(e, EXIT_RUNTIME,
+			       "-P %s: the policy \"%s\": "
+			       "ACCEPT or DROP",
+			       c->chain, str_escape(v, sizeof(v), c->policy));
+	if ((c->op == FW_INSERT || c->op == FW_DELETE || c->op == FW_APPEND) &&
+	    fw_rule_check(&c->rule, e))
 		return err_wrap(e, "%s %s", op, c->chain);
 	rc = fw_change_format(c, &line);
 	if (!rc && line.len > FW_LINE_MAX)
-		rc = err_set(e, EXIT_RUNTIME, "%s %s: the rule `%.100s...` "
+		rc = err_set(e, EXIT_RUNTIME,
+			     "%s %s: the rule `%.100s...` "
 			     "is longer than a line of iptables-restore text "
-			     "may be (%d bytes)", op, c->chain, line.data,
-			     FW_LINE_MAX);
+			     "may be (%d bytes)",
+			     op, c->chain, line.data, FW_LINE_MAX);
 	else if (rc)
 		rc = err_set(e, EXIT_RUNTIME, "%s %s: %s", op, c->chain,
 			     strerror(errno));
@@ -112,7 +115,7 @@ static int change_line(const struct fw_change *c, int nft, struct buf *out)
 	case FW_DEL_CHAIN:
 		return nft ? buf_printf(out, "-F %s\n-X %s", c->chain,
 					c->chain) :
-		       buf_printf(out, "-X %s", c->chain);
+			     buf_printf(out, "-X %s", c->chain);
 	case FW_INSERT:
 		if (buf_printf(out, "-I %s %u ", c->chain, c->pos))
 			return -1;
@@ -123,7 +126,7 @@ static int change_line(const struct fw_change *c, int nft, struct buf *out)
 		return fw_rule_format(&c->rule, out);
 	case FW_DELETE:
 		if (nft ? buf_printf(out, "-D %s ", c->chain) :
-		    buf_printf(out, "-D %s %u  # ", c->chain, c->pos))
+			  buf_printf(out, "-D %s %u  # ", c->chain, c->pos))
 			return -1;
 		return fw_rule_format(&c->rule, out);
 	}

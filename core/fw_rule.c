@@ -103,22 +103,24 @@ int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 {
 	if (a->foreign || b->foreign)
 		return 0;
-	return a->family == b->family &&
-	       !memcmp(a->src, b->src, 16) && !memcmp(a->smsk, b->smsk, 16) &&
-	       !memcmp(a->dst, b->dst, 16) && !memcmp(a->dmsk, b->dmsk, 16) &&
-	       !strcmp(a->in, b->in) && !strcmp(a->out, b->out) &&
-	       a->inv == b->inv && a->proto == b->proto &&
-	       a->sport == b->sport && a->dport == b->dport &&
-	       a->ctstate == b->ctstate && a->extra == b->extra &&
-	       !strcmp(a->comment, b->comment) &&
+	return a->family == b->family && !memcmp(a->src, b->src, 16) &&
+	       !memcmp(a->smsk, b->smsk, 16) && !memcmp(a->dst, b->dst, 16) &&
+	       !memcmp(a->dmsk, b->dmsk, 16) && !strcmp(a->in, b->in) &&
+	       !strcmp(a->out, b->out) && a->inv == b->inv &&
+	       a->proto == b->proto && a->sport == b->sport &&
+	       a->dport == b->dport && a->ctstate == b->ctstate &&
+	       a->extra == b->extra && !strcmp(a->comment, b->comment) &&
 	       !strcmp(a->target, b->target);
 }
 
 uint32_t fw_rule_hash(const struct fw_rule *r)
 {
 	uint32_t h = 2166136261u;
-	uint32_t v[6] = { (uint32_t)r->family, r->inv, r->proto,
-			  (uint32_t)r->sport << 16 | r->dport, r->ctstate,
+	uint32_t v[6] = { (uint32_t)r->family,
+			  r->inv,
+			  r->proto,
+			  (uint32_t)r->sport << 16 | r->dport,
+			  r->ctstate,
 			  r->extra ? istr_of(r->extra)->hash : 0 };
 
 	h = fnv(h, v, sizeof(v));
@@ -137,8 +139,7 @@ uint32_t fw_rule_hash(const struct fw_rule *r)
 
 /* ---- addresses ---------------------------------------------------------- */
 
-void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be,
-		int prefix)
+void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be, int prefix)
 {
 	uint32_t m = prefix ? htonl(~0u << (32 - prefix)) : 0;
 
@@ -148,8 +149,7 @@ void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be,
 	memcpy(mask, &m, 4);
 }
 
-int fw_addr_parse(const char *s, int family, uint8_t addr[16],
-		  uint8_t mask[16])
+int fw_addr_parse(const char *s, int family, uint8_t addr[16], uint8_t mask[16])
 {
 	int bits = family == AF_INET6 ? 128 : 32, i;
 	char tmp[INET6_ADDRSTRLEN + 64], *slash;
@@ -166,7 +166,7 @@ int fw_addr_parse(const char *s, int family, uint8_t addr[16],
 		*slash++ = 0;
 	if (inet_pton(family, tmp, addr) != 1)
 		return -1;
-	if (slash && strpbrk(slash, ".:")) {	/* a mask, not a length */
+	if (slash && strpbrk(slash, ".:")) { /* a mask, not a length */
 		if (inet_pton(family, slash, mask) != 1)
 			return -1;
 	} else if (slash && parse_uint(slash, 0, (uint64_t)bits, &prefix)) {
@@ -175,7 +175,7 @@ int fw_addr_parse(const char *s, int family, uint8_t addr[16],
 		for (i = 0; i < (int)prefix; i++)
 			mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 	}
-	for (i = 0; i < 16; i++)	/* as the kernel keeps it */
+	for (i = 0; i < 16; i++) /* as the kernel keeps it */
 		addr[i] &= mask[i];
 	return 0;
 }
@@ -246,7 +246,7 @@ int fw_iface_ok(const char *s)
 	size_t i, len = strlen(s);
 
 	if (!len || len >= 16 || !strcmp(s, "+"))
-		return 0;	/* "+" alone is every interface */
+		return 0; /* "+" alone is every interface */
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		      (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -262,8 +262,8 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } ctnames[] = {
-	{ FW_CT_INVALID, "INVALID" }, { FW_CT_NEW, "NEW" },
-	{ FW_CT_RELATED, "RELATED" }, { FW_CT_ESTABLISHED, "ESTABLISHED" },
+	{ FW_CT_INVALID, "INVALID" },	  { FW_CT_NEW, "NEW" },
+	{ FW_CT_RELATED, "RELATED" },	  { FW_CT_ESTABLISHED, "ESTABLISHED" },
 	{ FW_CT_UNTRACKED, "UNTRACKED" }, { FW_CT_SNAT, "SNAT" },
 	{ FW_CT_DNAT, "DNAT" },
 };
@@ -411,10 +411,10 @@ int fw_rule_check(const struct fw_rule *r, struct err *e)
 	const char *why;
 
 	if (r->foreign)
-		return err_set(e, EXIT_RUNTIME, "a rule docker-fw did not "
+		return err_set(e, EXIT_RUNTIME,
+			       "a rule docker-fw did not "
 			       "read whole is never written");
-	if (*r->comment &&
-	    (why = fw_word_why(r->comment, FW_COMMENT_MAX, 0)))
+	if (*r->comment && (why = fw_word_why(r->comment, FW_COMMENT_MAX, 0)))
 		return err_set(e, EXIT_RUNTIME, "the comment \"%s\": %s",
 			       str_escape(v, sizeof(v), r->comment), why);
 	if (*r->in && (why = fw_word_why(r->in, FW_IFACE_MAX, 1)))
@@ -424,13 +424,15 @@ int fw_rule_check(const struct fw_rule *r, struct err *e)
 		return err_set(e, EXIT_RUNTIME, "the interface -o \"%s\": %s",
 			       str_escape(v, sizeof(v), r->out), why);
 	if (!fw_chain_name_ok(r->target))
-		return err_set(e, EXIT_RUNTIME, "the target \"%s\": not a "
+		return err_set(e, EXIT_RUNTIME,
+			       "the target \"%s\": not a "
 			       "chain name (1-%d printable characters, no "
 			       "blank or quote)",
 			       str_escape(v, sizeof(v), r->target),
 			       FW_CHAIN_MAX);
 	if (r->extra && !extra_ok(r->extra))
-		return err_set(e, EXIT_RUNTIME, "the conditions \"%s\": not "
+		return err_set(e, EXIT_RUNTIME,
+			       "the conditions \"%s\": not "
 			       "whole words on one line",
 			       str_escape(v, sizeof(v), r->extra));
 	return 0;
@@ -507,12 +509,12 @@ static int format(const struct fw_rule *r, struct buf *out, int strict)
 		      add_word(out, r->comment, strict) || buf_adds(out, " ");
 	if (r->foreign)
 		rc |= buf_adds(out, "(more matches) ");
-	if (*r->target || strict)	/* a rule with no target has no -j */
+	if (*r->target || strict) /* a rule with no target has no -j */
 		rc |= buf_adds(out, "-j ") ||
 		      (strict ? buf_adds(out, r->target) :
-		       add_word(out, r->target, 0));
+				add_word(out, r->target, 0));
 	else if (out->len > start)
-		out->data[--out->len] = 0;	/* the blank before it */
+		out->data[--out->len] = 0; /* the blank before it */
 	if (rc) {
 		out->len = start;
 		if (out->data)

@@ -18,18 +18,20 @@ int fw_opt_letter(const char *w)
 		const char *name;
 		char c;
 	} longs[] = {
-		{ "--source", 's' }, { "--src", 's' },
-		{ "--destination", 'd' }, { "--dst", 'd' },
+		{ "--source", 's' },	   { "--src", 's' },
+		{ "--destination", 'd' },  { "--dst", 'd' },
 		{ "--in-interface", 'i' }, { "--out-interface", 'o' },
-		{ "--protocol", 'p' }, { "--fragment", 'f' },
-		{ "--match", 'm' }, { "--jump", 'j' }, { "--goto", 'g' },
-		{ "--set-counters", 'c' }, { "--table", 't' },
-		{ "--append", 'A' }, { "--insert", 'I' }, { "--delete", 'D' },
-		{ "--replace", 'R' }, { "--new-chain", 'N' },
+		{ "--protocol", 'p' },	   { "--fragment", 'f' },
+		{ "--match", 'm' },	   { "--jump", 'j' },
+		{ "--goto", 'g' },	   { "--set-counters", 'c' },
+		{ "--table", 't' },	   { "--append", 'A' },
+		{ "--insert", 'I' },	   { "--delete", 'D' },
+		{ "--replace", 'R' },	   { "--new-chain", 'N' },
 		{ "--delete-chain", 'X' }, { "--flush", 'F' },
-		{ "--policy", 'P' }, { "--rename-chain", 'E' },
-		{ "--list", 'L' }, { "--list-rules", 'S' }, { "--zero", 'Z' },
-		{ "--check", 'C' }, { "--wait", 'w' }, { "--ipv4", '4' },
+		{ "--policy", 'P' },	   { "--rename-chain", 'E' },
+		{ "--list", 'L' },	   { "--list-rules", 'S' },
+		{ "--zero", 'Z' },	   { "--check", 'C' },
+		{ "--wait", 'w' },	   { "--ipv4", '4' },
 		{ "--ipv6", '6' },
 	};
 	size_t i;
@@ -91,7 +93,7 @@ int fw_port_opt(const char *o, int *dst)
  * do not start with "--").
  */
 int fw_match_tcpudp(struct fw_rule *r, const char *name, char *const *w,
-		  size_t n, int filter, struct buf *x, struct err *e)
+		    size_t n, int filter, struct buf *x, struct err *e)
 {
 	struct buf rest = { 0 };
 	size_t k = 0, g, v;
@@ -99,8 +101,10 @@ int fw_match_tcpudp(struct fw_rule *r, const char *name, char *const *w,
 	int inv, dst, rc = 0;
 
 	if (filter && name && !n)
-		return err_set(e, EXIT_USAGE, "--filter: \"-m\" %s with no "
-			       "option adds no condition", name);
+		return err_set(e, EXIT_USAGE,
+			       "--filter: \"-m\" %s with no "
+			       "option adds no condition",
+			       name);
 	while (k < n && !rc) {
 		g = k;
 		inv = !strcmp(w[k], "!");
@@ -110,13 +114,16 @@ int fw_match_tcpudp(struct fw_rule *r, const char *name, char *const *w,
 			v++;
 		if (k < n && fw_port_opt(w[k], &dst) && filter &&
 		    (dst ? r->dport : r->sport))
-			rc = err_set(e, EXIT_USAGE, "--filter: \"%s\": the "
-				     "rule spec gives the port (%s)", w[k],
-				     dst ? "--dport" : "--sport");
+			rc = err_set(e, EXIT_USAGE,
+				     "--filter: \"%s\": the "
+				     "rule spec gives the port (%s)",
+				     w[k], dst ? "--dport" : "--sport");
 		else if (k < n && fw_port_opt(w[k], &dst) && !inv &&
 			 v == k + 2 && !(dst ? r->dport : r->sport) &&
-			 (!name || !strcmp(name, fw_proto_name(r->proto) ?
-					   fw_proto_name(r->proto) : "")) &&
+			 (!name ||
+			  !strcmp(name, fw_proto_name(r->proto) ?
+						fw_proto_name(r->proto) :
+						"")) &&
 			 !parse_uint(w[k + 1], 1, 65535, &port))
 			*(dst ? &r->dport : &r->sport) = (uint16_t)port;
 		else
@@ -132,7 +139,7 @@ int fw_match_tcpudp(struct fw_rule *r, const char *name, char *const *w,
 }
 
 int fw_match_block(struct fw_rule *r, const char *name, char *const *w,
-		 size_t n, int filter, struct buf *x, struct err *e)
+		   size_t n, int filter, struct buf *x, struct err *e)
 {
 	unsigned bits;
 	int inv;
@@ -141,7 +148,8 @@ int fw_match_block(struct fw_rule *r, const char *name, char *const *w,
 		return fw_match_tcpudp(r, name, w, n, filter, x, e);
 	if (!strcmp(name, "comment")) {
 		if (filter)
-			return err_set(e, EXIT_USAGE, "--filter: \"-m\" "
+			return err_set(e, EXIT_USAGE,
+				       "--filter: \"-m\" "
 				       "comment: docker-fw's own match (its "
 				       "comment marks the rules it made)");
 		if (n != 2 || strcmp(w[0], "--comment") || *r->comment ||
@@ -153,7 +161,8 @@ int fw_match_block(struct fw_rule *r, const char *name, char *const *w,
 	if (!strcmp(name, "conntrack") && !r->ctstate) {
 		inv = n == 3 && !strcmp(w[0], "!");
 		bits = n == 2 + (size_t)inv && !strcmp(w[inv], "--ctstate") ?
-		       fw_ctstate_parse(w[inv + 1]) : 0;
+			       fw_ctstate_parse(w[inv + 1]) :
+			       0;
 		if (bits) {
 			r->ctstate = bits;
 			if (inv)

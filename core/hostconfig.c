@@ -9,8 +9,8 @@
 #include "dfw/hostconfig.h"
 #include "dfw/rulespec.h"
 
-static int line(struct strv *out, const char *key, const char *a,
-		const char *b, const char *c)
+static int line(struct strv *out, const char *key, const char *a, const char *b,
+		const char *c)
 {
 	const char *w[3] = { a, b, c };
 	struct buf l = { 0 };
@@ -47,7 +47,7 @@ static int ports(struct strv *out, const struct docker_port *p, size_t n,
 		const char *ip = p[i].host_ip;
 
 		if (assigned && !p[i].host_port)
-			continue;	/* exposed, not published */
+			continue; /* exposed, not published */
 		if (!*ip || !strcmp(ip, "::"))
 			ip = "0.0.0.0";
 		snprintf(port, sizeof(port), "%u/%s", p[i].port, p[i].proto);
@@ -85,18 +85,17 @@ static void sort_uniq(struct strv *v, size_t from)
 int hostconfig_lines(const struct docker_container *c, int assigned,
 		     struct strv *out)
 {
-	const char *mode = *c->network_mode && strcmp(c->network_mode,
-						      "default") ?
-			   c->network_mode : "bridge";
+	const char *mode = *c->network_mode &&
+					   strcmp(c->network_mode, "default") ?
+				   c->network_mode :
+				   "bridge";
 	const char *restart = *c->restart_policy ? c->restart_policy : "no";
 	char max[16];
 	size_t from = out->n;
 
 	snprintf(max, sizeof(max), "%d", c->restart_max);
-	if (list(out, "bind", &c->binds) ||
-	    list(out, "cap-add", &c->cap_add) ||
-	    list(out, "cap-drop", &c->cap_drop) ||
-	    list(out, "dns", &c->dns) ||
+	if (list(out, "bind", &c->binds) || list(out, "cap-add", &c->cap_add) ||
+	    list(out, "cap-drop", &c->cap_drop) || list(out, "dns", &c->dns) ||
 	    list(out, "extra-host", &c->extra_hosts) ||
 	    list(out, "link", &c->links) ||
 	    line(out, "network-mode", mode, NULL, NULL) ||

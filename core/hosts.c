@@ -66,8 +66,8 @@ static int line_family(const char *l, size_t n)
 	return memchr(l, ':', t ? (size_t)(t - l) : n) ? AF_INET6 : AF_INET;
 }
 
-int hosts_edit_family(const char *in, size_t len, const char *name,
-		      int family, const char *ip, struct buf *out)
+int hosts_edit_family(const char *in, size_t len, const char *name, int family,
+		      const char *ip, struct buf *out)
 {
 	size_t start = out->len, i = 0, nlen, want = strlen(name);
 	const char *ln;
@@ -88,7 +88,7 @@ int hosts_edit_family(const char *in, size_t len, const char *name,
 		if (mine && nlen == want && !memcmp(ln, name, want) &&
 		    (!family || line_family(l, n) == family)) {
 			if (!ip || done)
-				continue;	/* removed, or a duplicate */
+				continue; /* removed, or a duplicate */
 			if (buf_printf(out, "%s\t%s\t" HOSTS_MARK "\n", ip,
 				       name))
 				goto nomem;
@@ -97,8 +97,8 @@ int hosts_edit_family(const char *in, size_t len, const char *name,
 		}
 		if (head && !mine) {
 			head = 0;
-			if (!done && buf_printf(out, "%s\t%s\t" HOSTS_MARK
-						"\n", ip, name))
+			if (!done && buf_printf(out, "%s\t%s\t" HOSTS_MARK "\n",
+						ip, name))
 				goto nomem;
 			done = 1;
 		}
@@ -140,7 +140,7 @@ static int plain_path(const char *p, size_t n)
 	while (n > 1 && p[n - 1] == '/')
 		n--;
 	if (n == 1)
-		return 1;	/* "/" */
+		return 1; /* "/" */
 	while (i <= n) {
 		for (j = i; j < n && p[j] != '/'; j++)
 			;
@@ -160,26 +160,35 @@ int hosts_path_check(const char *root, const char *id, const char *path,
 	int n;
 
 	if (ilen != 64 || strspn(id, "0123456789abcdef") != 64)
-		return err_set(e, EXIT_USAGE, "container ID \"%.80s\": not 64 "
-			       "hex digits", id);
+		return err_set(e, EXIT_USAGE,
+			       "container ID \"%.80s\": not 64 "
+			       "hex digits",
+			       id);
 	if (!plain_path(root, rlen))
-		return err_set(e, EXIT_USAGE, "Docker's root folder "
+		return err_set(e, EXIT_USAGE,
+			       "Docker's root folder "
 			       "(DockerRootDir) \"%.300s\" is not an absolute "
-			       "path of plain names", root);
+			       "path of plain names",
+			       root);
 	while (rlen > 1 && root[rlen - 1] == '/')
 		rlen--;
 	if (rlen == 1)
-		rlen = 0;	/* "/": no double slash */
-	n = snprintf(want, sizeof(want), "%.*s/containers/%s/hosts",
-		     (int)rlen, root, id);
+		rlen = 0; /* "/": no double slash */
+	n = snprintf(want, sizeof(want), "%.*s/containers/%s/hosts", (int)rlen,
+		     root, id);
 	if (n < 0 || (size_t)n >= sizeof(want))
-		return err_set(e, EXIT_USAGE, "Docker's root folder "
-			       "(DockerRootDir) \"%.300s\": too long", root);
+		return err_set(e, EXIT_USAGE,
+			       "Docker's root folder "
+			       "(DockerRootDir) \"%.300s\": too long",
+			       root);
 	if (strcmp(path, want))
-		return err_set(e, EXIT_USAGE, "hosts file \"%.300s\" "
-			       "(HostsPath) is not the one Docker makes for the "
-			       "container (%.300s): docker-fw edits only that "
-			       "one", path, want);
+		return err_set(
+			e, EXIT_USAGE,
+			"hosts file \"%.300s\" "
+			"(HostsPath) is not the one Docker makes for the "
+			"container (%.300s): docker-fw edits only that "
+			"one",
+			path, want);
 	return 0;
 }
 
@@ -221,11 +230,13 @@ static int is_etc_hosts(const char *p)
 static int refuse_mount(const struct docker_container *c, const char *kind,
 			const char *src, int rw, struct err *e)
 {
-	return err_set(e, EXIT_USAGE, "container \"%s\": its /etc/hosts is "
-		       "a %s mount of \"%.300s\" (%s), not the hosts file Docker "
-		       "made for it: docker-fw edits only that one (remove the "
-		       "mount, or use add-internal)", c->name, kind, src,
-		       rw ? "read-write" : "read-only");
+	return err_set(
+		e, EXIT_USAGE,
+		"container \"%s\": its /etc/hosts is "
+		"a %s mount of \"%.300s\" (%s), not the hosts file Docker "
+		"made for it: docker-fw edits only that one (remove the "
+		"mount, or use add-internal)",
+		c->name, kind, src, rw ? "read-write" : "read-only");
 }
 
 static int check_mounts(const struct docker_container *c,
@@ -236,17 +247,21 @@ static int check_mounts(const struct docker_container *c,
 
 	for (i = 0; i < n; i++) {
 		if (m[i].bad)
-			return err_set(e, EXIT_USAGE, "container \"%s\": a "
-				       "mount whose path in the container "
-				       "docker-fw cannot read (too long?): it may "
-				       "be over /etc/hosts", c->name);
+			return err_set(
+				e, EXIT_USAGE,
+				"container \"%s\": a "
+				"mount whose path in the container "
+				"docker-fw cannot read (too long?): it may "
+				"be over /etc/hosts",
+				c->name);
 		r = is_etc_hosts(m[i].destination);
 		if (r < 0)
 			return err_set(e, EXIT_RUNTIME, "out of memory");
 		if (r)
 			return refuse_mount(c, *m[i].type ? m[i].type : "user",
 					    *m[i].source ? m[i].source :
-					    m[i].type, m[i].rw, e);
+							   m[i].type,
+					    m[i].rw, e);
 	}
 	return 0;
 }
@@ -276,8 +291,8 @@ int hosts_mount_check(const struct docker_container *c, struct err *e)
 
 			snprintf(src, sizeof(src), "%.*s",
 				 c1 ? (int)(c1 - b) : 0, b);
-			return refuse_mount(c, "bind", src, !c2 ||
-					    !strstr(c2 + 1, "ro"), e);
+			return refuse_mount(c, "bind", src,
+					    !c2 || !strstr(c2 + 1, "ro"), e);
 		}
 	}
 	for (i = 0; i < c->tmpfs.n; i++) {
@@ -288,11 +303,13 @@ int hosts_mount_check(const struct docker_container *c, struct err *e)
 			return refuse_mount(c, "tmpfs", "tmpfs", 1, e);
 	}
 	if (c->readonly_rootfs)
-		return err_set(e, EXIT_USAGE, "container \"%s\" runs with "
+		return err_set(e, EXIT_USAGE,
+			       "container \"%s\" runs with "
 			       "--read-only (ReadonlyRootfs), so Docker mounts "
 			       "its /etc/hosts read-only: docker-fw edits a "
 			       "hosts file only where the container's mount is "
-			       "read-write (use add-internal)", c->name);
+			       "read-write (use add-internal)",
+			       c->name);
 	return 0;
 }
 
@@ -307,14 +324,20 @@ static int open_error(const char *path, int dfd, const char *comp, int err,
 	if ((err == ELOOP || err == ENOTDIR) &&
 	    !fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) &&
 	    S_ISLNK(st.st_mode))
-		return err_set(e, EXIT_USAGE, "hosts file \"%.300s\": \"%s\" "
+		return err_set(e, EXIT_USAGE,
+			       "hosts file \"%.300s\": \"%s\" "
 			       "is a symbolic link: docker-fw follows none on "
-			       "the way to a hosts file", path, comp);
-	return err_set(e, err == ENOMEM || err == EMFILE || err == ENFILE ||
-		       err == EIO ? EXIT_RUNTIME : EXIT_USAGE,
+			       "the way to a hosts file",
+			       path, comp);
+	return err_set(e,
+		       err == ENOMEM || err == EMFILE || err == ENFILE ||
+				       err == EIO ?
+			       EXIT_RUNTIME :
+			       EXIT_USAGE,
 		       "hosts file \"%.300s\": %s%s", path, strerror(err),
 		       err == EROFS || err == EACCES || err == EPERM ?
-		       " (read-only)" : "");
+			       " (read-only)" :
+			       "");
 }
 
 /* Opens path from /, one component at a time, following no symlink. */
@@ -327,8 +350,10 @@ static int walk_open(const char *path, int write, struct err *e)
 	int dfd, fd;
 
 	if (*p != '/')
-		return err_set(e, EXIT_USAGE, "hosts file \"%.300s\": not an "
-			       "absolute path", path);
+		return err_set(e, EXIT_USAGE,
+			       "hosts file \"%.300s\": not an "
+			       "absolute path",
+			       path);
 	dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_set(e, EXIT_RUNTIME, "/: %s", strerror(errno));
@@ -337,18 +362,21 @@ static int walk_open(const char *path, int write, struct err *e)
 			p++;
 		s = strchr(p, '/');
 		n = s ? (size_t)(s - p) : strlen(p);
-		if (!n || n >= sizeof(comp) ||
-		    (n == 1 && *p == '.') || (n == 2 && !memcmp(p, "..", 2))) {
+		if (!n || n >= sizeof(comp) || (n == 1 && *p == '.') ||
+		    (n == 2 && !memcmp(p, "..", 2))) {
 			close(dfd);
-			return err_set(e, EXIT_USAGE, "hosts file \"%.300s\": "
-				       "not a plain path to a file", path);
+			return err_set(e, EXIT_USAGE,
+				       "hosts file \"%.300s\": "
+				       "not a plain path to a file",
+				       path);
 		}
 		memcpy(comp, p, n);
 		comp[n] = 0;
 		p += n;
-		if (s && p[strspn(p, "/")]) {	/* a folder */
-			fd = openat(dfd, comp, O_PATH | O_DIRECTORY |
-				    O_NOFOLLOW | O_CLOEXEC);
+		if (s && p[strspn(p, "/")]) { /* a folder */
+			fd = openat(dfd, comp,
+				    O_PATH | O_DIRECTORY | O_NOFOLLOW |
+					    O_CLOEXEC);
 			if (fd < 0) {
 				open_error(path, dfd, comp, errno, e);
 				close(dfd);
@@ -374,11 +402,14 @@ static int walk_open(const char *path, int write, struct err *e)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(dfd);
-		return err_set(e, EXIT_USAGE, "hosts file \"%.300s\": not a "
-			       "regular file", path);
+		return err_set(e, EXIT_USAGE,
+			       "hosts file \"%.300s\": not a "
+			       "regular file",
+			       path);
 	}
-	fd = openat(dfd, comp, (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
-		    O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(dfd, comp,
+		    (write ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NOCTTY |
+			    O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		open_error(path, dfd, comp, errno, e);
 		close(dfd);
@@ -388,8 +419,10 @@ static int walk_open(const char *path, int write, struct err *e)
 	if (fstat(fd, &st2) || !S_ISREG(st2.st_mode) ||
 	    st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
 		close(fd);
-		return err_set(e, EXIT_RUNTIME, "hosts file \"%.300s\": "
-			       "replaced while it was opened", path);
+		return err_set(e, EXIT_RUNTIME,
+			       "hosts file \"%.300s\": "
+			       "replaced while it was opened",
+			       path);
 	}
 	return fd;
 }
@@ -403,23 +436,31 @@ int hosts_file_open(struct hosts_file *f, const char *path, int write,
 		return -1;
 	if (fd_lock_timed(f->fd, write ? LOCK_EX : LOCK_SH, timeout_ms)) {
 		if (errno == ETIMEDOUT)
-			err_set(e, EXIT_RUNTIME, "hosts file \"%.300s\": "
+			err_set(e, EXIT_RUNTIME,
+				"hosts file \"%.300s\": "
 				"locked (flock) by another process for more "
-				"than %d ms", path, timeout_ms);
+				"than %d ms",
+				path, timeout_ms);
 		else
-			err_set(e, EXIT_RUNTIME, "hosts file \"%.300s\": "
-				"lock: %s", path, strerror(errno));
+			err_set(e, EXIT_RUNTIME,
+				"hosts file \"%.300s\": "
+				"lock: %s",
+				path, strerror(errno));
 		goto fail;
 	}
 	if (fd_read_all(f->fd, &f->text, HOSTS_MAX)) {
 		if (errno == EFBIG)
-			err_set(e, EXIT_USAGE, "hosts file \"%.300s\": larger "
-				"than %d bytes (the limit)", path, HOSTS_MAX);
+			err_set(e, EXIT_USAGE,
+				"hosts file \"%.300s\": larger "
+				"than %d bytes (the limit)",
+				path, HOSTS_MAX);
 		else if (errno == ENOMEM)
 			err_set(e, EXIT_RUNTIME, "out of memory");
 		else
-			err_set(e, EXIT_RUNTIME, "hosts file \"%.300s\": "
-				"read: %s", path, strerror(errno));
+			err_set(e, EXIT_RUNTIME,
+				"hosts file \"%.300s\": "
+				"read: %s",
+				path, strerror(errno));
 		goto fail;
 	}
 	return 0;
@@ -433,9 +474,11 @@ int hosts_file_reserve(struct hosts_file *f, size_t len, struct err *e)
 	if (!len || fallocate(f->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)len) == 0)
 		return 0;
 	if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)
-		return 0;	/* the file system cannot say */
-	return err_set(e, EXIT_RUNTIME, "hosts file: no room for %zu bytes: "
-		       "%s", len, strerror(errno));
+		return 0; /* the file system cannot say */
+	return err_set(e, EXIT_RUNTIME,
+		       "hosts file: no room for %zu bytes: "
+		       "%s",
+		       len, strerror(errno));
 }
 
 int hosts_file_write(struct hosts_file *f, const char *p, size_t len,
@@ -463,7 +506,7 @@ int hosts_file_write(struct hosts_file *f, const char *p, size_t len,
 void hosts_file_close(struct hosts_file *f)
 {
 	if (f->fd >= 0)
-		close(f->fd);	/* the lock goes with it */
+		close(f->fd); /* the lock goes with it */
 	f->fd = -1;
 	buf_free(&f->text);
 }

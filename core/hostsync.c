@@ -70,7 +70,7 @@ int hostsync_plan(struct hostsync *h, const struct rulespec *rs,
 		return 0;
 	peer = view_container(h->v, rs->src.name, VIEW_NEEDS_HOSTS, &pe);
 	if (!peer || !peer->running)
-		return 0;	/* its hosts file goes with it */
+		return 0; /* its hosts file goes with it */
 	if ((r && !inet_ntop(AF_INET, r->dst, ip, sizeof(ip))) ||
 	    (r6 && !inet_ntop(AF_INET6, r6->dst, ip6, sizeof(ip6))))
 		return err_set(e, EXIT_RUNTIME, "bad address");
@@ -82,20 +82,19 @@ int hostsync_plan(struct hostsync *h, const struct rulespec *rs,
 /* One peer's hosts file: all its entries. */
 struct hosts_job {
 	const struct docker_container *peer;
-	size_t first;		/* its entries: h->ent[i].peer == peer */
-	int strict;		/* one entry is strict */
-	struct hosts_file f;	/* file way: open and locked to the end */
-	struct buf orig;	/* the text it had */
-	struct buf out;		/* the text to write */
-	int changed;		/* out differs from orig */
-	int skip;		/* dry run, paused, exec way: not read */
-	int unpaused;		/* exec way: unpaused by this run */
-	int written;		/* out is in the file */
-	int failed;		/* not applied, why says why */
-	int late;		/* applied, but why happened after */
+	size_t first;	     /* its entries: h->ent[i].peer == peer */
+	int strict;	     /* one entry is strict */
+	struct hosts_file f; /* file way: open and locked to the end */
+	struct buf orig;     /* the text it had */
+	struct buf out;	     /* the text to write */
+	int changed;	     /* out differs from orig */
+	int skip;	     /* dry run, paused, exec way: not read */
+	int unpaused;	     /* exec way: unpaused by this run */
+	int written;	     /* out is in the file */
+	int failed;	     /* not applied, why says why */
+	int late;	     /* applied, but why happened after */
 	struct err why;
 };
-
 
 /* Whether p[0..n) is UTF-8 (what a JSON string carries unchanged). */
 static int utf8_ok(const unsigned char *p, size_t n)
@@ -109,8 +108,10 @@ static int utf8_ok(const unsigned char *p, size_t n)
 			i++;
 			continue;
 		}
-		more = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 :
-		       c >= 0xc2 && c < 0xe0 ? 1 : 0;
+		more = c >= 0xf0 && c < 0xf5 ? 3 :
+		       c >= 0xe0	     ? 2 :
+		       c >= 0xc2 && c < 0xe0 ? 1 :
+					       0;
 		if (!more || i + more >= n)
 			return 0;
 		c &= 0x3f >> more;
@@ -169,45 +170,55 @@ static int exec_read(struct hostsync *h, struct hosts_job *j, struct err *e)
 			return -1;
 		j->unpaused = 1;
 	}
-	if (docker_exec(h->d, p->id, argv, &j->orig, &errout,
-			HOSTS_MAX + 65536, &code, e))
+	if (docker_exec(h->d, p->id, argv, &j->orig, &errout, HOSTS_MAX + 65536,
+			&code, e))
 		goto out;
 	switch (code) {
 	case 0:
 		break;
 	case 64:
-		err_set(e, EXIT_USAGE, "/etc/hosts is missing or not a "
+		err_set(e, EXIT_USAGE,
+			"/etc/hosts is missing or not a "
 			"regular file in the container");
 		goto out;
 	case 65:
-		err_set(e, EXIT_USAGE, "/etc/hosts is read-only in the "
+		err_set(e, EXIT_USAGE,
+			"/etc/hosts is read-only in the "
 			"container (it does not open for writing)");
 		goto out;
 	case 67:
-		err_set(e, EXIT_USAGE, "/etc/hosts is larger than %d bytes "
-			"(the limit)", HOSTS_MAX);
+		err_set(e, EXIT_USAGE,
+			"/etc/hosts is larger than %d bytes "
+			"(the limit)",
+			HOSTS_MAX);
 		goto out;
 	case 126:
 	case 127:
-		err_set(e, EXIT_USAGE, "cannot run sh in the container (exit "
+		err_set(e, EXIT_USAGE,
+			"cannot run sh in the container (exit "
 			"%d%s%s): with this daemon docker-fw edits /etc/hosts "
-			"through docker exec and a POSIX sh", code,
-			errout.len ? ": " : "", first_line(&errout));
+			"through docker exec and a POSIX sh",
+			code, errout.len ? ": " : "", first_line(&errout));
 		goto out;
 	default:
-		err_set(e, EXIT_RUNTIME, "checking /etc/hosts in the container "
-			"exited %d%s%s", code, errout.len ? ": " : "",
-			first_line(&errout));
+		err_set(e, EXIT_RUNTIME,
+			"checking /etc/hosts in the container "
+			"exited %d%s%s",
+			code, errout.len ? ": " : "", first_line(&errout));
 		goto out;
 	}
 	if (j->orig.len > HOSTS_MAX)
-		err_set(e, EXIT_USAGE, "/etc/hosts is larger than %d bytes "
-			"(the limit)", HOSTS_MAX);
+		err_set(e, EXIT_USAGE,
+			"/etc/hosts is larger than %d bytes "
+			"(the limit)",
+			HOSTS_MAX);
 	else if (j->orig.data && memchr(j->orig.data, 0, j->orig.len))
-		err_set(e, EXIT_USAGE, "/etc/hosts holds a NUL byte: it "
+		err_set(e, EXIT_USAGE,
+			"/etc/hosts holds a NUL byte: it "
 			"cannot be written back through docker exec");
 	else if (!utf8_ok((const unsigned char *)j->orig.data, j->orig.len))
-		err_set(e, EXIT_USAGE, "/etc/hosts holds bytes that are not "
+		err_set(e, EXIT_USAGE,
+			"/etc/hosts holds bytes that are not "
 			"UTF-8: they cannot be written back through docker "
 			"exec");
 	else
@@ -248,8 +259,10 @@ static int exec_write(struct hostsync *h, struct hosts_job *j,
 	if (docker_exec(h->d, j->peer->id, argv, NULL, NULL, 0, &code, e))
 		goto out;
 	if (code) {
-		err_set(e, EXIT_RUNTIME, "writing /etc/hosts in the container "
-			"exited %d", code);
+		err_set(e, EXIT_RUNTIME,
+			"writing /etc/hosts in the container "
+			"exited %d",
+			code);
 		goto out;
 	}
 	rc = 0;
@@ -269,15 +282,16 @@ static int repause(struct hostsync *h, struct hosts_job *j, struct err *e)
 		return 0;
 	j->unpaused = 0;
 	if (docker_container_action(h->d, j->peer->id, "pause", e))
-		return err_wrap(e, "container \"%s\" was unpaused for its "
+		return err_wrap(e,
+				"container \"%s\" was unpaused for its "
 				"hosts file and could not be paused again",
 				j->peer->name);
 	return 0;
 }
 
 /* "hosts entries of "a", "b" in container "p"" into out. */
-static void entries_of(struct hostsync *h, const struct hosts_job *j,
-		       char *out, size_t size)
+static void entries_of(struct hostsync *h, const struct hosts_job *j, char *out,
+		       size_t size)
 {
 	size_t i, k = 0, off;
 
@@ -320,8 +334,7 @@ static void job_fail(struct hostsync *h, struct hosts_job *j,
 }
 
 /* Checks, locks and reads j's file, and makes its new text. */
-static int job_prepare(struct hostsync *h, struct hosts_job *j,
-		       struct err *e)
+static int job_prepare(struct hostsync *h, struct hosts_job *j, struct err *e)
 {
 	const struct docker_container *p = j->peer;
 	struct buf tmp = { 0 };
@@ -331,11 +344,13 @@ static int job_prepare(struct hostsync *h, struct hosts_job *j,
 	if (hosts_mount_check(p, e))
 		return -1;
 	if (!*p->hosts_path)
-		return err_set(e, EXIT_USAGE, "container \"%s\" has no hosts "
-			       "file (HostsPath)", p->name);
+		return err_set(e, EXIT_USAGE,
+			       "container \"%s\" has no hosts "
+			       "file (HostsPath)",
+			       p->name);
 	if (!h->have_info)
-		h->have_info = docker_info(h->d, &h->info, &h->info_err) ?
-				-1 : 1;
+		h->have_info = docker_info(h->d, &h->info, &h->info_err) ? -1 :
+									   1;
 	if (h->have_info < 0) {
 		*e = h->info_err;
 		return -1;
@@ -349,7 +364,7 @@ static int job_prepare(struct hostsync *h, struct hosts_job *j,
 		if (buf_add(&j->orig, j->f.text.data, j->f.text.len))
 			return err_set(e, EXIT_RUNTIME, "out of memory");
 	} else if (h->dry_run && p->paused) {
-		j->skip = 1;	/* a dry run unpauses nothing */
+		j->skip = 1; /* a dry run unpauses nothing */
 		for (i = j->first; i < h->nent; i++)
 			if (h->ent[i].peer == p)
 				h->ent[i].changed = 2;
@@ -388,7 +403,8 @@ static int job_prepare(struct hostsync *h, struct hosts_job *j,
 		if (rc < 0) {
 			buf_free(&tmp);
 			if (errno == EINVAL)
-				return err_set(e, EXIT_USAGE, "name \"%.100s\" "
+				return err_set(e, EXIT_USAGE,
+					       "name \"%.100s\" "
 					       "or address \"%s\" cannot stand "
 					       "in a hosts line (a blank, "
 					       "control character or '#')",
@@ -405,8 +421,8 @@ static int job_prepare(struct hostsync *h, struct hosts_job *j,
 	}
 	buf_free(&tmp);
 	j->changed = j->out.len != j->orig.len ||
-		     (j->out.len && memcmp(j->out.data, j->orig.data,
-					   j->out.len));
+		     (j->out.len &&
+		      memcmp(j->out.data, j->orig.data, j->out.len));
 	if (j->changed && !h->dry_run && !h->exec_way &&
 	    hosts_file_reserve(&j->f, j->out.len, e))
 		return -1;
@@ -428,7 +444,8 @@ int hostsync_check(struct hostsync *h, struct err *e)
 		if (k == h->njobs) {
 			p = realloc(h->jobs, (h->njobs + 1) * sizeof(*h->jobs));
 			if (!p)
-				return err_set(e, EXIT_RUNTIME, "out of "
+				return err_set(e, EXIT_RUNTIME,
+					       "out of "
 					       "memory");
 			h->jobs = p;
 			memset(&h->jobs[k], 0, sizeof(h->jobs[k]));
@@ -468,19 +485,22 @@ int hostsync_apply(struct hostsync *h, struct err *e)
 		if (j->failed || j->skip || !j->changed)
 			continue;
 		rc = h->exec_way ? exec_write(h, j, &j->out, &we) :
-		     hosts_file_write(&j->f, j->out.data, j->out.len, &we);
+				   hosts_file_write(&j->f, j->out.data,
+						    j->out.len, &we);
 		if (!rc) {
 			j->written = 1;
 			if (repause(h, j, &j->why))
-				j->late = 1;	/* written; reported */
+				j->late = 1; /* written; reported */
 			continue;
 		}
 		/* part of it may be in the file: the old text back */
 		if (h->exec_way ? exec_write(h, j, &j->orig, &ue) :
-		    hosts_file_write(&j->f, j->orig.data, j->orig.len, &ue))
-			warn(h, "container \"%s\": its hosts file could not "
-			     "be put back as it was: %s", j->peer->name,
-			     ue.msg);
+				  hosts_file_write(&j->f, j->orig.data,
+						   j->orig.len, &ue))
+			warn(h,
+			     "container \"%s\": its hosts file could not "
+			     "be put back as it was: %s",
+			     j->peer->name, ue.msg);
 		repause(h, j, &ue);
 		job_fail(h, j, &we);
 		if (j->strict) {
@@ -505,17 +525,20 @@ void hostsync_undo(struct hostsync *h)
 		if (h->exec_way && paused &&
 		    docker_container_action(h->d, j->peer->id, "unpause",
 					    &ue)) {
-			warn(h, "container \"%s\": its hosts file keeps "
-			     "docker-fw's new entries: %s", j->peer->name,
-			     ue.msg);
+			warn(h,
+			     "container \"%s\": its hosts file keeps "
+			     "docker-fw's new entries: %s",
+			     j->peer->name, ue.msg);
 			continue;
 		}
 		j->unpaused |= h->exec_way && paused;
 		if (h->exec_way ? exec_write(h, j, &j->orig, &ue) :
-		    hosts_file_write(&j->f, j->orig.data, j->orig.len, &ue))
-			warn(h, "container \"%s\": its hosts file keeps "
-			     "docker-fw's new entries: %s", j->peer->name,
-			     ue.msg);
+				  hosts_file_write(&j->f, j->orig.data,
+						   j->orig.len, &ue))
+			warn(h,
+			     "container \"%s\": its hosts file keeps "
+			     "docker-fw's new entries: %s",
+			     j->peer->name, ue.msg);
 		if (repause(h, j, &ue))
 			warn(h, "%s", ue.msg);
 		j->written = 0;
@@ -544,8 +567,8 @@ int hostsync_finish(struct hostsync *h, struct err *e)
 		if (h->dry_run)
 			warn(h, "%s", j->why.msg);
 		else if (nfail++)
-			warn(h, "%s%s", j->why.msg, j->late ? "" :
-			     "; not applied");
+			warn(h, "%s%s", j->why.msg,
+			     j->late ? "" : "; not applied");
 		else
 			*e = j->why, late = j->late;
 	}
@@ -559,13 +582,15 @@ int hostsync_finish(struct hostsync *h, struct err *e)
 	e->code = EXIT_RUNTIME;
 	n = strlen(e->msg);
 	if (nfail > 1)
-		snprintf(e->msg + n, sizeof(e->msg) - n, "%s, nor %zu more "
+		snprintf(e->msg + n, sizeof(e->msg) - n,
+			 "%s, nor %zu more "
 			 "(warnings above); everything else was%s",
 			 late ? "" : "; not applied", nfail - 1,
 			 late ? " applied" : "");
 	else
-		snprintf(e->msg + n, sizeof(e->msg) - n, "%s; everything else "
-			 "was%s", late ? "" : "; not applied",
-			 late ? " applied" : "");
+		snprintf(e->msg + n, sizeof(e->msg) - n,
+			 "%s; everything else "
+			 "was%s",
+			 late ? "" : "; not applied", late ? " applied" : "");
 	return 1;
 }

@@ -74,7 +74,7 @@ static int status_prefix_ok(const char *s, size_t n)
 
 	for (i = 0; i < n && i < sizeof(pat) - 1; i++) {
 		int ok = pat[i] == 'D' ? s[i] >= '0' && s[i] <= '9' :
-			 s[i] == pat[i];
+					 s[i] == pat[i];
 		if (!ok)
 			return 0;
 	}
@@ -86,8 +86,7 @@ static int parse_status(const char *s, size_t n, struct http_head *h,
 {
 	size_t i;
 
-	if (n < 12 || !status_prefix_ok(s, 12) ||
-	    (n > 12 && s[12] != ' ')) {
+	if (n < 12 || !status_prefix_ok(s, 12) || (n > 12 && s[12] != ' ')) {
 		*why = "bad status line (not an HTTP/1.x response)";
 		return HTTP_EINVAL;
 	}
@@ -225,8 +224,17 @@ int http_parse_head(const char *s, size_t len, struct http_head *h,
 }
 
 enum {
-	CH_SIZE, CH_SIZE_MORE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR,
-	CH_DATA_LF, CH_TRAILER_START, CH_TRAILER, CH_TRAILER_LF, CH_END_LF,
+	CH_SIZE,
+	CH_SIZE_MORE,
+	CH_EXT,
+	CH_SIZE_LF,
+	CH_DATA,
+	CH_DATA_CR,
+	CH_DATA_LF,
+	CH_TRAILER_START,
+	CH_TRAILER,
+	CH_TRAILER_LF,
+	CH_END_LF,
 };
 
 static int hexval(int c)
@@ -420,20 +428,24 @@ static int io_error(struct http_conn *c, const char *what, struct err *e)
 
 	c->t->close(c->t);
 	if (saved == ETIME)
-		return err_set(e, EXIT_RUNTIME, "%s: no whole answer within "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: no whole answer within "
 			       "%lld %s while %s (the limit for one request)",
-			       c->what, c->t->deadline_len % 1000 ?
-			       (long long)c->t->deadline_len :
-			       (long long)c->t->deadline_len / 1000,
+			       c->what,
+			       c->t->deadline_len % 1000 ?
+				       (long long)c->t->deadline_len :
+				       (long long)c->t->deadline_len / 1000,
 			       c->t->deadline_len % 1000 ? "ms" : "s", what);
 	if (saved == ETIMEDOUT && c->t->io_timeout_ms % 1000)
-		return err_set(e, EXIT_RUNTIME, "%s: no answer within %d ms "
-			       "while %s", c->what, c->t->io_timeout_ms,
-			       what);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: no answer within %d ms "
+			       "while %s",
+			       c->what, c->t->io_timeout_ms, what);
 	if (saved == ETIMEDOUT)
-		return err_set(e, EXIT_RUNTIME, "%s: no answer within %d s "
-			       "while %s", c->what,
-			       c->t->io_timeout_ms / 1000, what);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: no answer within %d s "
+			       "while %s",
+			       c->what, c->t->io_timeout_ms / 1000, what);
 	return err_set(e, EXIT_RUNTIME, "%s: %s while %s", c->what,
 		       strerror(saved), what);
 }
@@ -461,13 +473,16 @@ static int send_request(struct http_conn *c, const struct http_req *rq,
 	struct buf b = { 0 };
 	int r;
 
-	r = buf_printf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-		       "User-Agent: docker-fw\r\n", rq->method, rq->path,
-		       c->host);
+	r = buf_printf(&b,
+		       "%s %s HTTP/1.1\r\nHost: %s\r\n"
+		       "User-Agent: docker-fw\r\n",
+		       rq->method, rq->path, c->host);
 	if (!r && rq->body)
-		r = buf_printf(&b, "Content-Type: %s\r\n"
-			       "Content-Length: %zu\r\n", rq->content_type ?
-			       rq->content_type : "application/json",
+		r = buf_printf(&b,
+			       "Content-Type: %s\r\n"
+			       "Content-Length: %zu\r\n",
+			       rq->content_type ? rq->content_type :
+						  "application/json",
 			       rq->body_len);
 	if (!r)
 		r = buf_adds(&b, "\r\n");
@@ -505,17 +520,18 @@ static int read_head(struct http_conn *c, struct err *e)
 			c->framing += (uint64_t)n;
 			if (++c->interim > HTTP_MAX_INTERIM) {
 				c->t->close(c->t);
-				return err_set(e, EXIT_RUNTIME, "%s: more than "
+				return err_set(e, EXIT_RUNTIME,
+					       "%s: more than "
 					       "%d interim (1xx) responses "
-					       "before the answer", c->what,
-					       HTTP_MAX_INTERIM);
+					       "before the answer",
+					       c->what, HTTP_MAX_INTERIM);
 			}
 			memmove(c->rbuf, c->rbuf + n, c->rlen - (size_t)n);
 			c->rlen -= (size_t)n;
 			continue;
 		}
 		if (n > HTTP_MAX_HEAD)
-			n = HTTP_EPART;	/* too large, said below */
+			n = HTTP_EPART; /* too large, said below */
 		if (n > 0) {
 			c->rpos = (size_t)n;
 			c->framing += (uint64_t)n;
@@ -528,9 +544,10 @@ static int read_head(struct http_conn *c, struct err *e)
 		}
 		if (c->rlen >= HTTP_MAX_HEAD) {
 			c->t->close(c->t);
-			return err_set(e, EXIT_RUNTIME, "%s: response header "
-				       "larger than %d KiB", c->what,
-				       HTTP_MAX_HEAD / 1024);
+			return err_set(e, EXIT_RUNTIME,
+				       "%s: response header "
+				       "larger than %d KiB",
+				       c->what, HTTP_MAX_HEAD / 1024);
 		}
 		r = fill(c);
 		if (r < 0 && !c->rlen && c->requests && errno == ECONNRESET)
@@ -538,12 +555,12 @@ static int read_head(struct http_conn *c, struct err *e)
 		if (r == 0 && !c->rlen && c->requests) {
 			c->t->close(c->t);
 			errno = ECONNRESET;
-			return err_set(e, 0, "%s: connection closed",
-				       c->what);
+			return err_set(e, 0, "%s: connection closed", c->what);
 		}
 		if (r == 0) {
 			c->t->close(c->t);
-			return err_set(e, EXIT_RUNTIME, "%s: connection closed "
+			return err_set(e, EXIT_RUNTIME,
+				       "%s: connection closed "
 				       "before the end of the response header",
 				       c->what);
 		}
@@ -552,8 +569,7 @@ static int read_head(struct http_conn *c, struct err *e)
 	}
 }
 
-int http_begin(struct http_conn *c, const struct http_req *rq,
-	       struct err *e)
+int http_begin(struct http_conn *c, const struct http_req *rq, struct err *e)
 {
 	size_t max = c->max_body ? c->max_body : HTTP_MAX_BODY;
 	int st;
@@ -572,8 +588,10 @@ int http_begin(struct http_conn *c, const struct http_req *rq,
 	snprintf(c->what, sizeof(c->what), "%s: %s %.200s", c->t->name,
 		 rq->method, rq->path);
 	transport_deadline(c->t, c->deadline_ms ? c->deadline_ms :
-			   c->t->io_timeout_ms > 0 ?
-			   HTTP_DEADLINE_FACTOR * c->t->io_timeout_ms : 0);
+				 c->t->io_timeout_ms > 0 ?
+						  HTTP_DEADLINE_FACTOR *
+							  c->t->io_timeout_ms :
+						  0);
 	if (send_request(c, rq, e) || read_head(c, e))
 		return -1;
 	st = c->head.status;
@@ -586,10 +604,11 @@ int http_begin(struct http_conn *c, const struct http_req *rq,
 		c->left = (uint64_t)c->head.content_length;
 		if (c->left > max) {
 			c->t->close(c->t);
-			return err_set(e, EXIT_RUNTIME, "%s: response body of "
+			return err_set(e, EXIT_RUNTIME,
+				       "%s: response body of "
 				       "%llu bytes is over the limit of %zu",
-				       c->what,
-				       (unsigned long long)c->left, max);
+				       c->what, (unsigned long long)c->left,
+				       max);
 		}
 	} else {
 		c->mode = BODY_CLOSE;
@@ -624,25 +643,25 @@ static int decode_chunks(struct http_conn *c, struct err *e)
 	}
 	/* what was consumed and is not body: size lines, extensions, CR LFs,
 	 * trailers */
-	c->framing += (uint64_t)(c->rlen - c->rpos - n - (r >= 0 ? (size_t)r :
-							   0));
+	c->framing += (uint64_t)(c->rlen - c->rpos - n -
+				 (r >= 0 ? (size_t)r : 0));
 	if (c->framing > HTTP_MAX_FRAMING) {
 		c->t->close(c->t);
-		return err_set(e, EXIT_RUNTIME, "%s: bad chunked body: over "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: bad chunked body: over "
 			       "%d MiB of framing (chunk sizes, extensions, "
-			       "trailers)", c->what,
-			       HTTP_MAX_FRAMING >> 20);
+			       "trailers)",
+			       c->what, HTTP_MAX_FRAMING >> 20);
 	}
 	c->dpos = c->rpos;
 	c->dlen = c->rpos + n;
 	c->rpos = c->dlen;
 	c->rlen = r >= 0 ? c->dlen + (size_t)r : c->dlen;
-	c->ch_end = r >= 0;	/* the body ends once dlen is read */
+	c->ch_end = r >= 0; /* the body ends once dlen is read */
 	return 0;
 }
 
-ssize_t http_read_body(struct http_conn *c, char *p, size_t n,
-		       struct err *e)
+ssize_t http_read_body(struct http_conn *c, char *p, size_t n, struct err *e)
 {
 	size_t max = c->max_body ? c->max_body : HTTP_MAX_BODY, k;
 	const char *src;
@@ -669,9 +688,11 @@ ssize_t http_read_body(struct http_conn *c, char *p, size_t n,
 				k = n;
 			if (c->got + k > max) {
 				c->t->close(c->t);
-				return err_set(e, EXIT_RUNTIME, "%s: response "
+				return err_set(e, EXIT_RUNTIME,
+					       "%s: response "
 					       "body over the limit of %zu "
-					       "bytes", c->what, max);
+					       "bytes",
+					       c->what, max);
 			}
 			memcpy(p, src, k);
 			c->got += k;
@@ -702,7 +723,8 @@ ssize_t http_read_body(struct http_conn *c, char *p, size_t n,
 		}
 		if (r == 0) {
 			c->t->close(c->t);
-			return err_set(e, EXIT_RUNTIME, "%s: connection closed "
+			return err_set(e, EXIT_RUNTIME,
+				       "%s: connection closed "
 				       "before the end of the response body",
 				       c->what);
 		}

@@ -35,13 +35,17 @@ int import_open_root(const char *path, struct err *e)
 	int fd;
 
 	if (strlen(path) > IMPORT_ROOT_MAX)
-		return err_set(e, EXIT_USAGE, "\"%.64s...\": a data root path "
-			       "longer than %d bytes", path, IMPORT_ROOT_MAX);
+		return err_set(e, EXIT_USAGE,
+			       "\"%.64s...\": a data root path "
+			       "longer than %d bytes",
+			       path, IMPORT_ROOT_MAX);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(e, errno == ENOENT || errno == ENOTDIR ?
-			       EXIT_USAGE : EXIT_RUNTIME, "%s: %s", path,
-			       strerror(errno));
+		return err_set(e,
+			       errno == ENOENT || errno == ENOTDIR ?
+				       EXIT_USAGE :
+				       EXIT_RUNTIME,
+			       "%s: %s", path, strerror(errno));
 	return fd;
 }
 
@@ -75,16 +79,17 @@ static int open_nofollow(int dfd, const char *name, int dir, const char *path,
 	if ((errno == ELOOP || errno == ENOTDIR) &&
 	    !fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
 	    S_ISLNK(st.st_mode))
-		return err_set(e, EXIT_USAGE, "%s: a symbolic link, not "
-			       "followed", path);
+		return err_set(e, EXIT_USAGE,
+			       "%s: a symbolic link, not "
+			       "followed",
+			       path);
 	if (errno == ENOTDIR)
 		return err_set(e, EXIT_USAGE, "%s: not a folder", path);
 	return err_set(e, EXIT_RUNTIME, "%s: %s", path, strerror(errno));
 }
 
 /* Reads the regular file fd, at most IMPORT_FILE_MAX bytes, into b. */
-static int read_bounded(int fd, const char *path, struct buf *b,
-			struct err *e)
+static int read_bounded(int fd, const char *path, struct buf *b, struct err *e)
 {
 	struct stat st;
 
@@ -104,8 +109,10 @@ static int read_bounded(int fd, const char *path, struct buf *b,
 		return err_set(e, EXIT_RUNTIME, "%s: %s", path,
 			       strerror(errno));
 big:
-	return err_set(e, EXIT_USAGE, "%s: larger than %d bytes (1 MiB), the "
-		       "most an import reads", path, IMPORT_FILE_MAX);
+	return err_set(e, EXIT_USAGE,
+		       "%s: larger than %d bytes (1 MiB), the "
+		       "most an import reads",
+		       path, IMPORT_FILE_MAX);
 }
 
 /* a + "/" + b into out[0..IMPORT_PATH_MAX) (no second '/' after a
@@ -127,18 +134,23 @@ int import_read(int root_fd, const char *root_path, const char *id,
 
 	memset(f, 0, sizeof(*f));
 	if (!is_id(id))
-		return err_set(e, EXIT_USAGE, "\"%.80s\": not a container ID "
-			       "(64 hex digits)", id);
+		return err_set(e, EXIT_USAGE,
+			       "\"%.80s\": not a container ID "
+			       "(64 hex digits)",
+			       id);
 	/* IMPORT_PATH_MAX holds any ROOT/containers/ID/NAME.json */
 	if (strlen(root_path) > IMPORT_ROOT_MAX ||
 	    join(path, root_path, "containers") || join(f->dir, path, id))
-		return err_set(e, EXIT_USAGE, "\"%.64s...\": a data root path "
-			       "longer than %d bytes", root_path,
-			       IMPORT_ROOT_MAX);
+		return err_set(e, EXIT_USAGE,
+			       "\"%.64s...\": a data root path "
+			       "longer than %d bytes",
+			       root_path, IMPORT_ROOT_MAX);
 	cfd = open_nofollow(root_fd, "containers", 1, path, e);
 	if (cfd == -2)
-		err_set(e, EXIT_USAGE, "%s: no such folder (not Docker's data "
-			"root?)", path);
+		err_set(e, EXIT_USAGE,
+			"%s: no such folder (not Docker's data "
+			"root?)",
+			path);
 	if (cfd < 0)
 		goto fail;
 	memcpy(f->id, id, 65);
@@ -236,18 +248,18 @@ struct ctx {
 	void *arg;
 	struct import_result *res;
 	struct err *e;
-	size_t cur;		/* the source being converted */
-	int kind;		/* its file being converted */
+	size_t cur; /* the source being converted */
+	int kind;   /* its file being converted */
 	struct doc d;
 };
 
 /* One rule being read: each field's token, decoded text or port. */
 struct rule_in {
-	int tok[NFIELDS];		/* -1: absent */
-	char *str[NFIELDS];		/* decoded strings, owned */
-	long port[NFIELDS];		/* -1: not a valid port */
-	enum import_why kind;		/* the first problem found */
-	char why[512];			/* "" while none */
+	int tok[NFIELDS];     /* -1: absent */
+	char *str[NFIELDS];   /* decoded strings, owned */
+	long port[NFIELDS];   /* -1: not a valid port */
+	enum import_why kind; /* the first problem found */
+	char why[512];	      /* "" while none */
 };
 
 /* Errors below import_convert leave the file's path out: it adds it. */
@@ -280,10 +292,13 @@ static int doc_parse(struct ctx *c, size_t si, int k)
 	memset(&c->d, 0, sizeof(c->d));
 	c->d.s = b->data ? b->data : "";
 	if (join(c->d.path, f->dir, file_names[k]))
-		return err_set(c->e, EXIT_USAGE, "%.64s...: path longer than "
-			       "%d bytes", f->dir, IMPORT_PATH_MAX - 1);
+		return err_set(c->e, EXIT_USAGE,
+			       "%.64s...: path longer than "
+			       "%d bytes",
+			       f->dir, IMPORT_PATH_MAX - 1);
 	if (len > IMPORT_FILE_MAX)
-		return err_set(c->e, EXIT_USAGE, "larger than %d bytes "
+		return err_set(c->e, EXIT_USAGE,
+			       "larger than %d bytes "
 			       "(1 MiB), the most an import reads",
 			       IMPORT_FILE_MAX);
 	n = json_parse(c->d.s, len, NULL, 0, 0, &pos);
@@ -294,9 +309,8 @@ static int doc_parse(struct ctx *c, size_t si, int k)
 	if (!c->d.t)
 		return nomem(c);
 	c->d.n = json_parse(c->d.s, len, c->d.t, (unsigned)n, 0, &pos);
-	if (c->d.n != n)	/* cannot be: the text is the same */
-		return err_set(c->e, EXIT_RUNTIME, "%s",
-			       json_strerror(c->d.n));
+	if (c->d.n != n) /* cannot be: the text is the same */
+		return err_set(c->e, EXIT_RUNTIME, "%s", json_strerror(c->d.n));
 	return 0;
 }
 
@@ -407,8 +421,8 @@ static int rule_action(const char *chain, const char *jump)
 }
 
 /* An alias given, else the address (SourceAliasOrAddress). */
-static int put_end(struct buf *b, const struct doc *d,
-		   const struct rule_in *r, int alias, int addr)
+static int put_end(struct buf *b, const struct doc *d, const struct rule_in *r,
+		   int alias, int addr)
 {
 	if (r->str[alias] && *r->str[alias])
 		return put_field(b, d, r, alias);
@@ -467,8 +481,7 @@ static int add_finding(struct ctx *c, enum import_why kind, int index,
 	memset(f, 0, sizeof(*f));
 	f->kind = kind;
 	f->what = (enum import_file_kind)c->kind;
-	snprintf(f->container, sizeof(f->container), "%s",
-		 c->src[c->cur].name);
+	snprintf(f->container, sizeof(f->container), "%s", c->src[c->cur].name);
 	snprintf(f->file, sizeof(f->file), "%s", c->d.path);
 	f->index = index;
 	snprintf(f->rule, sizeof(f->rule), "%s", rule);
@@ -477,11 +490,11 @@ static int add_finding(struct ctx *c, enum import_why kind, int index,
 }
 
 /* Records the first problem of r. */
-static void problem(struct rule_in *r, enum import_why kind,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(struct rule_in *r, enum import_why kind, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
 
-static void problem(struct rule_in *r, enum import_why kind,
-		    const char *fmt, ...)
+static void problem(struct rule_in *r, enum import_why kind, const char *fmt,
+		    ...)
 {
 	va_list ap;
 
@@ -519,7 +532,7 @@ static int read_fields(struct ctx *c, int obj, struct rule_in *r)
 			if (json_streq(d->s, &d->t[i], field_names[k]))
 				break;
 		if (k == NFIELDS)
-			continue;	/* Go ignores unknown keys */
+			continue; /* Go ignores unknown keys */
 		/* Go takes the last; the original never wrote two */
 		if (r->tok[k] >= 0)
 			problem(r, IMPORT_MALFORMED, "\"%s\" given twice",
@@ -540,11 +553,13 @@ static int read_fields(struct ctx *c, int obj, struct rule_in *r)
 				continue;
 			}
 			if (json_int(d->s, t, &v) || v < 0 || v > 65535) {
-				problem(r, IMPORT_MALFORMED, "\"%s\" %.*s: not "
+				problem(r, IMPORT_MALFORMED,
+					"\"%s\" %.*s: not "
 					"a port number (0-65535, 0 for any)",
 					field_names[k],
-					(int)(t->end - t->start > 40 ? 40 :
-					      t->end - t->start),
+					(int)(t->end - t->start > 40 ?
+						      40 :
+						      t->end - t->start),
 					d->s + t->start);
 				continue;
 			}
@@ -559,8 +574,10 @@ static int read_fields(struct ctx *c, int obj, struct rule_in *r)
 		if (rc < 0)
 			return nomem(c);
 		if (rc)
-			problem(r, IMPORT_MALFORMED, "\"%s\" holds a NUL "
-				"character", field_names[k]);
+			problem(r, IMPORT_MALFORMED,
+				"\"%s\" holds a NUL "
+				"character",
+				field_names[k]);
 	}
 	return 0;
 }
@@ -601,8 +618,8 @@ static int lookup(struct ctx *c, const char *what, const char *alias,
  * container's name now / an address in canonical form). 0; 1 with a
  * problem recorded in r; -1 with c->e set (resolve failed, ENOMEM).
  */
-static int rule_end(struct ctx *c, struct rule_in *r, int alias_k,
-		    int addr_k, char *out, size_t size)
+static int rule_end(struct ctx *c, struct rule_in *r, int alias_k, int addr_k,
+		    char *out, size_t size)
 {
 	const char *alias = r->str[alias_k], *addr = r->str[addr_k];
 	struct addr_spec a;
@@ -617,7 +634,8 @@ static int rule_end(struct ctx *c, struct rule_in *r, int alias_k,
 	}
 	if (!*alias) {
 		if (is_old_gateway(addr)) {
-			problem(r, IMPORT_OLD_GATEWAY, "\"%s\" \"%s\" with no "
+			problem(r, IMPORT_OLD_GATEWAY,
+				"\"%s\" \"%s\" with no "
 				"\"%s\": the address the original hard-coded "
 				"for the Docker host (\"/\"), which Docker no "
 				"longer gives its bridge (docker0's gateway is "
@@ -634,7 +652,8 @@ static int rule_end(struct ctx *c, struct rule_in *r, int alias_k,
 			return 1;
 		}
 		if (a.kind != ADDR_CIDR) {
-			problem(r, IMPORT_MALFORMED, "\"%s\" \"%s\" with no "
+			problem(r, IMPORT_MALFORMED,
+				"\"%s\" \"%s\" with no "
 				"\"%s\": not an IPv4 address or network",
 				field_names[addr_k], addr,
 				field_names[alias_k]);
@@ -648,9 +667,10 @@ static int rule_end(struct ctx *c, struct rule_in *r, int alias_k,
 	}
 	/* a container: the original stored its name (maybe "/name") */
 	if (addr_parse(alias, &a, &e2) || a.kind != ADDR_CONTAINER) {
-		problem(r, IMPORT_MALFORMED, "\"%s\" \"%s\": not \".\", \"/\" "
-			"or a container name or ID", field_names[alias_k],
-			alias);
+		problem(r, IMPORT_MALFORMED,
+			"\"%s\" \"%s\": not \".\", \"/\" "
+			"or a container name or ID",
+			field_names[alias_k], alias);
 		return 1;
 	}
 	snprintf(what, sizeof(what), "%s ", field_names[alias_k]);
@@ -658,7 +678,8 @@ static int rule_end(struct ctx *c, struct rule_in *r, int alias_k,
 	if (rc < 0)
 		return -1;
 	if (rc) {
-		problem(r, IMPORT_UNKNOWN_CONTAINER, "\"%s\" \"%s\": no such "
+		problem(r, IMPORT_UNKNOWN_CONTAINER,
+			"\"%s\" \"%s\": no such "
 			"container (removed or renamed since)",
 			field_names[alias_k], alias);
 		return 1;
@@ -687,7 +708,8 @@ static int filter_words(struct ctx *c, struct rule_in *r, const char *f)
 	int n, n2;
 
 	if (strchr(f, '\n')) {
-		problem(r, IMPORT_REFUSED, "\"Filter\" holds a newline (the "
+		problem(r, IMPORT_REFUSED,
+			"\"Filter\" holds a newline (the "
 			"original's shell ran what follows it as a command)");
 		return -1;
 	}
@@ -709,7 +731,8 @@ static int filter_words(struct ctx *c, struct rule_in *r, const char *f)
 	if (n2 < 0 && e2.code == EXIT_RUNTIME)
 		return nomem(c) - 1;
 	if (n2 != n + 1) {
-		problem(r, IMPORT_REFUSED, "\"Filter\": a '#' starts a comment "
+		problem(r, IMPORT_REFUSED,
+			"\"Filter\": a '#' starts a comment "
 			"(the original's shell dropped the rest of its "
 			"iptables command there)");
 		return -1;
@@ -771,10 +794,12 @@ static int convert(struct ctx *c, struct rule_in *r, int index)
 
 	action = rule_action(r->str[F_CHAIN], r->str[F_JUMPTO]);
 	if (action < 0) {
-		problem(r, IMPORT_UNKNOWN_CHAIN, "\"Chain\" \"%s\" with "
+		problem(r, IMPORT_UNKNOWN_CHAIN,
+			"\"Chain\" \"%s\" with "
 			"\"JumpTo\" \"%s\": not a rule of add (FORWARD, "
 			"DOCKER), add-internal (DOCKER, ACCEPT) or add-input "
-			"(INPUT, ACCEPT)", r->str[F_CHAIN], r->str[F_JUMPTO]);
+			"(INPUT, ACCEPT)",
+			r->str[F_CHAIN], r->str[F_JUMPTO]);
 		return 0;
 	}
 	rc = rule_end(c, r, F_SOURCE_ALIAS, F_SOURCE, src, sizeof(src));
@@ -795,12 +820,11 @@ static int convert(struct ctx *c, struct rule_in *r, int index)
 		 r->port[F_DEST_PORT]);
 	argv[argc++] = "--protocol";
 	argv[argc++] = r->str[F_PROTOCOL];
-	if (rc > 0) {		/* "" or blanks: no filter */
+	if (rc > 0) { /* "" or blanks: no filter */
 		argv[argc++] = "--filter";
 		argv[argc++] = r->str[F_FILTER];
 	}
-	if (rulespec_parse(&spec, (enum rule_action)action, argc, argv,
-			   &e2)) {
+	if (rulespec_parse(&spec, (enum rule_action)action, argc, argv, &e2)) {
 		if (e2.code == EXIT_RUNTIME)
 			return nomem(c);
 		problem(r, IMPORT_REFUSED, "%s", e2.msg);
@@ -841,8 +865,7 @@ static int one_rule(struct ctx *c, int i, int index)
 	if (t->type != JSON_OBJECT) {
 		if (raw_text(&c->d, t, rule, sizeof(rule)))
 			return nomem(c);
-		say(r.why, sizeof(r.why), "%s, not an object",
-			 type_name(t));
+		say(r.why, sizeof(r.why), "%s, not an object", type_name(t));
 		return add_finding(c, IMPORT_MALFORMED, index, rule, r.why);
 	}
 	rc = read_fields(c, i, &r);
@@ -877,18 +900,22 @@ static int rules_file(struct ctx *c)
 	int rules, i, k;
 
 	if (d->t[0].type != JSON_OBJECT)
-		return err_set(c->e, EXIT_USAGE, "%s, not an object "
-			       "{\"Rules\": [...]}", type_name(d->t));
+		return err_set(c->e, EXIT_USAGE,
+			       "%s, not an object "
+			       "{\"Rules\": [...]}",
+			       type_name(d->t));
 	rules = member_once(d, 0, "Rules");
 	if (rules == -1)
 		return err_set(c->e, EXIT_USAGE, "no \"Rules\"");
 	if (rules == -2)
 		return err_set(c->e, EXIT_USAGE, "\"Rules\" given twice");
 	if (d->t[rules].type == JSON_NULL)
-		return 0;	/* Go writes a nil slice as null */
+		return 0; /* Go writes a nil slice as null */
 	if (d->t[rules].type != JSON_ARRAY)
-		return err_set(c->e, EXIT_USAGE, "\"Rules\" is %s, not an "
-			       "array", type_name(&d->t[rules]));
+		return err_set(c->e, EXIT_USAGE,
+			       "\"Rules\" is %s, not an "
+			       "array",
+			       type_name(&d->t[rules]));
 	for (i = rules + 1, k = 0; k < (int)d->t[rules].size;
 	     k++, i = (int)d->t[i].next)
 		if (one_rule(c, i, k))
@@ -915,8 +942,7 @@ static int one_host(struct ctx *c, int i, int index)
 	if (raw_text(&c->d, t, rule, sizeof(rule)))
 		return nomem(c);
 	if (t->type != JSON_STRING) {
-		say(why, sizeof(why), "%s, not a container name",
-			 type_name(t));
+		say(why, sizeof(why), "%s, not a container name", type_name(t));
 		return add_finding(c, IMPORT_MALFORMED, index, rule, why);
 	}
 	rc = tok_str(&c->d, t, &s);
@@ -960,19 +986,25 @@ static int one_host(struct ctx *c, int i, int index)
 		refused |= c->res->findings[k].what == IMPORT_EXTRA_RULES &&
 			   !strcmp(c->res->findings[k].container, peer);
 	if (!imported)
-		say(why, sizeof(why), "the add-two-ways rule it belongs "
-			 "to is in %s's extraRules.json, and %s is not among "
-			 "the containers imported", peer, peer);
+		say(why, sizeof(why),
+		    "the add-two-ways rule it belongs "
+		    "to is in %s's extraRules.json, and %s is not among "
+		    "the containers imported",
+		    peer, peer);
 	else if (refused)
-		say(why, sizeof(why), "no add-internal rule of %s with -s %s "
+		say(why, sizeof(why),
+		    "no add-internal rule of %s with -s %s "
 		    "-d . to pair with among those carried over: see the "
-		    "findings of %s's extraRules.json", peer, owner, peer);
+		    "findings of %s's extraRules.json",
+		    peer, owner, peer);
 	else
-		say(why, sizeof(why), "no add-internal rule of %s with "
-			 "-s %s -d . to pair with: the original wrote this "
-			 "entry, then that rule, so its add-two-ways failed in "
-			 "between (it needs GNU truncate in %s); the port is "
-			 "unknown", peer, owner, owner);
+		say(why, sizeof(why),
+		    "no add-internal rule of %s with "
+		    "-s %s -d . to pair with: the original wrote this "
+		    "entry, then that rule, so its add-two-ways failed in "
+		    "between (it needs GNU truncate in %s); the port is "
+		    "unknown",
+		    peer, owner, owner);
 	return add_finding(c, IMPORT_UNPAIRED_HOSTS, index, rule, why);
 }
 
@@ -982,10 +1014,12 @@ static int hosts_file(struct ctx *c)
 	int i, k;
 
 	if (d->t[0].type == JSON_NULL)
-		return 0;	/* Go writes a nil slice as null */
+		return 0; /* Go writes a nil slice as null */
 	if (d->t[0].type != JSON_ARRAY)
-		return err_set(c->e, EXIT_USAGE, "%s, not an array of "
-			       "container names", type_name(d->t));
+		return err_set(c->e, EXIT_USAGE,
+			       "%s, not an array of "
+			       "container names",
+			       type_name(d->t));
 	for (i = 1, k = 0; k < (int)d->t[0].size; k++, i = (int)d->t[i].next)
 		if (one_host(c, i, k))
 			return -1;

@@ -10,12 +10,12 @@
 /* What the next non-blank byte may be. */
 enum {
 	WANT_VALUE,
-	WANT_VALUE_OR_CLOSE,	/* just after '[' */
+	WANT_VALUE_OR_CLOSE, /* just after '[' */
 	WANT_KEY,
-	WANT_KEY_OR_CLOSE,	/* just after '{' */
+	WANT_KEY_OR_CLOSE, /* just after '{' */
 	WANT_COLON,
 	WANT_COMMA_OR_CLOSE,
-	WANT_END,		/* the top-level value is complete */
+	WANT_END, /* the top-level value is complete */
 };
 
 /*
@@ -25,11 +25,11 @@ enum {
 struct parser {
 	const unsigned char *s;
 	size_t len;
-	size_t i;		/* next byte; the error offset on failure */
-	struct json_tok *toks;	/* NULL: count only */
+	size_t i;	       /* next byte; the error offset on failure */
+	struct json_tok *toks; /* NULL: count only */
 	unsigned ntoks;
-	unsigned n;		/* tokens so far */
-	int cur;		/* innermost open container in toks, or -1 */
+	unsigned n; /* tokens so far */
+	int cur;    /* innermost open container in toks, or -1 */
 	unsigned flags;
 	unsigned depth;
 	int state;
@@ -76,8 +76,8 @@ static void skip_ws(struct parser *p)
  */
 static int new_tok(struct parser *p, unsigned type, size_t start, size_t end)
 {
-	unsigned max = (p->toks || p->ntoks) && p->ntoks < INT_MAX ?
-		       p->ntoks : INT_MAX;
+	unsigned max = (p->toks || p->ntoks) && p->ntoks < INT_MAX ? p->ntoks :
+								     INT_MAX;
 	struct json_tok *t;
 
 	if (p->n >= max)
@@ -457,12 +457,17 @@ static int run(struct parser *p)
 	return p->i < p->len ? JSON_EINVAL : (int)p->n;
 }
 
-int json_parse(const char *s, size_t len, struct json_tok *toks,
-	       unsigned ntoks, unsigned flags, size_t *pos)
+int json_parse(const char *s, size_t len, struct json_tok *toks, unsigned ntoks,
+	       unsigned flags, size_t *pos)
 {
 	struct parser p = {
-		.s = (const unsigned char *)s, .len = len, .toks = toks,
-		.ntoks = ntoks, .cur = -1, .flags = flags, .state = WANT_VALUE,
+		.s = (const unsigned char *)s,
+		.len = len,
+		.toks = toks,
+		.ntoks = ntoks,
+		.cur = -1,
+		.flags = flags,
+		.state = WANT_VALUE,
 	};
 	int r = JSON_ETOOBIG;
 
@@ -705,7 +710,8 @@ int json_escape(struct buf *b, const char *str, size_t n)
 		return -1;
 	while (i < n) {
 		for (run = i; run < n && u[run] >= 0x20 && u[run] != '"' &&
-			      u[run] != '\\'; run++)
+			      u[run] != '\\';
+		     run++)
 			;
 		if (buf_add(b, u + i, run - i) ||
 		    (run < n && escape_byte(b, u[run])))

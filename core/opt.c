@@ -3,16 +3,15 @@
 
 #include "dfw/opt.h"
 
-#define OPT_MAX 64		/* options in one table */
+#define OPT_MAX 64 /* options in one table */
 
 long opt_find(const struct opt *tab, size_t n, const char *s)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!strcmp(s, tab[i].name) ||
-		    (tab[i].letter && s[0] == '-' && s[1] == tab[i].letter &&
-		     !s[2]))
+		if (!strcmp(s, tab[i].name) || (tab[i].letter && s[0] == '-' &&
+						s[1] == tab[i].letter && !s[2]))
 			return (long)i;
 	return -1;
 }
@@ -39,7 +38,7 @@ static long match(const struct opt *tab, size_t n, const char *arg,
 	for (i = 0; i < n; i++)
 		if (tab[i].letter && arg[1] == tab[i].letter) {
 			if (arg[2] && (tab[i].flags & OPT_KIND) != OPT_VALUE)
-				return -1;	/* no bundling: -vx */
+				return -1; /* no bundling: -vx */
 			if (arg[2])
 				*v = arg + 2;
 			return (long)i;
@@ -55,14 +54,15 @@ static int bool_value(const struct opt *o, const char *v, const char **out,
 	else if (!strcmp(v, "false") || !strcmp(v, "0"))
 		*out = "0";
 	else
-		return err_set(e, EXIT_USAGE, "%s \"%s\": the value is true or "
-			       "false", o->name, v);
+		return err_set(e, EXIT_USAGE,
+			       "%s \"%s\": the value is true or "
+			       "false",
+			       o->name, v);
 	return 0;
 }
 
-int opt_parse(const struct opt *tab, size_t n, enum opt_args args,
-	      int argc, char **argv, opt_fn *fn, void *arg, unsigned *seen,
-	      struct err *e)
+int opt_parse(const struct opt *tab, size_t n, enum opt_args args, int argc,
+	      char **argv, opt_fn *fn, void *arg, unsigned *seen, struct err *e)
 {
 	unsigned char given[OPT_MAX] = { 0 };
 	int i, k = 0, dashes = 0;
@@ -70,22 +70,26 @@ int opt_parse(const struct opt *tab, size_t n, enum opt_args args,
 	if (seen)
 		*seen = 0;
 	if (n > OPT_MAX)
-		return err_set(e, EXIT_RUNTIME, "option table of %zu entries "
-			       "(at most %d)", n, OPT_MAX);
+		return err_set(e, EXIT_RUNTIME,
+			       "option table of %zu entries "
+			       "(at most %d)",
+			       n, OPT_MAX);
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i], *v;
 		const struct opt *o;
 		long j;
 
 		/* global options end at the first word not theirs */
-		if (args == OPT_ARGS_FIRST && (a[0] != '-' || !a[1] ||
-					       !strcmp(a, "--") ||
-					       match(tab, n, a, &v) < 0))
+		if (args == OPT_ARGS_FIRST &&
+		    (a[0] != '-' || !a[1] || !strcmp(a, "--") ||
+		     match(tab, n, a, &v) < 0))
 			return i;
 		if (dashes || a[0] != '-' || !a[1]) {
 			if (args == OPT_ARGS_NONE)
-				return err_set(e, EXIT_USAGE, "unexpected "
-					       "argument \"%s\"", a);
+				return err_set(e, EXIT_USAGE,
+					       "unexpected "
+					       "argument \"%s\"",
+					       a);
 			argv[k++] = argv[i];
 			continue;
 		}
@@ -97,7 +101,8 @@ int opt_parse(const struct opt *tab, size_t n, enum opt_args args,
 		if (j < 0)
 			return err_set(e, EXIT_USAGE, "unknown option \"%.*s\"",
 				       a[1] == '-' ? (int)strcspn(a, "=") :
-				       (int)strlen(a), a);
+						     (int)strlen(a),
+				       a);
 		o = &tab[j];
 		if (given[j] && !(o->flags & OPT_MANY))
 			return err_set(e, EXIT_USAGE, "%s given twice",
@@ -108,8 +113,10 @@ int opt_parse(const struct opt *tab, size_t n, enum opt_args args,
 		switch (o->flags & OPT_KIND) {
 		case OPT_FLAG:
 			if (v)
-				return err_set(e, EXIT_USAGE, "%s takes no "
-					       "value", o->name);
+				return err_set(e, EXIT_USAGE,
+					       "%s takes no "
+					       "value",
+					       o->name);
 			break;
 		case OPT_BOOL:
 			if (bool_value(o, v, &v, e))

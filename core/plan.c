@@ -78,8 +78,8 @@ static int insert(struct plan *p, struct fw_chain *ch, size_t pos,
 	return record(p, &c, e);
 }
 
-static int delete(struct plan *p, struct fw_chain *ch, size_t pos,
-		  struct err *e)
+static int delete (struct plan *p, struct fw_chain *ch, size_t pos,
+		   struct err *e)
 {
 	struct fw_change c = { .op = FW_DELETE };
 
@@ -100,8 +100,8 @@ static int equal(struct plan *p, const struct fw_rule *a,
 }
 
 /* The first copy of r in ch from from on, or ch->n. */
-static size_t find_rule(struct plan *p, const struct fw_chain *ch,
-			size_t from, const struct fw_rule *r)
+static size_t find_rule(struct plan *p, const struct fw_chain *ch, size_t from,
+			const struct fw_rule *r)
 {
 	size_t i;
 
@@ -121,7 +121,7 @@ static int once(struct plan *p, struct fw_chain *ch, const struct fw_rule *r,
 	if (i == ch->n)
 		return insert(p, ch, pos, r, e);
 	for (j = ch->n; j-- > i + 1;)
-		if (equal(p, &ch->rules[j], r) && delete(p, ch, j, e))
+		if (equal(p, &ch->rules[j], r) && delete (p, ch, j, e))
 			return -1;
 	return 0;
 }
@@ -152,10 +152,10 @@ static int probe_leftovers(struct plan *p, struct fw *f, plan_alive_fn alive,
 		if (strncmp(name, FW_PROBE_CHAIN, len) ||
 		    (name[len] && name[len] != '-'))
 			continue;
-		if (name[len] && (parse_uint(name + len + 1, 1, INT32_MAX,
-					     &pid) ||
-				  !alive || alive((long)pid, arg)))
-			continue;	/* its process runs, or no PID: not
+		if (name[len] &&
+		    (parse_uint(name + len + 1, 1, INT32_MAX, &pid) || !alive ||
+		     alive((long)pid, arg)))
+			continue; /* its process runs, or no PID: not
 					 * one of ours */
 		snprintf(c.chain, sizeof(c.chain), "%s", name);
 		if (record(p, &c, e))
@@ -178,20 +178,22 @@ static int forward_jump(struct plan *p, struct fw *f, struct err *e)
 	jump_rule(&r, f->family, FW_CHAIN_FORWARD);
 	if (user || f->family != AF_INET6) {
 		if (!user)
-			return err_set(e, EXIT_RUNTIME, "no chain DOCKER-USER "
+			return err_set(e, EXIT_RUNTIME,
+				       "no chain DOCKER-USER "
 				       "in the filter table");
 		/* one an earlier run put into FORWARD goes */
 		for (i = fwd ? fwd->n : 0; i-- > 0;)
 			if (equal(p, &fwd->rules[i], &r) &&
-			    delete(p, fwd, i, e))
+			    delete (p, fwd, i, e))
 				return -1;
 		return once(p, user, &r, 0, e);
 	}
 	if (!fwd)
-		return err_set(e, EXIT_RUNTIME, "no chain FORWARD in the "
+		return err_set(e, EXIT_RUNTIME,
+			       "no chain FORWARD in the "
 			       "IPv6 filter table");
 	i = find_rule(p, fwd, 0, &r);
-	if (i && i < fwd->n && delete(p, fwd, i, e))
+	if (i && i < fwd->n && delete (p, fwd, i, e))
 		return -1;
 	return once(p, fwd, &r, 0, e);
 }
@@ -203,12 +205,12 @@ int plan_base(struct plan *p, struct fw *f, plan_alive_fn alive, void *arg,
 	struct fw_rule r;
 
 	if (new_chain(p, f, FW_CHAIN_FORWARD, e) ||
-	    new_chain(p, f, FW_CHAIN_INPUT, e) ||
-	    forward_jump(p, f, e))
+	    new_chain(p, f, FW_CHAIN_INPUT, e) || forward_jump(p, f, e))
 		return -1;
 	ch = fw_chain(f, "INPUT");
 	if (!ch)
-		return err_set(e, EXIT_RUNTIME, "no chain INPUT in the "
+		return err_set(e, EXIT_RUNTIME,
+			       "no chain INPUT in the "
 			       "filter table");
 	jump_rule(&r, f->family, FW_CHAIN_INPUT);
 	if (once(p, ch, &r, 0, e))
@@ -269,9 +271,8 @@ static long wants_find(struct plan *p, struct plan_wants *ws, int family,
 	for (i = ws->bucket[h & ws->mask]; i; i = ws->v[i - 1].next) {
 		struct plan_want *w = &ws->v[i - 1];
 
-		if (w->hash == h && !w->have && !w->dup &&
-		    w->chain == chain && w->family == family &&
-		    equal(p, &w->rule, r))
+		if (w->hash == h && !w->have && !w->dup && w->chain == chain &&
+		    w->family == family && equal(p, &w->rule, r))
 			return (long)(i - 1);
 	}
 	return -1;
@@ -298,8 +299,7 @@ static int wants_index(struct plan *p, struct plan_wants *ws, int family)
 		if (w->family != family || w->skip)
 			continue;
 		w->hash = want_hash(w->family, w->chain, &w->rule);
-		w->dup = wants_find(p, ws, w->family, w->chain,
-				    &w->rule) >= 0;
+		w->dup = wants_find(p, ws, w->family, w->chain, &w->rule) >= 0;
 		if (w->dup)
 			continue;
 		w->next = ws->bucket[w->hash & ws->mask];
@@ -313,7 +313,7 @@ static int wants_index(struct plan *p, struct plan_wants *ws, int family)
 struct owners {
 	const struct resolve_owner *v;
 	size_t n;
-	int keep;		/* one of them is kept */
+	int keep; /* one of them is kept */
 };
 
 /* 1 when the owner id12 is a selected one, 2 when it is one kept as it
@@ -349,8 +349,8 @@ static int by_key(const void *a, const void *b)
  * comment) or init's tail, after its own rules already there.
  */
 static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
-		       int chain, const struct owners *o,
-		       struct plan_wants *ws, int cleanup, struct err *e)
+		       int chain, const struct owners *o, struct plan_wants *ws,
+		       int cleanup, struct err *e)
 {
 	struct fw_change c = { .op = FW_DELETE };
 	struct plan_want **miss = NULL;
@@ -376,7 +376,7 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 		c.rule = ch->rules[j];
 		if (record(p, &c, e))
 			return -1;
-		ch->rules[j].foreign = -1;	/* mark: deleted */
+		ch->rules[j].foreign = -1; /* mark: deleted */
 		k++;
 	}
 	for (i = j = 0; k && i < ch->n; i++)
@@ -447,8 +447,10 @@ int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 	for (k = 0; k < RESOLVE_NCHAINS; k++) {
 		ch = fw_chain(f, resolve_chains[k]);
 		if (!ch)
-			return err_set(e, EXIT_RUNTIME, "no chain %s in the "
-				       "filter table", resolve_chains[k]);
+			return err_set(e, EXIT_RUNTIME,
+				       "no chain %s in the "
+				       "filter table",
+				       resolve_chains[k]);
 		if (chain_rules(p, ch, f->family, k, &o, ws, cleanup, e))
 			return -1;
 	}
@@ -462,8 +464,7 @@ int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
  * containers is bridged too), and where Docker writes no ip6 rules
  * (owned: no DOCKER chain, nothing of Docker's accepts after us) it is
  * `-o B`: nothing new into the bridge, the FORWARD policy left alone. */
-static void tail_rule(struct fw_rule *r, int family, const char *br,
-		      int owned)
+static void tail_rule(struct fw_rule *r, int family, const char *br, int owned)
 {
 	memset(r, 0, sizeof(*r));
 	r->family = family;
@@ -502,8 +503,10 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 	}
 	ch = fw_chain(f, FW_CHAIN_FORWARD);
 	if (!ch)
-		return err_set(e, EXIT_RUNTIME, "no chain %s in the filter "
-			       "table", FW_CHAIN_FORWARD);
+		return err_set(e, EXIT_RUNTIME,
+			       "no chain %s in the filter "
+			       "table",
+			       FW_CHAIN_FORWARD);
 	/* init's DROP for a bridge that is gone (a compose network removed
 	 * and made again gets a new bridge name), or of another form */
 	for (j = ch->n; all && j-- > 0;) {
@@ -514,7 +517,7 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 			if (equal(p, &r, &ch->rules[j]))
 				break;
 		}
-		if (i == n && delete(p, ch, j, e))
+		if (i == n && delete (p, ch, j, e))
 			return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -528,7 +531,7 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 			snprintf(r.target, sizeof(r.target), "DOCKER");
 			j = 0;
 			while ((j = find_rule(p, ch, j, &r)) < ch->n)
-				if (delete(p, ch, j, e))
+				if (delete (p, ch, j, e))
 					return -1;
 		}
 		ch = fw_chain(f, FW_CHAIN_FORWARD);
@@ -561,8 +564,10 @@ int plan_guards(struct plan *p, struct fw *f, const struct plan_port *ports,
 	size_t i, j;
 
 	if (!ch)
-		return err_set(e, EXIT_RUNTIME, "no chain %s in the filter "
-			       "table", FW_CHAIN_INPUT);
+		return err_set(e, EXIT_RUNTIME,
+			       "no chain %s in the filter "
+			       "table",
+			       FW_CHAIN_INPUT);
 	for (j = ch->n; all && j-- > 0;) {
 		if (!plan_is_tail(&ch->rules[j]))
 			continue;
@@ -571,7 +576,7 @@ int plan_guards(struct plan *p, struct fw *f, const struct plan_port *ports,
 			if (equal(p, &r, &ch->rules[j]))
 				break;
 		}
-		if (i == n && delete(p, ch, j, e))
+		if (i == n && delete (p, ch, j, e))
 			return -1;
 	}
 	for (i = 0; i < n; i++) {

@@ -57,7 +57,8 @@ int resolve_same_spec(const struct fw_rule *want,
 /* ---- owner comments ---------------------------------------------------- */
 
 const char *const resolve_chains[RESOLVE_NCHAINS] = {
-	FW_CHAIN_FORWARD, FW_CHAIN_INPUT,
+	FW_CHAIN_FORWARD,
+	FW_CHAIN_INPUT,
 };
 
 /* The bytes of "docker-fw NAME ID12" around NAME. */
@@ -73,24 +74,26 @@ int resolve_owner_comment(char out[256], const char *name, const char *id,
 
 	for (i = 0; i < 12; i++)
 		if (!isxdigit((unsigned char)id[i]))
-			return err_set(e, EXIT_RUNTIME, "container \"%s\": "
+			return err_set(e, EXIT_RUNTIME,
+				       "container \"%s\": "
 				       "its ID \"%s\" is not hexadecimal",
 				       str_escape(esc, sizeof(esc), name),
 				       str_escape(eid, sizeof(eid), id));
 	for (i = 0; i < len; i++)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return err_set(e, EXIT_RUNTIME, "container \"%s\" "
+			return err_set(e, EXIT_RUNTIME,
+				       "container \"%s\" "
 				       "(%.12s): its name holds a control "
 				       "character, which no rule's comment "
-				       "may hold", str_escape(esc, sizeof(esc),
-							      name), id);
+				       "may hold",
+				       str_escape(esc, sizeof(esc), name), id);
 	if (!len)
 		return err_set(e, EXIT_RUNTIME, "container %.12s has no name",
 			       id);
 	if (len > FW_COMMENT_MAX - OWNER_FIXED) {
 		len = FW_COMMENT_MAX - OWNER_FIXED - 3;
 		while (len && ((unsigned char)name[len] & 0xc0) == 0x80)
-			len--;	/* not inside a UTF-8 character */
+			len--; /* not inside a UTF-8 character */
 		dots = "...";
 	}
 	snprintf(out, 256, FW_COMMENT " %.*s%s %.12s", (int)len, name, dots,
@@ -158,16 +161,18 @@ static int side(int family, const struct addr_spec *a,
 	switch (a->kind) {
 	case ADDR_SELF:
 		if (host_addr(family, v6 ? own->ip6 : own->ip, addr, mask))
-			return err_set(e, EXIT_USAGE, "no %s address on "
-				       "network \"%s\"", fam_name(family),
-				       netname);
+			return err_set(e, EXIT_USAGE,
+				       "no %s address on "
+				       "network \"%s\"",
+				       fam_name(family), netname);
 		return 0;
 	case ADDR_GATEWAY:
-		if (host_addr(family, v6 ? own->gateway6 : own->gateway,
-			      addr, mask))
-			return err_set(e, EXIT_USAGE, "%s \"/\": network "
-				       "\"%s\" has no %s gateway", opt,
-				       netname, fam_name(family));
+		if (host_addr(family, v6 ? own->gateway6 : own->gateway, addr,
+			      mask))
+			return err_set(e, EXIT_USAGE,
+				       "%s \"/\": network "
+				       "\"%s\" has no %s gateway",
+				       opt, netname, fam_name(family));
 		return 0;
 	case ADDR_CIDR:
 		if (a->family != family)
@@ -185,18 +190,20 @@ static int side(int family, const struct addr_spec *a,
 		return 0;
 	case ADDR_CONTAINER:
 		pn = view_cnet(peer, netname);
-		if (!pn || host_addr(family, v6 ? pn->ip6 : pn->ip, addr,
-				     mask))
-			return err_set(e, EXIT_USAGE, "%s \"%s\": no %s "
-				       "address on network \"%s\"", opt,
-				       a->name, fam_name(family), netname);
+		if (!pn || host_addr(family, v6 ? pn->ip6 : pn->ip, addr, mask))
+			return err_set(e, EXIT_USAGE,
+				       "%s \"%s\": no %s "
+				       "address on network \"%s\"",
+				       opt, a->name, fam_name(family), netname);
 		return 0;
 	case ADDR_NONE:
 		break;
 	}
-	return err_set(e, EXIT_USAGE, a->kind == ADDR_CIDR ? "%s: an %s "
-		       "address, in a rule of %s" : "%s missing", opt,
-		       fam_name(a->family), fam_name(family));
+	return err_set(e, EXIT_USAGE,
+		       a->kind == ADDR_CIDR ? "%s: an %s "
+					      "address, in a rule of %s" :
+					      "%s missing",
+		       opt, fam_name(a->family), fam_name(family));
 }
 
 /* The rule of family of spec r of container c on its network n and its
@@ -232,16 +239,17 @@ static int resolve_fam(int family, const struct docker_container *c,
  * gateway without one leaves it out). want[k] for families[k]: 0 none,
  * 1 must, 2 when it can.
  */
-static int spec_families(const struct rulespec *r,
-			 const struct docker_cnet *n, int want[2],
-			 struct err *e)
+static int spec_families(const struct rulespec *r, const struct docker_cnet *n,
+			 int want[2], struct err *e)
 {
 	int lit = r->src.kind == ADDR_CIDR ? r->src.family :
-		  r->dst.kind == ADDR_CIDR ? r->dst.family : 0;
+		  r->dst.kind == ADDR_CIDR ? r->dst.family :
+					     0;
 
 	if (r->src.kind == ADDR_CIDR && r->dst.kind == ADDR_CIDR &&
 	    r->src.family != r->dst.family)
-		return err_set(e, EXIT_USAGE, "--source is an %s address and "
+		return err_set(e, EXIT_USAGE,
+			       "--source is an %s address and "
 			       "--dest an %s one: a rule is of one family",
 			       fam_name(r->src.family),
 			       fam_name(r->dst.family));
@@ -250,7 +258,7 @@ static int spec_families(const struct rulespec *r,
 		want[1] = lit == AF_INET6;
 		return 0;
 	}
-	want[0] = *n->ip || !*n->ip6;	/* its error says what is missing */
+	want[0] = *n->ip || !*n->ip6; /* its error says what is missing */
 	want[1] = *n->ip6 ? (want[0] ? 2 : 1) : 0;
 	return 0;
 }
@@ -283,12 +291,13 @@ static int proxy_rules(const struct docker_container *c,
 			if (out[k].rule.dport == b->host_port)
 				break;
 		if (k < *n)
-			continue;	/* [::] and "" for one port */
+			continue; /* [::] and "" for one port */
 		if (*n == RESOLVE_PROXY_MAX)
-			return err_set(e, EXIT_USAGE, "container \"%s\" "
+			return err_set(e, EXIT_USAGE,
+				       "container \"%s\" "
 				       "publishes more than %d ports: name one "
-				       "with --dport", c->name,
-				       RESOLVE_PROXY_MAX);
+				       "with --dport",
+				       c->name, RESOLVE_PROXY_MAX);
 		fr = &out[*n].rule;
 		memset(fr, 0, sizeof(*fr));
 		fr->family = AF_INET6;
@@ -332,7 +341,7 @@ int resolve_rule(struct view *v, int iptc_only,
 	static const int families[2] = { AF_INET, AF_INET6 };
 	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
 				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
-				     NULL;
+								     NULL;
 	const struct docker_container *peer = NULL;
 	const struct docker_cnet *net;
 	struct resolve_out proxy[RESOLVE_PROXY_MAX];
@@ -342,15 +351,19 @@ int resolve_rule(struct view *v, int iptc_only,
 
 	*n = 0;
 	if (!c->running)
-		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
-			       "running", c->name);
+		return err_set(e, EXIT_USAGE,
+			       "container \"%s\" is not "
+			       "running",
+			       c->name);
 	if (pa) {
 		peer = view_container(v, pa->name, 0, e);
 		if (!peer)
 			return -1;
 		if (!peer->running)
-			return err_set(e, EXIT_USAGE, "container \"%s\" is "
-				       "not running", peer->name);
+			return err_set(e, EXIT_USAGE,
+				       "container \"%s\" is "
+				       "not running",
+				       peer->name);
 	}
 	net = view_pick_net(c, r->network, peer, e);
 	if (!net || spec_families(r, net, want, e))
@@ -360,15 +373,18 @@ int resolve_rule(struct view *v, int iptc_only,
 		if (proxy_rules(c, r, proxy, &nproxy, e))
 			return -1;
 		if (nproxy)
-			want[1] = 2;	/* the proxy's path is enough */
+			want[1] = 2; /* the proxy's path is enough */
 		else if (!*net->ip6)
-			return err_set(e, EXIT_USAGE, "--source: an IPv6 "
-				       "address, and container \"%s\" has no "
-				       "IPv6 address on network \"%s\" nor a "
-				       "port published on IPv6%s (docker-proxy "
-				       "listens on none): no IPv6 client reaches "
-				       "it", c->name, net->name, r->dport ?
-				       " for --dport" : "");
+			return err_set(
+				e, EXIT_USAGE,
+				"--source: an IPv6 "
+				"address, and container \"%s\" has no "
+				"IPv6 address on network \"%s\" nor a "
+				"port published on IPv6%s (docker-proxy "
+				"listens on none): no IPv6 client reaches "
+				"it",
+				c->name, net->name,
+				r->dport ? " for --dport" : "");
 	}
 	for (k = 0; k < 2 + nproxy; k++) {
 		struct fw_rule *fr = &out[*n].rule;
@@ -377,17 +393,17 @@ int resolve_rule(struct view *v, int iptc_only,
 			out[*n] = proxy[k - 2];
 		} else if (!want[k]) {
 			continue;
-		} else if (resolve_fam(families[k], c, net, peer, r, fr,
-				       &fe)) {
+		} else if (resolve_fam(families[k], c, net, peer, r, fr, &fe)) {
 			if (want[k] == 2)
-				continue;	/* no IPv6 on the other side */
+				continue; /* no IPv6 on the other side */
 			*e = fe;
 			*n = 0;
 			return -1;
 		} else {
 			out[*n].family = families[k];
 			out[*n].chain = r->action == RULE_ADD_INPUT ?
-					RESOLVE_INPUT : RESOLVE_FORWARD;
+						RESOLVE_INPUT :
+						RESOLVE_FORWARD;
 		}
 		if (base)
 			base[*n] = *fr;
@@ -401,8 +417,8 @@ int resolve_rule(struct view *v, int iptc_only,
 }
 
 static int check_side(struct view *v, const struct docker_container *c,
-		      struct rulespec *r, struct addr_spec *a,
-		      const char *opt, struct err *e)
+		      struct rulespec *r, struct addr_spec *a, const char *opt,
+		      struct err *e)
 {
 	const struct docker_network *n;
 	const struct docker_container *p;
@@ -415,9 +431,10 @@ static int check_side(struct view *v, const struct docker_container *c,
 		if (!p)
 			return err_wrap(e, "%s", opt);
 		if (!strcmp(p->id, c->id))
-			return err_set(e, EXIT_USAGE, "%s \"%s\" is the "
-				       "container itself: use \".\"", opt,
-				       a->name);
+			return err_set(e, EXIT_USAGE,
+				       "%s \"%s\" is the "
+				       "container itself: use \".\"",
+				       opt, a->name);
 		snprintf(a->name, sizeof(a->name), "%s", p->name);
 		return 0;
 	}
@@ -435,34 +452,39 @@ static int check_side(struct view *v, const struct docker_container *c,
 	/* add and allow open published ports to outside addresses: a
 	 * container named there is refused too, so no hint at either */
 	if (r->action == RULE_ADD)
-		return err_set(e, EXIT_USAGE, "%s \"%s/%d\" is an address of "
+		return err_set(e, EXIT_USAGE,
+			       "%s \"%s/%d\" is an address of "
 			       "Docker network \"%s\" (%s): published ports "
 			       "open to outside addresses; between containers, "
-			       "use add-internal", opt, s, a->prefix, n->name,
-			       subnet);
+			       "use add-internal",
+			       opt, s, a->prefix, n->name, subnet);
 	if (!r->rev_lookup)
-		return err_set(e, EXIT_USAGE, "%s \"%s/%d\" is an address of "
+		return err_set(e, EXIT_USAGE,
+			       "%s \"%s/%d\" is an address of "
 			       "Docker network \"%s\" (%s): name the container "
-			       "instead, or add --rev-lookup", opt, s,
-			       a->prefix, n->name, subnet);
+			       "instead, or add --rev-lookup",
+			       opt, s, a->prefix, n->name, subnet);
 	if (a->prefix != (a->family == AF_INET6 ? 128 : 32))
-		return err_set(e, EXIT_USAGE, "%s \"%s/%d\": --rev-lookup "
-			       "maps one address, not a network", opt, s,
-			       a->prefix);
+		return err_set(e, EXIT_USAGE,
+			       "%s \"%s/%d\": --rev-lookup "
+			       "maps one address, not a network",
+			       opt, s, a->prefix);
 	p = view_holder(v, a->family, addr, e);
 	if (!p)
 		return err_wrap(e, "%s \"%s\" (--rev-lookup)", opt, s);
 	if (!strcmp(p->id, c->id))
-		return err_set(e, EXIT_USAGE, "%s \"%s\" is the container "
-			       "itself: use \".\"", opt, s);
+		return err_set(e, EXIT_USAGE,
+			       "%s \"%s\" is the container "
+			       "itself: use \".\"",
+			       opt, s);
 	a->kind = ADDR_CONTAINER;
 	snprintf(a->name, sizeof(a->name), "%s", p->name);
 	return 0;
 }
 
-int resolve_canon(const struct fw_env *env, int may_write,
-		  struct rulespec *r, const struct fw_rule *base,
-		  struct fw_rule *fr, int chain, struct err *e)
+int resolve_canon(const struct fw_env *env, int may_write, struct rulespec *r,
+		  const struct fw_rule *base, struct fw_rule *fr, int chain,
+		  struct err *e)
 {
 	struct strv words = { 0 };
 	struct fw_probe pr;
@@ -478,13 +500,16 @@ int resolve_canon(const struct fw_env *env, int may_write,
 		return -1;
 	filter_text(&r->filter, &ft);
 	if (pr.failed) {
-		err_set(e, EXIT_USAGE, "--filter \"%.200s\": iptables "
-			"refused it: %s", ft.data ? ft.data : "", pr.why);
+		err_set(e, EXIT_USAGE,
+			"--filter \"%.200s\": iptables "
+			"refused it: %s",
+			ft.data ? ft.data : "", pr.why);
 		goto out;
 	}
 	if (!resolve_same_spec(fr, &pr.rule)) {
 		fw_rule_format(&pr.rule, &rt);
-		err_set(e, EXIT_USAGE, "--filter \"%.100s\": iptables-nft "
+		err_set(e, EXIT_USAGE,
+			"--filter \"%.100s\": iptables-nft "
 			"makes the rule `%.250s`, not the one --source, "
 			"--dest, --sport and --dport say",
 			ft.data ? ft.data : "", rt.data ? rt.data : "");
@@ -495,10 +520,10 @@ int resolve_canon(const struct fw_env *env, int may_write,
 	if (fw_filter_words(fr, base, &words) || !words.n ||
 	    fw_rule_filter(&t, words.v, words.n, 1, NULL) ||
 	    !fw_rule_equal(&t, fr))
-		goto out;	/* kept as given: probed when needed */
+		goto out; /* kept as given: probed when needed */
 	for (i = 0; i < words.n; i++)
 		if (filter_forbidden(words.v[i]))
-			goto out;	/* ls output must stay valid input */
+			goto out; /* ls output must stay valid input */
 	strv_free(&r->filter);
 	r->filter = words;
 	memset(&words, 0, sizeof(words));
@@ -515,7 +540,8 @@ int resolve_check(struct view *v, const struct docker_container *c,
 		  struct rulespec *r, struct err *e)
 {
 	if (!c->running)
-		return err_set(e, EXIT_USAGE, "container \"%s\" is not "
+		return err_set(e, EXIT_USAGE,
+			       "container \"%s\" is not "
 			       "running: its rules need its address",
 			       c->name);
 	if (view_networks(v, e) ||
@@ -523,34 +549,43 @@ int resolve_check(struct view *v, const struct docker_container *c,
 	    check_side(v, c, r, &r->dst, "--dest", e))
 		return -1;
 	if (r->src.kind == ADDR_CONTAINER && r->dst.kind == ADDR_CONTAINER)
-		return err_set(e, EXIT_USAGE, "--source and --dest cannot both "
+		return err_set(e, EXIT_USAGE,
+			       "--source and --dest cannot both "
 			       "be containers: one is \".\"");
 	if (r->action == RULE_ADD_INPUT && r->src.kind != ADDR_SELF)
-		return err_set(e, EXIT_USAGE, "add-input opens the container "
+		return err_set(e, EXIT_USAGE,
+			       "add-input opens the container "
 			       "to the host: --source must be \".\"");
 	if (r->action == RULE_ADD_INPUT && r->dst.kind == ADDR_CONTAINER)
-		return err_set(e, EXIT_USAGE, "add-input opens the container "
+		return err_set(e, EXIT_USAGE,
+			       "add-input opens the container "
 			       "to the host: --dest \"%s\" is a container (use "
-			       "add-internal)", r->dst.name);
+			       "add-internal)",
+			       r->dst.name);
 	if (r->action == RULE_ADD && r->src.kind == ADDR_GATEWAY)
-		return err_set(e, EXIT_USAGE, "add opens the container's "
+		return err_set(e, EXIT_USAGE,
+			       "add opens the container's "
 			       "published ports to outside addresses: --source "
 			       "\"/\" is the host");
 	if (r->action == RULE_ADD && r->dst.kind != ADDR_SELF)
-		return err_set(e, EXIT_USAGE, "add opens the container's "
+		return err_set(e, EXIT_USAGE,
+			       "add opens the container's "
 			       "published ports to --source: --dest must be "
 			       "\".\"");
 	if (r->action == RULE_ADD && r->src.kind == ADDR_CONTAINER)
-		return err_set(e, EXIT_USAGE, "--source \"%s\" is a container: "
+		return err_set(e, EXIT_USAGE,
+			       "--source \"%s\" is a container: "
 			       "between containers, use add-internal",
 			       r->src.name);
 	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER) {
 		struct buf b = { 0 };
 
 		addr_format(&r->src, &b);
-		err_set(e, EXIT_USAGE, "--source \"%s\" is not a container: "
+		err_set(e, EXIT_USAGE,
+			"--source \"%s\" is not a container: "
 			"add-two-ways needs the peer whose /etc/hosts gets "
-			"the name", b.data ? b.data : "");
+			"the name",
+			b.data ? b.data : "");
 		buf_free(&b);
 		return -1;
 	}

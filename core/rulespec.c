@@ -123,10 +123,11 @@ static int cidr_parse(const char *s, struct addr_spec *a, struct err *e)
 	mask = prefix ? UINT32_MAX << (32 - prefix) : 0;
 	net = ip & mask;
 	if (ip != net)
-		return err_set(e, EXIT_USAGE, "\"%s\": host bits are set; the "
-			       "network is %u.%u.%u.%u/%u", s, net >> 24,
-			       net >> 16 & 255, net >> 8 & 255, net & 255,
-			       (unsigned)prefix);
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\": host bits are set; the "
+			       "network is %u.%u.%u.%u/%u",
+			       s, net >> 24, net >> 16 & 255, net >> 8 & 255,
+			       net & 255, (unsigned)prefix);
 	a->kind = ADDR_CIDR;
 	a->family = AF_INET;
 	a->ip = htonl(ip);
@@ -150,7 +151,8 @@ static int cidr6_parse(const char *s, struct addr_spec *a, struct err *e)
 	int i;
 
 	if (pct && (!slash || pct < slash))
-		return err_set(e, EXIT_USAGE, "\"%s\": a zone index (after "
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\": a zone index (after "
 			       "%%) is not taken: a rule matches addresses, "
 			       "not links; write the address without it",
 			       STR_ESC(q, s));
@@ -163,8 +165,10 @@ static int cidr6_parse(const char *s, struct addr_spec *a, struct err *e)
 		return err_set(e, EXIT_USAGE, "\"%s\": not an IPv6 address",
 			       STR_ESC(q, s));
 	if (slash && parse_uint(slash + 1, 0, 128, &prefix))
-		return err_set(e, EXIT_USAGE, "\"%s\": not a prefix length "
-			       "(0-128)", STR_ESC(q, s));
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\": not a prefix length "
+			       "(0-128)",
+			       STR_ESC(q, s));
 	if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)ip)) {
 		inet_ntop(AF_INET, ip + 12, v4, sizeof(v4));
 		if (prefix >= 96 && prefix < 128)
@@ -172,7 +176,8 @@ static int cidr6_parse(const char *s, struct addr_spec *a, struct err *e)
 				 (unsigned)prefix - 96);
 		else
 			snprintf(txt, sizeof(txt), "%s", v4);
-		return err_set(e, EXIT_USAGE, "\"%s\": an IPv4-mapped IPv6 "
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\": an IPv4-mapped IPv6 "
 			       "address (the kernel carries such traffic as "
 			       "IPv4, in the IPv4 table): write %s",
 			       STR_ESC(q, s), txt);
@@ -180,14 +185,16 @@ static int cidr6_parse(const char *s, struct addr_spec *a, struct err *e)
 	for (i = 0; i < 16; i++) {
 		int bits = (int)prefix - 8 * i;
 
-		net[i] = bits >= 8 ? ip[i] : bits <= 0 ? 0 :
-			 (uint8_t)(ip[i] & (0xff00 >> bits));
+		net[i] = bits >= 8 ? ip[i] :
+			 bits <= 0 ? 0 :
+				     (uint8_t)(ip[i] & (0xff00 >> bits));
 	}
 	if (memcmp(ip, net, 16)) {
 		inet_ntop(AF_INET6, net, txt, sizeof(txt));
-		return err_set(e, EXIT_USAGE, "\"%s\": host bits are set; the "
-			       "network is %s/%u", STR_ESC(q, s), txt,
-			       (unsigned)prefix);
+		return err_set(e, EXIT_USAGE,
+			       "\"%s\": host bits are set; the "
+			       "network is %s/%u",
+			       STR_ESC(q, s), txt, (unsigned)prefix);
 	}
 	a->kind = ADDR_CIDR;
 	a->family = AF_INET6;
@@ -210,7 +217,7 @@ int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 		a->kind = ADDR_GATEWAY;
 		return 0;
 	}
-	if (is_numeric(s, len))		/* before any '/' */
+	if (is_numeric(s, len)) /* before any '/' */
 		return cidr_parse(s, a, e);
 	/* no name holds a ':' */
 	if (memchr(s, ':', len))
@@ -218,9 +225,10 @@ int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 	if (*name == '/')
 		name++;
 	if (strlen(name) >= sizeof(a->name))
-		return err_set(e, EXIT_USAGE, "\"%.64s...\": container name "
-			       "longer than %zu characters", s,
-			       sizeof(a->name) - 1);
+		return err_set(e, EXIT_USAGE,
+			       "\"%.64s...\": container name "
+			       "longer than %zu characters",
+			       s, sizeof(a->name) - 1);
 	/* "/1.2.3.4" is refused too: it would format as an address. */
 	if (!is_name(name) || is_numeric(name, strlen(name)))
 		return err_set(e, EXIT_USAGE,
@@ -243,7 +251,10 @@ int addr_format(const struct addr_spec *a, struct buf *out)
 	case ADDR_CIDR:
 		if (a->family == AF_INET6)
 			return !inet_ntop(AF_INET6, a->ip6, s6, sizeof(s6)) ||
-			       buf_printf(out, "%s/%d", s6, a->prefix) ? -1 : 0;
+					       buf_printf(out, "%s/%d", s6,
+							  a->prefix) ?
+				       -1 :
+				       0;
 		return buf_printf(out, "%u.%u.%u.%u/%d", ip >> 24,
 				  ip >> 16 & 255, ip >> 8 & 255, ip & 255,
 				  a->prefix);
@@ -307,9 +318,11 @@ static int network_opt(struct rulespec *r, const char *v, struct err *e)
 	size_t len = strlen(v);
 
 	if (!is_name(v) || len >= sizeof(r->network))
-		return err_set(e, EXIT_USAGE, "--network \"%s\": not a network "
+		return err_set(e, EXIT_USAGE,
+			       "--network \"%s\": not a network "
 			       "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most %zu "
-			       "characters)", v, sizeof(r->network) - 1);
+			       "characters)",
+			       v, sizeof(r->network) - 1);
 	memcpy(r->network, v, len + 1);
 	return 0;
 }
@@ -332,11 +345,15 @@ static int filter_opt(struct rulespec *r, const char *v, struct err *e)
 		if (!bad)
 			continue;
 		if (is_ctl(*bad))
-			return err_set(e, EXIT_USAGE, "--filter: \"%s\": "
+			return err_set(e, EXIT_USAGE,
+				       "--filter: \"%s\": "
 				       "control character 0x%02x is not "
-				       "allowed", r->filter.v[i], *bad);
-		return err_set(e, EXIT_USAGE, "--filter: \"%s\": character "
-			       "'%c' is not allowed", r->filter.v[i], *bad);
+				       "allowed",
+				       r->filter.v[i], *bad);
+		return err_set(e, EXIT_USAGE,
+			       "--filter: \"%s\": character "
+			       "'%c' is not allowed",
+			       r->filter.v[i], *bad);
 	}
 	return 0;
 }
@@ -388,12 +405,13 @@ int rulespec_end(struct rulespec *r, unsigned seen, struct err *e)
 		return err_set(e, EXIT_USAGE, "--source is required");
 	if (src_self && dst_self && r->action == RULE_ADD_INPUT &&
 	    !(seen & 1u << RULESPEC_DEST))
-		dst_self = 0;	/* made "/" below */
+		dst_self = 0; /* made "/" below */
 	if (src_self && dst_self)
 		return err_set(e, EXIT_USAGE,
 			       "--source and --dest cannot both be \".\"");
 	if (!src_self && !dst_self)
-		return err_set(e, EXIT_USAGE, "neither --source nor --dest is "
+		return err_set(e, EXIT_USAGE,
+			       "neither --source nor --dest is "
 			       "\".\" (the container)");
 	if (!r->dport && r->action != RULE_ADD)
 		return err_set(e, EXIT_USAGE, "--dport is required for %s",
@@ -431,7 +449,8 @@ int rulespec_parse(struct rulespec *r, enum rule_action action, int argc,
 /* " --opt " and the value, quoted. */
 static int put_opt(struct buf *out, int o, const char *v)
 {
-	return buf_printf(out, " %s ", rulespec_opts[o].name) || rulespec_quote(v, out);
+	return buf_printf(out, " %s ", rulespec_opts[o].name) ||
+	       rulespec_quote(v, out);
 }
 
 static int put_addr(struct buf *out, int o, const struct addr_spec *a)
@@ -480,7 +499,7 @@ int rulespec_format(const struct rulespec *r, struct buf *out)
 		     r->proto == IPPROTO_UDP ? "udp" : "tcp") ||
 	     (r->network[0] && put_opt(&t, RULESPEC_NETWORK, r->network)) ||
 	     (r->filter.n && put_filter(&t, &r->filter)) ||
-	     buf_add(out, t.data + 1, t.len - 1);	/* the first blank */
+	     buf_add(out, t.data + 1, t.len - 1); /* the first blank */
 	buf_free(&t);
 	return rc ? -1 : 0;
 }
@@ -492,7 +511,7 @@ static int addr_equal(const struct addr_spec *a, const struct addr_spec *b)
 	if (a->kind == ADDR_CIDR)
 		return a->family == b->family && a->prefix == b->prefix &&
 		       (a->family == AF_INET6 ? !memcmp(a->ip6, b->ip6, 16) :
-			a->ip == b->ip);
+						a->ip == b->ip);
 	if (a->kind == ADDR_CONTAINER)
 		return !strncmp(a->name, b->name, sizeof(a->name));
 	return 1;
@@ -543,8 +562,10 @@ static int split_check(const char *s, size_t len, struct err *e)
 
 	for (i = 0; i < len; i++)
 		if (is_ctl(s[i]) && s[i] != '\t')
-			return err_set(e, EXIT_USAGE, "control character "
-				       "0x%02x at offset %zu", s[i], i);
+			return err_set(e, EXIT_USAGE,
+				       "control character "
+				       "0x%02x at offset %zu",
+				       s[i], i);
 	return 0;
 }
 
@@ -574,8 +595,10 @@ static int split_quoted(const char *s, size_t len, size_t *i, char q,
 
 static int hex_val(int c)
 {
-	return is_digit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return is_digit(c)	    ? c - '0' :
+	       c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 :
+				      -1;
 }
 
 /*
@@ -609,26 +632,33 @@ static int split_dollar(const char *s, size_t len, size_t *i, struct buf *w,
 					(*i)--;
 				while (n < max && *i + 1 < len &&
 				       (d = hex ? hex_val(s[*i + 1]) :
-					s[*i + 1] >= '0' && s[*i + 1] <= '7' ?
-					s[*i + 1] - '0' : -1) >= 0) {
+					    s[*i + 1] >= '0' &&
+							    s[*i + 1] <= '7' ?
+						  s[*i + 1] - '0' :
+						  -1) >= 0) {
 					v = v * (hex ? 16 : 8) + d;
 					n++;
 					(*i)++;
 				}
 				if (!n)
-					return err_set(e, EXIT_USAGE, "$'...': "
+					return err_set(e, EXIT_USAGE,
+						       "$'...': "
 						       "\\x without hex "
 						       "digits");
 				if (!(v & 255))
-					return err_set(e, EXIT_USAGE, "$'...': "
+					return err_set(e, EXIT_USAGE,
+						       "$'...': "
 						       "an escape makes a NUL "
 						       "byte");
 				c = (char)v;
 			} else {
-				return err_set(e, EXIT_USAGE, "$'...': unknown "
-					       "escape \\%c", is_ctl(c) ||
-					       (unsigned char)c > 126 ? '?' :
-					       c);
+				return err_set(e, EXIT_USAGE,
+					       "$'...': unknown "
+					       "escape \\%c",
+					       is_ctl(c) || (unsigned char)c >
+								       126 ?
+						       '?' :
+						       c);
 			}
 		}
 		if (buf_add(w, &c, 1))
@@ -739,8 +769,10 @@ static int quote_dollar(const char *s, struct buf *out)
 		if (c == '\\' || c == '\'')
 			rc = buf_printf(out, "\\%c", c);
 		else if (c == '\n' || c == '\t' || c == '\r')
-			rc = buf_printf(out, "\\%c", c == '\n' ? 'n' :
-					c == '\t' ? 't' : 'r');
+			rc = buf_printf(out, "\\%c",
+					c == '\n' ? 'n' :
+					c == '\t' ? 't' :
+						    'r');
 		else if (is_ctl(c))
 			rc = buf_printf(out, "\\x%02x", c);
 		else
@@ -764,8 +796,7 @@ int rulespec_quote(const char *s, struct buf *out)
 	rc = buf_adds(out, "'");
 	/* POSIX has no escape inside '...': close, add \', reopen. */
 	while (!rc && (q = strchr(s, '\''))) {
-		rc = buf_add(out, s, (size_t)(q - s)) ||
-		     buf_adds(out, "'\\''");
+		rc = buf_add(out, s, (size_t)(q - s)) || buf_adds(out, "'\\''");
 		s = q + 1;
 	}
 	rc = rc || buf_adds(out, s) || buf_adds(out, "'");
@@ -853,22 +884,25 @@ static int from_line(struct rulespec_from *f, int ended, struct err *e)
 		goto bad;
 	}
 	if (ended && f->len && f->buf[f->len - 1] == '\r') {
-		err_set(e, EXIT_USAGE, "ends in CR LF (a DOS text file?): "
+		err_set(e, EXIT_USAGE,
+			"ends in CR LF (a DOS text file?): "
 			"convert it, e.g. with dos2unix");
 		goto bad;
 	}
 	f->len = 0;
 	n = rulespec_split(f->buf, &w, e);
 	if (n < 0) {
-		strv_free(&w);	/* split leaves the array behind */
+		strv_free(&w); /* split leaves the array behind */
 		goto bad;
 	}
 	if (!n)
 		return 0;
 	if (f->n >= FROM_MAX_SPECS) {
 		strv_free(&w);
-		err_set(e, EXIT_USAGE, "more than %d rule specs: split the "
-			"input, or use fewer wider rules", FROM_MAX_SPECS);
+		err_set(e, EXIT_USAGE,
+			"more than %d rule specs: split the "
+			"input, or use fewer wider rules",
+			FROM_MAX_SPECS);
 		goto bad;
 	}
 	n = rulespec_parse(&r, f->action, (int)w.n, w.v, e);
@@ -901,7 +935,7 @@ int rulespec_from_feed(struct rulespec_from *f, const char *p, size_t n,
 		return from_fail(f);
 	}
 	if (over)
-		n = room;	/* the lines within the cap are read first */
+		n = room; /* the lines within the cap are read first */
 	f->bytes += n;
 	while (n) {
 		nl = memchr(p, '\n', n);
@@ -912,9 +946,10 @@ int rulespec_from_feed(struct rulespec_from *f, const char *p, size_t n,
 			return from_fail(f);
 		}
 		if (take > FROM_MAX_LINE - f->len) {
-			err_set(e, EXIT_USAGE, "%s:%lu: line longer than %d "
-				"bytes", f->name, f->lines + 1,
-				FROM_MAX_LINE);
+			err_set(e, EXIT_USAGE,
+				"%s:%lu: line longer than %d "
+				"bytes",
+				f->name, f->lines + 1, FROM_MAX_LINE);
 			return from_fail(f);
 		}
 		memcpy(f->buf + f->len, p, take);
@@ -927,8 +962,10 @@ int rulespec_from_feed(struct rulespec_from *f, const char *p, size_t n,
 		n -= take + 1;
 	}
 	if (over) {
-		err_set(e, EXIT_USAGE, "--from \"%s\": more than %u bytes (the "
-			"limit): an endless input?", f->name, FROM_MAX_BYTES);
+		err_set(e, EXIT_USAGE,
+			"--from \"%s\": more than %u bytes (the "
+			"limit): an endless input?",
+			f->name, FROM_MAX_BYTES);
 		return from_fail(f);
 	}
 	return 0;
@@ -938,7 +975,7 @@ int rulespec_from_end(struct rulespec_from *f, struct err *e)
 {
 	if (f->failed)
 		return -1;
-	if (f->len && from_line(f, 0, e))	/* no newline at the end */
+	if (f->len && from_line(f, 0, e)) /* no newline at the end */
 		return -1;
 	if (!f->n) {
 		err_set(e, EXIT_USAGE, "--from \"%s\": no rule specs in it",

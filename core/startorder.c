@@ -69,8 +69,7 @@ static int add_dep(struct startorder_node *nd, size_t dep)
 }
 
 int startorder_each_dep(const struct docker_container *c,
-			int (*fn)(void *arg, const char *name,
-				  const char *why),
+			int (*fn)(void *arg, const char *name, const char *why),
 			void *arg)
 {
 	static const char net[] = "container:";
@@ -104,7 +103,7 @@ int startorder_each_dep(const struct docker_container *c,
 struct expand {
 	struct startorder *g;
 	const struct startorder_src *src;
-	size_t from;		/* the node whose dependencies these are */
+	size_t from; /* the node whose dependencies these are */
 	int pull;
 	struct err *e;
 };
@@ -122,7 +121,8 @@ static int dep_found(void *arg, const char *name, const char *why)
 			       x->g->v[x->from].name, name, why, de.msg);
 	i = find_node(x->g, d->id);
 	if (i < 0 && !x->pull)
-		return err_set(x->e, EXIT_USAGE, "\"%s\" needs \"%s\" (%s), "
+		return err_set(x->e, EXIT_USAGE,
+			       "\"%s\" needs \"%s\" (%s), "
 			       "which is not among the containers to start: "
 			       "name it too, or add --pull-deps",
 			       x->g->v[x->from].name, d->name, why);
@@ -133,9 +133,8 @@ static int dep_found(void *arg, const char *name, const char *why)
 	return 0;
 }
 
-int startorder_build(struct startorder *g, const char *const *names,
-		     size_t n, int pull, const struct startorder_src *src,
-		     struct err *e)
+int startorder_build(struct startorder *g, const char *const *names, size_t n,
+		     int pull, const struct startorder_src *src, struct err *e)
 {
 	struct expand x = { g, src, 0, pull, e };
 	const struct docker_container *c;
@@ -239,14 +238,16 @@ int startorder_drift(const struct startorder *g,
 		if (!saved.n)
 			continue;
 		at = diff->len;
-		if (buf_printf(diff, "%s: its configuration differs from the "
-			       "saved one:\n", c->name) ||
+		if (buf_printf(diff,
+			       "%s: its configuration differs from the "
+			       "saved one:\n",
+			       c->name) ||
 		    hostconfig_lines(c, 0, &now) ||
 		    (d = hostconfig_diff(&saved, &now, diff)) < 0) {
 			err_set(e, EXIT_RUNTIME, "out of memory");
 			goto fail;
 		}
-		if (!d) {	/* no difference: no header either */
+		if (!d) { /* no difference: no header either */
 			diff->len = at;
 			diff->data[at] = 0;
 		}
@@ -255,9 +256,11 @@ int startorder_drift(const struct startorder *g,
 		strv_free(&saved);
 	}
 	if (n)
-		return err_set(e, EXIT_NO, "%d container%s changed since "
+		return err_set(e, EXIT_NO,
+			       "%d container%s changed since "
 			       "save-hostconfig: nothing started (--force "
-			       "starts anyway)", n, n > 1 ? "s" : "");
+			       "starts anyway)",
+			       n, n > 1 ? "s" : "");
 	return 0;
 fail:
 	strv_free(&now);

@@ -33,8 +33,10 @@ static int is_id(const char *s)
 static int check_id(const char *id, struct err *e)
 {
 	if (!is_id(id))
-		return err_set(e, EXIT_USAGE, "\"%.65s\": not a full container "
-			       "ID (64 lowercase hex digits)", id);
+		return err_set(e, EXIT_USAGE,
+			       "\"%.65s\": not a full container "
+			       "ID (64 lowercase hex digits)",
+			       id);
 	return 0;
 }
 
@@ -55,12 +57,15 @@ static int sys_err(struct err *e, const char *what, const char *path)
 static int not_file(struct err *e, const char *path, int link)
 {
 	if (link)
-		return err_set(e, EXIT_RUNTIME, "%s is a symbolic link: "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s is a symbolic link: "
 			       "docker-fw follows none in its store folder "
 			       "(remove it, or put the file itself there)",
 			       path);
-	return err_set(e, EXIT_RUNTIME, "%s is not a regular file: remove "
-		       "it or move it away", path);
+	return err_set(e, EXIT_RUNTIME,
+		       "%s is not a regular file: remove "
+		       "it or move it away",
+		       path);
 }
 
 /*
@@ -77,8 +82,8 @@ static int open_entry(const struct store *s, const char *name, int flags,
 	int fd;
 
 	path_of(path, s, name);
-	fd = openat(s->dir_fd, name, flags | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC, 0600);
+	fd = openat(s->dir_fd, name,
+		    flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -2;
@@ -125,7 +130,7 @@ static int open_dir(struct store *s, int lock, struct err *e)
 	if (s->dir_fd >= 0)
 		return 0;
 	if (errno == ENOENT && !lock)
-		return 0;	/* an empty store */
+		return 0; /* an empty store */
 	if (errno == ENOTDIR)
 		return err_set(e, EXIT_RUNTIME, "%s: not a folder", s->dir);
 	return sys_err(e, "open folder", s->dir);
@@ -136,7 +141,7 @@ static int take_lock(struct store *s, struct err *e)
 	char path[STORE_PATH_MAX];
 
 	s->lock_fd = open_entry(s, ".lock", O_RDWR | O_CREAT, "open", e);
-	if (s->lock_fd == -2) {		/* the folder went away */
+	if (s->lock_fd == -2) { /* the folder went away */
 		path_of(path, s, ".lock");
 		errno = ENOENT;
 		sys_err(e, "open", path);
@@ -165,8 +170,10 @@ int store_open(struct store *s, const char *dir, int lock, struct err *e)
 		dir = STORE_DEFAULT_DIR;
 	len = strlen(dir);
 	if (!len || len >= sizeof(s->dir))
-		return err_set(e, EXIT_USAGE, "state folder \"%.64s\": empty "
-			       "or too long", dir);
+		return err_set(e, EXIT_USAGE,
+			       "state folder \"%.64s\": empty "
+			       "or too long",
+			       dir);
 	/* "dir/" would give "dir//ID" in messages. */
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
@@ -183,7 +190,7 @@ int store_open(struct store *s, const char *dir, int lock, struct err *e)
 void store_close(struct store *s)
 {
 	if (s->lock_fd >= 0)
-		close(s->lock_fd);	/* drops the flock */
+		close(s->lock_fd); /* drops the flock */
 	if (s->dir_fd >= 0)
 		close(s->dir_fd);
 	s->lock_fd = -1;
@@ -197,12 +204,16 @@ static int parse_version(const char *line, const char *path, struct err *e)
 	uint64_t n;
 
 	if (strncmp(line, STORE_MAGIC " ", strlen(STORE_MAGIC " ")))
-		return err_set(e, EXIT_RUNTIME, "%s:1: not a docker-fw store "
-			       "file", path);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:1: not a docker-fw store "
+			       "file",
+			       path);
 	if (parse_uint(v, 1, STORE_VERSION, &n))
-		return err_set(e, EXIT_RUNTIME, "%s:1: unknown store version "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:1: unknown store version "
 			       "\"%.32s\" (this docker-fw reads versions 1 to "
-			       "%d)", path, v, STORE_VERSION);
+			       "%d)",
+			       path, v, STORE_VERSION);
 	return 0;
 }
 
@@ -211,37 +222,47 @@ static int parse_container(const struct strv *w, const char *path,
 			   struct store_rec *r, struct err *e)
 {
 	if (strcmp(w->v[0], "container") || w->n != 3)
-		return err_set(e, EXIT_RUNTIME, "%s:2: expected \"container "
-			       "ID NAME\"", path);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:2: expected \"container "
+			       "ID NAME\"",
+			       path);
 	if (strcmp(w->v[1], r->id))
-		return err_set(e, EXIT_RUNTIME, "%s:2: container ID \"%.65s\" "
-			       "is not the file's", path, w->v[1]);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:2: container ID \"%.65s\" "
+			       "is not the file's",
+			       path, w->v[1]);
 	if (strlen(w->v[2]) >= sizeof(r->name))
-		return err_set(e, EXIT_RUNTIME, "%s:2: container name longer "
-			       "than %zu bytes", path, sizeof(r->name) - 1);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:2: container name longer "
+			       "than %zu bytes",
+			       path, sizeof(r->name) - 1);
 	memcpy(r->name, w->v[2], strlen(w->v[2]) + 1);
 	return 0;
 }
 
 /* "rule ACTION OPTIONS..." */
-static int parse_rule(const struct strv *w, const char *path,
-		      unsigned long ln, struct store_rec *r, struct err *e)
+static int parse_rule(const struct strv *w, const char *path, unsigned long ln,
+		      struct store_rec *r, struct err *e)
 {
 	struct rulespec rule;
 	int a = w->n < 2 ? -1 : rule_action_parse(w->v[1]);
 	int rc;
 
 	if (a < 0)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: unknown action "
-			       "\"%.64s\"", path, ln, w->n < 2 ? "" : w->v[1]);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: unknown action "
+			       "\"%.64s\"",
+			       path, ln, w->n < 2 ? "" : w->v[1]);
 	if (r->nrules >= STORE_MAX_RULES)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: more than %d rule "
-			       "lines", path, ln, STORE_MAX_RULES);
-	if (rulespec_parse(&rule, (enum rule_action)a, (int)w->n - 2,
-			   w->v + 2, e)) {
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: more than %d rule "
+			       "lines",
+			       path, ln, STORE_MAX_RULES);
+	if (rulespec_parse(&rule, (enum rule_action)a, (int)w->n - 2, w->v + 2,
+			   e)) {
 		err_wrap(e, "%s:%lu", path, ln);
 		if (e)
-			e->code = EXIT_RUNTIME;	/* not the user's input */
+			e->code = EXIT_RUNTIME; /* not the user's input */
 		return -1;
 	}
 	rc = store_rec_add(r, &rule);
@@ -261,12 +282,15 @@ static int parse_hostconfig(const struct strv *w, const char *path,
 	int rc = 0;
 
 	if (w->n < 3)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: expected "
-			       "\"hostconfig KEY VALUE...\"", path, ln);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: expected "
+			       "\"hostconfig KEY VALUE...\"",
+			       path, ln);
 	if (r->hostconfig.n >= STORE_MAX_HOSTCONFIG)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: more than %d "
-			       "hostconfig lines", path, ln,
-			       STORE_MAX_HOSTCONFIG);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: more than %d "
+			       "hostconfig lines",
+			       path, ln, STORE_MAX_HOSTCONFIG);
 	for (i = 1; i < w->n && !rc; i++)
 		rc = (i > 1 && buf_adds(&b, " ")) ||
 		     rulespec_quote(w->v[i], &b);
@@ -277,9 +301,8 @@ static int parse_hostconfig(const struct strv *w, const char *path,
 }
 
 /* "end N", N the number of rule lines. */
-static int parse_end(const struct strv *w, const char *path,
-		     unsigned long ln, const struct store_rec *r,
-		     struct err *e)
+static int parse_end(const struct strv *w, const char *path, unsigned long ln,
+		     const struct store_rec *r, struct err *e)
 {
 	uint64_t n;
 
@@ -287,8 +310,10 @@ static int parse_end(const struct strv *w, const char *path,
 		return err_set(e, EXIT_RUNTIME, "%s:%lu: expected \"end N\"",
 			       path, ln);
 	if (n != r->nrules)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: \"end %s\" but %zu "
-			       "rule lines", path, ln, w->v[1], r->nrules);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: \"end %s\" but %zu "
+			       "rule lines",
+			       path, ln, w->v[1], r->nrules);
 	return 0;
 }
 
@@ -300,8 +325,10 @@ static int parse_line(char *line, size_t len, const char *path,
 	int n, rc = -1;
 
 	if (len > STORE_MAX_LINE)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: line longer than %d "
-			       "bytes", path, ln, STORE_MAX_LINE);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: line longer than %d "
+			       "bytes",
+			       path, ln, STORE_MAX_LINE);
 	if (strlen(line) != len)
 		return err_set(e, EXIT_RUNTIME, "%s:%lu: NUL byte", path, ln);
 	if (ln == 1)
@@ -312,8 +339,8 @@ static int parse_line(char *line, size_t len, const char *path,
 		if (e)
 			e->code = EXIT_RUNTIME;
 	} else if (n == 0) {
-		err_set(e, EXIT_RUNTIME, "%s:%lu: blank or comment line",
-			path, ln);
+		err_set(e, EXIT_RUNTIME, "%s:%lu: blank or comment line", path,
+			ln);
 	} else if (ln == 2) {
 		rc = parse_container(&w, path, r, e);
 	} else if (!strcmp(w.v[0], "rule")) {
@@ -323,8 +350,10 @@ static int parse_line(char *line, size_t len, const char *path,
 	} else if (!strcmp(w.v[0], "end")) {
 		rc = parse_end(&w, path, ln, r, e) ? -1 : 1;
 	} else {
-		err_set(e, EXIT_RUNTIME, "%s:%lu: unexpected line kind "
-			"\"%.64s\"", path, ln, w.v[0]);
+		err_set(e, EXIT_RUNTIME,
+			"%s:%lu: unexpected line kind "
+			"\"%.64s\"",
+			path, ln, w.v[0]);
 	}
 	strv_free(&w);
 	return rc;
@@ -352,14 +381,20 @@ static int parse_file(char *data, size_t len, const char *path,
 		p = nl + 1;
 	}
 	if (!ended && end - p > STORE_MAX_LINE)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: line longer than %d "
-			       "bytes", path, ln + 1, STORE_MAX_LINE);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: line longer than %d "
+			       "bytes",
+			       path, ln + 1, STORE_MAX_LINE);
 	if (!ended)
-		return err_set(e, EXIT_RUNTIME, "%s: truncated (no \"end\" "
-			       "line)", path);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: truncated (no \"end\" "
+			       "line)",
+			       path);
 	if (p < end)
-		return err_set(e, EXIT_RUNTIME, "%s:%lu: data after the "
-			       "\"end\" line", path, ln + 1);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s:%lu: data after the "
+			       "\"end\" line",
+			       path, ln + 1);
 	return 0;
 }
 
@@ -389,7 +424,7 @@ int store_load(struct store *s, const char *id, struct store_rec *r,
 		return -1;
 	memcpy(r->id, id, sizeof(r->id));
 	if (s->dir_fd < 0)
-		return 0;	/* no folder: an empty store */
+		return 0; /* no folder: an empty store */
 	path_of(path, s, id);
 	fd = open_entry(s, id, O_RDONLY, "open", e);
 	if (fd < 0)
@@ -467,7 +502,7 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 			close(fd);
 		return sys_err(e, "read folder", s->dir);
 	}
-	rewinddir(d);		/* the offset is shared with dir_fd */
+	rewinddir(d); /* the offset is shared with dir_fd */
 	for (;;) {
 		errno = 0;
 		de = readdir(d);
@@ -491,7 +526,7 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 		}
 		if (rc < 0 && add_bad(&bv, &nb, &recs[nrec], &le))
 			goto nomem;
-		nrec += rc > 0;	/* 0: removed since readdir */
+		nrec += rc > 0; /* 0: removed since readdir */
 	}
 	closedir(d);
 	if (nrec > 1)
@@ -529,8 +564,7 @@ static int rule_needs_v2(const struct rulespec *r)
 {
 	size_t i;
 
-	if (has_ctl(r->src.name) || has_ctl(r->dst.name) ||
-	    has_ctl(r->network))
+	if (has_ctl(r->src.name) || has_ctl(r->dst.name) || has_ctl(r->network))
 		return 1;
 	for (i = 0; i < r->filter.n; i++)
 		if (has_ctl(r->filter.v[i]))
@@ -554,8 +588,10 @@ static int check_hostconfig(const char *line, size_t i, const char *path,
 		*v2 |= has_ctl(w.v[k]);
 	strv_free(&w);
 	if (n < 2 || line[strlen(line) - 1] == '\n')
-		return err_set(e, EXIT_RUNTIME, "%s: hostconfig line %zu is "
-			       "not \"KEY WORD...\"", path, i + 1);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: hostconfig line %zu is "
+			       "not \"KEY WORD...\"",
+			       path, i + 1);
 	return 0;
 }
 
@@ -571,13 +607,15 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 		return err_set(e, EXIT_RUNTIME, "%s: container name too long",
 			       path);
 	if (r->nrules > STORE_MAX_RULES)
-		return err_set(e, EXIT_USAGE, "%s: %zu rules, more than a "
-			       "store file holds (%d)", path, r->nrules,
-			       STORE_MAX_RULES);
+		return err_set(e, EXIT_USAGE,
+			       "%s: %zu rules, more than a "
+			       "store file holds (%d)",
+			       path, r->nrules, STORE_MAX_RULES);
 	if (r->hostconfig.n > STORE_MAX_HOSTCONFIG)
-		return err_set(e, EXIT_USAGE, "%s: %zu hostconfig lines, more "
-			       "than a store file holds (%d)", path,
-			       r->hostconfig.n, STORE_MAX_HOSTCONFIG);
+		return err_set(e, EXIT_USAGE,
+			       "%s: %zu hostconfig lines, more "
+			       "than a store file holds (%d)",
+			       path, r->hostconfig.n, STORE_MAX_HOSTCONFIG);
 	v2 = has_ctl(r->name);
 	for (i = 0; i < r->nrules; i++)
 		v2 |= rule_needs_v2(&r->rules[i]);
@@ -586,26 +624,32 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 			return -1;
 	line = b->len + strlen(STORE_MAGIC " 1\n");
 	if (buf_printf(b, STORE_MAGIC " %d\ncontainer %s ", v2 ? 2 : 1,
-		       r->id) || rulespec_quote(r->name, b))
+		       r->id) ||
+	    rulespec_quote(r->name, b))
 		goto nomem;
 	if (b->len - line > STORE_MAX_LINE)
-		return err_set(e, EXIT_RUNTIME, "%s: line 2 is longer than %d "
-			       "bytes", path, STORE_MAX_LINE);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: line 2 is longer than %d "
+			       "bytes",
+			       path, STORE_MAX_LINE);
 	if (buf_adds(b, "\n"))
 		goto nomem;
 	for (i = 0; i < r->nrules; i++) {
 		action = rule_action_name(r->rules[i].action);
 		line = b->len;
 		if (!action)
-			return err_set(e, EXIT_RUNTIME, "%s: rule %zu: bad "
-				       "action", path, i + 1);
+			return err_set(e, EXIT_RUNTIME,
+				       "%s: rule %zu: bad "
+				       "action",
+				       path, i + 1);
 		if (buf_printf(b, "rule %s ", action) ||
 		    rulespec_format(&r->rules[i], b))
 			return sys_err(e, "format a rule for", path);
 		if (b->len - line > STORE_MAX_LINE)
-			return err_set(e, EXIT_USAGE, "%s: rule %zu is "
-				       "longer than %d bytes", path, i + 1,
-				       STORE_MAX_LINE);
+			return err_set(e, EXIT_USAGE,
+				       "%s: rule %zu is "
+				       "longer than %d bytes",
+				       path, i + 1, STORE_MAX_LINE);
 		if (buf_adds(b, "\n"))
 			goto nomem;
 	}
@@ -614,18 +658,20 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 		if (buf_printf(b, "hostconfig %s", r->hostconfig.v[i]))
 			goto nomem;
 		if (b->len - line > STORE_MAX_LINE)
-			return err_set(e, EXIT_USAGE, "%s: hostconfig line %zu "
-				       "is longer than %d bytes", path, i + 1,
-				       STORE_MAX_LINE);
+			return err_set(e, EXIT_USAGE,
+				       "%s: hostconfig line %zu "
+				       "is longer than %d bytes",
+				       path, i + 1, STORE_MAX_LINE);
 		if (buf_adds(b, "\n"))
 			goto nomem;
 	}
 	if (buf_printf(b, "end %zu\n", r->nrules))
 		goto nomem;
 	if (b->len - start > STORE_MAX_BYTES)
-		return err_set(e, EXIT_USAGE, "%s: %zu bytes, more than a "
-			       "store file holds (%u)", path, b->len - start,
-			       STORE_MAX_BYTES);
+		return err_set(e, EXIT_USAGE,
+			       "%s: %zu bytes, more than a "
+			       "store file holds (%u)",
+			       path, b->len - start, STORE_MAX_BYTES);
 	return 0;
 nomem:
 	return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -716,10 +762,10 @@ int store_prepare(struct store *s, const struct store_rec *r,
 	snprintf(t->tmp, sizeof(t->tmp), "%s/%s", s->dir, t->tmpname);
 	memcpy(t->name, r->id, sizeof(t->name));
 	t->remove = !r->nrules && !r->hostconfig.n;
-	if (t->remove && (s->dir_fd < 0 ||
-			  (fstatat(s->dir_fd, t->name, &st,
-				   AT_SYMLINK_NOFOLLOW) && errno == ENOENT)))
-		return 0;	/* nothing to remove */
+	if (t->remove && (s->dir_fd < 0 || (fstatat(s->dir_fd, t->name, &st,
+						    AT_SYMLINK_NOFOLLOW) &&
+					    errno == ENOENT)))
+		return 0; /* nothing to remove */
 	if (s->dir_fd >= 0 && check_replaceable(s, t, e))
 		return -1;
 	/* a removal writes an empty temporary file: it proves the folder

@@ -123,7 +123,7 @@ static void tls_close(struct transport *t)
 			br_ssl_engine_sendrec_ack(&c->cc.eng, (size_t)w);
 		}
 		c->plain.close(&c->plain);
-		explicit_bzero(c, sizeof(*c));	/* the caller's: not freed */
+		explicit_bzero(c, sizeof(*c)); /* the caller's: not freed */
 	}
 	t->tls = NULL;
 	t->fd = -1;
@@ -195,14 +195,14 @@ static void client_init(br_ssl_client_context *cc, br_x509_minimal_context *xm,
 enum {
 	/* an error's words: text, the argument, more */
 	A_NONE,
-	A_CA,		/* the CA file */
-	A_HOST,		/* the server's name */
-	A_KIB,		/* TLS_X509_CERT_MAX in KiB */
-	A_ERR,		/* BearSSL's error number */
+	A_CA,	/* the CA file */
+	A_HOST, /* the server's name */
+	A_KIB,	/* TLS_X509_CERT_MAX in KiB */
+	A_ERR,	/* BearSSL's error number */
 	/* an alert (text its name): */
-	AL_OTHER,	/* "refused the handshake" */
-	AL_CERT,	/* about the client certificate: missing or rejected */
-	AL_NOCERT,	/* missing when none was given, else AL_OTHER */
+	AL_OTHER,  /* "refused the handshake" */
+	AL_CERT,   /* about the client certificate: missing or rejected */
+	AL_NOCERT, /* missing when none was given, else AL_OTHER */
 };
 
 /*
@@ -214,69 +214,94 @@ enum {
 static const struct tls_why {
 	short err;
 	unsigned char xc;
-	unsigned char how;	/* A_*, AL_* */
+	unsigned char how; /* A_*, AL_* */
 	const char *text;
 	const char *more;
 } whys[] = {
-	{ BR_ERR_X509_NOT_TRUSTED, 0, A_CA, "the server's certificate is not "
-	  "trusted: not issued by a CA in ", NULL },
-	{ BR_ERR_X509_BAD_SERVER_NAME, TLS_X509_BAD, A_NONE, "a certificate "
-	  "of the server cannot be read (malformed extensions)", NULL },
-	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, TLS_X509_BAD, A_NONE, "a "
+	{ BR_ERR_X509_NOT_TRUSTED, 0, A_CA,
+	  "the server's certificate is not "
+	  "trusted: not issued by a CA in ",
+	  NULL },
+	{ BR_ERR_X509_BAD_SERVER_NAME, TLS_X509_BAD, A_NONE,
+	  "a certificate "
+	  "of the server cannot be read (malformed extensions)",
+	  NULL },
+	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, TLS_X509_BAD, A_NONE,
+	  "a "
 	  "certificate of the server cannot be read (malformed extensions)",
 	  NULL },
-	{ BR_ERR_X509_BAD_SERVER_NAME, TLS_X509_NO_IP_SAN, A_HOST, "name "
-	  "mismatch: the server's certificate is not valid for ", " (it has "
+	{ BR_ERR_X509_BAD_SERVER_NAME, TLS_X509_NO_IP_SAN, A_HOST,
+	  "name "
+	  "mismatch: the server's certificate is not valid for ",
+	  " (it has "
 	  "no IP address in its subjectAltName)" },
-	{ BR_ERR_X509_BAD_SERVER_NAME, TLS_X509_NO_DNS_SAN, A_HOST, "name "
-	  "mismatch: the server's certificate is not valid for ", " (it has "
+	{ BR_ERR_X509_BAD_SERVER_NAME, TLS_X509_NO_DNS_SAN, A_HOST,
+	  "name "
+	  "mismatch: the server's certificate is not valid for ",
+	  " (it has "
 	  "no DNS name in its subjectAltName; its Common Name is not used, "
 	  "as in Go and the docker CLI)" },
-	{ BR_ERR_X509_BAD_SERVER_NAME, 0, A_HOST, "name mismatch: the "
-	  "server's certificate is not valid for ", NULL },
-	{ BR_ERR_X509_LIMIT_EXCEEDED, TLS_X509_BIG, A_KIB, "a certificate "
-	  "of the server is larger than ", " KiB" },
-	{ BR_ERR_X509_LIMIT_EXCEEDED, TLS_X509_NOMEM, A_NONE, "out of memory "
-	  "reading the server's certificate", NULL },
-	{ BR_ERR_X509_EXPIRED, 0, A_NONE, "the server's certificate has "
-	  "expired (or is not valid yet)", NULL },
-	{ BR_ERR_X509_TIME_UNKNOWN, 0, A_NONE, "the system time is unknown: "
-	  "certificates cannot be checked", NULL },
+	{ BR_ERR_X509_BAD_SERVER_NAME, 0, A_HOST,
+	  "name mismatch: the "
+	  "server's certificate is not valid for ",
+	  NULL },
+	{ BR_ERR_X509_LIMIT_EXCEEDED, TLS_X509_BIG, A_KIB,
+	  "a certificate "
+	  "of the server is larger than ",
+	  " KiB" },
+	{ BR_ERR_X509_LIMIT_EXCEEDED, TLS_X509_NOMEM, A_NONE,
+	  "out of memory "
+	  "reading the server's certificate",
+	  NULL },
+	{ BR_ERR_X509_EXPIRED, 0, A_NONE,
+	  "the server's certificate has "
+	  "expired (or is not valid yet)",
+	  NULL },
+	{ BR_ERR_X509_TIME_UNKNOWN, 0, A_NONE,
+	  "the system time is unknown: "
+	  "certificates cannot be checked",
+	  NULL },
 #define CHAIN "the server's certificate chain is not valid (error "
 	{ BR_ERR_X509_NOT_CA, 0, A_ERR, CHAIN, ")" },
 	{ BR_ERR_X509_DN_MISMATCH, 0, A_ERR, CHAIN, ")" },
 	{ BR_ERR_X509_BAD_SIGNATURE, 0, A_ERR, CHAIN, ")" },
 #undef CHAIN
-	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, TLS_X509_EKU_EE, A_NONE, "the "
+	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, TLS_X509_EKU_EE, A_NONE,
+	  "the "
 	  "server's certificate is not for a TLS server: its extended key "
-	  "usage lacks serverAuth", NULL },
-	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, TLS_X509_EKU_CA, A_NONE, "a CA "
+	  "usage lacks serverAuth",
+	  NULL },
+	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, TLS_X509_EKU_CA, A_NONE,
+	  "a CA "
 	  "certificate the server sent is not for TLS servers: its extended "
-	  "key usage lacks serverAuth", NULL },
-	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, 0, A_NONE, "the server's "
-	  "certificate is not for a TLS server (key usage)", NULL },
-#define VERSION "protocol error: no common protocol version or cipher " \
+	  "key usage lacks serverAuth",
+	  NULL },
+	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, 0, A_NONE,
+	  "the server's "
+	  "certificate is not for a TLS server (key usage)",
+	  NULL },
+#define VERSION \
+	"protocol error: no common protocol version or cipher " \
 	"suite (TLS 1.2 with ECDHE and AES-GCM or ChaCha20 is needed; " \
 	"BearSSL error "
 	{ BR_ERR_BAD_CIPHER_SUITE, 0, A_ERR, VERSION, ")" },
 	{ BR_ERR_BAD_VERSION, 0, A_ERR, VERSION, ")" },
 	{ BR_ERR_UNSUPPORTED_VERSION, 0, A_ERR, VERSION, ")" },
 #undef VERSION
-	{ RECV(BR_ALERT_UNEXPECTED_MESSAGE), 0, AL_OTHER,
-	  "unexpected_message", NULL },
+	{ RECV(BR_ALERT_UNEXPECTED_MESSAGE), 0, AL_OTHER, "unexpected_message",
+	  NULL },
 	{ RECV(BR_ALERT_BAD_RECORD_MAC), 0, AL_OTHER, "bad_record_mac", NULL },
 	{ RECV(BR_ALERT_HANDSHAKE_FAILURE), 0, AL_NOCERT, "handshake_failure",
 	  NULL },
-	{ RECV(BR_ALERT_BAD_CERTIFICATE), 0, AL_CERT, "bad_certificate",
-	  NULL },
+	{ RECV(BR_ALERT_BAD_CERTIFICATE), 0, AL_CERT, "bad_certificate", NULL },
 	{ RECV(BR_ALERT_UNSUPPORTED_CERTIFICATE), 0, AL_CERT,
 	  "unsupported_certificate", NULL },
 	{ RECV(BR_ALERT_CERTIFICATE_REVOKED), 0, AL_OTHER,
 	  "certificate_revoked", NULL },
-	{ RECV(BR_ALERT_CERTIFICATE_EXPIRED), 0, AL_CERT,
-	  "certificate_expired", NULL },
-	{ RECV(BR_ALERT_CERTIFICATE_UNKNOWN), 0, AL_CERT,
-	  "certificate_unknown", NULL },
+	{ RECV(BR_ALERT_CERTIFICATE_EXPIRED), 0, AL_CERT, "certificate_expired",
+	  NULL },
+	{ RECV(BR_ALERT_CERTIFICATE_UNKNOWN), 0, AL_CERT, "certificate_unknown",
+	  NULL },
 	{ RECV(BR_ALERT_ILLEGAL_PARAMETER), 0, AL_OTHER, "illegal_parameter",
 	  NULL },
 	{ RECV(BR_ALERT_UNKNOWN_CA), 0, AL_CERT, "unknown_ca", NULL },
@@ -287,24 +312,26 @@ static const struct tls_why {
 	{ RECV(BR_ALERT_INSUFFICIENT_SECURITY), 0, AL_OTHER,
 	  "insufficient_security", NULL },
 	{ RECV(BR_ALERT_INTERNAL_ERROR), 0, AL_OTHER, "internal_error", NULL },
-	{ RECV(ALERT_CERTIFICATE_REQUIRED), 0, AL_CERT,
-	  "certificate_required", NULL },
+	{ RECV(ALERT_CERTIFICATE_REQUIRED), 0, AL_CERT, "certificate_required",
+	  NULL },
 };
 
 /* What err (with the X.509 engine's reason xc) means, or the words of any
  * other error or alert. */
 static const struct tls_why *why_find(int err, unsigned xc)
 {
-	static const struct tls_why other = {
-		0, 0, A_ERR, "protocol error (BearSSL error ", ")"
-	}, alert = { 0, 0, AL_OTHER, "alert", NULL };
+	static const struct tls_why other = { 0, 0, A_ERR,
+					      "protocol error (BearSSL error ",
+					      ")" },
+				    alert = { 0, 0, AL_OTHER, "alert", NULL };
 	size_t i;
 
 	for (i = 0; i < sizeof(whys) / sizeof(whys[0]); i++)
 		if (whys[i].err == err && (!whys[i].xc || whys[i].xc == xc))
 			return &whys[i];
 	return err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT ?
-	       &alert : &other;
+		       &alert :
+		       &other;
 }
 
 /* Whether the first bytes the server sent can start a TLS record. */
@@ -346,24 +373,33 @@ static int io_why(struct tls_conn *c, const char *url, struct err *e)
 	if (c->nfirst && closed && (a = pending_alert(c)) >= 0)
 		return RECV(a);
 	if (!c->nfirst && (c->got_eof || closed))
-		return err_set(e, EXIT_RUNTIME, "%s: the server closed the "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: the server closed the "
 			       "connection during the TLS handshake (does it "
-			       "speak TLS?)", url);
+			       "speak TLS?)",
+			       url);
 	/* it closed after its own flight, while we sent ours: what we sent
 	 * is the likely cause, the alert is lost */
 	if (closed)
-		return err_set(e, EXIT_RUNTIME, "%s: TLS: the server closed "
-			       "the connection in the handshake: %s", url,
-			       !c->creds->nchain ? "it probably requires a "
-			       "client certificate (none given)" : "it "
-			       "probably rejected the client certificate");
+		return err_set(
+			e, EXIT_RUNTIME,
+			"%s: TLS: the server closed "
+			"the connection in the handshake: %s",
+			url,
+			!c->creds->nchain ?
+				"it probably requires a "
+				"client certificate (none given)" :
+				"it "
+				"probably rejected the client certificate");
 	if (io == ETIME)
-		return err_set(e, EXIT_RUNTIME, "%s: TLS handshake: not done "
-			       "within %lld s (the limit for one request)", url,
-			       c->plain.deadline_len / 1000);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: TLS handshake: not done "
+			       "within %lld s (the limit for one request)",
+			       url, c->plain.deadline_len / 1000);
 	return err_set(e, EXIT_RUNTIME, "%s: TLS handshake: %s", url,
 		       io == ETIMEDOUT ? "timed out" :
-		       io ? strerror(io) : "connection closed");
+		       io	       ? strerror(io) :
+					 "connection closed");
 }
 
 /* The handshake failed: says why, in words. */
@@ -377,33 +413,39 @@ static int why(struct tls_conn *c, const char *url, const char *host,
 	char num[24];
 
 	if (!looks_tls(c))
-		return err_set(e, EXIT_RUNTIME, "%s: the server does not speak "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: the server does not speak "
 			       "TLS (it answered \"%.4s...\": a plaintext "
-			       "server?)", url, c->first);
+			       "server?)",
+			       url, c->first);
 	if (err == BR_ERR_IO && (err = io_why(c, url, e)) < 0)
 		return -1;
 	w = why_find(err, c->xc.why);
 	a = err - BR_ERR_RECV_FATAL_ALERT;
 	if (w->how >= AL_CERT && !cr->nchain)
-		return err_set(e, EXIT_RUNTIME, "%s: TLS: the server requires "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: TLS: the server requires "
 			       "a client certificate (none given: --tlscert/"
 			       "--tlskey or DOCKER_CERT_PATH/cert.pem, "
-			       "key.pem; TLS alert %d %s)", url, a, w->text);
+			       "key.pem; TLS alert %d %s)",
+			       url, a, w->text);
 	if (w->how == AL_CERT)
-		return err_set(e, EXIT_RUNTIME, "%s: TLS: the server rejected "
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: TLS: the server rejected "
 			       "the client certificate %s (TLS alert %d %s)",
 			       url, cr->cert_file, a, w->text);
 	if (w->how >= AL_OTHER)
-		return err_set(e, EXIT_RUNTIME, "%s: TLS: the server refused "
-			       "the handshake (TLS alert %d %s)", url, a,
-			       w->text);
+		return err_set(e, EXIT_RUNTIME,
+			       "%s: TLS: the server refused "
+			       "the handshake (TLS alert %d %s)",
+			       url, a, w->text);
 	if (w->how == A_CA)
 		arg = cr->ca_file;
 	else if (w->how == A_HOST)
 		arg = host;
 	else if (w->how == A_KIB || w->how == A_ERR)
-		snprintf(num, sizeof(num), "%d", w->how == A_KIB ?
-			 TLS_X509_CERT_MAX >> 10 : err);
+		snprintf(num, sizeof(num), "%d",
+			 w->how == A_KIB ? TLS_X509_CERT_MAX >> 10 : err);
 	if (w->how == A_KIB || w->how == A_ERR)
 		arg = num;
 	return err_set(e, EXIT_RUNTIME, "%s: TLS: %s%s%s", url, w->text, arg,
@@ -421,7 +463,7 @@ int tls_start(struct tls_conn *c, struct transport *t,
 	c->creds = cr;
 	client_init(&c->cc, &c->xc.minimal, cr->tas, cr->ntas);
 	if (tls_x509_init(&c->xc, cr->verify, host))
-		sni = NULL;	/* no SNI for an address; checked by SAN */
+		sni = NULL; /* no SNI for an address; checked by SAN */
 	br_ssl_engine_set_x509(&c->cc.eng, &c->xc.vtable);
 	if (cr->nchain && cr->key_type == BR_KEYTYPE_RSA)
 		br_ssl_client_set_single_rsa(&c->cc, cr->chain, cr->nchain,
@@ -435,8 +477,10 @@ int tls_start(struct tls_conn *c, struct transport *t,
 					    br_ecdsa_sign_asn1_get_default());
 	br_ssl_engine_set_buffer(&c->cc.eng, c->buf, sizeof(c->buf), 1);
 	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
-		err_set(e, EXIT_RUNTIME, "%s: TLS: no entropy from getrandom: "
-			"%s", t->name, strerror(errno));
+		err_set(e, EXIT_RUNTIME,
+			"%s: TLS: no entropy from getrandom: "
+			"%s",
+			t->name, strerror(errno));
 		goto out;
 	}
 	br_ssl_engine_inject_entropy(&c->cc.eng, seed, sizeof(seed));

@@ -32,7 +32,7 @@ int tls_conf_get(const struct dfw_config_tls *in, struct tls_conf *o,
 	/* no HOME: no default files (a CA is asked for if needed) */
 	if ((!dir || !*dir) && in->home && *in->home &&
 	    (size_t)snprintf(def, sizeof(def), "%s/.docker", in->home) <
-	    sizeof(def))
+		    sizeof(def))
 		dir = def;
 	else if (!dir || !*dir)
 		dir = NULL;
@@ -48,11 +48,12 @@ int tls_conf_get(const struct dfw_config_tls *in, struct tls_conf *o,
 		else
 			continue;
 		if (n < 0 || n >= PATH_MAX)
-			return err_set(e, EXIT_USAGE, "TLS: the certificate "
+			return err_set(e, EXIT_USAGE,
+				       "TLS: the certificate "
 				       "path \"%s\" is too long",
 				       in->given & given[i] ? files[i] : dir);
 	}
 	if (!o->verify)
-		*o->ca = 0;	/* the server is not checked */
+		*o->ca = 0; /* the server is not checked */
 	return 0;
 }

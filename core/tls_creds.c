@@ -14,8 +14,8 @@
 
 #include "dfw/tls.h"
 
-#define PEM_MAX (1 << 20)	/* a PEM file larger than this is refused */
-#define RSA_MAX_BITS 4096	/* BearSSL's BR_MAX_RSA_SIZE (src/inner.h) */
+#define PEM_MAX (1 << 20) /* a PEM file larger than this is refused */
+#define RSA_MAX_BITS 4096 /* BearSSL's BR_MAX_RSA_SIZE (src/inner.h) */
 
 static int file_exists(const char *path)
 {
@@ -30,7 +30,6 @@ struct der {
 	unsigned char *data;
 	size_t len;
 };
-
 
 /* A destination of BearSSL's decoders: its bytes, and whether one
  * allocation failed; nothing more is written after that (the caller
@@ -59,8 +58,10 @@ static int read_file(const char *path, struct buf *b, struct err *e)
 	saved = errno;
 	close(fd);
 	if (rc && saved == EFBIG)
-		return err_set(e, EXIT_USAGE, "TLS: %s: larger than %d bytes: "
-			       "not a PEM file", path, PEM_MAX);
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: larger than %d bytes: "
+			       "not a PEM file",
+			       path, PEM_MAX);
 	if (rc && saved == ENOMEM)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	if (rc)
@@ -120,8 +121,10 @@ static int pem_each(const char *path,
 			in = 0;
 			objs++;
 			if (obj.failed) {
-				rc = err_set(e, EXIT_RUNTIME, "TLS: %s: out of "
-					     "memory", path);
+				rc = err_set(e, EXIT_RUNTIME,
+					     "TLS: %s: out of "
+					     "memory",
+					     path);
 				break;
 			}
 			{
@@ -132,12 +135,15 @@ static int pem_each(const char *path,
 			}
 			break;
 		case BR_PEM_ERROR:
-			rc = err_set(e, EXIT_USAGE, "TLS: %s: %s", path,
-				     memmem(file.data, file.len, "Proc-Type: "
-					    "4,ENCRYPTED", 22) ?
-				     "an encrypted key (docker-fw reads "
-				     "unencrypted keys only)" :
-				     "not a valid PEM file");
+			rc = err_set(
+				e, EXIT_USAGE, "TLS: %s: %s", path,
+				memmem(file.data, file.len,
+				       "Proc-Type: "
+				       "4,ENCRYPTED",
+				       22) ?
+					"an encrypted key (docker-fw reads "
+					"unencrypted keys only)" :
+					"not a valid PEM file");
 			break;
 		}
 		/* a last line without its newline is accepted */
@@ -148,11 +154,15 @@ static int pem_each(const char *path,
 		}
 	}
 	if (!rc && in)
-		rc = err_set(e, EXIT_USAGE, "TLS: %s: a PEM object is not "
-			     "finished (no END line)", path);
+		rc = err_set(e, EXIT_USAGE,
+			     "TLS: %s: a PEM object is not "
+			     "finished (no END line)",
+			     path);
 	else if (!rc && !objs)
-		rc = err_set(e, EXIT_USAGE, "TLS: %s: not a PEM file (no "
-			     "BEGIN line)", path);
+		rc = err_set(e, EXIT_USAGE,
+			     "TLS: %s: not a PEM file (no "
+			     "BEGIN line)",
+			     path);
 	buf_free(&obj.b);
 	buf_free(&file);
 	return rc ? -1 : 0;
@@ -171,8 +181,7 @@ static int is_cert(const char *name)
 	       !strcmp(name, "TRUSTED CERTIFICATE");
 }
 
-static int cert_each(void *ctx, const char *name, struct der *d,
-		     struct err *e)
+static int cert_each(void *ctx, const char *name, struct der *d, struct err *e)
 {
 	struct certs *c = ctx;
 	br_x509_certificate *v;
@@ -254,19 +263,19 @@ static int to_anchor(const char *path, br_x509_certificate *xc,
 	pk = br_x509_decoder_get_pkey(&dc);
 	if (dn.failed) {
 		buf_free(&dn.b);
-		return err_set(e, EXIT_RUNTIME, "TLS: %s: out of memory",
-			       path);
+		return err_set(e, EXIT_RUNTIME, "TLS: %s: out of memory", path);
 	}
 	if (!pk) {
 		buf_free(&dn.b);
-		return err_set(e, EXIT_USAGE, "TLS: %s: a certificate "
-			       "BearSSL cannot decode (error %d)", path,
-			       br_x509_decoder_last_error(&dc));
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: a certificate "
+			       "BearSSL cannot decode (error %d)",
+			       path, br_x509_decoder_last_error(&dc));
 	}
 	ta->dn.data = (unsigned char *)dn.b.data;
 	ta->dn.len = dn.b.len;
 	if (!ta->dn.data) {
-		ta->dn.data = malloc(1);	/* an empty DN: ta_free frees */
+		ta->dn.data = malloc(1); /* an empty DN: ta_free frees */
 		if (!ta->dn.data)
 			return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
@@ -287,8 +296,10 @@ static int to_anchor(const char *path, br_x509_certificate *xc,
 			return 0;
 	} else {
 		ta_free(ta);
-		return err_set(e, EXIT_USAGE, "TLS: %s: a CA key that is "
-			       "neither RSA nor EC", path);
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: a CA key that is "
+			       "neither RSA nor EC",
+			       path);
 	}
 	ta_free(ta);
 	return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -300,30 +311,33 @@ struct keyfile {
 	int found;
 };
 
-static int key_each(void *ctx, const char *name, struct der *d,
-		    struct err *e)
+static int key_each(void *ctx, const char *name, struct der *d, struct err *e)
 {
 	struct keyfile *k = ctx;
 
-	if (!strcmp(name, "ENCRYPTED PRIVATE KEY") ||
-	    strstr(name, "ENCRYPTED"))
-		return err_set(e, EXIT_USAGE, "TLS: %s: an encrypted key "
+	if (!strcmp(name, "ENCRYPTED PRIVATE KEY") || strstr(name, "ENCRYPTED"))
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: an encrypted key "
 			       "(docker-fw reads unencrypted keys only)",
 			       k->path);
 	if (strcmp(name, "PRIVATE KEY") && strcmp(name, "RSA PRIVATE KEY") &&
 	    strcmp(name, "EC PRIVATE KEY"))
 		return 0;
 	if (k->found++)
-		return err_set(e, EXIT_USAGE, "TLS: %s: more than one private "
-			       "key in it", k->path);
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: more than one private "
+			       "key in it",
+			       k->path);
 	br_skey_decoder_init(k->dc);
 	br_skey_decoder_push(k->dc, d->data, d->len);
 	if (br_skey_decoder_last_error(k->dc) == BR_ERR_X509_LIMIT_EXCEEDED)
-		return err_set(e, EXIT_USAGE, "TLS: %s: a key too large for "
-			       "BearSSL (RSA keys up to %d bits)", k->path,
-			       RSA_MAX_BITS);
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: a key too large for "
+			       "BearSSL (RSA keys up to %d bits)",
+			       k->path, RSA_MAX_BITS);
 	if (br_skey_decoder_last_error(k->dc))
-		return err_set(e, EXIT_USAGE, "TLS: %s: a %s that is not an "
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: a %s that is not an "
 			       "RSA or EC key docker-fw can read (error %d)",
 			       k->path, name,
 			       br_skey_decoder_last_error(k->dc));
@@ -343,28 +357,33 @@ static int key_matches(struct tls_creds *c, br_x509_certificate *xc,
 	br_x509_decoder_push(&dc, xc->data, xc->data_len);
 	pk = br_x509_decoder_get_pkey(&dc);
 	if (!pk)
-		return err_set(e, EXIT_USAGE, "TLS: %s: a certificate BearSSL "
-			       "cannot decode (error %d)", c->cert_file,
-			       br_x509_decoder_last_error(&dc));
+		return err_set(e, EXIT_USAGE,
+			       "TLS: %s: a certificate BearSSL "
+			       "cannot decode (error %d)",
+			       c->cert_file, br_x509_decoder_last_error(&dc));
 	if (pk->key_type != c->key_type) {
 		ok = 0;
 	} else if (c->key_type == BR_KEYTYPE_RSA) {
 		/* sign with the key, verify with the certificate's: works for
 		 * every size BearSSL handles (its compute_modulus does not
 		 * reach 4096 bits) */
-		static const unsigned char sha256_oid[] = {
-			0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01
-		};
+		static const unsigned char sha256_oid[] = { 0x09, 0x60, 0x86,
+							    0x48, 0x01, 0x65,
+							    0x03, 0x04, 0x02,
+							    0x01 };
 		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(&c->key);
 		br_rsa_public_key pub = {
-			pk->key.rsa.n, pk->key.rsa.nlen,
-			pk->key.rsa.e, pk->key.rsa.elen,
+			pk->key.rsa.n,
+			pk->key.rsa.nlen,
+			pk->key.rsa.e,
+			pk->key.rsa.elen,
 		};
 		unsigned char hash[32], back[32], sig[RSA_MAX_BITS / 8];
 		size_t slen = (sk->n_bitlen + 7) / 8;
 
 		if (sk->n_bitlen > RSA_MAX_BITS || slen < 64)
-			return err_set(e, EXIT_USAGE, "TLS: %s: an RSA key of "
+			return err_set(e, EXIT_USAGE,
+				       "TLS: %s: an RSA key of "
 				       "%u bits (BearSSL takes 512 to %d)",
 				       key_file, (unsigned)sk->n_bitlen,
 				       RSA_MAX_BITS);
@@ -372,7 +391,8 @@ static int key_matches(struct tls_creds *c, br_x509_certificate *xc,
 		ok = br_rsa_pkcs1_sign_get_default()(sha256_oid, hash,
 						     sizeof(hash), sk, sig) &&
 		     br_rsa_pkcs1_vrfy_get_default()(sig, slen, sha256_oid,
-						     sizeof(back), &pub, back) &&
+						     sizeof(back), &pub,
+						     back) &&
 		     !memcmp(hash, back, sizeof(hash));
 	} else {
 		const br_ec_private_key *sk = br_skey_decoder_get_ec(&c->key);
@@ -385,9 +405,10 @@ static int key_matches(struct tls_creds *c, br_x509_certificate *xc,
 		     !memcmp(pub.q, pk->key.ec.q, pub.qlen);
 	}
 	if (!ok)
-		return err_set(e, EXIT_USAGE, "TLS: the key in %s does not "
-			       "match the certificate in %s", key_file,
-			       c->cert_file);
+		return err_set(e, EXIT_USAGE,
+			       "TLS: the key in %s does not "
+			       "match the certificate in %s",
+			       key_file, c->cert_file);
 	return 0;
 }
 
@@ -424,7 +445,7 @@ int tls_creds_load(const struct tls_conf *o, struct tls_creds **out,
 			       *cert ? "client certificate" : "key",
 			       *cert ? cert : key,
 			       *cert ? "its key (--tlskey)" :
-			       "its certificate (--tlscert)");
+				       "its certificate (--tlscert)");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -433,7 +454,8 @@ int tls_creds_load(const struct tls_conf *o, struct tls_creds **out,
 	snprintf(c->cert_file, sizeof(c->cert_file), "%s", cert);
 	if (o->verify) {
 		if (!*o->ca) {
-			err_set(e, EXIT_USAGE, "TLS: --tlsverify needs a CA "
+			err_set(e, EXIT_USAGE,
+				"TLS: --tlsverify needs a CA "
 				"file (--tlscacert or DOCKER_CERT_PATH/ca.pem)");
 			goto fail;
 		}
@@ -463,9 +485,11 @@ int tls_creds_load(const struct tls_conf *o, struct tls_creds **out,
 		if (pem_each(key, key_each, &k, e))
 			goto fail;
 		if (!k.found) {
-			err_set(e, EXIT_USAGE, "TLS: %s: no private key in it "
+			err_set(e, EXIT_USAGE,
+				"TLS: %s: no private key in it "
 				"(PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE "
-				"KEY)", key);
+				"KEY)",
+				key);
 			goto fail;
 		}
 		c->key_type = br_skey_decoder_key_type(&c->key);

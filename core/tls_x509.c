@@ -29,16 +29,16 @@ static int der_next(const unsigned char **p, const unsigned char *end,
 		return -1;
 	*tag = *q++;
 	if ((*tag & 0x1f) == 0x1f)
-		return -1;	/* high tag numbers: not in certificates */
+		return -1; /* high tag numbers: not in certificates */
 	n = *q++;
 	if (n & 0x80) {
 		k = n & 0x7f;
 		if (!k || k > 4 || (size_t)(end - q) < k || !*q)
 			return -1;
-		for (n = 0; k--; )
+		for (n = 0; k--;)
 			n = n << 8 | *q++;
 		if (n < 0x80)
-			return -1;	/* DER: the shortest form only */
+			return -1; /* DER: the shortest form only */
 	}
 	if ((size_t)(end - q) < n)
 		return -1;
@@ -53,9 +53,8 @@ static int der_next(const unsigned char **p, const unsigned char *end,
 static int same_ip(const unsigned char *a, size_t an, const unsigned char *b,
 		   size_t bn)
 {
-	static const unsigned char mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0,    0,
+						  0, 0, 0, 0, 0xff, 0xff };
 
 	if (an == bn)
 		return !memcmp(a, b, an);
@@ -80,11 +79,11 @@ static int cert_ext(const unsigned char *der, size_t len,
 	unsigned tag;
 
 	if (der_next(&p, end, &tag, &b, &n) || tag != 0x30)
-		return -1;	/* Certificate */
+		return -1; /* Certificate */
 	p = b;
 	end = b + n;
 	if (der_next(&p, end, &tag, &tbs, &n) || tag != 0x30)
-		return -1;	/* TBSCertificate */
+		return -1; /* TBSCertificate */
 	p = tbs;
 	tend = tbs + n;
 	while (p < tend) {
@@ -92,7 +91,7 @@ static int cert_ext(const unsigned char *der, size_t len,
 
 		if (der_next(&p, tend, &tag, &b, &n))
 			return -1;
-		if (tag != 0xa3)	/* [3] extensions */
+		if (tag != 0xa3) /* [3] extensions */
 			continue;
 		exts = b;
 		eend = b + n;
@@ -106,7 +105,7 @@ static int cert_ext(const unsigned char *der, size_t len,
 			int is = 0;
 
 			if (der_next(&exts, eend, &tag, &x, &n) || tag != 0x30)
-				return -1;	/* Extension */
+				return -1; /* Extension */
 			xend = x + n;
 			while (x < xend) {
 				if (der_next(&x, xend, &tag, &f, &fn))
@@ -138,8 +137,8 @@ static const unsigned char san_oid[] = { 0x55, 0x1d, 0x11 };
  * the end (no SAN: 0). -1 when it cannot be read.
  */
 static int san_each(const unsigned char *der, size_t len,
-		    int (*each)(void *ctx, unsigned tag,
-				const unsigned char *b, size_t n),
+		    int (*each)(void *ctx, unsigned tag, const unsigned char *b,
+				size_t n),
 		    void *ctx)
 {
 	const unsigned char *v, *f, *x, *xend;
@@ -152,7 +151,7 @@ static int san_each(const unsigned char *der, size_t len,
 	/* GeneralNames ::= SEQUENCE OF GeneralName */
 	if (der_next(&v, v + vn, &tag, &f, &fn) || tag != 0x30)
 		return -1;
-	for (x = f, xend = f + fn; x < xend; ) {
+	for (x = f, xend = f + fn; x < xend;) {
 		if (der_next(&x, xend, &tag, &f, &fn))
 			return -1;
 		if ((r = each(ctx, tag, f, fn)))
@@ -170,7 +169,7 @@ static int ip_each(void *ctx, unsigned tag, const unsigned char *b, size_t n)
 {
 	const struct ip_want *w = ctx;
 
-	return tag == 0x87 && same_ip(b, n, w->ip, w->len);	/* [7] */
+	return tag == 0x87 && same_ip(b, n, w->ip, w->len); /* [7] */
 }
 
 int tls_cert_has_ip(const unsigned char *der, size_t len,
@@ -203,13 +202,12 @@ static int lower_eq(const unsigned char *a, const char *b, size_t n)
  * side, case-insensitive, "*" as the whole first label of the pattern
  * for exactly one label of the host (not "*.com" for "com", not "f*").
  */
-static int dns_each(void *ctx, unsigned tag, const unsigned char *b,
-		    size_t n)
+static int dns_each(void *ctx, unsigned tag, const unsigned char *b, size_t n)
 {
 	const char *host = ctx;
 	size_t hn = strlen(host), k;
 
-	if (tag != 0x82)	/* [2] dNSName (IA5String) */
+	if (tag != 0x82) /* [2] dNSName (IA5String) */
 		return 0;
 	if (memchr(b, 0, n))
 		return 0;
@@ -240,8 +238,7 @@ struct san_count {
 	int n;
 };
 
-static int count_each(void *ctx, unsigned tag, const unsigned char *b,
-		      size_t n)
+static int count_each(void *ctx, unsigned tag, const unsigned char *b, size_t n)
 {
 	struct san_count *c = ctx;
 
@@ -259,9 +256,8 @@ int tls_cert_san_count(const unsigned char *der, size_t len, unsigned tag)
 int tls_cert_server_eku(const unsigned char *der, size_t len)
 {
 	static const unsigned char eku_oid[] = { 0x55, 0x1d, 0x25 };
-	static const unsigned char server_auth[] = {
-		0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01
-	};
+	static const unsigned char server_auth[] = { 0x2b, 0x06, 0x01, 0x05,
+						     0x05, 0x07, 0x03, 0x01 };
 	static const unsigned char any_eku[] = { 0x55, 0x1d, 0x25, 0x00 };
 	const unsigned char *v, *f, *x, *xend;
 	size_t vn, fn;
@@ -269,12 +265,12 @@ int tls_cert_server_eku(const unsigned char *der, size_t len)
 	int r = cert_ext(der, len, eku_oid, sizeof(eku_oid), &v, &vn);
 
 	if (r <= 0)
-		return r < 0 ? -1 : 1;	/* no extension: any use */
+		return r < 0 ? -1 : 1; /* no extension: any use */
 	/* ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId */
 	if (der_next(&v, v + vn, &tag, &f, &fn) || tag != 0x30)
 		return -1;
 	r = 0;
-	for (x = f, xend = f + fn; x < xend; ) {
+	for (x = f, xend = f + fn; x < xend;) {
 		if (der_next(&x, xend, &tag, &f, &fn) || tag != 0x06)
 			return -1;
 		if ((fn == sizeof(server_auth) &&
@@ -345,8 +341,9 @@ static void xc_check(struct tls_x509 *x)
 	}
 	r = tls_cert_server_eku(d, x->cur.len);
 	if (r != 1) {
-		x->why = r < 0 ? TLS_X509_BAD :
-			 x->ncert ? TLS_X509_EKU_CA : TLS_X509_EKU_EE;
+		x->why = r < 0	  ? TLS_X509_BAD :
+			 x->ncert ? TLS_X509_EKU_CA :
+				    TLS_X509_EKU_EE;
 		x->err = BR_ERR_X509_FORBIDDEN_KEY_USAGE;
 		return;
 	}
@@ -384,8 +381,9 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 	if (!x->verify) {
 		if (!x->ncert)
 			return BR_ERR_X509_EMPTY_CHAIN;
-		return br_x509_decoder_get_pkey(&x->dec) ? 0 :
-		       (unsigned)br_x509_decoder_last_error(&x->dec);
+		return br_x509_decoder_get_pkey(&x->dec) ?
+			       0 :
+			       (unsigned)br_x509_decoder_last_error(&x->dec);
 	}
 	/* the chain's own faults (untrusted, expired) come first */
 	r = x->minimal.vtable->end_chain(&x->minimal.vtable);

@@ -32,27 +32,32 @@ static int parse_tcp(const char *rest, struct endpoint *ep, struct err *e)
 	uint64_t port;
 
 	if (*end && strcmp(end, "/"))
-		return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": a path "
-			       "after host:port is not supported", ep->url);
+		return err_set(e, EXIT_USAGE,
+			       "DOCKER_HOST \"%s\": a path "
+			       "after host:port is not supported",
+			       ep->url);
 	if (*rest == '[') {
 		he = memchr(rest, ']', (size_t)(end - rest));
 		if (!he)
-			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": "
-				       "unclosed [", ep->url);
+			return err_set(e, EXIT_USAGE,
+				       "DOCKER_HOST \"%s\": "
+				       "unclosed [",
+				       ep->url);
 		hb = rest + 1;
 		colon = he + 1 < end && he[1] == ':' ? he + 1 : NULL;
 	} else {
 		colon = memchr(rest, ':', (size_t)(end - rest));
 		he = colon ? colon : end;
 	}
-	if (he == hb || copy_str(ep->host, sizeof(ep->host), hb,
-				 (size_t)(he - hb)))
+	if (he == hb ||
+	    copy_str(ep->host, sizeof(ep->host), hb, (size_t)(he - hb)))
 		return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": bad host",
 			       ep->url);
 	if (!colon || colon + 1 >= end) {
 		/* no port: 2375, or 2376 with TLS (the docker CLI's) */
 		_Static_assert(sizeof(TRANSPORT_DEFAULT_PORT) <=
-			       sizeof(ep->port), "port room");
+				       sizeof(ep->port),
+			       "port room");
 		memcpy(ep->port, TRANSPORT_DEFAULT_PORT,
 		       sizeof(TRANSPORT_DEFAULT_PORT));
 		ep->port_default = 1;
@@ -62,9 +67,10 @@ static int parse_tcp(const char *rest, struct endpoint *ep, struct err *e)
 	if (copy_str(ep->port, sizeof(ep->port), colon + 1,
 		     (size_t)(end - colon - 1)) ||
 	    parse_uint(ep->port, 1, 65535, &port))
-		return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": bad port "
-			       "\"%.*s\"", ep->url, (int)(end - colon - 1),
-			       colon + 1);
+		return err_set(e, EXIT_USAGE,
+			       "DOCKER_HOST \"%s\": bad port "
+			       "\"%.*s\"",
+			       ep->url, (int)(end - colon - 1), colon + 1);
 	ep->kind = ENDPOINT_TCP;
 	return 0;
 }
@@ -84,25 +90,32 @@ int endpoint_parse(const char *url, struct endpoint *ep, struct err *e)
 			char q[160];
 
 			ep->url[0] = 0;
-			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": a "
+			return err_set(e, EXIT_USAGE,
+				       "DOCKER_HOST \"%s\": a "
 				       "control character in it",
 				       STR_ESC(q, url));
 		}
 	if (!strncmp(url, "unix://", 7)) {
 		if (!url[7])
-			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": "
-				       "no socket path", url);
+			return err_set(e, EXIT_USAGE,
+				       "DOCKER_HOST \"%s\": "
+				       "no socket path",
+				       url);
 		if (copy_str(ep->path, sizeof(ep->path), url + 7,
 			     strlen(url + 7)))
-			return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": "
-				       "socket path too long", url);
+			return err_set(e, EXIT_USAGE,
+				       "DOCKER_HOST \"%s\": "
+				       "socket path too long",
+				       url);
 		ep->kind = ENDPOINT_UNIX;
 		return 0;
 	}
 	if (!strncmp(url, "tcp://", 6))
 		return parse_tcp(url + 6, ep, e);
-	return err_set(e, EXIT_USAGE, "DOCKER_HOST \"%s\": unknown scheme "
-		       "(use unix:///PATH or tcp://HOST:PORT)", url);
+	return err_set(e, EXIT_USAGE,
+		       "DOCKER_HOST \"%s\": unknown scheme "
+		       "(use unix:///PATH or tcp://HOST:PORT)",
+		       url);
 }
 
 /* Waits for fd to be ready for events; 0, or -1 with ETIMEDOUT. */
@@ -268,22 +281,27 @@ static int connect_unix(struct transport *t, const struct endpoint *ep,
 	struct stat st;
 
 	if (stat(ep->path, &st))
-		return err_set(e, EXIT_RUNTIME, "cannot connect to the Docker "
-			       "daemon at %s: %s%s", ep->url, strerror(errno),
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot connect to the Docker "
+			       "daemon at %s: %s%s",
+			       ep->url, strerror(errno),
 			       errno == ENOENT ? " (is dockerd running?)" : "");
 	if (!S_ISSOCK(st.st_mode))
-		return err_set(e, EXIT_RUNTIME, "cannot connect to the Docker "
-			       "daemon at %s: %s is not a socket", ep->url,
-			       ep->path);
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot connect to the Docker "
+			       "daemon at %s: %s is not a socket",
+			       ep->url, ep->path);
 	memcpy(sa.sun_path, ep->path, strlen(ep->path) + 1);
 	t->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (t->fd < 0 || connect_fd(t->fd, (struct sockaddr *)&sa, sizeof(sa),
-				    timeout_ms)) {
+	if (t->fd < 0 ||
+	    connect_fd(t->fd, (struct sockaddr *)&sa, sizeof(sa), timeout_ms)) {
 		int saved = errno;
 
 		sock_close(t);
-		return err_set(e, EXIT_RUNTIME, "cannot connect to the Docker "
-			       "daemon at %s: %s", ep->url, strerror(saved));
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot connect to the Docker "
+			       "daemon at %s: %s",
+			       ep->url, strerror(saved));
 	}
 	return 0;
 }
@@ -296,16 +314,20 @@ static int connect_tcp(struct transport *t, const struct endpoint *ep,
 
 	r = getaddrinfo(ep->host, ep->port, &hints, &res);
 	if (r)
-		return err_set(e, EXIT_RUNTIME, "cannot connect to the Docker "
-			       "daemon at %s: %s", ep->url, gai_strerror(r));
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot connect to the Docker "
+			       "daemon at %s: %s",
+			       ep->url, gai_strerror(r));
 	for (ai = res; ai; ai = ai->ai_next) {
-		t->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-			       SOCK_NONBLOCK, ai->ai_protocol);
+		t->fd = socket(ai->ai_family,
+			       ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			       ai->ai_protocol);
 		if (t->fd < 0) {
 			saved = errno;
 			continue;
 		}
-		if (!connect_fd(t->fd, ai->ai_addr, ai->ai_addrlen, timeout_ms)) {
+		if (!connect_fd(t->fd, ai->ai_addr, ai->ai_addrlen,
+				timeout_ms)) {
 			/* requests and TLS flights go out whole, at once: no
 			 * Nagle wait for the peer's delayed ACK (40 ms) */
 			int one = 1;
@@ -319,10 +341,12 @@ static int connect_tcp(struct transport *t, const struct endpoint *ep,
 	}
 	freeaddrinfo(res);
 	if (t->fd < 0)
-		return err_set(e, EXIT_RUNTIME, "cannot connect to the Docker "
-			       "daemon at %s: %s", ep->url,
+		return err_set(e, EXIT_RUNTIME,
+			       "cannot connect to the Docker "
+			       "daemon at %s: %s",
+			       ep->url,
 			       saved == ETIMEDOUT ? "connection timed out" :
-			       strerror(saved));
+						    strerror(saved));
 	return 0;
 }
 
@@ -330,7 +354,7 @@ int transport_connect(struct transport *t, const struct endpoint *ep,
 		      int connect_timeout_ms, struct err *e)
 {
 	int timeout = connect_timeout_ms > 0 ? connect_timeout_ms :
-		      TRANSPORT_CONNECT_TIMEOUT_MS;
+					       TRANSPORT_CONNECT_TIMEOUT_MS;
 
 	t->fd = -1;
 	t->read = sock_read;

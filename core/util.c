@@ -310,15 +310,15 @@ char *str_escape(char *out, size_t size, const char *s)
 	return out;
 }
 
-char *str_escape_n(char *out, size_t size, const char *s, size_t n,
-		   int quoted)
+char *str_escape_n(char *out, size_t size, const char *s, size_t n, int quoted)
 {
 	size_t i, o = 0, k, total = 0, room;
 	char esc[5];
 
 	for (i = 0; i < n; i++)
 		total += quoted || (s[i] != '\\' && s[i] != '"') ?
-			 esc_char((unsigned char)s[i], esc) : 1;
+				 esc_char((unsigned char)s[i], esc) :
+				 1;
 	room = total < size ? size - 1 : size - 4;
 	for (i = 0; i < n; i++) {
 		if (quoted || (s[i] != '\\' && s[i] != '"')) {

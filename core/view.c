@@ -79,8 +79,7 @@ int view_lookup(struct view *v, const char *name, unsigned needs,
 	return 0;
 }
 
-const struct docker_container *view_container(struct view *v,
-					      const char *name,
+const struct docker_container *view_container(struct view *v, const char *name,
 					      unsigned needs, struct err *e)
 {
 	const struct docker_container *c;
@@ -182,7 +181,7 @@ const struct docker_container *view_holder(struct view *v, int family,
 		if (strcmp(v->list[i].state, "running") &&
 		    strcmp(v->list[i].state, "paused"))
 			continue;
-		if (!*v->list[i].name) {	/* a name docker-fw cannot take */
+		if (!*v->list[i].name) { /* a name docker-fw cannot take */
 			skipped = &v->list[i];
 			continue;
 		}
@@ -190,14 +189,18 @@ const struct docker_container *view_holder(struct view *v, int family,
 		if (!c)
 			return NULL;
 		for (j = 0; j < c->nnets; j++)
-			if (!addr_of(family, family == AF_INET6 ?
-				     c->nets[j].ip6 : c->nets[j].ip, a) &&
+			if (!addr_of(family,
+				     family == AF_INET6 ? c->nets[j].ip6 :
+							  c->nets[j].ip,
+				     a) &&
 			    !memcmp(a, addr, family == AF_INET6 ? 16 : 4))
 				return c;
 	}
 	if (skipped)
-		err_set(e, EXIT_USAGE, "no container docker-fw can name holds "
-			"it (skipped: %s)", skipped->why);
+		err_set(e, EXIT_USAGE,
+			"no container docker-fw can name holds "
+			"it (skipped: %s)",
+			skipped->why);
 	else
 		err_set(e, EXIT_USAGE, "no container holds it");
 	return NULL;
@@ -239,9 +242,11 @@ static int shares_stack(const struct docker_container *c, struct err *e)
 	if (c->nnets || strncmp(c->network_mode, "container:", 10))
 		return 0;
 	/* Docker keeps the name given or the ID, by version */
-	err_set(e, EXIT_USAGE, "container \"%s\" has no address of its own: "
+	err_set(e, EXIT_USAGE,
+		"container \"%s\" has no address of its own: "
 		"it shares the network stack of container \"%s\" (network "
-		"mode container:), whose rules cover it", c->name,
+		"mode container:), whose rules cover it",
+		c->name,
 		docker_id_ok(x) ? str_escape_n(q, 13, x, 12, 0) :
 				  STR_ESC(q, x));
 	return 1;
@@ -262,25 +267,28 @@ const struct docker_cnet *view_pick_net(const struct docker_container *c,
 		n = view_cnet(c, network);
 		if (!n) {
 			net_names(c, NULL, names, sizeof(names));
-			err_set(e, EXIT_USAGE, "container \"%s\" is not on "
-				"network \"%s\" (its networks: %s)", c->name,
-				network, *names ? names : "none");
+			err_set(e, EXIT_USAGE,
+				"container \"%s\" is not on "
+				"network \"%s\" (its networks: %s)",
+				c->name, network, *names ? names : "none");
 		}
 		return n;
 	}
 	if (!c->nnets) {
-		err_set(e, EXIT_USAGE, "container \"%s\" has no network "
-			"address (network mode \"%s\")", c->name,
-			c->network_mode);
+		err_set(e, EXIT_USAGE,
+			"container \"%s\" has no network "
+			"address (network mode \"%s\")",
+			c->name, c->network_mode);
 		return NULL;
 	}
 	if (c->nnets == 1 && !peer)
 		return &c->nets[0];
 	if (!peer) {
 		net_names(c, NULL, names, sizeof(names));
-		err_set(e, EXIT_USAGE, "container \"%s\" is on several "
-			"networks (%s): name one with --network", c->name,
-			names);
+		err_set(e, EXIT_USAGE,
+			"container \"%s\" is on several "
+			"networks (%s): name one with --network",
+			c->name, names);
 		return NULL;
 	}
 	for (i = 0; i < c->nnets; i++)
@@ -291,13 +299,16 @@ const struct docker_cnet *view_pick_net(const struct docker_container *c,
 	if (shared == 1)
 		return n;
 	if (!shared) {
-		err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share "
-			"no network", c->name, peer->name);
+		err_set(e, EXIT_USAGE,
+			"containers \"%s\" and \"%s\" share "
+			"no network",
+			c->name, peer->name);
 		return NULL;
 	}
 	net_names(c, peer, names, sizeof(names));
-	err_set(e, EXIT_USAGE, "containers \"%s\" and \"%s\" share several "
-		"networks (%s): name one with --network", c->name, peer->name,
-		names);
+	err_set(e, EXIT_USAGE,
+		"containers \"%s\" and \"%s\" share several "
+		"networks (%s): name one with --network",
+		c->name, peer->name, names);
 	return NULL;
 }

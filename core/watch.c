@@ -72,8 +72,7 @@ static struct watch_ctr *slot(struct watch *w, const char *id)
 	return &b->v[b->n++];
 }
 
-int watch_event(struct watch *w, const struct docker_event *ev,
-		int64_t now)
+int watch_event(struct watch *w, const struct docker_event *ev, int64_t now)
 {
 	struct watch_ctr *c;
 	const char *id;
@@ -101,7 +100,7 @@ int watch_event(struct watch *w, const struct docker_event *ev,
 		pending(w, now + w->window_ms);
 	}
 	if (w->b.full || !(c = slot(w, id)))
-		return 1;	/* the full replay covers it */
+		return 1; /* the full replay covers it */
 	c->down = k == DOWN;
 	/* the name of a container event (a network event names the
 	 * network) */

@@ -3,14 +3,14 @@
 #define DFW_APPLET_H
 
 struct err;
-struct cli;	/* applets/config.h: the environment and global options */
+struct cli; /* applets/config.h: the environment and global options */
 
 struct applet {
-	const char *name;		/* "add-internal": dfw-add-internal */
+	const char *name; /* "add-internal": dfw-add-internal */
 	/* argv[0] is the name; cli what main.c read so far */
 	int (*main)(int argc, char **argv, struct cli *cli);
-	const char *usage;		/* one line, after the applet name */
-	const char *help;		/* paragraphs, each line ends in \n */
+	const char *usage; /* one line, after the applet name */
+	const char *help;  /* paragraphs, each line ends in \n */
 };
 
 /* The applets of this binary, sorted by name, ended by a NULL name. */

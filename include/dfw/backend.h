@@ -28,24 +28,24 @@
 #define BACKEND_MAX_ATTEMPTS 10
 
 /* The families a transaction covers, and so its snapshots and plans. */
-#define BACKEND_NFAMILIES 2	/* AF_INET, AF_INET6 */
+#define BACKEND_NFAMILIES 2 /* AF_INET, AF_INET6 */
 extern const int backend_families[BACKEND_NFAMILIES];
 
 struct backend {
-	const struct fw_env *env;	/* the caller's, outlives b */
-	const struct fw_ops *ops;	/* NULL: found at the first use */
-	char layout[32];	/* Docker's firewall layout, once read:
+	const struct fw_env *env; /* the caller's, outlives b */
+	const struct fw_ops *ops; /* NULL: found at the first use */
+	char layout[32];	  /* Docker's firewall layout, once read:
 				 * "18.05-27", "28.1+" or "29" */
-	char layout6[48];	/* in the ip6 table: as layout, or "no
+	char layout6[48];	  /* in the ip6 table: as layout, or "no
 				 * Docker chains" (Docker writes no ip6
 				 * rules: 20.10 without --ip6tables) */
-	struct fw_env env6;	/* env for the ip6 table (make_table) */
-	int make6;		/* the caller's: the ip6 table may be made
+	struct fw_env env6;	  /* env for the ip6 table (make_table) */
+	int make6;		  /* the caller's: the ip6 table may be made
 				 * (iptc: a Docker network has IPv6, a port
 				 * is published on [::], a rule wanted) */
-	char skip6[200];	/* why IPv6 was left out, "" when not */
-	int retries;		/* runs redone after FW_AGAIN */
-	int undone;		/* AF_INET's commit undone (AF_INET6's
+	char skip6[200];	  /* why IPv6 was left out, "" when not */
+	int retries;		  /* runs redone after FW_AGAIN */
+	int undone;		  /* AF_INET's commit undone (AF_INET6's
 				 * failed) */
 };
 

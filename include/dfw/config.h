@@ -17,25 +17,25 @@
  * the options win over DOCKER_TLS, DOCKER_TLS_VERIFY and the default
  * files. */
 enum {
-	CONFIG_TLS = 1,			/* --tls[=BOOL] */
-	CONFIG_TLSVERIFY = 2,		/* --tlsverify[=BOOL] */
-	CONFIG_TLSCACERT = 4,		/* --tlscacert FILE */
-	CONFIG_TLSCERT = 8,		/* --tlscert FILE */
-	CONFIG_TLSKEY = 16,		/* --tlskey FILE */
+	CONFIG_TLS = 1,	      /* --tls[=BOOL] */
+	CONFIG_TLSVERIFY = 2, /* --tlsverify[=BOOL] */
+	CONFIG_TLSCACERT = 4, /* --tlscacert FILE */
+	CONFIG_TLSCERT = 8,   /* --tlscert FILE */
+	CONFIG_TLSKEY = 16,   /* --tlskey FILE */
 };
 
 /* TLS to a tcp:// daemon as given; tls.h (tls_conf) says what is in
  * force, as the docker CLI decides it. */
 struct dfw_config_tls {
-	int tls;		/* --tls, else $DOCKER_TLS non-empty */
-	int verify;		/* --tlsverify, else $DOCKER_TLS_VERIFY
+	int tls;	      /* --tls, else $DOCKER_TLS non-empty */
+	int verify;	      /* --tlsverify, else $DOCKER_TLS_VERIFY
 				 * non-empty */
-	unsigned given;		/* CONFIG_TLS*: from the command line */
-	const char *ca;		/* --tlscacert, NULL: the default */
-	const char *cert;	/* --tlscert */
-	const char *key;	/* --tlskey */
-	const char *cert_dir;	/* $DOCKER_CERT_PATH, else $DOCKER_CONFIG */
-	const char *home;	/* $HOME: ~/.docker when cert_dir is NULL */
+	unsigned given;	      /* CONFIG_TLS*: from the command line */
+	const char *ca;	      /* --tlscacert, NULL: the default */
+	const char *cert;     /* --tlscert */
+	const char *key;      /* --tlskey */
+	const char *cert_dir; /* $DOCKER_CERT_PATH, else $DOCKER_CONFIG */
+	const char *home;     /* $HOME: ~/.docker when cert_dir is NULL */
 };
 
 struct dfw_config {
@@ -45,28 +45,28 @@ struct dfw_config {
 				 * (transport.h) */
 	int io_timeout_ms;	/* each read or write ($DFW_TIMEOUT); 0:
 				 * TRANSPORT_IO_TIMEOUT_MS */
-	int connect_timeout_ms;	/* connecting ($DFW_CONNECT_TIMEOUT); 0:
+	int connect_timeout_ms; /* connecting ($DFW_CONNECT_TIMEOUT); 0:
 				 * TRANSPORT_CONNECT_TIMEOUT_MS */
 	struct dfw_config_tls tls;
-	int hosts_exec;		/* $DFW_HOSTS=exec: hosts files through
+	int hosts_exec; /* $DFW_HOSTS=exec: hosts files through
 				 * docker exec, even with a local daemon */
 	/* the store (store.h) */
-	const char *state_dir;	/* --state-dir, else $DFW_STATE_DIR; NULL:
+	const char *state_dir; /* --state-dir, else $DFW_STATE_DIR; NULL:
 				 * STORE_DEFAULT_DIR */
 	/* the kernel (fw.h, backend.h) */
-	const char *backend;	/* "iptc" or "nft" (--backend, else
+	const char *backend;	  /* "iptc" or "nft" (--backend, else
 				 * $DFW_BACKEND); NULL: where Docker's
 				 * chains are */
-	const char *xtables_lock;	/* $XTABLES_LOCKFILE; NULL:
+	const char *xtables_lock; /* $XTABLES_LOCKFILE; NULL:
 					 * FW_XTABLES_LOCK */
-	const char *path;	/* $PATH, where the iptables-nft tools are
+	const char *path;	  /* $PATH, where the iptables-nft tools are
 				 * looked for; NULL: FW_NFT_PATH */
-	int fail_commit;	/* tests only ($DFW_TEST_FAIL_COMMIT=4|6):
+	int fail_commit;	  /* tests only ($DFW_TEST_FAIL_COMMIT=4|6):
 				 * the commit of this family's table
 				 * (AF_INET, AF_INET6) fails; 0: never */
 	/* the run */
-	int dry_run;		/* --dry-run: plan and say, change nothing */
-	int verbose;		/* -v: say the backend and the changes */
+	int dry_run; /* --dry-run: plan and say, change nothing */
+	int verbose; /* -v: say the backend and the changes */
 };
 
 /* Every setting at its default (all zero and NULL). */

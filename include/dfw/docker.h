@@ -20,18 +20,18 @@
 #include "dfw/transport.h"
 #include "dfw/util.h"
 
-#define DOCKER_API_MIN 24	/* 1.24: Docker 1.12 */
-#define DOCKER_API_MAX 52	/* 1.52: Docker 29 */
+#define DOCKER_API_MIN 24 /* 1.24: Docker 1.12 */
+#define DOCKER_API_MAX 52 /* 1.52: Docker 29 */
 
 struct docker {
 	struct endpoint ep;
-	struct tls_creds *tls;	/* tcp:// with TLS (tls.h), else NULL */
-	struct tls_conn tls_conn;	/* its session (41 KB), when tls */
+	struct tls_creds *tls;	  /* tcp:// with TLS (tls.h), else NULL */
+	struct tls_conn tls_conn; /* its session (41 KB), when tls */
 	struct transport t;
 	struct http_conn http;
 	char host_field[300];	/* Host: value */
 	int api;		/* negotiated minor version, 0 before ping */
-	int connect_timeout_ms;	/* 0: TRANSPORT_CONNECT_TIMEOUT_MS */
+	int connect_timeout_ms; /* 0: TRANSPORT_CONNECT_TIMEOUT_MS */
 	int io_timeout_ms;	/* 0: TRANSPORT_IO_TIMEOUT_MS */
 	struct buf body;	/* the last response body */
 	struct json_tok *toks;	/* its tokens (when JSON) */
@@ -48,8 +48,7 @@ struct docker {
  * cannot be used, see tls.h: these are read here, before any
  * connection).
  */
-int docker_init(struct docker *d, const struct dfw_config *c,
-		struct err *e);
+int docker_init(struct docker *d, const struct dfw_config *c, struct err *e);
 void docker_close(struct docker *d);
 
 /* GET /_ping: connects and negotiates the API version. 0 or -1. */
@@ -72,23 +71,23 @@ int docker_path(struct buf *b, const char *fmt, ...);
 
 /* One network a container is attached to (NetworkSettings.Networks). */
 struct docker_cnet {
-	char name[128];		/* the network's name (the map key) */
+	char name[128]; /* the network's name (the map key) */
 	char network_id[65];
-	char ip[16];		/* IPAddress, "" when not running */
-	int prefix;		/* IPPrefixLen */
+	char ip[16]; /* IPAddress, "" when not running */
+	int prefix;  /* IPPrefixLen */
 	char gateway[16];
-	char ip6[46];		/* GlobalIPv6Address, "" when none (an IPv4
+	char ip6[46];	   /* GlobalIPv6Address, "" when none (an IPv4
 				 * network, IPv6 off, not running) */
-	int prefix6;		/* GlobalIPv6PrefixLen, 0..128 */
-	char gateway6[46];	/* IPv6Gateway, "" when none */
+	int prefix6;	   /* GlobalIPv6PrefixLen, 0..128 */
+	char gateway6[46]; /* IPv6Gateway, "" when none */
 };
 
 /* A published or bound port: container port/proto -> host ip:port. */
 struct docker_port {
-	uint16_t port;		/* container port */
-	char proto[5];		/* "tcp", "udp", "sctp" */
-	char host_ip[46];	/* "" when not given */
-	uint16_t host_port;	/* 0: none (exposed only, or ephemeral) */
+	uint16_t port;	    /* container port */
+	char proto[5];	    /* "tcp", "udp", "sctp" */
+	char host_ip[46];   /* "" when not given */
+	uint16_t host_port; /* 0: none (exposed only, or ephemeral) */
 };
 
 /* A mount of a container: Mounts[] (Type, Source, Destination, RW) or
@@ -96,45 +95,45 @@ struct docker_port {
 struct docker_mount {
 	char type[16];		/* "bind", "volume", "tmpfs", ... */
 	char source[4096];	/* "" for volumes and tmpfs */
-	char destination[4096];	/* the path in the container */
+	char destination[4096]; /* the path in the container */
 	int rw;
-	int bad;		/* a path that did not fit, or not a string:
+	int bad; /* a path that did not fit, or not a string:
 				 * unknown, so never taken as harmless */
 };
 
 /* GET /containers/{id}/json, the fields docker-fw uses. */
 struct docker_container {
 	char id[65];
-	char name[256];		/* without the leading slash */
+	char name[256]; /* without the leading slash */
 	int running;
 	int paused;
-	char hosts_path[4096];	/* HostsPath */
-	char network_mode[256];	/* HostConfig.NetworkMode */
-	char restart_policy[32];	/* HostConfig.RestartPolicy.Name */
-	int restart_max;	/* HostConfig.RestartPolicy.MaximumRetryCount */
+	char hosts_path[4096];	 /* HostsPath */
+	char network_mode[256];	 /* HostConfig.NetworkMode */
+	char restart_policy[32]; /* HostConfig.RestartPolicy.Name */
+	int restart_max; /* HostConfig.RestartPolicy.MaximumRetryCount */
 	struct docker_cnet *nets;
 	size_t nnets;
-	struct docker_port *ports;	/* NetworkSettings.Ports */
+	struct docker_port *ports; /* NetworkSettings.Ports */
 	size_t nports;
-	struct docker_port *bindings;	/* HostConfig.PortBindings */
+	struct docker_port *bindings; /* HostConfig.PortBindings */
 	size_t nbindings;
-	struct strv links;		/* HostConfig.Links "/a:/b/alias" */
-	struct strv volumes_from;	/* HostConfig.VolumesFrom */
-	struct strv extra_hosts;	/* HostConfig.ExtraHosts */
-	struct strv dns;		/* HostConfig.Dns */
-	struct strv cap_add;		/* HostConfig.CapAdd */
-	struct strv cap_drop;		/* HostConfig.CapDrop */
-	struct strv binds;		/* HostConfig.Binds */
-	int privileged;			/* HostConfig.Privileged */
+	struct strv links;	  /* HostConfig.Links "/a:/b/alias" */
+	struct strv volumes_from; /* HostConfig.VolumesFrom */
+	struct strv extra_hosts;  /* HostConfig.ExtraHosts */
+	struct strv dns;	  /* HostConfig.Dns */
+	struct strv cap_add;	  /* HostConfig.CapAdd */
+	struct strv cap_drop;	  /* HostConfig.CapDrop */
+	struct strv binds;	  /* HostConfig.Binds */
+	int privileged;		  /* HostConfig.Privileged */
 	/* what is mounted where in the container (hosts.c: whose is
 	 * /etc/hosts) */
-	struct docker_mount *mounts;	/* Mounts: every mount point */
+	struct docker_mount *mounts; /* Mounts: every mount point */
 	size_t nmounts;
-	struct docker_mount *hc_mounts;	/* HostConfig.Mounts (--mount):
+	struct docker_mount *hc_mounts; /* HostConfig.Mounts (--mount):
 					 * Target, ReadOnly */
 	size_t nhc_mounts;
-	struct strv tmpfs;		/* HostConfig.Tmpfs: the paths */
-	int readonly_rootfs;		/* HostConfig.ReadonlyRootfs: Docker
+	struct strv tmpfs;   /* HostConfig.Tmpfs: the paths */
+	int readonly_rootfs; /* HostConfig.ReadonlyRootfs: Docker
 					 * mounts /etc/hosts read-only */
 };
 
@@ -159,28 +158,28 @@ void docker_container_free(struct docker_container *c);
  */
 struct docker_summary {
 	char id[65];
-	char name[256];		/* first of Names, without the slash */
-	char state[32];		/* "running", "exited", "paused", ... */
-	char why[300];		/* "" or why name is "" */
+	char name[256]; /* first of Names, without the slash */
+	char state[32]; /* "running", "exited", "paused", ... */
+	char why[300];	/* "" or why name is "" */
 };
 int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
 		struct err *e);
 
 /* GET /networks */
 struct docker_subnet {
-	char subnet[50];	/* CIDR as Docker gives it */
-	int family;		/* the subnet's: AF_INET or AF_INET6 */
-	char gateway[46];	/* "" or an address of family */
+	char subnet[50];  /* CIDR as Docker gives it */
+	int family;	  /* the subnet's: AF_INET or AF_INET6 */
+	char gateway[46]; /* "" or an address of family */
 };
 struct docker_network {
 	char id[65];
 	char name[128];
 	char driver[32];
-	char bridge[16];	/* Linux bridge (bridge driver only) */
+	char bridge[16]; /* Linux bridge (bridge driver only) */
 	int internal;
-	int ipv6;		/* EnableIPv6: its containers get IPv6
+	int ipv6;			 /* EnableIPv6: its containers get IPv6
 				 * addresses from its IPv6 subnets */
-	struct docker_subnet subnets[4];	/* IPAM.Config, both
+	struct docker_subnet subnets[4]; /* IPAM.Config, both
 						 * families, the first 4 */
 	size_t nsubnets;
 };
@@ -206,13 +205,13 @@ int docker_exec(struct docker *d, const char *id, const char *const *argv,
 
 /* An event of GET /events (API 1.24+ form). */
 struct docker_event {
-	char type[16];		/* "container", "network", ... */
-	char action[64];	/* "start", "die", ... */
-	char id[65];		/* Actor.ID */
-	char name[256];		/* Actor.Attributes.name */
-	char container[65];	/* Actor.Attributes.container (network
+	char type[16];	    /* "container", "network", ... */
+	char action[64];    /* "start", "die", ... */
+	char id[65];	    /* Actor.ID */
+	char name[256];	    /* Actor.Attributes.name */
+	char container[65]; /* Actor.Attributes.container (network
 				 * connect, disconnect: the container) */
-	int64_t time;		/* seconds */
+	int64_t time;	    /* seconds */
 };
 
 /*
@@ -230,8 +229,7 @@ int docker_events(struct docker *d, const char *filters,
  * none): the daemon first sends the events it still holds from that
  * time on, so a caller that reconnects misses none of what came after
  * since. */
-int docker_events_since(struct docker *d, const char *filters,
-			int64_t since,
+int docker_events_since(struct docker *d, const char *filters, int64_t since,
 			int (*cb)(void *arg, const struct docker_event *ev),
 			void *arg, struct err *e);
 
@@ -255,9 +253,9 @@ int docker_demux_feed(struct docker_demux *m, const char *p, size_t n,
 
 /* GET /info, the fields docker-fw uses. */
 struct docker_info {
-	char root_dir[4096];	/* DockerRootDir: dockerd's --data-root, with
+	char root_dir[4096]; /* DockerRootDir: dockerd's --data-root, with
 				 * symlinks resolved by dockerd at start */
-	char version[64];	/* ServerVersion */
+	char version[64];    /* ServerVersion */
 	/*
 	 * What says whether Docker writes ip6tables rules, as far as /info
 	 * tells (it does not say it: neither ip6tables nor userland-proxy
@@ -265,11 +263,11 @@ struct docker_info {
 	 * Docker 20.10 makes IPv6 rules only with --experimental
 	 * --ip6tables, 27+ with ip6tables on by default.
 	 */
-	int experimental;	/* ExperimentalBuild */
-	char firewall[32];	/* FirewallBackend.Driver ("iptables",
+	int experimental;  /* ExperimentalBuild */
+	char firewall[32]; /* FirewallBackend.Driver ("iptables",
 				 * "nftables"; API 1.49+, Docker 28.?), ""
 				 * when absent */
-	int bridge_nf_ip6;	/* BridgeNfIp6tables (20.10; gone in 28):
+	int bridge_nf_ip6; /* BridgeNfIp6tables (20.10; gone in 28):
 				 * 0/1, -1 when absent */
 };
 

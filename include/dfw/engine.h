@@ -27,27 +27,27 @@
 #include "dfw/view.h"
 
 struct engine {
-	const struct dfw_config *cfg;	/* the caller's, outlives it */
-	struct fw_env env;		/* the kernel's lock and tools (cfg) */
+	const struct dfw_config *cfg; /* the caller's, outlives it */
+	struct fw_env env;	      /* the kernel's lock and tools (cfg) */
 	struct docker d;
 	struct store store;
-	int dry_run;			/* cfg's */
-	struct view view;		/* Docker as this run sees it */
-	struct backend be;		/* which rule set; results: the
+	int dry_run;	   /* cfg's */
+	struct view view;  /* Docker as this run sees it */
+	struct backend be; /* which rule set; results: the
 					 * layout, the retries */
 	/* what happened, for the applet to print */
-	struct plan plans[BACKEND_NFAMILIES];	/* per family: applied (or,
+	struct plan plans[BACKEND_NFAMILIES]; /* per family: applied (or,
 						 * dry run, planned) */
-	struct hostsync hs;		/* add-two-ways entries */
-	struct strv warnings;		/* one line each, no prefix */
-	struct strv uncovered;		/* networks init has not closed */
+	struct hostsync hs;		      /* add-two-ways entries */
+	struct strv warnings;		      /* one line each, no prefix */
+	struct strv uncovered;		      /* networks init has not closed */
 };
 
 /* What engine_init opens besides the Docker client (which does not
  * connect until used). */
 enum {
-	ENGINE_STORE = 1,	/* the store, locked unless c->dry_run */
-	ENGINE_STORE_READ,	/* the store for reading (no lock, nothing
+	ENGINE_STORE = 1,  /* the store, locked unless c->dry_run */
+	ENGINE_STORE_READ, /* the store for reading (no lock, nothing
 				 * created) */
 };
 
@@ -88,9 +88,9 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
  */
 struct sync_item {
 	struct store_rec rec;
-	int dirty;		/* rec differs from its file: save it */
-	int drop;		/* drop: no rules, no hosts entries, no file */
-	int keep;		/* its store file cannot be read: its live
+	int dirty; /* rec differs from its file: save it */
+	int drop;  /* drop: no rules, no hosts entries, no file */
+	int keep;  /* its store file cannot be read: its live
 				 * rules stay as they are, its file too */
 };
 
@@ -103,8 +103,8 @@ struct engine_items {
 /* Adds rec (taken over: freed when its container is there already, or
  * when out of memory) with drop and keep set, unless its container is
  * there. 0, or -1 (ENOMEM). */
-int engine_items_push(struct engine_items *s, struct store_rec *rec,
-		      int drop, int keep);
+int engine_items_push(struct engine_items *s, struct store_rec *rec, int drop,
+		      int keep);
 
 /* Adds the stored records whose rules name c (engine_dependents), each
  * unless there. 0, or -1 with e set. */
@@ -170,8 +170,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
  * Docker 28.1, DOCKER-BRIDGE after) and end DFW-FORWARD with
  * `-i B -o B -j DROP`. 0 or -1 with e set.
  */
-int engine_setup(struct engine *g, const struct strv *names,
-		 struct err *e);
+int engine_setup(struct engine *g, const struct strv *names, struct err *e);
 
 /* The load of every stored record whose rules name container c (by name
  * or ID) as a peer, except c itself. A store file that cannot be read is

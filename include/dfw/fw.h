@@ -20,15 +20,15 @@
 #include "dfw/util.h"
 
 /* docker-fw's own chains in the filter table and the jumps to them. */
-#define FW_CHAIN_FORWARD "DFW-FORWARD"	/* from DOCKER-USER */
-#define FW_CHAIN_INPUT "DFW-INPUT"	/* from INPUT */
+#define FW_CHAIN_FORWARD "DFW-FORWARD" /* from DOCKER-USER */
+#define FW_CHAIN_INPUT "DFW-INPUT"     /* from INPUT */
 
 /* Every rule docker-fw makes carries a comment starting with this word:
  * "docker-fw" (jumps and the conntrack rule), "docker-fw init" (what
  * init adds), "docker-fw NAME ID12" (a container's rule). */
 #define FW_COMMENT "docker-fw"
 
-#define FW_AGAIN 100		/* e->code of a commit to redo */
+#define FW_AGAIN 100 /* e->code of a commit to redo */
 
 /*
  * What a value written into a table may be (both backends, so that a
@@ -42,11 +42,11 @@
  * control character: a newline ends a line of restore text, and
  * iptables-save prints values raw.
  */
-#define FW_COMMENT_MAX 255	/* bytes of a comment */
-#define FW_IFACE_MAX 15		/* bytes of an interface name */
-#define FW_CHAIN_MAX 28		/* bytes of a chain or target name */
-#define FW_WORD_MAX 1023	/* bytes of one word of restore text */
-#define FW_LINE_MAX 10000	/* bytes of one line of restore text */
+#define FW_COMMENT_MAX 255 /* bytes of a comment */
+#define FW_IFACE_MAX 15	   /* bytes of an interface name */
+#define FW_CHAIN_MAX 28	   /* bytes of a chain or target name */
+#define FW_WORD_MAX 1023   /* bytes of one word of restore text */
+#define FW_LINE_MAX 10000  /* bytes of one line of restore text */
 
 /* A table docker-fw reads holds at most this many rules (a rule takes
  * about 450 bytes in memory); over it, reading is an error. */
@@ -71,7 +71,7 @@ enum {
 /* Conntrack states, as XT_CONNTRACK_STATE bits (xt_conntrack.h). */
 enum {
 	FW_CT_INVALID = 1 << 0,
-	FW_CT_ESTABLISHED = 1 << 1,	/* STATE_BIT(IP_CT_ESTABLISHED) */
+	FW_CT_ESTABLISHED = 1 << 1, /* STATE_BIT(IP_CT_ESTABLISHED) */
 	FW_CT_RELATED = 1 << 2,
 	FW_CT_NEW = 1 << 3,
 	FW_CT_SNAT = 1 << 6,
@@ -88,16 +88,16 @@ enum {
  * shown and kept, never taken for one of ours.
  */
 struct fw_rule {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t src[16], smsk[16];	/* network byte order; mask 0: any */
+	int family;		   /* AF_INET or AF_INET6 */
+	uint8_t src[16], smsk[16]; /* network byte order; mask 0: any */
 	uint8_t dst[16], dmsk[16];
-	char in[16], out[16];	/* interfaces, "" any, "br+" a prefix */
-	unsigned inv;		/* FW_INV_* */
-	uint8_t proto;		/* 0 any, IPPROTO_TCP, IPPROTO_UDP */
-	uint16_t sport, dport;	/* host order, 0 any */
-	unsigned ctstate;	/* FW_CT_* bits, 0: no conntrack match */
-	char comment[256];	/* "" none */
-	char target[32];	/* "ACCEPT", "DROP", "RETURN" or a chain */
+	char in[16], out[16];  /* interfaces, "" any, "br+" a prefix */
+	unsigned inv;	       /* FW_INV_* */
+	uint8_t proto;	       /* 0 any, IPPROTO_TCP, IPPROTO_UDP */
+	uint16_t sport, dport; /* host order, 0 any */
+	unsigned ctstate;      /* FW_CT_* bits, 0: no conntrack match */
+	char comment[256];     /* "" none */
+	char target[32];       /* "ACCEPT", "DROP", "RETURN" or a chain */
 	/* NULL, or the other conditions in iptables-save words, in their
 	 * order, e.g. `-m limit --limit 5/sec`: a string of fw_intern, so
 	 * that copies of a rule stay plain struct copies and equal texts
@@ -151,8 +151,7 @@ int fw_rule_show(const struct fw_rule *r, struct buf *out);
 int fw_rule_check(const struct fw_rule *r, struct err *e);
 
 /* Sets an IPv4 address and prefix length (0..32) into addr/mask. */
-void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be,
-		int prefix);
+void fw_set_ip4(uint8_t addr[16], uint8_t mask[16], uint32_t ip_be, int prefix);
 
 /*
  * Parses "ADDR[/PREFIX|/MASK]" of family (AF_INET: prefix 0..32, AF_INET6:
@@ -259,20 +258,20 @@ int fw_filter_words(const struct fw_rule *r, const struct fw_rule *base,
 struct fw_chain {
 	char name[32];
 	int builtin;
-	char policy[32];	/* built-in chains: "ACCEPT" or "DROP" */
+	char policy[32]; /* built-in chains: "ACCEPT" or "DROP" */
 	struct fw_rule *rules;
 	size_t n;
-	size_t cap;		/* rules allocated (fw_chain_push); a chain
+	size_t cap; /* rules allocated (fw_chain_push); a chain
 				 * made by hand may leave it 0 */
 };
 
 enum fw_op {
-	FW_NEW_CHAIN,		/* chain */
-	FW_INSERT,		/* chain, pos (1-based, n+1 appends), rule */
-	FW_DELETE,		/* chain, pos, rule (for messages) */
-	FW_POLICY,		/* chain, policy */
-	FW_DEL_CHAIN,		/* chain: flushed and deleted */
-	FW_APPEND,		/* chain, rule (restore text only: a chain
+	FW_NEW_CHAIN, /* chain */
+	FW_INSERT,    /* chain, pos (1-based, n+1 appends), rule */
+	FW_DELETE,    /* chain, pos, rule (for messages) */
+	FW_POLICY,    /* chain, policy */
+	FW_DEL_CHAIN, /* chain: flushed and deleted */
+	FW_APPEND,    /* chain, rule (restore text only: a chain
 				 * being made, the nft backend's probe) */
 };
 
@@ -319,18 +318,19 @@ int fw_change_check(const struct fw_change *c, struct err *e);
 /* Where the kernel side finds its lock and its tools: the settings of
  * config.h (xtables_lock, path), given by the caller. */
 #define FW_XTABLES_LOCK "/run/xtables.lock"
-#define FW_NFT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
+#define FW_NFT_PATH \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
 	"/sbin:/bin"
 struct fw_env {
-	const char *lock;	/* the xtables lock file; NULL or "":
+	const char *lock; /* the xtables lock file; NULL or "":
 				 * FW_XTABLES_LOCK (as iptables) */
-	const char *path;	/* where the iptables-nft tools are looked
+	const char *path; /* where the iptables-nft tools are looked
 				 * for (a PATH value); NULL or "":
 				 * FW_NFT_PATH */
-	int make_table;		/* iptc: read a legacy table that is not
+	int make_table;	  /* iptc: read a legacy table that is not
 				 * there yet, which makes it (the ip6
 				 * filter table that init sets up) */
-	int fail_family;	/* a test's fault: fw_commit of a table of
+	int fail_family;  /* a test's fault: fw_commit of a table of
 				 * this family (AF_INET, AF_INET6) fails
 				 * with nothing applied; 0: never */
 };
@@ -343,9 +343,9 @@ int fw_ipv6_on(const char **why);
 struct fw;
 
 struct fw_ops {
-	const char *name;	/* "iptc" */
-	const char *what;	/* "libiptc (legacy x_tables)" */
-	int (*read)(struct fw *f, struct err *e);	/* fills chains */
+	const char *name; /* "iptc" */
+	const char *what; /* "libiptc (legacy x_tables)" */
+	int (*read)(struct fw *f, struct err *e); /* fills chains */
 	int (*commit)(struct fw *f, const struct fw_change *c, size_t n,
 		      struct err *e);
 	void (*close)(struct fw *f);
@@ -353,12 +353,12 @@ struct fw_ops {
 
 struct fw {
 	const struct fw_ops *ops;
-	const struct fw_env *env;	/* the caller's, NULL: the defaults */
-	int family;		/* AF_INET or AF_INET6 */
+	const struct fw_env *env; /* the caller's, NULL: the defaults */
+	int family;		  /* AF_INET or AF_INET6 */
 	char table[16];
 	struct fw_chain *chains;
 	size_t nchains;
-	void *priv;		/* the backend's */
+	void *priv; /* the backend's */
 	int lock_fd;
 };
 
@@ -373,7 +373,7 @@ extern const struct fw_ops fw_iptc_ops;
  * reads no table that is not there. fw_iptc_table_exists: AF_INET. */
 int fw_iptc_has_table(int family, const char *table);
 int fw_iptc_table_exists(const char *table);
-extern const struct fw_ops fw_nft_ops;	/* iptables-nft-save/-restore */
+extern const struct fw_ops fw_nft_ops; /* iptables-nft-save/-restore */
 
 /*
  * Takes the xtables lock (env->lock; it waits, as `iptables -w` does) and
@@ -418,8 +418,7 @@ struct fw_rule *fw_chain_push(struct fw_chain *c);
  * when the table changed under us, else EXIT_RUNTIME naming the change
  * the kernel refused when it is known).
  */
-int fw_commit(struct fw *f, const struct fw_change *c, size_t n,
-	      struct err *e);
+int fw_commit(struct fw *f, const struct fw_change *c, size_t n, struct err *e);
 
 /* Frees the snapshot and drops the lock. */
 void fw_close(struct fw *f);
@@ -430,10 +429,10 @@ void fw_close(struct fw *f);
 
 /* One rule for fw_nft_canon. */
 struct fw_probe {
-	struct fw_rule rule;	/* in: as wanted; out: as nft keeps it */
-	int input;		/* in: reached from INPUT (DFW-INPUT's rules),
+	struct fw_rule rule; /* in: as wanted; out: as nft keeps it */
+	int input;	     /* in: reached from INPUT (DFW-INPUT's rules),
 				 * else from FORWARD */
-	int failed;		/* out: iptables refused it (why says how) */
+	int failed;	     /* out: iptables refused it (why says how) */
 	char why[256];
 };
 

@@ -23,8 +23,8 @@
 #include "dfw/util.h"
 
 #define HOSTS_MARK "# docker-fw"
-#define HOSTS_MAX (1 << 20)	/* bytes: a bigger hosts file is refused */
-#define HOSTS_LOCK_MS 5000	/* the longest wait for a hosts file's flock */
+#define HOSTS_MAX (1 << 20) /* bytes: a bigger hosts file is refused */
+#define HOSTS_LOCK_MS 5000  /* the longest wait for a hosts file's flock */
 
 /*
  * Rewrites the hosts text in[0..len) into out (appended): name has a
@@ -41,8 +41,8 @@
  * -1 with errno EINVAL (name or ip not one word, ip not of family, a
  * family not AF_INET, AF_INET6 or 0; out unchanged) or ENOMEM.
  */
-int hosts_edit_family(const char *in, size_t len, const char *name,
-		      int family, const char *ip, struct buf *out);
+int hosts_edit_family(const char *in, size_t len, const char *name, int family,
+		      const char *ip, struct buf *out);
 
 /* hosts_edit_family with the family of ip; ip NULL removes both. */
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip,
@@ -73,8 +73,8 @@ int hosts_mount_check(const struct docker_container *c, struct err *e);
 
 /* An open hosts file: its descriptor, locked, and the text it had. */
 struct hosts_file {
-	int fd;			/* -1 when closed */
-	struct buf text;	/* the content read by hosts_file_open */
+	int fd;		 /* -1 when closed */
+	struct buf text; /* the content read by hosts_file_open */
 };
 
 /*

@@ -34,23 +34,23 @@ struct hosts_change {
 	const struct docker_container *peer;
 	char name[256];
 	char ip[16];
-	char ip6[46];		/* "" none: no IPv6 line */
-	int changed;		/* after the run: 1 the file changed (dry
+	char ip6[46]; /* "" none: no IPv6 line */
+	int changed;  /* after the run: 1 the file changed (dry
 				 * run: would), 2 not read (dry run, paused),
 				 * 3 cannot be set (dry run, a warning says
 				 * why) */
-	int strict;		/* a new rule needs it: if it cannot be set,
+	int strict;   /* a new rule needs it: if it cannot be set,
 				 * nothing changes */
 };
 
 struct hosts_job;
 
 struct hostsync {
-	struct docker *d;	/* the caller's, as v and warnings */
+	struct docker *d; /* the caller's, as v and warnings */
 	struct view *v;
-	struct strv *warnings;	/* one line each, no prefix */
-	int exec_way;		/* docker exec, not the file in place */
-	int dry_run;		/* check, write nothing, unpause nothing */
+	struct strv *warnings; /* one line each, no prefix */
+	int exec_way;	       /* docker exec, not the file in place */
+	int dry_run;	       /* check, write nothing, unpause nothing */
 	/* the entries, for the caller to print (they outlive a run) */
 	struct hosts_change *ent;
 	size_t nent;
@@ -58,9 +58,9 @@ struct hostsync {
 	struct hosts_job *jobs;
 	size_t njobs;
 	struct docker_info info;
-	int have_info;		/* 1 read, -1 failed (why in info_err) */
+	int have_info; /* 1 read, -1 failed (why in info_err) */
 	struct err info_err;
-	int applied;		/* hostsync_apply ran */
+	int applied; /* hostsync_apply ran */
 };
 
 /* h for the connection d and the view v (pointers kept); exec_way and

@@ -32,23 +32,23 @@ struct transport;
  * within HTTP_DEADLINE_FACTOR times the transport's timeout for one read
  * (DFW_TIMEOUT: 60 s, so 5 minutes), however slowly bytes come.
  */
-#define HTTP_MAX_HEAD (64 * 1024)		/* bytes of status + headers */
-#define HTTP_MAX_BODY (64 * 1024 * 1024)	/* decoded body bytes */
+#define HTTP_MAX_HEAD (64 * 1024)	 /* bytes of status + headers */
+#define HTTP_MAX_BODY (64 * 1024 * 1024) /* decoded body bytes */
 #define HTTP_MAX_FRAMING (4 * 1024 * 1024)
 #define HTTP_MAX_INTERIM 8
 #define HTTP_MAX_CHUNK_LINE 4096
 #define HTTP_DEADLINE_FACTOR 5
 
 enum {
-	HTTP_EPART = -1,	/* need more bytes */
-	HTTP_EINVAL = -2,	/* malformed; *why says what */
+	HTTP_EPART = -1,  /* need more bytes */
+	HTTP_EINVAL = -2, /* malformed; *why says what */
 };
 
 /* What the client needs of a response head. */
 struct http_head {
 	int minor;		/* HTTP/1.minor */
 	int status;		/* 100..599 */
-	int64_t content_length;	/* -1 when absent */
+	int64_t content_length; /* -1 when absent */
 	int chunked;		/* Transfer-Encoding: chunked */
 	int close;		/* the server closes after this response */
 	char api_version[16];	/* Api-Version (Docker), "" if absent */
@@ -71,9 +71,9 @@ int http_parse_head(const char *s, size_t len, struct http_head *h,
 struct http_chunked {
 	int state;
 	int digits;
-	uint64_t left;		/* bytes left in the current chunk */
-	unsigned line;		/* bytes of the current chunk size line */
-	unsigned trailers;	/* bytes of trailers so far */
+	uint64_t left;	   /* bytes left in the current chunk */
+	unsigned line;	   /* bytes of the current chunk size line */
+	unsigned trailers; /* bytes of trailers so far */
 };
 
 /*
@@ -90,36 +90,36 @@ ssize_t http_chunked_decode(struct http_chunked *d, char *buf, size_t *len,
 
 /* A request; body may be NULL (no Content-Length sent for GET). */
 struct http_req {
-	const char *method;	/* "GET", "POST" */
-	const char *path;	/* origin-form, already escaped */
+	const char *method; /* "GET", "POST" */
+	const char *path;   /* origin-form, already escaped */
 	const char *body;
 	size_t body_len;
-	const char *content_type;	/* default application/json */
+	const char *content_type; /* default application/json */
 };
 
 /* A connection: the transport, a read buffer and what the body needs. */
 struct http_conn {
 	struct transport *t;
-	const char *host;	/* Host field value */
-	size_t max_body;	/* 0: HTTP_MAX_BODY */
-	unsigned requests;	/* completed on this connection */
-	char *rbuf;		/* HTTP_MAX_HEAD + 16 KiB, owned */
-	size_t rpos, rlen;	/* unread bytes rbuf[rpos..rlen) */
+	const char *host;  /* Host field value */
+	size_t max_body;   /* 0: HTTP_MAX_BODY */
+	unsigned requests; /* completed on this connection */
+	char *rbuf;	   /* HTTP_MAX_HEAD + 16 KiB, owned */
+	size_t rpos, rlen; /* unread bytes rbuf[rpos..rlen) */
 	/* the response being read */
 	struct http_head head;
-	int mode;		/* body framing */
-	uint64_t left;		/* Content-Length bytes left */
-	uint64_t got;		/* decoded body bytes so far */
+	int mode;      /* body framing */
+	uint64_t left; /* Content-Length bytes left */
+	uint64_t got;  /* decoded body bytes so far */
 	struct http_chunked ch;
-	int ch_end;		/* the last chunk was decoded */
-	size_t dpos, dlen;	/* decoded chunk bytes rbuf[dpos..dlen) */
+	int ch_end;	   /* the last chunk was decoded */
+	size_t dpos, dlen; /* decoded chunk bytes rbuf[dpos..dlen) */
 	int done;
-	uint64_t framing;	/* bytes read that are not body (limits) */
-	int interim;		/* 1xx answers before this one */
-	int deadline_ms;	/* whole request; 0: HTTP_DEADLINE_FACTOR
+	uint64_t framing; /* bytes read that are not body (limits) */
+	int interim;	  /* 1xx answers before this one */
+	int deadline_ms;  /* whole request; 0: HTTP_DEADLINE_FACTOR
 				 * times t->io_timeout_ms (none if that is
 				 * <= 0); < 0: none (a stream) */
-	char what[640];		/* "ENDPOINT: METHOD PATH", for messages */
+	char what[640];	  /* "ENDPOINT: METHOD PATH", for messages */
 };
 
 /* Binds c to an open transport t; host is the Host field. 0 or -1. */
@@ -135,15 +135,13 @@ void http_free(struct http_conn *c);
  * gives -1 with errno ECONNRESET and e->code 0: the caller may reconnect
  * and send again.
  */
-int http_begin(struct http_conn *c, const struct http_req *rq,
-	       struct err *e);
+int http_begin(struct http_conn *c, const struct http_req *rq, struct err *e);
 
 /*
  * Reads up to n decoded body bytes of the current response. Returns the
  * number read, 0 at the end of the body, or -1 with e set.
  */
-ssize_t http_read_body(struct http_conn *c, char *p, size_t n,
-		       struct err *e);
+ssize_t http_read_body(struct http_conn *c, char *p, size_t n, struct err *e);
 
 /* http_begin, then the whole body into body (appended). 0 or -1. */
 int http_do(struct http_conn *c, const struct http_req *rq, struct buf *body,

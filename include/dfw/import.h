@@ -60,9 +60,9 @@
 #define IMPORT_PATH_MAX (IMPORT_ROOT_MAX + 128)
 
 enum import_file_kind {
-	IMPORT_EXTRA_RULES,		/* extraRules.json */
-	IMPORT_CUSTOM_HOSTS,		/* customHosts.json */
-	IMPORT_BACKUP_HOSTCONFIG,	/* backupHostConfig.json */
+	IMPORT_EXTRA_RULES,	  /* extraRules.json */
+	IMPORT_CUSTOM_HOSTS,	  /* customHosts.json */
+	IMPORT_BACKUP_HOSTCONFIG, /* backupHostConfig.json */
 	IMPORT_NFILES
 };
 
@@ -71,11 +71,11 @@ const char *import_file_name(enum import_file_kind k);
 
 /* One container's files, as read. */
 struct import_files {
-	char id[65];			/* the folder's name, 64 hex digits */
-	char dir[IMPORT_PATH_MAX];	/* "ROOT/containers/ID", for messages */
+	char id[65];		   /* the folder's name, 64 hex digits */
+	char dir[IMPORT_PATH_MAX]; /* "ROOT/containers/ID", for messages */
 	struct {
-		int present;		/* 0: the file does not exist */
-		struct buf text;	/* its bytes (data may be NULL if
+		int present;	 /* 0: the file does not exist */
+		struct buf text; /* its bytes (data may be NULL if
 					 * empty), at most IMPORT_FILE_MAX */
 	} file[IMPORT_NFILES];
 };
@@ -118,8 +118,8 @@ void import_files_free(struct import_files *f);
  * import_convert. Containers need not be running.
  */
 #define IMPORT_UNKNOWN 1
-typedef int (*import_resolve_fn)(void *arg, const char *name_or_id,
-				 char *name, size_t size, struct err *e);
+typedef int (*import_resolve_fn)(void *arg, const char *name_or_id, char *name,
+				 size_t size, struct err *e);
 
 /* One container to import: its files and its name now. */
 struct import_source {
@@ -129,46 +129,46 @@ struct import_source {
 
 /* A rule carried over. */
 struct import_rule {
-	char container[256];	/* the container it belongs to, by name */
-	struct rulespec spec;	/* owned; action add, add-internal,
+	char container[256];  /* the container it belongs to, by name */
+	struct rulespec spec; /* owned; action add, add-internal,
 				 * add-input or add-two-ways */
-	size_t source;		/* index into the import_convert array */
-	int index;		/* its index in Rules[] of extraRules.json */
+	size_t source;	      /* index into the import_convert array */
+	int index;	      /* its index in Rules[] of extraRules.json */
 };
 
 /* Why something cannot be carried over. */
 enum import_why {
-	IMPORT_MALFORMED,	/* not what the original writes: a field
+	IMPORT_MALFORMED,	  /* not what the original writes: a field
 				 * missing, given twice, of the wrong JSON
 				 * type or out of range */
-	IMPORT_UNKNOWN_CHAIN,	/* a Chain/JumpTo pair no add* action made */
+	IMPORT_UNKNOWN_CHAIN,	  /* a Chain/JumpTo pair no add* action made */
 	IMPORT_UNKNOWN_CONTAINER, /* an alias or hosts entry names no
 				 * container (removed or renamed since) */
-	IMPORT_OLD_GATEWAY,	/* a literal 172.17.42.1 with no alias "/" */
-	IMPORT_REFUSED,		/* rulespec_parse refuses it (a --filter
+	IMPORT_OLD_GATEWAY,	  /* a literal 172.17.42.1 with no alias "/" */
+	IMPORT_REFUSED,		  /* rulespec_parse refuses it (a --filter
 				 * word, an address with host bits set,
 				 * both ends "."...), with its reason */
-	IMPORT_UNPAIRED_HOSTS,	/* a customHosts.json entry with no rule */
+	IMPORT_UNPAIRED_HOSTS,	  /* a customHosts.json entry with no rule */
 };
 
 struct import_finding {
 	enum import_why kind;
-	char container[256];	/* the container whose file it is */
-	enum import_file_kind what;	/* which of the container's files */
-	char file[IMPORT_PATH_MAX];	/* "ROOT/containers/ID/NAME.json" */
-	int index;		/* Rules[index], or the array index in
+	char container[256];	    /* the container whose file it is */
+	enum import_file_kind what; /* which of the container's files */
+	char file[IMPORT_PATH_MAX]; /* "ROOT/containers/ID/NAME.json" */
+	int index;		    /* Rules[index], or the array index in
 				 * customHosts.json */
-	char rule[256];		/* a short rendering in the original's `ls`
+	char rule[256];		    /* a short rendering in the original's `ls`
 				 * form ("add web -s 1.2.3.4 -d . -p tcp
 				 * --dport 80"; raw JSON text for a field of
 				 * the wrong type, "?" for one missing),
 				 * control characters as '?', cut with
 				 * "..." */
-	char why[512];		/* the reason, naming the field */
+	char why[512];		    /* the reason, naming the field */
 };
 
 struct import_result {
-	struct import_rule *rules;	/* in file and Rules[] order */
+	struct import_rule *rules; /* in file and Rules[] order */
 	size_t nrules;
 	struct import_finding *findings;
 	size_t nfindings;

@@ -31,7 +31,7 @@ struct buf;
 enum json_type {
 	JSON_OBJECT = 1,
 	JSON_ARRAY,
-	JSON_STRING,	/* start/end exclude the quotes; text still escaped */
+	JSON_STRING, /* start/end exclude the quotes; text still escaped */
 	JSON_NUMBER,
 	JSON_TRUE,
 	JSON_FALSE,
@@ -39,12 +39,12 @@ enum json_type {
 };
 
 struct json_tok {
-	uint32_t type;		/* enum json_type */
-	uint32_t start;		/* offset of the first byte */
-	uint32_t end;		/* offset one past the last byte */
-	uint32_t size;		/* object: members; array: elements; else 0 */
-	uint32_t next;		/* index of the first token after this value */
-	int32_t parent;		/* index of the enclosing token, -1 at root */
+	uint32_t type;	/* enum json_type */
+	uint32_t start; /* offset of the first byte */
+	uint32_t end;	/* offset one past the last byte */
+	uint32_t size;	/* object: members; array: elements; else 0 */
+	uint32_t next;	/* index of the first token after this value */
+	int32_t parent; /* index of the enclosing token, -1 at root */
 };
 /*
  * Token order is document order. An object's members are key/value token
@@ -53,14 +53,14 @@ struct json_tok {
  */
 
 enum {
-	JSON_EPART = -1,	/* need more: the text is a prefix of a value */
-	JSON_EINVAL = -2,	/* invalid JSON (the offset goes to *pos) */
-	JSON_ENOMEM = -3,	/* more tokens needed than ntoks */
-	JSON_EDEPTH = -4,	/* nested deeper than JSON_MAX_DEPTH */
-	JSON_ETOOBIG = -5,	/* text longer than UINT32_MAX - 1 bytes */
+	JSON_EPART = -1,   /* need more: the text is a prefix of a value */
+	JSON_EINVAL = -2,  /* invalid JSON (the offset goes to *pos) */
+	JSON_ENOMEM = -3,  /* more tokens needed than ntoks */
+	JSON_EDEPTH = -4,  /* nested deeper than JSON_MAX_DEPTH */
+	JSON_ETOOBIG = -5, /* text longer than UINT32_MAX - 1 bytes */
 };
 
-#define JSON_PREFIX 1	/* stop after the first value; the rest is not ours */
+#define JSON_PREFIX 1 /* stop after the first value; the rest is not ours */
 
 /*
  * Tokenizes s[0..len). With toks NULL only counts the tokens, up to ntoks
@@ -73,8 +73,8 @@ enum {
  * top-level number at the very end is accepted; with it, a number running
  * to the end of s is JSON_EPART (more digits may follow).
  */
-int json_parse(const char *s, size_t len, struct json_tok *toks,
-	       unsigned ntoks, unsigned flags, size_t *pos);
+int json_parse(const char *s, size_t len, struct json_tok *toks, unsigned ntoks,
+	       unsigned flags, size_t *pos);
 
 /* A short English name of a JSON_E* code ("invalid JSON", ...). */
 const char *json_strerror(int code);

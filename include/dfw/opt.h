@@ -34,22 +34,22 @@ enum opt_kind {
 	OPT_BOOL,
 };
 
-#define OPT_KIND 0xff		/* the enum opt_kind part of flags */
-#define OPT_MANY 0x100		/* may be given more than once */
+#define OPT_KIND 0xff  /* the enum opt_kind part of flags */
+#define OPT_MANY 0x100 /* may be given more than once */
 
 struct opt {
-	const char *name;	/* "--source" */
-	char letter;		/* 's' for -s, 0: no short form */
-	unsigned flags;		/* enum opt_kind | OPT_MANY */
-	const char *value;	/* what the value is, for messages ("a
+	const char *name;  /* "--source" */
+	char letter;	   /* 's' for -s, 0: no short form */
+	unsigned flags;	   /* enum opt_kind | OPT_MANY */
+	const char *value; /* what the value is, for messages ("a
 				 * folder"), or NULL */
 };
 
 /* What the arguments that are not options may be. */
 enum opt_args {
-	OPT_ARGS_ANY,		/* anywhere, kept in their order */
-	OPT_ARGS_NONE,		/* none: "unexpected argument" */
-	OPT_ARGS_FIRST,		/* the first word that is not an option of
+	OPT_ARGS_ANY,	/* anywhere, kept in their order */
+	OPT_ARGS_NONE,	/* none: "unexpected argument" */
+	OPT_ARGS_FIRST, /* the first word that is not an option of
 				 * the table ends the options: an argument,
 				 * "--", or an option another parser reads
 				 * (global options before the action) */
@@ -77,8 +77,8 @@ typedef int opt_fn(void *arg, size_t i, const char *v, const char *word,
  * fn set) on the first error; fn may have been called for the options
  * before it.
  */
-int opt_parse(const struct opt *tab, size_t n, enum opt_args args,
-	      int argc, char **argv, opt_fn *fn, void *arg, unsigned *seen,
+int opt_parse(const struct opt *tab, size_t n, enum opt_args args, int argc,
+	      char **argv, opt_fn *fn, void *arg, unsigned *seen,
 	      struct err *e);
 
 /* The index in tab[0..n) of the option called s ("--name" or "-s"), or

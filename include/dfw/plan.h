@@ -43,7 +43,7 @@
 struct plan {
 	struct fw_change *v;
 	size_t n, cap;
-	size_t work;		/* rule comparisons made (fw_rule_equal
+	size_t work; /* rule comparisons made (fw_rule_equal
 				 * calls): linear in the rules, which
 				 * test_plan and #18's benchmark check */
 };
@@ -54,18 +54,18 @@ void plan_free(struct plan *p);
 
 /* One wanted rule: its family, chain and where it comes from. */
 struct plan_want {
-	int family;		/* AF_INET or AF_INET6: the table */
-	int chain;		/* RESOLVE_FORWARD or RESOLVE_INPUT */
-	size_t item;		/* the caller's: whose rule (an owner) */
-	size_t spec;		/* the caller's: which of its specs */
+	int family;  /* AF_INET or AF_INET6: the table */
+	int chain;   /* RESOLVE_FORWARD or RESOLVE_INPUT */
+	size_t item; /* the caller's: whose rule (an owner) */
+	size_t spec; /* the caller's: which of its specs */
 	struct fw_rule rule;
-	int skip;		/* left out (iptables refused it): not
+	int skip; /* left out (iptables refused it): not
 				 * wanted, its live copy goes */
 	/* the planner's */
 	uint32_t hash;
-	size_t next;		/* next index + 1 in the bucket, 0: end */
-	int have;		/* in the table (or already inserted) */
-	int dup;		/* equal to an earlier one: ignored */
+	size_t next; /* next index + 1 in the bucket, 0: end */
+	int have;    /* in the table (or already inserted) */
+	int dup;     /* equal to an earlier one: ignored */
 };
 
 /* The wanted rules, found by hash: a replay of 10,000 rules must not be
@@ -73,7 +73,7 @@ struct plan_want {
 struct plan_wants {
 	struct plan_want *v;
 	size_t n, cap;
-	size_t *bucket;		/* index + 1, 0: empty */
+	size_t *bucket; /* index + 1, 0: empty */
 	size_t mask;
 };
 

@@ -17,8 +17,8 @@
 
 /* docker-fw's chains a rule goes to: indexes of resolve_chains. */
 enum {
-	RESOLVE_FORWARD,	/* FW_CHAIN_FORWARD: add, add-internal, ... */
-	RESOLVE_INPUT,		/* FW_CHAIN_INPUT: add-input */
+	RESOLVE_FORWARD, /* FW_CHAIN_FORWARD: add, add-internal, ... */
+	RESOLVE_INPUT,	 /* FW_CHAIN_INPUT: add-input */
 	RESOLVE_NCHAINS,
 };
 extern const char *const resolve_chains[RESOLVE_NCHAINS];
@@ -33,9 +33,9 @@ extern const char *const resolve_chains[RESOLVE_NCHAINS];
 
 /* One wanted kernel rule of a spec. */
 struct resolve_out {
-	int family;		/* AF_INET or AF_INET6: the table the rule
+	int family; /* AF_INET or AF_INET6: the table the rule
 				 * goes to, as rule.family */
-	int chain;		/* RESOLVE_FORWARD or RESOLVE_INPUT */
+	int chain;  /* RESOLVE_FORWARD or RESOLVE_INPUT */
 	struct fw_rule rule;
 };
 
@@ -94,9 +94,9 @@ int resolve_beyond_subset(const struct rulespec *r);
  * back as the same rule, so replays find it in the table as it is.
  * 0, or -1 with e set (EXIT_USAGE; EXIT_RUNTIME when no probe can run).
  */
-int resolve_canon(const struct fw_env *env, int may_write,
-		  struct rulespec *r, const struct fw_rule *base,
-		  struct fw_rule *fr, int chain, struct err *e);
+int resolve_canon(const struct fw_env *env, int may_write, struct rulespec *r,
+		  const struct fw_rule *base, struct fw_rule *fr, int chain,
+		  struct err *e);
 
 /* Whether canonical is still the rule want: the same addresses,
  * protocol, ports and interfaces it had, comment and target. */
@@ -117,9 +117,9 @@ int resolve_owner_comment(char out[256], const char *name, const char *id,
 
 /* A container a run looks at, for resolve_rule_owner and the planner. */
 struct resolve_owner {
-	const char *id;		/* full ID (at least 12 hex digits) */
+	const char *id; /* full ID (at least 12 hex digits) */
 	const char *name;
-	int keep;		/* its rules stay as they are (plan.h) */
+	int keep; /* its rules stay as they are (plan.h) */
 };
 
 /*

@@ -20,10 +20,10 @@
 
 /* The add* actions, in the order of their names. */
 enum rule_action {
-	RULE_ADD,		/* "add": outside -> published port, -j DOCKER */
-	RULE_ADD_INPUT,		/* "add-input": container -> host, ACCEPT */
-	RULE_ADD_INTERNAL,	/* "add-internal": container -> container */
-	RULE_ADD_TWO_WAYS,	/* "add-two-ways": add-internal + hosts */
+	RULE_ADD,	   /* "add": outside -> published port, -j DOCKER */
+	RULE_ADD_INPUT,	   /* "add-input": container -> host, ACCEPT */
+	RULE_ADD_INTERNAL, /* "add-internal": container -> container */
+	RULE_ADD_TWO_WAYS, /* "add-two-ways": add-internal + hosts */
 	RULE_NACTIONS
 };
 
@@ -34,22 +34,22 @@ int rule_action_parse(const char *s);
 
 /* An address spec. */
 enum addr_kind {
-	ADDR_NONE,		/* not given */
-	ADDR_SELF,		/* "."  the rule's container */
-	ADDR_GATEWAY,		/* "/"  the gateway of its network */
-	ADDR_CIDR,		/* an IPv4 or IPv6 address or network */
-	ADDR_CONTAINER,		/* another container, by name or ID */
+	ADDR_NONE,	/* not given */
+	ADDR_SELF,	/* "."  the rule's container */
+	ADDR_GATEWAY,	/* "/"  the gateway of its network */
+	ADDR_CIDR,	/* an IPv4 or IPv6 address or network */
+	ADDR_CONTAINER, /* another container, by name or ID */
 };
 
 struct addr_spec {
 	enum addr_kind kind;
-	int family;		/* ADDR_CIDR: AF_INET or AF_INET6 (one family:
+	int family;	 /* ADDR_CIDR: AF_INET or AF_INET6 (one family:
 				 * a literal is a rule of its family only) */
-	uint32_t ip;		/* ADDR_CIDR, AF_INET: network byte order,
+	uint32_t ip;	 /* ADDR_CIDR, AF_INET: network byte order,
 				 * host bits 0 */
-	uint8_t ip6[16];	/* ADDR_CIDR, AF_INET6: host bits 0 */
-	int prefix;		/* ADDR_CIDR: 0..32 (AF_INET), 0..128 */
-	char name[256];		/* ADDR_CONTAINER: as given, without a '/' */
+	uint8_t ip6[16]; /* ADDR_CIDR, AF_INET6: host bits 0 */
+	int prefix;	 /* ADDR_CIDR: 0..32 (AF_INET), 0..128 */
+	char name[256];	 /* ADDR_CONTAINER: as given, without a '/' */
 };
 
 /*
@@ -71,14 +71,14 @@ int addr_format(const struct addr_spec *a, struct buf *out);
 
 struct rulespec {
 	enum rule_action action;
-	struct addr_spec src;	/* --source, required */
-	struct addr_spec dst;	/* --dest, default "." */
-	uint16_t sport;		/* --sport, 0: any */
-	uint16_t dport;		/* --dport, 0: any */
-	uint8_t proto;		/* --protocol: IPPROTO_TCP (default), _UDP */
-	int rev_lookup;		/* --rev-lookup given (not stored) */
-	char network[128];	/* --network NAME, "" when not given */
-	struct strv filter;	/* --filter, split into words; n == 0: none */
+	struct addr_spec src; /* --source, required */
+	struct addr_spec dst; /* --dest, default "." */
+	uint16_t sport;	      /* --sport, 0: any */
+	uint16_t dport;	      /* --dport, 0: any */
+	uint8_t proto;	      /* --protocol: IPPROTO_TCP (default), _UDP */
+	int rev_lookup;	      /* --rev-lookup given (not stored) */
+	char network[128];    /* --network NAME, "" when not given */
+	struct strv filter;   /* --filter, split into words; n == 0: none */
 };
 
 /* The rule options, as opt.c reads them, in the order rulespec_format
@@ -91,7 +91,7 @@ enum {
 	RULESPEC_PROTOCOL,
 	RULESPEC_NETWORK,
 	RULESPEC_FILTER,
-	RULESPEC_REV_LOOKUP,	/* a flag; the only one without a value */
+	RULESPEC_REV_LOOKUP, /* a flag; the only one without a value */
 	RULESPEC_NOPTS
 };
 extern const struct opt rulespec_opts[RULESPEC_NOPTS];
@@ -185,11 +185,12 @@ const char *filter_forbidden(const char *s);
  * stops the reading. The input is bounded while it is read, whatever it
  * is (a file, a pipe, /dev/zero):
  */
-#define FROM_MAX_LINE 65536		/* bytes in a line, its newline not
+#define FROM_MAX_LINE \
+	65536			  /* bytes in a line, its newline not
 					 * counted */
-#define FROM_MAX_LINES 100000		/* lines, blank and comment ones too */
-#define FROM_MAX_SPECS 10000		/* rule specs (a store file's cap) */
-#define FROM_MAX_BYTES (8u << 20)	/* the whole input: 8 MiB */
+#define FROM_MAX_LINES 100000	  /* lines, blank and comment ones too */
+#define FROM_MAX_SPECS 10000	  /* rule specs (a store file's cap) */
+#define FROM_MAX_BYTES (8u << 20) /* the whole input: 8 MiB */
 /*
  * A line holding a NUL byte, or ending in CR LF, is refused. The memory
  * used is one line (FROM_MAX_LINE) and the specs read.
@@ -206,18 +207,18 @@ const char *filter_forbidden(const char *s);
  * rulespec_from_free, after an error too.
  */
 struct rulespec_from {
-	const char *name;	/* the input in messages, e.g. "(stdin)" */
+	const char *name; /* the input in messages, e.g. "(stdin)" */
 	enum rule_action action;
-	int rev_lookup;		/* set on every spec (--rev-lookup) */
+	int rev_lookup; /* set on every spec (--rev-lookup) */
 	struct rulespec *v;
 	unsigned long *line;
 	size_t n;
 	/* reading state */
 	size_t cap;
-	char *buf;		/* the current line, FROM_MAX_LINE + 1 */
+	char *buf; /* the current line, FROM_MAX_LINE + 1 */
 	size_t len;
-	unsigned long lines;	/* lines seen, the current one not */
-	size_t bytes;		/* bytes fed */
+	unsigned long lines; /* lines seen, the current one not */
+	size_t bytes;	     /* bytes fed */
 	int failed;
 };
 void rulespec_from_init(struct rulespec_from *f, const char *name,

@@ -26,8 +26,7 @@ struct startorder_src {
 	 * valid while the graph is used. NULL with e set (its words go into
 	 * the messages, e.g. `no such container "x"`).
 	 */
-	const struct docker_container *(*container)(void *ctx,
-						    const char *name,
+	const struct docker_container *(*container)(void *ctx, const char *name,
 						    struct err *e);
 	/*
 	 * The hostconfig lines saved for the container id (a full ID) into
@@ -42,11 +41,11 @@ struct startorder_src {
 struct startorder_node {
 	char id[65];
 	char name[256];
-	int running, paused;	/* as inspected when the graph was built */
-	size_t *deps;		/* indices of the nodes it needs first */
+	int running, paused; /* as inspected when the graph was built */
+	size_t *deps;	     /* indices of the nodes it needs first */
 	size_t ndeps;
-	int placed;		/* startorder_order's */
-	int started;		/* the caller's: started by this run */
+	int placed;  /* startorder_order's */
+	int started; /* the caller's: started by this run */
 };
 
 /* The containers to start: v[0..n) the ones named, in the order given,
@@ -64,8 +63,7 @@ struct startorder {
  * container:". Stops at the first fn that returns non-zero: -1, else 0.
  */
 int startorder_each_dep(const struct docker_container *c,
-			int (*fn)(void *arg, const char *name,
-				  const char *why),
+			int (*fn)(void *arg, const char *name, const char *why),
 			void *arg);
 
 /*
@@ -78,9 +76,8 @@ int startorder_each_dep(const struct docker_container *c,
  * which is not among the containers to start: name it too, or add
  * --pull-deps`; EXIT_RUNTIME out of memory.
  */
-int startorder_build(struct startorder *g, const char *const *names,
-		     size_t n, int pull, const struct startorder_src *src,
-		     struct err *e);
+int startorder_build(struct startorder *g, const char *const *names, size_t n,
+		     int pull, const struct startorder_src *src, struct err *e);
 void startorder_free(struct startorder *g);
 
 /*

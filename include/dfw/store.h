@@ -57,25 +57,25 @@
 #include "dfw/util.h"
 
 #define STORE_DEFAULT_DIR "/var/lib/docker-fw"
-#define STORE_VERSION 2			/* the newest this docker-fw reads */
-#define STORE_MAX_BYTES (16u << 20)	/* a whole file: 16 MiB */
-#define STORE_MAX_LINE (64 * 1024)	/* a line, its newline not counted */
-#define STORE_MAX_RULES 10000		/* rule lines in a file */
-#define STORE_MAX_HOSTCONFIG 10000	/* hostconfig lines in a file */
+#define STORE_VERSION 2		    /* the newest this docker-fw reads */
+#define STORE_MAX_BYTES (16u << 20) /* a whole file: 16 MiB */
+#define STORE_MAX_LINE (64 * 1024)  /* a line, its newline not counted */
+#define STORE_MAX_RULES 10000	    /* rule lines in a file */
+#define STORE_MAX_HOSTCONFIG 10000  /* hostconfig lines in a file */
 
 struct store {
 	char dir[4096];
-	int dir_fd;		/* the folder; -1: missing (read only) */
-	int lock_fd;		/* -1 when not locked */
+	int dir_fd;  /* the folder; -1: missing (read only) */
+	int lock_fd; /* -1 when not locked */
 };
 
 /* One container's file. */
 struct store_rec {
-	char id[65];		/* full ID, 64 lowercase hex digits */
-	char name[256];		/* without a leading '/' */
+	char id[65];	/* full ID, 64 lowercase hex digits */
+	char name[256]; /* without a leading '/' */
 	struct rulespec *rules;
 	size_t nrules;
-	struct strv hostconfig;	/* save-hostconfig: "KEY WORD..." lines */
+	struct strv hostconfig; /* save-hostconfig: "KEY WORD..." lines */
 };
 
 /*
@@ -86,7 +86,7 @@ struct store_rec {
  * an empty or too long name). Close with store_close.
  */
 int store_open(struct store *s, const char *dir, int lock, struct err *e);
-void store_close(struct store *s);	/* drops the lock, closes the folder */
+void store_close(struct store *s); /* drops the lock, closes the folder */
 
 /*
  * Loads the file of container id (a full ID) into r (zeroed first; free
@@ -102,9 +102,9 @@ int store_load(struct store *s, const char *id, struct store_rec *r,
 
 /* A file store_load_all could not load. */
 struct store_bad {
-	char id[65];		/* its name: the container's full ID */
-	char name[256];		/* the container's, when line 2 was read */
-	struct err err;		/* why, naming the file */
+	char id[65];	/* its name: the container's full ID */
+	char name[256]; /* the container's, when line 2 was read */
+	struct err err; /* why, naming the file */
 };
 
 /*
@@ -152,11 +152,11 @@ int store_save(struct store *s, const struct store_rec *r, struct err *e);
  * stays open until store_commit or store_abort.
  */
 struct store_txn {
-	int dir_fd;		/* the store's, borrowed */
-	char path[4200];	/* DIR/ID, for messages */
-	char tmp[4200];		/* DIR/.ID.tmp.PID */
-	char name[65];		/* ID */
-	char tmpname[96];	/* .ID.tmp.PID */
+	int dir_fd;	  /* the store's, borrowed */
+	char path[4200];  /* DIR/ID, for messages */
+	char tmp[4200];	  /* DIR/.ID.tmp.PID */
+	char name[65];	  /* ID */
+	char tmpname[96]; /* .ID.tmp.PID */
 	int remove;
 	int ready;
 };

@@ -52,14 +52,14 @@
 
 /* The TLS settings in force (see above). */
 struct tls_conf {
-	int tls;		/* encrypt */
-	int verify;		/* and check the server's certificate */
-	char ca[PATH_MAX];	/* "" none */
-	char cert[PATH_MAX];	/* "" none (then key is "" too) */
+	int tls;	     /* encrypt */
+	int verify;	     /* and check the server's certificate */
+	char ca[PATH_MAX];   /* "" none */
+	char cert[PATH_MAX]; /* "" none (then key is "" too) */
 	char key[PATH_MAX];
-	int cert_default;	/* cert is the default file: when it does not
+	int cert_default; /* cert is the default file: when it does not
 				 * exist, none is sent */
-	int key_default;	/* the same for key */
+	int key_default;  /* the same for key */
 };
 
 /*
@@ -79,16 +79,16 @@ struct tls_creds {
 	char cert_file[PATH_MAX];
 	br_x509_trust_anchor *tas;
 	size_t ntas;
-	br_x509_certificate *chain;	/* the client's; NULL none */
+	br_x509_certificate *chain; /* the client's; NULL none */
 	size_t nchain;
-	int key_type;			/* BR_KEYTYPE_RSA/EC, 0 none */
-	br_skey_decoder_context key;	/* holds the private key */
+	int key_type;		     /* BR_KEYTYPE_RSA/EC, 0 none */
+	br_skey_decoder_context key; /* holds the private key */
 	/* BearSSL 0.6's key decoder takes key_data (its last member) as
 	 * 3 * BR_X509_BUFSIZE_KEY bytes long, 24 more than it is: an RSA key
 	 * over 4096 bits (or a crafted one) writes here, not past the
 	 * allocation. Keep it right after key. */
-	unsigned char key_guard[3 * (BR_X509_BUFSIZE_KEY -
-				     BR_X509_BUFSIZE_SIG) + 8];
+	unsigned char
+		key_guard[3 * (BR_X509_BUFSIZE_KEY - BR_X509_BUFSIZE_SIG) + 8];
 };
 
 /*
@@ -116,11 +116,11 @@ struct tls_conn {
 	br_ssl_client_context cc;
 	struct tls_x509 xc;
 	br_sslio_context io;
-	struct transport plain;		/* the TCP stream under it */
+	struct transport plain; /* the TCP stream under it */
 	const struct tls_creds *creds;
-	int io_errno;			/* of the last failed socket call */
+	int io_errno; /* of the last failed socket call */
 	int got_eof;
-	unsigned char first[5];		/* the first bytes the server sent */
+	unsigned char first[5]; /* the first bytes the server sent */
 	size_t nfirst;
 	unsigned char buf[BR_SSL_BUFSIZE_BIDI];
 };

@@ -44,14 +44,14 @@ int tls_cert_server_eku(const unsigned char *der, size_t len);
  * its verdict (struct tls_x509, err) for the message. */
 enum tls_x509_why {
 	TLS_X509_OK,
-	TLS_X509_NAME,		/* no SAN names the host */
-	TLS_X509_NO_DNS_SAN,	/* a DNS name, and no dNSName SAN at all */
-	TLS_X509_NO_IP_SAN,	/* an address, and no iPAddress SAN at all */
-	TLS_X509_EKU_EE,	/* the server's EKU lacks serverAuth */
-	TLS_X509_EKU_CA,	/* a CA certificate's EKU lacks serverAuth */
-	TLS_X509_BIG,		/* a certificate over TLS_X509_CERT_MAX */
+	TLS_X509_NAME,	     /* no SAN names the host */
+	TLS_X509_NO_DNS_SAN, /* a DNS name, and no dNSName SAN at all */
+	TLS_X509_NO_IP_SAN,  /* an address, and no iPAddress SAN at all */
+	TLS_X509_EKU_EE,     /* the server's EKU lacks serverAuth */
+	TLS_X509_EKU_CA,     /* a CA certificate's EKU lacks serverAuth */
+	TLS_X509_BIG,	     /* a certificate over TLS_X509_CERT_MAX */
 	TLS_X509_NOMEM,
-	TLS_X509_BAD,		/* extensions that cannot be read */
+	TLS_X509_BAD, /* extensions that cannot be read */
 };
 
 /*
@@ -66,16 +66,16 @@ enum tls_x509_why {
 struct tls_x509 {
 	const br_x509_class *vtable;
 	br_x509_minimal_context minimal;
-	br_x509_decoder_context dec;	/* unchecked mode: the server's key */
+	br_x509_decoder_context dec; /* unchecked mode: the server's key */
 	int verify;
-	const char *host;		/* the server's name, as in DOCKER_HOST */
-	unsigned char ip[16];		/* the server's address, when an IP */
-	size_t iplen;			/* 4, 16, or 0: a DNS name */
-	unsigned ncert;			/* certificates seen */
-	struct buf cur;			/* the current certificate (DER) */
-	int cur_big;			/* TLS_X509_BIG or _NOMEM, else 0 */
-	unsigned err;			/* our verdict, BR_ERR_X509_* */
-	enum tls_x509_why why;		/* what err means in words */
+	const char *host;      /* the server's name, as in DOCKER_HOST */
+	unsigned char ip[16];  /* the server's address, when an IP */
+	size_t iplen;	       /* 4, 16, or 0: a DNS name */
+	unsigned ncert;	       /* certificates seen */
+	struct buf cur;	       /* the current certificate (DER) */
+	int cur_big;	       /* TLS_X509_BIG or _NOMEM, else 0 */
+	unsigned err;	       /* our verdict, BR_ERR_X509_* */
+	enum tls_x509_why why; /* what err means in words */
 };
 
 /*

@@ -14,8 +14,8 @@
 struct err;
 
 #define TRANSPORT_DEFAULT_HOST "unix:///var/run/docker.sock"
-#define TRANSPORT_DEFAULT_PORT "2375"	/* tcp:// without a port */
-#define TRANSPORT_DEFAULT_TLS_PORT "2376"	/* the same, with TLS */
+#define TRANSPORT_DEFAULT_PORT "2375"	  /* tcp:// without a port */
+#define TRANSPORT_DEFAULT_TLS_PORT "2376" /* the same, with TLS */
 #define TRANSPORT_CONNECT_TIMEOUT_MS 10000
 #define TRANSPORT_IO_TIMEOUT_MS 60000
 
@@ -24,11 +24,11 @@ enum endpoint_kind { ENDPOINT_UNIX = 1, ENDPOINT_TCP };
 /* A parsed DOCKER_HOST ("unix:///path" or "tcp://host:port"). */
 struct endpoint {
 	enum endpoint_kind kind;
-	char path[108];		/* unix: socket path (sun_path size) */
-	char host[256];		/* tcp: host name or address, no brackets */
-	char port[8];		/* tcp: decimal port */
-	int port_default;	/* tcp: none given, port is the default */
-	char url[400];		/* as given, for messages */
+	char path[108];	  /* unix: socket path (sun_path size) */
+	char host[256];	  /* tcp: host name or address, no brackets */
+	char port[8];	  /* tcp: decimal port */
+	int port_default; /* tcp: none given, port is the default */
+	char url[400];	  /* as given, for messages */
 };
 
 /*
@@ -49,14 +49,14 @@ struct transport {
 	ssize_t (*write)(struct transport *t, const void *p, size_t n);
 	void (*close)(struct transport *t);
 	int fd;
-	int io_timeout_ms;	/* per read/write call; <= 0: wait forever */
-	void *tls;		/* TLS state, NULL for plain streams */
-	char name[400];		/* endpoint URL, for messages */
+	int io_timeout_ms; /* per read/write call; <= 0: wait forever */
+	void *tls;	   /* TLS state, NULL for plain streams */
+	char name[400];	   /* endpoint URL, for messages */
 	/* CLOCK_MONOTONIC ms by which the current request must be done, 0
 	 * none: a read or write after it fails with ETIME, and no wait
 	 * lasts past it (transport_deadline) */
 	long long deadline;
-	long long deadline_len;	/* ms it was set to, for messages */
+	long long deadline_len; /* ms it was set to, for messages */
 };
 
 /* Sets t->deadline to ms from now (ms <= 0: none). */

@@ -10,11 +10,11 @@
 
 /* Exit codes, one table in README.md. */
 enum {
-	EXIT_DONE = 0,		/* done */
-	EXIT_NO = 1,		/* a check answered "no" */
-	EXIT_USAGE = 2,		/* usage or bad input, nothing changed */
-	EXIT_RUNTIME = 3,	/* runtime failure, nothing half-applied */
-	EXIT_UNKNOWN = 127,	/* unknown applet */
+	EXIT_DONE = 0,	    /* done */
+	EXIT_NO = 1,	    /* a check answered "no" */
+	EXIT_USAGE = 2,	    /* usage or bad input, nothing changed */
+	EXIT_RUNTIME = 3,   /* runtime failure, nothing half-applied */
+	EXIT_UNKNOWN = 127, /* unknown applet */
 };
 
 /*
@@ -115,8 +115,7 @@ char *str_escape(char *out, size_t size, const char *s);
  * escaped already, so that no control character of whatever it holds
  * reaches a terminal. Returns out.
  */
-char *str_escape_n(char *out, size_t size, const char *s, size_t n,
-		   int quoted);
+char *str_escape_n(char *out, size_t size, const char *s, size_t n, int quoted);
 
 /* str_escape into an array: `"%s"` of a name in a message. */
 #define STR_ESC(out, s) str_escape((out), sizeof(out), (s))

@@ -20,19 +20,19 @@
 /* What of a container a caller needs beyond its ID, name, state and
  * addresses (which the container list gives). */
 enum {
-	VIEW_NEEDS_HOSTS = 1,	/* HostsPath and the mounts (hosts files) */
-	VIEW_NEEDS_CONFIG = 2,	/* HostConfig (start order, drift) */
+	VIEW_NEEDS_HOSTS = 1,  /* HostsPath and the mounts (hosts files) */
+	VIEW_NEEDS_CONFIG = 2, /* HostConfig (start order, drift) */
 	VIEW_NEEDS_ALL = 3,
 };
 
 struct view {
-	struct docker *d;		/* the caller's, outlives the view */
-	struct docker_network *nets;	/* GET /networks, once */
+	struct docker *d;	     /* the caller's, outlives the view */
+	struct docker_network *nets; /* GET /networks, once */
 	size_t nnets;
 	int have_nets;
-	struct docker_container **ctrs;	/* each in its own block */
+	struct docker_container **ctrs; /* each in its own block */
 	size_t nctrs;
-	struct docker_summary *list;	/* GET /containers/json, once */
+	struct docker_summary *list; /* GET /containers/json, once */
 	size_t nlist;
 	int have_list;
 };
@@ -61,8 +61,7 @@ int view_lookup(struct view *v, const char *name, unsigned needs,
 
 /* view_lookup for callers that need no ambiguity apart: the container,
  * or NULL with e set. */
-const struct docker_container *view_container(struct view *v,
-					      const char *name,
+const struct docker_container *view_container(struct view *v, const char *name,
 					      unsigned needs, struct err *e);
 
 /* Reads the container list (v->list, once). 0, or -1 with e set. */

@@ -32,34 +32,34 @@
 
 #include "dfw/docker.h"
 
-#define WATCH_MAX 64		/* containers in one batch; more: full */
-#define WATCH_WINDOW_MS 200	/* the default burst window */
+#define WATCH_MAX 64	    /* containers in one batch; more: full */
+#define WATCH_WINDOW_MS 200 /* the default burst window */
 
 struct watch_ctr {
-	char id[65];		/* Docker's ID as the event gave it */
-	char name[256];		/* its name, "" when the event had none */
-	int down;		/* the last event took an address away */
+	char id[65];	/* Docker's ID as the event gave it */
+	char name[256]; /* its name, "" when the event had none */
+	int down;	/* the last event took an address away */
 };
 
 /* One batch of work. */
 struct watch_batch {
-	struct watch_ctr v[WATCH_MAX];	/* the containers to sync, in the
+	struct watch_ctr v[WATCH_MAX]; /* the containers to sync, in the
 					 * order first seen (unused when
 					 * full) */
 	size_t n;
-	int full;		/* init and a replay of everything */
-	int init;		/* init (a network was created, or a
+	int full;	      /* init and a replay of everything */
+	int init;	      /* init (a network was created, or a
 				 * container connected to one) */
-	int urgent;		/* an address was taken away: due at once */
-	unsigned long events;	/* events this batch sums up */
+	int urgent;	      /* an address was taken away: due at once */
+	unsigned long events; /* events this batch sums up */
 };
 
 struct watch {
-	struct watch_batch b;	/* pending */
+	struct watch_batch b; /* pending */
 	unsigned window_ms;
-	int held;		/* the stream ended: nothing is due until
+	int held;    /* the stream ended: nothing is due until
 				 * watch_resync (Docker is not there) */
-	int64_t due;		/* when b is due (ms); -1: nothing pending */
+	int64_t due; /* when b is due (ms); -1: nothing pending */
 };
 
 /* Starts w empty with a burst window of window_ms (0: WATCH_WINDOW_MS). */
@@ -67,8 +67,7 @@ void watch_init(struct watch *w, unsigned window_ms);
 
 /* Feeds one event seen at now (ms). Returns 1 when it asks for work, 0
  * when it is of no interest (or adds nothing to a full batch). */
-int watch_event(struct watch *w, const struct docker_event *ev,
-		int64_t now);
+int watch_event(struct watch *w, const struct docker_event *ev, int64_t now);
 
 /* The events stream ended: init and a full replay are needed, and
  * nothing is due until watch_resync says Docker is back. */

@@ -30,7 +30,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 /* ---- the daemon: one answer in memory, again for each request -------- */
 
@@ -163,7 +167,7 @@ static void check_container(const struct docker_container *c)
 		{
 			struct strv w = { 0 };
 
-			restore_words(&r, &w);	/* one line */
+			restore_words(&r, &w); /* one line */
 			strv_free(&w);
 		}
 	}
@@ -178,13 +182,13 @@ static void check_container(const struct docker_container *c)
 		if (*c->nets[i].gateway6)
 			need(fw_addr_parse(c->nets[i].gateway6, AF_INET6,
 					   r6.src, r6.smsk) == 0 &&
-			     !IN6_IS_ADDR_V4MAPPED((struct in6_addr *)
-						   (void *)r6.src));
+			     !IN6_IS_ADDR_V4MAPPED(
+				     (struct in6_addr *)(void *)r6.src));
 		if (!*c->nets[i].ip6)
 			continue;
 		r6.family = AF_INET6;
-		need(fw_addr_parse(c->nets[i].ip6, AF_INET6, r6.dst,
-				   r6.dmsk) == 0);
+		need(fw_addr_parse(c->nets[i].ip6, AF_INET6, r6.dst, r6.dmsk) ==
+		     0);
 		need(!IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)r6.dst));
 		snprintf(net, sizeof(net), "%s/%d", c->nets[i].ip6,
 			 c->nets[i].prefix6);
@@ -230,9 +234,8 @@ static void check_networks(const struct docker_network *v, size_t n)
 
 			need(sn->family == AF_INET || sn->family == AF_INET6);
 			need(fw_addr_parse(sn->subnet, sn->family, a, m) == 0);
-			need(!*sn->gateway || fw_addr_parse(sn->gateway,
-							    sn->family, a,
-							    m) == 0);
+			need(!*sn->gateway ||
+			     fw_addr_parse(sn->gateway, sn->family, a, m) == 0);
 		}
 		if (!*v[i].bridge)
 			continue;
@@ -273,9 +276,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size)
 		data++, size--;
-	need(!buf_printf(&a, "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n"
+	need(!buf_printf(&a,
+			 "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n"
 			 "Content-Type: application/json\r\n"
-			 "Content-Length: %zu\r\n\r\n", size));
+			 "Content-Length: %zu\r\n\r\n",
+			 size));
 	need(!buf_add(&a, data, size));
 	answer = a.data;
 	answer_len = a.len;

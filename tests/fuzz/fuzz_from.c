@@ -14,7 +14,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 static int feed(struct rulespec_from *f, const uint8_t *p, size_t n,
 		size_t step, struct err *e)
@@ -63,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	act = (enum rule_action)(data[0] % RULE_NACTIONS);
 	rev = data[0] >> 2 & 1;
-	step = data[0] >> 3;	/* 0: all at once */
+	step = data[0] >> 3; /* 0: all at once */
 	data++;
 	size--;
 	rulespec_from_init(&f, "F", act, rev);

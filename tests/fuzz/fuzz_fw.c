@@ -25,7 +25,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 /* The value of -i or -o in words w as fw_rule_format writes them (the
  * ip part first: -s, -d, -i, -o, each followed by its value, whatever
@@ -58,7 +62,7 @@ static void written(const struct fw_rule *r, int again)
 	need(b.data && !strchr(b.data, '\n') && !strchr(b.data, '\r'));
 	need(strlen(b.data) == b.len);
 	need(fw_split(b.data, &w) > 0);
-	if (*r->comment)	/* "-m comment --comment C -j T", last */
+	if (*r->comment) /* "-m comment --comment C -j T", last */
 		need(w.n >= 6 && !strcmp(w.v[w.n - 4], "--comment") &&
 		     !strcmp(w.v[w.n - 3], r->comment));
 	if (*r->in)
@@ -144,8 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.pos = 1;
 		c.rule.family = fam;
 		snprintf(c.chain, sizeof(c.chain), "%s", w.v[0]);
-		snprintf(c.rule.comment, sizeof(c.rule.comment), "%s",
-			 w.v[1]);
+		snprintf(c.rule.comment, sizeof(c.rule.comment), "%s", w.v[1]);
 		snprintf(c.rule.in, sizeof(c.rule.in), "%s", w.v[2]);
 		snprintf(c.rule.target, sizeof(c.rule.target), "%s",
 			 w.n > 3 ? w.v[3] : "ACCEPT");

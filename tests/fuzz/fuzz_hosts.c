@@ -26,7 +26,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 static const char mark[] = "\t# docker-fw";
 
@@ -40,7 +44,7 @@ static int ref_ours(const char *l, size_t n, const char **name, size_t *nlen)
 	if (!t1 || n < m || memcmp(l + n - m, mark, m))
 		return 0;
 	if ((size_t)(t1 - l) + 1 > n - m)
-		return 0;	/* the first tab is the mark's */
+		return 0; /* the first tab is the mark's */
 	*name = t1 + 1;
 	*nlen = (size_t)(l + n - m - *name);
 	return !memchr(*name, '\t', *nlen);
@@ -56,7 +60,7 @@ static int word_ok(const char *s, int ip)
 		unsigned char c = (unsigned char)s[i];
 
 		if (ip ? !strchr("0123456789abcdefABCDEF.:", c) :
-		    c <= ' ' || c == 0x7f || c == '#')
+			 c <= ' ' || c == 0x7f || c == '#')
 			return 0;
 	}
 	return 1;
@@ -123,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (1 + n + 1 > size)
 		return 0;
 	memcpy(name, data + 1, n);
-	name[n] = 0;	/* a NUL in it ends the name, as in C */
+	name[n] = 0; /* a NUL in it ends the name, as in C */
 	m = data[1 + n];
 	if (2 + n + m > size)
 		return 0;
@@ -155,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	split(out.data, out.len, &o);
 	for (i = k = 0; i < o.n; i++) {
 		if (is_name(o.p[i], o.len[i], name)) {
-			need(entry == (size_t)-1);	/* one entry */
+			need(entry == (size_t)-1); /* one entry */
 			entry = i;
 			continue;
 		}
@@ -168,13 +172,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (k < in.n && is_name(in.p[k], in.len[k], name))
 		k++;
-	need(k == in.n);	/* none lost */
+	need(k == in.n); /* none lost */
 	if (m) {
 		need(entry != (size_t)-1);
-		m = strlen(ip);	/* up to a NUL in it */
+		m = strlen(ip); /* up to a NUL in it */
 		need(o.len[entry] == m + 1 + strlen(name) + sizeof(mark) - 1);
 		need(!memcmp(o.p[entry], ip, m) && o.p[entry][m] == '\t');
-		for (i = 0; i < entry; i++)	/* only ours before it */
+		for (i = 0; i < entry; i++) /* only ours before it */
 			need(ref_ours(o.p[i], o.len[i], &nm, &nlen));
 	} else {
 		need(entry == (size_t)-1);

@@ -15,7 +15,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(c) do { if (!(c)) __builtin_trap(); } while (0)
+#define need(c) \
+	do { \
+		if (!(c)) \
+			__builtin_trap(); \
+	} while (0)
 
 static char *copy(const uint8_t *p, size_t n)
 {
@@ -35,8 +39,8 @@ static void fuzz_head(const uint8_t *data, size_t size)
 	int r, r2;
 
 	r = http_parse_head(p, size, &h, &why);
-	need(r == HTTP_EPART || r == HTTP_EINVAL || (r > 0 &&
-						     (size_t)r <= size));
+	need(r == HTTP_EPART || r == HTTP_EINVAL ||
+	     (r > 0 && (size_t)r <= size));
 	need(why);
 	if (r == HTTP_EINVAL)
 		need(*why);
@@ -54,8 +58,8 @@ static void fuzz_head(const uint8_t *data, size_t size)
 		need(r2 == r && !memcmp(&h, &h2, sizeof(h)));
 	} else if (r == HTTP_EPART && size) {
 		/* a prefix of "need more" needs more too */
-		need(http_parse_head(p, size - 1 - data[0] % size, &h2,
-				     &why) == HTTP_EPART);
+		need(http_parse_head(p, size - 1 - data[0] % size, &h2, &why) ==
+		     HTTP_EPART);
 	}
 	free(p);
 }

@@ -22,7 +22,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 /* tests/fixtures/go-docker-fw/containers.txt */
 static const char *const names[][2] = {
@@ -88,8 +92,8 @@ static void listing(const struct import_result *res, struct buf *out)
 		need(!rulespec_parse(&r2, r->spec.action, (int)w.n, w.v, &e));
 		need(rulespec_equal(&r->spec, &r2));
 		need(!buf_printf(out, "%s %s %s\n",
-				 rule_action_name(r->spec.action),
-				 r->container, t.data));
+				 rule_action_name(r->spec.action), r->container,
+				 t.data));
 		rulespec_free(&r2);
 		strv_free(&w);
 		buf_free(&t);
@@ -121,8 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		files(&app, names[2][1], IMPORT_CUSTOM_HOSTS, nul + 1,
 		      size - alen - 1);
 	else
-		files(&app, names[2][1], IMPORT_CUSTOM_HOSTS, (const uint8_t *)
-		      "[\"cache\"]", 9);
+		files(&app, names[2][1], IMPORT_CUSTOM_HOSTS,
+		      (const uint8_t *)"[\"cache\"]", 9);
 	boomed = 0;
 	memset(&e, 0, sizeof(e));
 	rc = import_convert(src, 2, resolve, NULL, &res, &e);
@@ -138,8 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		import_result_free(&res);
 		need(!import_convert(src, 2, resolve, NULL, &res, &e));
 		listing(&res, &b);
-		need(a.len == b.len && (!a.len || !memcmp(a.data, b.data,
-							  a.len)));
+		need(a.len == b.len &&
+		     (!a.len || !memcmp(a.data, b.data, a.len)));
 		import_result_free(&res);
 	}
 	buf_free(&a);

@@ -14,7 +14,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 static char *dup_exact(const uint8_t *data, size_t n)
 {
@@ -27,8 +31,8 @@ static char *dup_exact(const uint8_t *data, size_t n)
 }
 
 /* Parses data[0..n) from its own block; the count mode must agree. */
-static int parse(const uint8_t *data, size_t n, struct json_tok *t,
-		 unsigned nt, unsigned flags, size_t *pos)
+static int parse(const uint8_t *data, size_t n, struct json_tok *t, unsigned nt,
+		 unsigned flags, size_t *pos)
 {
 	char *s = dup_exact(data, n);
 	size_t p2 = 0;
@@ -135,22 +139,28 @@ static void emit(struct buf *b, const char *s, const struct json_tok *t)
 }
 
 /* Writes the tokens back out as JSON, without recursion. */
-static void reserialise(struct buf *b, const char *s,
-			const struct json_tok *t, int n)
+static void reserialise(struct buf *b, const char *s, const struct json_tok *t,
+			int n)
 {
 	struct open st[JSON_MAX_DEPTH];
 	int i, sp = 0;
 
 	for (i = 0; i <= n; i++) {
 		while (sp && (i == n || t[st[sp - 1].tok].next <= (unsigned)i))
-			need(!buf_add(b, t[st[--sp].tok].type == JSON_OBJECT ?
-				      "}" : "]", 1));
+			need(!buf_add(b,
+				      t[st[--sp].tok].type == JSON_OBJECT ?
+					      "}" :
+					      "]",
+				      1));
 		if (i == n)
 			break;
 		if (sp && st[sp - 1].kids)
-			need(!buf_add(b, t[st[sp - 1].tok].type ==
-				      JSON_OBJECT && (st[sp - 1].kids & 1) ?
-				      ":" : ",", 1));
+			need(!buf_add(b,
+				      t[st[sp - 1].tok].type == JSON_OBJECT &&
+						      (st[sp - 1].kids & 1) ?
+					      ":" :
+					      ",",
+				      1));
 		if (sp)
 			st[sp - 1].kids++;
 		if (t[i].type == JSON_OBJECT || t[i].type == JSON_ARRAY) {
@@ -220,8 +230,9 @@ static void check_prefix_mode(const uint8_t *data, size_t size,
 
 	r2 = parse(data, size, t, (unsigned)size + 1, JSON_PREFIX, &p2);
 	if (r > 0)
-		need(r2 == r || (r2 == JSON_EPART && first_type ==
-				 JSON_NUMBER && first_end == size));
+		need(r2 == r ||
+		     (r2 == JSON_EPART && first_type == JSON_NUMBER &&
+		      first_end == size));
 	if (r2 == JSON_EPART)
 		need(r == JSON_EPART || (r > 0 && first_type == JSON_NUMBER));
 	if (r2 == JSON_EINVAL || r2 == JSON_EDEPTH)
@@ -259,8 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		type = t[0].type;
 		end = t[0].end;
 		if (type == JSON_OBJECT || type == JSON_ARRAY)
-			need(parse(data, end - 1, t, end, 0, &p) ==
-			     JSON_EPART);
+			need(parse(data, end - 1, t, end, 0, &p) == JSON_EPART);
 	}
 	if (size) {
 		check_prefix(data, size - 1, t, r, pos, 0);

@@ -14,7 +14,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 #define ID "4fa6e0f0c6786287e131c3852c58a2e01cc697a68231826813597e4994f1d6e2"
 
@@ -53,7 +57,7 @@ static void check_text(const struct buf *t)
 		}
 		need(c >= 0x20 && c != 0x7f);
 	}
-	need(line == t->len);	/* ends with a newline */
+	need(line == t->len); /* ends with a newline */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

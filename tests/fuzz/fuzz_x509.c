@@ -15,7 +15,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define need(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define need(cond) \
+	do { \
+		if (!(cond)) \
+			__builtin_trap(); \
+	} while (0)
 
 /* Whether an iPAddress entry holding v4 (4 bytes, or its IPv4-mapped
  * IPv6 form) is in p. */
@@ -52,7 +56,8 @@ static int has_nocase(const unsigned char *p, size_t n, const char *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
-	static const unsigned char v4[] = { 127, 0, 0, 1 }, v4b[] = { 10, 1, 2, 3 };
+	static const unsigned char v4[] = { 127, 0, 0, 1 },
+				   v4b[] = { 10, 1, 2, 3 };
 	static const unsigned char v6[16] = { [15] = 1 };
 	static const unsigned char tag6[] = { 0x87, 16 };
 	unsigned char *p = malloc(size ? size : 1), pat[18];

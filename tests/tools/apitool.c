@@ -16,8 +16,7 @@
 #include "config.h"
 #include "dfw/docker.h"
 
-static void print_ports(const char *what, const struct docker_port *p,
-			size_t n)
+static void print_ports(const char *what, const struct docker_port *p, size_t n)
 {
 	size_t i;
 
@@ -42,9 +41,9 @@ static int inspect(struct docker *d, const char *name, struct err *e)
 	if (docker_inspect(d, name, &c, e))
 		return -1;
 	printf("id=%s\nname=%s\nrunning=%d\npaused=%d\nhosts_path=%s\n"
-	       "network_mode=%s\nrestart=%s:%d\n", c.id, c.name, c.running,
-	       c.paused, c.hosts_path, c.network_mode, c.restart_policy,
-	       c.restart_max);
+	       "network_mode=%s\nrestart=%s:%d\n",
+	       c.id, c.name, c.running, c.paused, c.hosts_path, c.network_mode,
+	       c.restart_policy, c.restart_max);
 	for (i = 0; i < c.nnets; i++)
 		printf("net=%s %s/%d gw=%s id=%.12s ip6=%s\n", c.nets[i].name,
 		       c.nets[i].ip, c.nets[i].prefix, c.nets[i].gateway,
@@ -119,8 +118,8 @@ static int run(struct docker *d, int argc, char **argv, struct err *e)
 		struct buf out = { 0 }, er = { 0 };
 		int code;
 
-		if (docker_exec(d, argv[2], (const char *const *)argv + 3,
-				&out, &er, 1 << 20, &code, e))
+		if (docker_exec(d, argv[2], (const char *const *)argv + 3, &out,
+				&er, 1 << 20, &code, e))
 			return -1;
 		printf("stdout=%s\nstderr=%s\ncode=%d\n",
 		       out.data ? out.data : "", er.data ? er.data : "", code);

@@ -161,8 +161,17 @@ static void sleep_ms(long ms)
 /* ---- rules ------------------------------------------------------------- */
 
 enum {
-	A_PROXY, A_ANSWER, A_SEND, A_REPEAT, A_PACE, A_HANG, A_CLOSE,
-	A_REPLACE, A_HEADER, A_DROPHDR, A_STATUS,
+	A_PROXY,
+	A_ANSWER,
+	A_SEND,
+	A_REPEAT,
+	A_PACE,
+	A_HANG,
+	A_CLOSE,
+	A_REPLACE,
+	A_HEADER,
+	A_DROPHDR,
+	A_STATUS,
 };
 
 static const struct {
@@ -170,10 +179,10 @@ static const struct {
 	int kind;
 	int nargs;
 } acts[] = {
-	{ "proxy", A_PROXY, 0 }, { "answer", A_ANSWER, 2 },
-	{ "send", A_SEND, 1 }, { "repeat", A_REPEAT, 2 },
-	{ "pace", A_PACE, 1 }, { "hang", A_HANG, 0 },
-	{ "close", A_CLOSE, 0 }, { "replace", A_REPLACE, 2 },
+	{ "proxy", A_PROXY, 0 },   { "answer", A_ANSWER, 2 },
+	{ "send", A_SEND, 1 },	   { "repeat", A_REPEAT, 2 },
+	{ "pace", A_PACE, 1 },	   { "hang", A_HANG, 0 },
+	{ "close", A_CLOSE, 0 },   { "replace", A_REPLACE, 2 },
 	{ "header", A_HEADER, 2 }, { "drop-header", A_DROPHDR, 1 },
 	{ "status", A_STATUS, 1 },
 };
@@ -186,8 +195,8 @@ struct word {
 struct rule {
 	int line;
 	char *method, *path;
-	long times;		/* 0: always */
-	struct word *w;		/* the action words */
+	long times;	/* 0: always */
+	struct word *w; /* the action words */
 	size_t nw;
 };
 
@@ -203,10 +212,18 @@ static int hexv(int c)
 static size_t unescape(const char *s, char *out)
 {
 	switch (*s) {
-	case 'n': *out = '\n'; return 1;
-	case 'r': *out = '\r'; return 1;
-	case 't': *out = '\t'; return 1;
-	case '0': *out = 0; return 1;
+	case 'n':
+		*out = '\n';
+		return 1;
+	case 'r':
+		*out = '\r';
+		return 1;
+	case 't':
+		*out = '\t';
+		return 1;
+	case '0':
+		*out = 0;
+		return 1;
 	case 'x':
 		if (hexv((unsigned char)s[1]) >= 0 &&
 		    hexv((unsigned char)s[2]) >= 0) {
@@ -216,8 +233,12 @@ static size_t unescape(const char *s, char *out)
 		}
 		*out = 'x';
 		return 1;
-	case 0: *out = '\\'; return 0;
-	default: *out = *s; return 1;
+	case 0:
+		*out = '\\';
+		return 0;
+	default:
+		*out = *s;
+		return 1;
 	}
 }
 
@@ -237,13 +258,13 @@ static int split(char *line, struct word *w, size_t max, size_t *n)
 		w[*n].p = o = s;
 		while (*s && *s != ' ' && *s != '\t') {
 			if (*s == '\'') {
-				for (s++; *s && *s != '\''; )
+				for (s++; *s && *s != '\'';)
 					*o++ = *s++;
 				if (!*s)
 					return -1;
 				s++;
 			} else if (*s == '"') {
-				for (s++; *s && *s != '"'; ) {
+				for (s++; *s && *s != '"';) {
 					if (*s == '\\') {
 						s++;
 						s += unescape(s, o++);
@@ -315,8 +336,8 @@ static int rules_load(struct buf *file, struct rule **rv, size_t *rn,
 			*next++ = 0;
 		lineno++;
 		if (split(line, words, sizeof(words) / sizeof(words[0]), &nw))
-			die("%s:%d: bad quoting or too many words",
-			    rules_path, lineno);
+			die("%s:%d: bad quoting or too many words", rules_path,
+			    lineno);
 		if (!nw)
 			continue;
 		if (nw < 2)
@@ -341,7 +362,7 @@ static int rules_load(struct buf *file, struct rule **rv, size_t *rn,
 			die("out of memory");
 		memcpy(v[*rn].w, words + i, (nw - i) * sizeof(struct word));
 		v[*rn].nw = nw - i;
-		for (k = 0; k < v[*rn].nw; ) {
+		for (k = 0; k < v[*rn].nw;) {
 			int a = act_of(&v[*rn].w[k]);
 
 			if (a < 0)
@@ -369,9 +390,8 @@ static void rules_free(struct rule *v, size_t n)
 }
 
 /* The rule for this request, counting it; NULL: proxy as is. */
-static const struct rule *rule_for(struct rule *v, size_t n,
-				   const char *method, const char *path,
-				   const struct stat *st)
+static const struct rule *rule_for(struct rule *v, size_t n, const char *method,
+				   const char *path, const struct stat *st)
 {
 	size_t i;
 
@@ -401,7 +421,7 @@ static const struct rule *rule_for(struct rule *v, size_t n,
 
 struct conn {
 	int fd;
-	struct buf in;		/* read, not yet used: in.data[pos..len) */
+	struct buf in; /* read, not yet used: in.data[pos..len) */
 	size_t pos;
 };
 
@@ -463,7 +483,8 @@ static ssize_t read_request(struct conn *c, size_t *head)
 			*head = (size_t)(end - p) + 4;
 			cl = memmem(p, *head, "\r\nContent-Length:", 17);
 			if (!cl)
-				cl = memmem(p, *head, "\r\ncontent-length:", 17);
+				cl = memmem(p, *head,
+					    "\r\ncontent-length:", 17);
 			want = cl ? strtoul(cl + 17, NULL, 10) : 0;
 			if (want > MAX_REQ)
 				return -1;
@@ -486,9 +507,9 @@ static ssize_t read_request(struct conn *c, size_t *head)
 struct answer {
 	int status;
 	char reason[64];
-	struct strv hdr;	/* "Name: value" */
+	struct strv hdr; /* "Name: value" */
 	struct buf body;
-	int user_length;	/* Content-Length/Transfer-Encoding set by a rule */
+	int user_length; /* Content-Length/Transfer-Encoding set by a rule */
 };
 
 static void answer_free(struct answer *a)
@@ -564,7 +585,8 @@ static int answer_send(int fd, struct answer *a, const struct rule *r)
 	size_t k, i;
 	int rc;
 
-	for (k = 0; r && k < r->nw; k += 1 + (size_t)acts[act_of(&r->w[k])].nargs) {
+	for (k = 0; r && k < r->nw;
+	     k += 1 + (size_t)acts[act_of(&r->w[k])].nargs) {
 		const struct word *w = &r->w[k];
 
 		switch (acts[act_of(w)].kind) {
@@ -585,9 +607,9 @@ static int answer_send(int fd, struct answer *a, const struct rule *r)
 	if (buf_printf(&out, "HTTP/1.1 %03d %s\r\n", a->status, a->reason))
 		die("out of memory");
 	for (i = 0; i < a->hdr.n; i++) {
-		if (!a->user_length && (hdr_is(a->hdr.v[i], "Content-Length") ||
-					hdr_is(a->hdr.v[i],
-					       "Transfer-Encoding")))
+		if (!a->user_length &&
+		    (hdr_is(a->hdr.v[i], "Content-Length") ||
+		     hdr_is(a->hdr.v[i], "Transfer-Encoding")))
 			continue;
 		if (buf_printf(&out, "%s\r\n", a->hdr.v[i]))
 			die("out of memory");
@@ -770,8 +792,7 @@ static int up_body(struct conn *c, struct conn *u, const struct http_head *h,
 		}
 		if (r >= 0) {
 			/* the rest moved to just after the decoded bytes */
-			memmove(u->in.data, u->in.data + u->pos + n,
-				(size_t)r);
+			memmove(u->in.data, u->in.data + u->pos + n, (size_t)r);
 			u->pos = 0;
 			u->in.len = (size_t)r;
 			if (!out && write_all(c->fd, "0\r\n\r\n", 5))
@@ -793,7 +814,8 @@ static int proxy(struct conn *c, struct conn *u, const char *req, size_t n,
 	size_t hlen, k;
 	int change = 0, rc, no_body;
 
-	for (k = 0; r && k < r->nw; k += 1 + (size_t)acts[act_of(&r->w[k])].nargs)
+	for (k = 0; r && k < r->nw;
+	     k += 1 + (size_t)acts[act_of(&r->w[k])].nargs)
 		change |= acts[act_of(&r->w[k])].kind >= A_REPLACE;
 	if (up_connect(u) || write_all(u->fd, req, n)) {
 		/* a kept-alive connection the daemon closed: once more */
@@ -813,8 +835,7 @@ static int proxy(struct conn *c, struct conn *u, const char *req, size_t n,
 		answer_free(&a);
 		return -1;
 	}
-	no_body = !strcmp(method, "HEAD") || h.status == 204 ||
-		  h.status == 304;
+	no_body = !strcmp(method, "HEAD") || h.status == 204 || h.status == 304;
 	if (!change) {
 		rc = write_all(c->fd, u->in.data + u->pos, hlen);
 		u->pos += hlen;
@@ -824,7 +845,9 @@ static int proxy(struct conn *c, struct conn *u, const char *req, size_t n,
 		if (rc)
 			conn_close(u);
 		return rc < 0 || (rc && !no_body && !h.chunked &&
-				  h.content_length < 0) ? -1 : 0;
+				  h.content_length < 0) ?
+			       -1 :
+			       0;
 	}
 	u->pos += hlen;
 	rc = up_body(c, u, &h, no_body, &a.body);
@@ -844,10 +867,12 @@ static int canned(int fd, const struct rule *r, const struct word *w)
 	int rc;
 
 	a.status = atoi(w[1].p);
-	snprintf(a.reason, sizeof(a.reason), "%s", a.status == 200 ? "OK" :
-		 a.status == 201 ? "Created" : a.status == 404 ?
-		 "Not Found" : a.status == 500 ? "Internal Server Error" :
-		 "Status");
+	snprintf(a.reason, sizeof(a.reason), "%s",
+		 a.status == 200 ? "OK" :
+		 a.status == 201 ? "Created" :
+		 a.status == 404 ? "Not Found" :
+		 a.status == 500 ? "Internal Server Error" :
+				   "Status");
 	if (strv_add(&a.hdr, "Content-Type: application/json", 30) ||
 	    buf_add(&a.body, w[2].p, w[2].n))
 		die("out of memory");
@@ -857,8 +882,7 @@ static int canned(int fd, const struct rule *r, const struct word *w)
 }
 
 /* Sends unit n times (n 0: forever) with pace ms between units. */
-static int repeat(int fd, const struct word *unit, unsigned long n,
-		  long pace)
+static int repeat(int fd, const struct word *unit, unsigned long n, long pace)
 {
 	static char b[65536];
 	size_t per, fill, i;
@@ -929,8 +953,11 @@ static int apply(struct conn *c, struct conn *u, const char *req, size_t n,
 			raw = 1;
 			break;
 		case A_REPEAT:
-			if (repeat(c->fd, &w[2], strcmp(w[1].p, "forever") ?
-				   strtoul(w[1].p, NULL, 10) : 0, pace))
+			if (repeat(c->fd, &w[2],
+				   strcmp(w[1].p, "forever") ?
+					   strtoul(w[1].p, NULL, 10) :
+					   0,
+				   pace))
 				return -1;
 			raw = 1;
 			break;
@@ -1016,7 +1043,7 @@ static void serve(int fd)
 static void on_term(int sig)
 {
 	signal(sig, SIG_DFL);
-	kill(0, sig);	/* the children: our own process group */
+	kill(0, sig); /* the children: our own process group */
 	_exit(0);
 }
 
@@ -1030,19 +1057,29 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "l:u:r:o:")) != -1) {
 		switch (opt) {
-		case 'l': listen_path = optarg; break;
-		case 'u': up_path = optarg; break;
-		case 'r': rules_path = optarg; break;
-		case 'o': log_path = optarg; break;
-		default: die("usage: fakedockerd -l SOCKET -u UPSTREAM "
-			     "-r RULES [-o LOG]");
+		case 'l':
+			listen_path = optarg;
+			break;
+		case 'u':
+			up_path = optarg;
+			break;
+		case 'r':
+			rules_path = optarg;
+			break;
+		case 'o':
+			log_path = optarg;
+			break;
+		default:
+			die("usage: fakedockerd -l SOCKET -u UPSTREAM "
+			    "-r RULES [-o LOG]");
 		}
 	}
 	if (!listen_path || !up_path || !rules_path)
 		die("usage: fakedockerd -l SOCKET -u UPSTREAM -r RULES "
 		    "[-o LOG]");
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", listen_path) >=
-	    sizeof(tmp) || strlen(up_path) >= sizeof(sa.sun_path))
+		    sizeof(tmp) ||
+	    strlen(up_path) >= sizeof(sa.sun_path))
 		die("socket path too long");
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1051,7 +1088,7 @@ int main(int argc, char **argv)
 	memset(sh, 0, sizeof(*sh));
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGCHLD, SIG_IGN);	/* children reaped by the kernel */
+	signal(SIGCHLD, SIG_IGN); /* children reaped by the kernel */
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	memcpy(sa.sun_path, tmp, strlen(tmp) + 1);

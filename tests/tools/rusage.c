@@ -117,14 +117,15 @@ int main(int argc, char **argv)
 			self = hwm(pid);
 			self_cpu = oncpu(pid);
 			sig = 0;
-		} else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
-			sig = 0;	/* it ran another program */
+		} else if (status >> 8 ==
+			   (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			sig = 0; /* it ran another program */
 		} else if (sig == SIGTRAP && !execd) {
 			/* the exec: from now on, stop at its exit (and at
 			 * an exec, instead of a SIGTRAP) */
 			ptrace(PTRACE_SETOPTIONS, pid, 0,
 			       PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC |
-			       PTRACE_O_EXITKILL);
+				       PTRACE_O_EXITKILL);
 			execd = 1;
 			sig = 0;
 		}
@@ -134,7 +135,8 @@ int main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(report, "wall_us=%lld maxrss_kib=%ld self_kib=%ld cpu_us=%lld "
+	fprintf(report,
+		"wall_us=%lld maxrss_kib=%ld self_kib=%ld cpu_us=%lld "
 		"self_cpu_us=%lld\n",
 		(long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
 			(t1.tv_nsec - t0.tv_nsec) / 1000,

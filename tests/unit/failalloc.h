@@ -28,7 +28,7 @@ void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t k, size_t n);
 void *__wrap_realloc(void *p, size_t n);
 
-static long failalloc_left = -1;	/* -1: never fail */
+static long failalloc_left = -1; /* -1: never fail */
 static int failalloc_sticky;
 static unsigned long failalloc_failed;
 

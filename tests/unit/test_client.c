@@ -21,29 +21,31 @@
 #include "failalloc.h"
 #include "unit.h"
 
-#define check_has(s, sub) do { \
-	if (!strstr((s), (sub))) { \
-		fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n", __FILE__, \
-			__LINE__, (s), (sub)); \
-		unit_failed_checks++; \
-	} \
-} while (0)
+#define check_has(s, sub) \
+	do { \
+		if (!strstr((s), (sub))) { \
+			fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n", \
+				__FILE__, __LINE__, (s), (sub)); \
+			unit_failed_checks++; \
+		} \
+	} while (0)
 
 /* --- the fake daemon ----------------------------------------------------- */
 
 enum { NEXT, CLOSE, WAIT_EOF };
 
 struct step {
-	int accept;		/* take a new connection first */
-	const char *want;	/* the request line expected; NULL: read none */
-	const char *head;	/* answer, sent as is */
-	const char *body;	/* if set: Content-Length, empty line, body */
-	int then;		/* NEXT, CLOSE, or WAIT_EOF (client closes) */
-	const char *body_has;	/* a string the request body must hold */
-	size_t head_len;	/* for heads with NULs; 0: strlen(head) */
+	int accept;	      /* take a new connection first */
+	const char *want;     /* the request line expected; NULL: read none */
+	const char *head;     /* answer, sent as is */
+	const char *body;     /* if set: Content-Length, empty line, body */
+	int then;	      /* NEXT, CLOSE, or WAIT_EOF (client closes) */
+	const char *body_has; /* a string the request body must hold */
+	size_t head_len;      /* for heads with NULs; 0: strlen(head) */
 };
 
-#define PING(v) "HTTP/1.1 200 OK\r\n" \
+#define PING(v) \
+	"HTTP/1.1 200 OK\r\n" \
 	"Api-Version: " v "\r\n" \
 	"Cache-Control: no-cache, no-store, must-revalidate\r\n" \
 	"Content-Type: text/plain; charset=utf-8\r\n" \
@@ -55,7 +57,8 @@ struct step {
 	"Content-Length: 2\r\n" \
 	"\r\n" \
 	"OK"
-#define JSON_HEAD(status) "HTTP/1.1 " status "\r\n" \
+#define JSON_HEAD(status) \
+	"HTTP/1.1 " status "\r\n" \
 	"Api-Version: 1.41\r\n" \
 	"Content-Type: application/json\r\n" \
 	"Docker-Experimental: false\r\n" \
@@ -64,14 +67,26 @@ struct step {
 	"Date: Sat, 29 Nov 2025 14:03:00 GMT\r\n"
 #define CHUNKED_HEAD JSON_HEAD("200 OK") "Transfer-Encoding: chunked\r\n\r\n"
 
-#define STEP_PING(v) { 1, "GET /_ping HTTP/1.1", PING(v), NULL, NEXT, \
-		       NULL, 0 }
+#define STEP_PING(v) \
+	{ \
+		1, "GET /_ping HTTP/1.1", PING(v), NULL, NEXT, NULL, 0 \
+	}
 #define STEP_JSON(line, status, json, then) \
-	{ 0, line, JSON_HEAD(status), json, then, NULL, 0 }
-#define STEP_RAW(line, raw, then) { 0, line, raw, NULL, then, NULL, 0 }
+	{ \
+		0, line, JSON_HEAD(status), json, then, NULL, 0 \
+	}
+#define STEP_RAW(line, raw, then) \
+	{ \
+		0, line, raw, NULL, then, NULL, 0 \
+	}
 #define STEP_ACCEPT_JSON(line, json) \
-	{ 1, line, JSON_HEAD("200 OK"), json, NEXT, NULL, 0 }
-#define STEP_END { 0, NULL, NULL, NULL, NEXT, NULL, 0 }
+	{ \
+		1, line, JSON_HEAD("200 OK"), json, NEXT, NULL, 0 \
+	}
+#define STEP_END \
+	{ \
+		0, NULL, NULL, NULL, NEXT, NULL, 0 \
+	}
 
 #define INSPECT_X "GET /v1.41/containers/x/json HTTP/1.1"
 #define LIST "GET /v1.41/containers/json?all=1 HTTP/1.1"
@@ -164,8 +179,8 @@ static int c_check(const char *req, size_t head, const struct step *st)
 	int bad = 0;
 
 	if (strncmp(req, st->want, n) || strncmp(req + n, "\r\n", 2)) {
-		fprintf(stderr, "server: want \"%s\", got \"%.*s\"\n",
-			st->want, (int)strcspn(req, "\r\n"), req);
+		fprintf(stderr, "server: want \"%s\", got \"%.*s\"\n", st->want,
+			(int)strcspn(req, "\r\n"), req);
 		bad = 1;
 	}
 	if (!strstr(req, "\r\nHost: docker\r\n") ||
@@ -199,24 +214,28 @@ static int run_steps(int lfd, const void *arg)
 				close(fd);
 			fd = c_accept(lfd);
 			if (fd < 0) {
-				fprintf(stderr, "server: no connection for "
-					"\"%s\"\n", st->want);
+				fprintf(stderr,
+					"server: no connection for "
+					"\"%s\"\n",
+					st->want);
 				return 1;
 			}
 		}
 		if (st->want) {
 			n = c_read_req(fd, req, sizeof(req), &head);
 			if (n <= 0) {
-				fprintf(stderr, "server: no request, want "
-					"\"%s\"\n", st->want);
+				fprintf(stderr,
+					"server: no request, want "
+					"\"%s\"\n",
+					st->want);
 				return 1;
 			}
 			bad |= c_check(req, head, st);
 		}
 		/* send errors are the client's choice to hang up */
 		if (st->head)
-			c_send(fd, st->head, st->head_len ? st->head_len :
-			       strlen(st->head));
+			c_send(fd, st->head,
+			       st->head_len ? st->head_len : strlen(st->head));
 		if (st->body) {
 			snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n\r\n",
 				 strlen(st->body));
@@ -327,12 +346,13 @@ static int client(struct docker *d, const struct srv *s, struct err *e)
 	return 0;
 }
 
-#define SERVE(s, steps) do { \
-	if (srv_start(&(s), run_steps, (steps))) { \
-		check(!"cannot start the fake daemon"); \
-		return; \
-	} \
-} while (0)
+#define SERVE(s, steps) \
+	do { \
+		if (srv_start(&(s), run_steps, (steps))) { \
+			check(!"cannot start the fake daemon"); \
+			return; \
+		} \
+	} while (0)
 
 static long now_ms(void)
 {
@@ -362,14 +382,13 @@ static void test_keepalive_reuse(void)
 	check(client(&d, &s, &e) == 0);
 	check(docker_ping(&d, &e) == 0);
 	check(d.api == 41);
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      200);
 	check(d.ntok == 1 && d.toks[0].type == JSON_ARRAY);
 	check(http_reusable(&d.http));
 	check(docker_call(&d, "GET", "/networks", NULL, 0, &e) == 200);
 	check(d.ntok == 6);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check_str(d.body.data, "{}");
 	check(d.http.requests == 4);
 	check(http_reusable(&d.http));
@@ -394,14 +413,13 @@ static void test_reconnect_idle_close(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == 200);
-	usleep(100000);		/* let the close arrive */
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      200);
+	usleep(100000); /* let the close arrive */
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check_str(d.body.data, "{\"Id\":\"abc\"}");
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      200);
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 }
@@ -423,10 +441,9 @@ static void test_reconnect_no_answer(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == 200);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 }
@@ -447,14 +464,13 @@ static void test_reconnect_twice(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == 200);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_has(e.msg, s.url);
 	check_has(e.msg, "connection closed before the end of the response "
-		  "header");
+			 "header");
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 }
@@ -467,7 +483,8 @@ static void test_connection_close(void)
 		STEP_PING("1.41"),
 		{ 0, LIST, JSON_HEAD("200 OK") "Connection: close\r\n", "[]",
 		  WAIT_EOF, NULL, 0 },
-		{ 1, INSPECT_X, "HTTP/1.0 200 OK\r\n"
+		{ 1, INSPECT_X,
+		  "HTTP/1.0 200 OK\r\n"
 		  "Content-Type: application/json\r\n\r\n{\"Id\":\"e\"}",
 		  NULL, CLOSE, NULL, 0 },
 		STEP_ACCEPT_JSON(LIST, "[1]"),
@@ -479,15 +496,14 @@ static void test_connection_close(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      200);
 	check(d.t.fd < 0 && !http_reusable(&d.http));
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check_str(d.body.data, "{\"Id\":\"e\"}");
 	check(d.ntok == 3);
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      200);
 	check_str(d.body.data, "[1]");
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -499,7 +515,8 @@ static void test_status_500_text(void)
 {
 	static const struct step steps[] = {
 		STEP_PING("1.41"),
-		{ 0, INSPECT_X, "HTTP/1.1 500 Internal Server Error\r\n"
+		{ 0, INSPECT_X,
+		  "HTTP/1.1 500 Internal Server Error\r\n"
 		  "Content-Type: text/plain; charset=utf-8\r\n",
 		  "something broke\n\tbadly\n", NEXT, NULL, 0 },
 		STEP_JSON(INSPECT_X, "200 OK", "{}", NEXT),
@@ -511,16 +528,14 @@ static void test_status_500_text(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check(d.status == 500);
 	/* control characters escaped: one line, nothing for a terminal */
 	check_str(e.msg, "Docker daemon: GET /containers/x/json: 500: "
-		  "something broke\\n\\tbadly");
+			 "something broke\\n\\tbadly");
 	/* the error body was read to its end: the connection goes on */
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 }
@@ -544,17 +559,15 @@ static void test_status_404(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_USAGE && d.status == 404);
 	check_str(e.msg, "Docker daemon: GET /containers/x/json: 404: "
-		  "No such container: x");
+			 "No such container: x");
 	check(docker_inspect(&d, "/x", &c, &e) == -1);
 	check(e.code == EXIT_USAGE);
 	check_str(e.msg, "no such container \"x\"");
 	/* an error with a broken JSON body */
-	check(docker_call(&d, "GET", "/containers/y/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/y/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME && *e.msg);
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -572,8 +585,8 @@ static void test_post_no_body(void)
 		STEP_RAW("POST /v1.41/containers/web/unpause HTTP/1.1",
 			 JSON_HEAD("409 Conflict") "Content-Length: 0\r\n\r\n",
 			 NEXT),
-		STEP_JSON("GET /v1.41/containers/a%2Fb/json HTTP/1.1",
-			  "200 OK", "{}", NEXT),
+		STEP_JSON("GET /v1.41/containers/a%2Fb/json HTTP/1.1", "200 OK",
+			  "{}", NEXT),
 		STEP_END,
 	};
 	struct srv s;
@@ -590,7 +603,7 @@ static void test_post_no_body(void)
 	check(docker_container_action(&d, "web", "unpause", &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_str(e.msg, "Docker daemon: POST /containers/web/unpause: "
-		  "409: (no message)");
+			 "409: (no message)");
 	check(docker_path(&p, "/containers/%s/json", "a/b") == 0);
 	check(docker_call(&d, "GET", p.data, NULL, 0, &e) == 200);
 	buf_free(&p);
@@ -613,11 +626,11 @@ static void test_truncated_chunk(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	/* the endpoint, the request, what went wrong */
-	check_str(e.msg + strlen(s.url), ": GET /v1.41/containers/x/json: "
+	check_str(e.msg + strlen(s.url),
+		  ": GET /v1.41/containers/x/json: "
 		  "connection closed before the end of the response body");
 	check(!strncmp(e.msg, s.url, strlen(s.url)));
 	docker_close(&d);
@@ -628,8 +641,9 @@ static void test_short_content_length(void)
 {
 	static const struct step steps[] = {
 		STEP_PING("1.41"),
-		STEP_RAW(INSPECT_X, JSON_HEAD("200 OK")
-			 "Content-Length: 100\r\n\r\n{}", CLOSE),
+		STEP_RAW(INSPECT_X,
+			 JSON_HEAD("200 OK") "Content-Length: 100\r\n\r\n{}",
+			 CLOSE),
 		STEP_END,
 	};
 	struct srv s;
@@ -638,12 +652,11 @@ static void test_short_content_length(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_has(e.msg, s.url);
 	check_has(e.msg, "connection closed before the end of the response "
-		  "body");
+			 "body");
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 }
@@ -652,8 +665,10 @@ static void test_stall_mid_body(void)
 {
 	static const struct step steps[] = {
 		STEP_PING("1.41"),
-		STEP_RAW(INSPECT_X, JSON_HEAD("200 OK")
-			 "Content-Length: 100\r\n\r\n{\"Id\"", WAIT_EOF),
+		STEP_RAW(INSPECT_X,
+			 JSON_HEAD(
+				 "200 OK") "Content-Length: 100\r\n\r\n{\"Id\"",
+			 WAIT_EOF),
 		STEP_END,
 	};
 	struct srv s;
@@ -666,8 +681,7 @@ static void test_stall_mid_body(void)
 	d.io_timeout_ms = 300;
 	check(docker_ping(&d, &e) == 0);
 	t0 = now_ms();
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	ms = now_ms() - t0;
 	check(ms >= 250 && ms < 3000);
 	check(e.code == EXIT_RUNTIME);
@@ -695,7 +709,7 @@ static void test_close_mid_header(void)
 	check(e.code == EXIT_RUNTIME);
 	check_has(e.msg, s.url);
 	check_has(e.msg, "connection closed before the end of the response "
-		  "header");
+			 "header");
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 }
@@ -710,8 +724,8 @@ static void test_bad_chunk_size(void)
 			 WAIT_EOF),
 		{ 1, INSPECT_X, CHUNKED_HEAD "11111111111111111\r\n", NULL,
 		  WAIT_EOF, NULL, 0 },
-		{ 1, INSPECT_X, CHUNKED_HEAD "5\r\nhello", NULL, WAIT_EOF,
-		  NULL, 0 },
+		{ 1, INSPECT_X, CHUNKED_HEAD "5\r\nhello", NULL, WAIT_EOF, NULL,
+		  0 },
 		STEP_ACCEPT_JSON(INSPECT_X, "{}"),
 		STEP_END,
 	};
@@ -721,22 +735,18 @@ static void test_bad_chunk_size(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_has(e.msg, s.url);
 	check_has(e.msg, "bad chunked body");
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check_has(e.msg, "bad chunked body");
 	check_has(e.msg, "too large");
 	/* chunk data running into the end of the body */
 	d.io_timeout_ms = 200;
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check_has(e.msg, "no answer within");
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check_str(d.body.data, "{}");
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -746,8 +756,10 @@ static void test_header_no_colon(void)
 {
 	static const struct step steps[] = {
 		STEP_PING("1.41"),
-		STEP_RAW(INSPECT_X, "HTTP/1.1 200 OK\r\n"
-			 "Content-Type application/json\r\n\r\n{}", WAIT_EOF),
+		STEP_RAW(INSPECT_X,
+			 "HTTP/1.1 200 OK\r\n"
+			 "Content-Type application/json\r\n\r\n{}",
+			 WAIT_EOF),
 		{ 1, "GET /v1.41/containers/json?all=1 HTTP/1.1",
 		  "\x15\x03\x01\x00\x02\x02\x0a", NULL, WAIT_EOF, NULL, 7 },
 		STEP_END,
@@ -758,15 +770,14 @@ static void test_header_no_colon(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_has(e.msg, s.url);
 	check_has(e.msg, "bad response");
 	check_has(e.msg, "colon");
 	/* a TLS alert (a TLS port): known bad from 7 bytes, no wait */
-	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/json?all=1", NULL, 0, &e) ==
+	      -1);
 	check_has(e.msg, "bad response");
 	check_has(e.msg, "not an HTTP/1.x response");
 	docker_close(&d);
@@ -843,14 +854,13 @@ static void test_head_over_limit(void)
 	buf_adds(&b, JSON_HEAD("200 OK"));
 	while (b.len < 70 * 1024)
 		buf_adds(&b, "X-Pad: 0123456789012345678901234567890123456789"
-			 "0123456789\r\n");
+			     "0123456789\r\n");
 	buf_adds(&b, "Content-Length: 2\r\n\r\n{}");
 	steps[1].head = b.data;
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
 	check(docker_ping(&d, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check_has(e.msg, "larger than 64 KiB");
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -864,9 +874,11 @@ static void test_body_over_cap(void)
 	static char big[5001];
 	static struct step steps[] = {
 		STEP_PING("1.41"),
-		STEP_RAW(INSPECT_X, JSON_HEAD("200 OK")
-			 "Content-Length: 100000000\r\n\r\n{\"Id\":\"xxxx",
-			 WAIT_EOF),
+		STEP_RAW(
+			INSPECT_X,
+			JSON_HEAD(
+				"200 OK") "Content-Length: 100000000\r\n\r\n{\"Id\":\"xxxx",
+			WAIT_EOF),
 		{ 1, INSPECT_X, CHUNKED_HEAD, NULL, WAIT_EOF, NULL, 0 },
 		STEP_ACCEPT_JSON(INSPECT_X, "{\"Id\":\"ok\"}"),
 		STEP_JSON(INSPECT_X, "200 OK", big, WAIT_EOF),
@@ -894,25 +906,21 @@ static void test_body_over_cap(void)
 	big[4999] = '"';
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_has(e.msg, s.url);
 	check_has(e.msg, "100000000 bytes is over the limit");
 	check(d.body.cap < 64 * 1024);
 	d.http.max_body = 1000;
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check_has(e.msg, "over the limit of 1000 bytes");
 	check(d.body.cap < 64 * 1024);
 	d.http.max_body = 0;
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check_str(d.body.data, "{\"Id\":\"ok\"}");
 	/* Content-Length over a lowered limit: refused at the head */
 	d.http.max_body = 4999;
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == -1);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == -1);
 	check_has(e.msg, "5000 bytes is over the limit of 4999");
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
@@ -955,13 +963,14 @@ static void test_api_version(void)
 	};
 	static const struct {
 		const struct step *steps;
-		int api;		/* 0: the ping fails */
+		int api; /* 0: the ping fails */
 		const char *err;
 	} cases[] = {
 		{ v41, 41, NULL },
 		{ v99, 52, NULL },
 		{ v24, 24, NULL },
-		{ v12, 0, "the daemon speaks API 1.12; docker-fw needs 1.24 "
+		{ v12, 0,
+		  "the daemon speaks API 1.12; docker-fw needs 1.24 "
 		  "or later" },
 		{ none, 0, "no Api-Version in the answer to GET /_ping" },
 		{ v2, 0, "has Api-Version \"2.0\", not 1.N (N up to 999)" },
@@ -977,8 +986,8 @@ static void test_api_version(void)
 		SERVE(s, cases[i].steps);
 		check(client(&d, &s, &e) == 0);
 		if (cases[i].api) {
-			check(docker_call(&d, "GET", "/containers/x/json",
-					  NULL, 0, &e) == 200);
+			check(docker_call(&d, "GET", "/containers/x/json", NULL,
+					  0, &e) == 200);
 			check(d.api == cases[i].api);
 		} else {
 			check(docker_ping(&d, &e) == -1);
@@ -1011,16 +1020,20 @@ static void test_inspect_1mib(void)
 	struct err e = { 0 };
 	int i;
 
-	buf_printf(&b, "{\"Id\":\"%s\",\"Created\":\"2025-11-29T14:03:00Z\","
+	buf_printf(&b,
+		   "{\"Id\":\"%s\",\"Created\":\"2025-11-29T14:03:00Z\","
 		   "\"Name\":\"/web\",\"State\":{\"Status\":\"running\","
 		   "\"Running\":true,\"Paused\":false,\"Pid\":4242},"
 		   "\"HostsPath\":\"/var/lib/docker/containers/%s/hosts\","
-		   "\"Config\":{\"Labels\":{", id, id);
+		   "\"Config\":{\"Labels\":{",
+		   id, id);
 	for (i = 0; b.len < 1024 * 1024; i++)
-		buf_printf(&b, "%s\"com.example.label.%06d\":\"value %d with "
-			   "some text \\u00e9\\n to parse\"", i ? "," : "",
-			   i, i);
-	buf_printf(&b, "}},\"HostConfig\":{\"NetworkMode\":\"bridge\","
+		buf_printf(&b,
+			   "%s\"com.example.label.%06d\":\"value %d with "
+			   "some text \\u00e9\\n to parse\"",
+			   i ? "," : "", i, i);
+	buf_printf(&b,
+		   "}},\"HostConfig\":{\"NetworkMode\":\"bridge\","
 		   "\"RestartPolicy\":{\"Name\":\"on-failure\","
 		   "\"MaximumRetryCount\":5},\"PortBindings\":{\"80/tcp\":"
 		   "[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]},"
@@ -1030,7 +1043,8 @@ static void test_inspect_1mib(void)
 		   "\"Networks\":{\"bridge\":{"
 		   "\"NetworkID\":\"%s\",\"IPAddress\":\"172.17.0.2\","
 		   "\"IPPrefixLen\":16,\"Gateway\":\"172.17.0.1\","
-		   "\"GlobalIPv6Address\":\"\"}}}}", id);
+		   "\"GlobalIPv6Address\":\"\"}}}}",
+		   id);
 	steps[1].body = b.data;
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
@@ -1061,11 +1075,16 @@ static void test_chunked_ext_trailers(void)
 {
 	static const struct step steps[] = {
 		STEP_PING("1.41"),
-		STEP_RAW(INSPECT_X, CHUNKED_HEAD "5;name=val\r\n{\"a\":\r\n"
+		STEP_RAW(INSPECT_X,
+			 CHUNKED_HEAD
+			 "5;name=val\r\n{\"a\":\r\n"
 			 "3 ; x=\"y;z\"\r\n 1}\r\n0;end\r\nX-T: 1\r\n"
-			 "X-Other: two\r\n\r\n", NEXT),
-		STEP_RAW(INSPECT_X, "HTTP/1.1 100 Continue\r\n\r\n"
-			 CHUNKED_HEAD "2\r\n[]\r\n0\r\n\r\n", NEXT),
+			 "X-Other: two\r\n\r\n",
+			 NEXT),
+		STEP_RAW(INSPECT_X,
+			 "HTTP/1.1 100 Continue\r\n\r\n" CHUNKED_HEAD
+			 "2\r\n[]\r\n0\r\n\r\n",
+			 NEXT),
 		STEP_RAW(INSPECT_X, CHUNKED_HEAD "0\r\n\r\n", NEXT),
 		STEP_END,
 	};
@@ -1075,22 +1094,20 @@ static void test_chunked_ext_trailers(void)
 
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check_str(d.body.data, "{\"a\": 1}");
 	check(d.ntok == 3);
 	check(http_reusable(&d.http));
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check_str(d.body.data, "[]");
-	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0,
-			  &e) == 200);
+	check(docker_call(&d, "GET", "/containers/x/json", NULL, 0, &e) == 200);
 	check(d.body.len == 0 && d.ntok == 0);
 	docker_close(&d);
 	check(srv_wait(&s) == 0);
 }
 
-#define EXEC_ID "6f0c1e0b9d2a4e43c3a1b5f0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9"
+#define EXEC_ID \
+	"6f0c1e0b9d2a4e43c3a1b5f0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9"
 
 /* exec: create (a POST with a JSON body), start (a raw stream to the end
  * of the connection), inspect on a new connection. */
@@ -1109,14 +1126,13 @@ static void test_exec(void)
 		{ 0, "POST /v1.41/containers/web/exec HTTP/1.1",
 		  JSON_HEAD("201 Created"), "{\"Id\":\"" EXEC_ID "\"}", NEXT,
 		  "\"Cmd\":[\"iptables\",\"-S\",\"a \\\"b\\\"\"]", 0 },
-		{ 0, "POST /v1.41/exec/" EXEC_ID "/start HTTP/1.1", stream, NULL,
-		  CLOSE, "\"Detach\":false", sizeof(stream) - 1 },
+		{ 0, "POST /v1.41/exec/" EXEC_ID "/start HTTP/1.1", stream,
+		  NULL, CLOSE, "\"Detach\":false", sizeof(stream) - 1 },
 		STEP_ACCEPT_JSON("GET /v1.41/exec/" EXEC_ID "/json HTTP/1.1",
 				 "{\"ExitCode\":3,\"Running\":false}"),
 		STEP_END,
 	};
-	static const char *const argv[] = { "iptables", "-S", "a \"b\"",
-					    NULL };
+	static const char *const argv[] = { "iptables", "-S", "a \"b\"", NULL };
 	struct srv s;
 	struct docker d;
 	struct err e = { 0 };
@@ -1152,8 +1168,8 @@ static void test_exec_max(void)
 		{ 0, "POST /v1.41/containers/web/exec HTTP/1.1",
 		  JSON_HEAD("201 Created"), "{\"Id\":\"" EXEC_ID "\"}", NEXT,
 		  "\"Cmd\":[\"cat\"]", 0 },
-		{ 0, "POST /v1.41/exec/" EXEC_ID "/start HTTP/1.1", stream, NULL,
-		  CLOSE, "\"Detach\":false", sizeof(stream) - 1 },
+		{ 0, "POST /v1.41/exec/" EXEC_ID "/start HTTP/1.1", stream,
+		  NULL, CLOSE, "\"Detach\":false", sizeof(stream) - 1 },
 		STEP_END,
 	};
 	static const char *const argv[] = { "cat", NULL };
@@ -1193,8 +1209,10 @@ static int on_container(void *arg, const struct docker_event *ev)
 {
 	struct seen *s = arg;
 
-	snprintf(s->names[s->n], sizeof(s->names[0]), "%.15s %.20s %.60s "
-		 "%.64s %lld", ev->type, ev->action, ev->name, ev->container,
+	snprintf(s->names[s->n], sizeof(s->names[0]),
+		 "%.15s %.20s %.60s "
+		 "%.64s %lld",
+		 ev->type, ev->action, ev->name, ev->container,
 		 (long long)ev->time);
 	s->n++;
 	return 0;
@@ -1216,7 +1234,8 @@ static void test_events(void)
 	static struct step steps[] = {
 		STEP_PING("1.41"),
 		STEP_RAW("GET /v1.41/events?filters=%7B%22type%22%3A%5B%22"
-			 "container%22%5D%7D HTTP/1.1", NULL, WAIT_EOF),
+			 "container%22%5D%7D HTTP/1.1",
+			 NULL, WAIT_EOF),
 		STEP_END,
 	};
 	struct buf b = { 0 };
@@ -1232,8 +1251,8 @@ static void test_events(void)
 	steps[1].head = b.data;
 	SERVE(s, steps);
 	check(client(&d, &s, &e) == 0);
-	check(docker_events(&d, "{\"type\":[\"container\"]}", on_event,
-			    &seen, &e) == 0);
+	check(docker_events(&d, "{\"type\":[\"container\"]}", on_event, &seen,
+			    &e) == 0);
 	check(seen.n == 3);
 	check_str(seen.names[0], "container start web");
 	check_str(seen.names[1], "container die db");
@@ -1256,7 +1275,8 @@ static void test_events_since(void)
 	static struct step steps[] = {
 		STEP_PING("1.41"),
 		STEP_RAW("GET /v1.41/events?since=1700000000&filters=%7B%7D "
-			 "HTTP/1.1", NULL, WAIT_EOF),
+			 "HTTP/1.1",
+			 NULL, WAIT_EOF),
 		STEP_END,
 	};
 	struct buf b = { 0 };
@@ -1326,7 +1346,7 @@ static ssize_t dmem_read(struct transport *t, void *p, size_t n)
 
 static ssize_t dmem_write(struct transport *t, const void *p, size_t n)
 {
-	mem_pos = 0;	/* a new request: the answer again */
+	mem_pos = 0; /* a new request: the answer again */
 	return (ssize_t)n;
 }
 
@@ -1341,7 +1361,8 @@ static int mem_daemon(struct docker *d, struct buf *answer, const char *body)
 	struct err e;
 
 	answer->len = 0;
-	if (buf_printf(answer, "HTTP/1.1 200 OK\r\nContent-Type: "
+	if (buf_printf(answer,
+		       "HTTP/1.1 200 OK\r\nContent-Type: "
 		       "application/json\r\nContent-Length: %zu\r\n\r\n%s",
 		       strlen(body), body) ||
 	    init_at(d, "unix:///nonexistent/docker.sock", &e))
@@ -1398,26 +1419,34 @@ static const char *with(struct buf *b, const char *base, const char *from,
 static void test_inspect_checked(void)
 {
 	static const struct {
-		const char *from, *to, *msg;	/* msg after `inspect of "web": ` */
+		const char *from, *to,
+			*msg; /* msg after `inspect of "web": ` */
 	} cases[] = {
-		{ "/web\"", "/x\\n-I INPUT 1 -j ACCEPT\\n#\"", "Name \"/x\\n-I "
+		{ "/web\"", "/x\\n-I INPUT 1 -j ACCEPT\\n#\"",
+		  "Name \"/x\\n-I "
 		  "INPUT 1 -j ACCEPT\\n#\": not a Docker container name "
 		  "(/[a-zA-Z0-9][a-zA-Z0-9_.-]*)" },
-		{ "/web\"", "/web\\tevil.example.com\"", "Name \"/web\\tevil"
+		{ "/web\"", "/web\\tevil.example.com\"",
+		  "Name \"/web\\tevil"
 		  ".example.com\": not a Docker container name" },
-		{ "/web\"", "web\"", "Name \"web\": not a Docker container "
+		{ "/web\"", "web\"",
+		  "Name \"web\": not a Docker container "
 		  "name" },
 		{ "/web\"", "/-web\"", "Name \"/-web\": not a Docker" },
 		{ "/web\"", "/w\\\"eb\"", "Name \"/w\\\"eb\": not a Docker" },
-		{ "/web\"", "/w\\u00e9b\"", "Name \"/w\\xc3\\xa9b\": not a "
+		{ "/web\"", "/w\\u00e9b\"",
+		  "Name \"/w\\xc3\\xa9b\": not a "
 		  "Docker" },
-		{ "/web\"", "/w\\u001b[2Jeb\"", "Name \"/w\\x1b[2Jeb\": not a "
+		{ "/web\"", "/w\\u001b[2Jeb\"",
+		  "Name \"/w\\x1b[2Jeb\": not a "
 		  "Docker" },
 		{ "/web\"", "/web\\u0000x\"", "Name: a NUL byte in it" },
-		{ "\"Name\":\"/web\"", "\"Name\":null", "Name \"\": not a "
+		{ "\"Name\":\"/web\"", "\"Name\":null",
+		  "Name \"\": not a "
 		  "Docker container name" },
 		{ "\"Name\":\"/web\"", "\"Name\":7", "Name: not a string" },
-		{ "\"Id\":\"" ID64, "\"Id\":\"abc", "Id \"abc\": not 64 "
+		{ "\"Id\":\"" ID64, "\"Id\":\"abc",
+		  "Id \"abc\": not 64 "
 		  "lowercase hex digits" },
 		{ "\"Id\":\"" ID64, "\"Id\":\"" ID64 "\\n",
 		  "Id: longer than 64 bytes" },
@@ -1426,49 +1455,65 @@ static void test_inspect_checked(void)
 		{ "\"HostsPath\":\"/var", "\"HostsPath\":\"var",
 		  "HostsPath \"var/lib/docker/containers/" ID64 "/hosts\": not "
 		  "an absolute path without control characters" },
-		{ "/hosts\"", "/hosts\\n/etc/passwd\"", "HostsPath \"/var/lib/"
+		{ "/hosts\"", "/hosts\\n/etc/passwd\"",
+		  "HostsPath \"/var/lib/"
 		  "docker/containers/" ID64 "/hosts\\n/etc/passwd\": not an "
 		  "absolute path" },
-		{ "\"172.17.0.2\"", "\"172.17.0.2;x\"", "IPAddress "
+		{ "\"172.17.0.2\"", "\"172.17.0.2;x\"",
+		  "IPAddress "
 		  "\"172.17.0.2;x\": not an IPv4 address" },
-		{ "\"172.17.0.2\"", "\"172.17.0.2 -j ACCEPT\"", "IPAddress: "
+		{ "\"172.17.0.2\"", "\"172.17.0.2 -j ACCEPT\"",
+		  "IPAddress: "
 		  "longer than 15 bytes" },
-		{ "\"172.17.0.2\"", "\"::1\"", "IPAddress \"::1\": not an IPv4 "
+		{ "\"172.17.0.2\"", "\"::1\"",
+		  "IPAddress \"::1\": not an IPv4 "
 		  "address" },
 		{ "\"Gateway\":\"172.17.0.1\"", "\"Gateway\":\"x\"",
 		  "Gateway \"x\": not an IPv4 address" },
-		{ "\"GlobalIPv6Address\":\"\"", "\"GlobalIPv6Address\":\"1.2.3"
-		  ".4\"", "GlobalIPv6Address \"1.2.3.4\": not an IPv6 address" },
+		{ "\"GlobalIPv6Address\":\"\"",
+		  "\"GlobalIPv6Address\":\"1.2.3"
+		  ".4\"",
+		  "GlobalIPv6Address \"1.2.3.4\": not an IPv6 address" },
 		{ ":16,", ":33,", "IPPrefixLen \"33\": not from 0 to 32" },
 		{ ":16,", ":-1,", "IPPrefixLen \"-1\": not from 0 to 32" },
-		{ "\"NetworkID\":\"9b1d", "\"NetworkID\":\"../x", "NetworkID "
+		{ "\"NetworkID\":\"9b1d", "\"NetworkID\":\"../x",
+		  "NetworkID "
 		  "\"../x" },
-		{ "\"bridge\":{\"NetworkID", "\"\":{\"NetworkID", "a network "
+		{ "\"bridge\":{\"NetworkID", "\"\":{\"NetworkID",
+		  "a network "
 		  "name: empty" },
 		{ "\"bridge\":{\"NetworkID", "\"a\\u0000b\":{\"NetworkID",
 		  "a network name: a NUL byte in it" },
-		{ "\"80/tcp\":[{\"HostIp\":\"0", "\"80/tcp\\n\":[{\"HostIp\":\"0",
+		{ "\"80/tcp\":[{\"HostIp\":\"0",
+		  "\"80/tcp\\n\":[{\"HostIp\":\"0",
 		  "NetworkSettings.Ports \"80/tcp\\n\": not a port as PORT/tcp, "
 		  "udp or sctp" },
-		{ "\"53/udp\"", "\"53/icmp\"", "NetworkSettings.Ports "
+		{ "\"53/udp\"", "\"53/icmp\"",
+		  "NetworkSettings.Ports "
 		  "\"53/icmp\": not a port" },
-		{ "\"53/udp\"", "\"0/udp\"", "NetworkSettings.Ports "
+		{ "\"53/udp\"", "\"0/udp\"",
+		  "NetworkSettings.Ports "
 		  "\"0/udp\": not a port" },
 		{ "\"HostPort\":\"8080\"}]}}", "\"HostPort\":\"80a\"}]}}",
 		  "HostPort \"80a\": not a port number" },
-		{ "\"HostIp\":\"\"", "\"HostIp\":\"x\"", "HostIp \"x\": not an "
+		{ "\"HostIp\":\"\"", "\"HostIp\":\"x\"",
+		  "HostIp \"x\": not an "
 		  "IP address" },
-		{ "\"HostIp\":\"0.0.0.0\"", "\"HostIp\":7", "HostIp: not a "
+		{ "\"HostIp\":\"0.0.0.0\"", "\"HostIp\":7",
+		  "HostIp: not a "
 		  "string" },
-		{ "[\"/srv/a:/a\"]", "[1]", "HostConfig.Binds: not a list of "
+		{ "[\"/srv/a:/a\"]", "[1]",
+		  "HostConfig.Binds: not a list of "
 		  "strings" },
-		{ "[\"/srv/a:/a\"]", "\"/srv/a:/a\"", "HostConfig.Binds: not a "
+		{ "[\"/srv/a:/a\"]", "\"/srv/a:/a\"",
+		  "HostConfig.Binds: not a "
 		  "list of strings" },
 		{ "[\"/srv/a:/a\"]", "[\"/srv/a\\u0000:/a\"]",
 		  "HostConfig.Binds: a NUL byte in it" },
-		{ "\"Name\":\"no\"", "\"Name\":\"no\\n\"", "RestartPolicy.Name "
+		{ "\"Name\":\"no\"", "\"Name\":\"no\\n\"",
+		  "RestartPolicy.Name "
 		  "\"no\\n\": not a restart policy" },
-		{ "{\"bridge\":{", "[{\"bridge\":{", "" },	/* invalid JSON */
+		{ "{\"bridge\":{", "[{\"bridge\":{", "" }, /* invalid JSON */
 	};
 	struct buf ans = { 0 }, b = { 0 };
 	struct docker d;
@@ -1486,8 +1531,9 @@ static void test_inspect_checked(void)
 	docker_container_free(&c);
 	docker_close(&d);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		check(mem_daemon(&d, &ans, with(&b, inspect_ok, cases[i].from,
-						cases[i].to)) == 0);
+		check(mem_daemon(&d, &ans,
+				 with(&b, inspect_ok, cases[i].from,
+				      cases[i].to)) == 0);
 		memset(&e, 0, sizeof(e));
 		check(docker_inspect(&d, "web", &c, &e) == -1);
 		check(e.code == EXIT_RUNTIME);
@@ -1512,7 +1558,7 @@ static void test_inspect_checked(void)
 		      0);
 		check(docker_inspect(&d, "web", &c, &e) == -1);
 		check_has(e.msg, "\": 256 characters, over the 255 docker-fw "
-			  "takes");
+				 "takes");
 		docker_close(&d);
 	}
 	buf_free(&ans);
@@ -1533,13 +1579,15 @@ static void test_inspect_long_strings(void)
 	for (i = 0; i < 70000; i++)
 		buf_add(&bind, "x", 1);
 	buf_adds(&bind, "\\nnewline\\t:/data:ro\",\"/b:/b\"]");
-	check(mem_daemon(&d, &ans, with(&b, inspect_ok, "[\"/srv/a:/a\"]",
-					bind.data)) == 0);
+	check(mem_daemon(&d, &ans,
+			 with(&b, inspect_ok, "[\"/srv/a:/a\"]", bind.data)) ==
+	      0);
 	check(docker_inspect(&d, "web", &c, &e) == 0);
 	check(c.binds.n == 2);
 	if (c.binds.n == 2) {
 		check(strlen(c.binds.v[0]) == 5 + 70000 + 18);
-		check(!strcmp(c.binds.v[0] + 5 + 70000, "\nnewline\t:/data:ro"));
+		check(!strcmp(c.binds.v[0] + 5 + 70000,
+			      "\nnewline\t:/data:ro"));
 		check_str(c.binds.v[1], "/b:/b");
 	}
 	docker_container_free(&c);
@@ -1564,23 +1612,28 @@ static void test_networks_checked(void)
 	static const struct {
 		const char *from, *to, *msg;
 	} cases[] = {
-		{ "\"docker0\"", "\"x\\n-F\\n#\"", "mem://: network \"bridge\" "
+		{ "\"docker0\"", "\"x\\n-F\\n#\"",
+		  "mem://: network \"bridge\" "
 		  "(9b1d6c5a4e3f): bridge name \"x\\n-F\\n#\": not an interface "
 		  "name (1 to 15 bytes, no blank, control character, / or :, "
 		  "not . or ..) that iptables reads as itself (no final +)" },
 		{ "\"docker0\"", "\"br+\"", "bridge name \"br+\": not an" },
 		{ "\"docker0\"", "\"..\"", "bridge name \"..\": not an" },
 		{ "\"docker0\"", "\"br x\"", "bridge name \"br x\": not an" },
-		{ "\"docker0\"", "\"br\\u007fx\"", "bridge name \"br\\x7fx\": "
+		{ "\"docker0\"", "\"br\\u007fx\"",
+		  "bridge name \"br\\x7fx\": "
 		  "not" },
 		{ "\"docker0\"", "\"br:x\"", "bridge name \"br:x\": not an" },
 		{ "\"docker0\"", "\"br/x\"", "bridge name \"br/x\": not an" },
-		{ "\"docker0\"", "\"0123456789abcdef\"", "mem://: network "
+		{ "\"docker0\"", "\"0123456789abcdef\"",
+		  "mem://: network "
 		  "\"bridge\" (9b1d6c5a4e3f): com.docker.network.bridge.name: "
 		  "longer than 15 bytes" },
-		{ "\"Id\":\"9b1d", "\"Id\":\"../x", "mem://: list of networks: "
+		{ "\"Id\":\"9b1d", "\"Id\":\"../x",
+		  "mem://: list of networks: "
 		  "Id \"../x" },
-		{ "\"Subnet\":\"172.17.0.0/16\"", "\"Subnet\":\"172.17.0.0/33\"",
+		{ "\"Subnet\":\"172.17.0.0/16\"",
+		  "\"Subnet\":\"172.17.0.0/33\"",
 		  "IPAM subnet \"172.17.0.0/33\": not an address and prefix "
 		  "length" },
 		{ "\"Subnet\":\"fd00::/64\"", "\"Subnet\":\"fd00::\"",
@@ -1590,11 +1643,15 @@ static void test_networks_checked(void)
 		/* a gateway of the other family than its subnet's */
 		{ "\"Gateway\":\"172.17.0.1\"", "\"Gateway\":\"fd00::1\"",
 		  "Gateway \"fd00::1\": not an IPv4 address" },
-		{ "\"Subnet\":\"fd00::/64\"}", "\"Subnet\":\"fd00::/64\","
-		  "\"Gateway\":\"10.0.0.1\"}", "Gateway \"10.0.0.1\": not an "
+		{ "\"Subnet\":\"fd00::/64\"}",
+		  "\"Subnet\":\"fd00::/64\","
+		  "\"Gateway\":\"10.0.0.1\"}",
+		  "Gateway \"10.0.0.1\": not an "
 		  "IPv6 address" },
-		{ "\"Subnet\":\"fd00::/64\"", "\"Subnet\":\"::ffff:10.0.0.0/"
-		  "104\"", "IPAM subnet \"::ffff:10.0.0.0/104\": not an "
+		{ "\"Subnet\":\"fd00::/64\"",
+		  "\"Subnet\":\"::ffff:10.0.0.0/"
+		  "104\"",
+		  "IPAM subnet \"::ffff:10.0.0.0/104\": not an "
 		  "address" },
 		{ "\"Subnet\":\"fd00::/64\"", "\"Subnet\":\"fd00::/129\"",
 		  "IPAM subnet \"fd00::/129\": not an address" },
@@ -1620,8 +1677,9 @@ static void test_networks_checked(void)
 	free(v);
 	docker_close(&d);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		check(mem_daemon(&d, &ans, with(&b, networks_ok, cases[i].from,
-						cases[i].to)) == 0);
+		check(mem_daemon(&d, &ans,
+				 with(&b, networks_ok, cases[i].from,
+				      cases[i].to)) == 0);
 		check(docker_networks(&d, &v, &n, &e) == -1);
 		check(e.code == EXIT_RUNTIME);
 		if (!strstr(e.msg, cases[i].msg)) {
@@ -1632,7 +1690,8 @@ static void test_networks_checked(void)
 		docker_close(&d);
 	}
 	/* names the bridge driver makes, and the kernel's shapes */
-	check(docker_bridge_ok("docker0") && docker_bridge_ok("br-0123456789ab"));
+	check(docker_bridge_ok("docker0") &&
+	      docker_bridge_ok("br-0123456789ab"));
 	check(docker_bridge_ok("br_1.a-b@x") && docker_bridge_ok("x"));
 	check(docker_bridge_ok("abcdefghijklmno"));
 	check(!docker_bridge_ok("abcdefghijklmnop") && !docker_bridge_ok(""));
@@ -1653,12 +1712,12 @@ static void test_networks_checked(void)
 static const char inspect_dual[] =
 	"{\"Id\":\"" ID64 "\",\"Name\":\"/web6\",\"State\":{\"Running\":"
 	"true},\"HostsPath\":\"/h\",\"HostConfig\":{\"NetworkMode\":\"dual\"},"
-	"\"NetworkSettings\":{\"Networks\":{\"dual\":{\"NetworkID\":\""
-	NID64 "\",\"IPAddress\":\"172.30.0.2\",\"IPPrefixLen\":24,"
+	"\"NetworkSettings\":{\"Networks\":{\"dual\":{\"NetworkID\":\"" NID64
+	"\",\"IPAddress\":\"172.30.0.2\",\"IPPrefixLen\":24,"
 	"\"Gateway\":\"172.30.0.1\",\"GlobalIPv6Address\":\"fd00:30::2\","
 	"\"GlobalIPv6PrefixLen\":64,\"IPv6Gateway\":\"fd00:30::1\","
-	"\"LinkLocalIPv6Address\":\"\"},\"v4only\":{\"NetworkID\":\""
-	NID64 "\",\"IPAddress\":\"172.31.0.2\",\"IPPrefixLen\":24,"
+	"\"LinkLocalIPv6Address\":\"\"},\"v4only\":{\"NetworkID\":\"" NID64
+	"\",\"IPAddress\":\"172.31.0.2\",\"IPPrefixLen\":24,"
 	"\"Gateway\":\"172.31.0.1\",\"GlobalIPv6Address\":\"\","
 	"\"GlobalIPv6PrefixLen\":0,\"IPv6Gateway\":\"\"}}}}";
 
@@ -1673,15 +1732,20 @@ static void test_ipv6_fields(void)
 	static const struct {
 		const char *from, *to, *msg;
 	} bad[] = {
-		{ ":64,", ":129,", "GlobalIPv6PrefixLen \"129\": not from 0 to "
+		{ ":64,", ":129,",
+		  "GlobalIPv6PrefixLen \"129\": not from 0 to "
 		  "128" },
-		{ ":64,", ":-1,", "GlobalIPv6PrefixLen \"-1\": not from 0 to "
+		{ ":64,", ":-1,",
+		  "GlobalIPv6PrefixLen \"-1\": not from 0 to "
 		  "128" },
-		{ "\"fd00:30::1\"", "\"172.30.0.1\"", "IPv6Gateway "
+		{ "\"fd00:30::1\"", "\"172.30.0.1\"",
+		  "IPv6Gateway "
 		  "\"172.30.0.1\": not an IPv6 address" },
-		{ "\"fd00:30::2\"", "\"::ffff:172.30.0.2\"", "GlobalIPv6Address "
+		{ "\"fd00:30::2\"", "\"::ffff:172.30.0.2\"",
+		  "GlobalIPv6Address "
 		  "\"::ffff:172.30.0.2\": not an IPv6 address" },
-		{ "\"fd00:30::2\"", "\"fe80::2%eth0\"", "GlobalIPv6Address "
+		{ "\"fd00:30::2\"", "\"fe80::2%eth0\"",
+		  "GlobalIPv6Address "
 		  "\"fe80::2%eth0\": not an IPv6 address" },
 		{ "\"fd00:30::2\"", "\"fd00:30::2\\n-j ACCEPT\"",
 		  "GlobalIPv6Address \"fd00:30::2\\n-j ACCEPT\": not an IPv6 "
@@ -1709,8 +1773,9 @@ static void test_ipv6_fields(void)
 	docker_container_free(&c);
 	docker_close(&d);
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-		check(mem_daemon(&d, &ans, with(&b, inspect_dual, bad[i].from,
-						bad[i].to)) == 0);
+		check(mem_daemon(&d, &ans,
+				 with(&b, inspect_dual, bad[i].from,
+				      bad[i].to)) == 0);
 		memset(&e, 0, sizeof(e));
 		check(docker_inspect(&d, "web6", &c, &e) == -1);
 		check(e.code == EXIT_RUNTIME);
@@ -1743,15 +1808,17 @@ static void test_ipv6_fields(void)
  * give them (measured in the sandbox), absent ones unknown. */
 static void test_info_firewall(void)
 {
-	static const char i2010[] = "{\"ServerVersion\":\"20.10.24+dfsg1\","
+	static const char i2010[] =
+		"{\"ServerVersion\":\"20.10.24+dfsg1\","
 		"\"DockerRootDir\":\"/var/lib/docker\",\"ExperimentalBuild\":"
 		"true,\"BridgeNfIptables\":true,\"BridgeNfIp6tables\":false}";
-	static const char i285[] = "{\"ServerVersion\":\"28.5.2+dfsg4\","
+	static const char i285[] =
+		"{\"ServerVersion\":\"28.5.2+dfsg4\","
 		"\"DockerRootDir\":\"/var/lib/docker\",\"ExperimentalBuild\":"
 		"false,\"FirewallBackend\":{\"Driver\":\"iptables\"}}";
 	static const char odd[] = "{\"DockerRootDir\":\"/d\","
-		"\"FirewallBackend\":{\"Driver\":\"x\\ny\"},"
-		"\"BridgeNfIp6tables\":\"yes\"}";
+				  "\"FirewallBackend\":{\"Driver\":\"x\\ny\"},"
+				  "\"BridgeNfIp6tables\":\"yes\"}";
 	struct buf ans = { 0 };
 	struct docker d;
 	struct docker_info i;
@@ -1775,25 +1842,29 @@ static void test_info_firewall(void)
 
 static void test_list_checked(void)
 {
-	static const char ok[] =
-		"[{\"Id\":\"" ID64 "\",\"Names\":[\"/other/alias\",\"/web\"],"
-		"\"State\":\"running\"}]";
+	static const char ok[] = "[{\"Id\":\"" ID64
+				 "\",\"Names\":[\"/other/alias\",\"/web\"],"
+				 "\"State\":\"running\"}]";
 	/* names docker-fw cannot take: the entry kept, marked */
 	static const struct {
 		const char *from, *to, *why;
 	} skipped[] = {
-		{ "\"/web\"", "\"/w\\neb\"", "mem://: list of containers: " ID64
+		{ "\"/web\"", "\"/w\\neb\"",
+		  "mem://: list of containers: " ID64
 		  ": Names \"/w\\neb\": not a Docker container name" },
 		{ "\"/web\"", "\"/we b\"", "Names \"/we b\": not a Docker" },
-		{ "\"/web\"", "\"/w\\u0000\"", "Names: no container name "
+		{ "\"/web\"", "\"/w\\u0000\"",
+		  "Names: no container name "
 		  "docker-fw takes" },
 	};
 	static const struct {
 		const char *from, *to, *msg;
 	} cases[] = {
-		{ "\"Id\":\"4f", "\"Id\":\"4F", "mem://: list of containers: Id "
+		{ "\"Id\":\"4f", "\"Id\":\"4F",
+		  "mem://: list of containers: Id "
 		  "\"4F1c" },
-		{ "[\"/other/alias\",\"/web\"]", "[1]", "Names: not a list of "
+		{ "[\"/other/alias\",\"/web\"]", "[1]",
+		  "Names: not a list of "
 		  "strings" },
 	};
 	struct buf ans = { 0 }, b = { 0 };
@@ -1808,8 +1879,9 @@ static void test_list_checked(void)
 	free(v);
 	docker_close(&d);
 	for (i = 0; i < sizeof(skipped) / sizeof(skipped[0]); i++) {
-		check(mem_daemon(&d, &ans, with(&b, ok, skipped[i].from,
-						skipped[i].to)) == 0);
+		check(mem_daemon(&d, &ans,
+				 with(&b, ok, skipped[i].from,
+				      skipped[i].to)) == 0);
 		check(docker_list(&d, &v, &n, &e) == 0);
 		check(n == 1 && !*v[0].name && !strcmp(v[0].id, ID64) &&
 		      !strcmp(v[0].state, "running"));
@@ -1822,8 +1894,9 @@ static void test_list_checked(void)
 		docker_close(&d);
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		check(mem_daemon(&d, &ans, with(&b, ok, cases[i].from,
-						cases[i].to)) == 0);
+		check(mem_daemon(&d, &ans,
+				 with(&b, ok, cases[i].from, cases[i].to)) ==
+		      0);
 		check(docker_list(&d, &v, &n, &e) == -1);
 		check(e.code == EXIT_RUNTIME && v == NULL && n == 0);
 		if (!strstr(e.msg, cases[i].msg)) {
@@ -1857,7 +1930,8 @@ static void test_exec_id_checked(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		check(mem_daemon(&d, &ans, bad[i]) == 0);
-		check(docker_exec(&d, ID64, argv, NULL, NULL, 0, &code, &e) == -1);
+		check(docker_exec(&d, ID64, argv, NULL, NULL, 0, &code, &e) ==
+		      -1);
 		check(e.code == EXIT_RUNTIME);
 		check_has(e.msg, "mem://: exec create: Id \"");
 		check_has(e.msg, "\": not 64 lowercase hex digits");
@@ -1869,9 +1943,23 @@ static void test_exec_id_checked(void)
 static void test_api_parse(void)
 {
 	static const char *const bad[] = {
-		"", "1", "1.", "1.041", "1.4x", "1.-1", "1.+41", "-1.41", "2.41",
-		"1.1000", "1.99999999999999999999", " 1.41", "1.41 ", "1..41",
-		"01.41", "1.4\x01", "1.9999999999...",
+		"",
+		"1",
+		"1.",
+		"1.041",
+		"1.4x",
+		"1.-1",
+		"1.+41",
+		"-1.41",
+		"2.41",
+		"1.1000",
+		"1.99999999999999999999",
+		" 1.41",
+		"1.41 ",
+		"1..41",
+		"01.41",
+		"1.4\x01",
+		"1.9999999999...",
 	};
 	size_t i;
 
@@ -1895,7 +1983,8 @@ static void test_long_input(void)
 	check(init_at(&d, "unix:///nonexistent/docker.sock", &e) == 0);
 	check(docker_inspect(&d, name, &c, &e) == -1);
 	check(e.code == EXIT_USAGE);
-	check_str(e.msg, "container name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	check_str(e.msg,
+		  "container name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		  "aaaaaa...\" (5000 characters) is too long: docker-fw takes "
 		  "names of up to 255");
 	check(docker_inspect(&d, "a\nb", &c, &e) == -1);
@@ -1906,7 +1995,7 @@ static void test_long_input(void)
 	check(e.code == EXIT_USAGE);
 	check_has(e.msg, "GET \"aaaaaaaaaa");
 	check_has(e.msg, "...\": the request path is too long (5000 bytes; "
-		  "at most 4088)");
+			 "at most 4088)");
 	docker_close(&d);
 }
 
@@ -1962,22 +2051,25 @@ static void test_docker_nomem(void)
 				size_t k = 0;
 				int rc;
 
-				check(mem_daemon(&d, &ans, what == 0 ?
-						 with(&b, inspect_ok,
-						      "[\"/srv/a:/a\"]",
-						      bind.data) :
-						 what == 1 ? networks_ok :
-						 "[{\"Id\":\"" ID64 "\",\"Names\":"
-						 "[\"/web\"]}]") == 0);
+				check(mem_daemon(&d, &ans,
+						 what == 0 ?
+							 with(&b, inspect_ok,
+							      "[\"/srv/a:/a\"]",
+							      bind.data) :
+						 what == 1 ?
+							 networks_ok :
+							 "[{\"Id\":\"" ID64
+							 "\",\"Names\":"
+							 "[\"/web\"]}]") == 0);
 				if (sticky)
 					failalloc_all(n);
 				else
 					failalloc_after(n);
-				rc = what == 0 ? docker_inspect(&d, "web", &c,
-								&e) :
-				     what == 1 ? docker_networks(&d, &nv, &k,
-								 &e) :
-				     docker_list(&d, &sv, &k, &e);
+				rc = what == 0 ?
+					     docker_inspect(&d, "web", &c, &e) :
+				     what == 1 ?
+					     docker_networks(&d, &nv, &k, &e) :
+					     docker_list(&d, &sv, &k, &e);
 				failed = failalloc_off();
 				runs++;
 				if (!failed) {
@@ -1986,8 +2078,8 @@ static void test_docker_nomem(void)
 						check(c.binds.n == 2);
 						docker_container_free(&c);
 					}
-					check(what == 0 || k == (what == 1 ?
-								 2u : 1u));
+					check(what == 0 ||
+					      k == (what == 1 ? 2u : 1u));
 					free(nv);
 					free(sv);
 					docker_close(&d);
@@ -2007,18 +2099,22 @@ static void test_docker_nomem(void)
 	buf_free(&bind);
 }
 
-UNIT_TESTS(T(test_keepalive_reuse) T(test_reconnect_idle_close)
-	   T(test_reconnect_no_answer) T(test_reconnect_twice)
-	   T(test_connection_close) T(test_status_500_text)
-	   T(test_status_404) T(test_post_no_body) T(test_truncated_chunk)
-	   T(test_short_content_length) T(test_stall_mid_body)
-	   T(test_close_mid_header) T(test_bad_chunk_size)
-	   T(test_header_no_colon) T(test_huge_header) T(test_head_over_limit)
-	   T(test_body_over_cap) T(test_api_version) T(test_inspect_1mib)
-	   T(test_chunked_ext_trailers) T(test_exec) T(test_exec_max)
-	   T(test_events) T(test_events_since)
-	   T(test_init_errors) T(test_inspect_checked)
-	   T(test_inspect_long_strings) T(test_networks_checked) T(test_ipv6_fields)
-	   T(test_info_firewall)
-	   T(test_list_checked) T(test_exec_id_checked) T(test_api_parse)
-	   T(test_long_input) T(test_str_escape) T(test_docker_nomem))
+UNIT_TESTS(
+	T(test_keepalive_reuse) T(test_reconnect_idle_close) T(test_reconnect_no_answer) T(
+		test_reconnect_twice) T(test_connection_close) T(test_status_500_text)
+		T(test_status_404) T(test_post_no_body) T(test_truncated_chunk) T(
+			test_short_content_length) T(test_stall_mid_body) T(test_close_mid_header)
+			T(test_bad_chunk_size) T(test_header_no_colon) T(test_huge_header) T(
+				test_head_over_limit) T(test_body_over_cap) T(test_api_version)
+				T(test_inspect_1mib) T(test_chunked_ext_trailers) T(
+					test_exec) T(test_exec_max) T(test_events)
+					T(test_events_since) T(test_init_errors) T(
+						test_inspect_checked) T(test_inspect_long_strings)
+						T(test_networks_checked) T(
+							test_ipv6_fields) T(test_info_firewall)
+							T(test_list_checked) T(
+								test_exec_id_checked)
+								T(test_api_parse) T(
+									test_long_input)
+									T(test_str_escape)
+										T(test_docker_nomem))

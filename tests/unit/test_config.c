@@ -35,13 +35,19 @@ static int words(const char *s, char *copy, size_t size, char **argv)
 
 static void test_env(void)
 {
-	static const char *const env[] = {
-		"DOCKER_HOST=tcp://h:1", "DOCKER_TLS_VERIFY=1",
-		"DOCKER_CONFIG=/etc/dc", "HOME=/home/u", "DFW_TIMEOUT=5",
-		"DFW_CONNECT_TIMEOUT=", "DFW_STATE_DIR=/s", "DFW_BACKEND=nft",
-		"DFW_HOSTS=exec", "XTABLES_LOCKFILE=/l", "PATH=/bin",
-		"DOCKER_CERT_PATH=", NULL
-	};
+	static const char *const env[] = { "DOCKER_HOST=tcp://h:1",
+					   "DOCKER_TLS_VERIFY=1",
+					   "DOCKER_CONFIG=/etc/dc",
+					   "HOME=/home/u",
+					   "DFW_TIMEOUT=5",
+					   "DFW_CONNECT_TIMEOUT=",
+					   "DFW_STATE_DIR=/s",
+					   "DFW_BACKEND=nft",
+					   "DFW_HOSTS=exec",
+					   "XTABLES_LOCKFILE=/l",
+					   "PATH=/bin",
+					   "DOCKER_CERT_PATH=",
+					   NULL };
 	struct cli c;
 	struct err e;
 
@@ -74,7 +80,7 @@ static void test_env(void)
 		   (void *)(const char *[]){ "DFW_TIMEOUT=0", NULL });
 	check(config_finish(&c, &e) == -1 && e.code == EXIT_USAGE);
 	check_str(e.msg, "DFW_TIMEOUT=\"0\": not a number of seconds from 1 "
-		  "to 86400");
+			 "to 86400");
 	config_env(&c, fake_env,
 		   (void *)(const char *[]){ "DFW_CONNECT_TIMEOUT=1s", NULL });
 	check(config_finish(&c, &e) == -1);
@@ -96,8 +102,8 @@ static const char *globals(const char *const *env, const char *s)
 	if (k < 0)
 		snprintf(out, sizeof(out), "ERR: %s", e.msg);
 	else
-		snprintf(out, sizeof(out), "@%d host=%s tls=%d,%d,%u ca=%s",
-			 k, c.cfg.host ? c.cfg.host : "-", c.cfg.tls.tls,
+		snprintf(out, sizeof(out), "@%d host=%s tls=%d,%d,%u ca=%s", k,
+			 c.cfg.host ? c.cfg.host : "-", c.cfg.tls.tls,
 			 c.cfg.tls.verify, c.cfg.tls.given,
 			 c.cfg.tls.ca ? c.cfg.tls.ca : "-");
 	return out;
@@ -128,8 +134,9 @@ static void test_globals(void)
 		  "--host)");
 	check_str(globals(none, "-H unix:///a -Hunix:///b"),
 		  "ERR: -Hunix:///b: the daemon was given twice (-H, --host)");
-	check_str(globals(none, "--host"),
-		  "ERR: --host needs a value (unix:///PATH or tcp://HOST:PORT)");
+	check_str(
+		globals(none, "--host"),
+		"ERR: --host needs a value (unix:///PATH or tcp://HOST:PORT)");
 	check_str(globals(none, "-H ssh://x ls"),
 		  "ERR: DOCKER_HOST \"ssh://x\": unknown scheme (use "
 		  "unix:///PATH or tcp://HOST:PORT)");
@@ -209,10 +216,11 @@ static void test_options(void)
 	check_str(options((const char *[]){ "DFW_BACKEND=foo", NULL },
 			  CONFIG_STATE_DIR, NULL, 0, ""),
 		  "dir=- v=0 backend=- dry=0 own=|");
-	check_str(options((const char *[]){ "DFW_BACKEND=foo", NULL },
-			  CONFIG_CHANGES, NULL, 0, ""),
-		  "ERR: backend \"foo\": iptc (legacy iptables, libiptc) or nft "
-		  "(iptables-nft)");
+	check_str(
+		options((const char *[]){ "DFW_BACKEND=foo", NULL },
+			CONFIG_CHANGES, NULL, 0, ""),
+		"ERR: backend \"foo\": iptc (legacy iptables, libiptc) or nft "
+		"(iptables-nft)");
 	/* -v twice is -v; the rest once */
 	check_str(options(none, CONFIG_CHANGES, NULL, 0, "-v --verbose"),
 		  "dir=- v=1 backend=- dry=0 own=|");
@@ -244,8 +252,8 @@ static void test_options(void)
 	check_str(options(none, CONFIG_BACKEND, own, 2, "--paused --paused"),
 		  "ERR: --paused given twice");
 	/* a rule spec's options in an applet's table (add) */
-	check_str(options(none, CONFIG_STATE_DIR, rulespec_opts,
-			  RULESPEC_NOPTS, "web --source 1.2.3.4 --rev-lookup"),
+	check_str(options(none, CONFIG_STATE_DIR, rulespec_opts, RULESPEC_NOPTS,
+			  "web --source 1.2.3.4 --rev-lookup"),
 		  "dir=- v=0 backend=- dry=0 own=0=1.2.3.4;7=-;|web");
 }
 

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 
-#include "dfw/docker.h"		/* struct strv */
+#include "dfw/docker.h" /* struct strv */
 #include "dfw/fw.h"
 #include "unit.h"
 
@@ -44,8 +44,8 @@ static void test_format(void)
 	strcpy(r.comment, "docker-fw web 0123456789ab");
 	strcpy(r.target, "DOCKER");
 	check_str(fmt(&r), "-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp "
-		  "--dport 80 -m comment --comment \"docker-fw web "
-		  "0123456789ab\" -j DOCKER");
+			   "--dport 80 -m comment --comment \"docker-fw web "
+			   "0123456789ab\" -j DOCKER");
 
 	r = rule("10.0.0.0", 8, NULL, 0);
 	r.inv = FW_INV_SRC | FW_INV_IN;
@@ -55,7 +55,8 @@ static void test_format(void)
 	r.sport = 53;
 	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED | FW_CT_NEW;
 	strcpy(r.comment, "docker-fw");
-	check_str(fmt(&r), "! -s 10.0.0.0/8 ! -i br+ -o docker0 -p udp -m udp "
+	check_str(fmt(&r),
+		  "! -s 10.0.0.0/8 ! -i br+ -o docker0 -p udp -m udp "
 		  "--sport 53 -m conntrack --ctstate NEW,RELATED,ESTABLISHED "
 		  "-m comment --comment docker-fw -j ACCEPT");
 
@@ -63,19 +64,19 @@ static void test_format(void)
 	r.proto = IPPROTO_TCP;
 	check_str(fmt(&r), "-p tcp -j ACCEPT");
 	r.foreign = 1;
-	b.len = 0;	/* never written; shown in messages */
+	b.len = 0; /* never written; shown in messages */
 	check(fw_rule_format(&r, &b) == -1 && errno == EINVAL);
 	b.len = 0;
 	check(fw_rule_show(&r, &b) == 0);
 	check_str(b.data, "-p tcp (more matches) -j ACCEPT");
 	r.foreign = 0;
-	r.target[0] = 0;	/* no target: no -j, as iptables-save */
+	r.target[0] = 0; /* no target: no -j, as iptables-save */
 	b.len = 0;
 	check(fw_rule_show(&r, &b) == 0);
 	check_str(b.data, "-p tcp");
 	check(fw_rule_format(&r, &b) == -1);
 	r = rule("0.0.0.0", 0, NULL, 0);
-	check_str(fmt(&r), "-j ACCEPT");	/* /0 is "any" */
+	check_str(fmt(&r), "-j ACCEPT"); /* /0 is "any" */
 	buf_free(&b);
 }
 
@@ -127,11 +128,13 @@ static void test_equal_hash(void)
 	b.inv = FW_INV_DST;
 	check(!fw_rule_equal(&a, &b));
 	b = a;
-	fw_set_ip4(b.src, b.smsk, a.src[0] | a.src[1] << 8 | a.src[2] << 16 |
-		   (uint32_t)a.src[3] << 24, 31);
+	fw_set_ip4(b.src, b.smsk,
+		   a.src[0] | a.src[1] << 8 | a.src[2] << 16 |
+			   (uint32_t)a.src[3] << 24,
+		   31);
 	check(!fw_rule_equal(&a, &b));
 	b = a;
-	b.foreign = 1;			/* foreign equals nothing */
+	b.foreign = 1; /* foreign equals nothing */
 	check(!fw_rule_equal(&a, &b) && !fw_rule_equal(&b, &b));
 	/* "in" and "out" do not blur into each other in the hash */
 	a = rule(NULL, 0, NULL, 0);
@@ -170,7 +173,6 @@ static void test_ctstate(void)
 	check(fw_ctstate_parse("NE") == 0);
 }
 
-
 /* Decodes a line as iptables-nft-save prints it ("-A CHAIN ..."). */
 static struct fw_rule dec(const char *line, int family)
 {
@@ -195,21 +197,23 @@ static struct fw_rule dec(const char *line, int family)
  */
 static const struct {
 	const char *line;
-	const char *extra;	/* NULL: none */
-	const char *format;	/* NULL: the line after "-A X " */
+	const char *extra;  /* NULL: none */
+	const char *format; /* NULL: the line after "-A X " */
 	uint16_t dport;
 	unsigned ctstate;
 } saved[] = {
 	{ "-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
 	  "-m limit --limit 5/sec -m comment --comment \"docker-fw web "
-	  "0123456789ab\" -j DOCKER", "-m limit --limit 5/sec", NULL, 80, 0 },
+	  "0123456789ab\" -j DOCKER",
+	  "-m limit --limit 5/sec", NULL, 80, 0 },
 	{ "-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
 	  "--tcp-flags FIN,SYN,RST,ACK SYN -m comment --comment \"docker-fw "
 	  "web 0123456789ab\" -j DOCKER",
 	  "-m tcp --tcp-flags FIN,SYN,RST,ACK SYN",
 	  "-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -m tcp "
 	  "--tcp-flags FIN,SYN,RST,ACK SYN -m comment --comment \"docker-fw "
-	  "web 0123456789ab\" -j DOCKER", 80, 0 },
+	  "web 0123456789ab\" -j DOCKER",
+	  80, 0 },
 	{ "-A X -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j ACCEPT",
 	  "-m tcp --tcp-flags FIN,SYN,RST,ACK SYN", NULL, 0, 0 },
 	{ "-A X -s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
@@ -221,21 +225,25 @@ static const struct {
 	{ "-A X -s 10.0.0.1/32 -p tcp -m tcp --dport 80 -m iprange "
 	  "--src-range 10.0.0.1-10.0.0.9 ! --dst-range 1.1.1.1-1.1.1.2 -m mac "
 	  "--mac-source 00:11:22:33:44:55 -m addrtype --src-type LOCAL -j "
-	  "ACCEPT", "-m iprange --src-range 10.0.0.1-10.0.0.9 ! --dst-range "
+	  "ACCEPT",
+	  "-m iprange --src-range 10.0.0.1-10.0.0.9 ! --dst-range "
 	  "1.1.1.1-1.1.1.2 -m mac --mac-source 00:11:22:33:44:55 -m addrtype "
-	  "--src-type LOCAL", NULL, 80, 0 },
+	  "--src-type LOCAL",
+	  NULL, 80, 0 },
 	{ "-A X -p tcp -m tcp --dport 80 -m string --string \"a'b c\\\"d\" "
 	  "--algo bm -m comment --comment \"it\\'s\" -j ACCEPT",
 	  "-m string --string \"a'b c\\\"d\" --algo bm",
 	  "-p tcp -m tcp --dport 80 -m string --string \"a'b c\\\"d\" --algo "
-	  "bm -m comment --comment \"it's\" -j ACCEPT", 80, 0 },
+	  "bm -m comment --comment \"it's\" -j ACCEPT",
+	  80, 0 },
 	{ "-A X -p tcp -f -m tcp --dport 80 -j ACCEPT", "-f",
 	  "-p tcp -m tcp --dport 80 -f -j ACCEPT", 80, 0 },
 	{ "-A X -p udp ! -f -m udp --dport 80 -m limit --limit 10/min "
 	  "--limit-burst 7 -j ACCEPT",
 	  "! -f -m limit --limit 10/min --limit-burst 7",
 	  "-p udp -m udp --dport 80 ! -f -m limit --limit 10/min "
-	  "--limit-burst 7 -j ACCEPT", 80, 0 },
+	  "--limit-burst 7 -j ACCEPT",
+	  80, 0 },
 	{ "-A X -p tcp -m tcp ! --dport 80 -j ACCEPT", "-m tcp ! --dport 80",
 	  NULL, 0, 0 },
 	{ "-A X -p tcp -m tcp --dport 80:90 -j ACCEPT", "-m tcp --dport 80:90",
@@ -252,22 +260,27 @@ static const struct {
 	  "-m conntrack --ctorigdst 1.2.3.4 -j ACCEPT",
 	  "-m conntrack --ctorigdst 1.2.3.4", NULL, 80, FW_CT_NEW },
 	{ "-A X -p tcp -m tcp --dport 80 -m conntrack ! --ctstate NEW -j "
-	  "ACCEPT", NULL, NULL, 80, FW_CT_NEW },
+	  "ACCEPT",
+	  NULL, NULL, 80, FW_CT_NEW },
 	{ "-A X -p tcp -m tcp --dport 80 -m limit --limit 5/sec -m conntrack "
 	  "--ctstate NEW -m comment --comment \"docker-fw x 0123456789ab\" "
-	  "-j ACCEPT", "-m limit --limit 5/sec",
+	  "-j ACCEPT",
+	  "-m limit --limit 5/sec",
 	  "-p tcp -m tcp --dport 80 -m conntrack --ctstate NEW -m limit "
 	  "--limit 5/sec -m comment --comment \"docker-fw x 0123456789ab\" "
-	  "-j ACCEPT", 80, FW_CT_NEW },
+	  "-j ACCEPT",
+	  80, FW_CT_NEW },
 	{ "-A X -p tcp -m tcp --dport 80 -m hashlimit --hashlimit-upto 5/sec "
 	  "--hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name foo "
 	  "-m recent --rcheck --seconds 60 --name bar --mask 255.255.255.255 "
 	  "--rsource -m connlimit --connlimit-above 3 --connlimit-mask 32 "
-	  "--connlimit-saddr -j ACCEPT", "-m hashlimit --hashlimit-upto "
+	  "--connlimit-saddr -j ACCEPT",
+	  "-m hashlimit --hashlimit-upto "
 	  "5/sec --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name "
 	  "foo -m recent --rcheck --seconds 60 --name bar --mask "
 	  "255.255.255.255 --rsource -m connlimit --connlimit-above 3 "
-	  "--connlimit-mask 32 --connlimit-saddr", NULL, 80, 0 },
+	  "--connlimit-mask 32 --connlimit-saddr",
+	  NULL, 80, 0 },
 	{ "-A X -p tcp -m tcp --dport 80 -m length --length 10:100 -m ttl "
 	  "--ttl-gt 3 -m pkttype --pkt-type unicast -m u32 --u32 "
 	  "\"0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0=0x1\" -j ACCEPT",
@@ -275,24 +288,29 @@ static const struct {
 	  "unicast -m u32 --u32 0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0=0x1",
 	  "-p tcp -m tcp --dport 80 -m length --length 10:100 -m ttl "
 	  "--ttl-gt 3 -m pkttype --pkt-type unicast -m u32 --u32 "
-	  "0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0=0x1 -j ACCEPT", 80, 0 },
+	  "0x0>>0x16&0x3c@0xc>>0x1a&0x3c@0x0=0x1 -j ACCEPT",
+	  80, 0 },
 	{ "-A X -p tcp -m tcp --dport 80 -m time --timestart 09:00:00 "
 	  "--timestop 17:00:00 --weekdays Mon,Tue --datestop "
-	  "2038-01-19T03:14:07 -j ACCEPT", "-m time --timestart 09:00:00 "
+	  "2038-01-19T03:14:07 -j ACCEPT",
+	  "-m time --timestart 09:00:00 "
 	  "--timestop 17:00:00 --weekdays Mon,Tue --datestop "
-	  "2038-01-19T03:14:07", NULL, 80, 0 },
+	  "2038-01-19T03:14:07",
+	  NULL, 80, 0 },
 	{ "-A X -i eth0 -p tcp -m tcp --dport 80 -m addrtype --dst-type "
 	  "LOCAL --limit-iface-in -j ACCEPT",
 	  "-m addrtype --dst-type LOCAL --limit-iface-in", NULL, 80, 0 },
 	{ "-A X -p udp -m udp --dport 80 -m limit --limit 5/sec -m comment "
 	  "--comment \"docker-fw x 0123456789ab\" -m multiport --sports 1,2 "
-	  "-j ACCEPT", "-m limit --limit 5/sec -m multiport --sports 1,2",
+	  "-j ACCEPT",
+	  "-m limit --limit 5/sec -m multiport --sports 1,2",
 	  "-p udp -m udp --dport 80 -m limit --limit 5/sec -m multiport "
 	  "--sports 1,2 -m comment --comment \"docker-fw x 0123456789ab\" "
-	  "-j ACCEPT", 80, 0 },
+	  "-j ACCEPT",
+	  80, 0 },
 	{ "-A X -p tcp -m tcp -j ACCEPT", NULL, "-p tcp -j ACCEPT", 0, 0 },
-	{ "-A X -s 10.0.0.0/255.0.255.0 ! -d 10.1.0.0/16 -j RETURN", NULL,
-	  NULL, 0, 0 },
+	{ "-A X -s 10.0.0.0/255.0.255.0 ! -d 10.1.0.0/16 -j RETURN", NULL, NULL,
+	  0, 0 },
 };
 
 static void test_decode_roundtrip(void)
@@ -315,7 +333,7 @@ static void test_decode_roundtrip(void)
 		b.len = 0;
 		check(fw_rule_format(&r, &b) == 0);
 		check_str(b.data, saved[i].format ? saved[i].format :
-			  saved[i].line + 5);
+						    saved[i].line + 5);
 		strv_free(&w);
 		check(fw_split(b.data, &w) > 0);
 		fw_rule_decode(w.v, w.n, AF_INET, &again);
@@ -344,7 +362,8 @@ static void test_decode_foreign(void)
 		{ "-A X -p tcp -m tcp --dport 80 -j LOG --log-prefix \"x y \"",
 		  "LOG" },
 		{ "-A X -p tcp -m tcp --dport 80 -j REJECT --reject-with "
-		  "tcp-reset", "REJECT" },
+		  "tcp-reset",
+		  "REJECT" },
 		{ "-A X -p icmp -m icmp --icmp-type 8 -j ACCEPT", "ACCEPT" },
 		{ "-A X -i docker0 -g DOCKER", "DOCKER" },
 		{ "-A X -m comment --comment a -m comment --comment b -j DROP",
@@ -420,7 +439,8 @@ static void test_decode_v6(void)
  */
 static void test_v6_model(void)
 {
-	static const char *const line = "-A DFW-FORWARD -s fd00:30::2/128 "
+	static const char *const line =
+		"-A DFW-FORWARD -s fd00:30::2/128 "
 		"-d fd00:30::3/128 -i br-0123456789a -o br-0123456789a "
 		"-p tcp -m tcp --dport 80 -m comment --comment "
 		"\"docker-fw web 0123456789ab\" -j ACCEPT";
@@ -468,7 +488,8 @@ static void test_v6_model(void)
 	c.rule = r;
 	b.len = 0;
 	check(fw_restore_text("filter", &c, 1, &b, &e) == 0);
-	check_str(b.data, "*filter\n-I DFW-FORWARD 3 -s fd00:30::2/128 "
+	check_str(b.data,
+		  "*filter\n-I DFW-FORWARD 3 -s fd00:30::2/128 "
 		  "-d fd00:30::3/128 -i br-0123456789a -o br-0123456789a "
 		  "-p tcp -m tcp --dport 80 -m comment --comment "
 		  "\"docker-fw web 0123456789ab\" -j ACCEPT\nCOMMIT\n");
@@ -482,7 +503,7 @@ static void test_v6_model(void)
 	b.len = 0;
 	check(!o.foreign && fw_rule_format(&o, &b) == 0);
 	check_str(b.data, "! -s 2001:db8::/32 -d fd00::/ffff:0:ffff:: "
-		  "-j DROP");
+			  "-j DROP");
 	buf_free(&b);
 }
 
@@ -498,10 +519,10 @@ static void test_addr_parse(void)
 	check(fw_addr_parse("::/0", AF_INET6, a, m) == 0 && m[0] == 0);
 	check(fw_addr_parse("::1", AF_INET6, a, m) == 0 && m[15] == 0xff &&
 	      a[15] == 1);
-	check(fw_addr_parse("fd00::/8", AF_INET6, a, m) == 0 &&
-	      m[0] == 0xff && m[1] == 0);
-	check(fw_addr_parse("10.1.2.3/8", AF_INET, a, m) == 0 &&
-	      a[0] == 10 && a[1] == 0 && a[3] == 0);	/* host bits go */
+	check(fw_addr_parse("fd00::/8", AF_INET6, a, m) == 0 && m[0] == 0xff &&
+	      m[1] == 0);
+	check(fw_addr_parse("10.1.2.3/8", AF_INET, a, m) == 0 && a[0] == 10 &&
+	      a[1] == 0 && a[3] == 0); /* host bits go */
 	check(fw_addr_parse("2001:db8::ffff/::", AF_INET6, a, m) == 0 &&
 	      a[0] == 0 && a[15] == 0 && m[0] == 0);
 	check(fw_addr_parse("::1/129", AF_INET6, a, m) < 0);
@@ -515,8 +536,17 @@ static void test_addr_parse(void)
 static void test_split_quote(void)
 {
 	static const char *const words[] = {
-		"plain", "a b", "it's", "q\"q", "back\\slash", "\"",
-		"-m", "0x0>>0x16&0x3c", "\\", "\\\"", "\xc3\xa9t\xc3\xa9",
+		"plain",
+		"a b",
+		"it's",
+		"q\"q",
+		"back\\slash",
+		"\"",
+		"-m",
+		"0x0>>0x16&0x3c",
+		"\\",
+		"\\\"",
+		"\xc3\xa9t\xc3\xa9",
 	};
 	/* not one word on one line: refused, nothing appended */
 	static const char *const bad[] = {
@@ -534,7 +564,7 @@ static void test_split_quote(void)
 		check_str(w.v[1], "b c");
 		check_str(w.v[2], "de fg");
 		check_str(w.v[3], "x\"y");
-		check_str(w.v[4], "z\\w");	/* a backslash outside "" */
+		check_str(w.v[4], "z\\w"); /* a backslash outside "" */
 	}
 	strv_free(&w);
 	check(fw_split("a \"b", &w) == -1 && w.n == 0);
@@ -560,7 +590,7 @@ static void test_split_quote(void)
 	big[sizeof(big) - 1] = 0;
 	b.len = 0;
 	check(fw_quote(big, &b) == -1 && errno == EINVAL && !b.len);
-	big[sizeof(big) - 2] = 0;	/* FW_WORD_MAX bytes */
+	big[sizeof(big) - 2] = 0; /* FW_WORD_MAX bytes */
 	check(fw_quote(big, &b) == 0 && b.len == FW_WORD_MAX);
 	b.len = 0;
 	fw_quote("plain", &b);
@@ -584,7 +614,7 @@ static void test_intern(void)
 	check(!fw_extra_known(a));
 	fw_extra_mark(a);
 	check(fw_extra_known(a));
-	for (i = 0; i < 200; i++) {	/* past a few rehashes */
+	for (i = 0; i < 200; i++) { /* past a few rehashes */
 		snprintf(s, sizeof(s), "-m x%d", i);
 		p[i] = fw_intern(s, strlen(s));
 	}
@@ -607,8 +637,7 @@ static struct fw_rule spec(int dport)
 	return r;
 }
 
-static int filt(struct fw_rule *r, const char *text, int any,
-		struct err *e)
+static int filt(struct fw_rule *r, const char *text, int any, struct err *e)
 {
 	struct strv w = { 0 };
 	int rc;
@@ -624,8 +653,8 @@ static void test_filter_subset(void)
 	struct fw_rule r = spec(80), before;
 	struct err e;
 
-	check(filt(&r, "! -i eth0 -o br+ -m conntrack --ctstate NEW", 0,
-		   &e) == 0);
+	check(filt(&r, "! -i eth0 -o br+ -m conntrack --ctstate NEW", 0, &e) ==
+	      0);
 	check_str(r.in, "eth0");
 	check(r.inv == FW_INV_IN && r.ctstate == FW_CT_NEW && !r.extra);
 	r = spec(80);
@@ -633,14 +662,14 @@ static void test_filter_subset(void)
 	check(filt(&r, "-m limit --limit 5/s", 0, &e) == -1);
 	check(e.code == EXIT_USAGE);
 	check(strstr(e.msg, "\"-m\" limit") && strstr(e.msg, "iptc backend"));
-	check(fw_rule_equal(&r, &before));	/* r unchanged */
+	check(fw_rule_equal(&r, &before)); /* r unchanged */
 	check(filt(&r, "-p tcp --syn", 0, &e) == -1 &&
 	      strstr(e.msg, "\"-p\"") && strstr(e.msg, "iptc"));
 	check(filt(&r, "-i +", 0, &e) == -1 && strstr(e.msg, "\"+\""));
 	/* an interface name over IFNAMSIZ - 1 says the limit, both ways */
 	check(filt(&r, "-i abcdefghijklmnop", 0, &e) == -1 &&
 	      strstr(e.msg, "-i \"abcdefghijklmnop\": an interface name has "
-		     "at most 15 characters"));
+			    "at most 15 characters"));
 	check(filt(&r, "-o abcdefghijklmnop", 1, &e) == -1 &&
 	      strstr(e.msg, "at most 15 characters"));
 	check(filt(&r, "-i abcdefghijklmno", 0, &e) == 0);
@@ -679,7 +708,8 @@ static void test_filter_any(void)
 		{ "-m string --string - --algo bm",
 		  "-m string --string - --algo bm" },
 		{ "-m mac --mac-source 00:11:22:33:44:55 -m addrtype "
-		  "--dst-type LOCAL", "-m mac --mac-source 00:11:22:33:44:55 "
+		  "--dst-type LOCAL",
+		  "-m mac --mac-source 00:11:22:33:44:55 "
 		  "-m addrtype --dst-type LOCAL" },
 		/* exactly a match option, though a prefix of iptables' own */
 		{ "-m recent --set --name x", "-m recent --set --name x" },
@@ -874,7 +904,8 @@ static void test_format_refused(void)
 		const char *comment, *in, *target, *named;
 	} v[] = {
 		{ "docker-fw x\n-I INPUT 1 -s 6.6.6.6 -j ACCEPT\n# "
-		  "0123456789ab", "", "ACCEPT",
+		  "0123456789ab",
+		  "", "ACCEPT",
 		  "comment \"docker-fw x\\n-I INPUT 1 -s 6.6.6.6" },
 		{ "cr\rx", "", "ACCEPT", "comment \"cr\\rx\"" },
 		{ "esc\x1b[2J", "", "ACCEPT", "comment \"esc\\x1b[2J\"" },
@@ -909,7 +940,7 @@ static void test_format_refused(void)
 		if (!strstr(e.msg, v[i].named))
 			fprintf(stderr, "  %zu: %s\n", i, e.msg);
 		check(!strchr(e.msg, '\n') && !strchr(e.msg, '\x1b'));
-		b.len = 0;	/* shown, escaped, in one line */
+		b.len = 0; /* shown, escaped, in one line */
 		check(fw_rule_show(&r, &b) == 0 && !strchr(b.data, '\n'));
 	}
 	/* extra text: quotes closed, no control character */
@@ -931,8 +962,12 @@ static void test_format_refused(void)
 static void test_change_check(void)
 {
 	static const char *const chains[] = {
-		"", "a b", "\"x", "x\"", "-x", "!x", "a\nb", "a\\b", "it's",
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZABC", "\xc3\xa9",
+		"",	    "a b",
+		"\"x",	    "x\"",
+		"-x",	    "!x",
+		"a\nb",	    "a\\b",
+		"it's",	    "ABCDEFGHIJKLMNOPQRSTUVWXYZABC",
+		"\xc3\xa9",
 	};
 	struct fw_change c;
 	struct buf b = { 0 };
@@ -942,7 +977,7 @@ static void test_change_check(void)
 
 	memset(&c, 0, sizeof(c));
 	c.op = FW_NEW_CHAIN;
-	strcpy(c.chain, "ABCDEFGHIJKLMNOPQRSTUVWXYZAB");	/* 28 */
+	strcpy(c.chain, "ABCDEFGHIJKLMNOPQRSTUVWXYZAB"); /* 28 */
 	check(fw_change_check(&c, &e) == 0);
 	for (i = 0; i < sizeof(chains) / sizeof(*chains); i++) {
 		snprintf(c.chain, sizeof(c.chain), "%s", chains[i]);
@@ -1020,8 +1055,9 @@ static void test_split_save(void)
 	/* a quote never closed */
 	strv_add(&w, "keep", 4);
 	errno = 0;
-	check(fw_split_save("-A X -m comment --comment \"a\n-A Y", &w,
-			    &used) == -1 && errno == EINVAL && w.n == 1);
+	check(fw_split_save("-A X -m comment --comment \"a\n-A Y", &w, &used) ==
+		      -1 &&
+	      errno == EINVAL && w.n == 1);
 	strv_free(&w);
 	check(fw_split_save("\n-A X", &w, &used) == 0 && used == 1);
 	check(fw_split_save("", &w, &used) == 0 && used == 0);
@@ -1037,28 +1073,29 @@ static void test_decode_odd_values(void)
 	struct fw_rule r, again;
 
 	r = dec("-A DFW-FORWARD -i q\"br -o q\"br -m comment --comment "
-		"\"docker-fw init\" -j DROP", AF_INET);
+		"\"docker-fw init\" -j DROP",
+		AF_INET);
 	check(!r.foreign);
 	check_str(r.in, "q\"br");
 	check_str(r.out, "q\"br");
 	check(fw_rule_format(&r, &b) == 0);
 	check_str(b.data, "-i \"q\\\"br\" -o \"q\\\"br\" -m comment --comment "
-		  "\"docker-fw init\" -j DROP");
+			  "\"docker-fw init\" -j DROP");
 	check(fw_split(b.data, &w) > 0);
 	fw_rule_decode(w.v, w.n, AF_INET, &again);
 	check(fw_rule_equal(&r, &again));
 	check(!dec("-A X -i \"br -j ACCEPT", AF_INET).foreign);
 	check_str(dec("-A X -i \"br -j ACCEPT", AF_INET).in, "\"br");
 	/* what cannot be written back */
-	check(dec("-A X -m comment --comment \"a\nb\" -j ACCEPT",
-		  AF_INET).foreign);
-	check(dec("-A X -m comment --comment \"a\x01\" -j ACCEPT",
-		  AF_INET).foreign);
+	check(dec("-A X -m comment --comment \"a\nb\" -j ACCEPT", AF_INET)
+		      .foreign);
+	check(dec("-A X -m comment --comment \"a\x01\" -j ACCEPT", AF_INET)
+		      .foreign);
 	check(dec("-A X -m comment --comment \"\" -j ACCEPT", AF_INET).foreign);
 	check(dec("-A X -i a\x01 -j ACCEPT", AF_INET).foreign);
 	check(dec("-A X -j a\"b", AF_INET).foreign);
-	check(dec("-A X -m limit --limit \"5/s\nx\" -j ACCEPT",
-		  AF_INET).foreign);
+	check(dec("-A X -m limit --limit \"5/s\nx\" -j ACCEPT", AF_INET)
+		      .foreign);
 	strv_free(&w);
 	buf_free(&b);
 }
@@ -1103,13 +1140,14 @@ static void test_str_escape(void)
 	check_str(str_escape(out, 8, ""), "");
 }
 
-
-UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash)
-	   T(test_set_ip4) T(test_ctstate) T(test_decode_roundtrip)
-	   T(test_decode_foreign) T(test_decode_v6) T(test_v6_model)
-	   T(test_addr_parse)
-	   T(test_split_quote) T(test_intern) T(test_filter_subset)
-	   T(test_filter_any) T(test_filter_words) T(test_format_quoting)
-	   T(test_format_refused) T(test_change_check) T(test_split_save)
-	   T(test_decode_odd_values) T(test_filter_bad_words)
-	   T(test_str_escape))
+UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash) T(
+	test_set_ip4) T(test_ctstate) T(test_decode_roundtrip)
+		   T(test_decode_foreign) T(test_decode_v6) T(test_v6_model) T(
+			   test_addr_parse) T(test_split_quote) T(test_intern)
+			   T(test_filter_subset) T(test_filter_any) T(
+				   test_filter_words) T(test_format_quoting)
+				   T(test_format_refused) T(test_change_check)
+					   T(test_split_save) T(
+						   test_decode_odd_values)
+						   T(test_filter_bad_words)
+							   T(test_str_escape))

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dfw/docker.h"		/* struct strv */
+#include "dfw/docker.h" /* struct strv */
 #include "dfw/fw.h"
 #include "unit.h"
 
@@ -48,7 +48,7 @@ static struct fw_rule want(int family, const char *src, const char *dst,
 	r.proto = IPPROTO_TCP;
 	r.dport = (uint16_t)dport;
 	strcpy(r.comment, "docker-fw web 0123456789ab");
-	strcpy(r.target, "DOCKER");	/* no such chain in the probe */
+	strcpy(r.target, "DOCKER"); /* no such chain in the probe */
 	fw_split(filter, &w);
 	check(fw_rule_filter(&r, w.v, w.n, 1, &e) == 0);
 	strv_free(&w);
@@ -110,7 +110,8 @@ static void test_canon_batch(void)
 				 filters[i]);
 	check(fw_nft_canon(env(), AF_INET, p, 6, 0, &e) == 0);
 	check(!p[0].failed && !p[1].failed && !p[4].failed && !p[5].failed);
-	check_str(fmt(&p[0].rule), "-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp "
+	check_str(fmt(&p[0].rule),
+		  "-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp "
 		  "-m tcp --dport 80 -m limit --limit 5/sec -m comment "
 		  "--comment \"docker-fw web 0123456789ab\" -j DOCKER");
 	check_str(p[1].rule.extra, "-m tcp --tcp-flags FIN,SYN,RST,ACK SYN");
@@ -118,7 +119,7 @@ static void test_canon_batch(void)
 	check(p[2].failed && strstr(p[2].why, "nosuchmatch"));
 	check(p[3].failed && strstr(p[3].why, "bad rate"));
 	check_str(p[4].rule.extra, "-m multiport --sports 1:1023 -m iprange "
-		  "--src-range 10.0.0.1-10.0.0.9");
+				   "--src-range 10.0.0.1-10.0.0.9");
 	/* iptables takes "new" and shows NEW: a state docker-fw models */
 	check(p[5].rule.ctstate == FW_CT_NEW && !p[5].rule.extra);
 	for (i = 0; i < 6; i++)
@@ -143,14 +144,15 @@ static void test_canon_v6(void)
 		return;
 	}
 	check(!p.failed);
-	check_str(fmt(&p.rule), "-s 2001:db8::1/128 -d fd00::/64 -p tcp -m "
+	check_str(fmt(&p.rule),
+		  "-s 2001:db8::1/128 -d fd00::/64 -p tcp -m "
 		  "tcp --dport 443 -m limit --limit 10/min -m comment "
 		  "--comment \"docker-fw web 0123456789ab\" -j DOCKER");
 }
 
 /* ---- both backends in namespaces of their own ----------------------- */
 
-static char scratch[64];	/* a folder for the lock and fake tools */
+static char scratch[64]; /* a folder for the lock and fake tools */
 
 static void scratch_rm(void)
 {
@@ -182,7 +184,7 @@ static int fresh_netns(void)
 		atexit(scratch_rm);
 	}
 	snprintf(lock, sizeof(lock), "%s/xtables.lock", scratch);
-	setenv("XTABLES_LOCKFILE", lock, 1);	/* the tools run here */
+	setenv("XTABLES_LOCKFILE", lock, 1); /* the tools run here */
 	snprintf(lock_path, sizeof(lock_path), "%s", lock);
 	return 1;
 }
@@ -301,7 +303,7 @@ static void roundtrip(const struct fw_ops *ops, const char *save)
 	c[3].rule.comment[FW_COMMENT_MAX - 1] = 0;
 	memset(c[3].rule.comment + strlen(c[3].rule.comment), 'c',
 	       FW_COMMENT_MAX - strlen(c[3].rule.comment));
-	c[3].rule.comment[FW_COMMENT_MAX] = 0;	/* all of xt_comment */
+	c[3].rule.comment[FW_COMMENT_MAX] = 0; /* all of xt_comment */
 	if (fw_open(&f, ops, env(), fam, "filter", &e)) {
 		printf("# %s: %s\n", ops->name, e.msg);
 		check(0);
@@ -407,12 +409,13 @@ static void test_nft_reader(void)
 		return;
 	check(run_in("*filter\n:DOCKER-USER - [0:0]\n:DFW-FORWARD - [0:0]\n"
 		     "-A FORWARD -i \"q\\\"br\" -o \"q\\\"br\" -j ACCEPT\n"
-		     "COMMIT\n", "iptables-nft-restore", "--noflush",
-		     NULL) == 0);
+		     "COMMIT\n",
+		     "iptables-nft-restore", "--noflush", NULL) == 0);
 	check(run_in(NULL, "iptables-nft", "-A", "FORWARD", "-m", "comment",
-		     "--comment", "x\n-A DFW-FORWARD -j ACCEPT -m comment "
-		     "--comment \"docker-fw a 0123456789ab", "-j", "ACCEPT",
-		     NULL) == 0);
+		     "--comment",
+		     "x\n-A DFW-FORWARD -j ACCEPT -m comment "
+		     "--comment \"docker-fw a 0123456789ab",
+		     "-j", "ACCEPT", NULL) == 0);
 	check(run_in(NULL, "iptables-nft", "-A", "FORWARD", "-m", "comment",
 		     "--comment", "a\"b\\", "-j", "DROP", NULL) == 0);
 	/* a quote that never closes in iptables-save's eyes */
@@ -429,7 +432,7 @@ static void test_nft_reader(void)
 		check_str(ch->rules[2].comment, "a\"b\\");
 	}
 	ch = fw_chain(&f, FW_CHAIN_FORWARD);
-	check(ch && ch->n == 0);	/* no rule smuggled in */
+	check(ch && ch->n == 0); /* no rule smuggled in */
 	ch = fw_chain(&f, "DOCKER-USER");
 	check(ch && ch->n == 1 && !ch->rules[0].foreign);
 	if (ch && ch->n == 1)
@@ -441,13 +444,13 @@ static void test_nft_reader(void)
 	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "rule 1 of DFW-FORWARD") &&
 	      strstr(e.msg, "\"-A DFW-FORWARD -m comment --comment "
-		     "\\\"a\\nb\\\" -j ACCEPT\"") &&
+			    "\\\"a\\nb\\\" -j ACCEPT\"") &&
 	      strstr(e.msg, "iptables-nft -D DFW-FORWARD 1"));
 	check(!strchr(e.msg, '\n'));
 	printf("# %s\n", e.msg);
 	/* the way out it names */
-	check(run_in(NULL, "iptables-nft", "-D", FW_CHAIN_FORWARD, "1",
-		     NULL) == 0);
+	check(run_in(NULL, "iptables-nft", "-D", FW_CHAIN_FORWARD, "1", NULL) ==
+	      0);
 	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
 	fw_close(&f);
 }
@@ -479,9 +482,9 @@ static void test_iptc(void)
 	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "no Docker chains") &&
 	      strstr(e.msg, "ip_tables_names"));
-	check(!fw_iptc_table_exists("filter"));	/* still not made */
-	check(run_in(NULL, "iptables-legacy", "-N", FW_CHAIN_FORWARD,
-		     NULL) == 0);
+	check(!fw_iptc_table_exists("filter")); /* still not made */
+	check(run_in(NULL, "iptables-legacy", "-N", FW_CHAIN_FORWARD, NULL) ==
+	      0);
 	check(fw_iptc_table_exists("filter"));
 	roundtrip(&fw_iptc_ops, "iptables-legacy-save");
 	refused(&fw_iptc_ops, "iptables-legacy-save");
@@ -489,16 +492,15 @@ static void test_iptc(void)
 	 * protocol docker-fw models: both foreign, as iptables-nft's */
 	check(run_in(NULL, "iptables-legacy", "-A", "INPUT", "-j", "REJECT",
 		     "--reject-with", "icmp-host-prohibited", NULL) == 0);
-	check(run_in(NULL, "iptables-legacy", "-A", "INPUT", "-p", "icmp",
-		     "-j", "ACCEPT", NULL) == 0);
+	check(run_in(NULL, "iptables-legacy", "-A", "INPUT", "-p", "icmp", "-j",
+		     "ACCEPT", NULL) == 0);
 	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
 	check(fw_chain(&f, "INPUT") && fw_chain(&f, "INPUT")->n == 2 &&
 	      fw_chain(&f, "INPUT")->rules[0].foreign &&
 	      fw_chain(&f, "INPUT")->rules[1].foreign);
 	fw_close(&f);
-	check(run_in(NULL, "iptables-legacy", "-A", "FORWARD", "-m",
-		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
-		     NULL) == 0);
+	check(run_in(NULL, "iptables-legacy", "-A", "FORWARD", "-m", "comment",
+		     "--comment", "a\nb", "-j", "ACCEPT", NULL) == 0);
 	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
 	fw_close(&f);
 	check(run_in(NULL, "iptables-legacy", "-A", FW_CHAIN_FORWARD, "-j",
@@ -509,7 +511,7 @@ static void test_iptc(void)
 	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == -1);
 	check(strstr(e.msg, "rule 2 of DFW-FORWARD") &&
 	      strstr(e.msg, "\"-A DFW-FORWARD -m comment --comment "
-		     "\\\"a\\nb\\\" -j ACCEPT\"") &&
+			    "\\\"a\\nb\\\" -j ACCEPT\"") &&
 	      strstr(e.msg, "iptables-legacy -D DFW-FORWARD 2"));
 	printf("# %s\n", e.msg);
 }
@@ -525,12 +527,12 @@ static void test_iptc(void)
 static void v6_both_ways(const struct fw_ops *ops, const char *tool,
 			 const char *save)
 {
-	static const char *const line = "-s fd00:30::2/128 -d 2001:db8::/32 "
+	static const char *const line =
+		"-s fd00:30::2/128 -d 2001:db8::/32 "
 		"-i br-0123456789a -o eth0 -p tcp -m tcp --dport 80 "
 		"-m conntrack --ctstate NEW -m comment --comment "
 		"\"docker-fw web 0123456789ab\" -j ACCEPT";
-	struct fw_rule mine = own_rule("docker-fw db 0123456789ab", "",
-				       "br-x");
+	struct fw_rule mine = own_rule("docker-fw db 0123456789ab", "", "br-x");
 	struct fw_rule v4;
 	struct fw_change c;
 	struct fw_chain *ch;
@@ -546,8 +548,8 @@ static void v6_both_ways(const struct fw_ops *ops, const char *tool,
 		     "docker-fw web 0123456789ab", "-j", "ACCEPT", NULL) == 0);
 	check(run_in(NULL, tool, "-A", FW_CHAIN_FORWARD, "-p", "ipv6-icmp",
 		     "-j", "ACCEPT", NULL) == 0);
-	check(run_in(NULL, tool, "-A", FW_CHAIN_FORWARD, "-d", "fd00::/8",
-		     "-j", "REJECT", NULL) == 0);
+	check(run_in(NULL, tool, "-A", FW_CHAIN_FORWARD, "-d", "fd00::/8", "-j",
+		     "REJECT", NULL) == 0);
 	check(run_in(NULL, tool, "-A", FW_CHAIN_FORWARD, "-m", "limit",
 		     "--limit", "1/sec", "-j", "DROP", NULL) == 0);
 	if (fw_open(&f, ops, env(), AF_INET6, "filter", &e)) {
@@ -558,15 +560,15 @@ static void v6_both_ways(const struct fw_ops *ops, const char *tool,
 	ch = fw_chain(&f, FW_CHAIN_FORWARD);
 	check(ch && ch->n == 4);
 	if (ch && ch->n == 4) {
-		check(!ch->rules[0].foreign &&
-		      ch->rules[0].family == AF_INET6);
+		check(!ch->rules[0].foreign && ch->rules[0].family == AF_INET6);
 		check(fw_rule_format(&ch->rules[0], &b) == 0);
 		check_str(b.data, line);
-		check(ch->rules[1].foreign);	/* -p ipv6-icmp */
-		check(ch->rules[2].foreign);	/* REJECT has options */
+		check(ch->rules[1].foreign); /* -p ipv6-icmp */
+		check(ch->rules[2].foreign); /* REJECT has options */
 		/* nft shows -m limit (extra); libiptc does not model it */
-		check(ops == &fw_nft_ops ? !ch->rules[3].foreign &&
-		      ch->rules[3].extra : ch->rules[3].foreign);
+		check(ops == &fw_nft_ops ?
+			      !ch->rules[3].foreign && ch->rules[3].extra :
+			      ch->rules[3].foreign);
 	}
 	c = insert(FW_CHAIN_FORWARD, &mine);
 	c.pos = 2;
@@ -631,28 +633,28 @@ static void test_iptc6(void)
 	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET6, "filter", &e) == -1);
 	check(strstr(e.msg, "IPv6 filter table") &&
 	      strstr(e.msg, "ip6_tables_names"));
-	check(!fw_iptc_has_table(AF_INET6, "filter"));	/* still not made */
+	check(!fw_iptc_has_table(AF_INET6, "filter")); /* still not made */
 	check(!fw_iptc_has_table(AF_INET, "filter"));
-	check(run_in(NULL, "ip6tables-legacy", "-N", FW_CHAIN_FORWARD,
-		     NULL) == 0);
+	check(run_in(NULL, "ip6tables-legacy", "-N", FW_CHAIN_FORWARD, NULL) ==
+	      0);
 	check(fw_iptc_has_table(AF_INET6, "filter"));
-	check(!fw_iptc_has_table(AF_INET, "filter"));	/* one family */
+	check(!fw_iptc_has_table(AF_INET, "filter")); /* one family */
 	check(!fw_iptc_has_table(AF_UNIX, "filter"));
 	roundtrip(&fw_iptc_ops, "ip6tables-legacy-save");
 	refused(&fw_iptc_ops, "ip6tables-legacy-save");
 	v6_both_ways(&fw_iptc_ops, "ip6tables-legacy", "ip6tables-legacy-save");
-	check(run_in(NULL, "ip6tables-legacy", "-F", FW_CHAIN_FORWARD,
-		     NULL) == 0);
+	check(run_in(NULL, "ip6tables-legacy", "-F", FW_CHAIN_FORWARD, NULL) ==
+	      0);
 	check(run_in(NULL, "ip6tables-legacy", "-A", FW_CHAIN_FORWARD, "-m",
 		     "comment", "--comment", "a\nb", "-j", "ACCEPT",
 		     NULL) == 0);
 	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET6, "filter", &e) == -1);
 	check(strstr(e.msg, "rule 1 of DFW-FORWARD") &&
 	      strstr(e.msg, "ip6tables-legacy -D DFW-FORWARD 1"));
-	check(run_in(NULL, "ip6tables-legacy", "-F", FW_CHAIN_FORWARD,
-		     NULL) == 0);
-	check(run_in(NULL, "iptables-legacy", "-N", FW_CHAIN_FORWARD,
-		     NULL) == 0);
+	check(run_in(NULL, "ip6tables-legacy", "-F", FW_CHAIN_FORWARD, NULL) ==
+	      0);
+	check(run_in(NULL, "iptables-legacy", "-N", FW_CHAIN_FORWARD, NULL) ==
+	      0);
 	both_under_one_lock(&fw_iptc_ops);
 	fam = AF_INET;
 }
@@ -707,11 +709,11 @@ static void test_nft_output_caps(void)
 	fake_save("exec yes -- '-A FORWARD -j ACCEPT'");
 	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
-		  "output (docker-fw's limit)");
+			 "output (docker-fw's limit)");
 	fake_save("exec yes 'an endless error' >&2");
 	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
 	check_str(e.msg, "iptables-nft-save -t filter: more than 64 MiB of "
-		  "output (docker-fw's limit)");
+			 "output (docker-fw's limit)");
 	fake_save("printf '*filter\\n:FORWARD ACCEPT [0:0]\\n'; "
 		  "i=0; while [ $i -lt 100 ]; do echo x >&2; i=$((i+1)); "
 		  "done; yes 'an endless error' | head -c 1000000 >&2");
@@ -768,6 +770,6 @@ static void test_probe_makes_no_table(void)
 }
 
 UNIT_TESTS(T(test_canon_batch) T(test_canon_v6) T(test_nft_reader)
-	   T(test_nft_writer) T(test_iptc) T(test_iptc6) T(test_nft_writer6)
-	   T(test_nft_output_caps)
-	   T(test_probe_makes_no_table))
+		   T(test_nft_writer) T(test_iptc) T(test_iptc6)
+			   T(test_nft_writer6) T(test_nft_output_caps)
+				   T(test_probe_makes_no_table))

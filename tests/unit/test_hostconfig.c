@@ -25,11 +25,11 @@ static void test_lines(void)
 {
 	struct docker_port ports[3] = {
 		{ 80, "tcp", "0.0.0.0", 8080 },
-		{ 80, "tcp", "::", 8080 },	/* the same, on IPv6 */
-		{ 9999, "tcp", "", 0 },		/* exposed only */
+		{ 80, "tcp", "::", 8080 }, /* the same, on IPv6 */
+		{ 9999, "tcp", "", 0 },	   /* exposed only */
 	};
 	struct docker_port binds[2] = {
-		{ 80, "tcp", "", 0 },		/* ephemeral */
+		{ 80, "tcp", "", 0 }, /* ephemeral */
 		{ 53, "udp", "127.0.0.1", 5353 },
 	};
 	struct docker_container c;
@@ -47,14 +47,15 @@ static void test_lines(void)
 	add(&c.volumes_from, "data:ro");
 	add(&c.cap_add, "NET_ADMIN");
 	check(hostconfig_lines(&c, 1, &out) == 0);
-	check_str(joined(&out), "cap-add NET_ADMIN\ndns 1.1.1.1\n"
+	check_str(joined(&out),
+		  "cap-add NET_ADMIN\ndns 1.1.1.1\n"
 		  "dns 9.9.9.9\nlink /db:/web/db\nnetwork-mode bridge\n"
 		  "port 80/tcp 0.0.0.0 8080\nprivileged 0\nrestart no 0\n"
 		  "volumes-from data:ro\n");
 	strv_free(&out);
 	check(hostconfig_lines(&c, 0, &out) == 0);
 	check(strstr(joined(&out), "port 53/udp 127.0.0.1 5353\n"
-		     "port 80/tcp 0.0.0.0 any\n") != NULL);
+				   "port 80/tcp 0.0.0.0 any\n") != NULL);
 	strv_free(&out);
 	strv_free(&c.links);
 	strv_free(&c.dns);
@@ -71,15 +72,15 @@ static void test_diff(void)
 	add(&saved, "restart no 0");
 	add(&now, "port 80/tcp 0.0.0.0 any");
 	add(&now, "restart no 0");
-	check(hostconfig_diff(&saved, &now, &d) == 0);	/* ephemeral */
+	check(hostconfig_diff(&saved, &now, &d) == 0); /* ephemeral */
 	check(d.len == 0);
 	strv_free(&now);
 	add(&now, "port 80/tcp 0.0.0.0 8081");
 	add(&now, "restart always 0");
 	check(hostconfig_diff(&saved, &now, &d) == 4);
 	check_str(d.data, "  + port 80/tcp 0.0.0.0 8081\n"
-		  "  + restart always 0\n"
-		  "  - port 80/tcp 0.0.0.0 8080\n  - restart no 0\n");
+			  "  + restart always 0\n"
+			  "  - port 80/tcp 0.0.0.0 8080\n  - restart no 0\n");
 	d.len = 0;
 	strv_free(&now);
 	/* "any" does not match another port number's prefix trick */
@@ -111,7 +112,8 @@ static void test_odd_bytes(void)
 	add(&c.extra_hosts, "evil\thost:1.2.3.4");
 	add(&c.dns, "\x1b[31m");
 	check(hostconfig_lines(&c, 1, &out) == 0);
-	check_str(joined(&out), "bind $'/srv/vol\\nx:/data'\n"
+	check_str(joined(&out),
+		  "bind $'/srv/vol\\nx:/data'\n"
 		  "bind '/srv/it'\\''s here:/d2:ro'\n"
 		  "dns $'\\x1b[31m'\n"
 		  "extra-host $'evil\\thost:1.2.3.4'\n"
@@ -142,7 +144,7 @@ static void test_odd_bytes(void)
 	check(hostconfig_lines(&c, 1, &again) == 0);
 	check(hostconfig_diff(&out, &again, &d) == 2);
 	check_str(d.data, "  + bind $'/srv/vol\\ny:/data'\n"
-		  "  - bind $'/srv/vol\\nx:/data'\n");
+			  "  - bind $'/srv/vol\\nx:/data'\n");
 	strv_free(&again);
 	strv_free(&out);
 	strv_free(&c.binds);

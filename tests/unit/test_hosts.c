@@ -9,9 +9,11 @@
 #include "dfw/hosts.h"
 #include "unit.h"
 
-#define DOCKER_HOSTS "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n" \
+#define DOCKER_HOSTS \
+	"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n" \
 	"172.17.0.2\tpromoted 0123456789ab\n172.17.0.3\tendpoint\n"
-#define ID "0123456789abcdef0123456789abcdef" \
+#define ID \
+	"0123456789abcdef0123456789abcdef" \
 	"0123456789abcdef0123456789abcdef"
 
 static const char *edit(const char *in, const char *name, const char *ip,
@@ -49,7 +51,7 @@ static void test_edit(void)
 	t = edit(once, "db", "172.17.0.5", &c);
 	check(c == 1);
 	check_str(t, "172.17.0.9\tendpoint\t# docker-fw\n"
-		  "172.17.0.5\tdb\t# docker-fw\n" DOCKER_HOSTS);
+		     "172.17.0.5\tdb\t# docker-fw\n" DOCKER_HOSTS);
 	/* removal leaves Docker's file exactly */
 	t = edit(once, "endpoint", NULL, &c);
 	check(c == 1);
@@ -79,8 +81,8 @@ static void test_edit(void)
 	check(c == 1);
 	check_str(t, "127.0.0.1\tlocalhost\n");
 	/* lines that only look like ours are Docker's or the user's */
-	t = edit("1.1.1.1\tx # docker-fw\n1.1.1.1 x\t# docker-fw\n", "x",
-		 NULL, &c);
+	t = edit("1.1.1.1\tx # docker-fw\n1.1.1.1 x\t# docker-fw\n", "x", NULL,
+		 &c);
 	check(c == 0);
 	/* a name that is a prefix of another is another name */
 	t = edit("1.1.1.1\txy\t# docker-fw\n", "x", NULL, &c);
@@ -97,7 +99,8 @@ static void test_edit(void)
  * one, each replaced and removed in its family, both removed at once. */
 static void test_edit_v6(void)
 {
-	static const char both[] = "172.30.0.2\tweb6\t# docker-fw\n"
+	static const char both[] =
+		"172.30.0.2\tweb6\t# docker-fw\n"
 		"fd00:30::2\tweb6\t# docker-fw\n" DOCKER_HOSTS;
 	struct buf out = { 0 };
 	const char *t;
@@ -120,11 +123,11 @@ static void test_edit_v6(void)
 	t = edit(both, "web6", "fd00:30::9", &c);
 	check(c == 1);
 	check_str(t, "172.30.0.2\tweb6\t# docker-fw\n"
-		  "fd00:30::9\tweb6\t# docker-fw\n" DOCKER_HOSTS);
+		     "fd00:30::9\tweb6\t# docker-fw\n" DOCKER_HOSTS);
 	/* and an IPv4 one the IPv4 line */
 	t = edit(both, "web6", "172.30.0.7", &c);
 	check_str(t, "172.30.0.7\tweb6\t# docker-fw\n"
-		  "fd00:30::2\tweb6\t# docker-fw\n" DOCKER_HOSTS);
+		     "fd00:30::2\tweb6\t# docker-fw\n" DOCKER_HOSTS);
 	/* one family removed (the container lost its IPv6 address) */
 	check(hosts_edit_family(both, strlen(both), "web6", AF_INET6, NULL,
 				&out) == 1);
@@ -143,13 +146,17 @@ static void test_edit_v6(void)
 	out.len = 0;
 	errno = 0;
 	check(hosts_edit_family(both, strlen(both), "web6", AF_INET,
-				"fd00:30::2", &out) == -1 && errno == EINVAL);
+				"fd00:30::2", &out) == -1 &&
+	      errno == EINVAL);
 	check(hosts_edit_family(both, strlen(both), "web6", AF_INET6,
-				"172.30.0.2", &out) == -1 && errno == EINVAL);
+				"172.30.0.2", &out) == -1 &&
+	      errno == EINVAL);
 	check(hosts_edit_family(both, strlen(both), "web6", 0, "172.30.0.2",
-				&out) == -1 && errno == EINVAL);
-	check(hosts_edit_family(both, strlen(both), "web6", 99, NULL,
-				&out) == -1 && errno == EINVAL);
+				&out) == -1 &&
+	      errno == EINVAL);
+	check(hosts_edit_family(both, strlen(both), "web6", 99, NULL, &out) ==
+		      -1 &&
+	      errno == EINVAL);
 	check(out.len == 0);
 	free(v4);
 	buf_free(&out);
@@ -158,12 +165,18 @@ static void test_edit_v6(void)
 static void test_edit_refuses(void)
 {
 	static const char *const names[] = {
-		"", "web\tevil.example.com", "web\n1.2.3.4\tbank", "a b",
-		"a#b", "a\rb", "a\x7f", "a\x01",
+		"",
+		"web\tevil.example.com",
+		"web\n1.2.3.4\tbank",
+		"a b",
+		"a#b",
+		"a\rb",
+		"a\x7f",
+		"a\x01",
 	};
 	static const char *const ips[] = {
-		"", "1.2.3.4\tevil", "1.2.3.4\n5.6.7.8", "1.2.3.4 x",
-		"1.2.3.4#", "not-an-ip", "1.1.1.1/32",
+		"",	    "1.2.3.4\tevil", "1.2.3.4\n5.6.7.8", "1.2.3.4 x",
+		"1.2.3.4#", "not-an-ip",     "1.1.1.1/32",
 	};
 	struct buf out = { 0 };
 	char big[300];
@@ -172,9 +185,11 @@ static void test_edit_refuses(void)
 	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
 		errno = 0;
 		check(hosts_edit(DOCKER_HOSTS, strlen(DOCKER_HOSTS), names[i],
-				 "1.1.1.1", &out) == -1 && errno == EINVAL);
+				 "1.1.1.1", &out) == -1 &&
+		      errno == EINVAL);
 		check(hosts_edit(DOCKER_HOSTS, strlen(DOCKER_HOSTS), names[i],
-				 NULL, &out) == -1 && errno == EINVAL);
+				 NULL, &out) == -1 &&
+		      errno == EINVAL);
 		check(!hosts_name_ok(names[i]));
 		check(out.len == 0);
 	}
@@ -205,8 +220,8 @@ static void test_path_check(void)
 			       &e) == 0);
 	check(hosts_path_check("/", ID, "/containers/" ID "/hosts", &e) == 0);
 	/* a user's file, another container's, anything else */
-	check(hosts_path_check("/var/lib/docker", ID, "/srv/hosts.peer",
-			       &e) == -1);
+	check(hosts_path_check("/var/lib/docker", ID, "/srv/hosts.peer", &e) ==
+	      -1);
 	check(e.code == EXIT_USAGE && strstr(e.msg, "/srv/hosts.peer") &&
 	      strstr(e.msg, "/var/lib/docker/containers/" ID "/hosts"));
 	check(hosts_path_check("/var/lib/docker", ID, "/etc/passwd", &e) == -1);
@@ -226,11 +241,13 @@ static void test_path_check(void)
 			       &e) == -1);
 	check(hosts_path_check("/var/lib/docker", ID,
 			       "/var/lib/docker/containers/" ID "/../" ID
-			       "/hosts", &e) == -1);
+			       "/hosts",
+			       &e) == -1);
 	/* a root that is not a plain absolute path */
 	check(hosts_path_check("var/lib/docker", ID,
 			       "var/lib/docker/containers/" ID "/hosts",
-			       &e) == -1 && e.code == EXIT_USAGE);
+			       &e) == -1 &&
+	      e.code == EXIT_USAGE);
 	check(hosts_path_check("/var/lib/../../etc", ID,
 			       "/var/lib/../../etc/containers/" ID "/hosts",
 			       &e) == -1);
@@ -238,19 +255,22 @@ static void test_path_check(void)
 			       "/var/./lib/containers/" ID "/hosts", &e) == -1);
 	check(hosts_path_check("", ID, "/containers/" ID "/hosts", &e) == -1);
 	/* the ID: 64 lowercase hex digits */
-	check(hosts_path_check("/d", "../../etc", "/d/containers/../../etc/"
-			       "hosts", &e) == -1);
-	check(hosts_path_check("/d", "0123", "/d/containers/0123/hosts",
+	check(hosts_path_check("/d", "../../etc",
+			       "/d/containers/../../etc/"
+			       "hosts",
 			       &e) == -1);
-	check(hosts_path_check("/d", "0123456789ABCDEF0123456789ABCDEF"
+	check(hosts_path_check("/d", "0123", "/d/containers/0123/hosts", &e) ==
+	      -1);
+	check(hosts_path_check("/d",
+			       "0123456789ABCDEF0123456789ABCDEF"
 			       "0123456789ABCDEF0123456789ABCDEF",
 			       "/d/containers/0123456789ABCDEF0123456789ABCDEF"
 			       "0123456789ABCDEF0123456789ABCDEF/hosts",
 			       &e) == -1);
 }
 
-static void mount_at(struct docker_mount *m, const char *type,
-		     const char *src, const char *dst, int rw)
+static void mount_at(struct docker_mount *m, const char *type, const char *src,
+		     const char *dst, int rw)
 {
 	memset(m, 0, sizeof(*m));
 	snprintf(m->type, sizeof(m->type), "%s", type);
@@ -330,8 +350,8 @@ static void put(const char *name, const char *text)
 
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-	check(fd >= 0 && write(fd, text, strlen(text)) ==
-	      (ssize_t)strlen(text));
+	check(fd >= 0 &&
+	      write(fd, text, strlen(text)) == (ssize_t)strlen(text));
 	close(fd);
 }
 
@@ -357,8 +377,7 @@ static void test_file(void)
 
 	check(mkdtemp(dir) != NULL);
 	check(hosts_file_open(&f, at("hosts"), 1, 100, &e) == -1);
-	check(e.code == EXIT_USAGE && strstr(e.msg, at("hosts")) &&
-	      f.fd == -1);
+	check(e.code == EXIT_USAGE && strstr(e.msg, at("hosts")) && f.fd == -1);
 	put("hosts", DOCKER_HOSTS);
 	check(stat(at("hosts"), &a) == 0);
 	check(hosts_file_open(&f, at("hosts"), 1, 100, &e) == 0);
@@ -369,7 +388,7 @@ static void test_file(void)
 	check(hosts_file_reserve(&f, out.len, &e) == 0);
 	check(hosts_file_write(&f, out.data, out.len, &e) == 0);
 	hosts_file_close(&f);
-	hosts_file_close(&f);	/* safe twice */
+	hosts_file_close(&f); /* safe twice */
 	check(stat(at("hosts"), &b) == 0 && a.st_ino == b.st_ino);
 	fd = open(at("hosts"), O_RDONLY);
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -411,8 +430,7 @@ static void test_file_refuses(void)
 	check(e.code == EXIT_USAGE && strstr(e.msg, "symbolic link") &&
 	      strstr(e.msg, "\"dirlink\""));
 	snprintf(p, sizeof(p), "%s/real/../real/hosts", dir);
-	check(hosts_file_open(&f, p, 1, 100, &e) == -1 &&
-	      e.code == EXIT_USAGE);
+	check(hosts_file_open(&f, p, 1, 100, &e) == -1 && e.code == EXIT_USAGE);
 	check(hosts_file_open(&f, "relative/hosts", 1, 100, &e) == -1 &&
 	      e.code == EXIT_USAGE);
 	check(mkfifo(at("fifo"), 0600) == 0);
@@ -424,8 +442,7 @@ static void test_file_refuses(void)
 	      e.code == EXIT_USAGE);
 	/* a file standing for a folder on the way */
 	snprintf(p, sizeof(p), "%s/victim/hosts", dir);
-	check(hosts_file_open(&f, p, 1, 100, &e) == -1 &&
-	      e.code == EXIT_USAGE);
+	check(hosts_file_open(&f, p, 1, 100, &e) == -1 && e.code == EXIT_USAGE);
 	unlink(at("link"));
 	unlink(at("dirlink"));
 	unlink(at("fifo"));
@@ -478,7 +495,7 @@ static void test_file_big(void)
 	check(e.code == EXIT_USAGE && strstr(e.msg, "larger than") &&
 	      f.fd == -1);
 	fd = open(at("big"), O_WRONLY);
-	check(fd >= 0 && ftruncate(fd, (off_t)1 << 40) == 0);	/* sparse */
+	check(fd >= 0 && ftruncate(fd, (off_t)1 << 40) == 0); /* sparse */
 	close(fd);
 	check(hosts_file_open(&f, at("big"), 1, 100, &e) == -1);
 	unlink(at("big"));
@@ -488,5 +505,5 @@ static void test_file_big(void)
 }
 
 UNIT_TESTS(T(test_edit) T(test_edit_v6) T(test_edit_refuses) T(test_path_check)
-	   T(test_mount_check) T(test_file) T(test_file_refuses)
-	   T(test_file_locked) T(test_file_big))
+		   T(test_mount_check) T(test_file) T(test_file_refuses)
+			   T(test_file_locked) T(test_file_big))

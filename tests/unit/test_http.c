@@ -118,7 +118,8 @@ static void test_head_ping(void)
 {
 	struct http_head h;
 
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
 	      "Api-Version: 1.41\r\n"
 	      "Cache-Control: no-cache, no-store, must-revalidate\r\n"
 	      "Content-Type: text/plain; charset=utf-8\r\n"
@@ -128,7 +129,8 @@ static void test_head_ping(void)
 	      "Server: Docker/20.10.24 (linux)\r\n"
 	      "Date: Sat, 29 Nov 2025 14:03:00 GMT\r\n"
 	      "Content-Length: 2\r\n"
-	      "\r\n", "OK");
+	      "\r\n",
+	      "OK");
 	check(h.minor == 1);
 	check(h.status == 200);
 	check(h.content_length == 2);
@@ -142,7 +144,8 @@ static void test_head_inspect(void)
 {
 	struct http_head h;
 
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
 	      "Api-Version: 1.41\r\n"
 	      "Content-Type: application/json\r\n"
 	      "Docker-Experimental: false\r\n"
@@ -150,7 +153,8 @@ static void test_head_inspect(void)
 	      "Server: Docker/20.10.24 (linux)\r\n"
 	      "Date: Sat, 29 Nov 2025 14:03:00 GMT\r\n"
 	      "Content-Length: 2\r\n"
-	      "\r\n", "{}");
+	      "\r\n",
+	      "{}");
 	check(h.status == 200 && h.content_length == 2);
 	check_str(h.content_type, "application/json");
 }
@@ -159,7 +163,8 @@ static void test_head_chunked(void)
 {
 	struct http_head h;
 
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
 	      "Api-Version: 1.43\r\n"
 	      "Content-Type: application/json\r\n"
 	      "Docker-Experimental: false\r\n"
@@ -167,7 +172,8 @@ static void test_head_chunked(void)
 	      "Server: Docker/24.0.7 (linux)\r\n"
 	      "Date: Sat, 29 Nov 2025 14:03:00 GMT\r\n"
 	      "Transfer-Encoding: chunked\r\n"
-	      "\r\n", "2\r\n[]\r\n0\r\n\r\n");
+	      "\r\n",
+	      "2\r\n[]\r\n0\r\n\r\n");
 	check(h.status == 200 && h.chunked && h.content_length == -1);
 	check_str(h.api_version, "1.43");
 }
@@ -176,13 +182,15 @@ static void test_head_204(void)
 {
 	struct http_head h;
 
-	VALID(&h, "HTTP/1.1 204 No Content\r\n"
+	VALID(&h,
+	      "HTTP/1.1 204 No Content\r\n"
 	      "Api-Version: 1.41\r\n"
 	      "Docker-Experimental: false\r\n"
 	      "Ostype: linux\r\n"
 	      "Server: Docker/20.10.24 (linux)\r\n"
 	      "Date: Sat, 29 Nov 2025 14:03:00 GMT\r\n"
-	      "\r\n", "");
+	      "\r\n",
+	      "");
 	check(h.status == 204 && h.content_length == -1 && !h.chunked);
 	check(!h.close);
 	check_str(h.content_type, "");
@@ -192,7 +200,8 @@ static void test_head_404(void)
 {
 	struct http_head h;
 
-	VALID(&h, "HTTP/1.1 404 Not Found\r\n"
+	VALID(&h,
+	      "HTTP/1.1 404 Not Found\r\n"
 	      "Api-Version: 1.41\r\n"
 	      "Content-Type: application/json\r\n"
 	      "Docker-Experimental: false\r\n"
@@ -200,7 +209,8 @@ static void test_head_404(void)
 	      "Server: Docker/20.10.24 (linux)\r\n"
 	      "Date: Sat, 29 Nov 2025 14:03:00 GMT\r\n"
 	      "Content-Length: 39\r\n"
-	      "\r\n", "{\"message\":\"No such container: x\"}\n");
+	      "\r\n",
+	      "{\"message\":\"No such container: x\"}\n");
 	check(h.status == 404 && h.content_length == 39);
 }
 
@@ -208,18 +218,22 @@ static void test_head_case(void)
 {
 	struct http_head h;
 
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
 	      "API-VERSION:1.44\r\n"
 	      "content-type:   application/json  \r\n"
 	      "CONTENT-LENGTH: 7\r\n"
 	      "Content-length: 7\r\n"
-	      "\r\n", "");
+	      "\r\n",
+	      "");
 	check(h.content_length == 7 && !h.chunked);
 	check_str(h.api_version, "1.44");
 	check_str(h.content_type, "application/json");
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
 	      "transfer-ENCODING: Chunked\r\n"
-	      "\r\n", "");
+	      "\r\n",
+	      "");
 	check(h.chunked);
 }
 
@@ -227,21 +241,27 @@ static void test_head_close(void)
 {
 	struct http_head h;
 
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
 	      "Connection: close\r\n"
 	      "Content-Length: 0\r\n"
-	      "\r\n", "");
+	      "\r\n",
+	      "");
 	check(h.close && h.minor == 1 && h.content_length == 0);
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
 	      "Connection: Upgrade, CLOSE\r\n"
-	      "\r\n", "");
+	      "\r\n",
+	      "");
 	check(h.close);
 	VALID(&h, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\n", "");
 	check(!h.close);
 	/* HTTP/1.0: closed unless kept alive */
-	VALID(&h, "HTTP/1.0 200 OK\r\n"
+	VALID(&h,
+	      "HTTP/1.0 200 OK\r\n"
 	      "Content-Type: application/vnd.docker.raw-stream\r\n"
-	      "\r\n", "\1\0\0\0\0\0\0\1x");
+	      "\r\n",
+	      "\1\0\0\0\0\0\0\1x");
 	check(h.minor == 0 && h.close && h.content_length == -1);
 	VALID(&h, "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n", "");
 	check(h.minor == 0 && !h.close);
@@ -259,17 +279,23 @@ static void test_head_misc(void)
 	VALID(&h, "HTTP/1.1 200 \r\n\r\n", "");
 	VALID(&h, "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 200 OK\r\n");
 	check(h.status == 100);
-	VALID(&h, "HTTP/1.1 101 UPGRADED\r\n"
-	      "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n", "\1\0\0\0");
+	VALID(&h,
+	      "HTTP/1.1 101 UPGRADED\r\n"
+	      "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+	      "\1\0\0\0");
 	check(h.status == 101);
 	/* tabs and obs-text are fine in values and the reason phrase */
-	VALID(&h, "HTTP/1.1 200 \xc3\xa9t\xc3\xa9\r\n"
+	VALID(&h,
+	      "HTTP/1.1 200 \xc3\xa9t\xc3\xa9\r\n"
 	      "X-Note:\tcaf\xc3\xa9 \t au\tlait\r\n"
-	      "Content-Length:\t3\t\r\n\r\n", "abc");
+	      "Content-Length:\t3\t\r\n\r\n",
+	      "abc");
 	check(h.content_length == 3);
 	/* a long Api-Version is cut, not overflowed */
-	VALID(&h, "HTTP/1.1 200 OK\r\n"
-	      "Api-Version: 1.4444444444444444444444444444444\r\n\r\n", "");
+	VALID(&h,
+	      "HTTP/1.1 200 OK\r\n"
+	      "Api-Version: 1.4444444444444444444444444444444\r\n\r\n",
+	      "");
 	check(strlen(h.api_version) == sizeof(h.api_version) - 1);
 	VALID(&h, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "");
 	check(h.content_length == 0);
@@ -341,7 +367,7 @@ static void test_head_invalid(void)
 	INVALID(H "Content-Length: ten\r\n\r\n");
 	INVALID(H "Content-Length: 2\r\nContent-Length: 3\r\n\r\n");
 	INVALID(H "Content-Length: 3\r\ncontent-length: 03\r\n"
-		"CONTENT-LENGTH: 4\r\n\r\n");
+		  "CONTENT-LENGTH: 4\r\n\r\n");
 	/* Transfer-Encoding */
 	INVALID(H "Transfer-Encoding: gzip\r\n\r\n");
 	INVALID(H "Transfer-Encoding: gzip, chunked\r\n\r\n");
@@ -356,7 +382,8 @@ static void test_head_invalid(void)
 	INVALID(H "X-A: a\r\r\n\r\n");
 	INVALID(H "\r\r\n");
 	INVALID("HTTP/1.1 200 OK\r\r\n\r\n");
-	INVALID(H "X-A: a\x01" "b\r\n\r\n");
+	INVALID(H "X-A: a\x01"
+		  "b\r\n\r\n");
 	INVALID(H "X-A: a\x1b[31mred\r\n\r\n");
 	INVALID(H "X-A: a\x7f\r\n\r\n");
 	INVALID(H "Api-Version: 1.41\x0b\r\n\r\n");
@@ -370,8 +397,8 @@ static void test_head_early(void)
 		const char *s;
 		size_t n;
 	} bad[] = {
-		{ "\x15\x03\x01\x00\x02\x02\x0a", 7 },	/* TLS alert */
-		{ "\x16\x03\x03\x00\x31", 5 },		/* TLS handshake */
+		{ "\x15\x03\x01\x00\x02\x02\x0a", 7 }, /* TLS alert */
+		{ "\x16\x03\x03\x00\x31", 5 },	       /* TLS handshake */
 		{ "FOO", 3 },
 		{ "HTTP/2 200", 10 },
 		{ "HTTP/1.1 2x", 11 },
@@ -443,8 +470,8 @@ static void check_chunked(const char *enc, size_t n, const char *want,
 	r = decode1(&d, enc, n, &out, &dlen);
 	check(r == (ssize_t)tail);
 	check(dlen == wlen && out.len == wlen + tail);
-	check(out.len == wlen + tail && !memcmp(out.data ? out.data : "",
-						want, wlen));
+	check(out.len == wlen + tail &&
+	      !memcmp(out.data ? out.data : "", want, wlen));
 	if (tail)
 		check(!memcmp(out.data + wlen, enc + body, tail));
 	/* at the guard page */
@@ -463,13 +490,13 @@ static void check_chunked(const char *enc, size_t n, const char *want,
 		out.len = 0;
 		r = decode1(&d, enc, i, &out, &dlen);
 		check(r == HTTP_EPART);
-		check(dlen <= wlen && !memcmp(out.data ? out.data : "", want,
-					      dlen));
+		check(dlen <= wlen &&
+		      !memcmp(out.data ? out.data : "", want, dlen));
 		g = at_guard(enc, i);
 		len = i;
 		memset(&d, 0, sizeof(d));
-		check(g && http_chunked_decode(&d, g, &len, &why) ==
-		      HTTP_EPART);
+		check(g &&
+		      http_chunked_decode(&d, g, &len, &why) == HTTP_EPART);
 	}
 	/* split into two parts at every point */
 	for (i = 0; i < body; i++) {
@@ -478,8 +505,7 @@ static void check_chunked(const char *enc, size_t n, const char *want,
 		check(decode1(&d, enc, i, &out, NULL) == HTTP_EPART);
 		r = decode1(&d, enc + i, n - i, &out, &dlen);
 		check(r == (ssize_t)tail);
-		check(out.len == wlen + tail &&
-		      !memcmp(out.data, want, wlen));
+		check(out.len == wlen + tail && !memcmp(out.data, want, wlen));
 	}
 	/* byte by byte */
 	memset(&d, 0, sizeof(d));
@@ -488,8 +514,7 @@ static void check_chunked(const char *enc, size_t n, const char *want,
 		r = decode1(&d, enc + i, 1, &out, NULL);
 		check(r == (i + 1 < body ? HTTP_EPART : 0));
 	}
-	check(out.len == wlen && !memcmp(out.data ? out.data : "", want,
-					 wlen));
+	check(out.len == wlen && !memcmp(out.data ? out.data : "", want, wlen));
 	buf_free(&out);
 }
 
@@ -501,7 +526,8 @@ static void test_chunked_basic(void)
 	CHUNKED("5\r\nhello\r\n0\r\n\r\n", "hello", 0);
 	CHUNKED("0\r\n\r\n", "", 0);
 	CHUNKED("4\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks."
-		"\r\n0\r\n\r\n", "Wikipedia in\r\n\r\nchunks.", 0);
+		"\r\n0\r\n\r\n",
+		"Wikipedia in\r\n\r\nchunks.", 0);
 	CHUNKED("a\r\n0123456789\r\nA\r\nabcdefghij\r\n0\r\n\r\n",
 		"0123456789abcdefghij", 0);
 	CHUNKED("00000000000003\r\nabc\r\n000\r\n\r\n", "abc", 0);
@@ -541,8 +567,8 @@ static void test_chunked_ext_trailer(void)
 	CHUNKED("5;a;b=\"q;uoted\"\r\nhello\r\n0;last\r\n\r\n", "hello", 0);
 	CHUNKED("5 ; a=b\r\nhello\r\n0\t;x\r\n\r\n", "hello", 0);
 	CHUNKED("0\r\nX-T: 1\r\n\r\n", "", 0);
-	CHUNKED("3\r\nabc\r\n0\r\nX-T: 1\r\nX-Other:\r\n:odd\r\n\r\n",
-		"abc", 0);
+	CHUNKED("3\r\nabc\r\n0\r\nX-T: 1\r\nX-Other:\r\n:odd\r\n\r\n", "abc",
+		0);
 	CHUNKED("3\r\nabc\r\n0\nX-T: 1\n\n", "abc", 0);
 }
 
@@ -637,7 +663,7 @@ static void test_escape(void)
 	check_escape("\x01\x7f\xff", "%01%7F%FF");
 	check_escape("../..", "..%2F..");
 	check_escape("#+!*'();:@=$,[]", "%23%2B%21%2A%27%28%29%3B%3A%40%3D"
-		     "%24%2C%5B%5D");
+					"%24%2C%5B%5D");
 	check(http_escape(&b, "") == 0 && b.len == 0);
 	buf_free(&b);
 }
@@ -645,27 +671,30 @@ static void test_escape(void)
 /* --- docker_demux_feed --------------------------------------------------- */
 
 static const char demux_in[] =
-	"\1\0\0\0\0\0\0\5hello"		/* stdout */
-	"\2\0\0\0\0\0\0\3err"		/* stderr */
-	"\1\0\0\0\0\0\0\0"		/* empty frame */
-	"\1\0\0\0\0\0\1\0"		/* 256 bytes */
+	"\1\0\0\0\0\0\0\5hello" /* stdout */
+	"\2\0\0\0\0\0\0\3err"	/* stderr */
+	"\1\0\0\0\0\0\0\0"	/* empty frame */
+	"\1\0\0\0\0\0\1\0"	/* 256 bytes */
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	"\0\0\0\0\0\0\0\2in"		/* stdin goes with stdout */
+	"\0\0\0\0\0\0\0\2in" /* stdin goes with stdout */
 	"\2\0\0\0\0\0\0\1!";
 
-#define S(s) { s, LEN(s) }
+#define S(s) \
+	{ \
+		s, LEN(s) \
+	}
 static const struct {
 	const char *s;
 	size_t n;
 } demux_bad[] = {
-	S("\5\0\0\0\0\0\0\1x"),		/* stream 5 */
+	S("\5\0\0\0\0\0\0\1x"), /* stream 5 */
 	S("\3\0\0\0\0\0\0\1x"),
-	S("\1\1\0\0\0\0\0\1x"),		/* padding not zero */
+	S("\1\1\0\0\0\0\0\1x"), /* padding not zero */
 	S("\1\0\0\1\0\0\0\1x"),
-	S("\1\0\0\0\0\0\0\1x\2\0\1\0\0\0\0\0"),	/* the second frame */
+	S("\1\0\0\0\0\0\0\1x\2\0\1\0\0\0\0\0"), /* the second frame */
 	S("HTTP/1.1 200 OK\r\n"),		/* not a raw stream */
 };
 
@@ -692,8 +721,8 @@ static void test_demux(void)
 		memset(&m, 0, sizeof(m));
 		out.len = err.len = 0;
 		check(docker_demux_feed(&m, demux_in, i, &out, &err) == 0);
-		check(docker_demux_feed(&m, demux_in + i, n - i, &out,
-					&err) == 0);
+		check(docker_demux_feed(&m, demux_in + i, n - i, &out, &err) ==
+		      0);
 		check_demux_out(&out, &err);
 	}
 	/* byte by byte, each in an exact copy */
@@ -774,7 +803,7 @@ static void test_chunked_limits(void)
 			check(copy != NULL);
 			if (!copy)
 				break;
-			memcpy(copy, in.data, in.len);	/* decoded in place */
+			memcpy(copy, in.data, in.len); /* decoded in place */
 			memset(&d, 0, sizeof(d));
 			len = in.len;
 			r = http_chunked_decode(&d, copy, &len, &why);
@@ -783,9 +812,10 @@ static void test_chunked_limits(void)
 		check(big ? r == HTTP_EINVAL : r == 0);
 		if (big)
 			check_str(why, "chunk size line (with its extensions) "
-				  "longer than 4096 bytes");
+				       "longer than 4096 bytes");
 		memset(&d, 0, sizeof(d));
-		for (i = 0, r = HTTP_EPART; i < in.len && r == HTTP_EPART; i++) {
+		for (i = 0, r = HTTP_EPART; i < in.len && r == HTTP_EPART;
+		     i++) {
 			char c = in.data[i];
 
 			len = 1;
@@ -835,7 +865,7 @@ static ssize_t mem_read(struct transport *t, void *p, size_t n)
 			memcpy((char *)p + k, m->loop, m->loopn);
 		if (!k) {
 			k = n < m->loopn ? n : m->loopn;
-			memcpy(p, m->loop, k);	/* a short read: fine */
+			memcpy(p, m->loop, k); /* a short read: fine */
 		}
 	} else {
 		return 0;
@@ -854,8 +884,7 @@ static void mem_close(struct transport *t)
 	t->fd = -1;
 }
 
-static void memt_init(struct memt *m, const char *s, size_t n,
-		      const char *loop)
+static void memt_init(struct memt *m, const char *s, size_t n, const char *loop)
 {
 	memset(m, 0, sizeof(*m));
 	m->t.read = mem_read;
@@ -891,24 +920,31 @@ static void test_client_limits(void)
 				   "Transfer-Encoding: chunked\r\n\r\n";
 	static const struct {
 		const char *s, *loop, *msg;
-		unsigned long long max;	/* bytes it may read */
+		unsigned long long max; /* bytes it may read */
 	} cases[] = {
-		{ "", "HTTP/1.1 100 Continue\r\n\r\n", "mem://: GET /v1.41/x: "
+		{ "", "HTTP/1.1 100 Continue\r\n\r\n",
+		  "mem://: GET /v1.41/x: "
 		  "more than 8 interim (1xx) responses before the answer",
 		  100000 },
-		{ h200, "1\r\nx\r\n", "mem://: GET /v1.41/x: bad chunked body: "
+		{ h200, "1\r\nx\r\n",
+		  "mem://: GET /v1.41/x: bad chunked body: "
 		  "over 4 MiB of framing (chunk sizes, extensions, trailers)",
 		  6u << 20 },
 		{ h200, "1;a=b\r\nx\r\n", "over 4 MiB of framing", 6u << 20 },
 		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;",
-		  "a", "chunk size line (with its extensions) longer than "
-		  "4096 bytes", 100000 },
+		  "a",
+		  "chunk size line (with its extensions) longer than "
+		  "4096 bytes",
+		  100000 },
 		{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
 		  "X-A: b\r\n", "trailers larger than 64 KiB", 200000 },
-		{ "HTTP/1.1 200 OK\r\n", "X-A: b\r\n", "response header larger "
-		  "than 64 KiB", 200000 },
+		{ "HTTP/1.1 200 OK\r\n", "X-A: b\r\n",
+		  "response header larger "
+		  "than 64 KiB",
+		  200000 },
 		{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n", NULL,
-		  "connection closed before the end of the response body", 100 },
+		  "connection closed before the end of the response body",
+		  100 },
 	};
 	size_t i;
 
@@ -956,7 +992,7 @@ static void test_client_nomem(void)
 	int sticky, runs = 0, i;
 
 	buf_adds(&in, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-		 "Transfer-Encoding: chunked\r\n\r\n");
+		      "Transfer-Encoding: chunked\r\n\r\n");
 	for (i = 0; i < 40; i++) {
 		int k;
 
@@ -995,11 +1031,12 @@ static void test_client_nomem(void)
 	buf_free(&in);
 }
 
-UNIT_TESTS(T(test_head_ping) T(test_head_inspect) T(test_head_chunked)
-	   T(test_head_204) T(test_head_404) T(test_head_case)
-	   T(test_head_close) T(test_head_misc) T(test_head_invalid)
-	   T(test_head_early) T(test_chunked_basic) T(test_chunked_many)
-	   T(test_chunked_ext_trailer) T(test_chunked_tail)
-	   T(test_chunked_invalid) T(test_escape) T(test_demux)
-	   T(test_chunked_limits) T(test_client_limits)
-	   T(test_client_nomem))
+UNIT_TESTS(T(test_head_ping) T(test_head_inspect) T(test_head_chunked) T(
+	test_head_204) T(test_head_404) T(test_head_case) T(test_head_close)
+		   T(test_head_misc) T(test_head_invalid) T(test_head_early) T(
+			   test_chunked_basic) T(test_chunked_many)
+			   T(test_chunked_ext_trailer) T(test_chunked_tail)
+				   T(test_chunked_invalid) T(test_escape)
+					   T(test_demux) T(test_chunked_limits)
+						   T(test_client_limits)
+							   T(test_client_nomem))

@@ -15,14 +15,18 @@
 #include "unit.h"
 
 /* containers.txt */
-#define ID_WEB "401c35a7534b23d1efc39a7ef40a3937" \
-	       "51ae1620dd5c6eb9a4f1ca6f4210572b"
-#define ID_DB "74a513fb40c238395df5e172cac79530" \
-	      "4b94630723855e181ba73d6a04ae0f47"
-#define ID_APP "933bb4cad0377f8204fa08933e64ce09" \
-	       "a17448992bcdddee62f7763ea2afdacd"
-#define ID_CACHE "ee770618913bc34039f1955bcf56023a" \
-		 "3f8324f3dc834216405ef13e9d62af48"
+#define ID_WEB \
+	"401c35a7534b23d1efc39a7ef40a3937" \
+	"51ae1620dd5c6eb9a4f1ca6f4210572b"
+#define ID_DB \
+	"74a513fb40c238395df5e172cac79530" \
+	"4b94630723855e181ba73d6a04ae0f47"
+#define ID_APP \
+	"933bb4cad0377f8204fa08933e64ce09" \
+	"a17448992bcdddee62f7763ea2afdacd"
+#define ID_CACHE \
+	"ee770618913bc34039f1955bcf56023a" \
+	"3f8324f3dc834216405ef13e9d62af48"
 
 static const char *fixtures(void)
 {
@@ -49,12 +53,14 @@ static void load_containers(void)
 	snprintf(path, sizeof(path), "%s/containers.txt", fixtures());
 	f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "%s: %s (run from the repository's top, or "
-			"set DFW_FIXTURES)\n", path, strerror(errno));
+		fprintf(stderr,
+			"%s: %s (run from the repository's top, or "
+			"set DFW_FIXTURES)\n",
+			path, strerror(errno));
 		exit(1);
 	}
-	while (nctrs < 16 && fscanf(f, "%63s %64s", ctrs[nctrs].name,
-				    ctrs[nctrs].id) == 2)
+	while (nctrs < 16 &&
+	       fscanf(f, "%63s %64s", ctrs[nctrs].name, ctrs[nctrs].id) == 2)
 		nctrs++;
 	fclose(f);
 	check(nctrs == 5);
@@ -105,8 +111,8 @@ static void read_fixtures(void)
 	fd = import_open_root(fixtures(), &e);
 	check(fd >= 0);
 	for (i = 0; i < nctrs && i < 5; i++) {
-		check(import_read(fd, fixtures(), ctrs[i].id, &files[i],
-				  &e) == 0);
+		check(import_read(fd, fixtures(), ctrs[i].id, &files[i], &e) ==
+		      0);
 		srcs[i].name = ctrs[i].name;
 		srcs[i].files = &files[i];
 	}
@@ -194,12 +200,14 @@ static void test_fixtures(void)
 	check(res.findings[0].what == IMPORT_CUSTOM_HOSTS);
 	check_str(res.findings[0].container, "app");
 	check(res.findings[0].index == 0);
-	snprintf(want, sizeof(want), "%s/containers/" ID_APP
+	snprintf(want, sizeof(want),
+		 "%s/containers/" ID_APP
 		 "/customHosts.json: [0] (\"cache\"): no add-internal rule "
 		 "of cache with -s app -d . to pair with: the original wrote "
 		 "this entry, then that rule, so its add-two-ways failed in "
 		 "between (it needs GNU truncate in app); the port is "
-		 "unknown", fixtures());
+		 "unknown",
+		 fixtures());
 	check_str(finding_text(&res, 0), want);
 	check(res.rules[0].source == 0 && res.rules[0].index == 0);
 	check(res.rules[4].source == 1 && res.rules[4].index == 1);
@@ -210,8 +218,8 @@ static void test_fixtures(void)
 }
 
 /* What rulespec_parse makes of an `ls` line of the original. */
-static int parse_ls_line(const char *line, struct rulespec *r,
-			 char *ctr, size_t size)
+static int parse_ls_line(const char *line, struct rulespec *r, char *ctr,
+			 size_t size)
 {
 	struct strv w = { 0 };
 	struct err e;
@@ -226,7 +234,7 @@ static int parse_ls_line(const char *line, struct rulespec *r,
 		const char *longer = !strcmp(w.v[i], "-s") ? "--source" :
 				     !strcmp(w.v[i], "-d") ? "--dest" :
 				     !strcmp(w.v[i], "-p") ? "--protocol" :
-				     NULL;
+							     NULL;
 
 		if (longer) {
 			free(w.v[i]);
@@ -274,8 +282,8 @@ static void test_fixtures_ls(void)
 }
 
 /* A container's files in memory. */
-static void mem_files(struct import_files *f, const char *id,
-		      const char *rules, const char *hosts)
+static void mem_files(struct import_files *f, const char *id, const char *rules,
+		      const char *hosts)
 {
 	memset(f, 0, sizeof(*f));
 	snprintf(f->id, sizeof(f->id), "%s", id);
@@ -295,15 +303,16 @@ static void mem_files(struct import_files *f, const char *id,
 static void test_two_ways(void)
 {
 	struct import_files app, cache, db;
-	struct import_source s[3] = {
-		{ "app", &app }, { "cache", &cache }, { "db", &db }
-	};
+	struct import_source s[3] = { { "app", &app },
+				      { "cache", &cache },
+				      { "db", &db } };
 	struct import_result res;
 	struct err e;
 
 	load_containers();
 	mem_files(&app, ID_APP, NULL, "[\"cache\",\"/db\"]");
-	mem_files(&cache, ID_CACHE, "{\"Rules\":[{\"Source\":\"172.17.0.4/32\","
+	mem_files(&cache, ID_CACHE,
+		  "{\"Rules\":[{\"Source\":\"172.17.0.4/32\","
 		  "\"SourceAlias\":\"app\",\"SourcePort\":0,\"Destination\":"
 		  "\"172.17.0.6/32\",\"DestinationAlias\":\".\","
 		  "\"DestinationPort\":6379,\"Protocol\":\"tcp\",\"Filter\":"
@@ -319,13 +328,16 @@ static void test_two_ways(void)
 		  "\"SourcePort\":0,\"Destination\":\"172.17.0.6/32\","
 		  "\"DestinationAlias\":\".\",\"DestinationPort\":6379,"
 		  "\"Protocol\":\"tcp\",\"Filter\":\"\",\"Chain\":\"DOCKER\","
-		  "\"JumpTo\":\"ACCEPT\"}]}", NULL);
+		  "\"JumpTo\":\"ACCEPT\"}]}",
+		  NULL);
 	/* db: an add-internal towards app, not from it: no pair */
-	mem_files(&db, ID_DB, "{\"Rules\":[{\"Source\":\"172.17.0.3/32\","
+	mem_files(&db, ID_DB,
+		  "{\"Rules\":[{\"Source\":\"172.17.0.3/32\","
 		  "\"SourceAlias\":\".\",\"SourcePort\":0,\"Destination\":"
 		  "\"172.17.0.4/32\",\"DestinationAlias\":\"app\","
 		  "\"DestinationPort\":80,\"Protocol\":\"tcp\",\"Filter\":\"\","
-		  "\"Chain\":\"DOCKER\",\"JumpTo\":\"ACCEPT\"}]}", NULL);
+		  "\"Chain\":\"DOCKER\",\"JumpTo\":\"ACCEPT\"}]}",
+		  NULL);
 	check(import_convert(s, 3, resolve, NULL, &res, &e) == 0);
 	check_str(listing(&res),
 		  "add-two-ways cache --source app --dest . --dport 6379 "
@@ -340,13 +352,14 @@ static void test_two_ways(void)
 	check(res.findings[0].index == 1);
 	check_str(res.findings[0].rule, "\"/db\"");
 	check(strstr(res.findings[0].why, "no add-internal rule of db with "
-		     "-s app -d . to pair with") != NULL);
+					  "-s app -d . to pair with") != NULL);
 	import_result_free(&res);
 
 	/* cache not imported: its rule cannot be found */
 	check(import_convert(s, 1, resolve, NULL, &res, &e) == 0);
 	check(res.nrules == 0 && res.nfindings == 2);
-	check_str(finding_text(&res, 0), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 0),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [0] (\"cache\"): the add-two-ways rule "
 		  "it belongs to is in cache's extraRules.json, and cache is "
 		  "not among the containers imported");
@@ -354,7 +367,8 @@ static void test_two_ways(void)
 	import_files_free(&cache);
 
 	/* cache's rule not carried over (a filter refused): say where */
-	mem_files(&cache, ID_CACHE, "{\"Rules\":[{\"Source\":\"172.17.0.4/32\","
+	mem_files(&cache, ID_CACHE,
+		  "{\"Rules\":[{\"Source\":\"172.17.0.4/32\","
 		  "\"SourceAlias\":\"app\",\"SourcePort\":0,\"Destination\":"
 		  "\"172.17.0.6/32\",\"DestinationAlias\":\".\","
 		  "\"DestinationPort\":6379,\"Protocol\":\"tcp\",\"Filter\":"
@@ -364,11 +378,13 @@ static void test_two_ways(void)
 	check(res.nrules == 0 && res.nfindings == 3);
 	check(res.findings[0].kind == IMPORT_REFUSED);
 	check_str(res.findings[0].container, "cache");
-	check_str(finding_text(&res, 1), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 1),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [0] (\"cache\"): no add-internal rule of "
 		  "cache with -s app -d . to pair with among those carried "
 		  "over: see the findings of cache's extraRules.json");
-	check(strstr(finding_text(&res, 2), "[1] (\"/db\"): the add-two-ways "
+	check(strstr(finding_text(&res, 2),
+		     "[1] (\"/db\"): the add-two-ways "
 		     "rule it belongs to is in db's extraRules.json, and db "
 		     "is not among the containers imported") != NULL);
 	import_result_free(&res);
@@ -383,13 +399,22 @@ static void test_two_ways(void)
 /* One rule's JSON: the fixture's first add rule of web, with field key
  * given the raw JSON value val (NULL: left out; key "dup:K": K twice). */
 static const char *const rule_keys[] = {
-	"Source", "SourceAlias", "SourcePort", "Destination",
-	"DestinationAlias", "DestinationPort", "Protocol", "Filter", "Chain",
+	"Source",      "SourceAlias",	   "SourcePort",
+	"Destination", "DestinationAlias", "DestinationPort",
+	"Protocol",    "Filter",	   "Chain",
 	"JumpTo",
 };
 static const char *const rule_vals[] = {
-	"\"203.0.113.0/24\"", "\"\"", "0", "\"172.17.0.2/32\"", "\".\"",
-	"80", "\"tcp\"", "\"\"", "\"FORWARD\"", "\"DOCKER\"",
+	"\"203.0.113.0/24\"",
+	"\"\"",
+	"0",
+	"\"172.17.0.2/32\"",
+	"\".\"",
+	"80",
+	"\"tcp\"",
+	"\"\"",
+	"\"FORWARD\"",
+	"\"DOCKER\"",
 };
 
 static void rule_json(struct buf *b, const char *key, const char *val)
@@ -487,7 +512,8 @@ static void expect_rule(const char *key, const char *val, const char *line)
 		 "add web --source 203.0.113.0/24 --dest . --dport 8000 "
 		 "--protocol tcp\n%s"
 		 "add web --source 198.51.100.7/32 --dest . --dport 80 "
-		 "--protocol tcp\n", line);
+		 "--protocol tcp\n",
+		 line);
 	check_str(listing(&res), want);
 	check(res.nfindings == 0);
 	if (res.nfindings)
@@ -499,13 +525,13 @@ static void expect_rule(const char *key, const char *val, const char *line)
 static void test_fields_wrong(void)
 {
 	static const char *const wrong_str[][2] = {
-		{ "1", "a number" }, { "null", "null" },
-		{ "true", "a boolean" },
-		{ "[\"a\"]", "an array" }, { "{}", "an object" },
+		{ "1", "a number" },	 { "null", "null" },
+		{ "true", "a boolean" }, { "[\"a\"]", "an array" },
+		{ "{}", "an object" },
 	};
 	static const char *const wrong_port[][2] = {
-		{ "\"80\"", "a string" }, { "null", "null" },
-		{ "false", "a boolean" }, { "[80]", "an array" },
+		{ "\"80\"", "a string" },     { "null", "null" },
+		{ "false", "a boolean" },     { "[80]", "an array" },
 		{ "{\"a\":1}", "an object" },
 	};
 	char why[256];
@@ -522,12 +548,11 @@ static void test_fields_wrong(void)
 
 			snprintf(w2, sizeof(w2), "\"%s\" given twice",
 				 rule_keys[i]);
-			expect_finding(why, rule_vals[i], IMPORT_MALFORMED,
-				       w2);
+			expect_finding(why, rule_vals[i], IMPORT_MALFORMED, w2);
 		}
 		for (k = 0; k < 5; k++) {
 			const char *v = port ? wrong_port[k][0] :
-				       wrong_str[k][0];
+					       wrong_str[k][0];
 
 			snprintf(why, sizeof(why), "\"%s\" is %s, not %s",
 				 rule_keys[i],
@@ -547,12 +572,16 @@ static void test_ports(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-		snprintf(why, sizeof(why), "\"DestinationPort\" %s: not a port "
-			 "number (0-65535, 0 for any)", bad[i]);
+		snprintf(why, sizeof(why),
+			 "\"DestinationPort\" %s: not a port "
+			 "number (0-65535, 0 for any)",
+			 bad[i]);
 		expect_finding("DestinationPort", bad[i], IMPORT_MALFORMED,
 			       why);
-		snprintf(why, sizeof(why), "\"SourcePort\" %s: not a port "
-			 "number (0-65535, 0 for any)", bad[i]);
+		snprintf(why, sizeof(why),
+			 "\"SourcePort\" %s: not a port "
+			 "number (0-65535, 0 for any)",
+			 bad[i]);
 		expect_finding("SourcePort", bad[i], IMPORT_MALFORMED, why);
 	}
 	expect_rule("SourcePort", "1024",
@@ -578,7 +607,7 @@ static void test_chains(void)
 {
 	static const char *const bad[][2] = {
 		{ "\"FORWARD\"", "\"ACCEPT\"" }, { "\"INPUT\"", "\"DOCKER\"" },
-		{ "\"OUTPUT\"", "\"ACCEPT\"" }, { "\"DOCKER\"", "\"DROP\"" },
+		{ "\"OUTPUT\"", "\"ACCEPT\"" },	 { "\"DOCKER\"", "\"DROP\"" },
 		{ "\"forward\"", "\"docker\"" }, { "\"\"", "\"\"" },
 	};
 	struct import_result res;
@@ -601,16 +630,19 @@ static void test_chains(void)
 		check(import_convert(&s, 1, resolve, NULL, &res, &e) == 0);
 		check(res.nrules == 0 && res.nfindings == 1);
 		check(res.findings[0].kind == IMPORT_UNKNOWN_CHAIN);
-		check(strstr(res.findings[0].why, ": not a rule of add "
+		check(strstr(res.findings[0].why,
+			     ": not a rule of add "
 			     "(FORWARD, DOCKER), add-internal (DOCKER, "
 			     "ACCEPT) or add-input (INPUT, ACCEPT)") != NULL);
 		if (i == 0) {
-			check_str(res.findings[0].why, "\"Chain\" \"FORWARD\" "
+			check_str(res.findings[0].why,
+				  "\"Chain\" \"FORWARD\" "
 				  "with \"JumpTo\" \"ACCEPT\": not a rule of "
 				  "add (FORWARD, DOCKER), add-internal "
 				  "(DOCKER, ACCEPT) or add-input (INPUT, "
 				  "ACCEPT)");
-			check_str(res.findings[0].rule, "FORWARD/ACCEPT web "
+			check_str(res.findings[0].rule,
+				  "FORWARD/ACCEPT web "
 				  "-s 203.0.113.0/24 -d . -p tcp --dport 80");
 		}
 		import_result_free(&res);
@@ -666,8 +698,8 @@ static void test_aliases(void)
 		       "\"SourceAlias\" \"gone\": no such container (removed "
 		       "or renamed since)");
 	/* an ID prefix of no container */
-	expect_finding("DestinationAlias", "\"ffff\"",
-		       IMPORT_UNKNOWN_CONTAINER, "\"DestinationAlias\" "
+	expect_finding("DestinationAlias", "\"ffff\"", IMPORT_UNKNOWN_CONTAINER,
+		       "\"DestinationAlias\" "
 		       "\"ffff\": no such container (removed or renamed "
 		       "since)");
 	expect_finding("SourceAlias", "\"a/../b\"", IMPORT_MALFORMED,
@@ -682,7 +714,8 @@ static void test_aliases(void)
 	/* the daemon cannot answer: an error naming file and rule */
 	check(convert_one("SourceAlias", "\"boom\"", &res, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
-	check_str(e.msg, "/D/containers/" ID_WEB "/extraRules.json: "
+	check_str(e.msg,
+		  "/D/containers/" ID_WEB "/extraRules.json: "
 		  "Rules[1]: SourceAlias \"boom\": cannot reach the daemon");
 	check(res.rules == NULL && res.findings == NULL);
 }
@@ -752,7 +785,8 @@ static void test_filters(void)
 		    "add web --source 203.0.113.0/24 --dest . --dport 80 "
 		    "--protocol tcp\n");
 	expect_finding("Filter", "\"-i eth0; touch /tmp/pwned\"",
-		       IMPORT_REFUSED, "--filter: \"eth0;\": character ';' "
+		       IMPORT_REFUSED,
+		       "--filter: \"eth0;\": character ';' "
 		       "is not allowed");
 	expect_finding("Filter", "\"-i $(id)\"", IMPORT_REFUSED,
 		       "--filter: \"$(id)\": character '$' is not allowed");
@@ -788,7 +822,8 @@ static void test_rulespec_checks(void)
 
 	load_containers();
 	/* add-input with no port */
-	mem_files(&f, ID_WEB, "{\"Rules\":[{\"Source\":\"172.17.0.2/32\","
+	mem_files(&f, ID_WEB,
+		  "{\"Rules\":[{\"Source\":\"172.17.0.2/32\","
 		  "\"SourceAlias\":\".\",\"SourcePort\":0,\"Destination\":"
 		  "\"172.17.42.1/32\",\"DestinationAlias\":\"/\","
 		  "\"DestinationPort\":0,\"Protocol\":\"udp\",\"Filter\":\"\","
@@ -804,13 +839,15 @@ static void test_rulespec_checks(void)
 		  "\"SourcePort\":0,\"Destination\":\"172.17.0.3/32\","
 		  "\"DestinationAlias\":\"" ID_DB "\",\"DestinationPort\":5432,"
 		  "\"Protocol\":\"tcp\",\"Filter\":\"\",\"Chain\":\"DOCKER\","
-		  "\"JumpTo\":\"ACCEPT\"}]}", NULL);
+		  "\"JumpTo\":\"ACCEPT\"}]}",
+		  NULL);
 	check(import_convert(&s, 1, resolve, NULL, &res, &e) == 0);
 	check_str(listing(&res), "add-internal web --source . --dest db "
-		  "--dport 5432 --protocol tcp\n");
+				 "--dport 5432 --protocol tcp\n");
 	check(res.rules[0].index == 1);
 	check(res.nfindings == 1);
-	check_str(finding_text(&res, 0), "/D/containers/" ID_WEB
+	check_str(finding_text(&res, 0),
+		  "/D/containers/" ID_WEB
 		  "/extraRules.json: Rules[0] (add-input web -s . -d / -p udp):"
 		  " --dport is required for add-input");
 	import_result_free(&res);
@@ -831,39 +868,46 @@ static void test_render(void)
 	mem_files(&f, ID_WEB, "{\"Rules\":[null,\"x\",7,[]]}", NULL);
 	check(import_convert(&s, 1, resolve, NULL, &res, &e) == 0);
 	check(res.nrules == 0 && res.nfindings == 4);
-	check_str(finding_text(&res, 0), "/D/containers/" ID_WEB
+	check_str(finding_text(&res, 0),
+		  "/D/containers/" ID_WEB
 		  "/extraRules.json: Rules[0] (null): null, not an object");
-	check_str(finding_text(&res, 1), "/D/containers/" ID_WEB
+	check_str(finding_text(&res, 1),
+		  "/D/containers/" ID_WEB
 		  "/extraRules.json: Rules[1] (\"x\"): a string, not an "
 		  "object");
-	check_str(finding_text(&res, 2), "/D/containers/" ID_WEB
+	check_str(finding_text(&res, 2),
+		  "/D/containers/" ID_WEB
 		  "/extraRules.json: Rules[2] (7): a number, not an object");
-	check_str(finding_text(&res, 3), "/D/containers/" ID_WEB
+	check_str(finding_text(&res, 3),
+		  "/D/containers/" ID_WEB
 		  "/extraRules.json: Rules[3] ([]): an array, not an object");
 	import_result_free(&res);
 	import_files_free(&f);
 
 	/* a field of the wrong type shows as its JSON text, a missing one
 	 * as "?", control characters as '?' */
-	mem_files(&f, ID_WEB, "{\"Rules\":[{\"Source\":\"1.2.3.4\\n\","
+	mem_files(&f, ID_WEB,
+		  "{\"Rules\":[{\"Source\":\"1.2.3.4\\n\","
 		  "\"SourceAlias\":\"\",\"SourcePort\":\"x\",\"Destination\":"
 		  "\"172.17.0.2/32\",\"DestinationAlias\":\".\","
 		  "\"DestinationPort\":\"80\",\"Filter\":\"-i\\teth0\","
-		  "\"Chain\":\"FORWARD\",\"JumpTo\":\"DOCKER\"}]}", NULL);
+		  "\"Chain\":\"FORWARD\",\"JumpTo\":\"DOCKER\"}]}",
+		  NULL);
 	check(import_convert(&s, 1, resolve, NULL, &res, &e) == 0);
 	check(res.nfindings == 1);
-	check_str(res.findings[0].rule, "add web -s 1.2.3.4? -d . -p ? "
+	check_str(res.findings[0].rule,
+		  "add web -s 1.2.3.4? -d . -p ? "
 		  "--filter '-i?eth0' --dport \"80\" --sport \"x\"");
 	check_str(res.findings[0].why, "\"SourcePort\" is a string, not a "
-		  "port number");
+				       "port number");
 	import_result_free(&res);
 	import_files_free(&f);
 
 	/* a long rendering is cut with "..." */
 	buf_adds(&b, "{\"Rules\":[{\"Source\":\"1.2.3.4\",\"SourceAlias\":\"\","
-		 "\"SourcePort\":0,\"Destination\":\"172.17.0.2/32\","
-		 "\"DestinationAlias\":\".\",\"DestinationPort\":80,"
-		 "\"Protocol\":\"tcp\",\"Filter\":\"");
+		     "\"SourcePort\":0,\"Destination\":\"172.17.0.2/32\","
+		     "\"DestinationAlias\":\".\",\"DestinationPort\":80,"
+		     "\"Protocol\":\"tcp\",\"Filter\":\"");
 	for (i = 0; i < 100; i++)
 		buf_adds(&b, "-i x ");
 	buf_adds(&b, "$\",\"Chain\":\"FORWARD\",\"JumpTo\":\"DOCKER\"}]}");
@@ -879,7 +923,7 @@ static void test_render(void)
 	}
 	check_str(res.findings[0].rule + 252, "...");
 	check_str(res.findings[0].why, "--filter: \"$\": character '$' is "
-		  "not allowed");
+				       "not allowed");
 	import_result_free(&res);
 	import_files_free(&f);
 	buf_free(&b);
@@ -926,9 +970,11 @@ static void test_files_wrong(void)
 		   "invalid JSON at offset 10");
 	FILE_ERROR(IMPORT_EXTRA_RULES, "{\"Rules\":[]} x",
 		   "invalid JSON at offset 13");
-	FILE_ERROR(IMPORT_EXTRA_RULES, "[]", "an array, not an object "
+	FILE_ERROR(IMPORT_EXTRA_RULES, "[]",
+		   "an array, not an object "
 		   "{\"Rules\": [...]}");
-	FILE_ERROR(IMPORT_EXTRA_RULES, "null", "null, not an object "
+	FILE_ERROR(IMPORT_EXTRA_RULES, "null",
+		   "null, not an object "
 		   "{\"Rules\": [...]}");
 	FILE_ERROR(IMPORT_EXTRA_RULES, "{}", "no \"Rules\"");
 	FILE_ERROR(IMPORT_EXTRA_RULES, "{\"rules\":[]}", "no \"Rules\"");
@@ -940,11 +986,14 @@ static void test_files_wrong(void)
 		   "\"Rules\" is an object, not an array");
 	FILE_ERROR(IMPORT_EXTRA_RULES, "{\"Rules\":[\"\xff\"]}",
 		   "invalid JSON at offset 11");
-	FILE_ERROR(IMPORT_CUSTOM_HOSTS, "[\"cache\"", "truncated JSON at "
+	FILE_ERROR(IMPORT_CUSTOM_HOSTS, "[\"cache\"",
+		   "truncated JSON at "
 		   "offset 8");
-	FILE_ERROR(IMPORT_CUSTOM_HOSTS, "{\"a\":1}", "an object, not an "
+	FILE_ERROR(IMPORT_CUSTOM_HOSTS, "{\"a\":1}",
+		   "an object, not an "
 		   "array of container names");
-	FILE_ERROR(IMPORT_CUSTOM_HOSTS, "\"cache\"", "a string, not an "
+	FILE_ERROR(IMPORT_CUSTOM_HOSTS, "\"cache\"",
+		   "a string, not an "
 		   "array of container names");
 	/* over the cap, given in memory (import_read refuses it first) */
 	big = malloc(IMPORT_FILE_MAX + 1);
@@ -958,8 +1007,7 @@ static void test_files_wrong(void)
 		/* at the cap exactly: fine */
 		mem_files(&f, ID_WEB, NULL, NULL);
 		f.file[IMPORT_EXTRA_RULES].present = 1;
-		buf_add(&f.file[IMPORT_EXTRA_RULES].text, big,
-			IMPORT_FILE_MAX);
+		buf_add(&f.file[IMPORT_EXTRA_RULES].text, big, IMPORT_FILE_MAX);
 		check(import_convert(&s, 1, resolve, NULL, &res, &e) == 0);
 		check(res.nrules == 0 && res.nfindings == 0);
 		import_files_free(&f);
@@ -986,30 +1034,38 @@ static void test_hosts_wrong(void)
 	struct err e;
 
 	load_containers();
-	mem_files(&f, ID_APP, NULL, "[1,null,\"bad name\",\"app\",\"gone\","
+	mem_files(&f, ID_APP, NULL,
+		  "[1,null,\"bad name\",\"app\",\"gone\","
 		  "\"a\\u0000\",\"10.0.0.1\",{\"x\":\"y\"}]");
 	check(import_convert(&s, 1, resolve, NULL, &res, &e) == 0);
 	check(res.nrules == 0 && res.nfindings == 8);
-	check_str(finding_text(&res, 0), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 0),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [0] (1): a number, not a container "
 		  "name");
-	check_str(finding_text(&res, 1), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 1),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [1] (null): null, not a container name");
-	check_str(finding_text(&res, 2), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 2),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [2] (\"bad name\"): not a container "
 		  "name");
-	check_str(finding_text(&res, 3), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 3),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [3] (\"app\"): names the container "
 		  "itself");
-	check_str(finding_text(&res, 4), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 4),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [4] (\"gone\"): no such container "
 		  "(removed or renamed since)");
 	check(res.findings[4].kind == IMPORT_UNKNOWN_CONTAINER);
-	check_str(finding_text(&res, 5), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 5),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [5] (\"a\\u0000\"): not a container "
 		  "name");
 	check(res.findings[6].kind == IMPORT_MALFORMED);
-	check_str(finding_text(&res, 7), "/D/containers/" ID_APP
+	check_str(finding_text(&res, 7),
+		  "/D/containers/" ID_APP
 		  "/customHosts.json: [7] ({\"x\":\"y\"}): an object, not a "
 		  "container name");
 	import_result_free(&res);
@@ -1019,7 +1075,7 @@ static void test_hosts_wrong(void)
 	check(import_convert(&s, 1, resolve, NULL, &res, &e) == -1);
 	check(e.code == EXIT_RUNTIME);
 	check_str(e.msg, "/D/containers/" ID_APP "/customHosts.json: [1] "
-		  "\"boom\": cannot reach the daemon");
+			 "\"boom\": cannot reach the daemon");
 	import_files_free(&f);
 }
 
@@ -1046,8 +1102,8 @@ static void test_prefixes(void)
 				f.file[k].present = 1;
 				buf_add(&f.file[k].text, t->data, n);
 				s.name = srcs[i].name;
-				check(import_convert(&s, 1, resolve, NULL,
-						     &res, &e) == -1);
+				check(import_convert(&s, 1, resolve, NULL, &res,
+						     &e) == -1);
 				check(e.code == EXIT_USAGE);
 				check(strstr(e.msg, "truncated JSON") ||
 				      strstr(e.msg, "invalid JSON"));
@@ -1107,7 +1163,7 @@ static void expect_read_error(const char *id, const char *msg)
 		snprintf(want, sizeof(want), "%s/%s", tmp, msg);
 	check_str(e.msg, want);
 	check(!f.file[0].present && f.file[0].text.data == NULL);
-	import_files_free(&f);	/* a no-op, unless the read succeeded */
+	import_files_free(&f); /* a no-op, unless the read succeeded */
 	close(fd);
 }
 
@@ -1124,7 +1180,7 @@ static void test_read(void)
 	snprintf(tmp, sizeof(tmp), "/tmp/dfw-import-XXXXXX");
 	check(mkdtemp(tmp) != NULL);
 	expect_read_error(ID_WEB, "containers: no such folder (not Docker's "
-			  "data root?)");
+				  "data root?)");
 	at(p, sizeof(p), "containers");
 	check(mkdir(p, 0755) == 0);
 	expect_read_error(ID_WEB, D ": no such folder");
@@ -1156,8 +1212,8 @@ static void test_read(void)
 	check(import_read(fd, tmp, ID_WEB, &f, &e) == 0);
 	check(f.file[IMPORT_EXTRA_RULES].present);
 	check(f.file[IMPORT_EXTRA_RULES].text.len == 14);
-	check(!memcmp(f.file[IMPORT_EXTRA_RULES].text.data,
-		      "{\"Rules\":null}", 14));
+	check(!memcmp(f.file[IMPORT_EXTRA_RULES].text.data, "{\"Rules\":null}",
+		      14));
 	check(f.file[IMPORT_CUSTOM_HOSTS].present);
 	check(f.file[IMPORT_CUSTOM_HOSTS].text.len == 0);
 	check(f.file[IMPORT_BACKUP_HOSTCONFIG].present);
@@ -1170,11 +1226,12 @@ static void test_read(void)
 
 	/* a bad ID never becomes a path */
 	expect_read_error("../x", "\"../x\": not a container ID (64 hex "
-			  "digits)");
+				  "digits)");
 	expect_read_error(ID_WEB "0", "\"" ID_WEB "0\": not a container ID "
-			  "(64 hex digits)");
+				      "(64 hex digits)");
 	expect_read_error("401C35A7534B23D1EFC39A7EF40A393751AE1620DD5C6EB9A4F1"
-			  "CA6F4210572B", "\"401C35A7534B23D1EFC39A7EF40A3937"
+			  "CA6F4210572B",
+			  "\"401C35A7534B23D1EFC39A7EF40A3937"
 			  "51AE1620DD5C6EB9A4F1CA6F4210572B\": not a container "
 			  "ID (64 hex digits)");
 
@@ -1188,9 +1245,10 @@ static void test_read(void)
 		check(f.file[IMPORT_CUSTOM_HOSTS].text.len == IMPORT_FILE_MAX);
 		import_files_free(&f);
 		put(D "/customHosts.json", big, IMPORT_FILE_MAX + 1);
-		expect_read_error(ID_WEB, D "/customHosts.json: larger than "
-				  "1048576 bytes (1 MiB), the most an import "
-				  "reads");
+		expect_read_error(ID_WEB,
+				  D "/customHosts.json: larger than "
+				    "1048576 bytes (1 MiB), the most an import "
+				    "reads");
 		free(big);
 	}
 	put(D "/customHosts.json", "[]", 2);
@@ -1201,12 +1259,12 @@ static void test_read(void)
 	at(q, sizeof(q), D "/customHosts.json");
 	check(symlink(q, p) == 0);
 	expect_read_error(ID_WEB, D "/extraRules.json: a symbolic link, not "
-			  "followed");
+				    "followed");
 	check(unlink(p) == 0);
 	/* nor one to nowhere */
 	check(symlink("/nonexistent", p) == 0);
 	expect_read_error(ID_WEB, D "/extraRules.json: a symbolic link, not "
-			  "followed");
+				    "followed");
 	check(unlink(p) == 0);
 	/* a folder, a FIFO: not regular files */
 	check(mkdir(p, 0755) == 0);
@@ -1228,7 +1286,7 @@ static void test_read(void)
 	check(rename(p, q) == 0);
 	check(symlink(q, p) == 0);
 	expect_read_error(ID_WEB, "containers: a symbolic link, not "
-			  "followed");
+				  "followed");
 	check(unlink(p) == 0);
 	check(rename(q, p) == 0);
 	/* a file where the container's folder should be */
@@ -1250,9 +1308,10 @@ static void test_read(void)
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-UNIT_TESTS(T(test_fixtures) T(test_fixtures_ls) T(test_two_ways)
-	   T(test_fields_wrong) T(test_ports) T(test_chains) T(test_duplicates)
-	   T(test_aliases)
-	   T(test_gateway) T(test_addresses) T(test_filters)
-	   T(test_rulespec_checks) T(test_render) T(test_files_wrong)
-	   T(test_hosts_wrong) T(test_prefixes) T(test_read))
+UNIT_TESTS(T(test_fixtures) T(test_fixtures_ls) T(test_two_ways) T(
+	test_fields_wrong) T(test_ports) T(test_chains) T(test_duplicates)
+		   T(test_aliases) T(test_gateway) T(test_addresses)
+			   T(test_filters) T(test_rulespec_checks)
+				   T(test_render) T(test_files_wrong)
+					   T(test_hosts_wrong) T(test_prefixes)
+						   T(test_read))

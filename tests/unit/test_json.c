@@ -299,13 +299,12 @@ static void test_inspect(void)
 	check_str(str(s, json_path(s, toks, 0, "Config", "Labels",
 				   "com.docker.compose.service", NULL)),
 		  "web");
-	check_str(str(s, json_path(s, toks, 0, "Config", "Labels",
-				   "fw.allow", NULL)),
+	check_str(str(s, json_path(s, toks, 0, "Config", "Labels", "fw.allow",
+				   NULL)),
 		  "tcp/80 from 10.0.0.0/8 & tcp/443");
 	i = json_path(s, toks, 0, "NetworkSettings", "Ports", "80/tcp", NULL);
 	check(i > 0 && toks[i].type == JSON_ARRAY && toks[i].size == 2);
-	check_str(str(s, json_get(s, toks, toks[i + 1].next, "HostIp")),
-		  "::");
+	check_str(str(s, json_get(s, toks, toks[i + 1].next, "HostIp")), "::");
 	i = json_get(s, toks, 0, "Mounts");
 	check(i > 0 && toks[i].type == JSON_ARRAY && toks[i].size == 0);
 	check(toks[i].next == (unsigned)i + 1);
@@ -377,7 +376,10 @@ static void test_escapes(void)
 	check(!json_streq("\"a\\u0000b\"", &toks[0], "ab"));
 }
 
-#define X(lit, code, pos) { lit, sizeof(lit) - 1, code, pos }
+#define X(lit, code, pos) \
+	{ \
+		lit, sizeof(lit) - 1, code, pos \
+	}
 static const struct {
 	const char *s;
 	size_t len;
@@ -515,8 +517,8 @@ static void test_invalid(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r = gparse(bad[i].s, bad[i].len, 0, &pos);
 		if (r != bad[i].code || pos != bad[i].pos)
-			fprintf(stderr, "  case %zu \"%s\": got %d at %zu\n",
-				i, bad[i].s, r, pos);
+			fprintf(stderr, "  case %zu \"%s\": got %d at %zu\n", i,
+				bad[i].s, r, pos);
 		check(r == bad[i].code);
 		check(pos == bad[i].pos);
 	}
@@ -555,8 +557,17 @@ static void test_prefixes(void)
 static void test_guard_scalars(void)
 {
 	static const char *const ok[] = {
-		"0", "-0", "123", "-1.5e3", "1E+2", "true", "false", "null",
-		"\"\"", "\"\\u00e9\"", "\"\xf4\x8f\xbf\xbf\"",
+		"0",
+		"-0",
+		"123",
+		"-1.5e3",
+		"1E+2",
+		"true",
+		"false",
+		"null",
+		"\"\"",
+		"\"\\u00e9\"",
+		"\"\xf4\x8f\xbf\xbf\"",
 	};
 	size_t i, k, len;
 
@@ -582,7 +593,8 @@ static void test_prefix_mode(void)
 			 JSON_PREFIX, &pos) == 4);
 	check(pos == 9);
 	check(json_parse(two, sizeof(two) - 1, toks, NTOKS, 0, &pos) ==
-	      JSON_EINVAL && pos == 7);
+		      JSON_EINVAL &&
+	      pos == 7);
 	check(gparse(" [1] x", 6, JSON_PREFIX, &pos) == 2 && pos == 4);
 	check(gparse("[1]  ", 5, 0, &pos) == 2 && pos == 5);
 	/* A number at the end may go on; a delimited one is whole. */
@@ -622,7 +634,7 @@ static void test_counting_cap(void)
 
 	check(json_parse(s, sizeof(s) - 1, NULL, 11, 0, &pos) == 11);
 	check(json_parse(s, sizeof(s) - 1, NULL, 10, 0, &pos) == JSON_ENOMEM);
-	check(pos == 25);	/* just past the 11th token, null */
+	check(pos == 25); /* just past the 11th token, null */
 	check(json_parse(s, sizeof(s) - 1, NULL, 12345, 0, NULL) == 11);
 	check(big != NULL);
 	if (!big)
@@ -632,11 +644,10 @@ static void test_counting_cap(void)
 	for (i = 1; i + 2 < n; i += 2)
 		memcpy(big + i, "0,", 2);
 	memcpy(big + n - 2, "0]", 2);
-	check(json_parse(big, n, NULL, 0, 0, NULL) ==
-	      (int)JSON_MAX_TOKENS + 2);
+	check(json_parse(big, n, NULL, 0, 0, NULL) == (int)JSON_MAX_TOKENS + 2);
 	check(json_parse(big, n, NULL, JSON_MAX_TOKENS, 0, &pos) ==
 	      JSON_ENOMEM);
-	check(pos == 2 * (size_t)JSON_MAX_TOKENS);	/* past the last 0 */
+	check(pos == 2 * (size_t)JSON_MAX_TOKENS); /* past the last 0 */
 	free(big);
 }
 
@@ -685,7 +696,8 @@ static void test_toobig(void)
 
 	/* Rejected before the text is read, so a short buffer is fine. */
 	check(json_parse("[]", (size_t)UINT32_MAX, toks, NTOKS, 0, &pos) ==
-	      JSON_ETOOBIG && pos == 0);
+		      JSON_ETOOBIG &&
+	      pos == 0);
 	check(json_parse("[]", (size_t)UINT32_MAX, NULL, 0, 0, NULL) ==
 	      JSON_ETOOBIG);
 }
@@ -789,9 +801,9 @@ static void test_strerror(void)
 	check(strcmp(json_strerror(JSON_EPART), json_strerror(JSON_ENOMEM)));
 }
 
-UNIT_TESTS(T(test_scalars) T(test_tokens) T(test_docs) T(test_inspect)
-	   T(test_get) T(test_escapes) T(test_invalid) T(test_prefixes)
-	   T(test_guard_scalars) T(test_prefix_mode) T(test_counting)
-	   T(test_counting_cap)
-	   T(test_depth) T(test_toobig) T(test_string) T(test_int)
-	   T(test_bool) T(test_escape) T(test_strerror))
+UNIT_TESTS(T(test_scalars) T(test_tokens) T(test_docs) T(test_inspect) T(
+	test_get) T(test_escapes) T(test_invalid) T(test_prefixes)
+		   T(test_guard_scalars) T(test_prefix_mode) T(test_counting)
+			   T(test_counting_cap) T(test_depth) T(test_toobig)
+				   T(test_string) T(test_int) T(test_bool)
+					   T(test_escape) T(test_strerror))

@@ -118,7 +118,9 @@ static int port_at(struct fw *f, const char *chain, size_t pos)
 }
 
 static const struct resolve_owner owners3[] = {
-	{ ID_A, "a", 0 }, { ID_B, "b", 0 }, { ID_C, "c", 0 },
+	{ ID_A, "a", 0 },
+	{ ID_B, "b", 0 },
+	{ ID_C, "c", 0 },
 };
 
 /* Nothing to do on a table that has it all: no change. */
@@ -163,7 +165,7 @@ static void test_base(void)
 	snprintf(r->target, sizeof(r->target), "RETURN");
 	fw_chain_add(&f, FW_PROBE_CHAIN "-41", NULL);
 	fw_chain_add(&f, FW_PROBE_CHAIN "-42", NULL);
-	fw_chain_add(&f, FW_PROBE_CHAIN "X-42", NULL);	/* not ours */
+	fw_chain_add(&f, FW_PROBE_CHAIN "X-42", NULL); /* not ours */
 	check(plan_base(&p, &f, alive_odd, &calls, &e) == 0);
 	check(calls == 2);
 	check(p.n == 6);
@@ -246,11 +248,11 @@ static void test_delete_bottom_up(void)
 
 	foreign.foreign = 1;
 	table(&f, 1);
-	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80));	/* 2 */
-	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 81));	/* 3 */
-	push(&f, FW_CHAIN_FORWARD, foreign);			/* 4 */
-	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 82));	/* 5 */
-	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 83));	/* 6 */
+	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80)); /* 2 */
+	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 81)); /* 3 */
+	push(&f, FW_CHAIN_FORWARD, foreign);		  /* 4 */
+	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 82)); /* 5 */
+	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 83)); /* 6 */
 	want(&ws, 0, crule("a", ID_A, 81));
 	check(plan_rules(&p, &f, &ws, owners3, 1, 0, &e) == 0);
 	check(p.n == 3);
@@ -287,9 +289,9 @@ static void test_duplicates(void)
 	table_free(&f);
 
 	table(&f, 1);
-	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80));	/* 2 */
-	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 81));	/* 3 */
-	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80));	/* 4 */
+	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80)); /* 2 */
+	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 81)); /* 3 */
+	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80)); /* 4 */
 	want(&ws, 0, crule("a", ID_A, 80));
 	want(&ws, 0, crule("a", ID_A, 81));
 	check(plan_rules(&p, &f, &ws, owners3, 1, 0, &e) == 0);
@@ -321,8 +323,8 @@ static void test_foreign_kept(void)
 	struct plan p = { 0 };
 	struct plan_wants ws = { 0 };
 	struct err e;
-	struct fw_rule foreign = crule("a", ID_A, 1), other = crule("a",
-								     ID_A, 2);
+	struct fw_rule foreign = crule("a", ID_A, 1),
+		       other = crule("a", ID_A, 2);
 
 	foreign.foreign = 1;
 	snprintf(other.comment, sizeof(other.comment), "somebody else's");
@@ -450,18 +452,18 @@ static void test_cleanup_vs_selected(void)
 
 	for (pass = 0; pass < 3; pass++) {
 		table(&f, 1);
-		push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80));	/* 2 */
-		push(&f, FW_CHAIN_FORWARD, crule("b", ID_B, 85));	/* 3 */
-		push(&f, FW_CHAIN_FORWARD, crule("c", ID_C, 90));	/* 4 */
+		push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80)); /* 2 */
+		push(&f, FW_CHAIN_FORWARD, crule("b", ID_B, 85)); /* 3 */
+		push(&f, FW_CHAIN_FORWARD, crule("c", ID_C, 90)); /* 4 */
 		plan_reset(&p);
-		if (pass == 0) {	/* replay a: only a's go */
+		if (pass == 0) { /* replay a: only a's go */
 			check(plan_rules(&p, &f, &ws, owners3, 1, 0, &e) == 0);
 			check(p.n == 1 && p.v[0].pos == 2);
-		} else if (pass == 1) {	/* full replay: all go */
+		} else if (pass == 1) { /* full replay: all go */
 			check(plan_rules(&p, &f, &ws, owners3, 0, 1, &e) == 0);
 			check(p.n == 3 && p.v[0].pos == 4 && p.v[1].pos == 3 &&
 			      p.v[2].pos == 2);
-		} else {		/* full, b's file unreadable: kept */
+		} else { /* full, b's file unreadable: kept */
 			check(plan_rules(&p, &f, &ws, keep_b, 1, 1, &e) == 0);
 			check(p.n == 2 && p.v[0].pos == 4 && p.v[1].pos == 2);
 			check(port_at(&f, FW_CHAIN_FORWARD, 2) == 85);
@@ -486,7 +488,7 @@ static void test_cut_comment(void)
 	o[0].name = name;
 	o[0].keep = 0;
 	snprintf(whole, sizeof(whole), FW_COMMENT " %s %.12s", name, ID_A);
-	memcpy(r.comment, whole, FW_COMMENT_MAX);	/* cut, as it was */
+	memcpy(r.comment, whole, FW_COMMENT_MAX); /* cut, as it was */
 	r.comment[FW_COMMENT_MAX] = 0;
 	check_str(resolve_rule_owner(&r, o, 1), ID_A);
 	name[0] = 'm';
@@ -520,10 +522,10 @@ static size_t big(size_t n, size_t *changes)
 	for (i = 0; i < n; i++) {
 		size_t o = i * 100 / n;
 
-		push(&f, FW_CHAIN_FORWARD,
-		     crule(names[o], ids[o], (int)i + 1));
-		want(&ws, o, crule(names[o], ids[o], (int)i + 1 +
-				   (i % (n / 100) == 0 ? 30000 : 0)));
+		push(&f, FW_CHAIN_FORWARD, crule(names[o], ids[o], (int)i + 1));
+		want(&ws, o,
+		     crule(names[o], ids[o],
+			   (int)i + 1 + (i % (n / 100) == 0 ? 30000 : 0)));
 	}
 	push(&f, FW_CHAIN_FORWARD, tail("docker0"));
 	check(plan_rules(&p, &f, &ws, ow, 100, 1, &e) == 0);
@@ -578,7 +580,7 @@ static void test_ip6_forward_jump(void)
 	check(fwd->n == 1);
 	check_str(fwd->rules[0].target, FW_CHAIN_FORWARD);
 	check(fwd->rules[0].family == AF_INET6);
-	check(fw_chain(&f, FW_CHAIN_FORWARD)->n == 1);	/* conntrack */
+	check(fw_chain(&f, FW_CHAIN_FORWARD)->n == 1); /* conntrack */
 	/* dockerd restarted: its jump above ours; ours moves up */
 	memset(&j, 0, sizeof(j));
 	j.family = AF_INET6;
@@ -626,7 +628,8 @@ static void test_ip6_setup_guards(void)
 {
 	static const char *const br[] = { "br-x" };
 	const struct plan_port ports[] = {
-		{ IPPROTO_TCP, 8081 }, { IPPROTO_UDP, 5353 },
+		{ IPPROTO_TCP, 8081 },
+		{ IPPROTO_UDP, 5353 },
 	};
 	struct fw f;
 	struct plan p = { 0 };
@@ -639,7 +642,7 @@ static void test_ip6_setup_guards(void)
 	f.lock_fd = -1;
 	fw_chain_add(&f, "INPUT", "ACCEPT");
 	fw_chain_add(&f, "FORWARD", "ACCEPT");
-	fw_chain_add(&f, "DOCKER", NULL);	/* Docker writes ip6 rules */
+	fw_chain_add(&f, "DOCKER", NULL); /* Docker writes ip6 rules */
 	check(plan_base(&p, &f, NULL, NULL, &e) == 0);
 	check(plan_setup(&p, &f, br, 0, 1, &e) == 0);
 	check_str(fw_chain(&f, "FORWARD")->policy, "ACCEPT");
@@ -648,14 +651,16 @@ static void test_ip6_setup_guards(void)
 	fwd = fw_chain(&f, FW_CHAIN_FORWARD);
 	check(fwd->n == 2);
 	fw_rule_format(&fwd->rules[1], &b);
-	check_str(b.data, "-i br-x -o br-x -m conntrack ! --ctstate "
+	check_str(b.data,
+		  "-i br-x -o br-x -m conntrack ! --ctstate "
 		  "UNTRACKED -m comment --comment \"docker-fw init\" -j DROP");
 	check(plan_guards(&p, &f, ports, 2, 1, &e) == 0);
 	in = fw_chain(&f, FW_CHAIN_INPUT);
 	check(in->n == 2);
 	b.len = 0;
 	fw_rule_format(&in->rules[0], &b);
-	check_str(b.data, "! -i lo -p tcp -m tcp --dport 8081 -m conntrack "
+	check_str(b.data,
+		  "! -i lo -p tcp -m tcp --dport 8081 -m conntrack "
 		  "--ctstate NEW -m comment --comment \"docker-fw init\" -j "
 		  "DROP");
 	check(plan_is_tail(&in->rules[1]) && in->rules[1].dport == 5353);
@@ -683,7 +688,7 @@ static void test_ip6_setup_guards(void)
 	b.len = 0;
 	fw_rule_format(&fwd->rules[1], &b);
 	check_str(b.data, "-o br-x -m conntrack ! --ctstate UNTRACKED -m "
-		  "comment --comment \"docker-fw init\" -j DROP");
+			  "comment --comment \"docker-fw init\" -j DROP");
 	/* Docker writes ip6 rules now: the tail takes the other form */
 	fw_chain_add(&f, "DOCKER", NULL);
 	plan_reset(&p);
@@ -695,8 +700,9 @@ static void test_ip6_setup_guards(void)
 	table_free(&f);
 }
 
-UNIT_TESTS(T(test_steady) T(test_base) T(test_insert_order)
-	   T(test_delete_bottom_up) T(test_duplicates) T(test_foreign_kept)
-	   T(test_tail) T(test_moved_chain) T(test_cleanup_vs_selected)
-	   T(test_cut_comment) T(test_10000_linear)
-	   T(test_ip6_forward_jump) T(test_ip6_setup_guards))
+UNIT_TESTS(T(test_steady) T(test_base) T(test_insert_order) T(
+	test_delete_bottom_up) T(test_duplicates) T(test_foreign_kept)
+		   T(test_tail) T(test_moved_chain) T(test_cleanup_vs_selected)
+			   T(test_cut_comment) T(test_10000_linear)
+				   T(test_ip6_forward_jump)
+					   T(test_ip6_setup_guards))

@@ -65,8 +65,7 @@ static void net(const char *name, const char *s4, const char *s6)
 	memset(n, 0, sizeof(*n));
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	snprintf(n->driver, sizeof(n->driver), "bridge");
-	snprintf(n->subnets[0].subnet, sizeof(n->subnets[0].subnet), "%s",
-		 s4);
+	snprintf(n->subnets[0].subnet, sizeof(n->subnets[0].subnet), "%s", s4);
 	n->subnets[0].family = AF_INET;
 	n->nsubnets = 1;
 	if (*s6) {
@@ -86,8 +85,8 @@ static void world(void)
 	net("v4only", "172.31.0.0/24", "");
 	ctr(ID_WEB, "web6", "dual", "172.30.0.2", "172.30.0.1", "fd00:30::2",
 	    "fd00:30::1");
-	ctr(ID_PEER, "peer6", "dual", "172.30.0.3", "172.30.0.1",
-	    "fd00:30::3", "fd00:30::1");
+	ctr(ID_PEER, "peer6", "dual", "172.30.0.3", "172.30.0.1", "fd00:30::3",
+	    "fd00:30::1");
 	ctr(ID_OLD, "old4", "dual", "172.30.0.4", "172.30.0.1", "", "");
 	ctr(ID_WEB4, "web4", "v4only", "172.31.0.2", "172.31.0.1", "", "");
 }
@@ -131,7 +130,7 @@ static const char *rules(enum rule_action action, const char *name,
 		char *t;
 
 		for (t = tok; *t; t++)
-			if (*t == '~')	/* a blank inside a word */
+			if (*t == '~') /* a blank inside a word */
 				*t = ' ';
 		strv_add(&w, tok, strlen(tok));
 	}
@@ -171,12 +170,14 @@ static const char *rules(enum rule_action action, const char *name,
 static void test_container_both_families(void)
 {
 	world();
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
-			"--source peer6 --dport 80"),
-		  "4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -p tcp -m "
-		  "tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT\n")
-		  "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -p tcp "
-		  "-m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT"));
+	check_str(
+		rules(RULE_ADD_INTERNAL, "web6", 1,
+		      "--source peer6 --dport 80"),
+		"4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -p tcp -m "
+		"tcp --dport 80" C(
+			"web6 0123456789ab\" -j ACCEPT\n") "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -p tcp "
+							   "-m tcp --dport 80" C(
+								   "web6 0123456789ab\" -j ACCEPT"));
 	/* a peer without IPv6: the IPv4 rule only */
 	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
 			"--source old4 --dport 80"),
@@ -193,12 +194,15 @@ static void test_container_both_families(void)
 static void test_gateway_each_family(void)
 {
 	world();
-	check_str(rules(RULE_ADD_INPUT, "web6", 1, "--source . --dport 53 "
-			"--protocol udp"),
-		  "4 DFW-INPUT -s 172.30.0.2/32 -d 172.30.0.1/32 -p udp -m "
-		  "udp --dport 53" C("web6 0123456789ab\" -j ACCEPT\n")
-		  "6 DFW-INPUT -s fd00:30::2/128 -d fd00:30::1/128 -p udp -m "
-		  "udp --dport 53" C("web6 0123456789ab\" -j ACCEPT"));
+	check_str(
+		rules(RULE_ADD_INPUT, "web6", 1,
+		      "--source . --dport 53 "
+		      "--protocol udp"),
+		"4 DFW-INPUT -s 172.30.0.2/32 -d 172.30.0.1/32 -p udp -m "
+		"udp --dport 53" C(
+			"web6 0123456789ab\" -j ACCEPT\n") "6 DFW-INPUT -s fd00:30::2/128 -d fd00:30::1/128 -p udp -m "
+							   "udp --dport 53" C(
+								   "web6 0123456789ab\" -j ACCEPT"));
 	check_str(rules(RULE_ADD_INPUT, "web4", 1, "--source . --dport 53"),
 		  "4 DFW-INPUT -s 172.31.0.2/32 -d 172.31.0.1/32 -p tcp -m "
 		  "tcp --dport 53" C("web4 001122334455\" -j ACCEPT"));
@@ -211,7 +215,8 @@ static void test_literal_one_family(void)
 	check_str(rules(RULE_ADD, "web6", 1, "--source fd99::2 --dport 80"),
 		  "6 DFW-FORWARD -s fd99::2/128 -d fd00:30::2/128 -p tcp -m "
 		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
-	check_str(rules(RULE_ADD, "web6", 1, "--source 2001:db8::/32 "
+	check_str(rules(RULE_ADD, "web6", 1,
+			"--source 2001:db8::/32 "
 			"--dport 80"),
 		  "6 DFW-FORWARD -s 2001:db8::/32 -d fd00:30::2/128 -p tcp -m "
 		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
@@ -219,7 +224,8 @@ static void test_literal_one_family(void)
 		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.30.0.2/32 -p tcp -m "
 		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
 	/* an IPv6 source for a container without an IPv6 address */
-	check_str(rules(RULE_ADD_INTERNAL, "web4", 1, "--source fd99::2 "
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1,
+			"--source fd99::2 "
 			"--dport 80"),
 		  "error: no IPv6 address on network \"v4only\"");
 	view_free(&v);
@@ -229,36 +235,45 @@ static void test_rev_lookup6(void)
 {
 	world();
 	/* a Docker address: the container holding it, with --rev-lookup */
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::3 "
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
+			"--source fd00:30::3 "
 			"--dport 80"),
 		  "error: --source \"fd00:30::3/128\" is an address of Docker "
 		  "network \"dual\" (fd00:30::/64): name the container "
 		  "instead, or add --rev-lookup");
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::3 "
-			"--dport 80 --rev-lookup"),
-		  "4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -p tcp -m "
-		  "tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT\n")
-		  "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -p tcp "
-		  "-m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT"));
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::/120 "
+	check_str(
+		rules(RULE_ADD_INTERNAL, "web6", 1,
+		      "--source fd00:30::3 "
+		      "--dport 80 --rev-lookup"),
+		"4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -p tcp -m "
+		"tcp --dport 80" C(
+			"web6 0123456789ab\" -j ACCEPT\n") "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -p tcp "
+							   "-m tcp --dport 80" C(
+								   "web6 0123456789ab\" -j ACCEPT"));
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
+			"--source fd00:30::/120 "
 			"--dport 80 --rev-lookup"),
 		  "error: --source \"fd00:30::/120\": --rev-lookup maps one "
 		  "address, not a network");
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::99 "
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
+			"--source fd00:30::99 "
 			"--dport 80 --rev-lookup"),
 		  "error: --source \"fd00:30::99\" (--rev-lookup): no "
 		  "container holds it");
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:30::2 "
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
+			"--source fd00:30::2 "
 			"--dport 80 --rev-lookup"),
 		  "error: --source \"fd00:30::2\" is the container itself: "
 		  "use \".\"");
-	check_str(rules(RULE_ADD, "web6", 1, "--source fd00:30::3 "
+	check_str(rules(RULE_ADD, "web6", 1,
+			"--source fd00:30::3 "
 			"--dport 80"),
 		  "error: --source \"fd00:30::3/128\" is an address of Docker "
 		  "network \"dual\" (fd00:30::/64): published ports open to "
 		  "outside addresses; between containers, use add-internal");
 	/* outside Docker's subnets: a plain outside address */
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source fd00:31::3 "
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 1,
+			"--source fd00:31::3 "
 			"--dport 80"),
 		  "6 DFW-FORWARD -s fd00:31::3/128 -d fd00:30::2/128 -p tcp "
 		  "-m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT"));
@@ -268,13 +283,16 @@ static void test_rev_lookup6(void)
 static void test_filter_each_family(void)
 {
 	world();
-	check_str(rules(RULE_ADD_INTERNAL, "web6", 1, "--source peer6 "
-			"--dport 80 --filter -i~br0"),
-		  "4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -i br0 -p "
-		  "tcp -m tcp --dport 80" C("web6 0123456789ab\" -j ACCEPT\n")
-		  "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -i br0 "
-		  "-p tcp -m tcp --dport 80" C("web6 0123456789ab\" "
-					       "-j ACCEPT"));
+	check_str(
+		rules(RULE_ADD_INTERNAL, "web6", 1,
+		      "--source peer6 "
+		      "--dport 80 --filter -i~br0"),
+		"4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -i br0 -p "
+		"tcp -m tcp --dport 80" C(
+			"web6 0123456789ab\" -j ACCEPT\n") "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -i br0 "
+							   "-p tcp -m tcp --dport 80" C(
+								   "web6 0123456789ab\" "
+								   "-j ACCEPT"));
 	view_free(&v);
 }
 
@@ -285,21 +303,22 @@ static void test_proxy_path(void)
 	int i;
 
 	world();
-	publish("tcp", "0.0.0.0", 8081);	/* web4 */
+	publish("tcp", "0.0.0.0", 8081); /* web4 */
 	publish("tcp", "::", 8081);
 	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 80"),
-		  "6 DFW-INPUT -s fd99::2/128 -p tcp -m tcp --dport 8081"
-		  C("web4 001122334455\" -j ACCEPT"));
+		  "6 DFW-INPUT -s fd99::2/128 -p tcp -m tcp --dport 8081" C(
+			  "web4 001122334455\" -j ACCEPT"));
 	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::/64"),
-		  "6 DFW-INPUT -s fd99::/64 -p tcp -m tcp --dport 8081"
-		  C("web4 001122334455\" -j ACCEPT"));
+		  "6 DFW-INPUT -s fd99::/64 -p tcp -m tcp --dport 8081" C(
+			  "web4 001122334455\" -j ACCEPT"));
 	/* another port, or udp: not published, so no path either */
 	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 81"),
 		  "error: --source: an IPv6 address, and container \"web4\" "
 		  "has no IPv6 address on network \"v4only\" nor a port "
 		  "published on IPv6 for --dport (docker-proxy listens on "
 		  "none): no IPv6 client reaches it");
-	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 80 "
+	check_str(rules(RULE_ADD, "web4", 1,
+			"--source fd99::2 --dport 80 "
 			"--protocol udp"),
 		  "error: --source: an IPv6 address, and container \"web4\" "
 		  "has no IPv6 address on network \"v4only\" nor a port "
@@ -313,7 +332,7 @@ static void test_proxy_path(void)
 	/* a dual-stack container: FORWARD (DNAT) and the proxy's path (a
 	 * Docker writing no ip6 rules) */
 	world();
-	for (i = 0; i + 1 < (int)v.nctrs; i++)	/* web6 last, for publish */
+	for (i = 0; i + 1 < (int)v.nctrs; i++) /* web6 last, for publish */
 		if (!strcmp(v.ctrs[i]->name, "web6")) {
 			struct docker_container *t = v.ctrs[i];
 
@@ -321,11 +340,11 @@ static void test_proxy_path(void)
 			v.ctrs[v.nctrs - 1] = t;
 		}
 	publish("tcp", "", 8080);
-	check_str(rules(RULE_ADD, "web6", 1, "--source fd99::2 --dport 80"),
-		  "6 DFW-FORWARD -s fd99::2/128 -d fd00:30::2/128 -p tcp -m "
-		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER\n")
-		  "6 DFW-INPUT -s fd99::2/128 -p tcp -m tcp --dport 8080"
-		  C("web6 0123456789ab\" -j ACCEPT"));
+	check_str(
+		rules(RULE_ADD, "web6", 1, "--source fd99::2 --dport 80"),
+		"6 DFW-FORWARD -s fd99::2/128 -d fd00:30::2/128 -p tcp -m "
+		"tcp --dport 80" C("web6 0123456789ab\" -j DOCKER\n") "6 DFW-INPUT -s fd99::2/128 -p tcp -m tcp --dport 8080" C(
+			"web6 0123456789ab\" -j ACCEPT"));
 	/* more ports than RESOLVE_PROXY_MAX without --dport */
 	for (i = 0; i < RESOLVE_PROXY_MAX; i++)
 		publish("tcp", "::", 9000 + i);
@@ -336,5 +355,5 @@ static void test_proxy_path(void)
 }
 
 UNIT_TESTS(T(test_container_both_families) T(test_gateway_each_family)
-	   T(test_literal_one_family) T(test_rev_lookup6)
-	   T(test_filter_each_family) T(test_proxy_path))
+		   T(test_literal_one_family) T(test_rev_lookup6)
+			   T(test_filter_each_family) T(test_proxy_path))

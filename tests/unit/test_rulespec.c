@@ -36,8 +36,8 @@ static int refused(enum rule_action a, const char *line, const char *want)
 	}
 	if (rc == -1 && e.code == EXIT_USAGE && strstr(e.msg, want))
 		return 1;
-	fprintf(stderr, "  %s\n  -> %d [%d] %s\n  want: %s\n", line, rc,
-		e.code, e.msg, want);
+	fprintf(stderr, "  %s\n  -> %d [%d] %s\n  want: %s\n", line, rc, e.code,
+		e.msg, want);
 	return 0;
 }
 
@@ -103,8 +103,8 @@ static int split_is(const char *line, const char *const *want)
 		fprintf(stderr, "  split \"%s\": %d words:", line, rc);
 		for (n = 1; (size_t)n < w.n; n++)
 			fprintf(stderr, " [%s]", w.v[n]);
-		fprintf(stderr, "%s%s\n", rc < 0 ? " " : "", rc < 0 ? e.msg :
-			"");
+		fprintf(stderr, "%s%s\n", rc < 0 ? " " : "",
+			rc < 0 ? e.msg : "");
 	}
 	strv_free(&w);
 	return ok;
@@ -133,7 +133,10 @@ static int split_fails(const char *line, const char *want)
 static void test_actions(void)
 {
 	static const char *const names[] = {
-		"add", "add-input", "add-internal", "add-two-ways",
+		"add",
+		"add-input",
+		"add-internal",
+		"add-two-ways",
 	};
 	int i;
 
@@ -143,7 +146,7 @@ static void test_actions(void)
 		check(rule_action_parse(names[i]) == i);
 	}
 	check(rule_action_name(RULE_NACTIONS) == NULL);
-	check(rule_action_name((enum rule_action)-1) == NULL);
+	check(rule_action_name((enum rule_action) - 1) == NULL);
 	check(rule_action_parse("") == -1);
 	check(rule_action_parse("ADD") == -1);
 	check(rule_action_parse("add-") == -1);
@@ -213,9 +216,10 @@ static void test_addr(void)
 	check(addr_is("/web", "web"));
 	check(addr_is("my_app.web-1", "my_app.web-1"));
 	check(addr_is("0web", "0web"));
-	check(addr_is("1234", "1234"));	/* an ID prefix, no dot */
+	check(addr_is("1234", "1234")); /* an ID prefix, no dot */
 	check(addr_is("4fa6e0f0c6786287e131c3852c58a2e01cc697a68231826813597e"
-		      "4994f1d6e2", "4fa6e0f0c6786287e131c3852c58a2e01cc697a6"
+		      "4994f1d6e2",
+		      "4fa6e0f0c6786287e131c3852c58a2e01cc697a6"
 		      "8231826813597e4994f1d6e2"));
 
 	memset(name, 'n', 255);
@@ -231,10 +235,10 @@ static void test_addr(void)
 
 	check(addr_bad("", "not an address or container name"));
 	check(addr_bad("10.1.2.3/8", "host bits are set; the network is "
-		       "10.0.0.0/8"));
+				     "10.0.0.0/8"));
 	check(addr_parse("10.1.2.3/8", &a, &e) == -1);
 	check_str(e.msg, "\"10.1.2.3/8\": host bits are set; the network is "
-		  "10.0.0.0/8");
+			 "10.0.0.0/8");
 	check(addr_bad("1.2.3.4/0", "the network is 0.0.0.0/0"));
 	check(addr_bad("192.168.1.1/24", "the network is 192.168.1.0/24"));
 	check(addr_bad("1.2.3.5/31", "the network is 1.2.3.4/31"));
@@ -293,9 +297,9 @@ static void test_addr6(void)
 	struct err e = { 0 };
 	struct rulespec r, r2;
 
-	check(addr_parse("2001:db8::/32", &a, &e) == 0 &&
-	      a.kind == ADDR_CIDR && a.family == AF_INET6 &&
-	      a.prefix == 32 && !memcmp(a.ip6, db8, 16) && a.ip == 0);
+	check(addr_parse("2001:db8::/32", &a, &e) == 0 && a.kind == ADDR_CIDR &&
+	      a.family == AF_INET6 && a.prefix == 32 &&
+	      !memcmp(a.ip6, db8, 16) && a.ip == 0);
 	check(addr_parse("fd99::2", &a, &e) == 0 && a.family == AF_INET6 &&
 	      a.prefix == 128 && a.ip6[0] == 0xfd && a.ip6[15] == 2);
 	check(addr_parse("10.0.0.1", &a, &e) == 0 && a.family == AF_INET);
@@ -304,7 +308,7 @@ static void test_addr6(void)
 	check(addr_is("2001:db8::/32", "2001:db8::/32"));
 	check(addr_is("::/0", "::/0"));
 	check(addr_is("::1", "::1/128"));
-	check(addr_is("fe80::1", "fe80::1/128"));	/* no zone: fine */
+	check(addr_is("fe80::1", "fe80::1/128")); /* no zone: fine */
 	check(addr_is("fd00:30::/64", "fd00:30::/64"));
 	check(addr_is("2001:db8:0:1:2:3:4:4/127", "2001:db8:0:1:2:3:4:4/127"));
 	/* one family each: an IPv6 network and the IPv4 one of the same
@@ -323,52 +327,58 @@ static void test_addr6(void)
 	rulespec_free(&r);
 	rulespec_free(&r2);
 	check_str(canon(RULE_ADD_INTERNAL, "--source . --dest "
-			"2001:DB8::1 --dport 443"),
+					   "2001:DB8::1 --dport 443"),
 		  "--source . --dest 2001:db8::1/128 --dport 443 "
 		  "--protocol tcp");
 	check_str(canon(RULE_ADD, "--source=fd99::/16 --dport 80"),
 		  "--source fd99::/16 --dest . --dport 80 --protocol tcp");
 
 	/* refused, naming the input */
-	check_str(addr_msg("fe80::1%eth0"), "\"fe80::1%eth0\": a zone index "
+	check_str(addr_msg("fe80::1%eth0"),
+		  "\"fe80::1%eth0\": a zone index "
 		  "(after %) is not taken: a rule matches addresses, not "
 		  "links; write the address without it");
 	check(strstr(addr_msg("fe80::1%1/64"), "\"fe80::1%1/64\": a zone "
-		     "index") != NULL);
+					       "index") != NULL);
 	check_str(addr_msg("fd99::2/64"), "\"fd99::2/64\": host bits are "
-		  "set; the network is fd99::/64");
-	check_str(addr_msg("2001:db8::1/32"), "\"2001:db8::1/32\": host "
+					  "set; the network is fd99::/64");
+	check_str(addr_msg("2001:db8::1/32"),
+		  "\"2001:db8::1/32\": host "
 		  "bits are set; the network is 2001:db8::/32");
-	check_str(addr_msg("fd00::4000/113"), "\"fd00::4000/113\": host bits "
+	check_str(addr_msg("fd00::4000/113"),
+		  "\"fd00::4000/113\": host bits "
 		  "are set; the network is fd00::/113");
-	check_str(addr_msg("::ffff:10.0.0.1"), "\"::ffff:10.0.0.1\": an "
+	check_str(addr_msg("::ffff:10.0.0.1"),
+		  "\"::ffff:10.0.0.1\": an "
 		  "IPv4-mapped IPv6 address (the kernel carries such traffic "
 		  "as IPv4, in the IPv4 table): write 10.0.0.1");
 	check(strstr(addr_msg("::ffff:a00:1"), "write 10.0.0.1") != NULL);
 	check(strstr(addr_msg("::ffff:10.0.0.0/104"), "write 10.0.0.0/8"));
 	check(strstr(addr_msg("::ffff:10.0.0.1/128"), "write 10.0.0.1\0"));
 	check_str(addr_msg("fd99::2/129"), "\"fd99::2/129\": not a prefix "
-		  "length (0-128)");
+					   "length (0-128)");
 	check_str(addr_msg("fd99::2/"), "\"fd99::2/\": not a prefix length "
-		  "(0-128)");
+					"(0-128)");
 	check_str(addr_msg("fd99::2/0x40"), "\"fd99::2/0x40\": not a prefix "
-		  "length (0-128)");
+					    "length (0-128)");
 	check_str(addr_msg("fd99:::2"), "\"fd99:::2\": not an IPv6 address");
 	check_str(addr_msg("fd99::g"), "\"fd99::g\": not an IPv6 address");
 	check_str(addr_msg("1:2:3:4:5:6:7:8:9"), "\"1:2:3:4:5:6:7:8:9\": not "
-		  "an IPv6 address");
+						 "an IPv6 address");
 	check_str(addr_msg("[fd99::2]"), "\"[fd99::2]\": not an IPv6 "
-		  "address");
+					 "address");
 	check_str(addr_msg("web:80"), "\"web:80\": not an IPv6 address");
 	check_str(addr_msg("fd99::2\n-j ACCEPT"), "\"fd99::2\\n-j ACCEPT\": "
-		  "not an IPv6 address");
+						  "not an IPv6 address");
 	check_str(addr_msg("/fd99::2"), "\"/fd99::2\": not an address or "
-		  "container name");
+					"container name");
 	/* and through the rule spec: the option named, exit 2 */
 	check(refused(RULE_ADD, "--source fe80::1%eth0 --dport 80",
 		      "--source \"fe80::1%eth0\": a zone index"));
-	check(refused(RULE_ADD_INTERNAL, "--source web --dest fd99::2/64 "
-		      "--dport 80", "--dest \"fd99::2/64\": host bits are "
+	check(refused(RULE_ADD_INTERNAL,
+		      "--source web --dest fd99::2/64 "
+		      "--dport 80",
+		      "--dest \"fd99::2/64\": host bits are "
 		      "set; the network is fd99::/64"));
 	check(refused(RULE_ADD, "--source ::ffff:10.0.0.1 --dport 80",
 		      "write 10.0.0.1"));
@@ -390,9 +400,11 @@ static void test_defaults(void)
 	check(r.rev_lookup == 0);
 	rulespec_free(&r);
 
-	check(parse(RULE_ADD_TWO_WAYS, "--rev-lookup --source=. --dest=/web "
+	check(parse(RULE_ADD_TWO_WAYS,
+		    "--rev-lookup --source=. --dest=/web "
 		    "--dport=5432 --sport=1024 --protocol=udp --network=back_1 "
-		    "--filter='-i eth0'", &r, &e) == 0);
+		    "--filter='-i eth0'",
+		    &r, &e) == 0);
 	check(r.action == RULE_ADD_TWO_WAYS);
 	check(r.rev_lookup == 1);
 	check(r.src.kind == ADDR_SELF);
@@ -406,19 +418,19 @@ static void test_defaults(void)
 	rulespec_free(&r);
 
 	/* The next argument is the value, even when it starts with "--". */
-	check(parse(RULE_ADD, "--source . --dest / --filter --syn", &r,
-		    &e) == 0);
+	check(parse(RULE_ADD, "--source . --dest / --filter --syn", &r, &e) ==
+	      0);
 	check(r.filter.n == 1 && !strcmp(r.filter.v[0], "--syn"));
 	rulespec_free(&r);
 
 	/* "=" splits only the first one off. */
-	check(parse(RULE_ADD, "--source . --dest / --filter=-m=x", &r,
-		    &e) == 0);
+	check(parse(RULE_ADD, "--source . --dest / --filter=-m=x", &r, &e) ==
+	      0);
 	check(r.filter.n == 1 && !strcmp(r.filter.v[0], "-m=x"));
 	rulespec_free(&r);
 
-	check(parse(RULE_ADD, "--dport 65535 --source / --sport 1", &r,
-		    &e) == 0);
+	check(parse(RULE_ADD, "--dport 65535 --source / --sport 1", &r, &e) ==
+	      0);
 	check(r.dport == 65535 && r.sport == 1 && r.src.kind == ADDR_GATEWAY);
 	rulespec_free(&r);
 
@@ -426,12 +438,12 @@ static void test_defaults(void)
 	check(parse(RULE_ADD_INPUT, "--source . --dport 53", &r, &e) == 0);
 	check(r.src.kind == ADDR_SELF && r.dst.kind == ADDR_GATEWAY);
 	rulespec_free(&r);
-	check(parse(RULE_ADD_INPUT, "--source . --dest . --dport 53", &r,
-		    &e) == -1);
+	check(parse(RULE_ADD_INPUT, "--source . --dest . --dport 53", &r, &e) ==
+	      -1);
 	check_str(e.msg, "--source and --dest cannot both be \".\"");
 	check(parse(RULE_ADD_INTERNAL, "--source . --dport 53", &r, &e) == -1);
-	check(parse(RULE_ADD_INPUT, "--source 10.0.0.1 --dport 53", &r,
-		    &e) == 0);
+	check(parse(RULE_ADD_INPUT, "--source 10.0.0.1 --dport 53", &r, &e) ==
+	      0);
 	check(r.dst.kind == ADDR_SELF);
 	rulespec_free(&r);
 
@@ -444,7 +456,10 @@ static void test_defaults(void)
 static void test_errors(void)
 {
 	static const char *const argv_ctl[] = {
-		"--source", "web", "--filter", "a\x01",
+		"--source",
+		"web",
+		"--filter",
+		"a\x01",
 	};
 	static const char forbidden[] = ";&|$`<>\\";
 	struct rulespec r;
@@ -454,7 +469,8 @@ static void test_errors(void)
 
 	/* Option syntax. */
 	check(refused(RULE_ADD, "--source", "--source needs a value"));
-	check(refused(RULE_ADD, "--source web --dport", "--dport needs a "
+	check(refused(RULE_ADD, "--source web --dport",
+		      "--dport needs a "
 		      "value"));
 	check(refused(RULE_ADD, "--source web --bogus 1",
 		      "unknown option \"--bogus\""));
@@ -464,16 +480,18 @@ static void test_errors(void)
 		      "unknown option \"--sourc\""));
 	check(refused(RULE_ADD, "-s web", "unknown option \"-s\""));
 	check(refused(RULE_ADD, "--source web --", "unknown option \"--\""));
-	check(refused(RULE_ADD, "--source web -",
-		      "unexpected argument \"-\""));
+	check(refused(RULE_ADD, "--source web -", "unexpected argument \"-\""));
 	check(refused(RULE_ADD, "web", "unexpected argument \"web\""));
 	check(refused(RULE_ADD, "--source web extra",
 		      "unexpected argument \"extra\""));
-	check(refused(RULE_ADD, "--source web ''", "unexpected argument "
+	check(refused(RULE_ADD, "--source web ''",
+		      "unexpected argument "
 		      "\"\""));
-	check(refused(RULE_ADD, "--source a --source b", "--source given "
+	check(refused(RULE_ADD, "--source a --source b",
+		      "--source given "
 		      "twice"));
-	check(refused(RULE_ADD, "--source a --source=a", "--source given "
+	check(refused(RULE_ADD, "--source a --source=a",
+		      "--source given "
 		      "twice"));
 	check(refused(RULE_ADD, "--source . --dest a --dest a",
 		      "--dest given twice"));
@@ -517,8 +535,8 @@ static void test_errors(void)
 		      "--dport \"080\": not a port"));
 	check(refused(RULE_ADD, "--source a --dport -1",
 		      "--dport \"-1\": not a port"));
-	check(refused(RULE_ADD, "--source a --dport=",
-		      "--dport \"\": not a port"));
+	check(refused(RULE_ADD,
+		      "--source a --dport=", "--dport \"\": not a port"));
 	check(refused(RULE_ADD, "--source a --sport http",
 		      "--sport \"http\": not a port"));
 	check(refused(RULE_ADD, "--source a --protocol TCP",
@@ -574,12 +592,15 @@ static void test_errors(void)
 		/* Quoted twice, so even '\\' reaches the filter word. */
 		snprintf(line, sizeof(line),
 			 "--source a --filter \"-x 'y%cz'\"", forbidden[i]);
-		snprintf(want, sizeof(want), "--filter: \"y%cz\": character "
-			 "'%c' is not allowed", forbidden[i], forbidden[i]);
+		snprintf(want, sizeof(want),
+			 "--filter: \"y%cz\": character "
+			 "'%c' is not allowed",
+			 forbidden[i], forbidden[i]);
 		check(refused(RULE_ADD, line, want));
 	}
-	check(rulespec_parse(&r, RULE_ADD, 4, (char *const *)argv_ctl,
-			     &e) == -1 && e.code == EXIT_USAGE);
+	check(rulespec_parse(&r, RULE_ADD, 4, (char *const *)argv_ctl, &e) ==
+		      -1 &&
+	      e.code == EXIT_USAGE);
 	check(strstr(e.msg, "--filter \"a\x01\": control character 0x01"));
 
 	/* An error after a filter frees it (ASan would see the leak). */
@@ -600,9 +621,10 @@ static void test_format(void)
 	check_str(canon(RULE_ADD, "--source 1.2.3.4"),
 		  "--source 1.2.3.4/32 --dest . --protocol tcp");
 	check_str(canon(RULE_ADD_INTERNAL, "--dport=5432 --source /db "
-			"--rev-lookup"),
+					   "--rev-lookup"),
 		  "--source db --dest . --dport 5432 --protocol tcp");
-	check_str(canon(RULE_ADD_INPUT, "--filter '-i eth0' --network "
+	check_str(canon(RULE_ADD_INPUT,
+			"--filter '-i eth0' --network "
 			"my_net --sport 1024 --protocol udp --dport 53 "
 			"--dest / --source ."),
 		  "--source . --sport 1024 --dest / --dport 53 --protocol udp "
@@ -610,7 +632,7 @@ static void test_format(void)
 	check_str(canon(RULE_ADD, "--source . --dest / --filter=--syn"),
 		  "--source . --dest / --protocol tcp --filter --syn");
 	check_str(canon(RULE_ADD, "--source web --dest . --filter "
-			"\"-m comment --comment 'a b'\""),
+				  "\"-m comment --comment 'a b'\""),
 		  "--source web --dest . --protocol tcp --filter "
 		  "'-m comment --comment '\\''a b'\\'''");
 	check_str(canon(RULE_ADD, "--source web --filter \"-m  comment\""),
@@ -618,8 +640,8 @@ static void test_format(void)
 		  "'-m comment'");
 
 	/* Appends; --rev-lookup is not written. */
-	check(parse(RULE_ADD, "--source . --dest web --rev-lookup", &r,
-		    &e) == 0);
+	check(parse(RULE_ADD, "--source . --dest web --rev-lookup", &r, &e) ==
+	      0);
 	buf_adds(&b, "rule add ");
 	check(rulespec_format(&r, &b) == 0);
 	check_str(b.data, "rule add --source . --dest web --protocol tcp");
@@ -640,8 +662,13 @@ static void test_round_trip(void)
 		".", "/", "10.0.0.0/8", "1.2.3.4", "web", "/db", "0.0.0.0/0",
 	};
 	static const char *const opts[] = {
-		"", "--sport 1", "--dport 65535", "--protocol udp",
-		"--network n_1.x-y", "--filter '-i eth0'", "--rev-lookup",
+		"",
+		"--sport 1",
+		"--dport 65535",
+		"--protocol udp",
+		"--network n_1.x-y",
+		"--filter '-i eth0'",
+		"--rev-lookup",
 		("--sport 1024 --dport 80 --protocol udp --network bridge "
 		 "--filter \"-m conntrack --ctstate NEW\""),
 	};
@@ -664,8 +691,10 @@ static void test_round_trip(void)
 	for (a = 0; a < RULE_NACTIONS; a++) {
 		for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
 			for (j = 0; j < sizeof(opts) / sizeof(opts[0]); j++) {
-				snprintf(line, sizeof(line), "--dport 8 "
-					 "--source %s --dest %s %s", srcs[i],
+				snprintf(line, sizeof(line),
+					 "--dport 8 "
+					 "--source %s --dest %s %s",
+					 srcs[i],
 					 strcmp(srcs[i], ".") ? "." : "web",
 					 opts[j]);
 				if (strstr(opts[j], "--dport"))
@@ -702,14 +731,17 @@ static void test_equal_copy(void)
 	struct rulespec a, b, c;
 	struct err e = { 0 };
 
-	check(parse(RULE_ADD_INPUT, "--source . --dest 10.0.0.0/8 --dport 80 "
-		    "--sport 9 --network n --filter '-i x'", &a, &e) == 0);
+	check(parse(RULE_ADD_INPUT,
+		    "--source . --dest 10.0.0.0/8 --dport 80 "
+		    "--sport 9 --network n --filter '-i x'",
+		    &a, &e) == 0);
 	check(rulespec_copy(&b, &a) == 0);
 	check(rulespec_equal(&a, &b) && rulespec_equal(&b, &a));
 	check(b.filter.v != a.filter.v && b.filter.v[0] != a.filter.v[0]);
 	b.rev_lookup = 1;
 	check(rulespec_equal(&a, &b));
-#define DIFFERS(stmt) do { \
+#define DIFFERS(stmt) \
+	do { \
 		check(rulespec_copy(&c, &a) == 0); \
 		stmt; \
 		check(!rulespec_equal(&a, &c) && !rulespec_equal(&c, &a)); \
@@ -759,8 +791,7 @@ static void test_split(void)
 	SPLIT("''#x", "#x");
 	SPLIT("'a b' c", "a b", "c");
 	SPLIT("'a \\ \" $ `'", "a \\ \" $ `");
-	SPLIT("\"a \\\" \\\\ \\$ \\` \\n \\' b\"",
-	      "a \" \\ $ ` \\n \\' b");
+	SPLIT("\"a \\\" \\\\ \\$ \\` \\n \\' b\"", "a \" \\ $ ` \\n \\' b");
 	SPLIT("\"a'b\" 'a\"b'", "a'b", "a\"b");
 	SPLIT("a\\ b\\'c\\\"d\\\\e\\#", "a b'c\"d\\e#");
 	SPLIT("''", "");
@@ -780,7 +811,9 @@ static void test_split(void)
 	check(split_fails("\"a\\\"", "unterminated \" quote"));
 	check(split_fails("a\\", "trailing backslash"));
 	check(split_fails("a\\\n", "trailing backslash"));
-	check(split_fails("a\x01" "b", "control character 0x01"));
+	check(split_fails("a\x01"
+			  "b",
+			  "control character 0x01"));
 	check(split_fails("a\nb", "control character 0x0a at offset 1"));
 	check(split_fails("a\n\n", "control character 0x0a"));
 	check(split_fails("a\r\n", "control character 0x0d"));
@@ -795,12 +828,11 @@ static int quote_trips(const char *s)
 	struct buf b = { 0 };
 	struct strv w = { 0 };
 	struct err e = { 0 };
-	int ok = !rulespec_quote(s, &b) && rulespec_split(b.data, &w, &e) == 1
-		 && !strcmp(w.v[0], s);
+	int ok = !rulespec_quote(s, &b) &&
+		 rulespec_split(b.data, &w, &e) == 1 && !strcmp(w.v[0], s);
 
 	if (!ok)
-		fprintf(stderr, "  quote \"%s\" -> %s: %s\n", s, b.data,
-			e.msg);
+		fprintf(stderr, "  quote \"%s\" -> %s: %s\n", s, b.data, e.msg);
 	buf_free(&b);
 	strv_free(&w);
 	return ok;
@@ -822,9 +854,10 @@ static const char *quoted(const char *s)
 static void test_quote(void)
 {
 	static const char *const trips[] = {
-		"", " ", "a", "a b", "'", "''", "it's", "\"", "\\", "$x", "`x`",
-		"#", "a#", "#a", "-i", "a=b", "\t", "a\tb", "\xc3\xa9", "*",
-		"x'\"y\"'z", "'\\''", "\\'", "~root",
+		"",	    " ",  "a",	       "a b",	"'",   "''",
+		"it's",	    "\"", "\\",	       "$x",	"`x`", "#",
+		"a#",	    "#a", "-i",	       "a=b",	"\t",  "a\tb",
+		"\xc3\xa9", "*",  "x'\"y\"'z", "'\\''", "\\'", "~root",
 	};
 	size_t i;
 
@@ -871,14 +904,14 @@ static void test_dollar(void)
 	SPLIT("$'\\t\\r\\a\\b\\e\\f\\v'", "\t\r\a\b\033\f\v");
 	SPLIT("$'\\\\ \\' \\\"'", "\\ ' \"");
 	SPLIT("$'\\x41\\x4a\\x4A\\x7'", "AJJ\a");
-	SPLIT("$'\\x411'", "A1");		/* two hex digits at most */
-	SPLIT("$'\\101\\1012\\7'", "AA2\a");	/* three octal at most */
+	SPLIT("$'\\x411'", "A1");	     /* two hex digits at most */
+	SPLIT("$'\\101\\1012\\7'", "AA2\a"); /* three octal at most */
 	SPLIT("$'\\377'", "\xff");
 	SPLIT("x$'\\n'y 'a'$'b'", "x\ny", "ab");
 	SPLIT("$''", "");
 	SPLIT("$'#' $'a b'", "#", "a b");
-	SPLIT("\"$'x'\"", "$'x'");		/* not in "..." */
-	SPLIT("\\$'x'", "$x");			/* nor escaped */
+	SPLIT("\"$'x'\"", "$'x'"); /* not in "..." */
+	SPLIT("\\$'x'", "$x");	   /* nor escaped */
 	SPLIT("'$'x", "$x");
 	SPLIT("$ $x a$", "$", "$x", "a$");
 	SPLIT("$'\xc3\xa9'", "\xc3\xa9");
@@ -911,7 +944,9 @@ static void test_quote_bytes(void)
 	check_str(quoted("vol\nx:/data"), "$'vol\\nx:/data'");
 	check_str(quoted("it's\r\n"), "$'it\\'s\\r\\n'");
 	check_str(quoted("a\\b\x01"), "$'a\\\\b\\x01'");
-	check_str(quoted("\x1b" "a"), "$'\\x1ba'");
+	check_str(quoted("\x1b"
+			 "a"),
+		  "$'\\x1ba'");
 	check_str(quoted("\x7f"), "$'\\x7f'");
 	for (c = 1; c < 256; c++) {
 		s[0] = (char)c;
@@ -919,7 +954,7 @@ static void test_quote_bytes(void)
 		check(quote_trips(s));
 		s[0] = 'x';
 		s[1] = (char)c;
-		s[2] = 'f';	/* a hex digit after \xHH */
+		s[2] = 'f'; /* a hex digit after \xHH */
 		s[3] = 0;
 		check(quote_trips(s));
 		b.len = 0;
@@ -961,13 +996,16 @@ static int from_fails(const char *text, size_t len, const char *want)
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		rc = from_text(&f, RULE_ADD, text, len, steps[i], &e);
 		if (rc != -1 || e.code != EXIT_USAGE || !strstr(e.msg, want)) {
-			fprintf(stderr, "  from (step %zu): %d %s\n  want: "
-				"%s\n", steps[i], rc, e.msg, want);
+			fprintf(stderr,
+				"  from (step %zu): %d %s\n  want: "
+				"%s\n",
+				steps[i], rc, e.msg, want);
 			ok = 0;
 		}
 		/* after an error, every call fails */
 		check(rulespec_from_feed(&f, "--source 1.1.1.1\n", 17, &e) ==
-		      -1 && rulespec_from_end(&f, &e) == -1);
+			      -1 &&
+		      rulespec_from_end(&f, &e) == -1);
 		rulespec_from_free(&f);
 	}
 	return ok;
@@ -999,7 +1037,7 @@ static void test_from(void)
 		b.len = 0;
 		check(rulespec_format(&f.v[1], &b) == 0);
 		check_str(b.data, "--source 1.2.3.4/32 --dest . --dport 443 "
-			  "--protocol tcp --filter '-i eth0'");
+				  "--protocol tcp --filter '-i eth0'");
 		check(f.v[2].proto == IPPROTO_UDP && f.v[2].dport == 53 &&
 		      !f.v[2].rev_lookup);
 		rulespec_from_free(&f);
@@ -1008,11 +1046,12 @@ static void test_from(void)
 
 	/* --rev-lookup reaches every spec */
 	rulespec_from_init(&f, "F", RULE_ADD_INTERNAL, 1);
-	check(rulespec_from_feed(&f, "--source web --dport 1\n--source db "
-				 "--dport 2\n", 45, &e) == 0);
-	check(rulespec_from_end(&f, &e) == 0 && f.n == 2 &&
-	      f.v[0].rev_lookup && f.v[1].rev_lookup &&
-	      f.v[1].action == RULE_ADD_INTERNAL);
+	check(rulespec_from_feed(&f,
+				 "--source web --dport 1\n--source db "
+				 "--dport 2\n",
+				 45, &e) == 0);
+	check(rulespec_from_end(&f, &e) == 0 && f.n == 2 && f.v[0].rev_lookup &&
+	      f.v[1].rev_lookup && f.v[1].action == RULE_ADD_INTERNAL);
 	rulespec_from_free(&f);
 
 	check(from_fails("", 0, "--from \"F\": no rule specs in it"));
@@ -1020,8 +1059,7 @@ static void test_from(void)
 	check(from_fails("--source 1.1.1.1\n--dport 0\n", 27,
 			 "F:2: --dport \"0\": not a port"));
 	check(from_fails("--source 1.1.1.1\r\n", 18, "F:1: ends in CR LF"));
-	check(from_fails("\n\n--source 'x\n", 14,
-			 "F:3: unterminated ' quote"));
+	check(from_fails("\n\n--source 'x\n", 14, "F:3: unterminated ' quote"));
 	check(from_fails("--source 1.1.1.1\n--so\0urce", 26,
 			 "F:2: holds a NUL byte"));
 	check(from_fails("\0", 1, "F:1: holds a NUL byte"));
@@ -1071,15 +1109,15 @@ static void test_from_caps(void)
 	for (i = 0; i < FROM_MAX_LINES - 1; i++)
 		buf_adds(&b, "\n");
 	buf_adds(&b, "--source 1.1.1.1\n");
-	check(from_text(&f, RULE_ADD, b.data, b.len, 0, &e) == 0 &&
-	      f.n == 1 && f.line[0] == FROM_MAX_LINES);
+	check(from_text(&f, RULE_ADD, b.data, b.len, 0, &e) == 0 && f.n == 1 &&
+	      f.line[0] == FROM_MAX_LINES);
 	rulespec_from_free(&f);
 
 	/* specs: `yes -- '--source 1.1.1.1 --dport 80'` */
 	rulespec_from_init(&f, "(stdin)", RULE_ADD, 0);
 	for (i = 0, rc = 0; i < 2 * FROM_MAX_SPECS && !rc; i++)
-		rc = rulespec_from_feed(&f, "--source 1.1.1.1 --dport 80\n",
-					28, &e);
+		rc = rulespec_from_feed(&f, "--source 1.1.1.1 --dport 80\n", 28,
+					&e);
 	check(rc == -1 && i == FROM_MAX_SPECS + 1 && f.n == FROM_MAX_SPECS);
 	check(strstr(e.msg, "(stdin):10001: more than 10000 rule specs"));
 	rulespec_from_free(&f);
@@ -1098,7 +1136,7 @@ static void test_from_caps(void)
 		rc = rulespec_from_feed(&f, b.data + (i ? 17 : 0),
 					b.len - (i ? 17 : 0), &e);
 	check(rc == -1 && strstr(e.msg, "--from \"F\": more than 8388608 "
-				 "bytes"));
+					"bytes"));
 	check(f.bytes == FROM_MAX_BYTES && f.n == 1);
 	rulespec_from_free(&f);
 	buf_free(&b);
@@ -1135,8 +1173,10 @@ static void test_from_fd(void)
 	close(p[0]);
 }
 
-UNIT_TESTS(T(test_actions) T(test_addr) T(test_addr6) T(test_defaults) T(test_errors)
-	   T(test_format) T(test_round_trip) T(test_equal_copy)
-	   T(test_split) T(test_quote) T(test_forbidden) T(test_dollar)
-	   T(test_quote_bytes) T(test_from) T(test_from_caps)
-	   T(test_from_fd))
+UNIT_TESTS(T(test_actions) T(test_addr) T(test_addr6) T(test_defaults)
+		   T(test_errors) T(test_format) T(test_round_trip)
+			   T(test_equal_copy) T(test_split) T(test_quote)
+				   T(test_forbidden) T(test_dollar)
+					   T(test_quote_bytes) T(test_from)
+						   T(test_from_caps)
+							   T(test_from_fd))

@@ -20,7 +20,7 @@
 static struct docker_container world[NC];
 static struct strv saved[NC];
 static size_t nworld;
-static int saved_fails;		/* the saved callback says so */
+static int saved_fails; /* the saved callback says so */
 
 static void add(struct strv *v, const char *s)
 {
@@ -164,11 +164,10 @@ static void test_kinds(void)
 	add(&web->volumes_from, "data:ro");
 	add(&web->volumes_from, "logs:rw");
 	add(&web->volumes_from, "cfg");
-	snprintf(web->network_mode, sizeof(web->network_mode),
-		 "container:net");
+	snprintf(web->network_mode, sizeof(web->network_mode), "container:net");
 	check(startorder_each_dep(web, collect, &b) == 0);
 	check_str(b.data, "link=db;volumes-from=data;volumes-from=logs;"
-		  "volumes-from=cfg;network container:=net;");
+			  "volumes-from=cfg;network container:=net;");
 	buf_free(&b);
 	check_str(order_of("web db data logs cfg net", 0, &code),
 		  "db data logs cfg net web");
@@ -197,13 +196,15 @@ static void test_pull_deps(void)
 	mk("data", 0);
 	add(&web->links, "/db:/web/db");
 	add(&db->volumes_from, "data:ro");
-	check_str(order_of("web", 0, &code), "\"web\" needs \"db\" (link), "
+	check_str(order_of("web", 0, &code),
+		  "\"web\" needs \"db\" (link), "
 		  "which is not among the containers to start: name it too, "
 		  "or add --pull-deps");
 	check(code == EXIT_USAGE);
 	check_str(order_of("web", 1, &code), "data db web");
 	check(code == 0);
-	check_str(order_of("web db", 0, &code), "\"db\" needs \"data\" "
+	check_str(order_of("web db", 0, &code),
+		  "\"db\" needs \"data\" "
 		  "(volumes-from), which is not among the containers to start: "
 		  "name it too, or add --pull-deps");
 	world_free();
@@ -217,11 +218,10 @@ static void test_missing(void)
 
 	add(&web->links, "/ghost:/web/ghost");
 	check_str(order_of("web", 1, &code), "\"web\" needs \"ghost\" (link): "
-		  "no such container \"ghost\"");
+					     "no such container \"ghost\"");
 	check(code == EXIT_USAGE);
 	/* a named container that is not there: the lookup's own error */
-	check_str(order_of("nosuch", 0, &code),
-		  "no such container \"nosuch\"");
+	check_str(order_of("nosuch", 0, &code), "no such container \"nosuch\"");
 	check(code == EXIT_USAGE);
 	world_free();
 }
@@ -285,7 +285,7 @@ static void test_drift(void)
 	struct buf diff = { 0 };
 	struct err e;
 
-	mk("new", 0);			/* nothing saved: not checked */
+	mk("new", 0); /* nothing saved: not checked */
 	add(&web->extra_hosts, "api:10.0.0.9");
 	check(hostconfig_lines(web, 0, &saved[0]) == 0);
 	check(hostconfig_lines(db, 0, &saved[1]) == 0);
@@ -304,10 +304,10 @@ static void test_drift(void)
 	check(drift_of("web db up new", &diff, &e) == -1);
 	check(e.code == EXIT_NO);
 	check_str(e.msg, "1 container changed since save-hostconfig: nothing "
-		  "started (--force starts anyway)");
+			 "started (--force starts anyway)");
 	check_str(diff.data, "web: its configuration differs from the saved "
-		  "one:\n  + extra-host api:10.0.0.10\n"
-		  "  - extra-host api:10.0.0.9\n");
+			     "one:\n  + extra-host api:10.0.0.10\n"
+			     "  - extra-host api:10.0.0.9\n");
 	/* the same after db, which did not change: no header of db */
 	check(drift_of("db web", &diff, &e) == -1);
 	check(!strstr(diff.data, "db:"));
@@ -318,9 +318,9 @@ static void test_drift(void)
 	add(&db->links, "/web:/db/web");
 	check(drift_of("web db", &diff, &e) == -1);
 	check_str(e.msg, "2 containers changed since save-hostconfig: "
-		  "nothing started (--force starts anyway)");
+			 "nothing started (--force starts anyway)");
 	check(strstr(diff.data, "db: its configuration differs from the "
-		     "saved one:\n  + link /web:/db/web\n") != NULL);
+				"saved one:\n  + link /web:/db/web\n") != NULL);
 
 	/* the store's error comes through */
 	saved_fails = 1;
@@ -332,4 +332,4 @@ static void test_drift(void)
 }
 
 UNIT_TESTS(T(test_ties) T(test_kinds) T(test_pull_deps) T(test_missing)
-	   T(test_cycle) T(test_drift))
+		   T(test_cycle) T(test_drift))

@@ -40,8 +40,7 @@ static void setup(void)
 	snprintf(dir, sizeof(dir), "%s/state", tmpdir);
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *f)
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	return remove(p);
 }
@@ -242,9 +241,9 @@ static void test_round_trip(void)
 
 	rec_init(&b, ID_B, "db");
 	rec_rule(&b, "add-input --source . --dest / --dport 53 --protocol udp "
-		 "--sport 1024 --network back_end");
+		     "--sport 1024 --network back_end");
 	rec_rule(&b, "add-two-ways --source web --dport 5432 --filter "
-		 "\"-m comment --comment 'it'\\''s \\\"quoted\\\" #1'\"");
+		     "\"-m comment --comment 'it'\\''s \\\"quoted\\\" #1'\"");
 	rec_rule(&b, "add --source 0.0.0.0/0 --filter \"'' '#' a#b\"");
 	rec_rule(&b, "add --source 10.1.2.3 --network n");
 	check(store_save(&s, &b, &e) == 0);
@@ -365,7 +364,7 @@ static void test_remove(void)
 	check(a.nrules == 0 && a.rules == NULL);
 	check(store_save(&s, &a, &e) == 0);
 	check_str(listing(), ".lock");
-	check(store_save(&s, &a, &e) == 0);	/* missing is fine */
+	check(store_save(&s, &a, &e) == 0); /* missing is fine */
 
 	/* No file: 0, an empty record with the ID. */
 	memset(&r, 'x', sizeof(r));
@@ -385,11 +384,14 @@ static void test_remove(void)
 static void test_bad_id(void)
 {
 	static const char *const ids[] = {
-		"", "web", "../etc/passwd", ID_A "a",
+		"",
+		"web",
+		"../etc/passwd",
+		ID_A "a",
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",	/* uppercase */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* uppercase */
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",	/* 63 */
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 63 */
 		"gaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	};
@@ -401,10 +403,11 @@ static void test_bad_id(void)
 	setup();
 	check(store_open(&s, dir, 1, &e) == 0);
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		check(load_fails(&s, ids[i], EXIT_USAGE, "not a full "
+		check(load_fails(&s, ids[i], EXIT_USAGE,
+				 "not a full "
 				 "container ID"));
 		if (strlen(ids[i]) >= sizeof(r.id))
-			continue;	/* would be cut to a good one */
+			continue; /* would be cut to a good one */
 		rec_init(&r, ids[i], "x");
 		rec_rule(&r, "add --source 10.0.0.0/8");
 		check(store_save(&s, &r, &e) == -1 && e.code == EXIT_USAGE);
@@ -439,7 +442,7 @@ static void test_truncated(void)
 	rec_init(&a, ID_A, "web");
 	rec_rule(&a, "add --source 10.0.0.0/8 --dport 80");
 	rec_rule(&a, "add-two-ways --source db --dport 5432 --filter "
-		 "\"-m comment --comment 'a \\\"b\\\" c'\"");
+		     "\"-m comment --comment 'a \\\"b\\\" c'\"");
 	rec_rule(&a, "add-input --source . --dest / --dport 53 --protocol udp");
 	check(store_save(&s, &a, &e) == 0);
 	snprintf(data, sizeof(data), "%s", read_back(ID_A));
@@ -471,11 +474,12 @@ static void test_truncated(void)
 
 struct bad_file {
 	const char *data;
-	const char *want;	/* after "PATH" */
+	const char *want; /* after "PATH" */
 };
 
 #define HEAD "docker-fw-store 1\ncontainer " ID_A " web\n"
-#define RULE "rule add --source 10.0.0.0/8 --dest . --dport 80 " \
+#define RULE \
+	"rule add --source 10.0.0.0/8 --dest . --dport 80 " \
 	"--protocol tcp\n"
 
 static const struct bad_file bad_files[] = {
@@ -485,7 +489,7 @@ static const struct bad_file bad_files[] = {
 	{ HEAD RULE, ": truncated (no \"end\" line)" },
 	{ HEAD RULE "end 1", ": truncated (no \"end\" line)" },
 	{ "docker-fw-store 3\n", ":1: unknown store version \"3\" (this "
-	  "docker-fw reads versions 1 to 2)" },
+				 "docker-fw reads versions 1 to 2)" },
 	{ "docker-fw-store 0\n", ":1: unknown store version \"0\"" },
 	{ "docker-fw-store 01\n" HEAD, ":1: unknown store version \"01\"" },
 	{ "docker-fw-store 1 \n", ":1: unknown store version \"1 \"" },
@@ -539,8 +543,8 @@ static const struct bad_file bad_files[] = {
 
 static void test_bad_files(void)
 {
-	static const char hand[] =
-		HEAD "rule  add --dport=80 --source 10.0.0.1\t\nend 1\n";
+	static const char hand[] = HEAD
+		"rule  add --dport=80 --source 10.0.0.1\t\nend 1\n";
 	struct store s;
 	struct err e = { 0 };
 	struct buf b = { 0 };
@@ -623,7 +627,8 @@ static void test_load_all(void)
 	write_file("README", "x", 1);
 	write_file(ID_A ".bak", "x", 1);
 	write_file("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x", 1);
+		   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		   "x", 1);
 
 	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == 0 && n == 3);
 	if (n == 3) {
@@ -639,8 +644,8 @@ static void test_load_all(void)
 	snprintf(p, sizeof(p), "%s/%s: truncated", dir, ID_B);
 	v = &dummy;
 	check(store_load_all(&s, &v, &n, NULL, NULL, &e) == -1 &&
-	      e.code == EXIT_RUNTIME &&
-	      strstr(e.msg, p) && v == NULL && n == 0);
+	      e.code == EXIT_RUNTIME && strstr(e.msg, p) && v == NULL &&
+	      n == 0);
 
 	store_rec_free(&a);
 	store_rec_free(&b);
@@ -793,7 +798,7 @@ static void test_symlinks(void)
 	check(store_save(&s, &a, &e) == -1 && strstr(e.msg, p) &&
 	      strstr(e.msg, "is a symbolic link"));
 	store_rec_free(&r);
-	rec_init(&r, ID_A, "web");	/* a removal: refused too */
+	rec_init(&r, ID_A, "web"); /* a removal: refused too */
 	check(store_save(&s, &r, &e) == -1 &&
 	      strstr(e.msg, "is a symbolic link"));
 	check(lstat(p, &st) == 0 && S_ISLNK(st.st_mode));
@@ -869,8 +874,7 @@ static void test_escapes(void)
 	/* a newline in a bind-mount path and an --add-host value */
 	strv_free(&a.hostconfig);
 	check(strv_add(&a.hostconfig, "bind $'/srv/vol\\nx:/data'", 25) == 0);
-	check(strv_add(&a.hostconfig, "extra-host $'h\\tx:1.2.3.4'", 26) ==
-	      0);
+	check(strv_add(&a.hostconfig, "extra-host $'h\\tx:1.2.3.4'", 26) == 0);
 	check(store_save(&s, &a, &e) == 0);
 	check_str(read_back(ID_A),
 		  "docker-fw-store 2\n"
@@ -905,7 +909,7 @@ static void test_escapes(void)
 	check(r.hostconfig.n == 1 &&
 	      !strcmp(r.hostconfig.v[0], a.hostconfig.v[0]));
 	store_rec_free(&r);
-	for (i = 0; read_back(ID_A)[i]; i++)	/* no raw control byte */
+	for (i = 0; read_back(ID_A)[i]; i++) /* no raw control byte */
 		check(read_back(ID_A)[i] == '\n' || read_back(ID_A)[i] == ' ' ||
 		      (unsigned char)read_back(ID_A)[i] >= 0x20);
 
@@ -921,7 +925,7 @@ static void test_escapes(void)
 	strv_free(&a.hostconfig);
 	check(strv_add(&a.hostconfig, "bind 'x", 7) == 0);
 	check(store_save(&s, &a, &e) == -1);
-	check(store_load(&s, ID_A, &r, &e) == 1);	/* the old file */
+	check(store_load(&s, ID_A, &r, &e) == 1); /* the old file */
 	store_rec_free(&r);
 	store_rec_free(&a);
 	store_close(&s);
@@ -957,9 +961,8 @@ static void test_version1(void)
 		"hostconfig restart no 0\n"
 		"end 2\n";
 	/* a raw tab inside quotes, as version 1 wrote it */
-	static const char tab[] =
-		"docker-fw-store 1\ncontainer " ID_C " web\n"
-		"hostconfig bind '/a\tb:/c'\nend 0\n";
+	static const char tab[] = "docker-fw-store 1\ncontainer " ID_C " web\n"
+				  "hostconfig bind '/a\tb:/c'\nend 0\n";
 	struct store s;
 	struct store_rec r;
 	struct err e = { 0 };
@@ -980,7 +983,8 @@ static void test_version1(void)
 	check(store_load(&s, ID_C, &r, &e) == 1 && r.hostconfig.n == 1);
 	check_str(r.hostconfig.v[0], "bind $'/a\\tb:/c'");
 	check(store_save(&s, &r, &e) == 0);
-	check_str(read_back(ID_C), "docker-fw-store 2\ncontainer " ID_C
+	check_str(read_back(ID_C),
+		  "docker-fw-store 2\ncontainer " ID_C
 		  " web\nhostconfig bind $'/a\\tb:/c'\nend 0\n");
 	store_rec_free(&r);
 	store_close(&s);
@@ -1004,20 +1008,18 @@ static void test_caps(void)
 	 * written (EXIT_USAGE: the request, nothing changed) */
 	rec_init(&a, ID_A, "web");
 	rec_rule(&a, "add --source 10.0.0.0/8 --dport 1");
-	one = a.rules[0];	/* no filter: a plain copy is fine */
+	one = a.rules[0]; /* no filter: a plain copy is fine */
 	for (i = 1; i < STORE_MAX_RULES; i++) {
 		one.dport = (uint16_t)(i % 65535 + 1);
 		check(store_rec_add(&a, &one) == 0);
 	}
 	check(store_save(&s, &a, &e) == 0);
-	check(store_load(&s, ID_A, &r, &e) == 1 &&
-	      r.nrules == STORE_MAX_RULES);
+	check(store_load(&s, ID_A, &r, &e) == 1 && r.nrules == STORE_MAX_RULES);
 	store_rec_free(&r);
 	check(store_rec_add(&a, &one) == 0);
 	check(store_save(&s, &a, &e) == -1 && e.code == EXIT_USAGE &&
 	      strstr(e.msg, "10001 rules, more than a store file holds"));
-	check(store_load(&s, ID_A, &r, &e) == 1 &&
-	      r.nrules == STORE_MAX_RULES);
+	check(store_load(&s, ID_A, &r, &e) == 1 && r.nrules == STORE_MAX_RULES);
 	store_rec_free(&r);
 	store_rec_free(&a);
 
@@ -1027,8 +1029,8 @@ static void test_caps(void)
 		buf_adds(&b, "rule add --source 1.1.1.1\n");
 	buf_printf(&b, "end %d\n", STORE_MAX_RULES + 1);
 	write_file(ID_B, b.data, b.len);
-	snprintf(want, sizeof(want), "%s/%s:%d: more than %d rule lines",
-		 dir, ID_B, STORE_MAX_RULES + 3, STORE_MAX_RULES);
+	snprintf(want, sizeof(want), "%s/%s:%d: more than %d rule lines", dir,
+		 ID_B, STORE_MAX_RULES + 3, STORE_MAX_RULES);
 	check(load_fails(&s, ID_B, EXIT_RUNTIME, want));
 	/* hostconfig lines likewise */
 	b.len = 0;
@@ -1037,7 +1039,8 @@ static void test_caps(void)
 		buf_printf(&b, "hostconfig dns 1.1.1.%d\n", i % 200);
 	buf_adds(&b, "end 0\n");
 	write_file(ID_B, b.data, b.len);
-	check(load_fails(&s, ID_B, EXIT_RUNTIME, "more than 10000 "
+	check(load_fails(&s, ID_B, EXIT_RUNTIME,
+			 "more than 10000 "
 			 "hostconfig lines"));
 	rec_init(&a, ID_B, "db");
 	for (i = 0; i <= STORE_MAX_HOSTCONFIG; i++)
@@ -1052,7 +1055,8 @@ static void test_caps(void)
 	while (b.len <= STORE_MAX_BYTES)
 		buf_adds(&b, "# padding padding padding padding padding\n");
 	write_file(ID_B, b.data, b.len);
-	check(load_fails(&s, ID_B, EXIT_RUNTIME, "larger than 16777216 "
+	check(load_fails(&s, ID_B, EXIT_RUNTIME,
+			 "larger than 16777216 "
 			 "bytes"));
 	/* a last line past the line cap, with no newline */
 	b.len = 0;
@@ -1060,7 +1064,8 @@ static void test_caps(void)
 	while (b.len < 70000)
 		buf_adds(&b, "x");
 	write_file(ID_B, b.data, b.len);
-	check(load_fails(&s, ID_B, EXIT_RUNTIME, ":3: line longer than "
+	check(load_fails(&s, ID_B, EXIT_RUNTIME,
+			 ":3: line longer than "
 			 "65536 bytes"));
 	/* a hostconfig line over the line cap is not written */
 	rec_init(&a, ID_B, "db");
@@ -1119,8 +1124,7 @@ static void test_load_all_bad(void)
 	      strstr(e.msg, "truncated") && !v && !n);
 	/* an empty or missing folder */
 	store_close(&s);
-	check(store_open(&s, "/nonexistent/dfw", 0, &e) == 0 &&
-	      s.dir_fd == -1);
+	check(store_open(&s, "/nonexistent/dfw", 0, &e) == 0 && s.dir_fd == -1);
 	check(store_load_all(&s, &v, &n, &bad, &nb, &e) == 0 && !n && !nb);
 	store_close(&s);
 	store_rec_free(&a);
@@ -1159,8 +1163,9 @@ static void test_parse_format(void)
 }
 
 UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove)
-	   T(test_txn)
-	   T(test_bad_id) T(test_truncated) T(test_bad_files)
-	   T(test_load_all) T(test_lock) T(test_symlinks) T(test_escapes)
-	   T(test_version1) T(test_caps) T(test_load_all_bad)
-	   T(test_parse_format))
+		   T(test_txn) T(test_bad_id) T(test_truncated)
+			   T(test_bad_files) T(test_load_all) T(test_lock)
+				   T(test_symlinks) T(test_escapes)
+					   T(test_version1) T(test_caps)
+						   T(test_load_all_bad)
+							   T(test_parse_format))

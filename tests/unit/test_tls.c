@@ -114,9 +114,11 @@ static void make_certs(void)
 	if (!mkdtemp(dir))
 		exit(3);
 	sh("cd %s && openssl ecparam -name prime256v1 -out ecp.pem "
-	   "2>/dev/null", dir);
+	   "2>/dev/null",
+	   dir);
 	if (sh(script, dir)) {
-		fprintf(stderr, "openssl failed to make the test certificates\n");
+		fprintf(stderr,
+			"openssl failed to make the test certificates\n");
 		exit(3);
 	}
 }
@@ -165,26 +167,32 @@ static void test_opts(void)
 
 	/* DOCKER_TLS_VERIFY: any non-empty value, even "0" (docker CLI) */
 	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=0", certs, NULL },
-		    NULL, &o, &e) && o.tls && o.verify);
+		    NULL, &o, &e) &&
+	      o.tls && o.verify);
 	check_str(o.ca, f("ca.pem"));
 	/* no DIR/cert.pem: no client cert (when the files are read) */
 	check_str(o.cert, f("cert.pem"));
 	check(o.cert_default && o.key_default);
-	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=", certs, NULL },
-		    NULL, &o, &e) && !o.tls);
+	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=", certs, NULL }, NULL,
+		    &o, &e) &&
+	      !o.tls);
 
 	/* DOCKER_TLS: unchecked; the CA is not used */
 	check(!conf((const char *[]){ "DOCKER_TLS=1", certs, NULL }, NULL, &o,
-		    &e) && o.tls && !o.verify && !*o.ca);
+		    &e) &&
+	      o.tls && !o.verify && !*o.ca);
 
 	/* --tlsverify=false still turns TLS on, unchecked; the options win
 	 * over the variables */
 	check(!conf((const char *[]){ certs, NULL }, "--tlsverify=false", &o,
-		    &e) && o.tls && !o.verify);
+		    &e) &&
+	      o.tls && !o.verify);
 	check(!conf((const char *[]){ "DOCKER_TLS=1", NULL }, "--tls=0", &o,
-		    &e) && !o.tls);
+		    &e) &&
+	      !o.tls);
 	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", NULL },
-		    "--tlsverify=0 --tls=0", &o, &e) && o.tls && !o.verify);
+		    "--tlsverify=0 --tls=0", &o, &e) &&
+	      o.tls && !o.verify);
 
 	/* DOCKER_CONFIG, then HOME/.docker */
 	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1",
@@ -192,26 +200,31 @@ static void test_opts(void)
 		    NULL, &o, &e));
 	check_str(o.ca, "/etc/dc/ca.pem");
 	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", "HOME=/home/u",
-				      NULL }, NULL, &o, &e));
+				      NULL },
+		    NULL, &o, &e));
 	check_str(o.ca, "/home/u/.docker/ca.pem");
 
 	/* no HOME: no default files; verify then asks for a CA */
 	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", NULL }, NULL, &o,
-		    &e) && o.verify && !*o.ca && !*o.cert);
+		    &e) &&
+	      o.verify && !*o.ca && !*o.cert);
 	check(tls_creds_load(&o, &c, &e) == -1);
 	check(strstr(e.msg, "needs a CA file") != NULL);
 
 	/* files given on the command line win; a cert without its key */
 	snprintf(cli, sizeof(cli), "--tlscert %s", f("rsacli.pem"));
 	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", "HOME=/home/u",
-				      NULL }, cli, &o, &e) && o.verify);
+				      NULL },
+		    cli, &o, &e) &&
+	      o.verify);
 	check_str(o.cert, f("rsacli.pem"));
 	check(tls_creds_load(&o, &c, &e) == -1 && e.code == EXIT_USAGE);
 	check(strstr(e.msg, "rsacli.pem") && strstr(e.msg, "without its key"));
 	snprintf(cli, sizeof(cli), "--tlscert %s --tlskey=%s --tlscacert %s",
 		 f("rsacli.pem"), f("rsacli-key.pem"), f("ca.pem"));
 	check(!conf((const char *[]){ "DOCKER_TLS_VERIFY=1", NULL }, cli, &o,
-		    &e) && o.verify);
+		    &e) &&
+	      o.verify);
 	check_str(o.cert, f("rsacli.pem"));
 	check_str(o.key, f("rsacli-key.pem"));
 	check(!o.cert_default && !o.key_default);
@@ -274,14 +287,15 @@ static void test_files(void)
 		    &e));
 
 	/* each bad file: exit 2, its name in the message */
-#define BAD(ca, cert, key, named, what) do { \
-	check(load(ca, cert, key, &e) == -1); \
-	check(e.code == EXIT_USAGE); \
-	check(strstr(e.msg, named) != NULL); \
-	check(strstr(e.msg, what) != NULL); \
-	if (!strstr(e.msg, what)) \
-		fprintf(stderr, "  message: %s\n", e.msg); \
-} while (0)
+#define BAD(ca, cert, key, named, what) \
+	do { \
+		check(load(ca, cert, key, &e) == -1); \
+		check(e.code == EXIT_USAGE); \
+		check(strstr(e.msg, named) != NULL); \
+		check(strstr(e.msg, what) != NULL); \
+		if (!strstr(e.msg, what)) \
+			fprintf(stderr, "  message: %s\n", e.msg); \
+	} while (0)
 	BAD("nosuch.pem", NULL, NULL, "nosuch.pem", "No such file");
 	BAD("garbage.pem", NULL, NULL, "garbage.pem", "not a PEM file");
 	BAD("empty.pem", NULL, NULL, "empty.pem", "not a PEM file");
@@ -303,16 +317,16 @@ static void test_files(void)
 	    "does not match");
 	BAD("ca.pem", "garbage.pem", "rsacli-key.pem", "garbage.pem",
 	    "not a PEM");
-	BAD("ca.pem", "rsacli.pem", "nosuch.pem", "nosuch.pem",
-	    "No such file");
+	BAD("ca.pem", "rsacli.pem", "nosuch.pem", "nosuch.pem", "No such file");
 #undef BAD
-	{	/* a file larger than any PEM docker-fw reads */
+	{ /* a file larger than any PEM docker-fw reads */
 		FILE *big = fopen(f("big.pem"), "w");
 		int i;
 
 		for (i = 0; big && i < (1 << 21) / 64; i++)
 			fputs("0123456789012345678901234567890123456789012345"
-			      "678901234567890\n", big);
+			      "678901234567890\n",
+			      big);
 		if (big)
 			fclose(big);
 		check(load("big.pem", NULL, NULL, &e) == -1);
@@ -416,7 +430,7 @@ static int hs(const char *host, const char *ca, const char *cert,
 	struct tls_conf o = { .tls = 1 };
 	struct tls_creds *c;
 	struct transport t = { 0 };
-	static struct tls_conn conn;	/* 41 KB: not on the stack */
+	static struct tls_conn conn; /* 41 KB: not on the stack */
 	struct endpoint ep;
 	char url[128], got[64];
 	ssize_t n;
@@ -430,8 +444,9 @@ static int hs(const char *host, const char *ca, const char *cert,
 		strcpy(o.cert, f(cert));
 		strcpy(o.key, f(key));
 	}
-	snprintf(url, sizeof(url), strchr(host, ':') ? "tcp://[%s]:%d" :
-		 "tcp://%s:%d", host, srv_port);
+	snprintf(url, sizeof(url),
+		 strchr(host, ':') ? "tcp://[%s]:%d" : "tcp://%s:%d", host,
+		 srv_port);
 	if (endpoint_parse(url, &ep, e) || tls_creds_load(&o, &c, e))
 		return -1;
 	if (transport_connect(&t, &ep, 2000, e) ||
@@ -455,15 +470,16 @@ out:
 	return rc;
 }
 
-#define HS_FAILS(host, ca, cert, key, what) do { \
-	struct err e_; \
-	check(hs(host, ca, cert, key, &e_) == -1); \
-	check(e_.code == EXIT_RUNTIME); \
-	check(strstr(e_.msg, what) != NULL); \
-	check(strstr(e_.msg, "tcp://") != NULL); \
-	if (!strstr(e_.msg, what)) \
-		fprintf(stderr, "  message: %s\n", e_.msg); \
-} while (0)
+#define HS_FAILS(host, ca, cert, key, what) \
+	do { \
+		struct err e_; \
+		check(hs(host, ca, cert, key, &e_) == -1); \
+		check(e_.code == EXIT_RUNTIME); \
+		check(strstr(e_.msg, what) != NULL); \
+		check(strstr(e_.msg, "tcp://") != NULL); \
+		if (!strstr(e_.msg, what)) \
+			fprintf(stderr, "  message: %s\n", e_.msg); \
+	} while (0)
 
 static void test_handshake(void)
 {
@@ -474,8 +490,8 @@ static void test_handshake(void)
 		return;
 	}
 	check(!hs("127.0.0.1", "ca.pem", NULL, NULL, &e));
-	check(!hs("localhost", "ca.pem", NULL, NULL, &e));	/* SNI, DNS */
-	check(!hs("127.0.0.1", NULL, NULL, NULL, &e));	/* unchecked */
+	check(!hs("localhost", "ca.pem", NULL, NULL, &e)); /* SNI, DNS */
+	check(!hs("127.0.0.1", NULL, NULL, NULL, &e));	   /* unchecked */
 	check(!hs("127.0.0.1", "cas.pem", NULL, NULL, &e));
 	HS_FAILS("127.0.0.1", "other.pem", NULL, NULL, "not trusted");
 	HS_FAILS("127.0.0.1", "other.pem", NULL, NULL, "other.pem");
@@ -529,11 +545,12 @@ static void test_server_cert_use(void)
 
 	/* a client's certificate (clientAuth only) as the server's */
 	check(!srv_start("127.0.0.1", "srvcli.pem", 0));
-	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "TLS: the server's "
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL,
+		 "TLS: the server's "
 		 "certificate is not for a TLS server: its extended key usage "
 		 "lacks serverAuth");
 	HS_FAILS("localhost", "ca.pem", NULL, NULL, "lacks serverAuth");
-	check(!hs("127.0.0.1", NULL, NULL, NULL, &e));	/* --tls alone */
+	check(!hs("127.0.0.1", NULL, NULL, NULL, &e)); /* --tls alone */
 	/* serverAuth, with clientAuth, or any: fine */
 	check(!srv_start("127.0.0.1", "srvboth.pem", 0));
 	check(!hs("127.0.0.1", "ca.pem", NULL, NULL, &e));
@@ -544,21 +561,25 @@ static void test_server_cert_use(void)
 
 	/* the host in the CN only */
 	check(!srv_start("127.0.0.1", "srvcn.pem", 0));
-	HS_FAILS("localhost", "ca.pem", NULL, NULL, "TLS: name mismatch: the "
+	HS_FAILS("localhost", "ca.pem", NULL, NULL,
+		 "TLS: name mismatch: the "
 		 "server's certificate is not valid for localhost (it has no "
 		 "DNS name in its subjectAltName; its Common Name is not used, "
 		 "as in Go and the docker CLI)");
 	check(!srv_start("127.0.0.1", "srvcnip.pem", 0));
-	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "not valid for 127.0.0.1 "
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL,
+		 "not valid for 127.0.0.1 "
 		 "(it has no IP address in its subjectAltName)");
 	/* an address as a DNS name names no address (Go) */
 	check(!srv_start("127.0.0.1", "srvdnsip.pem", 0));
-	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "not valid for 127.0.0.1 "
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL,
+		 "not valid for 127.0.0.1 "
 		 "(it has no IP address");
 
 	/* a CA certificate the server sends, clientAuth only */
 	check(!srv_start_chain("127.0.0.1", "srvi1.pem", 0, "intcli.pem"));
-	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL, "TLS: a CA certificate "
+	HS_FAILS("127.0.0.1", "ca.pem", NULL, NULL,
+		 "TLS: a CA certificate "
 		 "the server sent is not for TLS servers: its extended key "
 		 "usage lacks serverAuth");
 	check(!srv_start_chain("127.0.0.1", "srvi2.pem", 0, "intok.pem"));
@@ -586,19 +607,20 @@ static void test_cert_checks(void)
 		const char *host;
 		int ok;
 	} names[] = {
-		{ "a.example.com", 1 }, { "A.Example.COM", 1 },
-		{ "a.example.com.", 1 }, { "exact.test", 1 },
-		{ "EXACT.TEST.", 1 }, { "example.com", 0 },
+		{ "a.example.com", 1 },	  { "A.Example.COM", 1 },
+		{ "a.example.com.", 1 },  { "exact.test", 1 },
+		{ "EXACT.TEST.", 1 },	  { "example.com", 0 },
 		{ "a.b.example.com", 0 }, { ".example.com", 0 },
-		{ "fa.x.org", 0 }, { "f*.x.org", 1 }, { "exact.test..", 0 },
-		{ "", 0 }, { "x.exact.test", 0 },
+		{ "fa.x.org", 0 },	  { "f*.x.org", 1 },
+		{ "exact.test..", 0 },	  { "", 0 },
+		{ "x.exact.test", 0 },
 	};
 	static const struct {
 		const char *file;
 		int eku;
 	} ekus[] = {
 		{ "srvcli.der", 0 }, { "srveku.der", 1 }, { "srvany.der", 1 },
-		{ "wild.der", 1 }, { "intcli.der", 0 },
+		{ "wild.der", 1 },   { "intcli.der", 0 },
 	};
 	unsigned char der[8192];
 	size_t i, n, k;
@@ -670,9 +692,12 @@ static void test_pem_nomem(void)
 				check(rc == -1 && c == NULL);
 				check(e.code == EXIT_RUNTIME);
 				check(strstr(e.msg, "out of memory") != NULL);
-				if (rc != -1 || !strstr(e.msg, "out of memory")) {
-					fprintf(stderr, "  %s, allocation %ld: "
-						"%s\n", sets[i].cert, n, e.msg);
+				if (rc != -1 ||
+				    !strstr(e.msg, "out of memory")) {
+					fprintf(stderr,
+						"  %s, allocation %ld: "
+						"%s\n",
+						sets[i].cert, n, e.msg);
 					tls_creds_free(rc ? NULL : c);
 					break;
 				}
@@ -735,7 +760,7 @@ static void test_not_tls(void)
 	pid = plain_server(NULL);
 	check(hs("127.0.0.1", NULL, NULL, NULL, &e) == -1);
 	check(strstr(e.msg, "closed the connection during the TLS "
-		     "handshake") != NULL);
+			    "handshake") != NULL);
 	if (!strstr(e.msg, "closed the connection"))
 		fprintf(stderr, "  message: %s\n", e.msg);
 	kill(pid, SIGTERM);
@@ -746,7 +771,8 @@ static void test_not_tls(void)
  * prefix malformed. */
 static void test_san(void)
 {
-	static const unsigned char lo[] = { 127, 0, 0, 1 }, ten[] = { 10, 1, 2, 3 };
+	static const unsigned char lo[] = { 127, 0, 0, 1 },
+				   ten[] = { 10, 1, 2, 3 };
 	static const unsigned char lo6[16] = { [15] = 1 };
 	static const struct {
 		const char *file;
@@ -754,7 +780,7 @@ static void test_san(void)
 	} certs[] = {
 		{ "tests/fuzz/corpus/x509/cert1.der", 1, 0, 1 },
 		{ "tests/fuzz/corpus/x509/cert2.der", 0, 1, 0 },
-		{ "tests/fuzz/corpus/x509/cert3.der", 0, 0, 0 },	/* no SAN */
+		{ "tests/fuzz/corpus/x509/cert3.der", 0, 0, 0 }, /* no SAN */
 	};
 	unsigned char der[4096];
 	size_t i, n, k;
@@ -789,6 +815,6 @@ static void setup(void)
 	make_certs();
 }
 
-UNIT_TESTS(T(test_opts) T(test_files) T(test_san) T(test_handshake) T(test_not_tls)
-	   T(test_server_cert_use) T(test_cert_checks) T(test_pem_nomem)
-	   T(test_cleanup))
+UNIT_TESTS(T(test_opts) T(test_files) T(test_san) T(test_handshake)
+		   T(test_not_tls) T(test_server_cert_use) T(test_cert_checks)
+			   T(test_pem_nomem) T(test_cleanup))

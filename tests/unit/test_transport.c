@@ -18,13 +18,14 @@
 #include "dfw/util.h"
 #include "unit.h"
 
-#define check_has(s, sub) do { \
-	if (!strstr((s), (sub))) { \
-		fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n", __FILE__, \
-			__LINE__, (s), (sub)); \
-		unit_failed_checks++; \
-	} \
-} while (0)
+#define check_has(s, sub) \
+	do { \
+		if (!strstr((s), (sub))) { \
+			fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n", \
+				__FILE__, __LINE__, (s), (sub)); \
+			unit_failed_checks++; \
+		} \
+	} while (0)
 
 /* --- endpoint_parse ------------------------------------------------------ */
 
@@ -48,8 +49,8 @@ static void test_endpoint_unix(void)
 	struct err e = { 0 };
 	char url[200], path[120];
 
-	check(endpoint_parse("unix:///run/user/1000/docker.sock", &ep,
-			     &e) == 0);
+	check(endpoint_parse("unix:///run/user/1000/docker.sock", &ep, &e) ==
+	      0);
 	check(ep.kind == ENDPOINT_UNIX);
 	check_str(ep.path, "/run/user/1000/docker.sock");
 	check_str(ep.url, "unix:///run/user/1000/docker.sock");
@@ -180,7 +181,7 @@ static const char *tmp_path(const char *name)
 		snprintf(tmpdir, sizeof(tmpdir), "/tmp/dfw-transport-XXXXXX");
 		if (!mkdtemp(tmpdir))
 			return NULL;
-		chmod(tmpdir, 0755);	/* searchable by nobody */
+		chmod(tmpdir, 0755); /* searchable by nobody */
 	}
 	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
 	return p;
@@ -242,8 +243,7 @@ static void test_connect_missing(void)
 	check_has(e.msg, url);
 	check_has(e.msg, "No such file");
 	check(t.fd < 0);
-	check(connect_url(&t, "unix:///nonexistent-dir/docker.sock",
-			  &e) == -1);
+	check(connect_url(&t, "unix:///nonexistent-dir/docker.sock", &e) == -1);
 	check_has(e.msg, "unix:///nonexistent-dir/docker.sock");
 	check_has(e.msg, "No such file");
 }
@@ -482,10 +482,10 @@ static void test_endpoint_controls(void)
 	check(endpoint_parse("tcp://x\r\nEvil: 1:2375", &ep, &e) == -1);
 	check(e.code == EXIT_USAGE);
 	check_str(e.msg, "DOCKER_HOST \"tcp://x\\r\\nEvil: 1:2375\": a "
-		  "control character in it");
+			 "control character in it");
 	check(endpoint_parse("unix:///run/d\x1b[2J.sock", &ep, &e) == -1);
 	check_str(e.msg, "DOCKER_HOST \"unix:///run/d\\x1b[2J.sock\": a "
-		  "control character in it");
+			 "control character in it");
 	check(endpoint_parse("unix:///run/d\x7f", &ep, &e) == -1);
 }
 
@@ -494,9 +494,10 @@ static void test_cleanup(void)
 	check(!*tmpdir || rmdir(tmpdir) == 0);
 }
 
-UNIT_TESTS(T(test_endpoint_default) T(test_endpoint_unix)
-	   T(test_endpoint_tcp) T(test_endpoint_bad) T(test_connect_missing)
-	   T(test_connect_not_socket) T(test_connect_stale_socket)
-	   T(test_connect_refused_tcp) T(test_connect_permission)
-	   T(test_connect_unix_io) T(test_connect_tcp_io) T(test_deadline)
-	   T(test_endpoint_controls) T(test_cleanup))
+UNIT_TESTS(T(test_endpoint_default) T(test_endpoint_unix) T(
+	test_endpoint_tcp) T(test_endpoint_bad) T(test_connect_missing)
+		   T(test_connect_not_socket) T(test_connect_stale_socket) T(
+			   test_connect_refused_tcp) T(test_connect_permission)
+			   T(test_connect_unix_io) T(test_connect_tcp_io)
+				   T(test_deadline) T(test_endpoint_controls)
+					   T(test_cleanup))

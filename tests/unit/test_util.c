@@ -110,4 +110,4 @@ static void test_strv(void)
 }
 
 UNIT_TESTS(T(test_parse_uint) T(test_buf) T(test_err) T(test_read_all)
-	   T(test_strv))
+		   T(test_strv))

@@ -81,12 +81,12 @@ static void test_uninteresting(void)
 	check(feed(&w, "container", "exec_start: sh", "c1", "web", 0) == 0);
 	check(feed(&w, "container", "pause", "c1", "web", 0) == 0);
 	check(feed(&w, "container", "kill", "c1", "web", 0) == 0);
-	check(feed(&w, "container", "health_status: healthy", "c1", "web",
-		   0) == 0);
+	check(feed(&w, "container", "health_status: healthy", "c1", "web", 0) ==
+	      0);
 	check(feed(&w, "image", "pull", "busybox", "", 0) == 0);
 	check(feed(&w, "network", "destroy", "n1", "front", 0) == 0);
 	check(feed(&w, "container", "start", "", "", 0) == 0);
-	e = ev("network", "connect", "n1", "front");	/* no container */
+	e = ev("network", "connect", "n1", "front"); /* no container */
 	check(watch_event(&w, &e, 0) == 0);
 	check(watch_due(&w) == -1);
 	check(feed(&w, "network", "create", "n2", "back", 10) == 1);
@@ -221,18 +221,17 @@ static void test_constant_memory(void)
 		snprintf(id, sizeof(id), "c%ld", i % 20);
 		feed(&w, "container", "start", id, "web", now);
 		now += 7;
-		feed(&w, "container", i % 2 ? "stop" : "die", id, "web",
-		     now);
+		feed(&w, "container", i % 2 ? "stop" : "die", id, "web", now);
 		if (w.b.n > most)
 			most = w.b.n;
 		if (i % 3 == 0 && watch_take(&w, now, &b))
 			taken++;
 	}
-	check(budget - failalloc_left == 0);	/* allocations made */
+	check(budget - failalloc_left == 0); /* allocations made */
 	failalloc_off();
 	check(most <= 20);
 	check(taken > 0);
 }
 
 UNIT_TESTS(T(test_burst) T(test_uninteresting) T(test_die_then_start)
-	   T(test_stream_end) T(test_overflow) T(test_constant_memory))
+		   T(test_stream_end) T(test_overflow) T(test_constant_memory))

@@ -16,23 +16,27 @@
 
 static int unit_failed_checks;
 
-#define check(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-			__LINE__, #cond); \
-		unit_failed_checks++; \
-	} \
-} while (0)
+#define check(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond); \
+			unit_failed_checks++; \
+		} \
+	} while (0)
 
-#define check_str(got, want) do { \
-	const char *g_ = (got), *w_ = (want); \
-	if (!g_ || strcmp(g_, w_)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n  got:  \"%s\"\n" \
-			"  want: \"%s\"\n", __FILE__, __LINE__, #got, \
-			g_ ? g_ : "(null)", w_); \
-		unit_failed_checks++; \
-	} \
-} while (0)
+#define check_str(got, want) \
+	do { \
+		const char *g_ = (got), *w_ = (want); \
+		if (!g_ || strcmp(g_, w_)) { \
+			fprintf(stderr, \
+				"%s:%d: check failed: %s\n  got:  \"%s\"\n" \
+				"  want: \"%s\"\n", \
+				__FILE__, __LINE__, #got, g_ ? g_ : "(null)", \
+				w_); \
+			unit_failed_checks++; \
+		} \
+	} while (0)
 
 struct unit_test {
 	const char *name;
