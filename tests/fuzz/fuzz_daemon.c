@@ -261,7 +261,13 @@ static void check_list(const struct docker_summary *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		need(docker_id_ok(v[i].id) && docker_name_ok(v[i].name));
+		need(docker_id_ok(v[i].id));
+		/* an entry without a name docker-fw takes: kept, marked */
+		if (!*v[i].name) {
+			need(*v[i].why && !has_control(v[i].why));
+			continue;
+		}
+		need(!*v[i].why && docker_name_ok(v[i].name));
 		store_line("rule add-internal --source ", v[i].name, 4);
 	}
 }
