@@ -118,7 +118,7 @@ APPLET("save-hostconfig", save_hostconfig, "CONTAINER...",
 "before starting the container again, and saves them after. The\n"
 "container must be running.\n"
 "Options: --state-dir DIR.\n")
-APPLET("start", start, "[--dry-run] [--paused] [--pull-deps] [--force] CONTAINER...",
+APPLET("start", start, "[--dry-run] [--paused [--unpause]] [--pull-deps] [--force] CONTAINER...",
 "Starts the containers in dependency order (links, volumes-from,\n"
 "--network container:X; ties in the order given), printing the order,\n"
 "then restores their hosts entries and replays their rules (and the\n"
@@ -127,6 +127,9 @@ APPLET("start", start, "[--dry-run] [--paused] [--pull-deps] [--force] CONTAINER
 "  --dry-run     print the order only; touches nothing\n"
 "  --paused      pause each container as soon as it starts, so nothing\n"
 "                runs before its rules are in place (they stay paused)\n"
+"  --unpause     with --paused: unpause them once their rules and hosts\n"
+"                entries are in place (else they stay paused; exit 3\n"
+"                names a container that cannot be unpaused)\n"
 "  --pull-deps   dependencies not named join the start (else an error)\n"
 "  --force       start even when the configuration differs from the\n"
 "                saved one (else: the difference is shown, exit 1)\n"

@@ -204,10 +204,36 @@ out:
 	return rc;
 }
 
-enum { S_PAUSED, S_PULL_DEPS, S_FORCE, S_N };
+/* --unpause: the containers this run started and paused are unpaused
+ * once their rules are in place; a failure names the container, the
+ * others are still unpaused. 0, or -1 with e set (the last failure). */
+static int unpause_all(struct engine *g, struct startorder *gr,
+		       const size_t *ord, struct err *e)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < gr->n; i++) {
+		struct startorder_node *nd = &gr->v[ord[i]];
+		struct err ue;
+
+		if (!nd->started)
+			continue;
+		if (docker_container_action(&g->d, nd->id, "unpause", &ue)) {
+			err_wrap(&ue, "cannot unpause \"%s\"", nd->name);
+			fprintf(stderr, "%s: %s\n", applet_name, ue.msg);
+			*e = ue;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+enum { S_PAUSED, S_UNPAUSE, S_PULL_DEPS, S_FORCE, S_N };
 
 static const struct opt start_opts[S_N] = {
 	[S_PAUSED] = { "--paused", 0, OPT_FLAG | OPT_MANY, NULL },
+	[S_UNPAUSE] = { "--unpause", 0, OPT_FLAG | OPT_MANY, NULL },
 	[S_PULL_DEPS] = { "--pull-deps", 0, OPT_FLAG | OPT_MANY, NULL },
 	[S_FORCE] = { "--force", 0, OPT_FLAG | OPT_MANY, NULL },
 };
@@ -238,6 +264,10 @@ int start_main(int argc, char **argv, struct cli *cli)
 	j++;
 	if (j < 2)
 		return usage_error("name at least one container");
+	if (flags[S_UNPAUSE] && !flags[S_PAUSED])
+		return usage_error("--unpause goes with --paused: it unpauses "
+				   "what --paused paused, once the rules are "
+				   "in place");
 	if (applet_open(&g, cli, ENGINE_STORE, &e))
 		return fail(&e);
 	src = (struct startorder_src){ src_container, src_saved, &g };
@@ -292,6 +322,15 @@ int start_main(int argc, char **argv, struct cli *cli)
 			goto err;
 	if (save_all(&g, started, n, &e))
 		goto err;
+	/* unpaused only when the rules and hosts entries are all in place
+	 * (partial: a hosts entry is not) */
+	if (flags[S_UNPAUSE] && !partial && unpause_all(&g, &gr, ord, &e))
+		goto err;
+	if (flags[S_UNPAUSE] && partial)
+		fprintf(stderr,
+			"%s: a hosts entry is not in place: the containers "
+			"started stay paused\n",
+			applet_name);
 	rc = report_code(&g, o, partial, &pe);
 	goto out;
 err:
