@@ -276,6 +276,15 @@ out:
 }
 
 /* Pauses again a peer this run unpaused. */
+/* Writes text into j's hosts file, the way this run reaches it (in
+ * place, or through docker exec). 0, or -1 with e set. */
+static int job_write(struct hostsync *h, struct hosts_job *j,
+		     const struct buf *text, struct err *e)
+{
+	return h->exec_way ? exec_write(h, j, text, e) :
+			     hosts_file_write(&j->f, text->data, text->len, e);
+}
+
 static int repause(struct hostsync *h, struct hosts_job *j, struct err *e)
 {
 	if (!j->unpaused)
@@ -484,9 +493,7 @@ int hostsync_apply(struct hostsync *h, struct err *e)
 
 		if (j->failed || j->skip || !j->changed)
 			continue;
-		rc = h->exec_way ? exec_write(h, j, &j->out, &we) :
-				   hosts_file_write(&j->f, j->out.data,
-						    j->out.len, &we);
+		rc = job_write(h, j, &j->out, &we);
 		if (!rc) {
 			j->written = 1;
 			if (repause(h, j, &j->why))
@@ -494,9 +501,7 @@ int hostsync_apply(struct hostsync *h, struct err *e)
 			continue;
 		}
 		/* part of it may be in the file: the old text back */
-		if (h->exec_way ? exec_write(h, j, &j->orig, &ue) :
-				  hosts_file_write(&j->f, j->orig.data,
-						   j->orig.len, &ue))
+		if (job_write(h, j, &j->orig, &ue))
 			warn(h,
 			     "container \"%s\": its hosts file could not "
 			     "be put back as it was: %s",
@@ -532,9 +537,7 @@ void hostsync_undo(struct hostsync *h)
 			continue;
 		}
 		j->unpaused |= h->exec_way && paused;
-		if (h->exec_way ? exec_write(h, j, &j->orig, &ue) :
-				  hosts_file_write(&j->f, j->orig.data,
-						   j->orig.len, &ue))
+		if (job_write(h, j, &j->orig, &ue))
 			warn(h,
 			     "container \"%s\": its hosts file keeps "
 			     "docker-fw's new entries: %s",

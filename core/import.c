@@ -129,6 +129,28 @@ static int join(char *out, const char *a, const char *b)
 	return r < 0 || r >= IMPORT_PATH_MAX ? -1 : 0;
 }
 
+/* Opens ROOT/containers (path: its name, for messages). The folder's
+ * descriptor, or -1 with e set. */
+static int open_containers(int root_fd, const char *root_path,
+			   char path[IMPORT_PATH_MAX], struct err *e)
+{
+	int fd;
+
+	if (strlen(root_path) > IMPORT_ROOT_MAX ||
+	    join(path, root_path, "containers"))
+		return err_set(e, EXIT_USAGE,
+			       "\"%.64s...\": a data root path "
+			       "longer than %d bytes",
+			       root_path, IMPORT_ROOT_MAX);
+	fd = open_nofollow(root_fd, "containers", 1, path, e);
+	if (fd == -2)
+		return err_set(e, EXIT_USAGE,
+			       "%s: no such folder (not "
+			       "Docker's data root?)",
+			       path);
+	return fd;
+}
+
 int import_read(int root_fd, const char *root_path, const char *id,
 		struct import_files *f, struct err *e)
 {
@@ -142,20 +164,13 @@ int import_read(int root_fd, const char *root_path, const char *id,
 			       "(64 hex digits)",
 			       id);
 	/* IMPORT_PATH_MAX holds any ROOT/containers/ID/NAME.json */
-	if (strlen(root_path) > IMPORT_ROOT_MAX ||
-	    join(path, root_path, "containers") || join(f->dir, path, id))
-		return err_set(e, EXIT_USAGE,
-			       "\"%.64s...\": a data root path "
-			       "longer than %d bytes",
-			       root_path, IMPORT_ROOT_MAX);
-	cfd = open_nofollow(root_fd, "containers", 1, path, e);
-	if (cfd == -2)
-		err_set(e, EXIT_USAGE,
-			"%s: no such folder (not Docker's data "
-			"root?)",
-			path);
+	cfd = open_containers(root_fd, root_path, path, e);
 	if (cfd < 0)
 		goto fail;
+	if (join(f->dir, path, id)) {
+		err_set(e, EXIT_USAGE, "%s: path too long", path);
+		goto fail;
+	}
 	memcpy(f->id, id, 65);
 	dfd = open_nofollow(cfd, id, 1, f->dir, e);
 	if (dfd == -2)
@@ -1127,18 +1142,7 @@ int import_list(int root_fd, const char *root_path, struct strv *ids,
 	DIR *d;
 	int fd;
 
-	if (strlen(root_path) > IMPORT_ROOT_MAX ||
-	    join(path, root_path, "containers"))
-		return err_set(e, EXIT_USAGE,
-			       "\"%.64s...\": a data root path "
-			       "longer than %d bytes",
-			       root_path, IMPORT_ROOT_MAX);
-	fd = open_nofollow(root_fd, "containers", 1, path, e);
-	if (fd == -2)
-		return err_set(e, EXIT_USAGE,
-			       "%s: no such folder (not "
-			       "Docker's data root?)",
-			       path);
+	fd = open_containers(root_fd, root_path, path, e);
 	if (fd < 0)
 		return -1;
 	d = fdopendir(fd);
