@@ -26,6 +26,9 @@
 #   BENCH_WATCH_RESTARTS  restarts timed per backend (default 100)
 #   BENCH_WATCH_CYCLES    stop/start cycles for RSS, in the last backend
 #                         only (default 1000; 0: none)
+#   BENCH_WATCH_PAR       containers cycled at once, each with a rule
+#                         (wb, wc1, ...): the cycles are shared among them
+#                         (default 1: wb alone)
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/lib/testing.sh"
 . "$TOP/tests/lib/sandbox.sh"
@@ -33,6 +36,7 @@ engine=${BENCH_ENGINE:-20.10}
 modes=${BENCH_WATCH_MODES:-legacy nft}
 restarts=${BENCH_WATCH_RESTARTS:-100}
 cycles=${BENCH_WATCH_CYCLES:-1000}
+par=${BENCH_WATCH_PAR:-1}
 why=$(sb_prereq "$engine") || { echo "bench: $why" >&2; exit 1; }
 command -v curl >/dev/null || { echo "bench: curl not installed" >&2; exit 1; }
 [ -x "$DFW" ] || { echo "bench: build first: make docker-fw" >&2; exit 1; }
@@ -145,15 +149,36 @@ watch_bench() {
 		r0=$(status VmRSS) h0=$(status VmHWM)
 		l0=$(wc -l <"$T/watch.log")
 		c0=$(date +%s)
-		k=0
-		while [ $k -lt "$cycles" ]; do
-			k=$((k + 1))
-			api POST /containers/wb/stop?t=0
-			api POST /containers/wb/start
+		# par containers, each in a loop of its own, cycles/par each
+		names=wb
+		j=1
+		while [ $j -lt "$par" ]; do
+			sb_run "wc$j"
+			sb_dfw add-internal "wc$j" --source wa --dport 80 \
+				>/dev/null 2>&1 ||
+				{ echo "bench: add-internal failed" >&2; exit 1; }
+			names="$names wc$j"
+			j=$((j + 1))
 		done
-		# the last start synced, the rule in: watch took them all
+		pids=
+		for n in $names; do
+			(
+				k=0
+				while [ $k -lt $((cycles / par)) ]; do
+					k=$((k + 1))
+					api POST "/containers/$n/stop?t=0"
+					api POST "/containers/$n/start"
+				done
+			) &
+			pids="$pids $!"
+		done
+		# shellcheck disable=SC2086 # one PID a word
+		wait $pids
+		# the last starts synced, each rule in: watch took them all
 		i=0
-		while [ "$(rules_wb)" != 1 ] && [ $i -lt 600 ]; do
+		while [ "$(sb_ipt_save -t filter |
+			   grep -c -- '-d [0-9.]*/32.*docker-fw w[bc][0-9]* ')" \
+			!= "$par" ] && [ $i -lt 600 ]; do
 			i=$((i + 1))
 			sleep 0.1
 		done
@@ -161,12 +186,14 @@ watch_bench() {
 		r1=$(status VmRSS) h1=$(status VmHWM)
 		l1=$(wc -l <"$T/watch.log")
 		echo
-		echo "watch's memory over $cycles stop/start cycles of wb" \
+		echo "watch's memory over $((cycles / par * par)) stop/start" \
+		     "cycles of $names" \
 		     "($1, $(( $(date +%s) - c0 )) s):"
 		echo "  VmRSS   before $r0 KiB, after $r1 KiB"
 		echo "  VmHWM   before $h0 KiB, after $h1 KiB"
 		echo "  log lines (batches and the like) $((l1 - l0));" \
-		     "wb's rules at the end: $(rules_wb)"
+		     "rules of $names at the end: $(sb_ipt_save -t filter |
+			grep -c -- '-d [0-9.]*/32.*docker-fw w[bc][0-9]* ')"
 		echo "  errors in the log: $(grep -ciE 'error|cannot|lost' \
 			"$T/watch.log")"
 	fi
