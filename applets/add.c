@@ -236,7 +236,7 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
  * is the caller's; it frees it. name: the command line's container, NULL
  * when the --from lines name theirs. */
 static int apply(struct engine *g, const struct dfw_config *o, const char *name,
-		 struct specs *s)
+		 struct specs *s, const struct strv *notes)
 {
 	const struct docker_container *c;
 	struct group *groups = NULL, *gr;
@@ -285,7 +285,7 @@ static int apply(struct engine *g, const struct dfw_config *o, const char *name,
 	free(items);
 	if (partial < 0)
 		goto err;
-	report_print(g, o, NULL);
+	report_print(g, o, notes);
 	rc = report_code(g, o, partial, &e);
 	groups_free(groups, ng);
 	return rc;
@@ -335,7 +335,7 @@ static int add_common(enum rule_action act, int argc, char **argv,
 		specs_free(&s);
 		return fail(&e);
 	}
-	rc = apply(&g, &cli->cfg, k ? argv[1] : NULL, &s);
+	rc = apply(&g, &cli->cfg, k ? argv[1] : NULL, &s, NULL);
 	engine_free(&g);
 	specs_free(&s);
 	return rc;
@@ -372,35 +372,76 @@ static int port_cmp(const void *a, const void *b)
 	return strcmp(x->proto, y->proto);
 }
 
+/* allow's options: --network NAME (rulespec.h's), a Docker network name. */
+static int allow_opt(void *arg, size_t i, const char *v, const char *word,
+		     struct err *e)
+{
+	struct rulespec *r = arg;
+
+	return rulespec_set(r, RULESPEC_NETWORK, v, word, e);
+}
+
+/* Whether every binding of c's port p (its number and protocol) is on a
+ * host-only address (resolve_host_only): outside addresses cannot reach
+ * it, and an add rule for it would open the container's own address to
+ * routed traffic instead. */
+static int host_only_port(const struct docker_container *c,
+			  const struct docker_port *p)
+{
+	size_t i;
+
+	for (i = 0; i < c->nports; i++)
+		if (c->ports[i].host_port && c->ports[i].port == p->port &&
+		    !strcmp(c->ports[i].proto, p->proto) &&
+		    !resolve_host_only(c->ports[i].host_ip))
+			return 0;
+	return 1;
+}
+
 int allow_main(int argc, char **argv, struct cli *cli)
 {
+	static const struct opt tab[] = {
+		{ "--network", 0, OPT_VALUE, "a Docker network's name" },
+	};
 	const struct docker_container *c;
 	struct docker_port *ports = NULL;
 	struct specs s = { 0 };
+	struct strv notes = { 0 };
 	struct addr_spec *addrs;
+	struct rulespec net;
 	struct engine g;
 	struct err e;
-	size_t i, j, np = 0, na;
+	size_t i, j, np = 0, na, nlocal = 0;
+	char note[400];
 	int rc, k;
 
-	k = config_options(cli, CONFIG_CHANGES, NULL, 0, NULL, NULL,
+	rulespec_init(&net, RULE_ADD);
+	k = config_options(cli, CONFIG_CHANGES, tab, 1, allow_opt, &net,
 			   OPT_ARGS_ANY, argc - 1, argv + 1, &e);
-	if (k < 0)
+	if (k < 0) {
+		rulespec_free(&net);
 		return usage_fail(&e);
-	if (k < 2)
+	}
+	if (k < 2) {
+		rulespec_free(&net);
 		return usage_error("needs a container and at least one "
 				   "address");
+	}
 	na = (size_t)k - 1;
 	addrs = calloc(na, sizeof(*addrs));
-	if (!addrs)
+	if (!addrs) {
+		rulespec_free(&net);
 		return fail(&(struct err){ EXIT_RUNTIME, "out of memory" });
+	}
 	for (i = 0; i < na; i++) {
 		if (addr_parse(argv[2 + i], &addrs[i], &e)) {
 			free(addrs);
+			rulespec_free(&net);
 			return fail(&e);
 		}
 		if (addrs[i].kind != ADDR_CIDR) {
 			free(addrs);
+			rulespec_free(&net);
 			return usage_error("\"%s\": allow takes outside "
 					   "addresses (A.B.C.D[/N], an IPv6 "
 					   "address or network)",
@@ -410,6 +451,7 @@ int allow_main(int argc, char **argv, struct cli *cli)
 	/* the published ports, from Docker */
 	if (applet_open(&g, cli, ENGINE_STORE, &e)) {
 		free(addrs);
+		rulespec_free(&net);
 		return fail(&e);
 	}
 	c = engine_container(&g, argv[1], &e);
@@ -430,22 +472,50 @@ int allow_main(int argc, char **argv, struct cli *cli)
 		for (j = 0; j < np; j++)
 			if (!port_cmp(&ports[j], p))
 				break; /* 0.0.0.0 and :: bindings */
-		if (j == np)
-			ports[np++] = *p;
+		if (j < np)
+			continue;
+		if (host_only_port(c, p)) {
+			/* once per port: the first of its bindings */
+			for (j = 0; j < i; j++)
+				if (!port_cmp(&c->ports[j], p) &&
+				    c->ports[j].host_port)
+					break;
+			if (j < i)
+				continue;
+			nlocal++;
+			snprintf(note, sizeof(note),
+				 "skipped %u/%s of \"%s\": published on %s%s%s:"
+				 "%u only, which no outside address reaches",
+				 p->port, p->proto, c->name,
+				 strchr(p->host_ip, ':') ? "[" : "", p->host_ip,
+				 strchr(p->host_ip, ':') ? "]" : "",
+				 p->host_port);
+			if (strv_add(&notes, note, strlen(note))) {
+				err_set(&e, EXIT_RUNTIME, "out of memory");
+				goto err;
+			}
+			continue;
+		}
+		ports[np++] = *p;
 	}
 	if (!ports || !np) {
-		if (ports)
+		if (!ports)
+			err_set(&e, EXIT_RUNTIME, "out of memory");
+		else if (nlocal)
+			err_set(&e, EXIT_USAGE,
+				"container \"%s\" publishes no tcp or udp "
+				"port that outside addresses reach (%s%s)",
+				argv[1], notes.v[0], nlocal > 1 ? ", ..." : "");
+		else
 			err_set(&e, EXIT_USAGE,
 				"container \"%s\" publishes no "
 				"tcp or udp port",
 				argv[1]);
-		else
-			err_set(&e, EXIT_RUNTIME, "out of memory");
 		goto err;
 	}
 	qsort(ports, np, sizeof(*ports), port_cmp);
 	/* an add rule spec per address and port, as `add C --source A
-	 * --dport P --protocol PROTO` makes it */
+	 * --dport P --protocol PROTO [--network N]` makes it */
 	for (i = 0; i < na; i++)
 		for (j = 0; j < np; j++) {
 			struct rulespec r;
@@ -455,6 +525,8 @@ int allow_main(int argc, char **argv, struct cli *cli)
 			r.dport = ports[j].port;
 			r.proto = strcmp(ports[j].proto, "udp") ? IPPROTO_TCP :
 								  IPPROTO_UDP;
+			snprintf(r.network, sizeof(r.network), "%s",
+				 net.network);
 			if (specs_push(&s, &r, "")) {
 				err_set(&e, EXIT_RUNTIME, "out of memory");
 				goto err;
@@ -462,14 +534,19 @@ int allow_main(int argc, char **argv, struct cli *cli)
 		}
 	free(ports);
 	free(addrs);
-	rc = apply(&g, &cli->cfg, argv[1], &s); /* the same connection */
+	rulespec_free(&net);
+	/* the same connection */
+	rc = apply(&g, &cli->cfg, argv[1], &s, &notes);
 	engine_free(&g);
 	specs_free(&s);
+	strv_free(&notes);
 	return rc;
 err:
 	free(ports);
 	free(addrs);
+	rulespec_free(&net);
 	specs_free(&s);
+	strv_free(&notes);
 	engine_free(&g);
 	return fail(&e);
 }

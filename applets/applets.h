@@ -60,11 +60,15 @@ APPLET("add-two-ways", add_two_ways, "CONTAINER --source PEER --dport P [RULE OP
 "forces this way). replay and start put the entry back after Docker\n"
 "rewrites the file; drop removes it. --source must be a container.\n\n"
 RULE_OPTS_HELP)
-APPLET("allow", allow, "CONTAINER ADDRESS...",
+APPLET("allow", allow, "CONTAINER ADDRESS... [--network NAME]",
 "An add rule for each published tcp and udp port of CONTAINER and each\n"
 "ADDRESS (A.B.C.D[/N], outside Docker's networks). Exposed ports that are\n"
-"not published are skipped. All rules or none are applied.\n"
-"Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
+"not published are skipped, and so are ports published on a loopback\n"
+"address only (said on stderr). The rules go to the network Docker's DNAT\n"
+"sends published ports to; --network NAME must be that one. All rules or\n"
+"none are applied.\n"
+"Options: --network NAME, --state-dir DIR, -v/--verbose,\n"
+"--backend=iptc|nft.\n")
 APPLET("drop", drop, "CONTAINER...",
 "Removes the rules of each CONTAINER from the table and from the store.\n"
 "Works for containers Docker no longer knows (by a stored name or ID);\n"

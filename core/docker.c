@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -619,6 +620,12 @@ static int get_nets(struct docker *d, int map, struct docker_container *c,
 					 "not from 0 to 128", e);
 		}
 		n->prefix6 = (int)prefix;
+		/* the default gateway's endpoint is the one Docker's DNAT
+		 * sends published ports to (view_port_net) */
+		prefix = get_int(d, obj, "GwPriority");
+		n->gw_priority = prefix > INT_MAX ? INT_MAX :
+				 prefix < INT_MIN ? INT_MIN :
+						    (int)prefix;
 	}
 	return 0;
 }

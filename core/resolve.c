@@ -279,7 +279,8 @@ static int spec_families(const struct rulespec *r, const struct docker_cnet *n,
  * [::]:PORT, or on that IPv6 address). */
 static int bound6(const struct docker_port *b)
 {
-	return b->host_port && (!*b->host_ip || strchr(b->host_ip, ':'));
+	return b->host_port && (!*b->host_ip || strchr(b->host_ip, ':')) &&
+	       !resolve_host_only(b->host_ip);
 }
 
 /* The INPUT rules of the userland proxy's path of add spec r (an IPv6
@@ -377,7 +378,10 @@ int resolve_rule(struct view *v, int iptc_only,
 				       "not running",
 				       peer->name);
 	}
-	net = view_pick_net(c, r->network, peer, e);
+	/* published ports are reached after Docker's DNAT, on the network
+	 * it sends them to */
+	net = r->action == RULE_ADD ? view_port_net(v, c, r->network, e) :
+				      view_pick_net(c, r->network, peer, e);
 	if (!net || spec_families(r, net, want, e))
 		return -1;
 	if (r->action == RULE_ADD && r->src.kind == ADDR_CIDR &&
@@ -546,6 +550,169 @@ out:
 	return rc;
 }
 
+/* ---- rules that can match: published ports ---------------------------- */
+
+int resolve_host_only(const char *ip)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, ip, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, ip, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/* Whether b is bound on every address of its family ("", 0.0.0.0, ::). */
+static int wildcard(const struct docker_port *b)
+{
+	return !*b->host_ip || !strcmp(b->host_ip, "0.0.0.0") ||
+	       !strcmp(b->host_ip, "::");
+}
+
+/* "HOSTIP:HOSTPORT" of binding b ("[::1]:8081" for IPv6; "8081" on every
+ * address), for messages. */
+static void binding_text(const struct docker_port *b, char *out, size_t len)
+{
+	if (wildcard(b))
+		snprintf(out, len, "%u", b->host_port);
+	else if (strchr(b->host_ip, ':'))
+		snprintf(out, len, "[%s]:%u", b->host_ip, b->host_port);
+	else
+		snprintf(out, len, "%s:%u", b->host_ip, b->host_port);
+}
+
+/* Appends c's published ports as "HOST->PORT/PROTO, ...", for messages
+ * (a port on 0.0.0.0 and :: once). */
+static void published_list(const struct docker_container *c, struct buf *out)
+{
+	char t[80];
+	size_t i, j;
+
+	for (i = 0; i < c->nports; i++) {
+		const struct docker_port *b = &c->ports[i];
+
+		if (!b->host_port)
+			continue;
+		for (j = 0; j < i; j++)
+			if (c->ports[j].port == b->port &&
+			    c->ports[j].host_port == b->host_port &&
+			    !strcmp(c->ports[j].proto, b->proto) &&
+			    wildcard(&c->ports[j]) && wildcard(b))
+				break;
+		if (j < i)
+			continue;
+		binding_text(b, t, sizeof(t));
+		if ((out->len && buf_adds(out, ", ")) ||
+		    buf_printf(out, "%s->%u/%s", t, b->port, b->proto))
+			return;
+	}
+}
+
+/*
+ * Whether add spec r of c can match: Docker's DNAT has turned the host
+ * port into the container port before DOCKER-USER sees the packet, so
+ * --dport must be a container port c publishes, with r's protocol, on an
+ * address outside hosts reach (not a loopback one); without --dport, c
+ * must publish a port of r's protocol, and none on a loopback address
+ * only (the rule would open it to routed traffic). 0, or -1 with e set
+ * (EXIT_USAGE naming the mapping and what to use).
+ */
+static int check_published(const struct docker_container *c,
+			   const struct rulespec *r, struct err *e)
+{
+	const char *proto = r->proto == IPPROTO_UDP ? "udp" : "tcp";
+	const struct docker_port *host = NULL, *other = NULL, *local = NULL;
+	struct buf l = { 0 };
+	char t[80];
+	size_t i, j;
+	int any = 0;
+
+	for (i = 0; i < c->nports; i++) {
+		const struct docker_port *b = &c->ports[i];
+		int same = !strcmp(b->proto, proto), reach = 0;
+
+		if (!b->host_port)
+			continue; /* exposed only */
+		if (r->dport && b->port != r->dport) {
+			if (b->host_port == r->dport &&
+			    (!host || (same && strcmp(host->proto, proto))))
+				host = b;
+			continue;
+		}
+		if (!same) {
+			other = other ? other : b;
+			continue;
+		}
+		/* the port, reached on an outside address? */
+		for (j = 0; j < c->nports; j++)
+			if (c->ports[j].host_port &&
+			    c->ports[j].port == b->port &&
+			    !strcmp(c->ports[j].proto, proto) &&
+			    !resolve_host_only(c->ports[j].host_ip))
+				reach = 1;
+		if (reach)
+			any = 1;
+		else if (!local)
+			local = b;
+	}
+	if (local) {
+		binding_text(local, t, sizeof(t));
+		return err_set(e, EXIT_USAGE,
+			       "container \"%s\" publishes %u/%s on %s only, "
+			       "which no outside address reaches; %s",
+			       c->name, local->port, proto, t,
+			       r->dport ?
+				       "publish it on an outside address "
+				       "to open it" :
+				       "name the ports to open with --dport");
+	}
+	if (any)
+		return 0;
+	if (host) {
+		binding_text(host, t, sizeof(t));
+		return err_set(e, EXIT_USAGE,
+			       "--dport %u: %u is published as %s->%u/%s; use "
+			       "--dport %u%s%s (rules see the container port, "
+			       "after Docker's DNAT)",
+			       r->dport, r->dport, t, host->port, host->proto,
+			       host->port,
+			       strcmp(host->proto, proto) ? " --protocol " : "",
+			       strcmp(host->proto, proto) ? host->proto : "");
+	}
+	if (other && r->dport)
+		return err_set(e, EXIT_USAGE,
+			       "--dport %u: container \"%s\" publishes "
+			       "%u/%s, not %u/%s; use --protocol %s",
+			       r->dport, c->name, other->port, other->proto,
+			       other->port, proto, other->proto);
+	published_list(c, &l);
+	if (r->dport)
+		err_set(e, EXIT_USAGE,
+			"--dport %u: container \"%s\" publishes no port "
+			"%u/%s (%s%s): add opens published ports; between "
+			"containers, use add-internal",
+			r->dport, c->name, r->dport, proto,
+			l.data ? "its published ports: " : "none published",
+			l.data ? l.data : "");
+	else
+		err_set(e, EXIT_USAGE,
+			"container \"%s\" publishes no %s port (%s%s)%s%s",
+			c->name, proto,
+			l.data ? "its published ports: " : "none published",
+			l.data ? l.data : "",
+			other ? "; use --protocol " :
+				": add opens published "
+				"ports; between "
+				"containers, use "
+				"add-internal",
+			other ? other->proto : "");
+	buf_free(&l);
+	return -1;
+}
+
 /* ---- checks of a new spec ---------------------------------------------- */
 
 int resolve_check(struct view *v, const struct docker_container *c,
@@ -589,6 +756,8 @@ int resolve_check(struct view *v, const struct docker_container *c,
 			       "--source \"%s\" is a container: "
 			       "between containers, use add-internal",
 			       r->src.name);
+	if (r->action == RULE_ADD && check_published(c, r, e))
+		return -1;
 	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER) {
 		struct buf b = { 0 };
 

@@ -312,3 +312,82 @@ const struct docker_cnet *view_pick_net(const struct docker_container *c,
 		c->name, peer->name, names);
 	return NULL;
 }
+
+/* ---- the network published ports reach -------------------------------- */
+
+/* The Docker network named name, or NULL (networks read). */
+static const struct docker_network *net_named(const struct view *v,
+					      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->nnets; i++)
+		if (!strcmp(v->nets[i].name, name))
+			return &v->nets[i];
+	return NULL;
+}
+
+/* Whether endpoint a of c goes before b as libnetwork orders a sandbox's
+ * endpoints for its default gateway (Endpoint.Less, sandbox.go): the
+ * higher GwPriority, a network that is not internal, from Docker 28.0
+ * (API 1.48) the one with more gateways (IPv4 and IPv6), then the
+ * network's name. */
+static int gw_before(const struct view *v, const struct docker_cnet *a,
+		     const struct docker_cnet *b)
+{
+	const struct docker_network *na = net_named(v, a->name);
+	const struct docker_network *nb = net_named(v, b->name);
+	int ia = na && na->internal, ib = nb && nb->internal;
+	int ga = !!*a->gateway + !!*a->gateway6;
+	int gb = !!*b->gateway + !!*b->gateway6;
+
+	if (a->gw_priority != b->gw_priority)
+		return a->gw_priority > b->gw_priority;
+	if (ia != ib)
+		return ib;
+	if (v->d && v->d->api >= 48 && ga != gb)
+		return ga > gb;
+	return strcmp(a->name, b->name) < 0;
+}
+
+const struct docker_cnet *view_port_net(struct view *v,
+					const struct docker_container *c,
+					const char *network, struct err *e)
+{
+	const struct docker_cnet *n = NULL, *gw = NULL;
+	const struct docker_network *nw;
+	size_t i;
+
+	if (*network || c->nnets < 2) {
+		n = view_pick_net(c, network, NULL, e);
+		if (!n || c->nnets < 2)
+			return n;
+	}
+	if (view_networks(v, e))
+		return NULL;
+	for (i = 0; i < c->nnets; i++) {
+		nw = net_named(v, c->nets[i].name);
+		if (nw && nw->internal)
+			continue; /* Docker publishes no port there */
+		if (!gw || gw_before(v, &c->nets[i], gw))
+			gw = &c->nets[i];
+	}
+	if (!gw) {
+		err_set(e, EXIT_USAGE,
+			"container \"%s\" is on internal networks only: "
+			"Docker publishes none of its ports",
+			c->name);
+		return NULL;
+	}
+	if (n && n != gw) {
+		err_set(e, EXIT_USAGE,
+			"--network \"%s\": Docker's DNAT sends the published "
+			"ports of container \"%s\" to its address on network "
+			"\"%s\" (%s), its default gateway's: a rule on \"%s\" "
+			"never matches (use --network %s, or leave it out)",
+			network, c->name, gw->name, *gw->ip ? gw->ip : gw->ip6,
+			network, gw->name);
+		return NULL;
+	}
+	return gw;
+}

@@ -80,6 +80,8 @@ struct docker_cnet {
 				 * network, IPv6 off, not running) */
 	int prefix6;	   /* GlobalIPv6PrefixLen, 0..128 */
 	char gateway6[46]; /* IPv6Gateway, "" when none */
+	int gw_priority;   /* GwPriority (API 1.48+, --gw-priority),
+				 * 0 when not given */
 };
 
 /* A published or bound port: container port/proto -> host ip:port. */

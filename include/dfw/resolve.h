@@ -82,6 +82,11 @@ int resolve_rule(struct view *v, int iptc_only,
 int resolve_check(struct view *v, const struct docker_container *c,
 		  struct rulespec *r, struct err *e);
 
+/* Whether a published port's host address (Docker's HostIp text) is
+ * one no outside host reaches: a loopback address (127.0.0.0/8, ::1,
+ * ::ffff:127.x). "" (every address) is not. Pure. */
+int resolve_host_only(const char *ip);
+
 /* Whether r's --filter goes beyond what the iptc backend encodes. */
 int resolve_beyond_subset(const struct rulespec *r);
 

@@ -102,6 +102,21 @@ const struct docker_cnet *view_pick_net(const struct docker_container *c,
 					const struct docker_container *peer,
 					struct err *e);
 
+/*
+ * The network of c that Docker's DNAT sends c's published ports to, so
+ * the one where an add rule (published ports, seen after DNAT) matches:
+ * c's only network, else the endpoint libnetwork makes c's default
+ * gateway, whose endpoint the bridge driver publishes the ports on (its
+ * order: GwPriority, not internal, from API 1.48 the number of gateways,
+ * then the network's name; libnetwork's Endpoint.Less). network when
+ * not "" (--network) must be that one. The networks are read (once).
+ * NULL with e set (EXIT_USAGE naming the network DNAT goes to; or as
+ * view_pick_net says).
+ */
+const struct docker_cnet *view_port_net(struct view *v,
+					const struct docker_container *c,
+					const char *network, struct err *e);
+
 /* An IPv4 address in text (Docker's) to network byte order: 0, or -1
  * when s is NULL or not one. */
 int view_ip4(const char *s, uint32_t *out);

@@ -212,15 +212,15 @@ static void test_gateway_each_family(void)
 static void test_literal_one_family(void)
 {
 	world();
-	check_str(rules(RULE_ADD, "web6", 1, "--source fd99::2 --dport 80"),
+	check_str(rules(RULE_ADD, "web6", 0, "--source fd99::2 --dport 80"),
 		  "6 DFW-FORWARD -s fd99::2/128 -d fd00:30::2/128 -p tcp -m "
 		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
-	check_str(rules(RULE_ADD, "web6", 1,
+	check_str(rules(RULE_ADD, "web6", 0,
 			"--source 2001:db8::/32 "
 			"--dport 80"),
 		  "6 DFW-FORWARD -s 2001:db8::/32 -d fd00:30::2/128 -p tcp -m "
 		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
-	check_str(rules(RULE_ADD, "web6", 1, "--source 10.99.0.2 --dport 80"),
+	check_str(rules(RULE_ADD, "web6", 0, "--source 10.99.0.2 --dport 80"),
 		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.30.0.2/32 -p tcp -m "
 		  "tcp --dport 80" C("web6 0123456789ab\" -j DOCKER"));
 	/* an IPv6 source for a container without an IPv6 address */
@@ -312,12 +312,12 @@ static void test_proxy_path(void)
 		  "6 DFW-INPUT -s fd99::/64 -p tcp -m tcp --dport 8081" C(
 			  "web4 001122334455\" -j ACCEPT"));
 	/* another port, or udp: not published, so no path either */
-	check_str(rules(RULE_ADD, "web4", 1, "--source fd99::2 --dport 81"),
+	check_str(rules(RULE_ADD, "web4", 0, "--source fd99::2 --dport 81"),
 		  "error: --source: an IPv6 address, and container \"web4\" "
 		  "has no IPv6 address on network \"v4only\" nor a port "
 		  "published on IPv6 for --dport (docker-proxy listens on "
 		  "none): no IPv6 client reaches it");
-	check_str(rules(RULE_ADD, "web4", 1,
+	check_str(rules(RULE_ADD, "web4", 0,
 			"--source fd99::2 --dport 80 "
 			"--protocol udp"),
 		  "error: --source: an IPv6 address, and container \"web4\" "
@@ -354,6 +354,168 @@ static void test_proxy_path(void)
 	view_free(&v);
 }
 
+/* Container port port/proto of the last container published on host
+ * port hp at host address ip. */
+static void publish_port(const char *proto, const char *ip, int hp, int port)
+{
+	publish(proto, ip, hp);
+	v.ctrs[v.nctrs - 1]->ports[v.ctrs[v.nctrs - 1]->nports - 1].port =
+		(uint16_t)port;
+}
+
+/* add can match only a container port published on an outside address,
+ * of its protocol (filtering sees packets after Docker's DNAT) */
+static void test_published(void)
+{
+	world(); /* web4 last: publish() gives it ports */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3"),
+		  "error: container \"web4\" publishes no tcp port (none "
+		  "published): add opens published ports; between "
+		  "containers, use add-internal");
+	publish_port("tcp", "0.0.0.0", 8081, 80);
+	publish_port("tcp", "::", 8081, 80);
+	publish_port("udp", "0.0.0.0", 5353, 53);
+	publish_port("tcp", "127.0.0.1", 8082, 81);
+	publish_port("tcp", "::1", 8082, 81);
+	publish_port("tcp", "127.0.0.1", 8083, 82);
+	publish_port("tcp", "0.0.0.0", 8083, 82);
+	/* the host port: the mapping and the port to use */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 8081"),
+		  "error: --dport 8081: 8081 is published as 8081->80/tcp; "
+		  "use --dport 80 (rules see the container port, after "
+		  "Docker's DNAT)");
+	check_str(rules(RULE_ADD, "web4", 1,
+			"--source 10.99.0.3 --dport 5353 --protocol udp"),
+		  "error: --dport 5353: 5353 is published as 5353->53/udp; "
+		  "use --dport 53 (rules see the container port, after "
+		  "Docker's DNAT)");
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 5353"),
+		  "error: --dport 5353: 5353 is published as 5353->53/udp; "
+		  "use --dport 53 --protocol udp (rules see the container "
+		  "port, after Docker's DNAT)");
+	/* the wrong protocol */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 53"),
+		  "error: --dport 53: container \"web4\" publishes 53/udp, "
+		  "not 53/tcp; use --protocol udp");
+	check_str(rules(RULE_ADD, "web4", 1,
+			"--source 10.99.0.3 --dport 80 --protocol udp"),
+		  "error: --dport 80: container \"web4\" publishes 80/tcp, "
+		  "not 80/udp; use --protocol tcp");
+	/* not published */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 99"),
+		  "error: --dport 99: container \"web4\" publishes no port "
+		  "99/tcp (its published ports: 8081->80/tcp, 5353->53/udp, "
+		  "127.0.0.1:8082->81/tcp, [::1]:8082->81/tcp, "
+		  "127.0.0.1:8083->82/tcp, 8083->82/tcp): add opens published "
+		  "ports; between containers, use add-internal");
+	/* on the loopback only: outside addresses never reach it */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 81"),
+		  "error: container \"web4\" publishes 81/tcp on "
+		  "127.0.0.1:8082 only, which no outside address reaches; "
+		  "publish it on an outside address to open it");
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 8082"),
+		  "error: --dport 8082: 8082 is published as "
+		  "127.0.0.1:8082->81/tcp; use --dport 81 (rules see the "
+		  "container port, after Docker's DNAT)");
+	/* without --dport a rule would open 81 to routed traffic */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3"),
+		  "error: container \"web4\" publishes 81/tcp on "
+		  "127.0.0.1:8082 only, which no outside address reaches; "
+		  "name the ports to open with --dport");
+	/* on the loopback and on every address: reachable */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 82"),
+		  "4 DFW-FORWARD -s 10.99.0.3/32 -d 172.31.0.2/32 -p tcp -m "
+		  "tcp --dport 82" C("web4 001122334455\" -j DOCKER"));
+	check_str(rules(RULE_ADD, "web4", 1,
+			"--source 10.99.0.3 --dport 53 --protocol udp"),
+		  "4 DFW-FORWARD -s 10.99.0.3/32 -d 172.31.0.2/32 -p udp -m "
+		  "udp --dport 53" C("web4 001122334455\" -j DOCKER"));
+	/* an IPv6 source: no proxy rule for the ::1 binding */
+	check_str(rules(RULE_ADD, "web4", 0, "--source fd99::2 --dport 81"),
+		  "error: --source: an IPv6 address, and container \"web4\" "
+		  "has no IPv6 address on network \"v4only\" nor a port "
+		  "published on IPv6 for --dport (docker-proxy listens on "
+		  "none): no IPv6 client reaches it");
+	/* add-internal and add-input are not about published ports */
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1,
+			"--source 10.99.0.3 --dport 99"),
+		  "4 DFW-FORWARD -s 10.99.0.3/32 -d 172.31.0.2/32 -p tcp -m "
+		  "tcp --dport 99" C("web4 001122334455\" -j ACCEPT"));
+	check(resolve_host_only("127.0.0.1") &&
+	      resolve_host_only("127.8.0.1") && resolve_host_only("::1") &&
+	      resolve_host_only("::ffff:127.0.0.1") && !resolve_host_only("") &&
+	      !resolve_host_only("0.0.0.0") && !resolve_host_only("::") &&
+	      !resolve_host_only("10.99.0.1") &&
+	      !resolve_host_only("128.0.0.1"));
+	view_free(&v);
+}
+
+/* Puts the last container also on network name at ip (gateway gw, ""
+ * none), with GwPriority prio. */
+static void join(const char *name, const char *ip, const char *gw, int prio)
+{
+	struct docker_container *c = v.ctrs[v.nctrs - 1];
+	struct docker_cnet *n;
+
+	c->nets = realloc(c->nets, (c->nnets + 1) * sizeof(*n));
+	check(c->nets != NULL);
+	n = &c->nets[c->nnets++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->ip, sizeof(n->ip), "%s", ip);
+	snprintf(n->gateway, sizeof(n->gateway), "%s", gw);
+	n->gw_priority = prio;
+}
+
+/* A container on two networks: add rules go to the address Docker's
+ * DNAT sends published ports to, its default gateway's endpoint */
+static void test_port_net(void)
+{
+	world(); /* web4 on v4only, 172.31.0.2 */
+	net("back", "172.32.0.0/24", "");
+	net("zinternal", "172.33.0.0/24", "");
+	net("ainternal", "172.34.0.0/24", "");
+	v.nets[v.nnets - 1].internal = 1;
+	publish_port("tcp", "0.0.0.0", 8081, 80);
+	join("back", "172.32.0.2", "172.32.0.1", 0);
+	/* the same priority: the network's name ("back" < "v4only") */
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.3/32 -d 172.32.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j DOCKER"));
+	check_str(rules(RULE_ADD, "web4", 1,
+			"--source 10.99.0.3 --dport 80 --network back"),
+		  "4 DFW-FORWARD -s 10.99.0.3/32 -d 172.32.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j DOCKER"));
+	check_str(rules(RULE_ADD, "web4", 1,
+			"--source 10.99.0.3 --dport 80 --network v4only"),
+		  "error: --network \"v4only\": Docker's DNAT sends the "
+		  "published ports of container \"web4\" to its address on "
+		  "network \"back\" (172.32.0.2), its default gateway's: a "
+		  "rule on \"v4only\" never matches (use --network back, or "
+		  "leave it out)");
+	check_str(rules(RULE_ADD, "web4", 1,
+			"--source 10.99.0.3 --dport 80 --network nosuch"),
+		  "error: container \"web4\" is not on network \"nosuch\" (its "
+		  "networks: \"v4only\", \"back\")");
+	/* add-internal still needs --network */
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1,
+			"--source 10.99.0.3 --dport 80"),
+		  "error: container \"web4\" is on several networks "
+		  "(\"v4only\", \"back\"): name one with --network");
+	/* an internal network publishes nothing, whatever its name */
+	join("ainternal", "172.34.0.2", "", 0);
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.3/32 -d 172.32.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j DOCKER"));
+	/* a higher GwPriority wins over the name */
+	join("zinternal", "172.33.0.2", "172.33.0.1", 10);
+	check_str(rules(RULE_ADD, "web4", 1, "--source 10.99.0.3 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.3/32 -d 172.33.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j DOCKER"));
+	view_free(&v);
+}
+
 UNIT_TESTS(T(test_container_both_families) T(test_gateway_each_family)
 		   T(test_literal_one_family) T(test_rev_lookup6)
-			   T(test_filter_each_family) T(test_proxy_path))
+			   T(test_filter_each_family) T(test_proxy_path)
+				   T(test_published) T(test_port_net))
