@@ -11,6 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
 cd "$top" || exit 3
 parts=${*:-unit fuzz e2e}
+# the host's own store folder (docker-fw's default): names, sizes, times
+host_store() { ls -la --full-time /var/lib/docker-fw 2>&1; }
 pass=0 fail=0 skip=0
 results=$(mktemp /tmp/dfwresults.XXXXXX)
 trap 'rm -f "$results"' EXIT
@@ -59,6 +61,7 @@ for part in $parts; do
 			echo "== e2e: ${t##*/}"
 			: >"$results"
 			start=$(date +%s)
+			store0=$(host_store)
 			TESTING_RESULTS=$results DFW=$top/docker-fw BUILD=$build \
 				sh "$t"
 			rc=$?
@@ -68,6 +71,12 @@ for part in $parts; do
 			if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
 				echo "FAIL ${t##*/}: exited $rc"
 				f=1
+			fi
+			# every run of a test has a store of its own
+			if [ "$(host_store)" != "$store0" ]; then
+				echo "FAIL ${t##*/}: the host's store" \
+				     "(/var/lib/docker-fw) changed"
+				f=$((f + 1))
 			fi
 			echo "   ${t##*/}: $p passed, $f failed, $s skipped in" \
 			     "$(( $(date +%s) - start )) s"
