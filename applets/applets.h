@@ -92,15 +92,23 @@ APPLET("import", import, "[--docker-root DIR] [--dry-run] [--force]",
 "              as # comments), change nothing\n"
 "  --force     import what can be carried over, leave the rest out\n"
 "Options: --state-dir DIR, -v/--verbose, --backend=iptc|nft.\n")
-APPLET("init", init, "[--dry-run] [--network NAME]...",
-"Prepares the filter table, again at any time (idempotent): docker-fw's\n"
-"chains DFW-FORWARD (from DOCKER-USER) and DFW-INPUT (from INPUT), the\n"
-"FORWARD policy DROP, and for each bridge network (all when none is\n"
-"named) Docker's catch-all `-o BRIDGE -j DOCKER` removed and traffic\n"
-"between its containers ended in DROP. Run it again after dockerd\n"
-"restarts or a network is created.\n"
+APPLET("init", init, "[--dry-run] [--network NAME]... [--to-host open|closed]",
+"Makes what the whitelist relies on true, again at any time (idempotent),\n"
+"and says what it changed: docker-fw's chains DFW-FORWARD (from\n"
+"DOCKER-USER) and DFW-INPUT (from INPUT), the jumps first (Docker's\n"
+"FORWARD -j DOCKER-USER too), the FORWARD policy DROP, bridge netfilter\n"
+"on (net.bridge.bridge-nf-call-ip[6]tables), and for each bridge network\n"
+"(all when none is named) Docker's catch-all `-o BRIDGE -j DOCKER`\n"
+"removed, traffic between its containers and from them to the host\n"
+"ended in DROP (open host services with add-input). The networks and\n"
+"the choice are kept in the store: replay, start, add and watch\n"
+"re-assert them. Run it again after a network is created.\n"
 "  --dry-run   print the changes, change nothing; exit 1 if there are any\n"
-"Options: --backend=iptc|nft (default: where Docker's chains are).\n")
+"  --to-host open|closed  container -> host traffic left to the host's\n"
+"              INPUT (open, Docker's behaviour) or dropped (closed, the\n"
+"              default); kept until said again\n"
+"Options: --state-dir DIR, --backend=iptc|nft (default: where Docker's\n"
+"chains are).\n")
 APPLET("ls", ls, "[CONTAINER...]",
 "Prints every stored rule as `ACTION CONTAINER RULE OPTIONS`, sorted by\n"
 "container name, rules in the order they were added. Works for stopped\n"

@@ -4,16 +4,20 @@
  * commit under one lock, then commit the store (see engine.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dfw/backend.h"
 #include "dfw/engine.h"
 #include "dfw/hostsync.h"
 #include "dfw/plan.h"
 #include "dfw/resolve.h"
+#include "dfw/settings.h"
 #include "dfw/view.h"
 
 int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
@@ -60,6 +64,7 @@ void engine_free(struct engine *g)
 	for (i = 0; i < BACKEND_NFAMILIES; i++)
 		plan_free(&g->plans[i]);
 	hostsync_free(&g->hs);
+	strv_free(&g->host_changes);
 	strv_free(&g->uncovered);
 	strv_free(&g->warnings);
 	store_close(&g->store);
@@ -107,7 +112,10 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	return 0;
 }
 
+struct setup_args;
+
 struct sync_args {
+	struct setup_args *setup; /* init's part to re-assert, or NULL */
 	struct engine *g;
 	struct sync_item *items;
 	struct resolve_owner *owners; /* of items */
@@ -269,6 +277,383 @@ static int alive(long pid, void *arg)
 	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }
 
+/* ---- init ------------------------------------------------------------- */
+
+struct setup_args {
+	const char **bridges; /* the closed networks' bridges */
+	size_t n;
+	const char **bridges6; /* those of networks with IPv6 */
+	size_t n6;
+	int all;		 /* every bridge network: stale tails go */
+	struct plan_port *ports; /* published on IPv6 (the proxy) */
+	size_t nports;
+	int host_open; /* container -> host left open */
+	int has6;      /* a bridge network with IPv6 */
+};
+
+/* init's part of table f: the jumps first, the FORWARD policy, Docker's
+ * catch-alls out, the tails, container -> host closed (unless open), and
+ * in ip6 the proxy guards of every published port. After plan_base. */
+static int setup_part(struct fw *f, struct plan *p, struct setup_args *a,
+		      struct err *e)
+{
+	const int v6 = f->family == AF_INET6;
+
+	if (plan_jumps(p, f, e) ||
+	    plan_setup(p, f, v6 ? a->bridges6 : a->bridges, v6 ? a->n6 : a->n,
+		       a->all, e) ||
+	    plan_host(p, f, a->bridges, a->host_open ? 0 : a->n,
+		      a->all || a->host_open, e))
+		return -1;
+	return v6 ? plan_guards(p, f, a->ports, a->nports, 1, e) : 0;
+}
+
+static int setup_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
+{
+	if (plan_base(p, f, alive, NULL, e))
+		return -1;
+	return setup_part(f, p, arg, e);
+}
+
+/* The host ports published on IPv6 by the running containers (what
+ * docker-proxy may listen on at [::]), each once, into a->ports. */
+static int published6(struct engine *g, struct setup_args *a, struct err *e)
+{
+	const struct docker_container *c;
+	struct view *v = &g->view;
+	size_t i, j, k, cap = 0;
+	void *p;
+
+	if (view_list(v, e))
+		return -1;
+	for (i = 0; i < v->nlist; i++) {
+		if (strcmp(v->list[i].state, "running") &&
+		    strcmp(v->list[i].state, "paused"))
+			continue; /* a name or not: its ports count */
+		c = view_container(v, v->list[i].id, 0, e);
+		if (!c)
+			return -1;
+		for (j = 0; j < c->nports; j++) {
+			const struct docker_port *b = &c->ports[j];
+			struct plan_port pp;
+
+			if (!b->host_port ||
+			    (*b->host_ip && !strchr(b->host_ip, ':')))
+				continue;
+			pp.proto = !strcmp(b->proto, "udp") ? IPPROTO_UDP :
+				   !strcmp(b->proto, "tcp") ? IPPROTO_TCP :
+							      0;
+			pp.port = b->host_port;
+			for (k = 0; k < a->nports; k++)
+				if (a->ports[k].proto == pp.proto &&
+				    a->ports[k].port == pp.port)
+					break;
+			if (!pp.proto || k < a->nports)
+				continue; /* sctp: not modelled */
+			if (a->nports == cap) {
+				cap = cap ? 2 * cap : 16;
+				p = realloc(a->ports, cap * sizeof(pp));
+				if (!p)
+					return err_set(e, EXIT_RUNTIME,
+						       "out of memory");
+				a->ports = p;
+			}
+			a->ports[a->nports++] = pp;
+		}
+	}
+	return 0;
+}
+
+/* Whether network n has IPv6 (EnableIPv6, or an IPv6 subnet). */
+static int net_has6(const struct docker_network *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nsubnets; i++)
+		if (n->subnets[i].family == AF_INET6)
+			return 1;
+	return n->ipv6;
+}
+
+static int is_bridge(const struct docker_network *n)
+{
+	return !strcmp(n->driver, "bridge") && *n->bridge;
+}
+
+static void setup_free(struct setup_args *a)
+{
+	free(a->ports);
+	free(a->bridges);
+	free(a->bridges6);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * What init's part covers now: the bridges of the networks names gives
+ * (every bridge network when names is NULL), those with IPv6, the ports
+ * published on IPv6. With strict, a name that is no bridge network is an
+ * error (EXIT_USAGE); without (a recorded network removed since), it is
+ * left out. Into *a (free with setup_free). 0, or -1 with e set.
+ */
+static int setup_collect(struct engine *g, const struct strv *names, int strict,
+			 struct setup_args *a, struct err *e)
+{
+	const struct docker_network *nw;
+	size_t i, j;
+
+	memset(a, 0, sizeof(*a));
+	a->all = !names;
+	if (view_networks(&g->view, e))
+		return -1;
+	a->bridges = calloc(g->view.nnets + 1, sizeof(*a->bridges));
+	a->bridges6 = calloc(g->view.nnets + 1, sizeof(*a->bridges6));
+	if (!a->bridges || !a->bridges6) {
+		setup_free(a);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	for (i = 0; strict && names && i < names->n; i++) {
+		for (j = 0; j < g->view.nnets; j++)
+			if (!strcmp(g->view.nets[j].name, names->v[i]) ||
+			    !strcmp(g->view.nets[j].id, names->v[i]))
+				break;
+		if (j == g->view.nnets) {
+			setup_free(a);
+			return err_set(e, EXIT_USAGE,
+				       "--network \"%s\": no such "
+				       "network",
+				       names->v[i]);
+		}
+		if (!is_bridge(&g->view.nets[j])) {
+			err_set(e, EXIT_USAGE,
+				"--network \"%s\": not a bridge "
+				"network (driver \"%s\")",
+				names->v[i], g->view.nets[j].driver);
+			setup_free(a);
+			return -1;
+		}
+	}
+	for (j = 0; j < g->view.nnets; j++) {
+		int want = !names;
+
+		nw = &g->view.nets[j];
+		for (i = 0; names && i < names->n; i++)
+			if (!strcmp(nw->name, names->v[i]) ||
+			    (strict && !strcmp(nw->id, names->v[i])))
+				want = 1;
+		if (!is_bridge(nw))
+			continue;
+		if (net_has6(nw)) {
+			g->be.make6 = 1; /* the ip6 table is needed */
+			a->has6 = 1;
+			if (want)
+				a->bridges6[a->n6++] = nw->bridge;
+		}
+		if (want)
+			a->bridges[a->n++] = nw->bridge;
+	}
+	if (published6(g, a, e)) {
+		setup_free(a);
+		return -1;
+	}
+	if (a->nports)
+		g->be.make6 = 1; /* docker-proxy listens on [::] */
+	return 0;
+}
+
+/* ---- bridge netfilter -------------------------------------------------- */
+
+#define BRNF_DIR "/proc/sys/net/bridge"
+
+static const char *const brnf_names[] = { "bridge-nf-call-iptables",
+					  "bridge-nf-call-ip6tables" };
+
+/* The sysctls to turn on, opened for writing before anything changes
+ * (fd -1: on already, or a dry run). */
+struct brnf {
+	int fd[2];
+};
+
+/*
+ * Bridge netfilter, for traffic between containers on one bridge to go
+ * through FORWARD: net.bridge.bridge-nf-call-iptables (and -ip6tables
+ * with v6) must be 1, as dockerd sets them. Each one that is not is said
+ * (g->host_changes) and, unless a dry run, opened for writing now, so
+ * that a read-only /proc/sys stops the run before the table changes.
+ * Per network namespace (Linux 5.3+): the one docker-fw runs in. 0, or
+ * -1 with e set (EXIT_RUNTIME: br_netfilter not loaded, or the file
+ * cannot be read or written).
+ */
+static int brnf_check(struct engine *g, int v6, struct brnf *b, struct err *e)
+{
+	char path[128], val[16];
+	ssize_t len;
+	int k, fd;
+
+	b->fd[0] = b->fd[1] = -1;
+	for (k = 0; k < 1 + !!v6; k++) {
+		snprintf(path, sizeof(path), BRNF_DIR "/%s", brnf_names[k]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			return err_set(e, EXIT_RUNTIME,
+				       "bridge netfilter is not available: "
+				       "no %s (the kernel module br_netfilter "
+				       "is not loaded; `modprobe br_netfilter` "
+				       "loads it, as dockerd does): traffic "
+				       "between containers on one bridge "
+				       "would bypass the firewall",
+				       path);
+		if (fd < 0)
+			return err_set(e, EXIT_RUNTIME, "cannot read %s: %s",
+				       path, strerror(errno));
+		len = read(fd, val, sizeof(val) - 1);
+		close(fd);
+		if (len <= 0)
+			return err_set(e, EXIT_RUNTIME, "cannot read %s: %s",
+				       path, len ? strerror(errno) : "empty");
+		val[len] = 0;
+		if (!strcmp(val, "1\n") || !strcmp(val, "1"))
+			continue;
+		if (strv_addf(&g->host_changes,
+			      "sysctl net.bridge.%s = 1 (was %.*s): bridged "
+			      "traffic through FORWARD",
+			      brnf_names[k], (int)strcspn(val, "\n"), val))
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		if (g->dry_run)
+			continue;
+		b->fd[k] = open(path, O_WRONLY | O_CLOEXEC);
+		if (b->fd[k] < 0) {
+			err_set(e, EXIT_RUNTIME,
+				"cannot turn bridge netfilter on: %s is %.*s "
+				"and cannot be written: %s",
+				path, (int)strcspn(val, "\n"), val,
+				strerror(errno));
+			if (k)
+				close(b->fd[0]);
+			b->fd[0] = b->fd[1] = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Writes the sysctls brnf_check opened; closes them. 0, or -1 with e
+ * set. */
+static int brnf_apply(struct brnf *b, struct err *e)
+{
+	int k, rc = 0;
+
+	for (k = 0; k < 2; k++) {
+		if (b->fd[k] < 0)
+			continue;
+		if (write(b->fd[k], "1\n", 2) != 2 && !rc)
+			rc = err_set(e, EXIT_RUNTIME,
+				     "cannot write " BRNF_DIR "/%s: %s",
+				     brnf_names[k], strerror(errno));
+		close(b->fd[k]);
+		b->fd[k] = -1;
+	}
+	return rc;
+}
+
+static void brnf_close(struct brnf *b)
+{
+	int k;
+
+	for (k = 0; k < 2; k++)
+		if (b->fd[k] >= 0)
+			close(b->fd[k]);
+	b->fd[0] = b->fd[1] = -1;
+}
+
+int engine_setup(struct engine *g, const struct strv *names, struct err *e)
+{
+	struct settings old, st = { 0 };
+	struct settings_txn txn = { -1, "", "" };
+	struct setup_args a;
+	struct brnf b = { { -1, -1 } };
+	size_t i;
+	int rc = -1;
+
+	if (settings_load(&g->store, &old, e))
+		return -1;
+	if (setup_collect(g, names->n ? names : NULL, 1, &a, e)) {
+		settings_free(&old);
+		return -1;
+	}
+	/* the choice: said now, else kept, else closed */
+	st.host_open = g->to_host ? g->to_host == ENGINE_HOST_OPEN :
+				    old.host_open;
+	if (!old.found || st.host_open != old.host_open)
+		strv_addf(&g->host_changes, "container -> host: %s (%s)",
+			  st.host_open ? "open" : "closed",
+			  !old.found	? "kept in the store's settings" :
+			  old.host_open ? "was open" :
+					  "was closed");
+	/* the networks closed: those named, added to the ones before;
+	 * without names, every bridge network of now */
+	for (i = 0; names->n && i < old.nets.n; i++)
+		if (settings_add_net(&st, old.nets.v[i]) && errno == ENOMEM)
+			goto nomem;
+	for (i = 0; i < g->view.nnets; i++) {
+		const struct docker_network *nw = &g->view.nets[i];
+		size_t k;
+		int want = !names->n;
+
+		for (k = 0; k < names->n; k++)
+			if (!strcmp(nw->name, names->v[k]) ||
+			    !strcmp(nw->id, names->v[k]))
+				want = 1;
+		if (want && is_bridge(nw) && settings_add_net(&st, nw->name) &&
+		    errno == ENOMEM)
+			goto nomem;
+	}
+	a.host_open = st.host_open;
+	if (brnf_check(g, a.has6, &b, e))
+		goto out;
+	if (!g->dry_run && settings_prepare(&g->store, &st, &txn, e))
+		goto out;
+	if (backend_transact(&g->be, g->dry_run, setup_plan, &a, g->plans, e))
+		goto out;
+	if (brnf_apply(&b, e))
+		goto out;
+	rc = settings_commit(&txn, e);
+	goto out;
+nomem:
+	err_set(e, EXIT_RUNTIME, "out of memory");
+out:
+	settings_abort(&txn);
+	brnf_close(&b);
+	setup_free(&a);
+	settings_free(&st);
+	settings_free(&old);
+	return rc;
+}
+
+/*
+ * For a sync: init's part as init last left it (its settings), or none
+ * when init never ran. *a set and *on 1, or *on 0; the sysctls checked
+ * into *b. 0, or -1 with e set.
+ */
+static int sync_setup(struct engine *g, struct settings *st,
+		      struct setup_args *a, struct brnf *b, int *on,
+		      struct err *e)
+{
+	*on = 0;
+	if (settings_load(&g->store, st, e))
+		return -1;
+	if (!st->found)
+		return 0;
+	if (setup_collect(g, &st->nets, 0, a, e))
+		return -1;
+	a->host_open = st->host_open;
+	if (brnf_check(g, a->has6, b, e)) {
+		setup_free(a);
+		return -1;
+	}
+	*on = 1;
+	return 0;
+}
+
 static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 {
 	struct sync_args *a = arg;
@@ -276,7 +661,9 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 
 	size_t i;
 
-	if (plan_base(p, f, alive, NULL, e) || canon_wants(g, a, f->family, e))
+	if (plan_base(p, f, alive, NULL, e) ||
+	    (a->setup && setup_part(f, p, a->setup, e)) ||
+	    canon_wants(g, a, f->family, e))
 		return -1;
 	/* an ip6 table without Docker's chains (Docker writes no ip6
 	 * rules): add's rules accept, there is no DOCKER to jump to */
@@ -467,10 +854,13 @@ static int store_stage(struct engine *g, struct sync_item *items, size_t n,
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
-	struct sync_args a = { g, items, NULL, n, { 0 }, cleanup, 0 };
+	struct sync_args a = { NULL, g, items, NULL, n, { 0 }, cleanup, 0 };
+	struct setup_args sa = { 0 };
+	struct settings st = { 0 };
+	struct brnf b = { { -1, -1 } };
 	struct store_txn *txn = NULL;
 	struct err ce;
-	int nodocker = 0, rc = -1;
+	int nodocker = 0, on = 0, rc = -1;
 	size_t i;
 
 	a.owners = calloc(n + 1, sizeof(*a.owners));
@@ -487,6 +877,12 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	for (i = 0; i < n; i++)
 		if (item_wants(g, &a, i, &nodocker, e))
 			goto out;
+	/* init's part as init left it, again: a dockerd restart puts
+	 * Docker's catch-alls back and its jumps above ours (a drop
+	 * without Docker leaves it for the next run) */
+	if (!nodocker && sync_setup(g, &st, &sa, &b, &on, e))
+		goto out;
+	a.setup = on ? &sa : NULL;
 	if (store_stage(g, items, n, txn, e))
 		goto out;
 	if (view_networks(&g->view, &ce)) /* only for the warning below */
@@ -511,163 +907,19 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	for (i = 0; i < n; i++)
 		if (store_commit(&txn[i], e))
 			goto out;
+	if (brnf_apply(&b, e))
+		goto out;
 	rc = hostsync_finish(&g->hs, e);
 out:
+	brnf_close(&b);
+	setup_free(&sa);
+	settings_free(&st);
 	hostsync_finish(&g->hs, NULL);
 	for (i = 0; txn && i < n; i++)
 		store_abort(&txn[i]);
 	free(txn);
 	plan_wants_free(&a.ws);
 	free(a.owners);
-	return rc;
-}
-
-/* ---- init ------------------------------------------------------------- */
-
-struct setup_args {
-	const char **bridges;
-	size_t n;
-	const char **bridges6; /* those of networks with IPv6 */
-	size_t n6;
-	int all;		 /* every bridge network: stale tails go */
-	struct plan_port *ports; /* published on IPv6 (the proxy) */
-	size_t nports;
-};
-
-static int setup_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
-{
-	struct setup_args *a = arg;
-	const int v6 = f->family == AF_INET6;
-
-	if (plan_base(p, f, alive, NULL, e) ||
-	    plan_setup(p, f, v6 ? a->bridges6 : a->bridges, v6 ? a->n6 : a->n,
-		       a->all, e))
-		return -1;
-	return v6 ? plan_guards(p, f, a->ports, a->nports, a->all, e) : 0;
-}
-
-/* The host ports published on IPv6 by the running containers (what
- * docker-proxy may listen on at [::]), each once, into a->ports. */
-static int published6(struct engine *g, struct setup_args *a, struct err *e)
-{
-	const struct docker_container *c;
-	struct view *v = &g->view;
-	size_t i, j, k, cap = 0;
-	void *p;
-
-	if (view_list(v, e))
-		return -1;
-	for (i = 0; i < v->nlist; i++) {
-		if (strcmp(v->list[i].state, "running") &&
-		    strcmp(v->list[i].state, "paused"))
-			continue; /* a name or not: its ports count */
-		c = view_container(v, v->list[i].id, 0, e);
-		if (!c)
-			return -1;
-		for (j = 0; j < c->nports; j++) {
-			const struct docker_port *b = &c->ports[j];
-			struct plan_port pp;
-
-			if (!b->host_port ||
-			    (*b->host_ip && !strchr(b->host_ip, ':')))
-				continue;
-			pp.proto = !strcmp(b->proto, "udp") ? IPPROTO_UDP :
-				   !strcmp(b->proto, "tcp") ? IPPROTO_TCP :
-							      0;
-			pp.port = b->host_port;
-			for (k = 0; k < a->nports; k++)
-				if (a->ports[k].proto == pp.proto &&
-				    a->ports[k].port == pp.port)
-					break;
-			if (!pp.proto || k < a->nports)
-				continue; /* sctp: not modelled */
-			if (a->nports == cap) {
-				cap = cap ? 2 * cap : 16;
-				p = realloc(a->ports, cap * sizeof(pp));
-				if (!p)
-					return err_set(e, EXIT_RUNTIME,
-						       "out of memory");
-				a->ports = p;
-			}
-			a->ports[a->nports++] = pp;
-		}
-	}
-	return 0;
-}
-
-/* Whether network n has IPv6 (EnableIPv6, or an IPv6 subnet). */
-static int net_has6(const struct docker_network *n)
-{
-	size_t i;
-
-	for (i = 0; i < n->nsubnets; i++)
-		if (n->subnets[i].family == AF_INET6)
-			return 1;
-	return n->ipv6;
-}
-
-int engine_setup(struct engine *g, const struct strv *names, struct err *e)
-{
-	struct setup_args a = { NULL, 0, NULL, 0, !names->n, NULL, 0 };
-	size_t i, j;
-	int rc = -1;
-
-	if (view_networks(&g->view, e))
-		return -1;
-	a.bridges = calloc(g->view.nnets + 1, sizeof(*a.bridges));
-	a.bridges6 = calloc(g->view.nnets + 1, sizeof(*a.bridges6));
-	if (!a.bridges || !a.bridges6) {
-		free(a.bridges);
-		free(a.bridges6);
-		return err_set(e, EXIT_RUNTIME, "out of memory");
-	}
-	for (i = 0; i < names->n; i++) {
-		for (j = 0; j < g->view.nnets; j++)
-			if (!strcmp(g->view.nets[j].name, names->v[i]) ||
-			    !strcmp(g->view.nets[j].id, names->v[i]))
-				break;
-		if (j == g->view.nnets) {
-			err_set(e, EXIT_USAGE,
-				"--network \"%s\": no such "
-				"network",
-				names->v[i]);
-			goto out;
-		}
-		if (strcmp(g->view.nets[j].driver, "bridge") ||
-		    !*g->view.nets[j].bridge) {
-			err_set(e, EXIT_USAGE,
-				"--network \"%s\": not a bridge "
-				"network (driver \"%s\")",
-				names->v[i], g->view.nets[j].driver);
-			goto out;
-		}
-	}
-	for (j = 0; j < g->view.nnets; j++) {
-		int want = !names->n;
-
-		for (i = 0; i < names->n; i++)
-			if (!strcmp(g->view.nets[j].name, names->v[i]) ||
-			    !strcmp(g->view.nets[j].id, names->v[i]))
-				want = 1;
-		if (!strcmp(g->view.nets[j].driver, "bridge") &&
-		    *g->view.nets[j].bridge && net_has6(&g->view.nets[j])) {
-			g->be.make6 = 1; /* the ip6 table is needed */
-			if (want)
-				a.bridges6[a.n6++] = g->view.nets[j].bridge;
-		}
-		if (want && !strcmp(g->view.nets[j].driver, "bridge") &&
-		    *g->view.nets[j].bridge)
-			a.bridges[a.n++] = g->view.nets[j].bridge;
-	}
-	if (published6(g, &a, e))
-		goto out;
-	if (a.nports)
-		g->be.make6 = 1; /* docker-proxy listens on [::] */
-	rc = backend_transact(&g->be, g->dry_run, setup_plan, &a, g->plans, e);
-out:
-	free(a.ports);
-	free(a.bridges);
-	free(a.bridges6);
 	return rc;
 }
 
@@ -735,7 +987,7 @@ size_t engine_pending(const struct engine *g)
 
 	for (i = 0; i < g->hs.nent; i++)
 		n += g->hs.ent[i].changed != 0;
-	return n;
+	return n + g->host_changes.n;
 }
 
 void engine_print_changes(const struct engine *g, FILE *f)
@@ -749,6 +1001,8 @@ void engine_print_changes(const struct engine *g, FILE *f)
 			"time%s\n",
 			g->be.retries, g->be.retries > 1 ? "s" : "");
 
+	for (i = 0; i < g->host_changes.n; i++)
+		fprintf(f, "# %s\n", g->host_changes.v[i]);
 	for (k = 0; k < BACKEND_NFAMILIES; k++)
 		for (i = 0; i < g->plans[k].n; i++) {
 			if (!i && backend_families[k] == AF_INET6)

@@ -548,6 +548,101 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 	return 0;
 }
 
+/* Exactly one copy of r in ch, and first: a copy lower down (a firewall
+ * script inserted rules above it) is moved back to the top. */
+static int first(struct plan *p, struct fw_chain *ch, const struct fw_rule *r,
+		 struct err *e)
+{
+	size_t i = find_rule(p, ch, 0, r), j;
+
+	if (i && i < ch->n)
+		for (j = ch->n; j-- > 0;)
+			if (equal(p, &ch->rules[j], r) && delete (p, ch, j, e))
+				return -1;
+	return once(p, ch, r, 0, e);
+}
+
+int plan_jumps(struct plan *p, struct fw *f, struct err *e)
+{
+	struct fw_chain *fwd = fw_chain(f, "FORWARD");
+	struct fw_chain *user = fw_chain(f, "DOCKER-USER");
+	struct fw_chain *in = fw_chain(f, "INPUT");
+	struct fw_rule r;
+
+	if (!in)
+		return err_set(e, EXIT_RUNTIME,
+			       "no chain INPUT in the filter table");
+	if (user && fwd) {
+		/* Docker's own jump, as Docker writes it (no comment):
+		 * a dockerd that restarts deletes and re-inserts it by
+		 * that text, so no second copy is left behind */
+		jump_rule(&r, f->family, "DOCKER-USER");
+		r.comment[0] = 0;
+		if (first(p, fwd, &r, e))
+			return -1;
+		jump_rule(&r, f->family, FW_CHAIN_FORWARD);
+		if (first(p, user, &r, e))
+			return -1;
+	}
+	jump_rule(&r, f->family, FW_CHAIN_INPUT);
+	return first(p, in, &r, e);
+}
+
+/* init's DROP of container -> host traffic from bridge br: `-i B -m
+ * conntrack ! --ctstate RELATED,ESTABLISHED -j DROP` (replies to the
+ * host's own connections pass); in ip6 UNTRACKED passes too: neighbour
+ * discovery with the host is untracked. */
+static void host_rule(struct fw_rule *r, int family, const char *br)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	snprintf(r->in, sizeof(r->in), "%s", br);
+	r->ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
+	if (family == AF_INET6)
+		r->ctstate |= FW_CT_UNTRACKED;
+	r->inv = FW_INV_CT;
+	snprintf(r->comment, sizeof(r->comment), "%s", PLAN_INIT_COMMENT);
+	snprintf(r->target, sizeof(r->target), "DROP");
+}
+
+/* Whether r, one of init's rules in DFW-INPUT, is a guard (`! -i lo`),
+ * not a container -> host DROP. */
+static int is_guard(const struct fw_rule *r)
+{
+	return (r->inv & FW_INV_IN) && !strcmp(r->in, "lo");
+}
+
+int plan_host(struct plan *p, struct fw *f, const char *const *bridges,
+	      size_t n, int all, struct err *e)
+{
+	struct fw_chain *ch = fw_chain(f, FW_CHAIN_INPUT);
+	struct fw_rule r;
+	size_t i, j;
+
+	if (!ch)
+		return err_set(e, EXIT_RUNTIME,
+			       "no chain %s in the filter "
+			       "table",
+			       FW_CHAIN_INPUT);
+	for (j = ch->n; all && j-- > 0;) {
+		if (!plan_is_tail(&ch->rules[j]) || is_guard(&ch->rules[j]))
+			continue;
+		for (i = 0; i < n; i++) {
+			host_rule(&r, f->family, bridges[i]);
+			if (equal(p, &r, &ch->rules[j]))
+				break;
+		}
+		if (i == n && delete (p, ch, j, e))
+			return -1;
+	}
+	for (i = 0; i < n; i++) {
+		host_rule(&r, f->family, bridges[i]);
+		if (once(p, ch, &r, ch->n, e))
+			return -1;
+	}
+	return 0;
+}
+
 static void guard_rule(struct fw_rule *r, int family,
 		       const struct plan_port *pp)
 {
@@ -575,7 +670,7 @@ int plan_guards(struct plan *p, struct fw *f, const struct plan_port *ports,
 			       "table",
 			       FW_CHAIN_INPUT);
 	for (j = ch->n; all && j-- > 0;) {
-		if (!plan_is_tail(&ch->rules[j]))
+		if (!plan_is_tail(&ch->rules[j]) || !is_guard(&ch->rules[j]))
 			continue;
 		for (i = 0; i < n; i++) {
 			guard_rule(&r, f->family, &ports[i]);

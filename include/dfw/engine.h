@@ -46,6 +46,16 @@ struct engine {
 	struct hostsync hs;		      /* add-two-ways entries */
 	struct strv warnings;		      /* one line each, no prefix */
 	struct strv uncovered;		      /* networks init has not closed */
+	struct strv host_changes; /* what init's part changed outside the
+				   * tables (sysctls, its settings), one
+				   * line each, counted by engine_pending */
+	int to_host; /* engine_setup: ENGINE_HOST_*, 0: as before */
+};
+
+/* engine_setup's choice for container -> host traffic (settings.h). */
+enum {
+	ENGINE_HOST_OPEN = 1, /* left to the host's INPUT */
+	ENGINE_HOST_CLOSED,   /* DROP per bridge in DFW-INPUT */
 };
 
 /* What engine_init opens besides the Docker client (which does not
@@ -159,7 +169,11 @@ void engine_bad_file_hint(struct err *e, const char *id);
  * needs no Docker: when the daemon cannot be reached, its rules are found
  * by their comments and its hosts entries stay (a warning says so).
  * Ensures docker-fw's chains and jumps; deletes
- * scratch chains killed runs left. Rules that cannot be resolved (a
+ * scratch chains killed runs left. When init ran (its settings are in
+ * the store), re-asserts init's part as engine_setup makes it for the
+ * networks init closed (by name; one removed since is left out) and the
+ * ports published now, and bridge netfilter (not for a drop that cannot
+ * reach Docker). Rules that cannot be resolved (a
  * stopped peer), or whose --filter the backend refuses, are left out with
  * a warning. A --filter stored in another spelling than nf_tables shows
  * is brought to its form first (a probe, fw_nft_canon).
@@ -180,11 +194,24 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e);
 
 /*
- * init: ensure docker-fw's chains, jumps and the conntrack rule; the
- * FORWARD policy DROP; for each bridge network (all when names is empty),
- * remove Docker's catch-all jump `-o B -j DOCKER` (from FORWARD before
- * Docker 28.1, DOCKER-BRIDGE after) and end DFW-FORWARD with
- * `-i B -o B -j DROP`. 0 or -1 with e set.
+ * init: makes the conditions the whitelist relies on true. docker-fw's
+ * chains, jumps and the conntrack rule; the jumps first (Docker's
+ * `FORWARD -j DOCKER-USER` too, plan_jumps); the FORWARD policy DROP;
+ * for each bridge network (all when names is empty), Docker's catch-all
+ * jump `-o B -j DOCKER` removed (from FORWARD before Docker 28.1,
+ * DOCKER-BRIDGE after), DFW-FORWARD ended with `-i B -o B -j DROP`, and
+ * unless g->to_host (else the stored choice) says open, container ->
+ * host traffic from B ended in DROP in DFW-INPUT (plan_host); in ip6,
+ * the proxy guards of every published port (plan_guards); bridge
+ * netfilter on (net.bridge.bridge-nf-call-iptables, -ip6tables when a
+ * network has IPv6). The networks closed (added to those of earlier
+ * runs when names are given) and the choice are kept in the store's
+ * settings (settings.h, written after the commit; g->store must be
+ * open for writing unless a dry run), so that engine_sync re-asserts
+ * them. g->host_changes says what changed besides the tables. 0 or -1
+ * with e set (EXIT_USAGE: a name that is no bridge network;
+ * EXIT_RUNTIME: bridge netfilter cannot be turned on - br_netfilter not
+ * loaded, /proc/sys read-only - with nothing changed).
  */
 int engine_setup(struct engine *g, const struct strv *names, struct err *e);
 

@@ -144,10 +144,35 @@ struct plan_port {
  * PORT -m conntrack --ctstate NEW -j DROP` (comment PLAN_INIT_COMMENT)
  * per port of ports[0..n), once; add's proxy rules (resolve.h) go before
  * it. With all (ports are every published port), init's guards of other
- * ports go. 0, or -1 with e set (EXIT_RUNTIME).
+ * ports go (plan_host's DROPs are left alone). 0, or -1 with e set (EXIT_RUNTIME).
  */
 int plan_guards(struct plan *p, struct fw *f, const struct plan_port *ports,
 		size_t n, int all, struct err *e);
+
+/*
+ * init's jumps, first in their chains (after plan_base): where the table
+ * has DOCKER-USER, Docker's own `FORWARD -j DOCKER-USER` (no comment, as
+ * Docker writes it: a missing one is put back, one lower down moved to
+ * the top) and ours into DFW-FORWARD first in DOCKER-USER; `INPUT -j
+ * DFW-INPUT` first. A firewall script run after dockerd leaves these
+ * missing or below its own rules, and DFW-FORWARD is then never reached.
+ * 0, or -1 with e set (EXIT_RUNTIME: no INPUT chain; out of memory).
+ */
+int plan_jumps(struct plan *p, struct fw *f, struct err *e);
+
+/*
+ * init, after plan_base: container -> host traffic closed. DFW-INPUT ends
+ * (after the add-input rules, which plan_rules puts before init's rules)
+ * with `-i B -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP`
+ * (comment PLAN_INIT_COMMENT; in an ip6 table `! --ctstate
+ * RELATED,ESTABLISHED,UNTRACKED`: neighbour discovery passes) per bridge
+ * of bridges[0..n), once; replies to the host's own connections pass.
+ * With all, init's DROPs of this form for other bridges go (n 0 and all:
+ * every one goes, the host left open as chosen). Guards (plan_guards)
+ * are left alone. 0, or -1 with e set (EXIT_RUNTIME).
+ */
+int plan_host(struct plan *p, struct fw *f, const char *const *bridges,
+	      size_t n, int all, struct err *e);
 
 /* Whether r is one of init's tail rules. */
 int plan_is_tail(const struct fw_rule *r);

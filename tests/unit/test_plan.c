@@ -743,9 +743,111 @@ static void test_ip6_setup_guards(void)
 	table_free(&f);
 }
 
-UNIT_TESTS(T(test_steady) T(test_base) T(test_insert_order) T(
-	test_delete_bottom_up) T(test_duplicates) T(test_foreign_kept)
-		   T(test_tail) T(test_moved_chain) T(test_cleanup_vs_selected)
-			   T(test_selected_by_name) T(test_cut_comment)
-				   T(test_10000_linear) T(test_ip6_forward_jump)
-					   T(test_ip6_setup_guards))
+/* init's jumps: Docker's FORWARD -j DOCKER-USER put back when missing
+ * and moved to the top when below another rule; ours first in
+ * DOCKER-USER and INPUT; a table that has them all: no change. */
+static void test_jumps_first(void)
+{
+	struct fw f;
+	struct plan p = { 0 };
+	struct err e;
+	struct fw_rule r, *q;
+	struct fw_chain *fwd, *in;
+
+	table(&f, 1);
+	check(plan_jumps(&p, &f, &e) == 0);
+	fwd = fw_chain(&f, "FORWARD");
+	check(p.n == 1 && p.v[0].op == FW_INSERT && p.v[0].pos == 1 &&
+	      !strcmp(p.v[0].chain, "FORWARD") &&
+	      !strcmp(p.v[0].rule.target, "DOCKER-USER") &&
+	      !*p.v[0].rule.comment);
+	check(fwd->n == 1);
+	plan_reset(&p);
+	check(plan_jumps(&p, &f, &e) == 0);
+	check(p.n == 0);
+	/* a firewall script's rules above both jumps */
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET;
+	snprintf(r.in, sizeof(r.in), "eth9");
+	snprintf(r.target, sizeof(r.target), "ACCEPT");
+	in = fw_chain(&f, "INPUT");
+	q = fw_chain_push(fwd);
+	*q = fwd->rules[0];
+	fwd->rules[0] = r;
+	q = fw_chain_push(in);
+	*q = in->rules[0];
+	in->rules[0] = r;
+	check(plan_jumps(&p, &f, &e) == 0);
+	check(p.n == 4 && p.v[0].op == FW_DELETE && p.v[0].pos == 2 &&
+	      p.v[1].op == FW_INSERT && p.v[1].pos == 1 &&
+	      !strcmp(p.v[1].chain, "FORWARD") && p.v[2].op == FW_DELETE &&
+	      !strcmp(p.v[2].chain, "INPUT") && p.v[3].op == FW_INSERT &&
+	      p.v[3].pos == 1);
+	check(!strcmp(fwd->rules[0].target, "DOCKER-USER") &&
+	      !strcmp(fwd->rules[1].in, "eth9") && fwd->n == 2);
+	check(!strcmp(in->rules[0].target, FW_CHAIN_INPUT) && in->n == 2);
+	plan_free(&p);
+	table_free(&f);
+}
+
+/* Container -> host: a DROP per bridge at the end of DFW-INPUT, after
+ * the guards; its form per family; with all, those of other bridges go
+ * (and every one when none is asked: the host open), guards stay. */
+static void test_host_drop(void)
+{
+	static const char *const br[] = { "docker0", "br-1" };
+	const struct plan_port port = { IPPROTO_TCP, 8080 };
+	struct fw f;
+	struct plan p = { 0 };
+	struct err e;
+	struct fw_chain *in;
+	struct buf b = { 0 };
+
+	table(&f, 1);
+	f.family = AF_INET6;
+	check(plan_guards(&p, &f, &port, 1, 1, &e) == 0);
+	check(plan_host(&p, &f, br, 2, 1, &e) == 0);
+	in = fw_chain(&f, FW_CHAIN_INPUT);
+	check(in->n == 3 && in->rules[0].dport == 8080);
+	fw_rule_format(&in->rules[1], &b);
+	check_str(b.data, "-i docker0 -m conntrack ! --ctstate "
+			  "RELATED,ESTABLISHED,UNTRACKED -m comment "
+			  "--comment \"docker-fw init\" -j DROP");
+	plan_reset(&p);
+	check(plan_host(&p, &f, br, 2, 1, &e) == 0);
+	check(p.n == 0);
+	/* br-1 removed: its DROP goes with all, not without */
+	check(plan_host(&p, &f, br, 1, 0, &e) == 0);
+	check(p.n == 0);
+	check(plan_host(&p, &f, br, 1, 1, &e) == 0);
+	check(p.n == 1 && p.v[0].op == FW_DELETE && p.v[0].pos == 3);
+	/* the guards' all leaves the DROPs alone */
+	plan_reset(&p);
+	check(plan_guards(&p, &f, &port, 0, 1, &e) == 0);
+	check(p.n == 1 && p.v[0].op == FW_DELETE && p.v[0].pos == 1);
+	/* the host open: every DROP goes */
+	plan_reset(&p);
+	check(plan_host(&p, &f, br, 0, 1, &e) == 0);
+	check(p.n == 1 && in->n == 0);
+	table_free(&f);
+	/* IPv4: replies pass, nothing about UNTRACKED */
+	table(&f, 1);
+	plan_reset(&p);
+	check(plan_host(&p, &f, br, 1, 1, &e) == 0);
+	b.len = 0;
+	fw_rule_format(&fw_chain(&f, FW_CHAIN_INPUT)->rules[0], &b);
+	check_str(b.data, "-i docker0 -m conntrack ! --ctstate "
+			  "RELATED,ESTABLISHED -m comment --comment "
+			  "\"docker-fw init\" -j DROP");
+	buf_free(&b);
+	plan_free(&p);
+	table_free(&f);
+}
+
+UNIT_TESTS(T(test_jumps_first) T(test_host_drop) T(test_steady) T(test_base) T(
+	test_insert_order) T(test_delete_bottom_up) T(test_duplicates)
+		   T(test_foreign_kept) T(test_tail) T(test_moved_chain)
+			   T(test_cleanup_vs_selected) T(test_selected_by_name)
+				   T(test_cut_comment) T(test_10000_linear)
+					   T(test_ip6_forward_jump)
+						   T(test_ip6_setup_guards))
