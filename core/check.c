@@ -155,6 +155,15 @@ static int change_finding(struct check_report *r, int family,
 			     line("a jump from %s to %s that is out of place "
 				  "or doubled",
 				  c->chain, fr->target);
+	} else if (!strcmp(fr->comment, FW_COMMENT) &&
+		   !strcmp(fr->target, "RETURN")) {
+		kind = CHECK_INIT_RULE;
+		what = ins ? line("%s does not let replies pass first (its "
+				  "conntrack rule is missing)",
+				  c->chain) :
+			     line("docker-fw's conntrack rule in %s is out of "
+				  "place or doubled",
+				  c->chain);
 	} else if (!ins && !strcmp(fr->target, "DOCKER") &&
 		   strncmp(fr->comment, FW_COMMENT, strlen(FW_COMMENT))) {
 		kind = CHECK_CATCH_ALL;
