@@ -370,7 +370,7 @@ static int host_network(struct engine *g, struct check_report *r, struct err *e)
 	return 0;
 }
 
-int check_host_open(const struct engine *g)
+int check_host_open(const struct engine *g, struct err *e)
 {
 	struct stat st;
 
@@ -490,7 +490,7 @@ int check_run(struct engine *g, struct check_report *r, struct err *e)
 	size_t ninit[BACKEND_NFAMILIES] = { 0 };
 	struct strv none = { 0 };
 	size_t i, k;
-	int rc = -1, v6 = 0;
+	int rc = -1, v6 = 0, host;
 
 	if (!g->dry_run)
 		return err_set(e, EXIT_RUNTIME, "check: not a dry run");
@@ -523,12 +523,14 @@ int check_run(struct engine *g, struct check_report *r, struct err *e)
 		goto out;
 	if (host_network(g, r, e))
 		goto out;
-	if (check_host_open(g) &&
-	    add(r, CHECK_HOST_OPEN, 1, 0, "", "",
-		line("container -> host is open, as init was told "
-		     "(%s/%s): containers reach the host's services",
-		     g->store.dir, CHECK_HOST_OPEN_FILE),
-		"", "", e))
+	host = check_host_open(g, e);
+	if (host < 0 ||
+	    (host &&
+	     add(r, CHECK_HOST_OPEN, 1, 0, "", "",
+		 line("container -> host is open, as init was told "
+		      "(init --to-host open): containers reach the "
+		      "host's services"),
+		 "", "init --to-host closed, if that was not meant", e)))
 		goto out;
 	rc = 0;
 out:

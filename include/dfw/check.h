@@ -99,11 +99,15 @@ void check_report_free(struct check_report *r);
 
 /*
  * Whether init was told to keep container -> host open (the guard's
- * option): the file CHECK_HOST_OPEN_FILE in the store folder of g, a
- * regular file (not followed through a link). 1 or 0.
+ * `init --to-host open`, kept in the store folder): 1 open, 0 closed
+ * (also when init never ran), -1 with e set (cannot be read). Until the
+ * guard's reader (settings.h, dfw_host_open) is merged, the marker is
+ * the file CHECK_HOST_OPEN_FILE in the store folder of g, a regular file
+ * (not followed through a link); then this is
+ * `return dfw_host_open(g->cfg, e);`.
  */
 #define CHECK_HOST_OPEN_FILE "host-open"
-int check_host_open(const struct engine *g);
+int check_host_open(const struct engine *g, struct err *e);
 
 /* Appends v as a kv value: as is when it is not empty and holds no
  * blank, '"', '\\' or '='; else in double quotes with '"' and '\\'
