@@ -69,6 +69,27 @@ APPLET("allow", allow, "CONTAINER ADDRESS... [--network NAME]",
 "none are applied.\n"
 "Options: --network NAME, --state-dir DIR, -v/--verbose,\n"
 "--backend=iptc|nft.\n")
+APPLET("check", check, "[--quiet] [--format text|kv]",
+"Says whether the whitelist holds, changing nothing: reads the filter\n"
+"tables, Docker's state and the store. Every change a dry run of init\n"
+"and of a full replay would make is a finding (a jump into DOCKER-USER,\n"
+"DFW-FORWARD or DFW-INPUT missing, Docker's catch-all back, a stored rule\n"
+"missing or with an old address, a rule of a container gone, a tail or\n"
+"guard missing), and so are: a stored rule that cannot be applied, a\n"
+"store file that cannot be read, bridge netfilter off\n"
+"(net.bridge.bridge-nf-call-iptables, -ip6tables), the other rule set\n"
+"(legacy on an nf_tables host, or the reverse) holding docker-fw's or\n"
+"Docker's rules, a container on the host's network (unfiltered).\n"
+"Container -> host left open by init's choice is a note. One line per\n"
+"finding on stdout: KIND (WHERE): WHAT [CHANGE]; fix: HOW.\n"
+"Exit 0: the whitelist holds; 1: it does not; 3: cannot tell (Docker,\n"
+"a table or the store unreadable); 2: usage.\n"
+"  -q, --quiet       print no finding (the exit code says it)\n"
+"  --format kv       one key=value record per finding (kind status family\n"
+"                    chain container what change fix), then one\n"
+"                    `result=holds|broken findings=N notes=N backend=B\n"
+"                    layout=L` line\n"
+"Options: --state-dir DIR, --backend=iptc|nft.\n")
 APPLET("drop", drop, "CONTAINER...",
 "Removes the rules of each CONTAINER from the table and from the store.\n"
 "Works for containers Docker no longer knows (by a stored name or ID);\n"
