@@ -389,6 +389,7 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 					rc = err_wrap(e, "nothing changed");
 		}
 		for (k = 0; !rc && !dry_run && k < t.nfw; k++) {
+			t.fw[k].planned = 1; /* the plan edited it */
 			rc = fw_commit(&t.fw[k], plans[k].v, plans[k].n, e);
 			if (rc && k > 0 && plans[0].n)
 				undo4(b, &t, &plans[0], e);

@@ -139,22 +139,19 @@ int fw_change_format(const struct fw_change *c, struct buf *out)
 	return change_line(c, 0, out);
 }
 
-int fw_restore_text(const char *table, const struct fw_change *c, size_t n,
-		    struct buf *out, struct err *e)
+int fw_restore_lines(const struct fw_change *c, size_t n, struct buf *out,
+		     struct err *e)
 {
 	size_t i, start = out->len;
-	int rc;
+	int rc = 0;
 
 	/* every value is checked before any line is written: one that
 	 * could end a line or quote the rest of it is never passed on */
 	for (i = 0; i < n; i++)
 		if (fw_change_check(&c[i], e))
 			return err_wrap(e, "nothing changed");
-	rc = buf_printf(out, "*%s\n", table);
 	for (i = 0; i < n && !rc; i++)
 		rc = change_line(&c[i], 1, out) || buf_adds(out, "\n");
-	if (!rc)
-		rc = buf_adds(out, "COMMIT\n");
 	if (rc) {
 		out->len = start;
 		if (out->data)
@@ -162,4 +159,23 @@ int fw_restore_text(const char *table, const struct fw_change *c, size_t n,
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
 	return 0;
+}
+
+int fw_restore_text(const char *table, const struct fw_change *c, size_t n,
+		    struct buf *out, struct err *e)
+{
+	size_t start = out->len;
+	int rc;
+
+	rc = buf_printf(out, "*%s\n", table) ?
+		     err_set(e, EXIT_RUNTIME, "out of memory") :
+		     fw_restore_lines(c, n, out, e);
+	if (!rc && buf_adds(out, "COMMIT\n"))
+		rc = err_set(e, EXIT_RUNTIME, "out of memory");
+	if (rc) {
+		out->len = start;
+		if (out->data)
+			out->data[start] = 0;
+	}
+	return rc;
 }

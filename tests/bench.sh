@@ -15,6 +15,11 @@
 #   BENCH_WORKLOADS   "internal cidr drop" (default): which tables
 #   BENCH_LOOP_MAX    the `iptables -C || -I` shell loop runs up to this
 #                     N, once (default 1000; 0: never)
+#   BENCH_PERF        a folder: each docker-fw run (not the iptables
+#                     ones) is recorded there by `perf record -g`
+#                     (linux-perf), KEY.RUN.data, for `perf report -i`;
+#                     its times are then perf's too: a profile, not a
+#                     measurement (DFW=an unstripped build for symbols)
 #   BENCH_CLIENT      1 (default): first the Docker client against the
 #                     docker CLI (inspect, TLS, a list of BENCH_LIST
 #                     containers, default 1000); 0: skip it
@@ -160,6 +165,12 @@ sample() {
 	key=$1
 	shift
 	rm -f "$TESTING_TMP/one"
+	if [ -n "${BENCH_PERF:-}" ] && [ "$1" = "$DFW" ]; then
+		mkdir -p "$BENCH_PERF"
+		set -- perf record -q -g -F 2000 \
+			-o "$BENCH_PERF/$key.$(($(wc -l <"$S/$key" 2>/dev/null ||
+				echo 0) + 1)).data" -- "$@"
+	fi
 	sb_nsenter env PATH="$SB_PATH" DFW_STATE_DIR="${DFW_STATE_DIR:-}" \
 		"$R" -o "$TESTING_TMP/one" "$@" >/dev/null 2>"$LOG"
 	rc=$?

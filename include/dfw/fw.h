@@ -307,6 +307,12 @@ int fw_change_format(const struct fw_change *c, struct buf *out);
 int fw_restore_text(const char *table, const struct fw_change *c, size_t n,
 		    struct buf *out, struct err *e);
 
+/* The lines of fw_restore_text alone (no "*TABLE", no "COMMIT"),
+ * appended to out: for a caller that writes one transaction in pieces.
+ * Every change is checked first; 0, or -1 with e set and out as it was. */
+int fw_restore_lines(const struct fw_change *c, size_t n, struct buf *out,
+		     struct err *e);
+
 /* Whether c may be written, by either backend: its chain a
  * fw_chain_name_ok name, a policy ACCEPT or DROP, its rule
  * fw_rule_check'ed, its line at most FW_LINE_MAX bytes. 0, or -1 with e
@@ -360,6 +366,11 @@ struct fw {
 	size_t nchains;
 	void *priv; /* the backend's */
 	int lock_fd;
+	/* set by the caller of fw_commit when chains are the table as the
+	 * changes leave it (the planner's edits of this snapshot): a
+	 * backend may then write a chain of docker-fw's whole instead of
+	 * its changes (fw_nft.c) */
+	int planned;
 };
 
 /* libiptc, legacy x_tables: libip4tc for AF_INET, libip6tc for
@@ -435,6 +446,19 @@ struct fw_probe {
 	int failed;	     /* out: iptables refused it (why says how) */
 	char why[256];
 };
+
+/*
+ * The text the nf_tables backend's commit gives iptables-nft-restore
+ * --noflush for c[0..n) on f, appended to in: fw_restore_text's, with
+ * each row of deletions of one chain written top down (by pos), and,
+ * when f->planned, a chain of docker-fw's own whose changes would cost
+ * iptables-nft more than twice writing it whole (every rule of it one
+ * docker-fw reads: none foreign) written whole, ":CHAIN - [0:0]" and
+ * its rules as f holds them, where its first change stood (fw_nft.c
+ * says what each costs). 0, or -1 with e set.
+ */
+int fw_nft_commit_text(const struct fw *f, const struct fw_change *c, size_t n,
+		       struct buf *in, struct err *e);
 
 /*
  * Canonical forms, as iptables-nft-save prints them, of p[0..n).rule

@@ -465,6 +465,154 @@ static void test_nft_writer(void)
 	refused(&fw_nft_ops, "iptables-nft-save");
 }
 
+/* M rules of owner a, then M of owner b, in DFW-FORWARD (restore
+ * text); rule i (0-based) of owner o from 10.o.i/256.i%256. */
+#define MANY 300
+static void many_rules(struct buf *b)
+{
+	int o, i;
+
+	check(buf_adds(b, "*filter\n:DFW-FORWARD - [0:0]\n") == 0);
+	for (o = 1; o <= 2; o++)
+		for (i = 0; i < MANY; i++)
+			check(buf_printf(b,
+					 "-A DFW-FORWARD -s 10.%d.%d.%d/32 -p "
+					 "tcp -m tcp --dport 80 -m comment "
+					 "--comment \"docker-fw %c "
+					 "0123456789ab\" -j ACCEPT\n",
+					 o, i / 256, i % 256,
+					 o == 1 ? 'a' : 'b') == 0);
+	check(buf_adds(b, "COMMIT\n") == 0);
+}
+
+/* The rules [from, to) of ch deleted as the planner does (bottom up,
+ * recorded with their positions), into c; *n changes. */
+static void delete_range(struct fw_chain *ch, size_t from, size_t to,
+			 struct fw_change *c, size_t *n)
+{
+	size_t j;
+
+	for (j = to; j-- > from;) {
+		memset(&c[*n], 0, sizeof(c[*n]));
+		c[*n].op = FW_DELETE;
+		snprintf(c[*n].chain, sizeof(c[*n].chain), "%s", ch->name);
+		c[*n].pos = (unsigned)j + 1;
+		c[*n].rule = ch->rules[j];
+		(*n)++;
+	}
+	memmove(&ch->rules[from], &ch->rules[to],
+		(ch->n - to) * sizeof(*ch->rules));
+	ch->n -= to - from;
+}
+
+/* DFW-FORWARD as iptables-nft-save shows it now: its -A lines. */
+static char *forward_lines(void)
+{
+	return output("iptables-nft-save -t filter | grep -- '^-A DFW-FORWARD'"
+		      " #",
+		      "");
+}
+
+/*
+ * #18: the nf_tables commit is linear in the rules. Deleting the rules
+ * behind others (owner b's, each found by iptables-nft after all of a's)
+ * writes DFW-FORWARD whole when the plan left f as the table will be
+ * (planned); deleting the first ones (found at once, top down) and a
+ * few inserts keeps the changes, deletions top down; without planned,
+ * or with a rule docker-fw cannot write back, never whole. Each time
+ * the kernel's chain is what the changes say.
+ */
+static void test_nft_many(void)
+{
+	struct fw_change *c = calloc(2 * MANY + 8, sizeof(*c));
+	struct buf b = { 0 }, t = { 0 };
+	struct fw_chain *ch;
+	char *before, *after, *p;
+	struct fw f;
+	struct err e;
+	size_t n = 0, i;
+
+	if (!fresh_netns() || !c) {
+		free(c);
+		return;
+	}
+	many_rules(&b);
+	check(run_in(b.data, "iptables-nft-restore", NULL) == 0);
+	before = forward_lines();
+	/* b's rules go: written whole */
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == 2 * MANY);
+	delete_range(ch, MANY, 2 * MANY, c, &n);
+	f.planned = 1;
+	check(fw_nft_commit_text(&f, c, n, &t, &e) == 0);
+	check(t.data && strstr(t.data, ":DFW-FORWARD - [0:0]\n") &&
+	      !strstr(t.data, "-D "));
+	f.planned = 0; /* not known: the changes, top down */
+	t.len = 0;
+	check(fw_nft_commit_text(&f, c, n, &t, &e) == 0);
+	check(t.data && !strstr(t.data, ":DFW-FORWARD") &&
+	      (p = strstr(t.data, "-D DFW-FORWARD -s 10.2.0.0/32 ")) &&
+	      strstr(p, "-D DFW-FORWARD -s 10.2.0.1/32 "));
+	f.planned = 1;
+	ch->rules[0].foreign = 1; /* one docker-fw cannot write back */
+	t.len = 0;
+	check(fw_nft_commit_text(&f, c, n, &t, &e) == 0);
+	check(t.data && !strstr(t.data, ":DFW-FORWARD"));
+	ch->rules[0].foreign = 0;
+	check(fw_commit(&f, c, n, &e) == 0);
+	fw_close(&f);
+	after = forward_lines();
+	/* a's lines are the first half of before's, as they were */
+	p = before;
+	for (i = 0; i < MANY && p; i++)
+		p = strchr(p + 1, '\n');
+	check(p && strlen(after) == (size_t)(p + 1 - before) &&
+	      !strncmp(after, before, strlen(after)));
+	free(before);
+	free(after);
+
+	/* back to both owners; a's rules go, three inserted at the top */
+	check(run_in(b.data, "iptables-nft-restore", NULL) == 0);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == 2 * MANY);
+	n = 0;
+	f.planned = 1;
+	delete_range(ch, 0, MANY, c, &n);
+	for (i = 0; i < 3; i++) {
+		struct fw_rule r = own_rule("docker-fw c 0123456789ab", "", "");
+
+		r.dport = (uint16_t)(81 + i);
+		c[n] = insert(FW_CHAIN_FORWARD, &r);
+		c[n].pos = (unsigned)i + 1;
+		memmove(&ch->rules[i + 1], &ch->rules[i],
+			(ch->n - i) * sizeof(*ch->rules));
+		ch->rules[i] = r;
+		ch->n++;
+		n++;
+	}
+	t.len = 0;
+	check(fw_nft_commit_text(&f, c, n, &t, &e) == 0);
+	check(t.data && !strstr(t.data, ":DFW-FORWARD") &&
+	      (p = strstr(t.data, "-D DFW-FORWARD -s 10.1.0.0/32 ")) &&
+	      (p = strstr(p, "-D DFW-FORWARD -s 10.1.0.1/32 ")) &&
+	      strstr(p, "-I DFW-FORWARD 1 "));
+	check(fw_commit(&f, c, n, &e) == 0);
+	fw_close(&f);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == MANY + 3);
+	for (i = 0; ch && i < MANY + 3 && i < ch->n; i++)
+		check(i < 3 ? ch->rules[i].dport == 81 + i :
+			      !strncmp(ch->rules[i].comment, "docker-fw b",
+				       11));
+	fw_close(&f);
+	buf_free(&b);
+	buf_free(&t);
+	free(c);
+}
+
 /*
  * libiptc: a table the kernel does not list is not read (iptc_init
  * would make it); values written whole (a comment of 255 bytes, quotes
@@ -770,6 +918,7 @@ static void test_probe_makes_no_table(void)
 }
 
 UNIT_TESTS(T(test_canon_batch) T(test_canon_v6) T(test_nft_reader)
-		   T(test_nft_writer) T(test_iptc) T(test_iptc6)
-			   T(test_nft_writer6) T(test_nft_output_caps)
-				   T(test_probe_makes_no_table))
+		   T(test_nft_writer) T(test_nft_many) T(test_iptc)
+			   T(test_iptc6) T(test_nft_writer6)
+				   T(test_nft_output_caps)
+					   T(test_probe_makes_no_table))
