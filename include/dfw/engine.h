@@ -46,6 +46,9 @@ struct engine {
 	struct hostsync hs;		      /* add-two-ways entries */
 	struct strv warnings;		      /* one line each, no prefix */
 	struct strv uncovered;		      /* networks init has not closed */
+	size_t unplaced; /* stored rules the topology leaves no network
+			  * (resolve.h, RESOLVE_UNPLACED): left out with a
+			  * warning; a dry run counts them as pending */
 };
 
 /* What engine_init opens besides the Docker client (which does not
@@ -161,7 +164,8 @@ void engine_bad_file_hint(struct err *e, const char *id);
  * Ensures docker-fw's chains and jumps; deletes
  * scratch chains killed runs left. Rules that cannot be resolved (a
  * stopped peer), or whose --filter the backend refuses, are left out with
- * a warning. A --filter stored in another spelling than nf_tables shows
+ * a warning; those the topology leaves no network (RESOLVE_UNPLACED) are
+ * counted in g->unplaced too. A --filter stored in another spelling than nf_tables shows
  * is brought to its form first (a probe, fw_nft_canon).
  * Then, unless g->dry_run, stores every dirty record, and those whose
  * name a container of another ID holds now (recreated: the record takes
