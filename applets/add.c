@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "dfw/resolve.h"
 
 struct specs {
 	struct rulespec *v;
@@ -231,6 +232,85 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
 	return p;
 }
 
+/* Whether stored rule t of c may move: made without --network, or on
+ * one the topology no longer lets it use (it cannot be applied). */
+static int movable(struct engine *g, const struct docker_container *c,
+		   const struct rulespec *t)
+{
+	struct resolve_out out[RESOLVE_MAX];
+	struct err e;
+	size_t n;
+
+	return !*t->network || resolve_rule(&g->view, 0, c, t, out, NULL, &n,
+					    &e) == RESOLVE_UNPLACED;
+}
+
+/* Removes the movable rules of rec equal to n but for their network,
+ * but rules[keep]: 1 when one went, else 0. */
+static int drop_moved(struct engine *g, const struct docker_container *c,
+		      struct store_rec *rec, const struct rulespec *n,
+		      size_t keep)
+{
+	size_t j, k = 0;
+	int gone = 0;
+
+	for (j = 0; j < rec->nrules; j++) {
+		if (j != keep && rulespec_same_but_net(&rec->rules[j], n) &&
+		    movable(g, c, &rec->rules[j])) {
+			rulespec_free(&rec->rules[j]);
+			gone = 1;
+			continue;
+		}
+		rec->rules[k++] = rec->rules[j];
+	}
+	rec->nrules = k;
+	return gone;
+}
+
+/*
+ * A new spec n of c against c's stored rules rec (README: moving a
+ * rule): 2 when stored already (equal, or without --network the same
+ * rule stored with --network of the network n is made on); 1 when the
+ * record changed instead of taking n as a new rule: n took the place of
+ * a rule equal to it but for the network that may move (movable), the
+ * other such rules went, or its recorded network was made n's; 0 when n
+ * is new; -1 (ENOMEM).
+ */
+static int stored_as(struct engine *g, const struct docker_container *c,
+		     struct store_rec *rec, const struct rulespec *n)
+{
+	struct rulespec *t;
+	size_t j;
+	int changed = 0;
+
+	for (j = 0; j < rec->nrules; j++) {
+		t = &rec->rules[j];
+		if (!rulespec_equal(t, n))
+			continue;
+		if (!*t->network && strcmp(t->made_on, n->made_on)) {
+			memcpy(t->made_on, n->made_on, sizeof(t->made_on));
+			changed = 1;
+		}
+		changed |= drop_moved(g, c, rec, n, j);
+		return changed ? 1 : 2;
+	}
+	for (j = 0; j < rec->nrules; j++) {
+		t = &rec->rules[j];
+		if (!rulespec_same_but_net(t, n))
+			continue;
+		if (movable(g, c, t)) {
+			rulespec_free(t);
+			if (rulespec_copy(t, n))
+				return -1;
+			drop_moved(g, c, rec, n, j);
+			return 1;
+		}
+		if (!*n->network && !strcmp(t->network, n->made_on))
+			return 2; /* the same rule, by --network */
+	}
+	return 0;
+}
+
 /* Checks the specs against Docker, then stores and applies them, every
  * container's in one run (a spec stored already is not stored twice). g
  * is the caller's; it frees it. name: the command line's container, NULL
@@ -242,7 +322,7 @@ static int apply(struct engine *g, const struct dfw_config *o, const char *name,
 	struct group *groups = NULL, *gr;
 	struct sync_item *items = NULL;
 	struct err e;
-	size_t i, j, ng = 0;
+	size_t i, ng = 0;
 	int rc, partial;
 
 	for (i = 0; i < s->n; i++) {
@@ -260,10 +340,13 @@ static int apply(struct engine *g, const struct dfw_config *o, const char *name,
 		gr = c ? group_of(g, &groups, &ng, c, &e) : NULL;
 		if (!gr)
 			goto err;
-		for (j = 0; j < gr->item.rec.nrules; j++)
-			if (rulespec_equal(&gr->item.rec.rules[j], &s->v[i]))
-				break;
-		if (j < gr->item.rec.nrules)
+		rc = stored_as(g, c, &gr->item.rec, &s->v[i]);
+		if (rc < 0) {
+			err_set(&e, EXIT_RUNTIME, "out of memory");
+			goto err;
+		}
+		gr->item.dirty |= rc == 1;
+		if (rc)
 			continue;
 		if (store_rec_add(&gr->item.rec, &s->v[i])) {
 			err_set(&e, EXIT_RUNTIME, "out of memory");
@@ -403,7 +486,7 @@ int allow_main(int argc, char **argv, struct cli *cli)
 	static const struct opt tab[] = {
 		{ "--network", 0, OPT_VALUE, "a Docker network's name" },
 	};
-	const struct docker_container *c;
+	const struct docker_container *c, *cs;
 	struct docker_port *ports = NULL;
 	struct specs s = { 0 };
 	struct strv notes = { 0 };
@@ -462,9 +545,13 @@ int allow_main(int argc, char **argv, struct cli *cli)
 			c->name);
 	if (!c || !c->running)
 		goto err;
-	ports = calloc(c->nports + 1, sizeof(*ports));
-	for (i = 0; ports && i < c->nports; i++) {
-		const struct docker_port *p = &c->ports[i];
+	/* a container in another's network stack: that one's ports */
+	cs = view_stack(&g.view, c, &e);
+	if (!cs)
+		goto err;
+	ports = calloc(cs->nports + 1, sizeof(*ports));
+	for (i = 0; ports && i < cs->nports; i++) {
+		const struct docker_port *p = &cs->ports[i];
 
 		if (!p->host_port ||
 		    (strcmp(p->proto, "tcp") && strcmp(p->proto, "udp")))
@@ -474,11 +561,11 @@ int allow_main(int argc, char **argv, struct cli *cli)
 				break; /* 0.0.0.0 and :: bindings */
 		if (j < np)
 			continue;
-		if (host_only_port(c, p)) {
+		if (host_only_port(cs, p)) {
 			/* once per port: the first of its bindings */
 			for (j = 0; j < i; j++)
-				if (!port_cmp(&c->ports[j], p) &&
-				    c->ports[j].host_port)
+				if (!port_cmp(&cs->ports[j], p) &&
+				    cs->ports[j].host_port)
 					break;
 			if (j < i)
 				continue;
@@ -506,6 +593,12 @@ int allow_main(int argc, char **argv, struct cli *cli)
 				"container \"%s\" publishes no tcp or udp "
 				"port that outside addresses reach (%s%s)",
 				argv[1], notes.v[0], nlocal > 1 ? ", ..." : "");
+		else if (cs != c)
+			err_set(&e, EXIT_USAGE,
+				"container \"%s\" runs in the network "
+				"stack of container \"%s\", which publishes "
+				"no tcp or udp port",
+				c->name, cs->name);
 		else
 			err_set(&e, EXIT_USAGE,
 				"container \"%s\" publishes no "

@@ -93,7 +93,10 @@ void report_print(const struct engine *g, const struct dfw_config *o,
 int report_code(const struct engine *g, const struct dfw_config *o, int partial,
 		const struct err *e)
 {
-	int rc = o->dry_run && engine_pending(g) ? EXIT_NO : EXIT_DONE;
+	/* a dry run says no when the table would change, and when a
+	 * stored rule cannot be applied (the topology changed) */
+	int rc = o->dry_run && (engine_pending(g) || g->unplaced) ? EXIT_NO :
+								    EXIT_DONE;
 
 	if (fflush(stdout))
 		rc = EXIT_RUNTIME;

@@ -722,6 +722,7 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 	struct buf spec = { 0 };
 	struct err ce;
 	size_t j, k, nout;
+	int rc;
 
 	for (j = 0; j < rec->nrules; j++) {
 		if (a->items[i].drop || !c || !c->running) {
@@ -731,8 +732,9 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 				return -1;
 			continue;
 		}
-		if (!resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c,
-				  &rec->rules[j], out, NULL, &nout, &ce)) {
+		rc = resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c,
+				  &rec->rules[j], out, NULL, &nout, &ce);
+		if (!rc) {
 			for (k = 0; k < nout; k++)
 				if (plan_wants_add(&a->ws, &out[k], i, j))
 					goto nomem;
@@ -749,9 +751,12 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 		}
 		spec.len = 0;
 		rulespec_format(&rec->rules[j], &spec);
-		warn(g, "%s %s %s: left out: %s",
+		warn(g, "%s %s %s: left out: %s%s",
 		     rule_action_name(rec->rules[j].action), c->name,
-		     spec.data ? spec.data : "", ce.msg);
+		     spec.data ? spec.data : "",
+		     rc == RESOLVE_UNPLACED ? "cannot be applied: " : "",
+		     ce.msg);
+		g->unplaced += rc == RESOLVE_UNPLACED;
 	}
 	buf_free(&spec);
 	return 0;

@@ -286,6 +286,7 @@ static int bound6(const struct docker_port *b)
 /* The INPUT rules of the userland proxy's path of add spec r (an IPv6
  * source) of c into out[0..*n) (resolve.h). */
 static int proxy_rules(const struct docker_container *c,
+		       const struct docker_container *cs,
 		       const struct rulespec *r, struct resolve_out *out,
 		       size_t *n, struct err *e)
 {
@@ -293,8 +294,8 @@ static int proxy_rules(const struct docker_container *c,
 	size_t i, k;
 
 	*n = 0;
-	for (i = 0; i < c->nports; i++) {
-		const struct docker_port *b = &c->ports[i];
+	for (i = 0; i < cs->nports; i++) {
+		const struct docker_port *b = &cs->ports[i];
 		struct fw_rule *fr;
 
 		if (!bound6(b) || strcmp(b->proto, proto) ||
@@ -310,7 +311,7 @@ static int proxy_rules(const struct docker_container *c,
 				       "container \"%s\" "
 				       "publishes more than %d ports: name one "
 				       "with --dport",
-				       c->name, RESOLVE_PROXY_MAX);
+				       cs->name, RESOLVE_PROXY_MAX);
 		fr = &out[*n].rule;
 		memset(fr, 0, sizeof(*fr));
 		fr->family = AF_INET6;
@@ -346,47 +347,98 @@ static int add_filter(const struct rulespec *r, int iptc_only,
 	return fw_rule_filter(fr, r->filter.v, r->filter.n, 1, e);
 }
 
+/*
+ * The network a spec r of c uses, with *cs and *ps the containers whose
+ * network stacks c and its peer (NULL: none) use (view_stack). NULL with
+ * e set; *unplaced set when the topology leaves the rule no network (c
+ * not on its --network, on several without one to pick, no network
+ * shared with the peer).
+ */
+static const struct docker_cnet *rule_net(struct view *v,
+					  const struct docker_container *c,
+					  const struct rulespec *r,
+					  const struct docker_container **cs,
+					  const struct docker_container **ps,
+					  int *unplaced, struct err *e)
+{
+	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
+				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
+								     NULL;
+	const struct docker_container *peer = NULL;
+	const struct docker_cnet *net;
+
+	*unplaced = 0;
+	*ps = NULL;
+	if (!c->running) {
+		err_set(e, EXIT_USAGE, "container \"%s\" is not running",
+			c->name);
+		return NULL;
+	}
+	if (pa) {
+		peer = view_container(v, pa->name, 0, e);
+		if (!peer)
+			return NULL;
+		if (!peer->running) {
+			err_set(e, EXIT_USAGE,
+				"container \"%s\" is not running", peer->name);
+			return NULL;
+		}
+	}
+	*cs = view_stack(v, c, e);
+	if (!*cs || (peer && !(*ps = view_stack(v, peer, e))))
+		return NULL;
+	if (peer && !strcmp((*cs)->id, (*ps)->id)) {
+		err_set(e, EXIT_USAGE,
+			"containers \"%s\" and \"%s\" share one network "
+			"stack (container \"%s\"'s; network mode "
+			"container:): traffic between them stays inside it, "
+			"where no firewall rule applies",
+			c->name, peer->name, (*cs)->name);
+		return NULL;
+	}
+	/* published ports are reached after Docker's DNAT, on the network
+	 * it sends them to (before the one an add rule was made on) */
+	net = r->action == RULE_ADD ?
+		      view_port_net(v, *cs, r->network, e) :
+		      view_pick_net(*cs, r->network, *ps, r->made_on, e);
+	if (!net) {
+		*unplaced = e->code == EXIT_USAGE;
+		if (*cs != c)
+			err_wrap(e,
+				 "container \"%s\" runs in the network "
+				 "stack of container \"%s\"",
+				 c->name, (*cs)->name);
+		else if (peer && *ps != peer)
+			err_wrap(e,
+				 "container \"%s\" runs in the network "
+				 "stack of container \"%s\"",
+				 peer->name, (*ps)->name);
+	}
+	return net;
+}
+
 int resolve_rule(struct view *v, int iptc_only,
 		 const struct docker_container *c, const struct rulespec *r,
 		 struct resolve_out out[RESOLVE_MAX],
 		 struct fw_rule base[RESOLVE_MAX], size_t *n, struct err *e)
 {
 	static const int families[2] = { AF_INET, AF_INET6 };
-	const struct addr_spec *pa = r->src.kind == ADDR_CONTAINER ? &r->src :
-				     r->dst.kind == ADDR_CONTAINER ? &r->dst :
-								     NULL;
-	const struct docker_container *peer = NULL;
+	const struct docker_container *peer = NULL, *cs = NULL;
 	const struct docker_cnet *net;
 	struct resolve_out proxy[RESOLVE_PROXY_MAX];
 	size_t nproxy = 0, k;
 	struct err fe;
-	int want[2];
+	int want[2], unplaced;
 
 	*n = 0;
-	if (!c->running)
-		return err_set(e, EXIT_USAGE,
-			       "container \"%s\" is not "
-			       "running",
-			       c->name);
-	if (pa) {
-		peer = view_container(v, pa->name, 0, e);
-		if (!peer)
-			return -1;
-		if (!peer->running)
-			return err_set(e, EXIT_USAGE,
-				       "container \"%s\" is "
-				       "not running",
-				       peer->name);
-	}
-	/* published ports are reached after Docker's DNAT, on the network
-	 * it sends them to */
-	net = r->action == RULE_ADD ? view_port_net(v, c, r->network, e) :
-				      view_pick_net(c, r->network, peer, e);
-	if (!net || spec_families(r, net, want, e))
+	net = rule_net(v, c, r, &cs, &peer, &unplaced, e);
+	if (!net)
+		return unplaced ? RESOLVE_UNPLACED : -1;
+	if (spec_families(r, net, want, e))
 		return -1;
 	if (r->action == RULE_ADD && r->src.kind == ADDR_CIDR &&
 	    r->src.family == AF_INET6) {
-		if (proxy_rules(c, r, proxy, &nproxy, e))
+		if (proxy_rules(c, cs, r, proxy, &nproxy, e))
 			return -1;
 		if (nproxy)
 			want[1] = 2; /* the proxy's path is enough */
@@ -399,7 +451,7 @@ int resolve_rule(struct view *v, int iptc_only,
 				"port published on IPv6%s (docker-proxy "
 				"listens on none): no IPv6 client reaches "
 				"it",
-				c->name, net->name,
+				cs->name, net->name,
 				r->dport ? " for --dport" : "");
 	}
 	for (k = 0; k < 2 + nproxy; k++) {
@@ -756,8 +808,21 @@ int resolve_check(struct view *v, const struct docker_container *c,
 			       "--source \"%s\" is a container: "
 			       "between containers, use add-internal",
 			       r->src.name);
-	if (r->action == RULE_ADD && check_published(c, r, e))
-		return -1;
+	if (r->action == RULE_ADD) {
+		/* the ports of the stack c runs in (container:X: X's) */
+		const struct docker_container *cs = view_stack(v, c, e);
+
+		if (!cs)
+			return -1;
+		if (check_published(cs, r, e)) {
+			if (cs != c)
+				err_wrap(e,
+					 "container \"%s\" runs in the network "
+					 "stack of container \"%s\"",
+					 c->name, cs->name);
+			return -1;
+		}
+	}
 	if (r->action == RULE_ADD_TWO_WAYS && r->src.kind != ADDR_CONTAINER) {
 		struct buf b = { 0 };
 
@@ -769,6 +834,18 @@ int resolve_check(struct view *v, const struct docker_container *c,
 			b.data ? b.data : "");
 		buf_free(&b);
 		return -1;
+	}
+	/* where the rule is made: replay keeps it there when the
+	 * container, or it and its peer, are on several networks later */
+	if (!*r->network && !*r->made_on) {
+		const struct docker_container *cs, *ps;
+		const struct docker_cnet *net;
+		int unplaced;
+
+		net = rule_net(v, c, r, &cs, &ps, &unplaced, e);
+		if (!net)
+			return -1;
+		snprintf(r->made_on, sizeof(r->made_on), "%s", net->name);
 	}
 	return 0;
 }

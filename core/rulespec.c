@@ -517,20 +517,31 @@ static int addr_equal(const struct addr_spec *a, const struct addr_spec *b)
 	return 1;
 }
 
-int rulespec_equal(const struct rulespec *a, const struct rulespec *b)
+int rulespec_same_but_net(const struct rulespec *a, const struct rulespec *b)
 {
 	size_t i;
 
 	if (a->action != b->action || !addr_equal(&a->src, &b->src) ||
 	    !addr_equal(&a->dst, &b->dst) || a->sport != b->sport ||
 	    a->dport != b->dport || a->proto != b->proto ||
-	    strncmp(a->network, b->network, sizeof(a->network)) ||
 	    a->filter.n != b->filter.n)
 		return 0;
 	for (i = 0; i < a->filter.n; i++)
 		if (strcmp(a->filter.v[i], b->filter.v[i]))
 			return 0;
 	return 1;
+}
+
+int rulespec_equal(const struct rulespec *a, const struct rulespec *b)
+{
+	return rulespec_same_but_net(a, b) &&
+	       !strncmp(a->network, b->network, sizeof(a->network));
+}
+
+int rulespec_net_name_ok(const char *s)
+{
+	return is_name(s) &&
+	       strlen(s) < sizeof(((struct rulespec *)0)->network);
 }
 
 int rulespec_copy(struct rulespec *dst, const struct rulespec *src)

@@ -246,7 +246,8 @@ static int parse_rule(const struct strv *w, const char *path, unsigned long ln,
 {
 	struct rulespec rule;
 	int a = w->n < 2 ? -1 : rule_action_parse(w->v[1]);
-	int rc;
+	int nw = (int)w->n, rc;
+	const char *made_on = NULL;
 
 	if (a < 0)
 		return err_set(e, EXIT_RUNTIME,
@@ -258,13 +259,24 @@ static int parse_rule(const struct strv *w, const char *path, unsigned long ln,
 			       "%s:%lu: more than %d rule "
 			       "lines",
 			       path, ln, STORE_MAX_RULES);
-	if (rulespec_parse(&rule, (enum rule_action)a, (int)w->n - 2, w->v + 2,
-			   e)) {
+	/* the network the rule was made on closes the line (version 3) */
+	if (w->n >= 4 && !strcmp(w->v[w->n - 2], STORE_MADE_ON)) {
+		if (!rulespec_net_name_ok(w->v[w->n - 1]))
+			return err_set(e, EXIT_RUNTIME,
+				       "%s:%lu: " STORE_MADE_ON " \"%.64s\": "
+				       "not a network name",
+				       path, ln, w->v[w->n - 1]);
+		made_on = w->v[w->n - 1];
+		nw -= 2;
+	}
+	if (rulespec_parse(&rule, (enum rule_action)a, nw - 2, w->v + 2, e)) {
 		err_wrap(e, "%s:%lu", path, ln);
 		if (e)
 			e->code = EXIT_RUNTIME; /* not the user's input */
 		return -1;
 	}
+	if (made_on)
+		snprintf(rule.made_on, sizeof(rule.made_on), "%s", made_on);
 	rc = store_rec_add(r, &rule);
 	rulespec_free(&rule);
 	if (rc)
@@ -690,7 +702,7 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 {
 	const char *action;
 	size_t i, start = b->len, line;
-	int v2;
+	int v2, made_on = 0;
 
 	if (!memchr(r->name, 0, sizeof(r->name)))
 		return err_set(e, EXIT_RUNTIME, "%s: container name too long",
@@ -706,13 +718,25 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 			       "than a store file holds (%d)",
 			       path, r->hostconfig.n, STORE_MAX_HOSTCONFIG);
 	v2 = has_ctl(r->name);
-	for (i = 0; i < r->nrules; i++)
+	for (i = 0; i < r->nrules; i++) {
 		v2 |= rule_needs_v2(&r->rules[i]);
+		if (*r->rules[i].made_on) {
+			if (!rulespec_net_name_ok(r->rules[i].made_on))
+				return err_set(e, EXIT_RUNTIME,
+					       "%s: rule %zu: made on a "
+					       "network without a name",
+					       path, i + 1);
+			made_on = 1;
+		}
+	}
 	for (i = 0; i < r->hostconfig.n; i++)
 		if (check_hostconfig(r->hostconfig.v[i], i, path, &v2, e))
 			return -1;
 	line = b->len + strlen(STORE_MAGIC " 1\n");
-	if (buf_printf(b, STORE_MAGIC " %d\ncontainer %s ", v2 ? 2 : 1,
+	if (buf_printf(b, STORE_MAGIC " %d\ncontainer %s ",
+		       made_on ? 3 :
+		       v2      ? 2 :
+				 1,
 		       r->id) ||
 	    rulespec_quote(r->name, b))
 		goto nomem;
@@ -732,7 +756,10 @@ static int render(const struct store_rec *r, struct buf *b, const char *path,
 				       "action",
 				       path, i + 1);
 		if (buf_printf(b, "rule %s ", action) ||
-		    rulespec_format(&r->rules[i], b))
+		    rulespec_format(&r->rules[i], b) ||
+		    (*r->rules[i].made_on &&
+		     buf_printf(b, " " STORE_MADE_ON " %s",
+				r->rules[i].made_on)))
 			return sys_err(e, "format a rule for", path);
 		if (b->len - line > STORE_MAX_LINE)
 			return err_set(e, EXIT_USAGE,

@@ -232,47 +232,80 @@ static void net_names(const struct docker_container *c,
 	}
 }
 
-/* Whether c runs in another container's network stack (network mode
- * container:X, so no address of its own): 1 with e set, else 0. */
-static int shares_stack(const struct docker_container *c, struct err *e)
+const struct docker_container *view_stack(struct view *v,
+					  const struct docker_container *c,
+					  struct err *e)
 {
-	const char *x = c->network_mode + 10;
+	const struct docker_container *o = c;
 	char q[80];
+	int depth;
 
-	if (c->nnets || strncmp(c->network_mode, "container:", 10))
-		return 0;
-	/* Docker keeps the name given or the ID, by version */
-	err_set(e, EXIT_USAGE,
-		"container \"%s\" has no address of its own: "
-		"it shares the network stack of container \"%s\" (network "
-		"mode container:), whose rules cover it",
-		c->name,
-		docker_id_ok(x) ? str_escape_n(q, 13, x, 12, 0) :
-				  STR_ESC(q, x));
-	return 1;
+	for (depth = 0; depth < 4; depth++) {
+		const char *x = o->network_mode + 10;
+
+		if (strncmp(o->network_mode, "container:", 10))
+			break;
+		/* Docker keeps the name given or the ID, by version */
+		o = view_container(v, x, 0, e);
+		if (!o) {
+			err_wrap(e,
+				 "container \"%s\" runs in the network "
+				 "stack of container \"%s\" (network mode "
+				 "container:)",
+				 c->name,
+				 docker_id_ok(x) ?
+					 str_escape_n(q, 13, x, 12, 0) :
+					 STR_ESC(q, x));
+			return NULL;
+		}
+		if (!o->running) {
+			err_set(e, EXIT_USAGE,
+				"container \"%s\" runs in the network stack "
+				"of container \"%s\", which is not running",
+				c->name, o->name);
+			return NULL;
+		}
+	}
+	if (depth == 4) {
+		err_set(e, EXIT_USAGE,
+			"container \"%s\": network modes container: "
+			"nested more than 3 deep",
+			c->name);
+		return NULL;
+	}
+	return o;
+}
+
+/* Whether network name is among c's (and peer's, when not NULL). */
+static int candidate(const struct docker_container *c, const char *name,
+		     const struct docker_container *peer)
+{
+	return view_cnet(c, name) && (!peer || view_cnet(peer, name));
 }
 
 const struct docker_cnet *view_pick_net(const struct docker_container *c,
 					const char *network,
 					const struct docker_container *peer,
-					struct err *e)
+					const char *made_on, struct err *e)
 {
 	const struct docker_cnet *n = NULL;
-	char names[300];
+	char names[300], made[200] = "";
 	size_t i, shared = 0;
 
-	if (shares_stack(c, e) || (peer && shares_stack(peer, e)))
-		return NULL;
 	if (*network) {
-		n = view_cnet(c, network);
-		if (!n) {
-			net_names(c, NULL, names, sizeof(names));
-			err_set(e, EXIT_USAGE,
-				"container \"%s\" is not on "
-				"network \"%s\" (its networks: %s)",
-				c->name, network, *names ? names : "none");
-		}
-		return n;
+		const struct docker_container *off =
+			!view_cnet(c, network)		  ? c :
+			peer && !view_cnet(peer, network) ? peer :
+							    NULL;
+
+		if (!off)
+			return view_cnet(c, network);
+		net_names(off, NULL, names, sizeof(names));
+		err_set(e, EXIT_USAGE,
+			"container \"%s\" is not on "
+			"network \"%s\" (its networks: %s)",
+			off->name, network, *names ? names : "none");
+		return NULL;
 	}
 	if (!c->nnets) {
 		err_set(e, EXIT_USAGE,
@@ -281,14 +314,23 @@ const struct docker_cnet *view_pick_net(const struct docker_container *c,
 			c->name, c->network_mode);
 		return NULL;
 	}
+	if (made_on && *made_on) {
+		if (candidate(c, made_on, peer))
+			return view_cnet(c, made_on);
+		snprintf(made, sizeof(made),
+			 " (the rule was made on network \"%s\"%s)", made_on,
+			 candidate(c, made_on, peer) ? "" :
+			 peer ? ", which they no longer share" :
+				", which it has left");
+	}
 	if (c->nnets == 1 && !peer)
 		return &c->nets[0];
 	if (!peer) {
 		net_names(c, NULL, names, sizeof(names));
 		err_set(e, EXIT_USAGE,
 			"container \"%s\" is on several "
-			"networks (%s): name one with --network",
-			c->name, names);
+			"networks (%s)%s: name one with --network",
+			c->name, names, made);
 		return NULL;
 	}
 	for (i = 0; i < c->nnets; i++)
@@ -301,15 +343,15 @@ const struct docker_cnet *view_pick_net(const struct docker_container *c,
 	if (!shared) {
 		err_set(e, EXIT_USAGE,
 			"containers \"%s\" and \"%s\" share "
-			"no network",
-			c->name, peer->name);
+			"no network%s",
+			c->name, peer->name, made);
 		return NULL;
 	}
 	net_names(c, peer, names, sizeof(names));
 	err_set(e, EXIT_USAGE,
 		"containers \"%s\" and \"%s\" share several "
-		"networks (%s): name one with --network",
-		c->name, peer->name, names);
+		"networks (%s)%s: name one with --network",
+		c->name, peer->name, names, made);
 	return NULL;
 }
 
@@ -359,7 +401,7 @@ const struct docker_cnet *view_port_net(struct view *v,
 	size_t i;
 
 	if (*network || c->nnets < 2) {
-		n = view_pick_net(c, network, NULL, e);
+		n = view_pick_net(c, network, NULL, NULL, e);
 		if (!n || c->nnets < 2)
 			return n;
 	}

@@ -49,7 +49,10 @@ struct engine {
 	struct strv host_changes; /* what init's part changed outside the
 				   * tables (sysctls, its settings), one
 				   * line each, counted by engine_pending */
-	int to_host; /* engine_setup: ENGINE_HOST_*, 0: as before */
+	int to_host;	 /* engine_setup: ENGINE_HOST_*, 0: as before */
+	size_t unplaced; /* stored rules the topology leaves no network
+			  * (resolve.h, RESOLVE_UNPLACED): left out with a
+			  * warning; a dry run counts them as pending */
 };
 
 /* engine_setup's choice for container -> host traffic (settings.h). */
@@ -175,7 +178,8 @@ void engine_bad_file_hint(struct err *e, const char *id);
  * ports published now, and bridge netfilter (not for a drop that cannot
  * reach Docker). Rules that cannot be resolved (a
  * stopped peer), or whose --filter the backend refuses, are left out with
- * a warning. A --filter stored in another spelling than nf_tables shows
+ * a warning; those the topology leaves no network (RESOLVE_UNPLACED) are
+ * counted in g->unplaced too. A --filter stored in another spelling than nf_tables shows
  * is brought to its form first (a probe, fw_nft_canon).
  * Then, unless g->dry_run, stores every dirty record, and those whose
  * name a container of another ID holds now (recreated: the record takes

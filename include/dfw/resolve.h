@@ -62,9 +62,17 @@ struct resolve_out {
  * base, when not NULL, gets each rule without its --filter (resolve_canon's
  * starting point). A --filter beyond the libiptc subset is an error when
  * iptc_only is set (the iptc backend runs), else kept for iptables to
- * judge. 0, or -1 with e set (EXIT_USAGE naming what is missing: a
- * network, an address, a running peer; a filter's word).
+ * judge. A container in another's network stack (network mode
+ * container:X) stands for X's addresses and published ports (view_stack);
+ * its rules keep its own comment. Without --network, the network is
+ * the one the rule was made on (r->made_on) when the containers are
+ * still on it, else as view_pick_net picks. 0, or -1 with e set
+ * (EXIT_USAGE naming what is missing: an address, a running peer; a
+ * filter's word), or RESOLVE_UNPLACED with e set (EXIT_USAGE): the
+ * topology leaves the rule no network (c not on its --network, several
+ * to choose from, none shared with the peer).
  */
+#define RESOLVE_UNPLACED (-2)
 int resolve_rule(struct view *v, int iptc_only,
 		 const struct docker_container *c, const struct rulespec *r,
 		 struct resolve_out out[RESOLVE_MAX],
@@ -75,9 +83,11 @@ int resolve_rule(struct view *v, int iptc_only,
  * normal form: c running; a container peer known, not c, and recorded by
  * its name; a bare address of a Docker network refused, or with
  * --rev-lookup replaced by the running container holding it; the
- * combinations of --source and --dest each action allows. The --filter
- * is left to resolve_rule and resolve_canon. 0, or -1 with e set
- * (EXIT_USAGE naming the input).
+ * combinations of --source and --dest each action allows; without
+ * --network, the network the rule is made on recorded in r->made_on
+ * (unless set: a rule read back keeps its own). The --filter is left to
+ * resolve_rule and resolve_canon. 0, or -1 with e set (EXIT_USAGE naming
+ * the input).
  */
 int resolve_check(struct view *v, const struct docker_container *c,
 		  struct rulespec *r, struct err *e);

@@ -81,6 +81,10 @@ struct rulespec {
 	int rev_lookup;	      /* --rev-lookup given (not stored) */
 	char network[128];    /* --network NAME, "" when not given */
 	struct strv filter;   /* --filter, split into words; n == 0: none */
+	char made_on[128];    /* the network the rule was made on, recorded
+			       * by add when --network is not given ("" when
+			       * unknown: an older store, or --network); not
+			       * an option: the store keeps it (store.h) */
 };
 
 /* The rule options, as opt.c reads them, in the order rulespec_format
@@ -138,8 +142,16 @@ int rulespec_parse(struct rulespec *r, enum rule_action action, int argc,
  */
 int rulespec_format(const struct rulespec *r, struct buf *out);
 
-/* Nonzero when a and b are the same rule spec (rev_lookup ignored). */
+/* Nonzero when a and b are the same rule spec (rev_lookup and made_on
+ * ignored: where a rule was made does not make it another rule). */
 int rulespec_equal(const struct rulespec *a, const struct rulespec *b);
+
+/* Nonzero when a and b are the same rule spec but for where it applies
+ * (--network, made_on): add moves such a rule instead of adding one. */
+int rulespec_same_but_net(const struct rulespec *a, const struct rulespec *b);
+
+/* Whether s may be a network name (--network, made_on): 1 or 0. */
+int rulespec_net_name_ok(const char *s);
 
 /* Deep copy of src into dst (zeroed first). 0 or -1 (ENOMEM). */
 int rulespec_copy(struct rulespec *dst, const struct rulespec *src);

@@ -35,7 +35,13 @@
  * format without $'...' words; 2 may hold them (a version-1 reader would
  * take `$'a\nb'` for the literal text). A file is written with the lowest
  * version that holds it, so a file without such values stays readable by
- * docker-fw versions that read only 1; both are read.
+ * docker-fw versions that read only 1; all are read. Version 3 may
+ * also end a rule line with `--made-on NET`: the network the rule was
+ * made on (rulespec.h, made_on: add records it when --network is not
+ * given), which replay uses when the container, or it and its peer, are
+ * on several networks later; it is not a rule option (ls and --from do
+ * not show or take it). A file holding one is version 3, else as above,
+ * so a file without one stays readable by older docker-fw.
  *
  * Caps, checked while reading and before writing (a file that breaks one
  * is never written; a longer one is an error naming it): STORE_MAX_BYTES
@@ -63,7 +69,10 @@
 #include "dfw/util.h"
 
 #define STORE_DEFAULT_DIR "/var/lib/docker-fw"
-#define STORE_VERSION 2		    /* the newest this docker-fw reads */
+#define STORE_VERSION 3 /* the newest this docker-fw reads */
+#define STORE_MADE_ON \
+	"--made-on"		    /* closes a rule line: the network the
+				     * rule was made on (version 3) */
 #define STORE_MAX_BYTES (16u << 20) /* a whole file: 16 MiB */
 #define STORE_MAX_LINE (64 * 1024)  /* a line, its newline not counted */
 #define STORE_MAX_RULES 10000	    /* rule lines in a file */

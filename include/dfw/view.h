@@ -92,15 +92,30 @@ const struct docker_cnet *view_cnet(const struct docker_container *c,
 				    const char *name);
 
 /*
- * The network of c a rule uses: network when not "" (--network), else
- * c's only one, or the one c shares with peer (not NULL: a rule between
- * two containers). NULL with e set (EXIT_USAGE, naming the containers
- * and their networks) when there is none, or several to choose from.
+ * The network of c a rule uses: network when not "" (--network, strict),
+ * else made_on (NULL or "": none; the network the rule was made on)
+ * when c is on it (and peer, when not NULL, too), else c's only one, or
+ * the one c shares with peer (a rule between two containers). NULL with e
+ * set (EXIT_USAGE, naming the containers, their networks, and made_on
+ * where it no longer helps) when there is none, or several to choose
+ * from. c and peer are the containers whose network stacks the rule
+ * uses (view_stack).
  */
 const struct docker_cnet *view_pick_net(const struct docker_container *c,
 					const char *network,
 					const struct docker_container *peer,
-					struct err *e);
+					const char *made_on, struct err *e);
+
+/*
+ * The container whose network stack c uses: c, or for network mode
+ * container:X the container X (followed when X is itself in another's
+ * stack, 3 deep at most), which must be running. Its addresses and
+ * published ports are c's. NULL with e set (EXIT_USAGE naming c and X:
+ * X unknown, not running).
+ */
+const struct docker_container *view_stack(struct view *v,
+					  const struct docker_container *c,
+					  struct err *e);
 
 /*
  * The network of c that Docker's DNAT sends c's published ports to, so

@@ -515,7 +515,170 @@ static void test_port_net(void)
 	view_free(&v);
 }
 
+/* Attaches the container named name to network net too, at ip. */
+static void attach(const char *name, const char *net, const char *ip)
+{
+	struct docker_container *c = NULL;
+	struct docker_cnet *n;
+	size_t i;
+
+	for (i = 0; i < v.nctrs; i++)
+		if (!strcmp(v.ctrs[i]->name, name))
+			c = v.ctrs[i];
+	check(c != NULL);
+	c->nets = realloc(c->nets, (c->nnets + 1) * sizeof(*c->nets));
+	check(c->nets != NULL);
+	n = &c->nets[c->nnets++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", net);
+	snprintf(n->ip, sizeof(n->ip), "%s", ip);
+}
+
+/* The rule of a spec with made_on set, resolved: as rules() says. */
+static const char *made_on(const char *name, const char *on, const char *args,
+			   int *rc)
+{
+	struct resolve_out out[RESOLVE_MAX];
+	struct rulespec r;
+	struct strv w = { 0 };
+	struct buf b = { 0 };
+	struct err e;
+	char *copy = strdup(args), *tok, *save = NULL;
+	size_t n;
+
+	for (tok = strtok_r(copy, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save))
+		strv_add(&w, tok, strlen(tok));
+	free(copy);
+	check(rulespec_parse(&r, RULE_ADD_INTERNAL, (int)w.n, w.v, &e) == 0);
+	strv_free(&w);
+	snprintf(r.made_on, sizeof(r.made_on), "%s", on);
+	*rc = resolve_rule(&v, 1, view_container(&v, name, 0, &e), &r, out,
+			   NULL, &n, &e);
+	if (*rc)
+		snprintf(out_text, sizeof(out_text), "error: %s", e.msg);
+	else
+		fw_rule_format(&out[0].rule, &b);
+	if (!*rc)
+		snprintf(out_text, sizeof(out_text), "%s", b.data);
+	buf_free(&b);
+	rulespec_free(&r);
+	return out_text;
+}
+
+/* The network a rule is made on: recorded by resolve_check, used by
+ * resolve_rule while the containers are on it, and a rule the topology
+ * leaves no network is RESOLVE_UNPLACED with a message naming why. */
+static void test_made_on(void)
+{
+	const struct docker_container *c;
+	struct rulespec r;
+	struct err e;
+	char *argv[] = { "--source", "peer6", "--dport", "5432" };
+	int rc;
+
+	world();
+	net("back", "172.29.0.0/24", "");
+	net("side", "172.28.0.0/24", "");
+	/* one shared network: recorded */
+	c = view_container(&v, "web6", 0, &e);
+	check(rulespec_parse(&r, RULE_ADD_INTERNAL, 4, argv, &e) == 0);
+	check(resolve_check(&v, c, &r, &e) == 0);
+	check_str(r.made_on, "dual");
+	rulespec_free(&r);
+	/* --network: nothing recorded */
+	{
+		char *a2[] = { "--source", "peer6",	"--dport",
+			       "5432",	   "--network", "dual" };
+
+		check(rulespec_parse(&r, RULE_ADD_INTERNAL, 6, a2, &e) == 0);
+		check(resolve_check(&v, c, &r, &e) == 0);
+		check_str(r.made_on, "");
+		rulespec_free(&r);
+	}
+	/* both on dual and back: made_on picks */
+	attach("web6", "back", "172.29.0.2");
+	attach("peer6", "back", "172.29.0.3");
+	check_str(made_on("web6", "back", "--source peer6 --dport 5432", &rc),
+		  "-s 172.29.0.3/32 -d 172.29.0.2/32 -p tcp -m tcp --dport "
+		  "5432" C("web6 0123456789ab\" -j ACCEPT"));
+	check(rc == 0);
+	check_str(made_on("web6", "dual", "--source peer6 --dport 5432", &rc),
+		  "-s 172.30.0.3/32 -d 172.30.0.2/32 -p tcp -m tcp --dport "
+		  "5432" C("web6 0123456789ab\" -j ACCEPT"));
+	/* none recorded (an older store): ambiguous, as before */
+	check_str(made_on("web6", "", "--source peer6 --dport 5432", &rc),
+		  "error: containers \"web6\" and \"peer6\" share several "
+		  "networks (\"dual\", \"back\"): name one with --network");
+	check(rc == RESOLVE_UNPLACED);
+	/* made on a network they no longer share */
+	check_str(made_on("web6", "side", "--source peer6 --dport 5432", &rc),
+		  "error: containers \"web6\" and \"peer6\" share several "
+		  "networks (\"dual\", \"back\") (the rule was made on "
+		  "network \"side\", which they no longer share): name one "
+		  "with --network");
+	check(rc == RESOLVE_UNPLACED);
+	/* --network of a network the peer is not on */
+	check_str(rules(RULE_ADD_INTERNAL, "web6", 0,
+			"--source old4 --dport 1 --network back"),
+		  "error: container \"old4\" is not on network \"back\" "
+		  "(its networks: \"dual\")");
+	/* made on a network it left, one left: that one, as before */
+	check_str(made_on("web4", "side", "--source 10.99.0.2 --dport 53", &rc),
+		  "-s 10.99.0.2/32 -d 172.31.0.2/32 -p tcp -m tcp --dport "
+		  "53" C("web4 001122334455\" -j ACCEPT"));
+	check(rc == 0);
+	view_free(&v);
+}
+
+/* A container in another's network stack stands for its addresses and
+ * published ports; its rules keep its own comment; a peer in the same
+ * stack, or a stack owner that is gone or stopped, is refused naming
+ * both. */
+static void test_stack(void)
+{
+	struct docker_container *vc;
+
+	world();
+	publish("tcp", "0.0.0.0", 8080); /* web4: 8080->80/tcp */
+	ctr("5555555555550000", "vc",
+	    "container:" ID_WEB4
+	    "0000000000000000000000000000000000000000000000",
+	    "", "", "", "");
+	vc = v.ctrs[v.nctrs - 1];
+	vc->nnets = 0;
+	/* the owner by its ID (Docker 20.10 and 28.5 keep the ID) */
+	snprintf(vc->network_mode, sizeof(vc->network_mode), "container:%s",
+		 ID_WEB4);
+	check_str(rules(RULE_ADD, "vc", 1, "--source 10.99.0.2 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.31.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("vc 555555555555\" -j DOCKER"));
+	/* web4's published ports are vc's */
+	check_str(rules(RULE_ADD, "vc", 1, "--source 10.99.0.2 --dport 8080"),
+		  "error: container \"vc\" runs in the network stack of "
+		  "container \"web4\": --dport 8080: 8080 is published as "
+		  "8080->80/tcp; use --dport 80 (rules see the container "
+		  "port, after Docker's DNAT)");
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1, "--source vc --dport 80"),
+		  "error: containers \"web4\" and \"vc\" share one network "
+		  "stack (container \"web4\"'s; network mode container:): "
+		  "traffic between them stays inside it, where no firewall "
+		  "rule applies");
+	check_str(rules(RULE_ADD_INTERNAL, "vc", 1,
+			"--source peer6 --dport 80"),
+		  "error: container \"vc\" runs in the network stack of "
+		  "container \"web4\": containers \"web4\" and \"peer6\" "
+		  "share no network");
+	/* the owner stopped */
+	v.ctrs[3]->running = 0;
+	check_str(rules(RULE_ADD, "vc", 0, "--source 10.99.0.2 --dport 80"),
+		  "error: container \"vc\" runs in the network stack of "
+		  "container \"web4\", which is not running");
+	view_free(&v);
+}
+
 UNIT_TESTS(T(test_container_both_families) T(test_gateway_each_family)
 		   T(test_literal_one_family) T(test_rev_lookup6)
 			   T(test_filter_each_family) T(test_proxy_path)
-				   T(test_published) T(test_port_net))
+				   T(test_published) T(test_port_net)
+					   T(test_made_on) T(test_stack))

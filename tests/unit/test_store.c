@@ -488,8 +488,14 @@ static const struct bad_file bad_files[] = {
 	{ HEAD, ": truncated (no \"end\" line)" },
 	{ HEAD RULE, ": truncated (no \"end\" line)" },
 	{ HEAD RULE "end 1", ": truncated (no \"end\" line)" },
-	{ "docker-fw-store 3\n", ":1: unknown store version \"3\" (this "
-				 "docker-fw reads versions 1 to 2)" },
+	{ "docker-fw-store 4\n", ":1: unknown store version \"4\" (this "
+				 "docker-fw reads versions 1 to 3)" },
+	{ HEAD "rule add --source x --made-on\nend 1\n",
+	  ":3: unknown option \"--made-on\"" },
+	{ HEAD "rule add --source x --made-on -x\nend 1\n",
+	  ":3: --made-on \"-x\": not a network name" },
+	{ HEAD "rule add --made-on f --source x\nend 1\n",
+	  ":3: unknown option \"--made-on\"" },
 	{ "docker-fw-store 0\n", ":1: unknown store version \"0\"" },
 	{ "docker-fw-store 01\n" HEAD, ":1: unknown store version \"01\"" },
 	{ "docker-fw-store 1 \n", ":1: unknown store version \"1 \"" },
@@ -1094,6 +1100,64 @@ static void test_version1(void)
 	teardown();
 }
 
+/* Version 3: a rule line may end with the network it was made on; a
+ * file holding one is written as version 3, one without stays 1. */
+static void test_made_on(void)
+{
+	static const char v3[] =
+		"docker-fw-store 3\n"
+		"container " ID_B " web\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 80 "
+		"--protocol tcp --made-on front\n"
+		"rule add-internal --source db --dest . --dport 5432 "
+		"--protocol tcp --network back\n"
+		"rule add-internal --source db --dest . --dport 1 "
+		"--protocol tcp --filter --made-on --made-on side\n"
+		"end 3\n";
+	struct store s;
+	struct store_rec r;
+	struct err e = { 0 };
+
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	write_file(ID_B, v3, strlen(v3));
+	check(store_load(&s, ID_B, &r, &e) == 1);
+	check(r.nrules == 3);
+	check_str(r.rules[0].made_on, "front");
+	check_str(r.rules[0].network, "");
+	check_str(r.rules[1].made_on, "");
+	check_str(r.rules[1].network, "back");
+	check_str(r.rules[2].made_on, "side");
+	check(r.rules[2].filter.n == 1);
+	check_str(r.rules[2].filter.v[0], "--made-on");
+	check(store_save(&s, &r, &e) == 0);
+	check_str(read_back(ID_B), v3);
+	/* without: version 1 again */
+	r.rules[0].made_on[0] = 0;
+	r.rules[2].made_on[0] = 0;
+	check(store_save(&s, &r, &e) == 0);
+	check(!strncmp(read_back(ID_B), "docker-fw-store 1\n", 18));
+	/* equal rules whatever they were made on */
+	check(rulespec_equal(&r.rules[0], &r.rules[0]));
+	snprintf(r.rules[0].made_on, sizeof(r.rules[0].made_on), "x");
+	{
+		struct rulespec t;
+
+		check(rulespec_copy(&t, &r.rules[0]) == 0);
+		t.made_on[0] = 0;
+		check(rulespec_equal(&t, &r.rules[0]));
+		snprintf(t.network, sizeof(t.network), "x");
+		check(!rulespec_equal(&t, &r.rules[0]));
+		check(rulespec_same_but_net(&t, &r.rules[0]));
+		t.dport = 81;
+		check(!rulespec_same_but_net(&t, &r.rules[0]));
+		rulespec_free(&t);
+	}
+	store_rec_free(&r);
+	store_close(&s);
+	teardown();
+}
+
 /* The caps, on reading and on writing. */
 static void test_caps(void)
 {
@@ -1265,10 +1329,9 @@ static void test_parse_format(void)
 	buf_free(&b);
 }
 
-UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove)
-		   T(test_txn) T(test_bad_id) T(test_truncated)
-			   T(test_bad_files) T(test_load_all) T(test_by_name)
-				   T(test_lock) T(test_symlinks) T(test_escapes)
-					   T(test_version1) T(test_caps)
-						   T(test_load_all_bad)
-							   T(test_parse_format))
+UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove) T(
+	test_txn) T(test_bad_id) T(test_truncated) T(test_bad_files)
+		   T(test_load_all) T(test_by_name) T(test_lock)
+			   T(test_symlinks) T(test_escapes) T(test_version1)
+				   T(test_caps) T(test_load_all_bad)
+					   T(test_parse_format) T(test_made_on))
