@@ -60,22 +60,9 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	if (applet_open(&g, cli, ENGINE_STORE, &e))
 		return fail(&e);
 	if (argc == 1) {
-		struct store_rec *all;
-		size_t nall;
-
-		if (store_load_all(&g.store, &all, &nall, &bad, &nbad, &e))
+		if (engine_items_all(&g, &items, &bad, &nbad, &e))
 			goto err;
-		for (i = 0; i < nall; i++)
-			if (engine_items_push(&items, &all[i], 0, 0))
-				goto nomem;
-		free(all);
 		for (i = 0; i < nbad; i++) {
-			memset(&rec, 0, sizeof(rec));
-			memcpy(rec.id, bad[i].id, sizeof(rec.id));
-			memcpy(rec.name, bad[i].name, sizeof(rec.name));
-			if (engine_items_push(&items, &rec, 0, 1))
-				goto nomem;
-			engine_bad_file_hint(&bad[i].err, bad[i].id);
 			if (strv_add(&later, bad[i].err.msg,
 				     strlen(bad[i].err.msg)))
 				goto nomem;

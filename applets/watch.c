@@ -220,30 +220,15 @@ static void say_warnings(const struct engine *g)
 static int items_all(struct engine *g, struct engine_items *items,
 		     struct err *e)
 {
-	struct store_rec *all, rec;
 	struct store_bad *bad;
-	size_t i, nall, nbad;
-	int rc = 0;
+	size_t i, nbad;
 
-	if (store_load_all(&g->store, &all, &nall, &bad, &nbad, e))
+	if (engine_items_all(g, items, &bad, &nbad, e))
 		return -1;
-	for (i = 0; i < nall; i++)
-		if (engine_items_push(items, &all[i], 0, 0)) {
-			while (++i < nall)
-				store_rec_free(&all[i]);
-			rc = -1;
-		}
-	free(all);
-	for (i = 0; i < nbad && !rc; i++) {
-		memset(&rec, 0, sizeof(rec));
-		memcpy(rec.id, bad[i].id, sizeof(rec.id));
-		memcpy(rec.name, bad[i].name, sizeof(rec.name));
-		engine_bad_file_hint(&bad[i].err, bad[i].id);
+	for (i = 0; i < nbad; i++)
 		say(LOG_ERR, "%s", bad[i].err.msg);
-		rc = engine_items_push(items, &rec, 0, 1);
-	}
 	free(bad);
-	return rc ? err_set(e, EXIT_RUNTIME, "out of memory") : 0;
+	return 0;
 }
 
 /* One container of a batch and the stored containers whose rules name

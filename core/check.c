@@ -257,16 +257,6 @@ static int bridge_nf(struct check_report *r, int family, const char *key,
 		   e);
 }
 
-static int net_has6(const struct docker_network *n)
-{
-	size_t i;
-
-	for (i = 0; i < n->nsubnets; i++)
-		if (n->subnets[i].family == AF_INET6)
-			return 1;
-	return n->ipv6;
-}
-
 /* What in the filter table of the other rule set is docker-fw's or
  * Docker's: its chains DFW-* and DOCKER*, rules with our comment. */
 static void other_holds(struct fw *f, size_t *ours, size_t *dockers,
@@ -415,23 +405,13 @@ static int replay(struct engine *g, struct check_report *r,
 		  struct err *e)
 {
 	struct engine_items items = { NULL, 0 };
-	struct store_rec *all = NULL, rec;
 	struct store_bad *bad = NULL;
-	size_t i, k, nall = 0, nbad = 0, w0;
+	size_t i, k, nbad = 0, w0;
 	int rc = -1;
 
-	if (store_load_all(&g->store, &all, &nall, &bad, &nbad, e))
+	if (engine_items_all(g, &items, &bad, &nbad, e))
 		return -1;
-	for (i = 0; i < nall; i++)
-		if (engine_items_push(&items, &all[i], 0, 0))
-			goto nomem;
 	for (i = 0; i < nbad; i++) {
-		memset(&rec, 0, sizeof(rec));
-		memcpy(rec.id, bad[i].id, sizeof(rec.id));
-		memcpy(rec.name, bad[i].name, sizeof(rec.name));
-		if (engine_items_push(&items, &rec, 0, 1))
-			goto nomem;
-		engine_bad_file_hint(&bad[i].err, bad[i].id);
 		if (add(r, CHECK_STORE, 0, 0, "", bad[i].name,
 			line("%s", bad[i].err.msg), "",
 			"fix the file, or docker-fw drop the container", e))
@@ -470,12 +450,8 @@ static int replay(struct engine *g, struct check_report *r,
 			goto out;
 	}
 	rc = warnings(g, r, w0, e);
-	goto out;
-nomem:
-	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
 	engine_items_free(&items);
-	free(all);
 	free(bad);
 	return rc;
 }
@@ -510,7 +486,7 @@ int check_run(struct engine *g, struct check_report *r, struct err *e)
 		goto out;
 	for (i = 0; i < g->view.nnets; i++)
 		if (!strcmp(g->view.nets[i].driver, "bridge") &&
-		    net_has6(&g->view.nets[i]))
+		    docker_network_has6(&g->view.nets[i]))
 			v6 = 1;
 	if (v6 && !*g->be.skip6 && bridge_nf(r, AF_INET6, "ip6tables", e))
 		goto out;

@@ -1086,6 +1086,16 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 	return 0;
 }
 
+int docker_network_has6(const struct docker_network *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nsubnets; i++)
+		if (n->subnets[i].family == AF_INET6)
+			return 1;
+	return n->ipv6;
+}
+
 int docker_networks(struct docker *d, struct docker_network **v, size_t *n,
 		    struct err *e)
 {

@@ -364,17 +364,6 @@ static int published6(struct engine *g, struct setup_args *a, struct err *e)
 	return 0;
 }
 
-/* Whether network n has IPv6 (EnableIPv6, or an IPv6 subnet). */
-static int net_has6(const struct docker_network *n)
-{
-	size_t i;
-
-	for (i = 0; i < n->nsubnets; i++)
-		if (n->subnets[i].family == AF_INET6)
-			return 1;
-	return n->ipv6;
-}
-
 static int is_bridge(const struct docker_network *n)
 {
 	return !strcmp(n->driver, "bridge") && *n->bridge;
@@ -442,7 +431,7 @@ static int setup_collect(struct engine *g, const struct strv *names, int strict,
 				want = 1;
 		if (!is_bridge(nw))
 			continue;
-		if (net_has6(nw)) {
+		if (docker_network_has6(nw)) {
 			g->be.make6 = 1; /* the ip6 table is needed */
 			a->has6 = 1;
 			if (want)
@@ -1062,6 +1051,40 @@ int engine_items_push(struct engine_items *s, struct store_rec *rec, int drop,
 	s->v[s->n].drop = drop; /* its rules say which hosts to clean */
 	s->v[s->n].keep = keep;
 	s->v[s->n++].rec = *rec;
+	return 0;
+}
+
+int engine_items_all(struct engine *g, struct engine_items *items,
+		     struct store_bad **bad, size_t *nbad, struct err *e)
+{
+	struct store_rec *all, rec;
+	size_t i, nall;
+	int rc = 0;
+
+	*bad = NULL;
+	*nbad = 0;
+	if (store_load_all(&g->store, &all, &nall, bad, nbad, e))
+		return -1;
+	for (i = 0; i < nall; i++)
+		if (rc || engine_items_push(items, &all[i], 0, 0)) {
+			if (rc)
+				store_rec_free(&all[i]);
+			rc = -1;
+		}
+	free(all);
+	for (i = 0; i < *nbad && !rc; i++) {
+		memset(&rec, 0, sizeof(rec));
+		memcpy(rec.id, (*bad)[i].id, sizeof(rec.id));
+		memcpy(rec.name, (*bad)[i].name, sizeof(rec.name));
+		engine_bad_file_hint(&(*bad)[i].err, (*bad)[i].id);
+		rc = engine_items_push(items, &rec, 0, 1);
+	}
+	if (rc) {
+		free(*bad);
+		*bad = NULL;
+		*nbad = 0;
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
 	return 0;
 }
 

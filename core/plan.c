@@ -612,8 +612,17 @@ static int is_guard(const struct fw_rule *r)
 	return (r->inv & FW_INV_IN) && !strcmp(r->in, "lo");
 }
 
-int plan_host(struct plan *p, struct fw *f, const char *const *bridges,
-	      size_t n, int all, struct err *e)
+/* A rule of init's for item i of items (bridge names, or ports). */
+typedef void input_rule_fn(struct fw_rule *r, int family, const void *items,
+			   size_t i);
+
+/* One kind of init's rules in DFW-INPUT (guards, or container -> host
+ * DROPs: is_guard says which) made to be the n rules make() gives for
+ * items: with all, those of the kind no item gives are deleted first;
+ * each one missing is appended. 0, or -1 with e set. */
+static int input_set(struct plan *p, struct fw *f, int guards,
+		     input_rule_fn *make, const void *items, size_t n, int all,
+		     struct err *e)
 {
 	struct fw_chain *ch = fw_chain(f, FW_CHAIN_INPUT);
 	struct fw_rule r;
@@ -625,10 +634,11 @@ int plan_host(struct plan *p, struct fw *f, const char *const *bridges,
 			       "table",
 			       FW_CHAIN_INPUT);
 	for (j = ch->n; all && j-- > 0;) {
-		if (!plan_is_tail(&ch->rules[j]) || is_guard(&ch->rules[j]))
+		if (!plan_is_tail(&ch->rules[j]) ||
+		    is_guard(&ch->rules[j]) != guards)
 			continue;
 		for (i = 0; i < n; i++) {
-			host_rule(&r, f->family, bridges[i]);
+			make(&r, f->family, items, i);
 			if (equal(p, &r, &ch->rules[j]))
 				break;
 		}
@@ -636,11 +646,23 @@ int plan_host(struct plan *p, struct fw *f, const char *const *bridges,
 			return -1;
 	}
 	for (i = 0; i < n; i++) {
-		host_rule(&r, f->family, bridges[i]);
+		make(&r, f->family, items, i);
 		if (once(p, ch, &r, ch->n, e))
 			return -1;
 	}
 	return 0;
+}
+
+static void host_item(struct fw_rule *r, int family, const void *items,
+		      size_t i)
+{
+	host_rule(r, family, ((const char *const *)items)[i]);
+}
+
+int plan_host(struct plan *p, struct fw *f, const char *const *bridges,
+	      size_t n, int all, struct err *e)
+{
+	return input_set(p, f, 0, host_item, bridges, n, all, e);
 }
 
 static void guard_rule(struct fw_rule *r, int family,
@@ -657,33 +679,14 @@ static void guard_rule(struct fw_rule *r, int family,
 	snprintf(r->target, sizeof(r->target), "DROP");
 }
 
+static void guard_item(struct fw_rule *r, int family, const void *items,
+		       size_t i)
+{
+	guard_rule(r, family, &((const struct plan_port *)items)[i]);
+}
+
 int plan_guards(struct plan *p, struct fw *f, const struct plan_port *ports,
 		size_t n, int all, struct err *e)
 {
-	struct fw_chain *ch = fw_chain(f, FW_CHAIN_INPUT);
-	struct fw_rule r;
-	size_t i, j;
-
-	if (!ch)
-		return err_set(e, EXIT_RUNTIME,
-			       "no chain %s in the filter "
-			       "table",
-			       FW_CHAIN_INPUT);
-	for (j = ch->n; all && j-- > 0;) {
-		if (!plan_is_tail(&ch->rules[j]) || !is_guard(&ch->rules[j]))
-			continue;
-		for (i = 0; i < n; i++) {
-			guard_rule(&r, f->family, &ports[i]);
-			if (equal(p, &r, &ch->rules[j]))
-				break;
-		}
-		if (i == n && delete (p, ch, j, e))
-			return -1;
-	}
-	for (i = 0; i < n; i++) {
-		guard_rule(&r, f->family, &ports[i]);
-		if (once(p, ch, &r, ch->n, e))
-			return -1;
-	}
-	return 0;
+	return input_set(p, f, 1, guard_item, ports, n, all, e);
 }

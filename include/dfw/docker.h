@@ -202,6 +202,9 @@ struct docker_network {
 int docker_networks(struct docker *d, struct docker_network **v, size_t *n,
 		    struct err *e);
 
+/* Whether network n carries IPv6: EnableIPv6, or an IPv6 subnet. */
+int docker_network_has6(const struct docker_network *n);
+
 /* POST /containers/{id}/ACTION for "start", "pause", "unpause". A 304
  * (already in that state) counts as done. 0 or -1. */
 int docker_container_action(struct docker *d, const char *id,

@@ -131,6 +131,17 @@ struct engine_items {
 int engine_items_push(struct engine_items *s, struct store_rec *rec, int drop,
 		      int keep);
 
+/*
+ * A full sync's items: every record of g's store, and for each store
+ * file that cannot be read an item of its ID and name whose rules stay
+ * as they are (keep). Those files come back in *bad (*nbad of them, each
+ * err naming the file with engine_bad_file_hint's fix; the caller frees
+ * *bad with free()) for the caller to report. 0, or -1 with e set (the
+ * store folder unreadable, or out of memory; *bad NULL).
+ */
+int engine_items_all(struct engine *g, struct engine_items *items,
+		     struct store_bad **bad, size_t *nbad, struct err *e);
+
 /* Adds the stored records whose rules name c (engine_dependents), each
  * unless there. 0, or -1 with e set. */
 int engine_items_dependents(struct engine *g, struct engine_items *s,
