@@ -4,7 +4,7 @@
  * caps; and the text store_format makes of it is a fixed point: it loads
  * back to an equal record, which formats to the same text, one line per
  * value, with no raw control character, in the lowest version that holds
- * it (2 only with a $'...' word).
+ * it (3 with a rule's --made-on, else 2 only with a $'...' word).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +30,8 @@ static int rec_equal(const struct store_rec *a, const struct store_rec *b)
 	    a->nrules != b->nrules || a->hostconfig.n != b->hostconfig.n)
 		return 0;
 	for (i = 0; i < a->nrules; i++)
-		if (!rulespec_equal(&a->rules[i], &b->rules[i]))
+		if (!rulespec_equal(&a->rules[i], &b->rules[i]) ||
+		    strcmp(a->rules[i].made_on, b->rules[i].made_on))
 			return 0;
 	for (i = 0; i < a->hostconfig.n; i++)
 		if (strcmp(a->hostconfig.v[i], b->hostconfig.v[i]))
@@ -38,15 +39,23 @@ static int rec_equal(const struct store_rec *a, const struct store_rec *b)
 	return 1;
 }
 
-/* One line a value, each within the cap, no raw control byte. */
-static void check_text(const struct buf *t)
+/* One line a value, each within the cap, no raw control byte; version 3
+ * when a rule says the network it was made on, else 2 only with a $'...'
+ * word, else 1. */
+static void check_text(const struct buf *t, const struct store_rec *r)
 {
 	size_t i, line = 0;
+	int made_on = 0;
 
+	for (i = 0; i < r->nrules; i++)
+		made_on |= !!*r->rules[i].made_on;
 	need(t->len <= STORE_MAX_BYTES);
-	need(!strncmp(t->data, "docker-fw-store 1\n", 18) ||
-	     (!strncmp(t->data, "docker-fw-store 2\n", 18) &&
-	      strstr(t->data, "$'")));
+	if (made_on)
+		need(!strncmp(t->data, "docker-fw-store 3\n", 18));
+	else
+		need(!strncmp(t->data, "docker-fw-store 1\n", 18) ||
+		     (!strncmp(t->data, "docker-fw-store 2\n", 18) &&
+		      strstr(t->data, "$'")));
 	for (i = 0; i < t->len; i++) {
 		unsigned char c = (unsigned char)t->data[i];
 
@@ -82,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (store_format(&r, &a, &e)) {
 		need(e.code == EXIT_USAGE && !a.len);
 	} else {
-		check_text(&a);
+		check_text(&a, &r);
 		need(!store_parse(a.data, a.len, "F", ID, &r2, &e));
 		need(rec_equal(&r, &r2));
 		need(!store_format(&r2, &b, &e));
