@@ -361,6 +361,128 @@ static int host_network(struct engine *g, struct check_report *r, struct err *e)
 	return 0;
 }
 
+/* Whether an interface of a rule ("" any, "br+" a prefix) may be b. */
+static int if_may_be(const char *i, const char *b)
+{
+	size_t n = strlen(i);
+
+	if (!n)
+		return 1;
+	if (i[n - 1] == '+')
+		return !strncmp(i, b, n - 1);
+	return !strcmp(i, b);
+}
+
+/* Whether x, a rule packets reach after docker-fw's, lets new traffic
+ * from outside into a container without it: an ACCEPT, or a jump into
+ * Docker's DOCKER chain (where the published ports' ACCEPTs are), that
+ * may send packets out to a bridge of nets, not only from one (a
+ * container's own traffic out is Docker's) and not only replies. The
+ * bridge, or NULL. Docker's catch-all (-o B -j DOCKER, alone) is left
+ * to init's findings. */
+static const char *path_bridge(const struct fw_rule *x,
+			       const struct docker_network *nets, size_t n)
+{
+	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
+	size_t i;
+
+	if (!strncmp(x->comment, FW_COMMENT, strlen(FW_COMMENT)) ||
+	    (strcmp(x->target, "ACCEPT") && strcmp(x->target, "DOCKER")))
+		return NULL;
+	if (x->ctstate && !(x->inv & FW_INV_CT) && !(x->ctstate & ~replies))
+		return NULL; /* replies only */
+	for (i = 0; i < n; i++)
+		if (*nets[i].bridge && *x->in && !(x->inv & FW_INV_IN) &&
+		    if_may_be(x->in, nets[i].bridge))
+			return NULL; /* from a bridge: the container's */
+	for (i = 0; i < n; i++) {
+		const char *b = nets[i].bridge;
+		int may = x->inv & FW_INV_OUT ?
+				  *x->out && !if_may_be(x->out, b) :
+				  if_may_be(x->out, b);
+
+		if (!*b || !may)
+			continue;
+		if (!strcmp(x->target, "DOCKER") && !strcmp(x->out, b) &&
+		    !*x->in && !x->inv && !x->proto && !x->ctstate &&
+		    !x->extra && !x->smsk[0] && !x->dmsk[0])
+			continue; /* Docker's catch-all */
+		return b;
+	}
+	return NULL;
+}
+
+/* Paths around the whitelist in the table of family: in FORWARD after
+ * its jump into DOCKER-USER (or DFW-FORWARD), in DOCKER-USER after its
+ * jump into DFW-FORWARD, in Docker 28's DOCKER-FORWARD, each rule
+ * path_bridge says lets new traffic into a bridge past docker-fw's
+ * rules. 0, or -1 with e set (the table unreadable: EXIT_RUNTIME). */
+static int paths(struct engine *g, struct check_report *r, int family,
+		 struct err *e)
+{
+	static const struct {
+		const char *chain, *after, *after2;
+	} where[] = {
+		{ "FORWARD", "DOCKER-USER", FW_CHAIN_FORWARD },
+		{ "DOCKER-USER", FW_CHAIN_FORWARD, NULL },
+		{ "DOCKER-FORWARD", NULL, NULL },
+	};
+	const char *v6 = family == AF_INET6 ? "6" : "";
+	struct fw f;
+	struct fw_chain *ch;
+	struct buf b = { 0 };
+	size_t i, j, start;
+	const char *br;
+	int rc = -1;
+
+	if (view_networks(&g->view, e))
+		return -1;
+	if (fw_open(&f, g->be.ops, &g->env, family, "filter", e))
+		return -1;
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		ch = fw_chain(&f, where[i].chain);
+		if (!ch)
+			continue;
+		start = 0;
+		for (j = 0; where[i].after && j < ch->n; j++)
+			if (!strcmp(ch->rules[j].target, where[i].after) ||
+			    (where[i].after2 &&
+			     !strcmp(ch->rules[j].target, where[i].after2))) {
+				start = j + 1;
+				break;
+			}
+		for (j = start; j < ch->n; j++) {
+			br = path_bridge(&ch->rules[j], g->view.nets,
+					 g->view.nnets);
+			if (!br)
+				continue;
+			b.len = 0;
+			if (fw_rule_show(&ch->rules[j], &b))
+				goto nomem;
+			if (add(r, CHECK_PATH, 0, family, ch->name, "",
+				line("rule %zu of %s (%s) lets new traffic "
+				     "into bridge %s past docker-fw's rules: "
+				     "containers there are reached without "
+				     "a rule of docker-fw",
+				     j + 1, ch->name, b.data ? b.data : "", br),
+				"",
+				line("delete it (ip%stables -D %s %zu), and "
+				     "open the flows it was for with docker-fw",
+				     v6, ch->name, j + 1),
+				e))
+				goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, EXIT_RUNTIME, "out of memory");
+out:
+	buf_free(&b);
+	fw_close(&f);
+	return rc;
+}
+
 int check_host_open(const struct engine *g, struct err *e)
 {
 	return dfw_host_open(g->cfg, e);
@@ -494,6 +616,9 @@ int check_run(struct engine *g, struct check_report *r, struct err *e)
 	    (!*g->be.skip6 && other_set(g, r, AF_INET6, e)))
 		goto out;
 	if (host_network(g, r, e))
+		goto out;
+	if (paths(g, r, AF_INET, e) ||
+	    (!*g->be.skip6 && paths(g, r, AF_INET6, e)))
 		goto out;
 	host = check_host_open(g, e);
 	if (host < 0 ||

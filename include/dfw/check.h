@@ -9,7 +9,9 @@
  * and what the plan does not see: bridge netfilter off in this network
  * namespace, the other rule set (legacy x_tables on an nf_tables host,
  * or the reverse) holding docker-fw's or Docker's rules, containers on
- * the host's network stack, container -> host left open by choice.
+ * the host's network stack, container -> host left open by choice, and
+ * rules packets reach after docker-fw's that let new traffic into a
+ * bridge without it (paths around the whitelist).
  */
 #ifndef DFW_CHECK_H
 #define DFW_CHECK_H
@@ -56,6 +58,10 @@
 	"host-open"	      /* container -> host open by
 					 * init's choice (a note) */
 #define CHECK_UNREAD "unread" /* something not read (a note) */
+#define CHECK_PATH \
+	"path" /* a rule past docker-fw's that lets new
+					 * traffic into a bridge (a foreign
+					 * ACCEPT, or a jump into DOCKER) */
 
 /* One finding. Strings are owned, "" when not known; none holds a
  * control character unescaped (they are escaped when made). */
