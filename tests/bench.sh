@@ -23,6 +23,10 @@
 #   BENCH_CLIENT      1 (default): first the Docker client against the
 #                     docker CLI (inspect, TLS, a list of BENCH_LIST
 #                     containers, default 1000); 0: skip it
+#   BENCH_IPV6        1 (default): last, the IPv6 part (tests/bench6.sh:
+#                     dockerd 28.5 with ip6tables, a dual-stack network,
+#                     every rule in both families; its settings are
+#                     BENCH6_*, see there); 0: skip it
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/lib/testing.sh"
 . "$TOP/tests/lib/sandbox.sh"
@@ -614,6 +618,7 @@ EOF
 for m in $modes; do
 	rules_bench "$m"
 done
+[ "${BENCH_IPV6:-1}" = 0 ] || sh "$TOP/tests/bench6.sh"
 echo "# bench done in $(( $(date +%s) - t_start )) s; load average now" \
      "$(cut -d' ' -f1-3 /proc/loadavg)"
 testing_cleanup
