@@ -80,11 +80,25 @@ const struct docker_container *engine_container(struct engine *g,
 	return view_container(&g->view, name, VIEW_NEEDS_ALL, e);
 }
 
+/* Whether the n rules of a spec are all of the ip6 table (an IPv6
+ * literal), and this kernel has no IPv6 (*why says so): the rule could
+ * never match here. */
+static int only6_here(const struct resolve_out *out, size_t n, const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (out[i].family != AF_INET6)
+			return 0;
+	return n && !fw_ipv6_on(why);
+}
+
 int engine_check_rule(struct engine *g, const struct docker_container *c,
 		      struct rulespec *r, struct err *e)
 {
 	struct resolve_out out[RESOLVE_MAX];
 	struct fw_rule base[RESOLVE_MAX];
+	const char *why;
 	size_t i, n;
 
 	if (resolve_check(&g->view, c, r, e))
@@ -96,6 +110,11 @@ int engine_check_rule(struct engine *g, const struct docker_container *c,
 	if (resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c, r, out, base,
 			 &n, e))
 		return -1;
+	if (only6_here(out, n, &why))
+		return err_set(e, EXIT_USAGE,
+			       "an IPv6 rule, and IPv6 is off here (%s): it "
+			       "would never match",
+			       why);
 	for (i = 0; i < n; i++) {
 		struct fw_rule *fr = &out[i].rule;
 
@@ -709,6 +728,7 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 	struct store_rec *rec = &a->items[i].rec;
 	struct resolve_out out[RESOLVE_MAX];
 	struct buf spec = { 0 };
+	const char *why;
 	struct err ce;
 	size_t j, k, nout;
 	int rc;
@@ -723,6 +743,11 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 		}
 		rc = resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c,
 				  &rec->rules[j], out, NULL, &nout, &ce);
+		if (!rc && only6_here(out, nout, &why)) {
+			err_set(&ce, EXIT_USAGE,
+				"an IPv6 rule, and IPv6 is off here (%s)", why);
+			rc = -1;
+		}
 		if (!rc) {
 			for (k = 0; k < nout; k++)
 				if (plan_wants_add(&a->ws, &out[k], i, j))
