@@ -25,6 +25,7 @@
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/lib/testing.sh"
 . "$TOP/tests/lib/sandbox.sh"
+. "$TOP/tests/lib/bench.sh"
 engine=28.5
 modes=${BENCH6_MODES:-${BENCH_MODES:-legacy nft}}
 sizes=${BENCH6_RULES:-1000 10000}
@@ -55,33 +56,7 @@ S=$TESTING_TMP/samples6
 LOG=$TESTING_TMP/log6
 OURS='docker-fw r[0-9]'
 
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "" || b == "" || a == "-" || b == "-" || b == 0)
-			print "-"
-		else
-			printf "%.2f", a / b }'
-}
 
-# sample KEY CMD...: one run of CMD in the sandbox's namespace under
-# rusage (one line "wall_us tree_kib self_kib cpu_us self_cpu_us" added
-# to $S/KEY); stdout dropped, stderr in $LOG; a failure is reported and
-# leaves no sample (a missing number shows as "-").
-sample() {
-	key=$1
-	shift
-	rm -f "$TESTING_TMP/one6"
-	sb_nsenter env PATH="$SB_PATH" DFW_STATE_DIR="${DFW_STATE_DIR:-}" \
-		"$R" -o "$TESTING_TMP/one6" "$@" >/dev/null 2>"$LOG"
-	rc=$?
-	if [ "$rc" -ne 0 ]; then
-		printf '  ! %s: %s exited %s: %s\n' "$key" "${1##*/}" "$rc" \
-			"$(head -n 1 "$LOG")"
-		return "$rc"
-	fi
-	sed -n 's/^wall_us=\([0-9]*\) maxrss_kib=\([0-9]*\) self_kib=\(-*[0-9]*\) cpu_us=\([0-9]*\) self_cpu_us=\(-*[0-9]*\)$/\1 \2 \3 \4 \5/p' \
-		"$TESTING_TMP/one6" >>"$S/$key"
-}
 
 # both KEY A B: the runs of A and B (same count, run by run) as one:
 # times added, the larger RSS (the two ran one after the other)
@@ -92,20 +67,6 @@ both() {
 		    ($3 > $8 ? $3 : $8), $4 + $9, $5 + $10 }' >"$S/$1"
 }
 
-# med KEY [COLUMN]: median wall time (4: CPU of the tree, 5: of the
-# process itself) in microseconds; "-" without samples
-med() {
-	[ -s "$S/$1" ] || { echo -; return; }
-	awk -v c="${2:-1}" '{ print $c }' "$S/$1" | sort -n |
-		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-# rss KEY COLUMN: the largest RSS of the runs in MiB (2: tree, 3: self)
-rss() {
-	[ -s "$S/$1" ] || { echo -; return; }
-	awk -v c="$2" '$c > m { m = $c } END { printf "%.1f", m / 1024 }' \
-		"$S/$1"
-}
-ms() { awk -v v="$1" 'BEGIN { if (v == "-") print v; else printf "%.0f", v / 1000 }'; }
 
 # The filter tables of both families as they were after `docker-fw
 # init`, nothing stored.
@@ -212,7 +173,6 @@ c_cpu_ratio() { ratio "$(med "$3.$1" 4)" "$(med "$3.$2" 4)"; }
 c_rss() { rss "$3.$1" "$2"; }					# WHAT COLUMN N
 lin() { ratio "$(med "10000.$1" "${2:-1}")" "$(med "1000.$1" "${2:-1}")"; }
 
-has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
 bench6() {	# MODE
 	rm -rf "$S" && mkdir -p "$S"
