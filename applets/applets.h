@@ -21,7 +21,10 @@
 "                     to 15 characters, IF+ a prefix) and\n" \
 "                     -m conntrack [!] --ctstate STATES only\n" \
 "  --network NAME     the network whose addresses the rule uses (needed\n" \
-"                     when the container is on several)\n" \
+"                     when the containers share several; add: the one\n" \
+"                     Docker's DNAT sends published ports to, chosen\n" \
+"                     without it). Without it, the network a rule is\n" \
+"                     made on is kept with it\n" \
 "  --rev-lookup       an address on a Docker network means the container\n" \
 "                     holding it (recorded by name)\n" \
 "  --from FILE|-      one rule spec per line, as OPTIONS... (CONTAINER\n" \
@@ -30,8 +33,9 @@
 "                     the original's ls too); shell-like quoting, #\n" \
 "                     comments; all lines or none are applied\n" \
 "Addresses: \".\" the container, \"/\" the gateway of its network, a\n" \
-"container name or ID (must be running), A.B.C.D[/N]. Exactly one of\n" \
-"--source and --dest is \".\".\n" \
+"container name or ID (must be running), A.B.C.D[/N], an IPv6 address\n" \
+"or network (fd99::2, 2001:db8::/32). Exactly one of --source and\n" \
+"--dest is \".\".\n" \
 "Common options: --state-dir DIR (default $DFW_STATE_DIR, else\n" \
 "/var/lib/docker-fw), -v/--verbose (print the table changes),\n" \
 "--backend=iptc|nft (default $DFW_BACKEND, else where Docker's chains\n" \
@@ -62,11 +66,11 @@ APPLET("add-two-ways", add_two_ways, "CONTAINER --source PEER --dport P [RULE OP
 RULE_OPTS_HELP)
 APPLET("allow", allow, "CONTAINER ADDRESS... [--network NAME]",
 "An add rule for each published tcp and udp port of CONTAINER and each\n"
-"ADDRESS (A.B.C.D[/N], outside Docker's networks). Exposed ports that are\n"
-"not published are skipped, and so are ports published on a loopback\n"
-"address only (said on stderr). The rules go to the network Docker's DNAT\n"
-"sends published ports to; --network NAME must be that one. All rules or\n"
-"none are applied.\n"
+"ADDRESS (A.B.C.D[/N] or IPv6, outside Docker's networks). Exposed ports\n"
+"that are not published are skipped, and so are ports published on a\n"
+"loopback address only (said on stderr). The rules go to the network\n"
+"Docker's DNAT sends published ports to; --network NAME must be that\n"
+"one. All rules or none are applied.\n"
 "Options: --network NAME, --state-dir DIR, -v/--verbose,\n"
 "--backend=iptc|nft.\n")
 APPLET("check", check, "[--quiet] [--format text|kv]",
