@@ -18,7 +18,10 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CSTD := -std=gnu11 -D_GNU_SOURCE
 INC := -Iinclude -Iapplets -I$(DEPS)/include -idirafter $(DEPS)/kinclude
 CFLAGS ?= -Os
+# Size: each function and object in its own section for --gc-sections;
+# no unwind tables (C without exceptions: .eh_frame was 47 KiB of 490).
 CFLAGS += $(CSTD) $(WARN) -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-DDFW_VERSION='"$(VERSION)"'
 LDFLAGS += -static -s -Wl,--gc-sections
 

@@ -380,8 +380,12 @@ int fw_iptc_has_table(int family, const char *table)
 	char name[64];
 	int rc = 0;
 
-	while (t && fscanf(t, "%63s", name) == 1)
+	/* one table name a line (/proc/net/ip_tables_names); fgets, not
+	 * fscanf: scanf would add 12 KiB to the binary for this loop */
+	while (t && fgets(name, sizeof(name), t)) {
+		name[strcspn(name, "\n")] = '\0';
 		rc |= !strcmp(name, table);
+	}
 	if (t)
 		fclose(t);
 	return rc;

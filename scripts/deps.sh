@@ -83,7 +83,13 @@ build_libs() {	# build_libs NAME CC
 	fetch_sources
 	headers
 	rm -rf "$out" && mkdir -p "$out/obj" "$out/lib"
-	cflags="-std=gnu11 -Os -ffunction-sections -fdata-sections -D_GNU_SOURCE"
+	# no unwind tables in the static binary (see the Makefile's CFLAGS);
+	# the host build keeps them for the sanitizers' stack traces
+	nounwind=
+	[ "$1" = musl ] &&
+		nounwind="-fno-asynchronous-unwind-tables -fno-unwind-tables"
+	cflags="-std=gnu11 -Os -ffunction-sections -fdata-sections $nounwind"
+	cflags="$cflags -D_GNU_SOURCE"
 	for l in libip4tc libip6tc; do
 		# shellcheck disable=SC2086
 		$2 $cflags -I"$deps/include" -idirafter "$deps/kinclude" \
@@ -94,7 +100,7 @@ build_libs() {	# build_libs NAME CC
 	cat >"$out/bearssl/conf/dfw.mk" <<-EOT
 	include conf/Unix.mk
 	CC = $2
-	CFLAGS = -W -Wall -Os -ffunction-sections -fdata-sections
+	CFLAGS = -W -Wall -Os -ffunction-sections -fdata-sections $nounwind
 	DLL = no
 	TOOLS = no
 	TESTS = no
