@@ -96,17 +96,17 @@ static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
 		       one_port(u->dpts, &r->dport);
 	}
 	if (!strcmp(name, "comment") &&
-	    dlen >= sizeof(struct xt_comment_info) && !*r->comment) {
+	    dlen >= sizeof(struct xt_comment_info) && !r->comment) {
 		const struct xt_comment_info *c = (const void *)m->data;
 
 		size_t len = strnlen((const char *)c->comment,
 				     sizeof(c->comment));
 
-		if (len == sizeof(c->comment) || len >= sizeof(r->comment))
+		if (len == sizeof(c->comment) || !len)
 			return -1; /* no NUL: never iptables' */
-		memcpy(r->comment, c->comment, len);
-		r->comment[len] = 0;
-		return 0;
+		/* out of memory: not read (foreign), as fw_rule_decode */
+		r->comment = fw_intern((const char *)c->comment, len);
+		return r->comment ? 0 : -1;
 	}
 	if (!strcmp(name, "conntrack") && m->u.user.revision == 3 &&
 	    dlen >= sizeof(struct xt_conntrack_mtinfo3) && !r->ctstate) {
@@ -397,7 +397,7 @@ int fw_iptc_table_exists(const char *table)
  * the line). */
 static int readable(const struct fw_rule *r)
 {
-	const char *v[3] = { r->comment, r->in, r->out };
+	const char *v[3] = { fw_comment(r), r->in, r->out };
 	const char *p;
 	size_t i;
 
@@ -525,7 +525,7 @@ static void *encode(const struct fw_rule *r)
 						  MATCH_SIZE(struct xt_udp);
 	if (r->ctstate)
 		size += MATCH_SIZE(struct xt_conntrack_mtinfo3);
-	if (*r->comment)
+	if (r->comment)
 		size += MATCH_SIZE(struct xt_comment_info);
 	en = calloc(1, size + tsize);
 	if (!en)
@@ -599,7 +599,7 @@ static void *encode(const struct fw_rule *r)
 		ct->state_mask = r->ctstate;
 		p += m->u.user.match_size;
 	}
-	if (*r->comment) {
+	if (r->comment) {
 		struct xt_comment_info *ci;
 
 		m = (void *)p;

@@ -97,6 +97,21 @@ void fw_extra_mark(const char *extra)
 		istr_of(extra)->known = 1;
 }
 
+const char *fw_comment(const struct fw_rule *r)
+{
+	return r->comment ? r->comment : "";
+}
+
+int fw_set_comment(struct fw_rule *r, const char *s)
+{
+	const char *v = s ? fw_intern(s, strlen(s)) : NULL;
+
+	if (s && *s && !v)
+		return -1;
+	r->comment = v;
+	return 0;
+}
+
 /* ---- comparison --------------------------------------------------------- */
 
 int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b)
@@ -109,19 +124,20 @@ int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	       !strcmp(a->out, b->out) && a->inv == b->inv &&
 	       a->proto == b->proto && a->sport == b->sport &&
 	       a->dport == b->dport && a->ctstate == b->ctstate &&
-	       a->extra == b->extra && !strcmp(a->comment, b->comment) &&
+	       a->extra == b->extra && a->comment == b->comment &&
 	       !strcmp(a->target, b->target);
 }
 
 uint32_t fw_rule_hash(const struct fw_rule *r)
 {
 	uint32_t h = 2166136261u;
-	uint32_t v[6] = { (uint32_t)r->family,
+	uint32_t v[7] = { (uint32_t)r->family,
 			  r->inv,
 			  r->proto,
 			  (uint32_t)r->sport << 16 | r->dport,
 			  r->ctstate,
-			  r->extra ? istr_of(r->extra)->hash : 0 };
+			  r->extra ? istr_of(r->extra)->hash : 0,
+			  r->comment ? istr_of(r->comment)->hash : 0 };
 
 	h = fnv(h, v, sizeof(v));
 	h = fnv(h, r->src, 16);
@@ -131,8 +147,6 @@ uint32_t fw_rule_hash(const struct fw_rule *r)
 	h = fnv(h, r->in, strlen(r->in));
 	h = fnv(h, "/", 1);
 	h = fnv(h, r->out, strlen(r->out));
-	h = fnv(h, "/", 1);
-	h = fnv(h, r->comment, strlen(r->comment));
 	h = fnv(h, "/", 1);
 	return fnv(h, r->target, strlen(r->target));
 }
@@ -414,7 +428,7 @@ int fw_rule_check(const struct fw_rule *r, struct err *e)
 		return err_set(e, EXIT_RUNTIME,
 			       "a rule docker-fw did not "
 			       "read whole is never written");
-	if (*r->comment && (why = fw_word_why(r->comment, FW_COMMENT_MAX, 0)))
+	if (r->comment && (why = fw_word_why(r->comment, FW_COMMENT_MAX, 0)))
 		return err_set(e, EXIT_RUNTIME, "the comment \"%s\": %s",
 			       str_escape(v, sizeof(v), r->comment), why);
 	if (*r->in && (why = fw_word_why(r->in, FW_IFACE_MAX, 1)))
@@ -504,7 +518,7 @@ static int format(const struct fw_rule *r, struct buf *out, int strict)
 	}
 	if (r->extra)
 		rc |= buf_printf(out, "%s ", r->extra);
-	if (*r->comment)
+	if (r->comment)
 		rc |= buf_adds(out, "-m comment --comment ") ||
 		      add_word(out, r->comment, strict) || buf_adds(out, " ");
 	if (r->foreign)

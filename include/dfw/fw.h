@@ -49,7 +49,7 @@
 #define FW_LINE_MAX 10000  /* bytes of one line of restore text */
 
 /* A table docker-fw reads holds at most this many rules (a rule takes
- * about 450 bytes in memory); over it, reading is an error. */
+ * about 170 bytes in memory); over it, reading is an error. */
 #define FW_MAX_RULES 500000
 
 /* The nft backend's caps on what its child processes print: over
@@ -96,8 +96,11 @@ struct fw_rule {
 	uint8_t proto;	       /* 0 any, IPPROTO_TCP, IPPROTO_UDP */
 	uint16_t sport, dport; /* host order, 0 any */
 	unsigned ctstate;      /* FW_CT_* bits, 0: no conntrack match */
-	char comment[256];     /* "" none */
-	char target[32];       /* "ACCEPT", "DROP", "RETURN" or a chain */
+	/* NULL none, else a string of fw_intern (1 to FW_COMMENT_MAX
+	 * bytes): equal comments are one pointer, and a rule stays small
+	 * (tables of 10,000s of rules are copied by value) */
+	const char *comment;
+	char target[32]; /* "ACCEPT", "DROP", "RETURN" or a chain */
 	/* NULL, or the other conditions in iptables-save words, in their
 	 * order, e.g. `-m limit --limit 5/sec`: a string of fw_intern, so
 	 * that copies of a rule stay plain struct copies and equal texts
@@ -113,6 +116,13 @@ struct fw_rule {
  * memory.
  */
 const char *fw_intern(const char *s, size_t len);
+
+/* r->comment, or "" when it has none. */
+const char *fw_comment(const struct fw_rule *r);
+
+/* Sets r->comment to the interned copy of s ("" or NULL: none). 0, or
+ * -1 (ENOMEM) with r->comment as it was. */
+int fw_set_comment(struct fw_rule *r, const char *s);
 
 /* Whether iptables-nft-save has printed extra (a string of fw_intern,
  * or NULL, which is): fw_rule_decode saw it, or fw_extra_mark said so.

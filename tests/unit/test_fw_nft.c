@@ -47,7 +47,7 @@ static struct fw_rule want(int family, const char *src, const char *dst,
 	check(fw_addr_parse(dst, family, r.dst, r.dmsk) == 0);
 	r.proto = IPPROTO_TCP;
 	r.dport = (uint16_t)dport;
-	strcpy(r.comment, "docker-fw web 0123456789ab");
+	check(fw_set_comment(&r, "docker-fw web 0123456789ab") == 0);
 	strcpy(r.target, "DOCKER"); /* no such chain in the probe */
 	fw_split(filter, &w);
 	check(fw_rule_filter(&r, w.v, w.n, 1, &e) == 0);
@@ -256,7 +256,7 @@ static struct fw_rule own_rule(const char *comment, const char *in,
 			    r.src, r.smsk) == 0);
 	r.proto = IPPROTO_TCP;
 	r.dport = 80;
-	snprintf(r.comment, sizeof(r.comment), "%s", comment);
+	check(fw_set_comment(&r, comment) == 0);
 	snprintf(r.in, sizeof(r.in), "%s", in);
 	snprintf(r.out, sizeof(r.out), "%s", out);
 	strcpy(r.target, "ACCEPT");
@@ -300,10 +300,15 @@ static void roundtrip(const struct fw_ops *ops, const char *save)
 
 		c[i + 1] = insert(FW_CHAIN_FORWARD, &r);
 	}
-	c[3].rule.comment[FW_COMMENT_MAX - 1] = 0;
-	memset(c[3].rule.comment + strlen(c[3].rule.comment), 'c',
-	       FW_COMMENT_MAX - strlen(c[3].rule.comment));
-	c[3].rule.comment[FW_COMMENT_MAX] = 0; /* all of xt_comment */
+	{
+		char whole[FW_COMMENT_MAX + 1];
+		size_t len = strlen(c[3].rule.comment);
+
+		memcpy(whole, c[3].rule.comment, len);
+		memset(whole + len, 'c', FW_COMMENT_MAX - len);
+		whole[FW_COMMENT_MAX] = 0; /* all of xt_comment */
+		check(fw_set_comment(&c[3].rule, whole) == 0);
+	}
 	if (fw_open(&f, ops, env(), fam, "filter", &e)) {
 		printf("# %s: %s\n", ops->name, e.msg);
 		check(0);
@@ -429,7 +434,7 @@ static void test_nft_reader(void)
 		check_str(ch->rules[0].in, "q\"br");
 		check(ch->rules[1].foreign);
 		check(!ch->rules[2].foreign);
-		check_str(ch->rules[2].comment, "a\"b\\");
+		check_str(fw_comment(&ch->rules[2]), "a\"b\\");
 	}
 	ch = fw_chain(&f, FW_CHAIN_FORWARD);
 	check(ch && ch->n == 0); /* no rule smuggled in */
@@ -605,7 +610,7 @@ static void test_nft_many(void)
 	check(ch && ch->n == MANY + 3);
 	for (i = 0; ch && i < MANY + 3 && i < ch->n; i++)
 		check(i < 3 ? ch->rules[i].dport == 81 + i :
-			      !strncmp(ch->rules[i].comment, "docker-fw b",
+			      !strncmp(fw_comment(&ch->rules[i]), "docker-fw b",
 				       11));
 	fw_close(&f);
 	buf_free(&b);
@@ -912,7 +917,7 @@ static void test_probe_makes_no_table(void)
 	/* and a rule that may not be written is not probed */
 	memset(&p, 0, sizeof(p));
 	p.rule = want(AF_INET, "10.0.0.1", "10.0.0.2", 80, "-m limit");
-	strcpy(p.rule.comment, "a\nb");
+	check(fw_set_comment(&p.rule, "a\nb") == 0);
 	check(fw_nft_canon(env(), AF_INET, &p, 1, 1, &e) == 0);
 	check(p.failed && strstr(p.why, "comment \"a\\nb\""));
 }
