@@ -154,6 +154,15 @@ void fw_chains_free(struct fw_chain *v, size_t n)
 	free(v);
 }
 
+void fw_shed(struct fw *f)
+{
+	if (f->ops && f->ops->commit_reads_chains)
+		return;
+	fw_chains_free(f->chains, f->nchains);
+	f->chains = NULL;
+	f->nchains = 0;
+}
+
 void fw_close(struct fw *f)
 {
 	if (f->ops && f->ops->close)

@@ -1130,6 +1130,7 @@ const struct fw_ops fw_nft_ops = {
 	.name = "nft",
 	.what = "iptables-nft (nf_tables)",
 	.read = read_table,
+	.commit_reads_chains = 1,
 	.commit = commit,
 	.close = close_table,
 };

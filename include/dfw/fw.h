@@ -47,6 +47,10 @@
 #define FW_CHAIN_MAX 28	   /* bytes of a chain or target name */
 #define FW_WORD_MAX 1023   /* bytes of one word of restore text */
 #define FW_LINE_MAX 10000  /* bytes of one line of restore text */
+/* More than a change's line (fw_change_format) takes besides its rule's
+ * extra text, whatever its checked values: fw_change_check formats no
+ * line that must be shorter than FW_LINE_MAX */
+#define FW_LINE_FIXED 2048
 
 /* A table docker-fw reads holds at most this many rules (a rule takes
  * about 170 bytes in memory); over it, reading is an error. */
@@ -365,6 +369,9 @@ struct fw_ops {
 	int (*commit)(struct fw *f, const struct fw_change *c, size_t n,
 		      struct err *e);
 	void (*close)(struct fw *f);
+	/* commit reads f->chains (the nft backend may write a chain whole
+	 * from them); 0: it needs only f->priv (libiptc's own copy) */
+	int commit_reads_chains;
 };
 
 struct fw {
@@ -443,6 +450,13 @@ int fw_commit(struct fw *f, const struct fw_change *c, size_t n, struct err *e);
 
 /* Frees the snapshot and drops the lock. */
 void fw_close(struct fw *f);
+
+/* After the plan of f: frees its decoded chains when its backend's
+ * commit does not read them (ops->commit_reads_chains 0), so that a
+ * table of 10,000s of rules is not held twice while the next is read
+ * and while libiptc builds the new table. fw_commit and fw_close work as
+ * before; fw_chain finds nothing after. */
+void fw_shed(struct fw *f);
 
 /* The prefix of the scratch chains of fw_nft_canon's live probes; a
  * run finds one left by a killed run in its snapshot and deletes it. */

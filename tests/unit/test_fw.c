@@ -1013,9 +1013,44 @@ static void test_change_check(void)
 	check(fw_change_check(&c, &e) == -1 && strstr(e.msg, "longer than"));
 	c.rule.extra = fw_intern(x, 800);
 	check(fw_change_check(&c, &e) == 0);
+	c.rule.extra = fw_intern(x, FW_LINE_MAX - FW_LINE_FIXED);
+	check(fw_change_check(&c, &e) == 0);
 	check(fw_set_comment(&c.rule, "a\nb") == 0);
 	check(fw_change_check(&c, &e) == -1 &&
 	      !strncmp(e.msg, "-I DFW-FORWARD: the comment \"a\\nb\"", 34));
+	/* the longest line of a rule without extra text, every value at
+	 * its largest and quoted: within FW_LINE_FIXED, which
+	 * fw_change_check counts on instead of formatting it */
+	memset(&c, 0, sizeof(c));
+	c.op = FW_DELETE;
+	memset(c.chain, 'C', FW_CHAIN_MAX);
+	c.pos = 4000000000u;
+	c.rule.family = AF_INET6;
+	check(fw_addr_parse("ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1/"
+			    "ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1",
+			    AF_INET6, c.rule.src, c.rule.smsk) == 0);
+	check(fw_addr_parse("ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1/"
+			    "ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1",
+			    AF_INET6, c.rule.dst, c.rule.dmsk) == 0);
+	strcpy(c.rule.in, "\"\"\"\"\"\"\"\"\"\"\"\"\"\"+");
+	strcpy(c.rule.out, "\\\\\\\\\\\\\\\\\\\\\\\\\\\\");
+	c.rule.inv = FW_INV_SRC | FW_INV_DST | FW_INV_IN | FW_INV_OUT |
+		     FW_INV_CT;
+	c.rule.proto = IPPROTO_UDP;
+	c.rule.sport = c.rule.dport = 65535;
+	c.rule.ctstate = FW_CT_INVALID | FW_CT_ESTABLISHED | FW_CT_RELATED |
+			 FW_CT_NEW | FW_CT_SNAT | FW_CT_DNAT | FW_CT_UNTRACKED;
+	memset(x, '"', FW_COMMENT_MAX);
+	x[FW_COMMENT_MAX] = 0;
+	check(fw_set_comment(&c.rule, x) == 0);
+	memset(c.rule.target, 'T', FW_CHAIN_MAX);
+	check(fw_change_check(&c, &e) == 0);
+	b.len = 0;
+	check(fw_change_format(&c, &b) == 0);
+	check(b.len > 600 && b.len < FW_LINE_FIXED);
+	c.op = FW_INSERT;
+	b.len = 0;
+	check(fw_change_format(&c, &b) == 0 && b.len < FW_LINE_FIXED);
 	free(x);
 	buf_free(&b);
 }
