@@ -385,7 +385,7 @@ static int plan_family(struct backend *b, struct txn *t, size_t k,
 		if (fw_change_check(&p->v[i], e))
 			return err_wrap(e, "nothing changed");
 	t->fw[k].planned = 1; /* the plan edited it */
-	fw_shed(&t->fw[k]);
+	fw_shed(&t->fw[k], p->v, p->n);
 	return 0;
 }
 

@@ -531,7 +531,7 @@ static int whole(const struct fw *f, const struct fw_chain *ch,
 	unsigned *del;
 	size_t i, k = 0;
 
-	if (!f->planned || !ours(ch->name))
+	if (!f->planned || ch->shed || !ours(ch->name))
 		return 0;
 	for (i = 0; i < ch->n; i++)
 		if (ch->rules[i].foreign)
@@ -1130,7 +1130,7 @@ const struct fw_ops fw_nft_ops = {
 	.name = "nft",
 	.what = "iptables-nft (nf_tables)",
 	.read = read_table,
-	.commit_reads_chains = 1,
+	.whole = whole,
 	.commit = commit,
 	.close = close_table,
 };

@@ -277,6 +277,8 @@ struct fw_chain {
 	size_t n;
 	size_t cap; /* rules allocated (fw_chain_push); a chain
 				 * made by hand may leave it 0 */
+	int shed;   /* its rules were let go after the plan
+				 * (fw_shed): none to read */
 };
 
 enum fw_op {
@@ -369,9 +371,11 @@ struct fw_ops {
 	int (*commit)(struct fw *f, const struct fw_change *c, size_t n,
 		      struct err *e);
 	void (*close)(struct fw *f);
-	/* commit reads f->chains (the nft backend may write a chain whole
-	 * from them); 0: it needs only f->priv (libiptc's own copy) */
-	int commit_reads_chains;
+	/* whether commit(f, c, n) reads the rules of ch (f->planned: it
+	 * writes the chain whole from them, instead of its changes): 1,
+	 * 0, or -1 (ENOMEM: kept) */
+	int (*whole)(const struct fw *f, const struct fw_chain *ch,
+		     const struct fw_change *c, size_t n);
 };
 
 struct fw {
@@ -451,12 +455,13 @@ int fw_commit(struct fw *f, const struct fw_change *c, size_t n, struct err *e);
 /* Frees the snapshot and drops the lock. */
 void fw_close(struct fw *f);
 
-/* After the plan of f: frees its decoded chains when its backend's
- * commit does not read them (ops->commit_reads_chains 0), so that a
- * table of 10,000s of rules is not held twice while the next is read
- * and while libiptc builds the new table. fw_commit and fw_close work as
- * before; fw_chain finds nothing after. */
-void fw_shed(struct fw *f);
+/* After the plan of f (f->planned set), whose changes are c[0..n): frees
+ * the rules of each chain the commit of c will not read (ops->whole),
+ * so that a table of 10,000s of rules is not held twice while the next
+ * is read and while the backend builds the new table. Such a chain has
+ * shed set and no rules; fw_commit(f, c, n) and fw_close work as
+ * before. */
+void fw_shed(struct fw *f, const struct fw_change *c, size_t n);
 
 /* The prefix of the scratch chains of fw_nft_canon's live probes; a
  * run finds one left by a killed run in its snapshot and deletes it. */

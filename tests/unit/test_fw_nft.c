@@ -618,6 +618,95 @@ static void test_nft_many(void)
 	free(c);
 }
 
+/* 2 * IPTC_MANY rules of two owners a, b in DFW-FORWARD (legacy) */
+#define IPTC_MANY 2000
+static void iptc_many_rules(void)
+{
+	struct buf b = { 0 };
+	int o, i;
+
+	check(buf_adds(&b, "*filter\n:DFW-FORWARD - [0:0]\n") == 0);
+	for (o = 1; o <= 2; o++)
+		for (i = 0; i < IPTC_MANY; i++)
+			check(buf_printf(&b,
+					 "-A DFW-FORWARD -s 10.%d.%d.%d/32 -p "
+					 "tcp -m tcp --dport 80 -m comment "
+					 "--comment \"docker-fw %c "
+					 "0123456789ab\" -j ACCEPT\n",
+					 o, i / 256, i % 256,
+					 o == 1 ? 'a' : 'b') == 0);
+	check(buf_adds(&b, "COMMIT\n") == 0);
+	check(run_in(b.data, "iptables-legacy-restore", NULL) == 0);
+	buf_free(&b);
+}
+
+/* a's rules deleted as the planner does, and committed (planned or
+ * not); DFW-FORWARD is then b's rules, in order, and *whole says
+ * whether the backend wrote it whole. */
+static void iptc_delete_a(int planned, int foreign, int *whole)
+{
+	struct fw_change *c = calloc(2 * IPTC_MANY + 1, sizeof(*c));
+	struct fw_chain *ch;
+	struct fw f;
+	struct err e;
+	size_t n = 0, i;
+
+	iptc_many_rules();
+	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(c && ch && ch->n == 2 * IPTC_MANY);
+	if (!c || !ch) {
+		free(c);
+		fw_close(&f);
+		return;
+	}
+	delete_range(ch, 0, IPTC_MANY, c, &n);
+	f.planned = planned;
+	if (foreign)
+		ch->rules[0].foreign = 1; /* one docker-fw cannot write */
+	*whole = fw_iptc_ops.whole(&f, ch, c, n);
+	fw_shed(&f, c, n); /* what the commit does not read goes */
+	check(!fw_chain(&f, "INPUT")->rules && fw_chain(&f, "INPUT")->shed);
+	check(ch->shed == !*whole);
+	check(fw_commit(&f, c, n, &e) == 0);
+	fw_close(&f);
+	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == IPTC_MANY);
+	for (i = 0; ch && i < ch->n; i++)
+		check(ch->rules[i].src[1] == 2 &&
+		      ch->rules[i].src[2] == i / 256 &&
+		      ch->rules[i].src[3] == i % 256 &&
+		      !strcmp(fw_comment(&ch->rules[i]),
+			      "docker-fw b 0123456789ab"));
+	fw_close(&f);
+	check(run_in("*filter\n-F DFW-FORWARD\nCOMMIT\n",
+		     "iptables-legacy-restore", "--noflush", NULL) == 0);
+	free(c);
+}
+
+/*
+ * #18: libiptc walks its list to each -I/-D position; 2,000 deletions
+ * behind none (a's, each walked to from the top) are written as
+ * DFW-FORWARD whole when the plan left f as the table will be; without
+ * planned, or with a rule docker-fw cannot write back, as changes. The
+ * kernel's chain is the same either way. fw_shed lets go of every
+ * chain's rules but the one written whole.
+ */
+static void test_iptc_many(void)
+{
+	int whole = -1;
+
+	if (!fresh_netns())
+		return;
+	iptc_delete_a(1, 0, &whole);
+	check(whole == 1);
+	iptc_delete_a(0, 0, &whole);
+	check(whole == 0);
+	iptc_delete_a(1, 1, &whole);
+	check(whole == 0);
+}
+
 /*
  * libiptc: a table the kernel does not list is not read (iptc_init
  * would make it); values written whole (a comment of 255 bytes, quotes
@@ -924,6 +1013,6 @@ static void test_probe_makes_no_table(void)
 
 UNIT_TESTS(T(test_canon_batch) T(test_canon_v6) T(test_nft_reader)
 		   T(test_nft_writer) T(test_nft_many) T(test_iptc)
-			   T(test_iptc6) T(test_nft_writer6)
+			   T(test_iptc_many) T(test_iptc6) T(test_nft_writer6)
 				   T(test_nft_output_caps)
 					   T(test_probe_makes_no_table))
