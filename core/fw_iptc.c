@@ -338,7 +338,8 @@ static void decode(const struct tc *tc, const void *en, struct xtc_handle *h,
 {
 	const unsigned char *base = en, *p, *end;
 	const struct xt_entry_target *t;
-	size_t toff;
+	const char *tname;
+	size_t toff, tlen;
 
 	memset(r, 0, sizeof(*r));
 	r->family = tc->family;
@@ -361,7 +362,11 @@ static void decode(const struct tc *tc, const void *en, struct xtc_handle *h,
 			r->foreign = 1;
 		p += m->u.match_size;
 	}
-	snprintf(r->target, sizeof(r->target), "%s", tc->target(en, h));
+	tname = tc->target(en, h);
+	tlen = strnlen(tname, sizeof(r->target) - 1); /* no printf: once a
+						       * rule of 10,000s */
+	memcpy(r->target, tname, tlen);
+	r->target[tlen] = 0;
 	/* a target extension (REJECT, LOG...) has options docker-fw does
 	 * not model, even one the size of a standard target (REJECT's
 	 * --reject-with): only a verdict or a jump is read whole */
@@ -566,7 +571,7 @@ static void *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(struct xt_tcp);
-		snprintf(m->u.user.name, sizeof(m->u.user.name), "tcp");
+		memcpy(m->u.user.name, "tcp", sizeof("tcp"));
 		tcp = (void *)m->data;
 		tcp->spts[0] = r->sport;
 		tcp->spts[1] = r->sport ? r->sport : 0xffff;
@@ -578,7 +583,7 @@ static void *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(struct xt_udp);
-		snprintf(m->u.user.name, sizeof(m->u.user.name), "udp");
+		memcpy(m->u.user.name, "udp", sizeof("udp"));
 		udp = (void *)m->data;
 		udp->spts[0] = r->sport;
 		udp->spts[1] = r->sport ? r->sport : 0xffff;
@@ -591,7 +596,7 @@ static void *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(*ct);
-		snprintf(m->u.user.name, sizeof(m->u.user.name), "conntrack");
+		memcpy(m->u.user.name, "conntrack", sizeof("conntrack"));
 		m->u.user.revision = 3;
 		ct = (void *)m->data;
 		ct->match_flags = XT_CONNTRACK_STATE;
@@ -604,7 +609,7 @@ static void *encode(const struct fw_rule *r)
 
 		m = (void *)p;
 		m->u.user.match_size = MATCH_SIZE(*ci);
-		snprintf(m->u.user.name, sizeof(m->u.user.name), "comment");
+		memcpy(m->u.user.name, "comment", sizeof("comment"));
 		ci = (void *)m->data;
 		/* fw_rule_check: at most FW_COMMENT_MAX bytes; en is
 		 * zeroed, so the NUL is there */
