@@ -245,10 +245,8 @@ static int fresh_table(struct backend *b, struct fw *f, int family,
 	return 0;
 }
 
-/* Takes the lock, finds the backend if need be, reads each family (a
- * dry run makes no legacy ip6 table: it plans on an empty one). */
-static int txn_open(struct backend *b, struct txn *t, int dry_run,
-		    struct err *e)
+/* Takes the lock, finds the backend if need be, reads AF_INET. */
+static int txn_open(struct backend *b, struct txn *t, struct err *e)
 {
 	int kept = 0;
 
@@ -266,6 +264,15 @@ static int txn_open(struct backend *b, struct txn *t, int dry_run,
 		return -1;
 	}
 	t->nfw = 1;
+	return 0;
+}
+
+/* Reads AF_INET6 when it is wanted (t->nfw 2), the lock held; a dry run
+ * makes no legacy ip6 table: it plans on an empty one. 0, or -1 with e
+ * set (t closed). */
+static int txn_open6(struct backend *b, struct txn *t, int dry_run,
+		     struct err *e)
+{
 	if (!want6(b))
 		return 0;
 	b->env6 = *b->env;
@@ -361,13 +368,41 @@ static void undo4(struct backend *b, struct txn *t, const struct plan *p,
 		e->code = EXIT_RUNTIME; /* not redone: half-applied */
 }
 
+/* Plans the snapshot t->fw[k] into p and checks every change; then
+ * lets go of what its commit does not need (fw_shed): a family is read,
+ * planned and shed before the next one is read, so that two tables'
+ * decoded rules are never held at once. 0, or -1 with e set. */
+static int plan_family(struct backend *b, struct txn *t, size_t k,
+		       backend_plan_fn plan, void *arg, struct plan *p,
+		       struct err *e)
+{
+	size_t i;
+
+	policies_save(&t->pol[k], &t->fw[k]);
+	if (layout(b, &t->fw[k], e) || plan(&t->fw[k], p, arg, e))
+		return -1;
+	for (i = 0; i < p->n; i++)
+		if (fw_change_check(&p->v[i], e))
+			return err_wrap(e, "nothing changed");
+	t->fw[k].planned = 1; /* the plan edited it */
+	fw_shed(&t->fw[k], p->v, p->n);
+	return 0;
+}
+
+/*
+ * Both families are planned and checked before either is committed (a
+ * plan that fails changes nothing); AF_INET is committed first, and
+ * undone (from its plan and saved policies, in a new snapshot) when
+ * AF_INET6's commit fails: so a family's snapshot may be shed after
+ * its plan, but every plan is kept until the end.
+ */
 int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		     void *arg, struct plan plans[BACKEND_NFAMILIES],
 		     struct err *e)
 {
 	struct txn t;
 	int attempt, rc = -1;
-	size_t i, k;
+	size_t k;
 
 	memset(&t, 0, sizeof(t));
 	t.lock_fd = -1;
@@ -375,21 +410,14 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 	for (attempt = 0; attempt < BACKEND_MAX_ATTEMPTS; attempt++) {
 		for (k = 0; k < BACKEND_NFAMILIES; k++)
 			plan_reset(&plans[k]);
-		if (txn_open(b, &t, dry_run, e))
+		if (txn_open(b, &t, e))
 			return -1;
-		rc = 0;
-		for (k = 0; !rc && k < t.nfw; k++) {
-			policies_save(&t.pol[k], &t.fw[k]);
-			rc = layout(b, &t.fw[k], e) ||
-					     plan(&t.fw[k], &plans[k], arg, e) ?
-				     -1 :
-				     0;
-			for (i = 0; !rc && i < plans[k].n; i++)
-				if (fw_change_check(&plans[k].v[i], e))
-					rc = err_wrap(e, "nothing changed");
-		}
+		rc = plan_family(b, &t, 0, plan, arg, &plans[0], e);
+		if (!rc && txn_open6(b, &t, dry_run, e))
+			return -1;
+		if (!rc && t.nfw > 1)
+			rc = plan_family(b, &t, 1, plan, arg, &plans[1], e);
 		for (k = 0; !rc && !dry_run && k < t.nfw; k++) {
-			t.fw[k].planned = 1; /* the plan edited it */
 			rc = fw_commit(&t.fw[k], plans[k].v, plans[k].n, e);
 			if (rc && k > 0 && plans[0].n)
 				undo4(b, &t, &plans[0], e);

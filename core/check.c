@@ -156,7 +156,7 @@ static int change_finding(struct check_report *r, int family,
 			     line("a jump from %s to %s that is out of place "
 				  "or doubled",
 				  c->chain, fr->target);
-	} else if (!strcmp(fr->comment, FW_COMMENT) &&
+	} else if (!strcmp(fw_comment(fr), FW_COMMENT) &&
 		   !strcmp(fr->target, "RETURN")) {
 		kind = CHECK_INIT_RULE;
 		what = ins ? line("%s does not let replies pass first (its "
@@ -166,20 +166,20 @@ static int change_finding(struct check_report *r, int family,
 				  "place or doubled",
 				  c->chain);
 	} else if (!ins && !strcmp(fr->target, "DOCKER") &&
-		   strncmp(fr->comment, FW_COMMENT, strlen(FW_COMMENT))) {
+		   strncmp(fw_comment(fr), FW_COMMENT, strlen(FW_COMMENT))) {
 		kind = CHECK_CATCH_ALL;
 		what = line("Docker's catch-all jump to DOCKER for bridge %s "
 			    "is in %s: any address reaches the published "
 			    "ports there",
 			    *fr->out ? fr->out : "(any)", c->chain);
-	} else if (!strncmp(fr->comment, PLAN_INIT_COMMENT,
+	} else if (!strncmp(fw_comment(fr), PLAN_INIT_COMMENT,
 			    strlen(PLAN_INIT_COMMENT))) {
 		kind = CHECK_INIT_RULE;
 		what = ins ? line("init's rule is missing from %s", c->chain) :
 			     line("init's rule in %s is not wanted now (a "
 				  "network or port gone, or another form)",
 				  c->chain);
-	} else if (owner_name(fr->comment, name, sizeof(name))) {
+	} else if (owner_name(fw_comment(fr), name, sizeof(name))) {
 		kind = ins ? CHECK_RULE_MISSING : CHECK_RULE_STALE;
 		what = ins ? line("a stored rule of %s is not in %s with "
 				  "today's addresses",
@@ -275,8 +275,8 @@ static void other_holds(struct fw *f, size_t *ours, size_t *dockers,
 			(*dockers)++;
 		else
 			for (j = 0; j < ch->n; j++)
-				if (!strncmp(ch->rules[j].comment, FW_COMMENT,
-					     strlen(FW_COMMENT)))
+				if (!strncmp(fw_comment(&ch->rules[j]),
+					     FW_COMMENT, strlen(FW_COMMENT)))
 					(*ours)++;
 		if ((!strncmp(ch->name, "DFW-", 4) ||
 		     !strncmp(ch->name, "DOCKER", 6)) &&
@@ -386,7 +386,7 @@ static const char *path_bridge(const struct fw_rule *x,
 	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
 	size_t i;
 
-	if (!strncmp(x->comment, FW_COMMENT, strlen(FW_COMMENT)) ||
+	if (!strncmp(fw_comment(x), FW_COMMENT, strlen(FW_COMMENT)) ||
 	    (strcmp(x->target, "ACCEPT") && strcmp(x->target, "DOCKER")))
 		return NULL;
 	if (x->ctstate && !(x->inv & FW_INV_CT) && !(x->ctstate & ~replies))

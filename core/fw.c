@@ -154,6 +154,23 @@ void fw_chains_free(struct fw_chain *v, size_t n)
 	free(v);
 }
 
+void fw_shed(struct fw *f, const struct fw_change *c, size_t n)
+{
+	struct fw_chain *ch;
+	size_t i;
+
+	for (i = 0; i < f->nchains; i++) {
+		ch = &f->chains[i];
+		if (ch->shed ||
+		    (f->ops && f->ops->whole && f->ops->whole(f, ch, c, n)))
+			continue;
+		free(ch->rules);
+		ch->rules = NULL;
+		ch->n = ch->cap = 0;
+		ch->shed = 1;
+	}
+}
+
 void fw_close(struct fw *f)
 {
 	if (f->ops && f->ops->close)

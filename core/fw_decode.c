@@ -59,10 +59,19 @@ int fw_split_save(const char *text, struct strv *out, size_t *used)
 		if (quoted) {
 			/* xtables_save_string: " and \ escaped, the rest raw,
 			 * a newline included: the word goes on */
-			for (p++; *p && *p != '"' && !rc; p++) {
+			for (p++; *p && *p != '"' && !rc;) {
+				size_t run = strcspn(p, "\"\\");
+
+				if (run) { /* the bytes up to a quote or
+					    * backslash, at once */
+					rc = buf_add(&w, p, run);
+					p += run;
+					continue;
+				}
 				if (*p == '\\' && p[1])
 					p++;
 				rc = buf_add(&w, p, 1);
+				p++;
 			}
 			if (rc)
 				break;
@@ -73,8 +82,12 @@ int fw_split_save(const char *text, struct strv *out, size_t *used)
 			}
 			p++;
 		}
-		for (; *p && *p != ' ' && *p != '\t' && *p != '\n' && !rc; p++)
-			rc = buf_add(&w, p, 1);
+		if (!rc) {
+			size_t run = strcspn(p, " \t\n");
+
+			rc = buf_add(&w, p, run);
+			p += run;
+		}
 		if (rc || strv_add(out, w.data ? w.data : "", w.len)) {
 			rc = -1;
 			break;

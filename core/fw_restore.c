@@ -79,6 +79,16 @@ int fw_change_check(const struct fw_change *c, struct err *e)
 	if ((c->op == FW_INSERT || c->op == FW_DELETE || c->op == FW_APPEND) &&
 	    fw_rule_check(&c->rule, e))
 		return err_wrap(e, "%s %s", op, c->chain);
+	/* the values are checked, so only the length is left: a line with
+	 * no extra text is far shorter than FW_LINE_MAX (a comment of 255
+	 * bytes quoted is at most 512, each address with its mask 80, the
+	 * rest 400), and is not formatted to know it (10,000s of
+	 * changes) */
+	if (!c->rule.extra ||
+	    (c->op != FW_INSERT && c->op != FW_DELETE && c->op != FW_APPEND))
+		return 0;
+	if (strlen(c->rule.extra) + FW_LINE_FIXED <= FW_LINE_MAX)
+		return 0;
 	rc = fw_change_format(c, &line);
 	if (!rc && line.len > FW_LINE_MAX)
 		rc = err_set(e, EXIT_RUNTIME,

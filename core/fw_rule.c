@@ -97,6 +97,21 @@ void fw_extra_mark(const char *extra)
 		istr_of(extra)->known = 1;
 }
 
+const char *fw_comment(const struct fw_rule *r)
+{
+	return r->comment ? r->comment : "";
+}
+
+int fw_set_comment(struct fw_rule *r, const char *s)
+{
+	const char *v = s ? fw_intern(s, strlen(s)) : NULL;
+
+	if (s && *s && !v)
+		return -1;
+	r->comment = v;
+	return 0;
+}
+
 /* ---- comparison --------------------------------------------------------- */
 
 int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b)
@@ -109,19 +124,20 @@ int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	       !strcmp(a->out, b->out) && a->inv == b->inv &&
 	       a->proto == b->proto && a->sport == b->sport &&
 	       a->dport == b->dport && a->ctstate == b->ctstate &&
-	       a->extra == b->extra && !strcmp(a->comment, b->comment) &&
+	       a->extra == b->extra && a->comment == b->comment &&
 	       !strcmp(a->target, b->target);
 }
 
 uint32_t fw_rule_hash(const struct fw_rule *r)
 {
 	uint32_t h = 2166136261u;
-	uint32_t v[6] = { (uint32_t)r->family,
+	uint32_t v[7] = { (uint32_t)r->family,
 			  r->inv,
 			  r->proto,
 			  (uint32_t)r->sport << 16 | r->dport,
 			  r->ctstate,
-			  r->extra ? istr_of(r->extra)->hash : 0 };
+			  r->extra ? istr_of(r->extra)->hash : 0,
+			  r->comment ? istr_of(r->comment)->hash : 0 };
 
 	h = fnv(h, v, sizeof(v));
 	h = fnv(h, r->src, 16);
@@ -131,8 +147,6 @@ uint32_t fw_rule_hash(const struct fw_rule *r)
 	h = fnv(h, r->in, strlen(r->in));
 	h = fnv(h, "/", 1);
 	h = fnv(h, r->out, strlen(r->out));
-	h = fnv(h, "/", 1);
-	h = fnv(h, r->comment, strlen(r->comment));
 	h = fnv(h, "/", 1);
 	return fnv(h, r->target, strlen(r->target));
 }
@@ -205,17 +219,46 @@ int fw_zero(const uint8_t *p, int n)
 	return 1;
 }
 
+/* Appends v in decimal (no printf: 10,000s of rules are formatted). */
+static int add_uint(struct buf *out, unsigned v)
+{
+	char d[12];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	return buf_add(out, d + i, sizeof(d) - i);
+}
+
+/* An IPv4 address as inet_ntop writes it, without its printf. */
+static int add_ip4(struct buf *out, const uint8_t *a)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < 4; i++)
+		rc |= (i && buf_add(out, ".", 1)) || add_uint(out, a[i]);
+	return rc ? -1 : 0;
+}
+
 static int add_addr(struct buf *out, const char *opt, int family,
 		    const uint8_t *a, const uint8_t *m, int inv)
 {
 	char s[INET6_ADDRSTRLEN], ms[INET6_ADDRSTRLEN];
-	int bytes = family == AF_INET6 ? 16 : 4, len;
+	int bytes = family == AF_INET6 ? 16 : 4, len, rc;
 
 	if (fw_zero(m, bytes))
 		return 0;
+	len = mask_len(m, bytes);
+	if (len >= 0 && family == AF_INET) {
+		rc = (inv && buf_adds(out, "! ")) || buf_adds(out, opt) ||
+		     buf_add(out, " ", 1) || add_ip4(out, a) ||
+		     buf_add(out, "/", 1) || add_uint(out, (unsigned)len) ||
+		     buf_add(out, " ", 1);
+		return rc ? -1 : 0;
+	}
 	if (!inet_ntop(family, a, s, sizeof(s)))
 		return -1;
-	len = mask_len(m, bytes);
 	if (len >= 0)
 		return buf_printf(out, "%s%s %s/%d ", inv ? "! " : "", opt, s,
 				  len);
@@ -414,7 +457,7 @@ int fw_rule_check(const struct fw_rule *r, struct err *e)
 		return err_set(e, EXIT_RUNTIME,
 			       "a rule docker-fw did not "
 			       "read whole is never written");
-	if (*r->comment && (why = fw_word_why(r->comment, FW_COMMENT_MAX, 0)))
+	if (r->comment && (why = fw_word_why(r->comment, FW_COMMENT_MAX, 0)))
 		return err_set(e, EXIT_RUNTIME, "the comment \"%s\": %s",
 			       str_escape(v, sizeof(v), r->comment), why);
 	if (*r->in && (why = fw_word_why(r->in, FW_IFACE_MAX, 1)))
@@ -487,13 +530,17 @@ static int format(const struct fw_rule *r, struct buf *out, int strict)
 				 r->inv & FW_INV_OUT ? "! " : "") ||
 		      add_word(out, r->out, strict) || buf_adds(out, " ");
 	if (p) {
-		rc |= buf_printf(out, "-p %s ", p);
+		rc |= buf_adds(out, "-p ") || buf_adds(out, p) ||
+		      buf_add(out, " ", 1);
 		if (r->sport || r->dport)
-			rc |= buf_printf(out, "-m %s ", p);
+			rc |= buf_adds(out, "-m ") || buf_adds(out, p) ||
+			      buf_add(out, " ", 1);
 		if (r->sport)
-			rc |= buf_printf(out, "--sport %u ", r->sport);
+			rc |= buf_adds(out, "--sport ") ||
+			      add_uint(out, r->sport) || buf_add(out, " ", 1);
 		if (r->dport)
-			rc |= buf_printf(out, "--dport %u ", r->dport);
+			rc |= buf_adds(out, "--dport ") ||
+			      add_uint(out, r->dport) || buf_add(out, " ", 1);
 	} else if (r->proto) {
 		rc |= buf_printf(out, "-p %u ", r->proto);
 	}
@@ -503,8 +550,8 @@ static int format(const struct fw_rule *r, struct buf *out, int strict)
 				 r->inv & FW_INV_CT ? "! " : "", list);
 	}
 	if (r->extra)
-		rc |= buf_printf(out, "%s ", r->extra);
-	if (*r->comment)
+		rc |= buf_adds(out, r->extra) || buf_add(out, " ", 1);
+	if (r->comment)
 		rc |= buf_adds(out, "-m comment --comment ") ||
 		      add_word(out, r->comment, strict) || buf_adds(out, " ");
 	if (r->foreign)

@@ -152,11 +152,11 @@ int fw_match_block(struct fw_rule *r, const char *name, char *const *w,
 				       "--filter: \"-m\" "
 				       "comment: docker-fw's own match (its "
 				       "comment marks the rules it made)");
-		if (n != 2 || strcmp(w[0], "--comment") || *r->comment ||
+		/* out of memory: not read, as fw_extra_set */
+		if (n != 2 || strcmp(w[0], "--comment") || r->comment ||
 		    fw_word_why(w[1], FW_COMMENT_MAX, 0))
 			return -1;
-		snprintf(r->comment, sizeof(r->comment), "%s", w[1]);
-		return 0;
+		return fw_set_comment(r, w[1]);
 	}
 	if (!strcmp(name, "conntrack") && !r->ctstate) {
 		inv = n == 3 && !strcmp(w[0], "!");

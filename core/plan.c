@@ -23,7 +23,22 @@ void plan_free(struct plan *p)
 
 int plan_is_tail(const struct fw_rule *r)
 {
-	return !strcmp(r->comment, PLAN_INIT_COMMENT);
+	return !strcmp(fw_comment(r), PLAN_INIT_COMMENT);
+}
+
+/* The comments of docker-fw's own rules, interned before a plan starts:
+ * after that, fw_intern finds them and cannot fail. 0, or -1 with e. */
+static int consts(struct err *e)
+{
+	if (!fw_intern(FW_COMMENT, strlen(FW_COMMENT)) ||
+	    !fw_intern(PLAN_INIT_COMMENT, strlen(PLAN_INIT_COMMENT)))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	return 0;
+}
+
+static const char *init_comment(void)
+{
+	return fw_intern(PLAN_INIT_COMMENT, strlen(PLAN_INIT_COMMENT));
 }
 
 /* ---- edits of the snapshot, recorded as changes ----------------------- */
@@ -130,7 +145,7 @@ static void jump_rule(struct fw_rule *r, int family, const char *target)
 {
 	memset(r, 0, sizeof(*r));
 	r->family = family;
-	snprintf(r->comment, sizeof(r->comment), "%s", FW_COMMENT);
+	r->comment = fw_intern(FW_COMMENT, strlen(FW_COMMENT)); /* consts() */
 	snprintf(r->target, sizeof(r->target), "%s", target);
 }
 
@@ -204,7 +219,7 @@ int plan_base(struct plan *p, struct fw *f, plan_alive_fn alive, void *arg,
 	struct fw_chain *ch;
 	struct fw_rule r;
 
-	if (new_chain(p, f, FW_CHAIN_FORWARD, e) ||
+	if (consts(e) || new_chain(p, f, FW_CHAIN_FORWARD, e) ||
 	    new_chain(p, f, FW_CHAIN_INPUT, e) || forward_jump(p, f, e))
 		return -1;
 	ch = fw_chain(f, "INPUT");
@@ -331,7 +346,7 @@ static int selected(const struct owners *o, const struct fw_rule *r,
 		if ((!keep || o->v[i].keep) &&
 		    (!strncmp(o->v[i].id, id12, 12) ||
 		     (o->v[i].name &&
-		      resolve_comment_names(r->comment, o->v[i].name))))
+		      resolve_comment_names(fw_comment(r), o->v[i].name))))
 			return 1 + o->v[i].keep;
 	return 0;
 }
@@ -343,7 +358,9 @@ static int by_key(const void *a, const void *b)
 {
 	const struct plan_want *x = *(const struct plan_want *const *)a;
 	const struct plan_want *y = *(const struct plan_want *const *)b;
-	int c = strcmp(x->rule.comment, y->rule.comment);
+	int c = x->rule.comment == y->rule.comment ?
+			0 :
+			strcmp(fw_comment(&x->rule), fw_comment(&y->rule));
 
 	return c ? c : x < y ? -1 : x > y;
 }
@@ -407,11 +424,11 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 		goto nomem;
 	c.op = FW_INSERT;
 	for (i = j = k = 0; k < nmiss; k++) {
-		const char *key = miss[k]->rule.comment;
+		const char *key = fw_comment(&miss[k]->rule);
 
 		while (i < ch->n && !plan_is_tail(&ch->rules[i]) &&
 		       !(resolve_rule_owner(&ch->rules[i], o->v, o->n) &&
-			 strcmp(ch->rules[i].comment, key) > 0))
+			 strcmp(fw_comment(&ch->rules[i]), key) > 0))
 			out[j++] = ch->rules[i++];
 		out[j] = miss[k]->rule;
 		miss[k]->have = 1;
@@ -477,7 +494,7 @@ static void tail_rule(struct fw_rule *r, int family, const char *br, int owned)
 	if (!owned)
 		snprintf(r->in, sizeof(r->in), "%s", br);
 	snprintf(r->out, sizeof(r->out), "%s", br);
-	snprintf(r->comment, sizeof(r->comment), "%s", PLAN_INIT_COMMENT);
+	r->comment = init_comment(); /* consts() */
 	snprintf(r->target, sizeof(r->target), "DROP");
 	if (family == AF_INET6) {
 		r->ctstate = FW_CT_UNTRACKED;
@@ -495,6 +512,8 @@ int plan_setup(struct plan *p, struct fw *f, const char *const *bridges,
 	struct fw_rule r;
 	size_t i, j, k;
 
+	if (consts(e))
+		return -1;
 	ch = fw_chain(f, "FORWARD");
 	/* an ip6 table with no bridge to close, or none of Docker's rules,
 	 * keeps its policy: IPv6 routing Docker does not do is not ours,
@@ -569,6 +588,8 @@ int plan_jumps(struct plan *p, struct fw *f, struct err *e)
 	struct fw_chain *in = fw_chain(f, "INPUT");
 	struct fw_rule r;
 
+	if (consts(e))
+		return -1;
 	if (!in)
 		return err_set(e, EXIT_RUNTIME,
 			       "no chain INPUT in the filter table");
@@ -577,7 +598,7 @@ int plan_jumps(struct plan *p, struct fw *f, struct err *e)
 		 * a dockerd that restarts deletes and re-inserts it by
 		 * that text, so no second copy is left behind */
 		jump_rule(&r, f->family, "DOCKER-USER");
-		r.comment[0] = 0;
+		r.comment = NULL;
 		if (first(p, fwd, &r, e))
 			return -1;
 		jump_rule(&r, f->family, FW_CHAIN_FORWARD);
@@ -601,7 +622,7 @@ static void host_rule(struct fw_rule *r, int family, const char *br)
 	if (family == AF_INET6)
 		r->ctstate |= FW_CT_UNTRACKED;
 	r->inv = FW_INV_CT;
-	snprintf(r->comment, sizeof(r->comment), "%s", PLAN_INIT_COMMENT);
+	r->comment = init_comment(); /* consts() */
 	snprintf(r->target, sizeof(r->target), "DROP");
 }
 
@@ -628,6 +649,8 @@ static int input_set(struct plan *p, struct fw *f, int guards,
 	struct fw_rule r;
 	size_t i, j;
 
+	if (consts(e))
+		return -1;
 	if (!ch)
 		return err_set(e, EXIT_RUNTIME,
 			       "no chain %s in the filter "
@@ -675,7 +698,7 @@ static void guard_rule(struct fw_rule *r, int family,
 	r->proto = pp->proto;
 	r->dport = pp->port;
 	r->ctstate = FW_CT_NEW;
-	snprintf(r->comment, sizeof(r->comment), "%s", PLAN_INIT_COMMENT);
+	r->comment = init_comment(); /* consts() */
 	snprintf(r->target, sizeof(r->target), "DROP");
 }
 

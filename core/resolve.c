@@ -50,7 +50,7 @@ int resolve_same_spec(const struct fw_rule *want,
 	       (!want->dport || want->dport == canonical->dport) &&
 	       (!*want->in || !strcmp(want->in, canonical->in)) &&
 	       (!*want->out || !strcmp(want->out, canonical->out)) &&
-	       !strcmp(want->comment, canonical->comment) &&
+	       want->comment == canonical->comment &&
 	       !strcmp(want->target, canonical->target);
 }
 
@@ -101,27 +101,41 @@ int resolve_owner_comment(char out[256], const char *name, const char *id,
 	return 0;
 }
 
+/* r's comment: c's owner comment (interned). 0, or -1 with e. */
+static int owner_comment(struct fw_rule *r, const struct docker_container *c,
+			 struct err *e)
+{
+	char cm[256];
+
+	if (resolve_owner_comment(cm, c->name, c->id, e))
+		return -1;
+	if (fw_set_comment(r, cm))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	return 0;
+}
+
 const char *resolve_rule_owner(const struct fw_rule *r,
 			       const struct resolve_owner *v, size_t n)
 {
 	const size_t pre = sizeof(FW_COMMENT " ") - 1;
-	const char *sp = strrchr(r->comment, ' ');
+	const char *cm = fw_comment(r);
+	const char *sp = strrchr(cm, ' ');
 	char old[256];
 	size_t i;
 
-	if (r->foreign || strncmp(r->comment, FW_COMMENT " ", pre))
+	if (r->foreign || strncmp(cm, FW_COMMENT " ", pre))
 		return NULL;
-	for (i = 1; sp && sp > r->comment + pre && i <= 12; i++)
+	for (i = 1; sp && sp > cm + pre && i <= 12; i++)
 		if (!isxdigit((unsigned char)sp[i]))
 			break;
-	if (sp && sp > r->comment + pre && i == 13 && !sp[13])
+	if (sp && sp > cm + pre && i == 13 && !sp[13])
 		return sp + 1;
-	if (strlen(r->comment) != FW_COMMENT_MAX)
+	if (strlen(cm) != FW_COMMENT_MAX)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		snprintf(old, sizeof(old), FW_COMMENT " %s %.12s", v[i].name,
 			 v[i].id);
-		if (!strcmp(old, r->comment))
+		if (!strcmp(old, cm))
 			return v[i].id;
 	}
 	return "-";
@@ -236,7 +250,7 @@ static int resolve_fam(int family, const struct docker_container *c,
 	out->proto = r->proto;
 	out->sport = r->sport;
 	out->dport = r->dport;
-	if (resolve_owner_comment(out->comment, c->name, c->id, e))
+	if (owner_comment(out, c, e))
 		return -1;
 	snprintf(out->target, sizeof(out->target), "%s",
 		 r->action == RULE_ADD ? "DOCKER" : "ACCEPT");
@@ -321,7 +335,7 @@ static int proxy_rules(const struct docker_container *c,
 		fr->proto = r->proto;
 		fr->sport = r->sport;
 		fr->dport = b->host_port;
-		if (resolve_owner_comment(fr->comment, c->name, c->id, e))
+		if (owner_comment(fr, c, e))
 			return -1;
 		snprintf(fr->target, sizeof(fr->target), "ACCEPT");
 		out[*n].family = AF_INET6;

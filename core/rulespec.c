@@ -732,8 +732,18 @@ int rulespec_split(const char *line, struct strv *out, struct err *e)
 			}
 			if (buf_add(&w, &line[i], 1))
 				goto nomem;
-		} else if (buf_add(&w, &c, 1)) {
-			goto nomem;
+		} else {
+			/* plain bytes up to the next special one, at once
+			 * (a store of 10,000s of lines) */
+			size_t run = strcspn(line + i, " \t'\"\\$\n");
+
+			if (run == 0)
+				run = 1; /* a '$' without a quote after it */
+			if (run > len - i)
+				run = len - i;
+			if (buf_add(&w, line + i, run))
+				goto nomem;
+			i += run - 1;
 		}
 	}
 	if (in_word && split_word(out, &w))

@@ -47,9 +47,13 @@
 #define FW_CHAIN_MAX 28	   /* bytes of a chain or target name */
 #define FW_WORD_MAX 1023   /* bytes of one word of restore text */
 #define FW_LINE_MAX 10000  /* bytes of one line of restore text */
+/* More than a change's line (fw_change_format) takes besides its rule's
+ * extra text, whatever its checked values: fw_change_check formats no
+ * line that must be shorter than FW_LINE_MAX */
+#define FW_LINE_FIXED 2048
 
 /* A table docker-fw reads holds at most this many rules (a rule takes
- * about 450 bytes in memory); over it, reading is an error. */
+ * about 170 bytes in memory); over it, reading is an error. */
 #define FW_MAX_RULES 500000
 
 /* The nft backend's caps on what its child processes print: over
@@ -96,8 +100,11 @@ struct fw_rule {
 	uint8_t proto;	       /* 0 any, IPPROTO_TCP, IPPROTO_UDP */
 	uint16_t sport, dport; /* host order, 0 any */
 	unsigned ctstate;      /* FW_CT_* bits, 0: no conntrack match */
-	char comment[256];     /* "" none */
-	char target[32];       /* "ACCEPT", "DROP", "RETURN" or a chain */
+	/* NULL none, else a string of fw_intern (1 to FW_COMMENT_MAX
+	 * bytes): equal comments are one pointer, and a rule stays small
+	 * (tables of 10,000s of rules are copied by value) */
+	const char *comment;
+	char target[32]; /* "ACCEPT", "DROP", "RETURN" or a chain */
 	/* NULL, or the other conditions in iptables-save words, in their
 	 * order, e.g. `-m limit --limit 5/sec`: a string of fw_intern, so
 	 * that copies of a rule stay plain struct copies and equal texts
@@ -113,6 +120,13 @@ struct fw_rule {
  * memory.
  */
 const char *fw_intern(const char *s, size_t len);
+
+/* r->comment, or "" when it has none. */
+const char *fw_comment(const struct fw_rule *r);
+
+/* Sets r->comment to the interned copy of s ("" or NULL: none). 0, or
+ * -1 (ENOMEM) with r->comment as it was. */
+int fw_set_comment(struct fw_rule *r, const char *s);
 
 /* Whether iptables-nft-save has printed extra (a string of fw_intern,
  * or NULL, which is): fw_rule_decode saw it, or fw_extra_mark said so.
@@ -263,6 +277,8 @@ struct fw_chain {
 	size_t n;
 	size_t cap; /* rules allocated (fw_chain_push); a chain
 				 * made by hand may leave it 0 */
+	int shed;   /* its rules were let go after the plan
+				 * (fw_shed): none to read */
 };
 
 enum fw_op {
@@ -355,6 +371,11 @@ struct fw_ops {
 	int (*commit)(struct fw *f, const struct fw_change *c, size_t n,
 		      struct err *e);
 	void (*close)(struct fw *f);
+	/* whether commit(f, c, n) reads the rules of ch (f->planned: it
+	 * writes the chain whole from them, instead of its changes): 1,
+	 * 0, or -1 (ENOMEM: kept) */
+	int (*whole)(const struct fw *f, const struct fw_chain *ch,
+		     const struct fw_change *c, size_t n);
 };
 
 struct fw {
@@ -433,6 +454,14 @@ int fw_commit(struct fw *f, const struct fw_change *c, size_t n, struct err *e);
 
 /* Frees the snapshot and drops the lock. */
 void fw_close(struct fw *f);
+
+/* After the plan of f (f->planned set), whose changes are c[0..n): frees
+ * the rules of each chain the commit of c will not read (ops->whole),
+ * so that a table of 10,000s of rules is not held twice while the next
+ * is read and while the backend builds the new table. Such a chain has
+ * shed set and no rules; fw_commit(f, c, n) and fw_close work as
+ * before. */
+void fw_shed(struct fw *f, const struct fw_change *c, size_t n);
 
 /* The prefix of the scratch chains of fw_nft_canon's live probes; a
  * run finds one left by a killed run in its snapshot and deletes it. */

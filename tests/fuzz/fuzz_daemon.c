@@ -148,9 +148,9 @@ static void check_container(const struct docker_container *c)
 	r.dport = 80;
 	strcpy(r.target, "DOCKER");
 	ref = r;
-	if (strlen(comment) < sizeof(r.comment)) {
-		strcpy(r.comment, comment);
-		strcpy(ref.comment, ref_comment);
+	if (strlen(comment) <= FW_COMMENT_MAX) {
+		need(!fw_set_comment(&r, comment));
+		need(!fw_set_comment(&ref, ref_comment));
 		vals[0] = comment;
 		vals[1] = NULL;
 		same_shape(&r, &ref, vals);
@@ -243,7 +243,7 @@ static void check_networks(const struct docker_network *v, size_t n)
 		/* init's DROP of the bridge's own traffic */
 		memset(&r, 0, sizeof(r));
 		r.family = AF_INET;
-		strcpy(r.comment, FW_COMMENT " init");
+		need(!fw_set_comment(&r, FW_COMMENT " init"));
 		strcpy(r.target, "DROP");
 		ref = r;
 		strcpy(r.in, v[i].bridge);

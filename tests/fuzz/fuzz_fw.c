@@ -62,7 +62,7 @@ static void written(const struct fw_rule *r, int again)
 	need(b.data && !strchr(b.data, '\n') && !strchr(b.data, '\r'));
 	need(strlen(b.data) == b.len);
 	need(fw_split(b.data, &w) > 0);
-	if (*r->comment) /* "-m comment --comment C -j T", last */
+	if (r->comment) /* "-m comment --comment C -j T", last */
 		need(w.n >= 6 && !strcmp(w.v[w.n - 4], "--comment") &&
 		     !strcmp(w.v[w.n - 3], r->comment));
 	if (*r->in)
@@ -91,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = malloc(size + 1);
 	struct strv w = { 0 }, w2 = { 0 };
 	struct fw_change c;
+	char cm[256];
 	struct fw_rule f;
 	struct buf b = { 0 };
 	struct err e;
@@ -148,7 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.pos = 1;
 		c.rule.family = fam;
 		snprintf(c.chain, sizeof(c.chain), "%s", w.v[0]);
-		snprintf(c.rule.comment, sizeof(c.rule.comment), "%s", w.v[1]);
+		snprintf(cm, sizeof(cm), "%s", w.v[1]);
+		need(!fw_set_comment(&c.rule, cm));
 		snprintf(c.rule.in, sizeof(c.rule.in), "%s", w.v[2]);
 		snprintf(c.rule.target, sizeof(c.rule.target), "%s",
 			 w.n > 3 ? w.v[3] : "ACCEPT");

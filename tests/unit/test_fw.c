@@ -41,7 +41,7 @@ static void test_format(void)
 
 	r.proto = IPPROTO_TCP;
 	r.dport = 80;
-	strcpy(r.comment, "docker-fw web 0123456789ab");
+	check(fw_set_comment(&r, "docker-fw web 0123456789ab") == 0);
 	strcpy(r.target, "DOCKER");
 	check_str(fmt(&r), "-s 10.0.0.1/32 -d 172.17.0.2/32 -p tcp -m tcp "
 			   "--dport 80 -m comment --comment \"docker-fw web "
@@ -54,7 +54,7 @@ static void test_format(void)
 	r.proto = IPPROTO_UDP;
 	r.sport = 53;
 	r.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED | FW_CT_NEW;
-	strcpy(r.comment, "docker-fw");
+	check(fw_set_comment(&r, "docker-fw") == 0);
 	check_str(fmt(&r),
 		  "! -s 10.0.0.0/8 ! -i br+ -o docker0 -p udp -m udp "
 		  "--sport 53 -m conntrack --ctstate NEW,RELATED,ESTABLISHED "
@@ -119,7 +119,7 @@ static void test_equal_hash(void)
 	check(!fw_rule_equal(&a, &b));
 	check(fw_rule_hash(&a) != fw_rule_hash(&b));
 	b = a;
-	strcpy(b.comment, "x");
+	check(fw_set_comment(&b, "x") == 0);
 	check(!fw_rule_equal(&a, &b));
 	b = a;
 	strcpy(b.target, "DROP");
@@ -347,7 +347,7 @@ static void test_decode_roundtrip(void)
 	r = dec(saved[13].line, AF_INET);
 	check(r.inv == FW_INV_CT);
 	r = dec(saved[5].line, AF_INET);
-	check_str(r.comment, "it's");
+	check_str(fw_comment(&r), "it's");
 	strv_free(&w);
 	buf_free(&b);
 }
@@ -633,7 +633,7 @@ static struct fw_rule spec(int dport)
 
 	r.proto = IPPROTO_TCP;
 	r.dport = (uint16_t)dport;
-	strcpy(r.comment, "docker-fw web 0123456789ab");
+	check(fw_set_comment(&r, "docker-fw web 0123456789ab") == 0);
 	return r;
 }
 
@@ -874,7 +874,7 @@ static void test_format_quoting(void)
 
 	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		r = rule("10.0.0.1", 32, NULL, 0);
-		strcpy(r.comment, v[i].comment);
+		check(fw_set_comment(&r, v[i].comment) == 0);
 		strcpy(r.in, v[i].in);
 		strcpy(r.out, v[i].out);
 		r.inv = FW_INV_OUT;
@@ -927,7 +927,7 @@ static void test_format_refused(void)
 
 	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		r = rule("10.0.0.1", 32, NULL, 0);
-		snprintf(r.comment, sizeof(r.comment), "%s", v[i].comment);
+		check(fw_set_comment(&r, v[i].comment) == 0);
 		snprintf(r.in, sizeof(r.in), "%s", v[i].in);
 		snprintf(r.target, sizeof(r.target), "%s", v[i].target);
 		b.len = 0;
@@ -953,8 +953,13 @@ static void test_format_refused(void)
 	check(fw_rule_check(&r, &e) == 0);
 	/* a comment of FW_COMMENT_MAX bytes is whole */
 	r = rule(NULL, 0, NULL, 0);
-	memset(r.comment, 'c', FW_COMMENT_MAX);
-	r.comment[FW_COMMENT_MAX] = 0;
+	{
+		char whole[FW_COMMENT_MAX + 1];
+
+		memset(whole, 'c', FW_COMMENT_MAX);
+		whole[FW_COMMENT_MAX] = 0;
+		check(fw_set_comment(&r, whole) == 0);
+	}
 	check(fw_rule_check(&r, &e) == 0);
 	buf_free(&b);
 }
@@ -1008,9 +1013,44 @@ static void test_change_check(void)
 	check(fw_change_check(&c, &e) == -1 && strstr(e.msg, "longer than"));
 	c.rule.extra = fw_intern(x, 800);
 	check(fw_change_check(&c, &e) == 0);
-	strcpy(c.rule.comment, "a\nb");
+	c.rule.extra = fw_intern(x, FW_LINE_MAX - FW_LINE_FIXED);
+	check(fw_change_check(&c, &e) == 0);
+	check(fw_set_comment(&c.rule, "a\nb") == 0);
 	check(fw_change_check(&c, &e) == -1 &&
 	      !strncmp(e.msg, "-I DFW-FORWARD: the comment \"a\\nb\"", 34));
+	/* the longest line of a rule without extra text, every value at
+	 * its largest and quoted: within FW_LINE_FIXED, which
+	 * fw_change_check counts on instead of formatting it */
+	memset(&c, 0, sizeof(c));
+	c.op = FW_DELETE;
+	memset(c.chain, 'C', FW_CHAIN_MAX);
+	c.pos = 4000000000u;
+	c.rule.family = AF_INET6;
+	check(fw_addr_parse("ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1/"
+			    "ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1",
+			    AF_INET6, c.rule.src, c.rule.smsk) == 0);
+	check(fw_addr_parse("ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1/"
+			    "ffff:fff1:ffff:fff1:ffff:fff1:ffff:fff1",
+			    AF_INET6, c.rule.dst, c.rule.dmsk) == 0);
+	strcpy(c.rule.in, "\"\"\"\"\"\"\"\"\"\"\"\"\"\"+");
+	strcpy(c.rule.out, "\\\\\\\\\\\\\\\\\\\\\\\\\\\\");
+	c.rule.inv = FW_INV_SRC | FW_INV_DST | FW_INV_IN | FW_INV_OUT |
+		     FW_INV_CT;
+	c.rule.proto = IPPROTO_UDP;
+	c.rule.sport = c.rule.dport = 65535;
+	c.rule.ctstate = FW_CT_INVALID | FW_CT_ESTABLISHED | FW_CT_RELATED |
+			 FW_CT_NEW | FW_CT_SNAT | FW_CT_DNAT | FW_CT_UNTRACKED;
+	memset(x, '"', FW_COMMENT_MAX);
+	x[FW_COMMENT_MAX] = 0;
+	check(fw_set_comment(&c.rule, x) == 0);
+	memset(c.rule.target, 'T', FW_CHAIN_MAX);
+	check(fw_change_check(&c, &e) == 0);
+	b.len = 0;
+	check(fw_change_format(&c, &b) == 0);
+	check(b.len > 600 && b.len < FW_LINE_FIXED);
+	c.op = FW_INSERT;
+	b.len = 0;
+	check(fw_change_format(&c, &b) == 0 && b.len < FW_LINE_FIXED);
 	free(x);
 	buf_free(&b);
 }

@@ -47,7 +47,7 @@ static struct fw_rule want(int family, const char *src, const char *dst,
 	check(fw_addr_parse(dst, family, r.dst, r.dmsk) == 0);
 	r.proto = IPPROTO_TCP;
 	r.dport = (uint16_t)dport;
-	strcpy(r.comment, "docker-fw web 0123456789ab");
+	check(fw_set_comment(&r, "docker-fw web 0123456789ab") == 0);
 	strcpy(r.target, "DOCKER"); /* no such chain in the probe */
 	fw_split(filter, &w);
 	check(fw_rule_filter(&r, w.v, w.n, 1, &e) == 0);
@@ -256,7 +256,7 @@ static struct fw_rule own_rule(const char *comment, const char *in,
 			    r.src, r.smsk) == 0);
 	r.proto = IPPROTO_TCP;
 	r.dport = 80;
-	snprintf(r.comment, sizeof(r.comment), "%s", comment);
+	check(fw_set_comment(&r, comment) == 0);
 	snprintf(r.in, sizeof(r.in), "%s", in);
 	snprintf(r.out, sizeof(r.out), "%s", out);
 	strcpy(r.target, "ACCEPT");
@@ -300,10 +300,15 @@ static void roundtrip(const struct fw_ops *ops, const char *save)
 
 		c[i + 1] = insert(FW_CHAIN_FORWARD, &r);
 	}
-	c[3].rule.comment[FW_COMMENT_MAX - 1] = 0;
-	memset(c[3].rule.comment + strlen(c[3].rule.comment), 'c',
-	       FW_COMMENT_MAX - strlen(c[3].rule.comment));
-	c[3].rule.comment[FW_COMMENT_MAX] = 0; /* all of xt_comment */
+	{
+		char whole[FW_COMMENT_MAX + 1];
+		size_t len = strlen(c[3].rule.comment);
+
+		memcpy(whole, c[3].rule.comment, len);
+		memset(whole + len, 'c', FW_COMMENT_MAX - len);
+		whole[FW_COMMENT_MAX] = 0; /* all of xt_comment */
+		check(fw_set_comment(&c[3].rule, whole) == 0);
+	}
 	if (fw_open(&f, ops, env(), fam, "filter", &e)) {
 		printf("# %s: %s\n", ops->name, e.msg);
 		check(0);
@@ -429,7 +434,7 @@ static void test_nft_reader(void)
 		check_str(ch->rules[0].in, "q\"br");
 		check(ch->rules[1].foreign);
 		check(!ch->rules[2].foreign);
-		check_str(ch->rules[2].comment, "a\"b\\");
+		check_str(fw_comment(&ch->rules[2]), "a\"b\\");
 	}
 	ch = fw_chain(&f, FW_CHAIN_FORWARD);
 	check(ch && ch->n == 0); /* no rule smuggled in */
@@ -605,12 +610,101 @@ static void test_nft_many(void)
 	check(ch && ch->n == MANY + 3);
 	for (i = 0; ch && i < MANY + 3 && i < ch->n; i++)
 		check(i < 3 ? ch->rules[i].dport == 81 + i :
-			      !strncmp(ch->rules[i].comment, "docker-fw b",
+			      !strncmp(fw_comment(&ch->rules[i]), "docker-fw b",
 				       11));
 	fw_close(&f);
 	buf_free(&b);
 	buf_free(&t);
 	free(c);
+}
+
+/* 2 * IPTC_MANY rules of two owners a, b in DFW-FORWARD (legacy) */
+#define IPTC_MANY 2000
+static void iptc_many_rules(void)
+{
+	struct buf b = { 0 };
+	int o, i;
+
+	check(buf_adds(&b, "*filter\n:DFW-FORWARD - [0:0]\n") == 0);
+	for (o = 1; o <= 2; o++)
+		for (i = 0; i < IPTC_MANY; i++)
+			check(buf_printf(&b,
+					 "-A DFW-FORWARD -s 10.%d.%d.%d/32 -p "
+					 "tcp -m tcp --dport 80 -m comment "
+					 "--comment \"docker-fw %c "
+					 "0123456789ab\" -j ACCEPT\n",
+					 o, i / 256, i % 256,
+					 o == 1 ? 'a' : 'b') == 0);
+	check(buf_adds(&b, "COMMIT\n") == 0);
+	check(run_in(b.data, "iptables-legacy-restore", NULL) == 0);
+	buf_free(&b);
+}
+
+/* a's rules deleted as the planner does, and committed (planned or
+ * not); DFW-FORWARD is then b's rules, in order, and *whole says
+ * whether the backend wrote it whole. */
+static void iptc_delete_a(int planned, int foreign, int *whole)
+{
+	struct fw_change *c = calloc(2 * IPTC_MANY + 1, sizeof(*c));
+	struct fw_chain *ch;
+	struct fw f;
+	struct err e;
+	size_t n = 0, i;
+
+	iptc_many_rules();
+	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(c && ch && ch->n == 2 * IPTC_MANY);
+	if (!c || !ch) {
+		free(c);
+		fw_close(&f);
+		return;
+	}
+	delete_range(ch, 0, IPTC_MANY, c, &n);
+	f.planned = planned;
+	if (foreign)
+		ch->rules[0].foreign = 1; /* one docker-fw cannot write */
+	*whole = fw_iptc_ops.whole(&f, ch, c, n);
+	fw_shed(&f, c, n); /* what the commit does not read goes */
+	check(!fw_chain(&f, "INPUT")->rules && fw_chain(&f, "INPUT")->shed);
+	check(ch->shed == !*whole);
+	check(fw_commit(&f, c, n, &e) == 0);
+	fw_close(&f);
+	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == IPTC_MANY);
+	for (i = 0; ch && i < ch->n; i++)
+		check(ch->rules[i].src[1] == 2 &&
+		      ch->rules[i].src[2] == i / 256 &&
+		      ch->rules[i].src[3] == i % 256 &&
+		      !strcmp(fw_comment(&ch->rules[i]),
+			      "docker-fw b 0123456789ab"));
+	fw_close(&f);
+	check(run_in("*filter\n-F DFW-FORWARD\nCOMMIT\n",
+		     "iptables-legacy-restore", "--noflush", NULL) == 0);
+	free(c);
+}
+
+/*
+ * #18: libiptc walks its list to each -I/-D position; 2,000 deletions
+ * behind none (a's, each walked to from the top) are written as
+ * DFW-FORWARD whole when the plan left f as the table will be; without
+ * planned, or with a rule docker-fw cannot write back, as changes. The
+ * kernel's chain is the same either way. fw_shed lets go of every
+ * chain's rules but the one written whole.
+ */
+static void test_iptc_many(void)
+{
+	int whole = -1;
+
+	if (!fresh_netns())
+		return;
+	iptc_delete_a(1, 0, &whole);
+	check(whole == 1);
+	iptc_delete_a(0, 0, &whole);
+	check(whole == 0);
+	iptc_delete_a(1, 1, &whole);
+	check(whole == 0);
 }
 
 /*
@@ -912,13 +1006,13 @@ static void test_probe_makes_no_table(void)
 	/* and a rule that may not be written is not probed */
 	memset(&p, 0, sizeof(p));
 	p.rule = want(AF_INET, "10.0.0.1", "10.0.0.2", 80, "-m limit");
-	strcpy(p.rule.comment, "a\nb");
+	check(fw_set_comment(&p.rule, "a\nb") == 0);
 	check(fw_nft_canon(env(), AF_INET, &p, 1, 1, &e) == 0);
 	check(p.failed && strstr(p.why, "comment \"a\\nb\""));
 }
 
 UNIT_TESTS(T(test_canon_batch) T(test_canon_v6) T(test_nft_reader)
 		   T(test_nft_writer) T(test_nft_many) T(test_iptc)
-			   T(test_iptc6) T(test_nft_writer6)
+			   T(test_iptc_many) T(test_iptc6) T(test_nft_writer6)
 				   T(test_nft_output_caps)
 					   T(test_probe_makes_no_table))

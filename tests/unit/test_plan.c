@@ -35,16 +35,16 @@ static void table(struct fw *f, int ours)
 	fw_chain_add(f, FW_CHAIN_INPUT, NULL);
 	r = fw_chain_push(fw_chain(f, "DOCKER-USER"));
 	r->family = AF_INET;
-	snprintf(r->comment, sizeof(r->comment), FW_COMMENT);
+	check(fw_set_comment(r, FW_COMMENT) == 0);
 	snprintf(r->target, sizeof(r->target), FW_CHAIN_FORWARD);
 	r = fw_chain_push(fw_chain(f, "INPUT"));
 	r->family = AF_INET;
-	snprintf(r->comment, sizeof(r->comment), FW_COMMENT);
+	check(fw_set_comment(r, FW_COMMENT) == 0);
 	snprintf(r->target, sizeof(r->target), FW_CHAIN_INPUT);
 	r = fw_chain_push(fw_chain(f, FW_CHAIN_FORWARD));
 	r->family = AF_INET;
 	r->ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
-	snprintf(r->comment, sizeof(r->comment), FW_COMMENT);
+	check(fw_set_comment(r, FW_COMMENT) == 0);
 	snprintf(r->target, sizeof(r->target), "RETURN");
 }
 
@@ -68,8 +68,12 @@ static struct fw_rule crule(const char *name, const char *id, int port)
 	fw_set_ip4(r.dst, r.dmsk, a.s_addr, 32);
 	r.proto = IPPROTO_TCP;
 	r.dport = (uint16_t)port;
-	snprintf(r.comment, sizeof(r.comment), FW_COMMENT " %s %.12s", name,
-		 id);
+	{
+		char cm[256];
+
+		snprintf(cm, sizeof(cm), FW_COMMENT " %s %.12s", name, id);
+		check(fw_set_comment(&r, cm) == 0);
+	}
 	snprintf(r.target, sizeof(r.target), "ACCEPT");
 	return r;
 }
@@ -83,7 +87,7 @@ static struct fw_rule tail(const char *br)
 	r.family = AF_INET;
 	snprintf(r.in, sizeof(r.in), "%s", br);
 	snprintf(r.out, sizeof(r.out), "%s", br);
-	snprintf(r.comment, sizeof(r.comment), PLAN_INIT_COMMENT);
+	check(fw_set_comment(&r, PLAN_INIT_COMMENT) == 0);
 	snprintf(r.target, sizeof(r.target), "DROP");
 	return r;
 }
@@ -327,7 +331,7 @@ static void test_foreign_kept(void)
 		       other = crule("a", ID_A, 2);
 
 	foreign.foreign = 1;
-	snprintf(other.comment, sizeof(other.comment), "somebody else's");
+	check(fw_set_comment(&other, "somebody else's") == 0);
 	table(&f, 1);
 	push(&f, FW_CHAIN_FORWARD, foreign);
 	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80));
@@ -409,7 +413,7 @@ static void test_moved_chain(void)
 	tmp = f.chains[5];
 	f.chains[5] = f.chains[0];
 	f.chains[0] = tmp;
-	snprintf(hand.comment, sizeof(hand.comment), "hand");
+	check(fw_set_comment(&hand, "hand") == 0);
 	push(&f, "DOCKER-USER", hand);
 	{
 		struct fw_chain *du = fw_chain(&f, "DOCKER-USER");
@@ -486,11 +490,11 @@ static void test_selected_by_name(void)
 	struct err e;
 	struct fw_rule r = crule("a", ID_A, 80);
 
-	check(resolve_comment_names(r.comment, "a"));
-	check(!resolve_comment_names(r.comment, "ab"));
-	check(!resolve_comment_names(r.comment, ""));
+	check(resolve_comment_names(fw_comment(&r), "a"));
+	check(!resolve_comment_names(fw_comment(&r), "ab"));
+	check(!resolve_comment_names(fw_comment(&r), ""));
 	r = crule("ab", ID_A, 80);
-	check(!resolve_comment_names(r.comment, "a"));
+	check(!resolve_comment_names(fw_comment(&r), "a"));
 
 	table(&f, 1);
 	push(&f, FW_CHAIN_FORWARD, crule("a", ID_A, 80));  /* 2 */
@@ -531,13 +535,13 @@ static void test_cut_comment(void)
 	o[0].name = name;
 	o[0].keep = 0;
 	snprintf(whole, sizeof(whole), FW_COMMENT " %s %.12s", name, ID_A);
-	memcpy(r.comment, whole, FW_COMMENT_MAX); /* cut, as it was */
-	r.comment[FW_COMMENT_MAX] = 0;
+	whole[FW_COMMENT_MAX] = 0; /* cut, as it was */
+	check(fw_set_comment(&r, whole) == 0);
 	check_str(resolve_rule_owner(&r, o, 1), ID_A);
 	name[0] = 'm';
 	check_str(resolve_rule_owner(&r, o, 1), "-");
 	check(resolve_rule_owner(&r, o, 0) != NULL);
-	snprintf(r.comment, sizeof(r.comment), "docker-fw init");
+	check(fw_set_comment(&r, "docker-fw init") == 0);
 	check(resolve_rule_owner(&r, o, 1) == NULL);
 }
 
@@ -776,7 +780,7 @@ static void test_jumps_first(void)
 	check(p.n == 1 && p.v[0].op == FW_INSERT && p.v[0].pos == 1 &&
 	      !strcmp(p.v[0].chain, "FORWARD") &&
 	      !strcmp(p.v[0].rule.target, "DOCKER-USER") &&
-	      !*p.v[0].rule.comment);
+	      !p.v[0].rule.comment);
 	check(fwd->n == 1);
 	plan_reset(&p);
 	check(plan_jumps(&p, &f, &e) == 0);
