@@ -1,6 +1,8 @@
 /*
- * view.c - the Docker snapshot of one run: containers inspected once,
- * the networks, the list, and the address lookups on them.
+ * view.c - the Docker snapshot of one run: the container list (indexed
+ * by ID and name; an entry becomes a container block when first asked,
+ * inspected only for what the list lacks), the networks, and the address
+ * lookups on them.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
