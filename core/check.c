@@ -341,7 +341,8 @@ static int host_network(struct engine *g, struct check_report *r, struct err *e)
 		if (strcmp(v->list[i].state, "running") &&
 		    strcmp(v->list[i].state, "paused"))
 			continue;
-		c = view_container(v, v->list[i].id, VIEW_NEEDS_CONFIG, e);
+		/* the list gives HostConfig.NetworkMode: no inspect */
+		c = view_container(v, v->list[i].id, 0, e);
 		if (!c)
 			return -1;
 		if (strcmp(c->network_mode, "host"))

@@ -553,8 +553,8 @@ nomem:
 
 /* NetworkSettings.Networks: names (any bytes but NUL: Docker takes them),
  * IDs and addresses checked. 0, or -1 with e set. */
-static int get_nets(struct docker *d, int map, struct docker_container *c,
-		    const char *what, struct err *e)
+static int get_nets(struct docker *d, int map, struct docker_cnet **nets,
+		    size_t *nnets, const char *what, struct err *e)
 {
 	struct docker_cnet *v, *n;
 	int k, m, obj;
@@ -569,11 +569,11 @@ static int get_nets(struct docker *d, int map, struct docker_container *c,
 		int64_t prefix;
 		int r;
 
-		v = realloc(c->nets, (c->nnets + 1) * sizeof(*v));
+		v = realloc(*nets, (*nnets + 1) * sizeof(*v));
 		if (!v)
 			return err_set(e, EXIT_RUNTIME, "out of memory");
-		c->nets = v;
-		n = &v[c->nnets++];
+		*nets = v;
+		n = &v[(*nnets)++];
 		memset(n, 0, sizeof(*n));
 		obj = k + 1;
 		r = json_string(d->body.data, &d->toks[k], n->name,
@@ -633,7 +633,8 @@ static int get_nets(struct docker *d, int map, struct docker_container *c,
 static int summary_of(struct docker *d, int i, void *out, struct err *e);
 static int each_element(struct docker *d, void *vec, size_t size, size_t *n,
 			int (*fn)(struct docker *, int, void *, struct err *),
-			struct err *e);
+			void (*drop)(void *), struct err *e);
+static void summary_drop(void *p);
 
 /* How many containers have an ID starting with name (0 if not hex). The
  * daemon answers an ambiguous prefix with a 500 whose text varies. */
@@ -646,11 +647,11 @@ static int id_prefix_matches(struct docker *d, const char *name)
 
 	if (len >= 64 || strspn(name, "0123456789abcdef") != len ||
 	    docker_call(d, "GET", "/containers/json?all=1", NULL, 0, &e2) < 0 ||
-	    each_element(d, &v, sizeof(*v), &n, summary_of, &e2))
+	    each_element(d, &v, sizeof(*v), &n, summary_of, summary_drop, &e2))
 		return 0;
 	for (i = 0; i < n; i++)
 		k += !strncmp(v[i].id, name, len);
-	free(v);
+	docker_list_free(v, n);
 	return k;
 }
 
@@ -815,7 +816,8 @@ int docker_inspect(struct docker *d, const char *name,
 	hc = path_tok(d, 0, "HostConfig", NULL);
 	ns = path_tok(d, 0, "NetworkSettings", NULL);
 	if (hostconfig_of(d, hc, c, what, e) ||
-	    get_nets(d, path_tok(d, ns, "Networks", NULL), c, what, e) ||
+	    get_nets(d, path_tok(d, ns, "Networks", NULL), &c->nets, &c->nnets,
+		     what, e) ||
 	    get_ports(d, path_tok(d, ns, "Ports", NULL), &c->ports, &c->nports,
 		      "NetworkSettings.Ports", what, e)) {
 		docker_container_free(c);
@@ -897,10 +899,12 @@ out:
 
 /* Calls fn for each element of the top-level array of the last body: fn
  * returns 0 (taken), 1 (skipped) or -1 (e set: the whole answer is
- * refused). */
+ * refused); a skipped or refused element holds nothing to free. drop
+ * (NULL: none) frees what a taken element holds, when a later one
+ * refuses the answer. */
 static int each_element(struct docker *d, void *vec, size_t size, size_t *n,
 			int (*fn)(struct docker *, int, void *, struct err *),
-			struct err *e)
+			void (*drop)(void *), struct err *e)
 {
 	char **v = vec;
 	char *p;
@@ -923,6 +927,8 @@ static int each_element(struct docker *d, void *vec, size_t size, size_t *n,
 			continue;
 		r = fn(d, i, p, e);
 		if (r < 0) {
+			while (drop && (*n)--)
+				drop(*v + *n * size);
 			free(*v);
 			*v = NULL;
 			*n = 0;
@@ -933,6 +939,103 @@ static int each_element(struct docker *d, void *vec, size_t size, size_t *n,
 		else
 			memset(p, 0, size);
 	}
+	return 0;
+}
+
+/* A number member key of object obj from lo to hi into *v (absent or
+ * null: 0, when lo is 0): 0, or -1 with e set naming what and key. */
+static int num_field(struct docker *d, int obj, const char *key, int64_t lo,
+		     int64_t hi, int64_t *v, const char *what, struct err *e)
+{
+	int t = json_get(d->body.data, d->toks, obj, key);
+	char num[32];
+
+	*v = 0;
+	if ((t < 0 || d->toks[t].type == JSON_NULL) && !lo)
+		return 0;
+	if (t >= 0 && d->toks[t].type == JSON_NUMBER &&
+	    !json_int(d->body.data, &d->toks[t], v) && *v >= lo && *v <= hi)
+		return 0;
+	if (t < 0 || d->toks[t].type == JSON_NULL)
+		snprintf(num, sizeof(num), "null");
+	else
+		snprintf(num, sizeof(num), "%.*s",
+			 d->toks[t].end - d->toks[t].start > 20 ?
+				 20 :
+				 (int)(d->toks[t].end - d->toks[t].start),
+			 d->body.data + d->toks[t].start);
+	return bad_field(d, what, key, num, "not a port number", e);
+}
+
+/* The Ports of a list entry, [{"IP": "0.0.0.0", "PrivatePort": 80,
+ * "PublicPort": 8080, "Type": "tcp"}, ...] (an exposed port that is not
+ * published has no IP nor PublicPort), as inspect's
+ * NetworkSettings.Ports gives them. 0, or -1 with e set. */
+static int list_ports(struct docker *d, int arr, struct docker_port **out,
+		      size_t *n, const char *what, struct err *e)
+{
+	int i, k;
+
+	if (arr < 0 || d->toks[arr].type == JSON_NULL)
+		return 0;
+	if (d->toks[arr].type != JSON_ARRAY)
+		return bad_field(d, what, "Ports", NULL, "not a list", e);
+	for (i = arr + 1, k = 0; k < (int)d->toks[arr].size;
+	     k++, i = (int)d->toks[i].next) {
+		struct docker_port p;
+		int64_t v;
+
+		memset(&p, 0, sizeof(p));
+		if (d->toks[i].type != JSON_OBJECT)
+			return bad_field(d, what, "Ports", NULL,
+					 "a port that is not an object", e);
+		if (num_field(d, i, "PrivatePort", 1, 65535, &v, what, e))
+			return -1;
+		p.port = (uint16_t)v;
+		if (num_field(d, i, "PublicPort", 0, 65535, &v, what, e))
+			return -1;
+		p.host_port = (uint16_t)v;
+		if (field(d, i, "Type", p.proto, sizeof(p.proto), what, e))
+			return -1;
+		if (strcmp(p.proto, "tcp") && strcmp(p.proto, "udp") &&
+		    strcmp(p.proto, "sctp"))
+			return bad_field(d, what, "Type", p.proto,
+					 "not tcp, udp or sctp", e);
+		if (addr_field(d, i, "IP", p.host_ip, sizeof(p.host_ip), 0,
+			       what, e))
+			return -1;
+		if (add_port(out, n, &p))
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * What the list gives of entry i beyond its name: HostConfig.NetworkMode,
+ * the networks (checked as inspect's), the ports. A bad field marks the
+ * entry (name "", why) as a bad name does: only who asks for it fails,
+ * by an inspect. 0, or -1 with e set (out of memory).
+ */
+static int summary_rest(struct docker *d, int i, struct docker_summary *s,
+			const char *what, struct err *e)
+{
+	int ns = path_tok(d, i, "NetworkSettings", NULL);
+	struct err fe;
+
+	if (!field(d, path_tok(d, i, "HostConfig", NULL), "NetworkMode",
+		   s->network_mode, sizeof(s->network_mode), what, &fe) &&
+	    !get_nets(d, path_tok(d, ns, "Networks", NULL), &s->nets, &s->nnets,
+		      what, &fe) &&
+	    !list_ports(d, path_tok(d, i, "Ports", NULL), &s->ports, &s->nports,
+			what, &fe))
+		return 0;
+	summary_drop(s);
+	if (strstr(fe.msg, "out of memory")) {
+		*e = fe;
+		return -1;
+	}
+	snprintf(s->why, sizeof(s->why), "%.299s", fe.msg);
+	s->name[0] = 0;
 	return 0;
 }
 
@@ -995,7 +1098,27 @@ static int summary_of(struct docker *d, int i, void *out, struct err *e)
 		}
 	}
 	memmove(s->name, s->name + 1, strlen(s->name));
-	return 0;
+	return summary_rest(d, i, s, what, e);
+}
+
+static void summary_drop(void *p)
+{
+	struct docker_summary *s = p;
+
+	free(s->nets);
+	free(s->ports);
+	s->nets = NULL;
+	s->ports = NULL;
+	s->nnets = s->nports = 0;
+}
+
+void docker_list_free(struct docker_summary *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		summary_drop(&v[i]);
+	free(v);
 }
 
 int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
@@ -1003,7 +1126,7 @@ int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
 {
 	if (docker_call(d, "GET", "/containers/json?all=1", NULL, 0, e) < 0)
 		return -1;
-	return each_element(d, v, sizeof(**v), n, summary_of, e);
+	return each_element(d, v, sizeof(**v), n, summary_of, summary_drop, e);
 }
 
 static int network_of(struct docker *d, int i, void *out, struct err *e)
@@ -1101,7 +1224,7 @@ int docker_networks(struct docker *d, struct docker_network **v, size_t *n,
 {
 	if (docker_call(d, "GET", "/networks", NULL, 0, e) < 0)
 		return -1;
-	return each_element(d, v, sizeof(**v), n, network_of, e);
+	return each_element(d, v, sizeof(**v), n, network_of, NULL, e);
 }
 
 int docker_container_action(struct docker *d, const char *id,

@@ -160,7 +160,8 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 	for (i = 0; i < a->n; i++) {
 		c = *a->items[i].rec.name ?
 			    engine_named(g, a->items[i].rec.name, &ce) :
-			    engine_container(g, a->items[i].rec.id, &ce);
+			    view_container(&g->view, a->items[i].rec.id, 0,
+					   &ce);
 		for (j = 0; c && c->running && j < c->nnets; j++)
 			for (k = 0; k < g->view.nnets; k++) {
 				nw = &g->view.nets[k];
@@ -799,7 +800,7 @@ static int item_wants(struct engine *g, struct sync_args *a, size_t i,
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	c = *nodocker && it->drop ? NULL :
 	    *rec->name		  ? engine_named(g, rec->name, &ce) :
-				    engine_container(g, rec->id, &ce);
+				    view_container(&g->view, rec->id, 0, &ce);
 	if (!c && !*nodocker && ce.code != EXIT_USAGE) {
 		if (!it->drop) {
 			free(fresh);
@@ -1201,8 +1202,7 @@ int engine_find_record(struct engine *g, const char *name,
 	if (*name == '/')
 		name++;
 	len = strlen(name);
-	if (view_lookup(&g->view, name, VIEW_NEEDS_ALL, &c, &de) ==
-	    DOCKER_AMBIGUOUS) {
+	if (view_lookup(&g->view, name, 0, &c, &de) == DOCKER_AMBIGUOUS) {
 		*e = de;
 		return -1;
 	}

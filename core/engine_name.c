@@ -6,7 +6,9 @@
 const struct docker_container *engine_named(struct engine *g, const char *name,
 					    struct err *e)
 {
-	const struct docker_container *c = engine_container(g, name, e);
+	/* what the list gives (ID, name, state, networks, ports) is what
+	 * a sync needs of it: no inspect */
+	const struct docker_container *c = view_container(&g->view, name, 0, e);
 
 	if (c && strcmp(c->name, *name == '/' ? name + 1 : name)) {
 		err_set(e, EXIT_USAGE, "no such container \"%.255s\"", name);

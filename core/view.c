@@ -1,6 +1,8 @@
 /*
- * view.c - the Docker snapshot of one run: containers inspected once,
- * the networks, the list, and the address lookups on them.
+ * view.c - the Docker snapshot of one run: the container list (indexed
+ * by ID and name; an entry becomes a container block when first asked,
+ * inspected only for what the list lacks), the networks, and the address
+ * lookups on them.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,24 +12,47 @@
 
 #include "dfw/view.h"
 
+/* An entry of the list's index: its key (an ID or a name) and the
+ * entry. */
+struct view_key {
+	const char *key;
+	size_t i;
+};
+
 void view_init(struct view *v, struct docker *d)
 {
 	memset(v, 0, sizeof(*v));
 	v->d = d;
 }
 
+static void free_block(struct docker_container *c)
+{
+	if (!c)
+		return;
+	docker_container_free(c);
+	free(c);
+}
+
 void view_forget(struct view *v)
 {
 	size_t i;
 
-	for (i = 0; i < v->nctrs; i++) {
-		docker_container_free(v->ctrs[i]);
-		free(v->ctrs[i]);
-	}
+	for (i = 0; i < v->nctrs; i++)
+		free_block(v->ctrs[i]);
+	for (i = 0; v->made && i < v->nlist; i++)
+		free_block(v->made[i]);
 	free(v->ctrs);
-	free(v->list);
+	free(v->made);
+	free(v->have);
+	free(v->by_id);
+	free(v->by_name);
+	docker_list_free(v->list, v->nlist);
 	v->ctrs = NULL;
 	v->nctrs = 0;
+	v->made = NULL;
+	v->have = NULL;
+	v->by_id = v->by_name = NULL;
+	v->nnamed = 0;
 	v->list = NULL;
 	v->nlist = 0;
 	v->have_list = 0;
@@ -40,22 +65,151 @@ void view_free(struct view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int view_lookup(struct view *v, const char *name, unsigned needs,
-		const struct docker_container **out, struct err *e)
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct view_key *)a)->key,
+		      ((const struct view_key *)b)->key);
+}
+
+/* Indexes the list (once; a test may fill v->list itself). 0, or -1
+ * with e set. */
+static int view_index(struct view *v, struct err *e)
+{
+	size_t i;
+
+	if (v->by_id)
+		return 0;
+	v->made = calloc(v->nlist + 1, sizeof(*v->made));
+	v->have = calloc(v->nlist + 1, sizeof(*v->have));
+	v->by_id = calloc(v->nlist + 1, sizeof(*v->by_id));
+	v->by_name = calloc(v->nlist + 1, sizeof(*v->by_name));
+	if (!v->made || !v->have || !v->by_id || !v->by_name) {
+		view_forget(v);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	for (i = 0; i < v->nlist; i++) {
+		v->by_id[i].key = v->list[i].id;
+		v->by_id[i].i = i;
+		if (!*v->list[i].name)
+			continue; /* marked: found by an inspect only */
+		v->by_name[v->nnamed].key = v->list[i].name;
+		v->by_name[v->nnamed++].i = i;
+	}
+	qsort(v->by_id, v->nlist, sizeof(*v->by_id), key_cmp);
+	qsort(v->by_name, v->nnamed, sizeof(*v->by_name), key_cmp);
+	return 0;
+}
+
+int view_list(struct view *v, struct err *e)
+{
+	if (!v->have_list) {
+		if (docker_list(v->d, &v->list, &v->nlist, e))
+			return -1;
+		v->have_list = 1;
+	}
+	return view_index(v, e);
+}
+
+/* The index of the entry of keys[0..n) whose key is s, or -1. */
+static long find_key(const struct view_key *keys, size_t n, const char *s)
+{
+	struct view_key k = { s, 0 };
+	const struct view_key *hit = bsearch(&k, keys, n, sizeof(k), key_cmp);
+
+	return hit ? (long)hit->i : -1;
+}
+
+/*
+ * The list entry name is: a full ID, a name, then a unique ID prefix
+ * (moby's daemon.GetContainer order). Its index, -1 when the list holds
+ * none, or DOCKER_AMBIGUOUS (-2) for a prefix of several IDs.
+ */
+static long list_find(const struct view *v, const char *name)
+{
+	size_t lo = 0, hi = v->nlist, len = strlen(name), mid;
+	long i;
+
+	if ((i = find_key(v->by_id, v->nlist, name)) >= 0 ||
+	    (i = find_key(v->by_name, v->nnamed, name)) >= 0)
+		return i;
+	if (!len || len >= 64 || strspn(name, "0123456789abcdef") != len)
+		return -1;
+	while (lo < hi) { /* the first ID not below name */
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v->by_id[mid].key, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == v->nlist || strncmp(v->by_id[lo].key, name, len))
+		return -1;
+	if (lo + 1 < v->nlist && !strncmp(v->by_id[lo + 1].key, name, len))
+		return DOCKER_AMBIGUOUS;
+	return (long)v->by_id[lo].i;
+}
+
+/* The container of list entry s, in its own block: what the list gives
+ * (the networks and ports copied). NULL out of memory. */
+static struct docker_container *from_list(const struct docker_summary *s)
+{
+	struct docker_container *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	memcpy(c->id, s->id, sizeof(c->id));
+	memcpy(c->name, s->name, sizeof(c->name));
+	memcpy(c->network_mode, s->network_mode, sizeof(c->network_mode));
+	/* Docker's State.Running holds while paused or restarting */
+	c->paused = !strcmp(s->state, "paused");
+	c->running = c->paused || !strcmp(s->state, "running") ||
+		     !strcmp(s->state, "restarting");
+	if ((s->nnets && !(c->nets = malloc(s->nnets * sizeof(*c->nets)))) ||
+	    (s->nports &&
+	     !(c->ports = malloc(s->nports * sizeof(*c->ports))))) {
+		free_block(c);
+		return NULL;
+	}
+	if (s->nnets)
+		memcpy(c->nets, s->nets, s->nnets * sizeof(*c->nets));
+	if (s->nports)
+		memcpy(c->ports, s->ports, s->nports * sizeof(*c->ports));
+	c->nnets = s->nnets;
+	c->nports = s->nports;
+	return c;
+}
+
+/* What only an inspect gives, moved from i into c; the list's ID, name,
+ * state, network mode, networks and ports stay (pointers into them are
+ * held). i is left empty. */
+static void take_inspect(struct docker_container *c, struct docker_container *i)
+{
+	struct docker_container keep = *c;
+
+	free(i->nets);
+	free(i->ports);
+	*c = *i;
+	memcpy(c->id, keep.id, sizeof(c->id));
+	memcpy(c->name, keep.name, sizeof(c->name));
+	memcpy(c->network_mode, keep.network_mode, sizeof(c->network_mode));
+	c->running = keep.running;
+	c->paused = keep.paused;
+	c->nets = keep.nets;
+	c->nnets = keep.nnets;
+	c->ports = keep.ports;
+	c->nports = keep.nports;
+	memset(i, 0, sizeof(*i));
+}
+
+/* A container inspected because the list does not hold it (or marks it),
+ * kept in v->ctrs. */
+static int lookup_extra(struct view *v, const char *name,
+			const struct docker_container **out, struct err *e)
 {
 	struct docker_container c;
 	size_t i;
 	void *p;
 	int rc;
 
-	*out = NULL;
-	for (i = 0; i < v->nctrs; i++)
-		if (!strcmp(v->ctrs[i]->name, name) ||
-		    !strcmp(v->ctrs[i]->id, name)) {
-			*out = v->ctrs[i];
-			return 0;
-		}
-	/* today an inspect gives everything needs may ask */
 	rc = docker_inspect(v->d, name, &c, e);
 	if (rc)
 		return rc;
@@ -76,6 +230,55 @@ int view_lookup(struct view *v, const char *name, unsigned needs,
 	}
 	*v->ctrs[v->nctrs] = c;
 	*out = v->ctrs[v->nctrs++];
+	return 0;
+}
+
+int view_lookup(struct view *v, const char *name, unsigned needs,
+		const struct docker_container **out, struct err *e)
+{
+	struct docker_container c;
+	size_t k;
+	long i;
+	int rc;
+
+	*out = NULL;
+	if (*name == '/')
+		name++;
+	for (k = 0; k < v->nctrs; k++) /* inspected: the list missed it */
+		if (!strcmp(v->ctrs[k]->name, name) ||
+		    !strcmp(v->ctrs[k]->id, name)) {
+			*out = v->ctrs[k];
+			return 0;
+		}
+	if (view_list(v, e))
+		return -1;
+	i = list_find(v, name);
+	if (i == DOCKER_AMBIGUOUS) {
+		err_set(e, EXIT_USAGE,
+			"ambiguous container ID prefix \"%.64s\": "
+			"more than one container matches",
+			name);
+		return DOCKER_AMBIGUOUS;
+	}
+	if (i < 0 || !*v->list[i].name)
+		return lookup_extra(v, name, out, e);
+	if (!v->made[i] && !(v->made[i] = from_list(&v->list[i])))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	needs &= VIEW_NEEDS_ALL;
+	if (needs & ~v->have[i]) {
+		/* by its name (as the caller's messages say it); by its ID
+		 * when the name went to another container since the list */
+		rc = docker_inspect(v->d, v->list[i].name, &c, e);
+		if (!rc && strcmp(c.id, v->list[i].id)) {
+			docker_container_free(&c);
+			rc = docker_inspect(v->d, v->list[i].id, &c, e);
+		}
+		if (rc)
+			return rc;
+		take_inspect(v->made[i], &c);
+		v->have[i] = VIEW_NEEDS_ALL;
+	}
+	*out = v->made[i];
 	return 0;
 }
 
@@ -156,16 +359,6 @@ const struct docker_network *view_net_of(const struct view *v, int family,
 	return NULL;
 }
 
-int view_list(struct view *v, struct err *e)
-{
-	if (v->have_list)
-		return 0;
-	if (docker_list(v->d, &v->list, &v->nlist, e))
-		return -1;
-	v->have_list = 1;
-	return 0;
-}
-
 const struct docker_container *view_holder(struct view *v, int family,
 					   const uint8_t addr[16],
 					   struct err *e)
@@ -185,16 +378,19 @@ const struct docker_container *view_holder(struct view *v, int family,
 			skipped = &v->list[i];
 			continue;
 		}
-		c = view_container(v, v->list[i].id, 0, e);
-		if (!c)
-			return NULL;
-		for (j = 0; j < c->nnets; j++)
+		/* the list's networks are the container's (view_lookup) */
+		c = NULL;
+		for (j = 0; j < v->list[i].nnets && !c; j++) {
+			const struct docker_cnet *n = &v->list[i].nets[j];
+
 			if (!addr_of(family,
-				     family == AF_INET6 ? c->nets[j].ip6 :
-							  c->nets[j].ip,
-				     a) &&
-			    !memcmp(a, addr, family == AF_INET6 ? 16 : 4))
-				return c;
+				     family == AF_INET6 ? n->ip6 : n->ip, a) &&
+			    !memcmp(a, addr, family == AF_INET6 ? 16 : 4) &&
+			    !(c = view_container(v, v->list[i].id, 0, e)))
+				return NULL;
+		}
+		if (c)
+			return c;
 	}
 	if (skipped)
 		err_set(e, EXIT_USAGE,

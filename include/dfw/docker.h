@@ -166,20 +166,36 @@ int docker_hostconfig_parse(const char *text, size_t len, const char *name,
 			    struct docker_container *c, struct err *e);
 
 /*
- * GET /containers/json?all=1, one entry per container. An entry whose
- * Names hold no name docker-fw takes (Docker takes any length) is kept
- * with name "" and why saying what is wrong (the field, escaped): the
- * caller skips it unless it needs that very container. A bad Id, State
- * or a Names that is not a list of strings fails the whole list.
+ * GET /containers/json?all=1 (Docker Engine API v1.24+, ContainerSummary;
+ * the fields below are in 20.10's API 1.41 and 28.5's 1.51 alike), one
+ * entry per container, stopped ones too. An entry whose Names hold no
+ * name docker-fw takes (Docker takes any length), or whose network mode,
+ * networks or ports are bad (checked as docker_inspect checks them), is
+ * kept with name "", no networks nor ports, and why saying what is wrong
+ * (the field, escaped): the caller skips it unless it needs that very
+ * container (whose inspect then fails). A bad Id, State or a Names that
+ * is not a list of strings fails the whole list. Free with
+ * docker_list_free.
  */
 struct docker_summary {
 	char id[65];
-	char name[256]; /* first of Names, without the slash */
-	char state[32]; /* "running", "exited", "paused", ... */
-	char why[300];	/* "" or why name is "" */
+	char name[256];		  /* first of Names, without the slash */
+	char state[32];		  /* "running", "exited", "paused", ... */
+	char why[300];		  /* "" or why name is "" */
+	char network_mode[256];	  /* HostConfig.NetworkMode */
+	struct docker_cnet *nets; /* NetworkSettings.Networks, as inspect's
+				   * (IPAddress, IPPrefixLen, Gateway, the
+				   * IPv6 ones, NetworkID, GwPriority) */
+	size_t nnets;
+	struct docker_port *ports; /* Ports: PrivatePort, Type, IP,
+				    * PublicPort (0: exposed only) */
+	size_t nports;
 };
 int docker_list(struct docker *d, struct docker_summary **v, size_t *n,
 		struct err *e);
+
+/* Frees v[0..n) and what each holds; v may be NULL. */
+void docker_list_free(struct docker_summary *v, size_t n);
 
 /* GET /networks */
 struct docker_subnet {

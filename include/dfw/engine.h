@@ -86,8 +86,10 @@ const struct docker_container *engine_container(struct engine *g,
 						struct err *e);
 
 /* The container named exactly name (never one whose ID merely starts
- * with it: rules belong to names), cached as engine_container; NULL
- * with e set (EXIT_USAGE `no such container "x"`). */
+ * with it: rules belong to names), cached as engine_container, with what
+ * the container list gives only (no HostsPath, mounts nor HostConfig
+ * beyond NetworkMode, unless an earlier lookup inspected it); NULL with
+ * e set (EXIT_USAGE `no such container "x"`). */
 const struct docker_container *engine_named(struct engine *g, const char *name,
 					    struct err *e);
 

@@ -1,13 +1,15 @@
 /*
- * view.h - the Docker snapshot of one run: the containers asked for
- * (inspected once each), the networks, the container list, and the
- * lookups the rules need on them (which network of a container a rule
- * uses, which Docker network holds an address, which running container
- * holds it). Nothing here changes Docker.
+ * view.h - the Docker snapshot of one run: the container list (one GET
+ * /containers/json?all=1), the networks, and the lookups the rules need
+ * on them (which network of a container a rule uses, which Docker
+ * network holds an address, which running container holds it). Nothing
+ * here changes Docker.
  *
- * Callers say what they need of a container (VIEW_NEEDS_*): today every
- * lookup inspects it whole; a view filled from one GET /containers/json
- * (#18) inspects only those whose needs the list lacks.
+ * Callers say what they need of a container (VIEW_NEEDS_*): the list
+ * gives its ID, name, state, network mode, networks and ports; only a
+ * caller that needs more (HostsPath and mounts, HostConfig) makes an
+ * inspect, once per container (#18). A name the list does not hold is
+ * inspected too (a container made after the list was read).
  */
 #ifndef DFW_VIEW_H
 #define DFW_VIEW_H
@@ -35,6 +37,14 @@ struct view {
 	struct docker_summary *list; /* GET /containers/json, once */
 	size_t nlist;
 	int have_list;
+	/* list[i]'s container, made when first asked (NULL before), and
+	 * what it holds (VIEW_NEEDS_* bits: what an inspect added) */
+	struct docker_container **made;
+	unsigned *have;
+	/* the list's index: entries sorted by ID, and the named ones by
+	 * name (view.c) */
+	struct view_key *by_id, *by_name;
+	size_t nnamed;
 };
 
 /* An empty view over connection d (nothing is asked yet). */
@@ -49,10 +59,13 @@ void view_forget(struct view *v);
 void view_free(struct view *v);
 
 /*
- * The container named name (a full ID, a unique ID prefix or a name),
- * inspected on first use; the pointer stays valid until view_forget or
- * view_free. needs: VIEW_NEEDS_* bits. 0 with *c set; -1 with e set
- * (EXIT_USAGE `no such container "x"`, else EXIT_RUNTIME); or
+ * The container named name (a full ID, a name, or a unique ID prefix, in
+ * Docker's order; a leading '/' is dropped), from the list (read on first
+ * use) and inspected only for needs (VIEW_NEEDS_* bits) the list lacks,
+ * or when the list does not hold it; O(log containers) once the list is
+ * read. The pointer stays valid until view_forget or view_free (an
+ * inspect for more needs fills the same block). 0 with *c set; -1 with e
+ * set (EXIT_USAGE `no such container "x"`, else EXIT_RUNTIME); or
  * DOCKER_AMBIGUOUS with e set (EXIT_USAGE): an ID prefix of several
  * containers.
  */
@@ -64,7 +77,8 @@ int view_lookup(struct view *v, const char *name, unsigned needs,
 const struct docker_container *view_container(struct view *v, const char *name,
 					      unsigned needs, struct err *e);
 
-/* Reads the container list (v->list, once). 0, or -1 with e set. */
+/* Reads the container list (v->list, once) and indexes it. 0, or -1
+ * with e set. */
 int view_list(struct view *v, struct err *e);
 
 /* Reads the networks (once). 0, or -1 with e set. */

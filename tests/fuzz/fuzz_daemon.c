@@ -2,7 +2,8 @@
  * fuzz_daemon.c - a hostile daemon's answers (#19) through the Docker
  * client into what docker-fw writes: the first byte picks the call
  * (inspect, list, networks), the rest is the JSON body of a 200 answer,
- * served from memory. Whatever the bytes:
+ * served from memory (the list's networks, ports and network mode are
+ * checked as inspect's: #18). Whatever the bytes:
  *   - no crash, no leak, and a refused answer's message holds no control
  *     character (it is printed as it is);
  *   - every value that reaches restore text (fw_change_format of the
@@ -256,6 +257,39 @@ static void check_networks(const struct docker_network *v, size_t n)
 	}
 }
 
+/* A named list entry as the view makes its container (#18: networks,
+ * ports and network mode from the list): checked as an inspected one;
+ * its ports as inspect's are. */
+static void check_summary(const struct docker_summary *s)
+{
+	struct docker_container c;
+	unsigned char a[16];
+	size_t i;
+
+	need(memchr(s->network_mode, 0, sizeof(s->network_mode)) != NULL);
+	need(!s->nnets == !s->nets && !s->nports == !s->ports);
+	for (i = 0; i < s->nports; i++) {
+		const struct docker_port *p = &s->ports[i];
+
+		need(p->port >= 1);
+		need(!strcmp(p->proto, "tcp") || !strcmp(p->proto, "udp") ||
+		     !strcmp(p->proto, "sctp"));
+		need(!*p->host_ip || inet_pton(AF_INET, p->host_ip, a) == 1 ||
+		     inet_pton(AF_INET6, p->host_ip, a) == 1);
+	}
+	for (i = 0; i < s->nnets; i++)
+		need(*s->nets[i].name && !has_control(s->nets[i].network_id));
+	memset(&c, 0, sizeof(c));
+	memcpy(c.id, s->id, sizeof(c.id));
+	memcpy(c.name, s->name, sizeof(c.name));
+	memcpy(c.network_mode, s->network_mode, sizeof(c.network_mode));
+	c.nets = s->nets;
+	c.nnets = s->nnets;
+	c.ports = s->ports;
+	c.nports = s->nports;
+	check_container(&c);
+}
+
 static void check_list(const struct docker_summary *v, size_t n)
 {
 	size_t i;
@@ -269,6 +303,7 @@ static void check_list(const struct docker_summary *v, size_t n)
 		}
 		need(!*v[i].why && docker_name_ok(v[i].name));
 		store_line("rule add-internal --source ", v[i].name, 4);
+		check_summary(&v[i]);
 	}
 }
 
@@ -324,7 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = docker_list(&d, &v, &n, &e);
 		if (!rc)
 			check_list(v, n);
-		free(v);
+		docker_list_free(v, n);
 	}
 	if (rc)
 		need(!has_control(e.msg));

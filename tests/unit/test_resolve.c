@@ -52,6 +52,11 @@ static void ctr(const char *id, const char *name, const char *net,
 	memset(&v.list[v.nlist], 0, sizeof(*v.list));
 	snprintf(v.list[v.nlist].id, sizeof(v.list->id), "%s", id);
 	snprintf(v.list[v.nlist].name, sizeof(v.list->name), "%s", name);
+	/* the list's networks: what view_holder reads */
+	v.list[v.nlist].nets = malloc(sizeof(*n));
+	check(v.list[v.nlist].nets != NULL);
+	memcpy(v.list[v.nlist].nets, n, sizeof(*n));
+	v.list[v.nlist].nnets = 1;
 	snprintf(v.list[v.nlist++].state, sizeof(v.list->state), "running");
 }
 
