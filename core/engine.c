@@ -148,15 +148,33 @@ struct sync_args {
 /* The bridges of the selected running containers that init has not
  * closed (no "-i B -o B -j DROP" of ours): their traffic is not
  * whitelisted, which a user adding rules should hear about. */
+static int in_strv(const struct strv *s, const char *str)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], str))
+			return 1;
+	return 0;
+}
+
 static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 {
 	const struct fw_chain *ch = fw_chain(f, FW_CHAIN_FORWARD);
 	const struct docker_network *nw;
 	const struct docker_container *c;
+	struct strv tails = { 0 };
 	struct err ce;
-	size_t i, j, k, r, m;
+	size_t i, j, k;
 
 	strv_free(&g->uncovered);
+	/* the bridges with a tail, in one pass over the chain (a few among
+	 * thousands of rules): then each network is a look in a short list */
+	for (i = 0; ch && i < ch->n; i++)
+		if (plan_is_tail(&ch->rules[i]) &&
+		    !in_strv(&tails, ch->rules[i].in))
+			strv_add(&tails, ch->rules[i].in,
+				 strlen(ch->rules[i].in));
 	for (i = 0; i < a->n; i++) {
 		c = *a->items[i].rec.name ?
 			    engine_named(g, a->items[i].rec.name, &ce) :
@@ -167,22 +185,15 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 				nw = &g->view.nets[k];
 				if (strcmp(nw->name, c->nets[j].name) ||
 				    strcmp(nw->driver, "bridge") ||
-				    !*nw->bridge)
+				    !*nw->bridge ||
+				    in_strv(&tails, nw->bridge) ||
+				    in_strv(&g->uncovered, nw->name))
 					continue;
-				for (r = 0; r < ch->n; r++)
-					if (plan_is_tail(&ch->rules[r]) &&
-					    !strcmp(ch->rules[r].in,
-						    nw->bridge))
-						break;
-				for (m = 0; m < g->uncovered.n; m++)
-					if (!strcmp(g->uncovered.v[m],
-						    nw->name))
-						break;
-				if (r == ch->n && m == g->uncovered.n)
-					strv_add(&g->uncovered, nw->name,
-						 strlen(nw->name));
+				strv_add(&g->uncovered, nw->name,
+					 strlen(nw->name));
 			}
 	}
+	strv_free(&tails);
 }
 
 /* The warning for a wanted rule left out. */
