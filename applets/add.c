@@ -288,7 +288,7 @@ static int stored_as(struct engine *g, const struct docker_container *c,
 		if (!rulespec_equal(t, n))
 			continue;
 		if (!*t->network && strcmp(t->made_on, n->made_on)) {
-			memcpy(t->made_on, n->made_on, sizeof(t->made_on));
+			t->made_on = n->made_on; /* pooled: shared */
 			changed = 1;
 		}
 		changed |= drop_moved(g, c, rec, n, j);
@@ -618,8 +618,7 @@ int allow_main(int argc, char **argv, struct cli *cli)
 			r.dport = ports[j].port;
 			r.proto = strcmp(ports[j].proto, "udp") ? IPPROTO_TCP :
 								  IPPROTO_UDP;
-			snprintf(r.network, sizeof(r.network), "%s",
-				 net.network);
+			r.network = net.network; /* pooled: shared */
 			if (specs_push(&s, &r, "")) {
 				err_set(&e, EXIT_RUNTIME, "out of memory");
 				goto err;

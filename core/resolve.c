@@ -498,6 +498,18 @@ int resolve_rule(struct view *v, int iptc_only,
 	return 0;
 }
 
+/* a->name = the pooled copy of name: 0, or -1 with e set (EXIT_RUNTIME,
+ * out of memory) and a unchanged. */
+static int set_name(struct addr_spec *a, const char *name, struct err *e)
+{
+	const char *p = rulespec_intern(name);
+
+	if (!p)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	a->name = p;
+	return 0;
+}
+
 static int check_side(struct view *v, const struct docker_container *c,
 		      struct rulespec *r, struct addr_spec *a, const char *opt,
 		      struct err *e)
@@ -517,8 +529,7 @@ static int check_side(struct view *v, const struct docker_container *c,
 				       "%s \"%s\" is the "
 				       "container itself: use \".\"",
 				       opt, a->name);
-		snprintf(a->name, sizeof(a->name), "%s", p->name);
-		return 0;
+		return set_name(a, p->name, e);
 	}
 	if (a->kind != ADDR_CIDR)
 		return 0;
@@ -559,8 +570,9 @@ static int check_side(struct view *v, const struct docker_container *c,
 			       "%s \"%s\" is the container "
 			       "itself: use \".\"",
 			       opt, s);
+	if (set_name(a, p->name, e))
+		return -1;
 	a->kind = ADDR_CONTAINER;
-	snprintf(a->name, sizeof(a->name), "%s", p->name);
 	return 0;
 }
 
@@ -859,7 +871,8 @@ int resolve_check(struct view *v, const struct docker_container *c,
 		net = rule_net(v, c, r, &cs, &ps, &unplaced, e);
 		if (!net)
 			return -1;
-		snprintf(r->made_on, sizeof(r->made_on), "%s", net->name);
+		if (rulespec_set_made_on(r, net->name))
+			return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
 	return 0;
 }

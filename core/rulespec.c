@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dfw/rulespec.h"
+#include "dfw/fw.h"
 
 static const char *const action_names[RULE_NACTIONS] = {
 	[RULE_ADD] = "add",
@@ -209,6 +210,7 @@ int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 	size_t len = slash ? (size_t)(slash - s) : strlen(s);
 
 	memset(a, 0, sizeof(*a));
+	a->name = "";
 	if (!strcmp(s, ".")) {
 		a->kind = ADDR_SELF;
 		return 0;
@@ -224,17 +226,21 @@ int addr_parse(const char *s, struct addr_spec *a, struct err *e)
 		return cidr6_parse(s, a, e);
 	if (*name == '/')
 		name++;
-	if (strlen(name) >= sizeof(a->name))
+	if (strlen(name) > ADDR_NAME_MAX)
 		return err_set(e, EXIT_USAGE,
 			       "\"%.64s...\": container name "
-			       "longer than %zu characters",
-			       s, sizeof(a->name) - 1);
+			       "longer than %d characters",
+			       s, ADDR_NAME_MAX);
 	/* "/1.2.3.4" is refused too: it would format as an address. */
 	if (!is_name(name) || is_numeric(name, strlen(name)))
 		return err_set(e, EXIT_USAGE,
 			       "\"%s\": not an address or container name", s);
+	a->name = rulespec_intern(name);
+	if (!a->name) {
+		a->name = "";
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
 	a->kind = ADDR_CONTAINER;
-	memcpy(a->name, name, strlen(name) + 1);
 	return 0;
 }
 
@@ -259,7 +265,7 @@ int addr_format(const struct addr_spec *a, struct buf *out)
 				  ip >> 16 & 255, ip >> 8 & 255, ip & 255,
 				  a->prefix);
 	case ADDR_CONTAINER:
-		return buf_add(out, a->name, strnlen(a->name, sizeof(a->name)));
+		return buf_adds(out, a->name);
 	default:
 		errno = EINVAL;
 		return -1;
@@ -317,13 +323,18 @@ static int network_opt(struct rulespec *r, const char *v, struct err *e)
 {
 	size_t len = strlen(v);
 
-	if (!is_name(v) || len >= sizeof(r->network))
+	const char *p;
+
+	if (!is_name(v) || len > RULESPEC_NET_MAX)
 		return err_set(e, EXIT_USAGE,
 			       "--network \"%s\": not a network "
-			       "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most %zu "
+			       "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most %d "
 			       "characters)",
-			       v, sizeof(r->network) - 1);
-	memcpy(r->network, v, len + 1);
+			       v, RULESPEC_NET_MAX);
+	p = rulespec_intern(v);
+	if (!p)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	r->network = p;
 	return 0;
 }
 
@@ -389,6 +400,10 @@ void rulespec_init(struct rulespec *r, enum rule_action action)
 {
 	memset(r, 0, sizeof(*r));
 	r->action = action;
+	r->src.name = "";
+	r->dst.name = "";
+	r->network = "";
+	r->made_on = "";
 	r->dst.kind = ADDR_SELF;
 	r->proto = IPPROTO_TCP;
 }
@@ -497,7 +512,7 @@ int rulespec_format(const struct rulespec *r, struct buf *out)
 	     (r->dport && buf_printf(&t, " --dport %u", r->dport)) ||
 	     put_opt(&t, RULESPEC_PROTOCOL,
 		     r->proto == IPPROTO_UDP ? "udp" : "tcp") ||
-	     (r->network[0] && put_opt(&t, RULESPEC_NETWORK, r->network)) ||
+	     (*r->network && put_opt(&t, RULESPEC_NETWORK, r->network)) ||
 	     (r->filter.n && put_filter(&t, &r->filter)) ||
 	     buf_add(out, t.data + 1, t.len - 1); /* the first blank */
 	buf_free(&t);
@@ -513,7 +528,7 @@ static int addr_equal(const struct addr_spec *a, const struct addr_spec *b)
 		       (a->family == AF_INET6 ? !memcmp(a->ip6, b->ip6, 16) :
 						a->ip == b->ip);
 	if (a->kind == ADDR_CONTAINER)
-		return !strncmp(a->name, b->name, sizeof(a->name));
+		return a->name == b->name || !strcmp(a->name, b->name);
 	return 1;
 }
 
@@ -535,13 +550,35 @@ int rulespec_same_but_net(const struct rulespec *a, const struct rulespec *b)
 int rulespec_equal(const struct rulespec *a, const struct rulespec *b)
 {
 	return rulespec_same_but_net(a, b) &&
-	       !strncmp(a->network, b->network, sizeof(a->network));
+	       (a->network == b->network || !strcmp(a->network, b->network));
 }
 
 int rulespec_net_name_ok(const char *s)
 {
-	return is_name(s) &&
-	       strlen(s) < sizeof(((struct rulespec *)0)->network);
+	return is_name(s) && strlen(s) <= RULESPEC_NET_MAX;
+}
+
+const char *rulespec_intern(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	const char *p;
+
+	if (!len)
+		return "";
+	p = fw_intern(s, len);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+int rulespec_set_made_on(struct rulespec *r, const char *net)
+{
+	const char *p = rulespec_intern(net);
+
+	if (!p)
+		return -1;
+	r->made_on = p;
+	return 0;
 }
 
 int rulespec_copy(struct rulespec *dst, const struct rulespec *src)
@@ -906,10 +943,12 @@ static int from_form(const struct rulespec_from *f, const struct strv *w,
 		     enum rule_action *act, struct addr_spec *ctr,
 		     struct err *e)
 {
-	int a, k = 0;
+	struct err e2;
+	int a, k = 0, rc;
 
 	*act = f->action;
 	memset(ctr, 0, sizeof(*ctr));
+	ctr->name = "";
 	if (w->v[0][0] == '-')
 		return 0;
 	a = rule_action_parse(w->v[0]);
@@ -917,7 +956,10 @@ static int from_form(const struct rulespec_from *f, const struct strv *w,
 		*act = (enum rule_action)a;
 		k = 1;
 	}
-	if (addr_parse(w->v[k], ctr, NULL) || ctr->kind != ADDR_CONTAINER)
+	rc = addr_parse(w->v[k], ctr, &e2);
+	if (rc && e2.code == EXIT_RUNTIME)
+		return err_set(e, EXIT_RUNTIME, "%s", e2.msg); /* memory */
+	if (rc || ctr->kind != ADDR_CONTAINER)
 		return err_set(e, EXIT_USAGE,
 			       "\"%.64s%s\": not a container "
 			       "name or ID (a line is OPTIONS..., CONTAINER "

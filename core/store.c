@@ -275,9 +275,8 @@ static int parse_rule(const struct strv *w, const char *path, unsigned long ln,
 			e->code = EXIT_RUNTIME; /* not the user's input */
 		return -1;
 	}
-	if (made_on)
-		snprintf(rule.made_on, sizeof(rule.made_on), "%s", made_on);
-	rc = store_rec_add(r, &rule);
+	rc = (made_on && rulespec_set_made_on(&rule, made_on)) ||
+	     store_rec_add(r, &rule);
 	rulespec_free(&rule);
 	if (rc)
 		return err_set(e, EXIT_RUNTIME, "out of memory");

@@ -51,8 +51,29 @@ struct addr_spec {
 				 * host bits 0 */
 	uint8_t ip6[16]; /* ADDR_CIDR, AF_INET6: host bits 0 */
 	int prefix;	 /* ADDR_CIDR: 0..32 (AF_INET), 0..128 */
-	char name[256];	 /* ADDR_CONTAINER: as given, without a '/' */
+	/* ADDR_CONTAINER: as given, without a '/' (1 to ADDR_NAME_MAX
+	 * bytes), else "": a string of rulespec_intern, never NULL once
+	 * addr_parse or rulespec_init has set it */
+	const char *name;
 };
+
+#define ADDR_NAME_MAX 255 /* bytes in a container name */
+#define RULESPEC_NET_MAX \
+	127 /* bytes in a network name (--network,
+				 * made_on) */
+
+/*
+ * The one copy of s (NUL-terminated) in the process's string pool
+ * (fw_intern: a string lives as long as the process and is never
+ * freed), or "" (a literal) for an empty s; NULL (errno ENOMEM) when out
+ * of memory. The names of a rule spec (a container, --network, made_on)
+ * are such strings: a spec holds a pointer each, its copies share them
+ * (rulespec_copy, plain struct copies) and nothing frees them; 10,000
+ * stored rules naming 100 containers hold 100 names. Equal names are
+ * one pointer, but compare them with strcmp: a caller may set a field to
+ * any string that outlives the spec (a literal).
+ */
+const char *rulespec_intern(const char *s);
 
 /*
  * Parses an address spec: ".", "/", "A.B.C.D" (-> /32), "A.B.C.D/N", an
@@ -63,7 +84,9 @@ struct addr_spec {
  * it probably meant. A dotted quad, or anything with a ':', is always an
  * address, never a name. Refused IPv6: a zone index ("fe80::1%eth0"), an
  * IPv4-mapped address ("::ffff:10.0.0.1", naming its IPv4 form). 0, or
- * -1 with e set (EXIT_USAGE, the message names s, escaped).
+ * -1 with e set (EXIT_USAGE, the message names s, escaped;
+ * EXIT_RUNTIME "out of memory" when a name cannot be kept in the pool:
+ * rulespec_intern). a->name is "" but for ADDR_CONTAINER.
  */
 int addr_parse(const char *s, struct addr_spec *a, struct err *e);
 
@@ -79,13 +102,22 @@ struct rulespec {
 	uint16_t dport;	      /* --dport, 0: any */
 	uint8_t proto;	      /* --protocol: IPPROTO_TCP (default), _UDP */
 	int rev_lookup;	      /* --rev-lookup given (not stored) */
-	char network[128];    /* --network NAME, "" when not given */
-	struct strv filter;   /* --filter, split into words; n == 0: none */
-	char made_on[128];    /* the network the rule was made on, recorded
-			       * by add when --network is not given ("" when
-			       * unknown: an older store, or --network); not
-			       * an option: the store keeps it (store.h) */
+	/* --network NAME, "" when not given (a string of rulespec_intern,
+	 * at most RULESPEC_NET_MAX bytes) */
+	const char *network;
+	struct strv filter; /* --filter, split into words; n == 0: none
+			     * (owned: rulespec_free) */
+	/* the network the rule was made on, recorded by add when --network
+	 * is not given ("" when unknown: an older store, or --network);
+	 * not an option: the store keeps it (store.h). A string of
+	 * rulespec_intern, at most RULESPEC_NET_MAX bytes: set it with
+	 * rulespec_set_made_on */
+	const char *made_on;
 };
+
+/* The names (src.name, dst.name, network, made_on) are never NULL in a
+ * spec made by rulespec_init, rulespec_parse or rulespec_copy ("" when
+ * none); a spec owns only its filter words. */
 
 /* The rule options, as opt.c reads them, in the order rulespec_format
  * writes them: an applet puts them in its own table (add). */
@@ -103,7 +135,7 @@ enum {
 extern const struct opt rulespec_opts[RULESPEC_NOPTS];
 
 /* A rule spec of action with the defaults: --dest ".", --protocol tcp,
- * nothing else. */
+ * nothing else (names ""). Allocates nothing. */
 void rulespec_init(struct rulespec *r, enum rule_action action);
 
 /* The opt_fn of rulespec_opts: option i with value v into the rule spec
@@ -153,7 +185,13 @@ int rulespec_same_but_net(const struct rulespec *a, const struct rulespec *b);
 /* Whether s may be a network name (--network, made_on): 1 or 0. */
 int rulespec_net_name_ok(const char *s);
 
-/* Deep copy of src into dst (zeroed first). 0 or -1 (ENOMEM). */
+/* Sets r->made_on to the pooled copy of net (rulespec_intern; "" or NULL:
+ * none). 0, or -1 (ENOMEM) with r->made_on as it was. */
+int rulespec_set_made_on(struct rulespec *r, const char *net);
+
+/* Deep copy of src into dst (zeroed first): the filter words are
+ * copied, the names shared (pooled). 0 or -1 (ENOMEM; dst holds
+ * nothing to free). */
 int rulespec_copy(struct rulespec *dst, const struct rulespec *src);
 
 void rulespec_free(struct rulespec *r);

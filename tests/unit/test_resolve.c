@@ -557,7 +557,7 @@ static const char *made_on(const char *name, const char *on, const char *args,
 	free(copy);
 	check(rulespec_parse(&r, RULE_ADD_INTERNAL, (int)w.n, w.v, &e) == 0);
 	strv_free(&w);
-	snprintf(r.made_on, sizeof(r.made_on), "%s", on);
+	check(rulespec_set_made_on(&r, on) == 0);
 	*rc = resolve_rule(&v, 1, view_container(&v, name, 0, &e), &r, out,
 			   NULL, &n, &e);
 	if (*rc)

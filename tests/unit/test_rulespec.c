@@ -423,7 +423,8 @@ static void test_defaults(void)
 	check(r.dst.kind == ADDR_SELF);
 	check(r.sport == 0 && r.dport == 0);
 	check(r.proto == IPPROTO_TCP);
-	check(r.network[0] == 0);
+	check(r.network && r.network[0] == 0);
+	check(r.src.name && r.dst.name && r.made_on && !*r.made_on);
 	check(r.filter.n == 0 && r.filter.v == NULL);
 	check(r.rev_lookup == 0);
 	rulespec_free(&r);
@@ -791,7 +792,7 @@ static void test_equal_copy(void)
 	DIFFERS(c.sport = 10);
 	DIFFERS(c.dport = 81);
 	DIFFERS(c.proto = IPPROTO_UDP);
-	DIFFERS(c.network[0] = 'm');
+	DIFFERS(c.network = "m");
 	DIFFERS(c.filter.v[1][0] = 'y');
 	DIFFERS(free(c.filter.v[1]); c.filter.n = 1);
 	DIFFERS(strv_add(&c.filter, "z", 1));

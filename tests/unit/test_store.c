@@ -1133,20 +1133,20 @@ static void test_made_on(void)
 	check(store_save(&s, &r, &e) == 0);
 	check_str(read_back(ID_B), v3);
 	/* without: version 1 again */
-	r.rules[0].made_on[0] = 0;
-	r.rules[2].made_on[0] = 0;
+	r.rules[0].made_on = "";
+	r.rules[2].made_on = "";
 	check(store_save(&s, &r, &e) == 0);
 	check(!strncmp(read_back(ID_B), "docker-fw-store 1\n", 18));
 	/* equal rules whatever they were made on */
 	check(rulespec_equal(&r.rules[0], &r.rules[0]));
-	snprintf(r.rules[0].made_on, sizeof(r.rules[0].made_on), "x");
+	check(rulespec_set_made_on(&r.rules[0], "x") == 0);
 	{
 		struct rulespec t;
 
 		check(rulespec_copy(&t, &r.rules[0]) == 0);
-		t.made_on[0] = 0;
+		t.made_on = "";
 		check(rulespec_equal(&t, &r.rules[0]));
-		snprintf(t.network, sizeof(t.network), "x");
+		t.network = "x";
 		check(!rulespec_equal(&t, &r.rules[0]));
 		check(rulespec_same_but_net(&t, &r.rules[0]));
 		t.dport = 81;
