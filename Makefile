@@ -86,7 +86,8 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/asan/libcore.a \
 		$(BUILD)/asan/libcore.a $(HOST_LIBS) $(UNIT_LDFLAGS)
 # Unit tests that fail allocations on purpose (tests/unit/failalloc.h).
 FAILALLOC := $(BUILD)/unit/test_tls $(BUILD)/unit/test_http \
-	$(BUILD)/unit/test_client $(BUILD)/unit/test_watch
+	$(BUILD)/unit/test_client $(BUILD)/unit/test_watch \
+	$(BUILD)/unit/test_rulespec $(BUILD)/unit/test_store
 $(FAILALLOC): tests/unit/failalloc.h
 $(FAILALLOC): UNIT_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 

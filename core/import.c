@@ -665,6 +665,8 @@ static int rule_end(struct ctx *c, struct rule_in *r, int alias_k, int addr_k,
 			return 1;
 		}
 		if (addr_parse(addr, &a, &e2)) {
+			if (e2.code == EXIT_RUNTIME) /* out of memory */
+				return nomem(c);
 			problem(r, IMPORT_REFUSED, "\"%s\" %s",
 				field_names[addr_k], e2.msg);
 			return 1;
@@ -684,7 +686,10 @@ static int rule_end(struct ctx *c, struct rule_in *r, int alias_k, int addr_k,
 		return rc ? nomem(c) : 0;
 	}
 	/* a container: the original stored its name (maybe "/name") */
-	if (addr_parse(alias, &a, &e2) || a.kind != ADDR_CONTAINER) {
+	rc = addr_parse(alias, &a, &e2);
+	if (rc && e2.code == EXIT_RUNTIME) /* out of memory */
+		return nomem(c);
+	if (rc || a.kind != ADDR_CONTAINER) {
 		problem(r, IMPORT_MALFORMED,
 			"\"%s\" \"%s\": not \".\", \"/\" "
 			"or a container name or ID",
@@ -966,7 +971,14 @@ static int one_host(struct ctx *c, int i, int index)
 	rc = tok_str(&c->d, t, &s);
 	if (rc < 0)
 		return nomem(c);
-	if (rc || addr_parse(s, &a, &e2) || a.kind != ADDR_CONTAINER) {
+	if (!rc && addr_parse(s, &a, &e2)) {
+		if (e2.code == EXIT_RUNTIME) { /* out of memory */
+			free(s);
+			return nomem(c);
+		}
+		rc = 1;
+	}
+	if (rc || a.kind != ADDR_CONTAINER) {
 		free(s);
 		return add_finding(c, IMPORT_MALFORMED, index, rule,
 				   "not a container name");

@@ -290,7 +290,7 @@ static int addr_opt(struct addr_spec *a, int o, const char *v, struct err *e)
 
 	if (!addr_parse(v, a, e))
 		return 0;
-	if (!e)
+	if (!e || e->code == EXIT_RUNTIME) /* out of memory */
 		return -1;
 	memcpy(why, e->msg, sizeof(why));
 	return err_set(e, EXIT_USAGE, "%s %s", rulespec_opts[o].name, why);

@@ -240,6 +240,23 @@ static int parse_container(const struct strv *w, const char *path,
 	return 0;
 }
 
+/* Room in r->rules for one more rule: 0 or -1 (ENOMEM). The array
+ * grows by doubling: its capacity is implied by nrules (0, then 8, 16,
+ * 32...), so every array here comes from this function. */
+static int rec_grow(struct store_rec *r)
+{
+	size_t n = r->nrules;
+	struct rulespec *v;
+
+	if (n < 8 ? n : n & (n - 1))
+		return 0;
+	v = realloc(r->rules, (n < 8 ? 8 : 2 * n) * sizeof(*v));
+	if (!v)
+		return -1;
+	r->rules = v;
+	return 0;
+}
+
 /* "rule ACTION OPTIONS..." */
 static int parse_rule(const struct strv *w, const char *path, unsigned long ln,
 		      struct store_rec *r, struct err *e)
@@ -275,11 +292,13 @@ static int parse_rule(const struct strv *w, const char *path, unsigned long ln,
 			e->code = EXIT_RUNTIME; /* not the user's input */
 		return -1;
 	}
-	rc = (made_on && rulespec_set_made_on(&rule, made_on)) ||
-	     store_rec_add(r, &rule);
-	rulespec_free(&rule);
-	if (rc)
+	/* moved into r: no copy of its filter words */
+	rc = (made_on && rulespec_set_made_on(&rule, made_on)) || rec_grow(r);
+	if (rc) {
+		rulespec_free(&rule);
 		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
+	r->rules[r->nrules++] = rule;
 	return 0;
 }
 
@@ -328,23 +347,82 @@ static int parse_end(const struct strv *w, const char *path, unsigned long ln,
 	return 0;
 }
 
+#define PLAIN_MAX_WORDS 32 /* more: rulespec_split's */
+
+/* the bytes of rulespec_split: blanks, and those that need it */
+enum { PLAIN, BLANK, SPECIAL };
+static const unsigned char byte_class[256] = {
+	[0 ... 8] = SPECIAL, ['\t'] = BLANK,   [10 ... 31] = SPECIAL,
+	[' '] = BLANK,	     ['\''] = SPECIAL, ['"'] = SPECIAL,
+	['\\'] = SPECIAL,    ['$'] = SPECIAL,  ['#'] = SPECIAL,
+	[0x7f] = SPECIAL,
+};
+
+/*
+ * The words of line[0..len) split in place (blanks become NULs) into
+ * v[0..max) when the line holds only plain bytes: no quote, backslash,
+ * '$', '#' or control character but the tab, so rulespec_split would
+ * give the same words. The number of words, or -1 (the line unchanged)
+ * when the line needs rulespec_split or has more than max words. A
+ * store's lines are nearly all such lines: no allocation per word.
+ */
+static int split_plain(char *line, size_t len, char **v, int max)
+{
+	size_t i;
+	int n = 0, blank = 1;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = byte_class[(unsigned char)line[i]];
+
+		if (c == SPECIAL)
+			return -1;
+		if (c == BLANK) {
+			blank = 1;
+		} else if (blank) {
+			if (n == max)
+				return -1;
+			blank = 0;
+			n++;
+		}
+	}
+	for (i = 0, n = 0, blank = 1; i < len; i++) {
+		if (line[i] == ' ' || line[i] == '\t') {
+			line[i] = 0;
+			blank = 1;
+		} else if (blank) {
+			v[n++] = line + i;
+			blank = 0;
+		}
+	}
+	return n;
+}
+
 /* One line, NUL-terminated in place of its newline: 1 for "end", 0, -1. */
 static int parse_line(char *line, size_t len, const char *path,
 		      unsigned long ln, struct store_rec *r, struct err *e)
 {
+	char *plain[PLAIN_MAX_WORDS];
 	struct strv w = { 0 };
-	int n, rc = -1;
+	int n, rc = -1, owned;
 
 	if (len > STORE_MAX_LINE)
 		return err_set(e, EXIT_RUNTIME,
 			       "%s:%lu: line longer than %d "
 			       "bytes",
 			       path, ln, STORE_MAX_LINE);
-	if (strlen(line) != len)
+	/* a plain line holds no NUL (a control character) */
+	n = ln == 1 ? -1 : split_plain(line, len, plain, PLAIN_MAX_WORDS);
+	owned = n < 0;
+	if (owned && strlen(line) != len)
 		return err_set(e, EXIT_RUNTIME, "%s:%lu: NUL byte", path, ln);
 	if (ln == 1)
 		return parse_version(line, path, e);
-	n = rulespec_split(line, &w, e);
+	if (owned) {
+		n = rulespec_split(line, &w, e);
+	} else {
+		w.v = plain;
+		w.n = (size_t)n;
+	}
 	if (n < 0) {
 		err_wrap(e, "%s:%lu", path, ln);
 		if (e)
@@ -366,7 +444,8 @@ static int parse_line(char *line, size_t len, const char *path,
 			"\"%.64s\"",
 			path, ln, w.v[0]);
 	}
-	strv_free(&w);
+	if (owned)
+		strv_free(&w);
 	return rc;
 }
 
@@ -987,20 +1066,9 @@ int store_save(struct store *s, const struct store_rec *r, struct err *e)
 	return store_commit(&t, e);
 }
 
-/* The rules array grows by doubling: its capacity is implied by nrules
- * (0, then 8, 16, 32...), so every array here comes from this function. */
 int store_rec_add(struct store_rec *r, const struct rulespec *rule)
 {
-	size_t n = r->nrules;
-	struct rulespec *v = r->rules;
-
-	if (n < 8 ? !n : !(n & (n - 1))) {
-		v = realloc(v, (n < 8 ? 8 : 2 * n) * sizeof(*v));
-		if (!v)
-			return -1;
-		r->rules = v;
-	}
-	if (rulespec_copy(&v[r->nrules], rule))
+	if (rec_grow(r) || rulespec_copy(&r->rules[r->nrules], rule))
 		return -1;
 	r->nrules++;
 	return 0;

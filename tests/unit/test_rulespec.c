@@ -7,6 +7,7 @@
 
 #include "dfw/rulespec.h"
 #include "dfw/util.h"
+#include "failalloc.h"
 #include "unit.h"
 
 /* Splits line and parses it as the options of action a; -2: bad line. */
@@ -1274,9 +1275,85 @@ static void test_from_fd(void)
 	close(p[0]);
 }
 
+/*
+ * Every allocation of a parse failing in turn: the parse fails with
+ * EXIT_RUNTIME "out of memory" and holds nothing (LeakSanitizer checks
+ * the rest at exit), until one no longer reaches a failing allocation.
+ * The names are new to the pool (rulespec_intern), so its allocations
+ * are among them.
+ */
+static void test_oom(void)
+{
+	static const char *const argv[] = { "--source",	 "oom-src", "--dest",
+					    ".",	 "--dport", "80",
+					    "--network", "oom-net", "--filter",
+					    "-i eth0" };
+	static const char from[] = "oom-ctr --source oom-src2 --dport 1\n"
+				   "add-internal oom-ctr2 --source oom-src3 "
+				   "--dport 2 --filter '-i eth0'\n";
+	struct rulespec r, c;
+	struct rulespec_from f;
+	struct err e;
+	long n;
+	int rc, done = 0;
+
+	for (n = 0; !done && n < 1000; n++) {
+		failalloc_after(n);
+		rc = rulespec_parse(&r, RULE_ADD_INTERNAL, 10, (char **)argv,
+				    &e);
+		if (!failalloc_off()) {
+			check(rc == 0);
+			check_str(r.src.name, "oom-src");
+			check_str(r.network, "oom-net");
+			check(r.filter.n == 2);
+			done = 1;
+			break;
+		}
+		check(rc == -1 && e.code == EXIT_RUNTIME &&
+		      strstr(e.msg, "out of memory"));
+		check(r.filter.n == 0 && r.filter.v == NULL);
+	}
+	check(done);
+	for (n = 0, done = 0; !done && n < 1000; n++) {
+		failalloc_after(n);
+		rc = rulespec_copy(&c, &r);
+		if (!failalloc_off()) {
+			check(rc == 0 && rulespec_equal(&c, &r));
+			check(c.src.name == r.src.name); /* shared */
+			rulespec_free(&c);
+			done = 1;
+			break;
+		}
+		check(rc == -1 && c.filter.n == 0 && c.filter.v == NULL);
+	}
+	check(done);
+	rulespec_free(&r);
+	for (n = 0, done = 0; !done && n < 1000; n++) {
+		rulespec_from_init(&f, "(oom)", RULE_ADD, 0);
+		failalloc_after(n);
+		rc = rulespec_from_feed(&f, from, strlen(from), &e);
+		if (!rc)
+			rc = rulespec_from_end(&f, &e);
+		if (!failalloc_off()) {
+			check(rc == 0 && f.n == 2);
+			check_str(f.ctr.v[0], "oom-ctr");
+			check_str(f.v[0].src.name, "oom-src2");
+			check_str(f.ctr.v[1], "oom-ctr2");
+			check_str(f.v[1].src.name, "oom-src3");
+			done = 1;
+		} else {
+			check(rc == -1 && e.code == EXIT_RUNTIME &&
+			      strstr(e.msg, "out of memory"));
+		}
+		rulespec_from_free(&f);
+	}
+	check(done);
+}
+
 UNIT_TESTS(T(test_actions) T(test_addr) T(test_addr6) T(test_short) T(
 	test_defaults) T(test_errors) T(test_format) T(test_round_trip)
 		   T(test_equal_copy) T(test_split) T(test_quote)
 			   T(test_forbidden) T(test_dollar) T(test_quote_bytes)
 				   T(test_from) T(test_from_forms)
-					   T(test_from_caps) T(test_from_fd))
+					   T(test_from_caps) T(test_from_fd)
+						   T(test_oom))

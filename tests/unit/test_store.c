@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "dfw/rulespec.h"
 #include "dfw/store.h"
 #include "dfw/util.h"
+#include "failalloc.h"
 #include "unit.h"
 
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -1329,9 +1331,142 @@ static void test_parse_format(void)
 	buf_free(&b);
 }
 
+/* store_parse of text[0..len) (copied: it is changed in place) as ID_B's
+ * file; store_format of the record into out. */
+static int parse_text(const char *text, size_t len, struct store_rec *r,
+		      struct err *e)
+{
+	char *copy = malloc(len + 1);
+	int rc;
+
+	check(copy != NULL);
+	memcpy(copy, text, len + 1);
+	rc = store_parse(copy, len, "F", ID_B, r, e);
+	free(copy);
+	return rc;
+}
+
+/*
+ * A line of plain words is split in place (no allocation per word), any
+ * other by rulespec_split: both read the same. Blanks (runs of spaces,
+ * tabs) separate words in both; a quote, backslash, '$' or '#' anywhere,
+ * or a control character, takes the other way.
+ */
+static void test_plain_lines(void)
+{
+	static const char plain[] =
+		"docker-fw-store 3\n"
+		"container " ID_B " web\n"
+		"rule add-internal --source db --dest . --dport 5432 "
+		"--protocol tcp --network back\n"
+		"rule  add\t--source 10.0.0.0/8   --dest . --dport 80\t\t"
+		"--protocol udp --made-on front \n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 81 "
+		"--protocol tcp --filter '-i eth0'\n"
+		"hostconfig port 80/tcp 0.0.0.0 8080\n"
+		"end 3\n";
+	static const char quoted[] =
+		"docker-fw-store 3\n"
+		"container " ID_B " 'web'\n"
+		"rule \"add-internal\" --source d\\b --dest . --dport 5432 "
+		"--protocol tcp --network $'back'\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 80 "
+		"--protocol udp --made-on front # a comment\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 81 "
+		"--protocol tcp --filter '-i eth0'\n"
+		"hostconfig port '80/tcp' 0.0.0.0 8080\n"
+		"end 3\n";
+	char many[2048], nul[] = "docker-fw-store 1\ncontainer " ID_B
+				 " web\nrule add x\0y\nend 0\n";
+	struct store_rec a, b;
+	struct buf fa = { 0 }, fb = { 0 };
+	struct err e;
+	size_t len;
+	int i;
+
+	check(parse_text(plain, strlen(plain), &a, &e) == 0);
+	check(parse_text(quoted, strlen(quoted), &b, &e) == 0);
+	check(a.nrules == 3 && b.nrules == 3);
+	check_str(a.rules[0].src.name, "db");
+	check_str(a.rules[0].network, "back");
+	check(a.rules[1].proto == IPPROTO_UDP && a.rules[1].dport == 80);
+	check_str(a.rules[1].made_on, "front");
+	check(a.rules[2].filter.n == 2);
+	check(store_format(&a, &fa, &e) == 0 && store_format(&b, &fb, &e) == 0);
+	check_str(fa.data, fb.data);
+	store_rec_free(&a);
+	store_rec_free(&b);
+	buf_free(&fa);
+	buf_free(&fb);
+	/* more words than the in-place splitter takes: the same error */
+	len = (size_t)snprintf(many, sizeof(many),
+			       "docker-fw-store 1\ncontainer %s web\n"
+			       "rule add --source 10.0.0.0/8",
+			       ID_B);
+	for (i = 0; i < 20; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len,
+					" --dport %d", i + 1);
+	len += (size_t)snprintf(many + len, sizeof(many) - len, "\nend 1\n");
+	check(parse_text(many, len, &a, &e) == -1);
+	check(e.code == EXIT_RUNTIME && strstr(e.msg, "F:3: ") &&
+	      strstr(e.msg, "--dport given twice"));
+	/* a NUL byte is not a plain line's */
+	check(parse_text(nul, sizeof(nul) - 1, &a, &e) == -1);
+	check_str(e.msg, "F:3: NUL byte");
+	check(a.nrules == 0);
+}
+
+/*
+ * Every allocation of store_parse failing in turn: it fails with
+ * EXIT_RUNTIME "out of memory" and holds no rule (LeakSanitizer checks
+ * that nothing is left at exit), until it no longer reaches one. Names
+ * new to the pool (rulespec_intern), so its allocations are among them.
+ */
+static void test_parse_oom(void)
+{
+	static const char text[] =
+		"docker-fw-store 3\n"
+		"container " ID_B " oom-web\n"
+		"rule add-internal --source oom-db --dest . --dport 5432 "
+		"--protocol tcp --network oom-back\n"
+		"rule add-internal --source 'oom-db2' --dest . --dport 5432 "
+		"--protocol tcp --made-on oom-front\n"
+		"rule add --source 10.0.0.0/8 --dest . --dport 81 "
+		"--protocol tcp --filter '-i eth0'\n"
+		"hostconfig port 80/tcp 0.0.0.0 8080\n"
+		"end 3\n";
+	char copy[sizeof(text)];
+	struct store_rec r;
+	struct err e;
+	long n;
+	int rc, done = 0;
+
+	for (n = 0; !done && n < 1000; n++) {
+		memcpy(copy, text, sizeof(text));
+		failalloc_after(n);
+		rc = store_parse(copy, sizeof(text) - 1, "F", ID_B, &r, &e);
+		if (!failalloc_off()) {
+			check(rc == 0 && r.nrules == 3);
+			check_str(r.rules[0].network, "oom-back");
+			check_str(r.rules[1].src.name, "oom-db2");
+			check_str(r.rules[1].made_on, "oom-front");
+			check(r.hostconfig.n == 1);
+			store_rec_free(&r);
+			done = 1;
+			break;
+		}
+		check(rc == -1 && e.code == EXIT_RUNTIME &&
+		      strstr(e.msg, "out of memory"));
+		check(r.nrules == 0 && r.rules == NULL && r.hostconfig.n == 0);
+	}
+	check(done);
+}
+
 UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove) T(
 	test_txn) T(test_bad_id) T(test_truncated) T(test_bad_files)
 		   T(test_load_all) T(test_by_name) T(test_lock)
 			   T(test_symlinks) T(test_escapes) T(test_version1)
 				   T(test_caps) T(test_load_all_bad)
-					   T(test_parse_format) T(test_made_on))
+					   T(test_parse_format) T(test_made_on)
+						   T(test_plain_lines)
+							   T(test_parse_oom))
