@@ -156,7 +156,9 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 
 /*
  * The text of a store file, both ways. store_parse reads data[0..len)
- * (modified in place: newlines become NULs) as the file of container id
+ * (modified in place: newlines, and the blanks of lines of plain words,
+ * become NULs; nothing of the record points into it) as the file of
+ * container id
  * into r (zeroed first; free with store_rec_free); path names it in
  * messages. 0, or -1 as store_load. store_format appends the file r
  * makes (the lowest version that holds it) to out; 0, or -1 with e set
