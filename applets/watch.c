@@ -27,6 +27,7 @@
 
 #include "common.h"
 #include "dfw/applet.h"
+#include "dfw/fw.h"
 #include "dfw/watch.h"
 
 /* The events the coalescer reads (Docker Engine API, GET /events: the
@@ -346,6 +347,9 @@ static int run_batch(struct watch_run *r, struct watch_batch *b, struct err *e)
 out:
 	engine_items_free(&items);
 	engine_free(&g);
+	/* nothing of the batch is left that points into the string pool:
+	 * empty it, or every comment and name ever seen would stay */
+	fw_intern_reset();
 	return rc;
 }
 

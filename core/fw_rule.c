@@ -24,7 +24,8 @@ struct istr {
 	char s[];
 };
 
-/* Reachable for as long as the process lives: not a leak. */
+/* Reachable for as long as the process lives (or until fw_intern_reset):
+ * not a leak. */
 static struct istr **pool;
 static size_t pool_size, pool_n;
 
@@ -79,6 +80,26 @@ const char *fw_intern(const char *s, size_t len)
 	pool[h & (pool_size - 1)] = x;
 	pool_n++;
 	return x->s;
+}
+
+void fw_intern_reset(void)
+{
+	struct istr *x, *next;
+	size_t i;
+
+	for (i = 0; i < pool_size; i++)
+		for (x = pool[i]; x; x = next) {
+			next = x->next;
+			free(x);
+		}
+	free(pool);
+	pool = NULL;
+	pool_size = pool_n = 0;
+}
+
+size_t fw_intern_count(void)
+{
+	return pool_n;
 }
 
 static struct istr *istr_of(const char *s)

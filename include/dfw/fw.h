@@ -115,11 +115,23 @@ struct fw_rule {
 
 /*
  * The one copy of s[0..len) in a pool that lives as long as the process
- * (rules are copied by value into arrays of 10,000s; their extra text is
- * shared, never freed). NULL when len is 0, or (errno ENOMEM) when out of
- * memory.
+ * or until fw_intern_reset (rules are copied by value into arrays of
+ * 10,000s; their extra text is shared, never freed one by one). NULL
+ * when len is 0, or (errno ENOMEM) when out of memory.
  */
 const char *fw_intern(const char *s, size_t len);
+
+/*
+ * Empties the pool: every string fw_intern (and rulespec_intern) gave
+ * before is freed, and a pointer to one must not be used after. For a
+ * process that runs for long (dfw-watch, between batches), at a point
+ * where no rule, spec or record holds such a pointer; the pool grows
+ * again from empty. Marks of fw_extra_mark go with their strings.
+ */
+void fw_intern_reset(void);
+
+/* How many strings the pool holds (tests). */
+size_t fw_intern_count(void);
 
 /* r->comment, or "" when it has none. */
 const char *fw_comment(const struct fw_rule *r);

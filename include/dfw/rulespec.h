@@ -64,11 +64,11 @@ struct addr_spec {
 
 /*
  * The one copy of s (NUL-terminated) in the process's string pool
- * (fw_intern: a string lives as long as the process and is never
- * freed), or "" (a literal) for an empty s; NULL (errno ENOMEM) when out
+ * (fw_intern: a string lives as long as the process, or until
+ * fw_intern_reset), or "" (a literal) for an empty s; NULL (errno ENOMEM) when out
  * of memory. The names of a rule spec (a container, --network, made_on)
  * are such strings: a spec holds a pointer each, its copies share them
- * (rulespec_copy, plain struct copies) and nothing frees them; 10,000
+ * (rulespec_copy, plain struct copies) and nothing frees them one by one; 10,000
  * stored rules naming 100 containers hold 100 names. Equal names are
  * one pointer, but compare them with strcmp: a caller may set a field to
  * any string that outlives the spec (a literal).

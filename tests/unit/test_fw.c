@@ -626,6 +626,33 @@ static void test_intern(void)
 	check(fw_intern("-m limit", 8) == a && fw_extra_known(a));
 }
 
+/* Last of the file's tests: every string of the pool goes. */
+static void test_intern_reset(void)
+{
+	char s[32];
+	const char *a = fw_intern("-m reset", 8);
+	int i;
+
+	check(a && fw_intern_count() > 0);
+	fw_extra_mark(a);
+	fw_intern_reset();
+	check(fw_intern_count() == 0);
+	fw_intern_reset(); /* twice: nothing to free */
+	check(fw_intern_count() == 0);
+	a = fw_intern("-m reset", 8);
+	check(a && fw_intern_count() == 1);
+	check_str(a, "-m reset");
+	check(!fw_extra_known(a)); /* the mark went with its string */
+	for (i = 0; i < 100; i++) {
+		snprintf(s, sizeof(s), "-m y%d", i);
+		check(fw_intern(s, strlen(s)) != NULL);
+	}
+	check(fw_intern_count() == 101);
+	check(fw_intern("-m reset", 8) == a);
+	fw_intern_reset();
+	check(fw_intern_count() == 0);
+}
+
 /* A rule spec's part: -p tcp, --dport when dport. */
 static struct fw_rule spec(int dport)
 {
@@ -1189,5 +1216,6 @@ UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash) T(
 				   T(test_format_refused) T(test_change_check)
 					   T(test_split_save) T(
 						   test_decode_odd_values)
-						   T(test_filter_bad_words)
-							   T(test_str_escape))
+						   T(test_filter_bad_words) T(
+							   test_str_escape)
+							   T(test_intern_reset))
