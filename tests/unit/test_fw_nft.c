@@ -470,16 +470,16 @@ static void test_nft_writer(void)
 	refused(&fw_nft_ops, "iptables-nft-save");
 }
 
-/* M rules of owner a, then M of owner b, in DFW-FORWARD (restore
+/* m rules of owner a, then m of owner b, in DFW-FORWARD (restore
  * text); rule i (0-based) of owner o from 10.o.i/256.i%256. */
 #define MANY 300
-static void many_rules(struct buf *b)
+static void many_rules(struct buf *b, int m)
 {
 	int o, i;
 
 	check(buf_adds(b, "*filter\n:DFW-FORWARD - [0:0]\n") == 0);
 	for (o = 1; o <= 2; o++)
-		for (i = 0; i < MANY; i++)
+		for (i = 0; i < m; i++)
 			check(buf_printf(b,
 					 "-A DFW-FORWARD -s 10.%d.%d.%d/32 -p "
 					 "tcp -m tcp --dport 80 -m comment "
@@ -541,7 +541,7 @@ static void test_nft_many(void)
 		free(c);
 		return;
 	}
-	many_rules(&b);
+	many_rules(&b, MANY);
 	check(run_in(b.data, "iptables-nft-restore", NULL) == 0);
 	before = forward_lines();
 	/* b's rules go: written whole */
@@ -623,19 +623,8 @@ static void test_nft_many(void)
 static void iptc_many_rules(void)
 {
 	struct buf b = { 0 };
-	int o, i;
 
-	check(buf_adds(&b, "*filter\n:DFW-FORWARD - [0:0]\n") == 0);
-	for (o = 1; o <= 2; o++)
-		for (i = 0; i < IPTC_MANY; i++)
-			check(buf_printf(&b,
-					 "-A DFW-FORWARD -s 10.%d.%d.%d/32 -p "
-					 "tcp -m tcp --dport 80 -m comment "
-					 "--comment \"docker-fw %c "
-					 "0123456789ab\" -j ACCEPT\n",
-					 o, i / 256, i % 256,
-					 o == 1 ? 'a' : 'b') == 0);
-	check(buf_adds(&b, "COMMIT\n") == 0);
+	many_rules(&b, IPTC_MANY);
 	check(run_in(b.data, "iptables-legacy-restore", NULL) == 0);
 	buf_free(&b);
 }
