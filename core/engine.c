@@ -347,12 +347,15 @@ static int setup_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 }
 
 /* The host ports published on IPv6 by the running containers (what
- * docker-proxy may listen on at [::]), each once, into a->ports. */
+ * docker-proxy may listen on at [::]), each once, into a->ports. The
+ * list's entry has them; an entry the list could not give in full is
+ * inspected (view_container). */
 static int published6(struct engine *g, struct setup_args *a, struct err *e)
 {
 	const struct docker_container *c;
+	const struct docker_port *ports;
 	struct view *v = &g->view;
-	size_t i, j, k, cap = 0;
+	size_t i, j, k, n, cap = 0;
 	void *p;
 
 	if (view_list(v, e))
@@ -361,11 +364,17 @@ static int published6(struct engine *g, struct setup_args *a, struct err *e)
 		if (strcmp(v->list[i].state, "running") &&
 		    strcmp(v->list[i].state, "paused"))
 			continue; /* a name or not: its ports count */
-		c = view_container(v, v->list[i].id, 0, e);
-		if (!c)
-			return -1;
-		for (j = 0; j < c->nports; j++) {
-			const struct docker_port *b = &c->ports[j];
+		ports = v->list[i].ports;
+		n = v->list[i].nports;
+		if (!*v->list[i].name) {
+			c = view_container(v, v->list[i].id, 0, e);
+			if (!c)
+				return -1;
+			ports = c->ports;
+			n = c->nports;
+		}
+		for (j = 0; j < n; j++) {
+			const struct docker_port *b = &ports[j];
 			struct plan_port pp;
 
 			if (!b->host_port ||
