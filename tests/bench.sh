@@ -12,7 +12,11 @@
 #   BENCH_CONTAINERS  running containers, even, >= 4 (default 100)
 #   BENCH_RUNS        runs per median for N below 10,000 (default 5)
 #   BENCH_RUNS_10K    runs per median for N of 10,000 and more (default 3)
-#   BENCH_WORKLOADS   "internal cidr drop" (default): which tables
+#   BENCH_WORKLOADS   "internal cidr drop" (default): which tables;
+#                     internal and cidr: replays with all rules missing,
+#                     no-op, half and all the addresses changed (each
+#                     half of the containers restarted once a run);
+#                     drop: one container's add --from, add to it, drop
 #   BENCH_LOOP_MAX    the `iptables -C || -I` shell loop runs up to this
 #                     N, once (default 1000; 0: never)
 #   BENCH_PERF        a folder: each docker-fw run (not the iptables
@@ -286,8 +290,8 @@ run_moved() {	# W N RUN WHAT
 	fi
 }
 
-# One container (r$ctrs) given N rules by one `add --from`, then one
-# more by `add` (a container holding N), then drop.
+# One container (r$ctrs) given N rules by one `add --from`, then drop;
+# then one given N - 1 (not measured), and one more by `add`.
 run_drop() {	# N RUN
 	export DFW_STATE_DIR="$SB_DIR/state.drop.$1"
 	k=drop.$1
@@ -304,11 +308,16 @@ run_drop() {	# N RUN
 		{ echo '*filter'; sed 's/^-A /-D /' "$TESTING_TMP/a"; echo COMMIT; } \
 			>"$SB_DIR/del.$k"
 	fi
-	# one more rule to the container holding N
-	sample "$k.add1" "$DFW" add "$c" --source 10.200.0.1 --dport 81
-	check_count "add to a container holding $1" $(($1 + 1))
 	sample "$k.drop" "$DFW" drop "$c"
 	check_count "drop $1" 0
+	# one rule more by `add` to the container holding N - 1 (a store
+	# file holds 10,000 rules)
+	head -n $(($1 - 1)) "$SB_DIR/from.$k" >"$TESTING_TMP/from1"
+	sb_dfw add "$c" --from "$TESTING_TMP/from1" >/dev/null
+	sample "$k.add1" "$DFW" add "$c" --source 10.200.0.1 --dport 81
+	check_count "add to a container holding $(($1 - 1))" "$1"
+	sb_dfw drop "$c" >/dev/null
+	check_count "drop after it, $1" 0
 	to_base
 	sample "$k.rest" "iptables-$SB_MODE-restore" -w --noflush \
 		"$SB_DIR/add.$k"
@@ -414,7 +423,7 @@ print_drop_table() {
 	head_row ""
 	row "add --from (ms)" c_ms add
 	row "  CPU ms: docker-fw/with children" c_cpu add
-	row "add 1 rule to it, holding N (ms)" c_ms add1
+	row "add 1 rule to it, holding N - 1 (ms)" c_ms add1
 	row "  CPU ms: docker-fw/with children" c_cpu add1
 	row "drop (ms)" c_ms drop
 	row "  CPU ms: docker-fw/with children" c_cpu drop
@@ -602,9 +611,9 @@ How each number is measured (tests/bench.sh; tests/tools/rusage.c):
   last replay before both restarts; that replay's table put back; then
   `docker-fw replay`. One restart of each half per run.
 - add --from: one `docker-fw add rC --from FILE` of N rules to a
-  container holding none; add 1 rule to it: one `docker-fw add rC
-  --source S --dport 81` to the container holding those N; drop: one
-  `docker-fw drop rC` (N + 1 rules).
+  container holding none; drop: then `docker-fw drop rC`; add 1 rule:
+  after an `add --from` of N - 1 of them (a store file holds 10,000
+  rules), one `docker-fw add rC --source S --dport 81`.
 - restore: `iptables-restore --noflush` of the same rules (the -A lines
   iptables-save prints after the replay) into the table of "all missing";
   save: `iptables-save -t filter` of the table holding them.
