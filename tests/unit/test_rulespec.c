@@ -1541,6 +1541,32 @@ static void test_mark_new_linear(void)
 	       v1, v2);
 }
 
+/* #18: out of memory in the index (its growth and rehashes): -1, nothing
+ * marked half, nothing leaked (LeakSanitizer); then the same answer. */
+static void test_mark_new_oom(void)
+{
+	struct rulespec *v = many_rules(100, 0), *old = many_rules(100, 50);
+	int isnew[100];
+	size_t n, i, work;
+	int rc, done;
+
+	for (n = 0, done = 0; !done && n < 1000; n++) {
+		failalloc_after(n);
+		rc = rulespec_mark_new(v, 100, old, 100, isnew, &work);
+		if (!failalloc_off()) {
+			check(rc == 0 && work == 50);
+			for (i = 0; i < 100; i++)
+				check(isnew[i] == (i < 50));
+			done = 1;
+		} else {
+			check(rc == -1);
+		}
+	}
+	check(done && n > 3);
+	free_rules(v, 100);
+	free_rules(old, 100);
+}
+
 UNIT_TESTS(T(test_actions) T(test_addr) T(test_addr6) T(test_short) T(
 	test_defaults) T(test_errors) T(test_format) T(test_round_trip)
 		   T(test_equal_copy) T(test_split) T(test_quote) T(
@@ -1548,4 +1574,5 @@ UNIT_TESTS(T(test_actions) T(test_addr) T(test_addr6) T(test_short) T(
 			   T(test_from) T(test_from_forms) T(test_from_caps)
 				   T(test_from_fd) T(test_oom) T(test_hash)
 					   T(test_index) T(test_mark_new)
-						   T(test_mark_new_linear))
+						   T(test_mark_new_linear)
+							   T(test_mark_new_oom))
