@@ -155,9 +155,9 @@ static int parse_specs(enum rule_action act, const char *ctr,
 	return 0;
 }
 
-/* One container's new rules: its store record and its specs. */
-/* #18: item.rec's rules are found by an index, not by comparing each:
- * eq by rulespec_equal's fields, sbn by rulespec_same_but_net's. A rule
+/* One container's new rules: its store record and its specs. #18: the
+ * record's rules are found by an index, not by comparing each: eq by
+ * rulespec_equal's fields, sbn by rulespec_same_but_net's. A rule
  * that moves away is marked gone (gone[j], its rule kept) and goes when
  * the group is compacted (group_compact), so positions stay put while
  * the specs are stored. */
