@@ -155,19 +155,76 @@ static int parse_specs(enum rule_action act, const char *ctr,
 	return 0;
 }
 
-/* One container's new rules: its store record and its specs. */
+/* One container's new rules: its store record and its specs. #18: the
+ * record's rules are found by an index, not by comparing each: eq by
+ * rulespec_equal's fields, sbn by rulespec_same_but_net's. A rule
+ * that moves away is marked gone (gone[j], its rule kept) and goes when
+ * the group is compacted (group_compact), so positions stay put while
+ * the specs are stored. */
 struct group {
 	const struct docker_container *c;
 	struct sync_item item;
+	struct rulespec_index eq, sbn;
+	unsigned char *gone; /* ngone bytes, 1: rules[j] went */
+	size_t ngone;
 };
 
 static void groups_free(struct group *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		store_rec_free(&v[i].item.rec);
+		rulespec_index_free(&v[i].eq);
+		rulespec_index_free(&v[i].sbn);
+		free(v[i].gone);
+	}
 	free(v);
+}
+
+/* The rules of gr's record from position from on put in its indexes
+ * (and in gone, not gone). 0 or -1 (ENOMEM). */
+static int group_index(struct group *gr, size_t from)
+{
+	const struct store_rec *rec = &gr->item.rec;
+	unsigned char *p;
+	size_t j;
+
+	if (rec->nrules > gr->ngone) {
+		p = realloc(gr->gone, rec->nrules);
+		if (!p)
+			return -1;
+		memset(p + gr->ngone, 0, rec->nrules - gr->ngone);
+		gr->gone = p;
+		gr->ngone = rec->nrules;
+	}
+	for (j = from; j < rec->nrules; j++)
+		if (rulespec_index_add(&gr->eq, &rec->rules[j], j) ||
+		    rulespec_index_add(&gr->sbn, &rec->rules[j], j))
+			return -1;
+	return 0;
+}
+
+/* The rules marked gone freed and taken out of gr's record; its
+ * indexes are of no more use. */
+static void group_compact(struct group *gr)
+{
+	struct store_rec *rec = &gr->item.rec;
+	size_t j, k = 0;
+
+	for (j = 0; j < rec->nrules; j++) {
+		if (j < gr->ngone && gr->gone[j]) {
+			rulespec_free(&rec->rules[j]);
+			continue;
+		}
+		rec->rules[k++] = rec->rules[j];
+	}
+	rec->nrules = k;
+	rulespec_index_free(&gr->eq);
+	rulespec_index_free(&gr->sbn);
+	free(gr->gone);
+	gr->gone = NULL;
+	gr->ngone = 0;
 }
 
 /*
@@ -223,12 +280,17 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
 	p += *n;
 	memset(p, 0, sizeof(*p));
 	p->c = c;
+	p->eq.net = 1;
 	if (store_load_name(&g->store, c->name, c->id, &p->item.rec, e) < 0) {
 		engine_bad_file_hint(e, c->id);
 		store_rec_free(&p->item.rec);
 		return NULL;
 	}
 	(*n)++;
+	if (group_index(p, 0)) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		return NULL;
+	}
 	return p;
 }
 
@@ -245,25 +307,23 @@ static int movable(struct engine *g, const struct docker_container *c,
 					    &e) == RESOLVE_UNPLACED;
 }
 
-/* Removes the movable rules of rec equal to n but for their network,
- * but rules[keep]: 1 when one went, else 0. */
+/* Marks gone the movable rules of gr's record equal to n but for their
+ * network, but rules[keep]: 1 when one went, else 0. */
 static int drop_moved(struct engine *g, const struct docker_container *c,
-		      struct store_rec *rec, const struct rulespec *n,
-		      size_t keep)
+		      struct group *gr, const struct rulespec *n, size_t keep)
 {
-	size_t j, k = 0;
+	const struct store_rec *rec = &gr->item.rec;
+	uint64_t h = rulespec_hash(n, 0);
+	size_t j, it = 0;
 	int gone = 0;
 
-	for (j = 0; j < rec->nrules; j++) {
-		if (j != keep && rulespec_same_but_net(&rec->rules[j], n) &&
+	while (rulespec_index_next(&gr->sbn, h, &it, &j))
+		if (j != keep && !gr->gone[j] &&
+		    rulespec_same_but_net(&rec->rules[j], n) &&
 		    movable(g, c, &rec->rules[j])) {
-			rulespec_free(&rec->rules[j]);
+			gr->gone[j] = 1;
 			gone = 1;
-			continue;
 		}
-		rec->rules[k++] = rec->rules[j];
-	}
-	rec->nrules = k;
 	return gone;
 }
 
@@ -277,32 +337,42 @@ static int drop_moved(struct engine *g, const struct docker_container *c,
  * is new; -1 (ENOMEM).
  */
 static int stored_as(struct engine *g, const struct docker_container *c,
-		     struct store_rec *rec, const struct rulespec *n)
+		     struct group *gr, const struct rulespec *n)
 {
+	struct store_rec *rec = &gr->item.rec;
 	struct rulespec *t;
-	size_t j;
+	uint64_t h = rulespec_hash(n, 1);
+	size_t j, it = 0, first = SIZE_MAX;
 	int changed = 0;
 
-	for (j = 0; j < rec->nrules; j++) {
-		t = &rec->rules[j];
-		if (!rulespec_equal(t, n))
-			continue;
+	/* the first equal rule (a rule that moved has an entry for each
+	 * network it had: the index's order is not the record's) */
+	while (rulespec_index_next(&gr->eq, h, &it, &j))
+		if (j < first && !gr->gone[j] &&
+		    rulespec_equal(&rec->rules[j], n))
+			first = j;
+	if (first != SIZE_MAX) {
+		t = &rec->rules[first];
 		if (!*t->network && strcmp(t->made_on, n->made_on)) {
 			t->made_on = n->made_on; /* pooled: shared */
 			changed = 1;
 		}
-		changed |= drop_moved(g, c, rec, n, j);
+		changed |= drop_moved(g, c, gr, n, first);
 		return changed ? 1 : 2;
 	}
-	for (j = 0; j < rec->nrules; j++) {
+	/* the rules equal but for the network, in the record's order */
+	h = rulespec_hash(n, 0);
+	it = 0;
+	while (rulespec_index_next(&gr->sbn, h, &it, &j)) {
 		t = &rec->rules[j];
-		if (!rulespec_same_but_net(t, n))
+		if (gr->gone[j] || !rulespec_same_but_net(t, n))
 			continue;
 		if (movable(g, c, t)) {
 			rulespec_free(t);
-			if (rulespec_copy(t, n))
+			if (rulespec_copy(t, n) ||
+			    rulespec_index_add(&gr->eq, t, j))
 				return -1;
-			drop_moved(g, c, rec, n, j);
+			drop_moved(g, c, gr, n, j);
 			return 1;
 		}
 		if (!*n->network && !strcmp(t->network, n->made_on))
@@ -340,7 +410,7 @@ static int apply(struct engine *g, const struct dfw_config *o, const char *name,
 		gr = c ? group_of(g, &groups, &ng, c, &e) : NULL;
 		if (!gr)
 			goto err;
-		rc = stored_as(g, c, &gr->item.rec, &s->v[i]);
+		rc = stored_as(g, c, gr, &s->v[i]);
 		if (rc < 0) {
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 			goto err;
@@ -348,12 +418,15 @@ static int apply(struct engine *g, const struct dfw_config *o, const char *name,
 		gr->item.dirty |= rc == 1;
 		if (rc)
 			continue;
-		if (store_rec_add(&gr->item.rec, &s->v[i])) {
+		if (store_rec_add(&gr->item.rec, &s->v[i]) ||
+		    group_index(gr, gr->item.rec.nrules - 1)) {
 			err_set(&e, EXIT_RUNTIME, "out of memory");
 			goto err;
 		}
 		gr->item.dirty = 1;
 	}
+	for (i = 0; i < ng; i++)
+		group_compact(&groups[i]);
 	/* engine_sync takes the items side by side */
 	items = calloc(ng + 1, sizeof(*items));
 	if (!items) {

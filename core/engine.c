@@ -721,20 +721,22 @@ static int *new_rules(struct engine *g, const struct store_rec *rec)
 {
 	struct store_rec old;
 	struct err e;
-	size_t j, k;
-	int *v = calloc(rec->nrules + 1, sizeof(*v));
+	size_t j;
+	int rc = 0, *v = calloc(rec->nrules + 1, sizeof(*v));
 
 	if (!v)
 		return NULL;
 	for (j = 0; j < rec->nrules; j++)
 		v[j] = 1;
+	/* #18: by an index of the old rules, not each with each */
 	if (store_load_name(&g->store, rec->name, rec->id, &old, &e) > 0) {
-		for (j = 0; j < rec->nrules; j++)
-			for (k = 0; k < old.nrules; k++)
-				if (rulespec_equal(&rec->rules[j],
-						   &old.rules[k]))
-					v[j] = 0;
+		rc = rulespec_mark_new(rec->rules, rec->nrules, old.rules,
+				       old.nrules, v, NULL);
 		store_rec_free(&old);
+	}
+	if (rc) {
+		free(v);
+		return NULL;
 	}
 	return v;
 }

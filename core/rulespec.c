@@ -1110,3 +1110,193 @@ int rulespec_from_fd(struct rulespec_from *f, int fd, struct err *e)
 			return -1;
 	}
 }
+
+/* ---- hashing and the index (#18) ------------------------------------ */
+
+#define FNV_BASIS 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * FNV_PRIME;
+	return h;
+}
+
+static uint64_t fnv_u(uint64_t h, uint64_t v)
+{
+	return fnv(h, &v, sizeof(v));
+}
+
+/* a string and its end (so that "a" "bc" and "ab" "c" differ) */
+static uint64_t fnv_s(uint64_t h, const char *s)
+{
+	return fnv(h, s, strlen(s) + 1);
+}
+
+/* what addr_equal compares */
+static uint64_t hash_addr(uint64_t h, const struct addr_spec *a)
+{
+	h = fnv_u(h, (uint64_t)a->kind);
+	if (a->kind == ADDR_CIDR) {
+		h = fnv_u(h, (uint64_t)a->family);
+		h = fnv_u(h, (uint64_t)a->prefix);
+		return a->family == AF_INET6 ? fnv(h, a->ip6, 16) :
+					       fnv_u(h, a->ip);
+	}
+	return a->kind == ADDR_CONTAINER ? fnv_s(h, a->name) : h;
+}
+
+uint64_t rulespec_hash(const struct rulespec *r, int net)
+{
+	uint64_t h = FNV_BASIS;
+	size_t i;
+
+	h = fnv_u(h, (uint64_t)r->action);
+	h = hash_addr(h, &r->src);
+	h = hash_addr(h, &r->dst);
+	h = fnv_u(h, r->sport);
+	h = fnv_u(h, r->dport);
+	h = fnv_u(h, r->proto);
+	h = fnv_u(h, r->filter.n);
+	for (i = 0; i < r->filter.n; i++)
+		h = fnv_s(h, r->filter.v[i]);
+	if (net)
+		h = fnv_s(h, r->network);
+	/* FNV's low bits (the index's bucket) depend on the input's low
+	 * bits only: murmur3's finalizer mixes the high ones down */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+/* the buckets made again for nb buckets, the entries kept in order */
+static int index_rehash(struct rulespec_index *x, size_t nb)
+{
+	size_t *head = calloc(nb, sizeof(*head));
+	size_t *tail = calloc(nb, sizeof(*tail));
+	size_t i, b;
+
+	if (!head || !tail) {
+		free(head);
+		free(tail);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < x->n; i++) {
+		b = (size_t)x->ent[i].h & (nb - 1);
+		x->ent[i].next = 0;
+		if (tail[b])
+			x->ent[tail[b] - 1].next = i + 1;
+		else
+			head[b] = i + 1;
+		tail[b] = i + 1;
+	}
+	free(x->head);
+	free(x->tail);
+	x->head = head;
+	x->tail = tail;
+	x->nb = nb;
+	return 0;
+}
+
+int rulespec_index_add(struct rulespec_index *x, const struct rulespec *r,
+		       size_t pos)
+{
+	struct rulespec_index_ent *p;
+	size_t b, cap;
+
+	if (x->n == x->cap) {
+		cap = x->cap ? 2 * x->cap : 16;
+		if (cap > SIZE_MAX / sizeof(*p) / 2) {
+			errno = ENOMEM;
+			return -1;
+		}
+		p = realloc(x->ent, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		x->ent = p;
+		x->cap = cap;
+	}
+	/* one bucket or more an entry: rebuilt when they would be fewer */
+	if (x->n + 1 > x->nb && index_rehash(x, x->nb ? 2 * x->nb : 16))
+		return -1;
+	p = &x->ent[x->n];
+	p->h = rulespec_hash(r, x->net);
+	p->pos = pos;
+	p->next = 0;
+	b = (size_t)p->h & (x->nb - 1);
+	if (x->tail[b])
+		x->ent[x->tail[b] - 1].next = x->n + 1;
+	else
+		x->head[b] = x->n + 1;
+	x->tail[b] = ++x->n;
+	return 0;
+}
+
+int rulespec_index_next(struct rulespec_index *x, uint64_t h, size_t *it,
+			size_t *pos)
+{
+	size_t k;
+
+	if (!x->nb)
+		return 0;
+	k = *it ? x->ent[*it - 1].next : x->head[(size_t)h & (x->nb - 1)];
+	for (; k; k = x->ent[k - 1].next) {
+		x->work++;
+		if (x->ent[k - 1].h == h) {
+			*it = k;
+			*pos = x->ent[k - 1].pos;
+			return 1;
+		}
+	}
+	*it = 0;
+	return 0;
+}
+
+void rulespec_index_free(struct rulespec_index *x)
+{
+	free(x->ent);
+	free(x->head);
+	free(x->tail);
+	x->ent = NULL;
+	x->head = x->tail = NULL;
+	x->n = x->cap = x->nb = 0;
+}
+
+int rulespec_mark_new(const struct rulespec *v, size_t n,
+		      const struct rulespec *old, size_t nold, int *new_,
+		      size_t *work)
+{
+	struct rulespec_index x = { 0 };
+	size_t j, k, it, cmp = 0;
+	uint64_t h;
+
+	x.net = 1;
+	for (k = 0; k < nold; k++)
+		if (rulespec_index_add(&x, &old[k], k)) {
+			rulespec_index_free(&x);
+			return -1;
+		}
+	for (j = 0; j < n; j++) {
+		new_[j] = 1;
+		h = rulespec_hash(&v[j], 1);
+		it = 0;
+		while (rulespec_index_next(&x, h, &it, &k)) {
+			cmp++;
+			if (rulespec_equal(&v[j], &old[k])) {
+				new_[j] = 0;
+				break;
+			}
+		}
+	}
+	rulespec_index_free(&x);
+	if (work)
+		*work = cmp;
+	return 0;
+}

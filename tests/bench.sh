@@ -12,7 +12,11 @@
 #   BENCH_CONTAINERS  running containers, even, >= 4 (default 100)
 #   BENCH_RUNS        runs per median for N below 10,000 (default 5)
 #   BENCH_RUNS_10K    runs per median for N of 10,000 and more (default 3)
-#   BENCH_WORKLOADS   "internal cidr drop" (default): which tables
+#   BENCH_WORKLOADS   "internal cidr drop" (default): which tables;
+#                     internal and cidr: replays with all rules missing,
+#                     no-op, half and all the addresses changed (each
+#                     half of the containers restarted once a run);
+#                     drop: one container's add --from, add to it, drop
 #   BENCH_LOOP_MAX    the `iptables -C || -I` shell loop runs up to this
 #                     N, once (default 1000; 0: never)
 #   BENCH_PERF        a folder: each docker-fw run (not the iptables
@@ -215,12 +219,13 @@ store() {
 	check_count "store $1 $2" "$2"
 }
 
-# The other half's turn: kill containers r1..r$half and start them again
-# in the order of their addresses, rotated by one, so that Docker's
+# A half's turn: kill containers rFIRST..rLAST and start them again in
+# the order of their addresses, rotated by one, so that Docker's
 # lowest-free allocation gives each the address of another. Prints how
-# many addresses changed.
-restart_half() {
-	names=$(seq "$half" | sed 's/^/r/')
+# many addresses changed. restart_half: r1..r(C/2); restart_other: the
+# rest, so that after both every container has another address.
+restart_range() {	# FIRST LAST
+	names=$(seq "$1" "$2" | sed 's/^/r/')
 	# shellcheck disable=SC2086
 	sb_docker inspect -f '{{.NetworkSettings.IPAddress}} {{.Name}}' \
 		$names | sort -t. -k1,1n -k2,2n -k3,3n -k4,4n \
@@ -237,6 +242,8 @@ restart_half() {
 	sort -k2 "$TESTING_TMP/before" | join -1 2 -2 2 - "$TESTING_TMP/after" |
 		awk '$2 != $3 { n++ } END { print n + 0 }'
 }
+restart_half() { restart_range 1 "$half"; }
+restart_other() { restart_range $((half + 1)) "$ctrs"; }
 
 # One run of workload W (internal or cidr) at N rules: all missing,
 # no-op, save; restore of the same rules; the table kept for the half
@@ -263,25 +270,28 @@ run_replay() {	# W N RUN
 		"$SB_DIR/rules.$k"
 }
 
-# After restart_half: the table as the last replay left it (the old
-# addresses), then replay.
-run_half() {	# W N RUN
+# After restart_half (WHAT half) or after restart_other too (WHAT all):
+# the table as the last replay before the restarts left it (the old
+# addresses), then replay; on the first run, how many of its rules the
+# replay changed.
+run_moved() {	# W N RUN WHAT
 	export DFW_STATE_DIR="$SB_DIR/state.$1.$2"
 	k=$1.$2
 	ipt_restore <"$SB_DIR/table.$k"
-	sample "$k.half" "$DFW" replay
-	check_count "replay half changed, $1 $2" "$2"
+	sample "$k.$4" "$DFW" replay
+	check_count "replay $4 changed, $1 $2" "$2"
 	if [ "$3" = 1 ]; then
 		sb_ipt_save -t filter |
 			grep -- '^-A DFW-FORWARD .*docker-fw r[0-9]' |
 			sort >"$TESTING_TMP/new"
 		grep -- '^-A DFW-FORWARD .*docker-fw r[0-9]' \
 			"$SB_DIR/table.$k" | sort |
-			comm -23 - "$TESTING_TMP/new" | wc -l >"$S/$k.changed"
+			comm -23 - "$TESTING_TMP/new" | wc -l >"$S/$k.changed.$4"
 	fi
 }
 
-# One container (r$ctrs) given N rules by one `add --from`, then drop.
+# One container (r$ctrs) given N rules by one `add --from`, then drop;
+# then one given N - 1 (not measured), and one more by `add`.
 run_drop() {	# N RUN
 	export DFW_STATE_DIR="$SB_DIR/state.drop.$1"
 	k=drop.$1
@@ -300,6 +310,14 @@ run_drop() {	# N RUN
 	fi
 	sample "$k.drop" "$DFW" drop "$c"
 	check_count "drop $1" 0
+	# one rule more by `add` to the container holding N - 1 (a store
+	# file holds 10,000 rules)
+	head -n $(($1 - 1)) "$SB_DIR/from.$k" >"$TESTING_TMP/from1"
+	sb_dfw add "$c" --from "$TESTING_TMP/from1" >/dev/null
+	sample "$k.add1" "$DFW" add "$c" --source 10.200.0.1 --dport 81
+	check_count "add to a container holding $(($1 - 1))" "$1"
+	sb_dfw drop "$c" >/dev/null
+	check_count "drop after it, $1" 0
 	to_base
 	sample "$k.rest" "iptables-$SB_MODE-restore" -w --noflush \
 		"$SB_DIR/add.$k"
@@ -356,7 +374,7 @@ c_cpu() {	# WHAT N
 	fi
 }
 c_rss() { rss "$W.$3.$1" "$2"; }		# WHAT COLUMN N
-c_changed() { cat "$S/$W.$1.changed" 2>/dev/null || echo -; }	# N
+c_changed() { cat "$S/$W.$2.changed.$1" 2>/dev/null || echo -; }	# WHAT N
 
 # lin W WHAT [COLUMN]: time at 10,000 over time at 1,000
 lin() { ratio "$(med "$1.10000.$2" "${3:-1}")" "$(med "$1.1000.$2" "${3:-1}")"; }
@@ -372,7 +390,10 @@ print_replay_table() {	# W TITLE...
 	row "  CPU ms: docker-fw/with children" c_cpu noop
 	row "replay, half changed (ms)" c_ms half
 	row "  CPU ms: docker-fw/with children" c_cpu half
-	row "  rules changed by the restarts" c_changed
+	row "  rules changed by the restart" c_changed half
+	row "replay, all changed (ms)" c_ms all
+	row "  CPU ms: docker-fw/with children" c_cpu all
+	row "  rules changed by the restarts" c_changed all
 	row "iptables-restore --noflush (ms)" c_ms rest
 	row "  CPU ms" c_cpu rest
 	row "iptables-save -t filter (ms)" c_ms save
@@ -385,6 +406,8 @@ print_replay_table() {	# W TITLE...
 	row "  in CPU time (with children)" c_cpu_ratio noop save
 	row "half changed / restore" c_ratio half rest
 	row "  in CPU time (with children)" c_cpu_ratio half rest
+	row "all changed / restore" c_ratio all rest
+	row "  in CPU time (with children)" c_cpu_ratio all rest
 	row "peak RSS docker-fw, all missing (MiB)" c_rss miss 3
 	row "  largest in its tree (MiB)" c_rss miss 2
 	row "peak RSS docker-fw, half changed (MiB)" c_rss half 3
@@ -400,6 +423,8 @@ print_drop_table() {
 	head_row ""
 	row "add --from (ms)" c_ms add
 	row "  CPU ms: docker-fw/with children" c_cpu add
+	row "add 1 rule to it, holding N - 1 (ms)" c_ms add1
+	row "  CPU ms: docker-fw/with children" c_cpu add1
 	row "drop (ms)" c_ms drop
 	row "  CPU ms: docker-fw/with children" c_cpu drop
 	row "iptables-restore --noflush, -A (ms)" c_ms rest
@@ -424,7 +449,12 @@ rules_bench() {	# MODE
 	i=0
 	while [ $i -lt "$ctrs" ]; do
 		i=$((i + 1))
-		sb_run "r$i" ||
+		# the drop workload's container publishes the ports its
+		# rules open (add refuses a rule that cannot match)
+		pub=
+		[ $i = "$ctrs" ] && pub="-p 80 -p 81"
+		# shellcheck disable=SC2086
+		sb_run "r$i" $pub ||
 			{ echo "bench: docker run r$i failed" >&2; exit 1; }
 	done
 	export DFW_STATE_DIR="$SB_DIR/state.init"
@@ -444,6 +474,7 @@ rules_bench() {	# MODE
 	maxruns=$runs_small
 	[ "$runs_big" -gt "$maxruns" ] && maxruns=$runs_big
 	moved=
+	moved_all=
 	r=0
 	while [ $r -lt "$maxruns" ]; do
 		r=$((r + 1))
@@ -460,7 +491,15 @@ rules_bench() {	# MODE
 				has "$workloads" $w || continue
 				for n in $sizes; do
 					[ $r -le "$(runs_of "$n")" ] &&
-						run_half $w "$n" $r
+						run_moved $w "$n" $r half
+				done
+			done
+			moved_all="$moved_all $(restart_other)"
+			for w in internal cidr; do
+				has "$workloads" $w || continue
+				for n in $sizes; do
+					[ $r -le "$(runs_of "$n")" ] &&
+						run_moved $w "$n" $r all
 				done
 			done
 		fi
@@ -491,7 +530,8 @@ rules_bench() {	# MODE
 	echo "# ms: medians of $runs_small runs ($runs_big at N >= 10,000);" \
 	     "load average now $(cut -d' ' -f1-3 /proc/loadavg);" \
 	     "setup $((t1 - t0)) s, runs $((t2 - t1)) s"
-	echo "# addresses moved per restart of $half containers:$moved"
+	echo "# addresses moved per restart of $half containers: r1..r$half" \
+	     "$moved; r$((half + 1))..r$ctrs$moved_all"
 	echo
 	if has "$workloads" internal; then
 		print_replay_table internal "add-internal: N/$ctrs rules per" \
@@ -524,19 +564,22 @@ rules_bench() {	# MODE
 				echo "  add-internal: all missing" \
 				     "$(lin internal miss $col), no-op" \
 				     "$(lin internal noop $col), half changed" \
-				     "$(lin internal half $col); restore" \
+				     "$(lin internal half $col), all changed" \
+				     "$(lin internal all $col); restore" \
 				     "$(lin internal rest $col), save" \
 				     "$(lin internal save $col)"
 			has "$workloads" cidr &&
 				echo "  add (cidr):   all missing" \
 				     "$(lin cidr miss $col), no-op" \
 				     "$(lin cidr noop $col), half changed" \
-				     "$(lin cidr half $col); restore" \
+				     "$(lin cidr half $col), all changed" \
+				     "$(lin cidr all $col); restore" \
 				     "$(lin cidr rest $col), save" \
 				     "$(lin cidr save $col)"
 			has "$workloads" drop &&
 				echo "  one container: add --from" \
-				     "$(lin drop add $col), drop" \
+				     "$(lin drop add $col), add to it" \
+				     "$(lin drop add1 $col), drop" \
 				     "$(lin drop drop $col); restore -A" \
 				     "$(lin drop rest $col), -D" \
 				     "$(lin drop rdel $col)"
@@ -561,7 +604,16 @@ How each number is measured (tests/bench.sh; tests/tools/rusage.c):
 - half changed: containers r1..r(C/2) killed and started again in the
   order of their addresses rotated by one, so that each gets another
   address (the count is printed); the table put back to what the last
-  replay left; then `docker-fw replay`.
+  replay left; then `docker-fw replay`. "rules changed": the rules of
+  that table the replay replaced (first run).
+- all changed: after "half changed", containers r(C/2+1)..rC restarted
+  the same way, so that every container has another address since the
+  last replay before both restarts; that replay's table put back; then
+  `docker-fw replay`. One restart of each half per run.
+- add --from: one `docker-fw add rC --from FILE` of N rules to a
+  container holding none; drop: then `docker-fw drop rC`; add 1 rule:
+  after an `add --from` of N - 1 of them (a store file holds 10,000
+  rules), one `docker-fw add rC --source S --dport 81`.
 - restore: `iptables-restore --noflush` of the same rules (the -A lines
   iptables-save prints after the replay) into the table of "all missing";
   save: `iptables-save -t filter` of the table holding them.

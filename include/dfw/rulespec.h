@@ -182,6 +182,54 @@ int rulespec_equal(const struct rulespec *a, const struct rulespec *b);
  * (--network, made_on): add moves such a rule instead of adding one. */
 int rulespec_same_but_net(const struct rulespec *a, const struct rulespec *b);
 
+/* A hash of what rulespec_equal compares (net 1), or of what
+ * rulespec_same_but_net compares (net 0): specs equal that way hash
+ * equal (64-bit FNV-1a over the fields and the names' bytes, then mixed). */
+uint64_t rulespec_hash(const struct rulespec *r, int net);
+
+/*
+ * An index of positions in an array of rule specs by rulespec_hash (#18:
+ * finding a rule's equals without comparing it with every rule). It holds
+ * positions and hashes, not rules: the caller keeps it in step with its
+ * array (add a position when its rule is added, or its hash changes; an
+ * entry whose rule changed or went stays, so check each candidate with
+ * rulespec_equal or rulespec_same_but_net). The entries of one hash are
+ * visited in the order they were added. Zero-initialize; net as
+ * rulespec_hash's, set before the first add.
+ */
+struct rulespec_index_ent {
+	uint64_t h;
+	size_t pos, next; /* next: the bucket's next entry + 1, 0: none */
+};
+struct rulespec_index {
+	int net;
+	struct rulespec_index_ent *ent;
+	size_t n, cap;
+	size_t *head, *tail; /* per bucket: its first and last entry + 1 */
+	size_t nb;	     /* buckets: 0, or a power of 2 >= n */
+	size_t work;	     /* entries rulespec_index_next went through */
+};
+
+/* Adds position pos for rule r. 0, or -1 (ENOMEM; x unchanged). */
+int rulespec_index_add(struct rulespec_index *x, const struct rulespec *r,
+		       size_t pos);
+
+/* The positions added for rules of hash h, one a call: *it 0 to start
+ * (an iterator the calls keep), then 1 with *pos set while there is
+ * another, else 0. */
+int rulespec_index_next(struct rulespec_index *x, uint64_t h, size_t *it,
+			size_t *pos);
+
+void rulespec_index_free(struct rulespec_index *x);
+
+/* new[j] = 1 when v[j] is equal (rulespec_equal) to none of
+ * old[0..nold), else 0, for j < n; in time linear in n + nold (an index
+ * of old). *work (may be NULL): the rulespec_equal calls it made. 0, or
+ * -1 (ENOMEM). */
+int rulespec_mark_new(const struct rulespec *v, size_t n,
+		      const struct rulespec *old, size_t nold, int *new_,
+		      size_t *work);
+
 /* Whether s may be a network name (--network, made_on): 1 or 0. */
 int rulespec_net_name_ok(const char *s);
 

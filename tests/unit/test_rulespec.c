@@ -1350,10 +1350,229 @@ static void test_oom(void)
 	check(done);
 }
 
+/* #18: rulespec_hash hashes what rulespec_equal (net 1) or
+ * rulespec_same_but_net (net 0) compares, nothing else. */
+static void test_hash(void)
+{
+	struct rulespec a, b;
+	struct err e = { 0 };
+	char name[8];
+
+	check(parse(RULE_ADD_INTERNAL,
+		    "--source web --dport 80 --network n --filter '-i x'", &a,
+		    &e) == 0);
+	check(rulespec_copy(&b, &a) == 0);
+	/* names by their bytes, not their pointers */
+	snprintf(name, sizeof(name), "web");
+	b.src.name = name;
+	b.rev_lookup = 1;
+	b.made_on = "elsewhere";
+	check(rulespec_equal(&a, &b));
+	check(rulespec_hash(&a, 1) == rulespec_hash(&b, 1));
+	check(rulespec_hash(&a, 0) == rulespec_hash(&b, 0));
+	b.network = "m";
+	check(!rulespec_equal(&a, &b) && rulespec_same_but_net(&a, &b));
+	check(rulespec_hash(&a, 0) == rulespec_hash(&b, 0));
+	check(rulespec_hash(&a, 1) != rulespec_hash(&b, 1));
+	b.network = a.network;
+	b.dport = 81;
+	check(rulespec_hash(&a, 0) != rulespec_hash(&b, 0));
+	rulespec_free(&b);
+	/* CIDR: only the family's address counts (ip6 of an IPv4 one is
+	 * not compared, so not hashed) */
+	rulespec_free(&a);
+	check(parse(RULE_ADD, "--source 10.0.0.0/8 --dport 80", &a, &e) == 0);
+	check(rulespec_copy(&b, &a) == 0);
+	b.src.ip6[3] = 7;
+	check(rulespec_equal(&a, &b));
+	check(rulespec_hash(&a, 1) == rulespec_hash(&b, 1));
+	b.src.prefix = 9;
+	check(rulespec_hash(&a, 1) != rulespec_hash(&b, 1));
+	rulespec_free(&a);
+	rulespec_free(&b);
+}
+
+/* #18: the index gives back each position added for a hash, in the
+ * order added, duplicates too, across the rehashes of its growth. */
+static void test_index(void)
+{
+	struct rulespec r[3];
+	struct rulespec_index x = { 0 };
+	struct err e = { 0 };
+	size_t i, it, pos, seen;
+	uint64_t h;
+
+	check(parse(RULE_ADD, "--source 10.0.0.1 --dport 80", &r[0], &e) == 0);
+	check(parse(RULE_ADD, "--source 10.0.0.2 --dport 80", &r[1], &e) == 0);
+	check(parse(RULE_ADD, "--source 10.0.0.3 --dport 80", &r[2], &e) == 0);
+	x.net = 1;
+	it = 0;
+	check(rulespec_index_next(&x, rulespec_hash(&r[0], 1), &it, &pos) == 0);
+	/* 1,000 positions: r[i % 3] at i, so rehashed several times */
+	for (i = 0; i < 1000; i++)
+		check(rulespec_index_add(&x, &r[i % 3], i) == 0);
+	for (i = 0; i < 3; i++) {
+		h = rulespec_hash(&r[i], 1);
+		it = 0;
+		seen = 0;
+		while (rulespec_index_next(&x, h, &it, &pos)) {
+			check(pos == i + 3 * seen);
+			seen++;
+		}
+		check(seen == (1000 - i + 2) / 3);
+		check(it == 0);
+	}
+	rulespec_index_free(&x);
+	for (i = 0; i < 3; i++)
+		rulespec_free(&r[i]);
+}
+
+/* n rules from /32 sources, --dport 80, from first on */
+static struct rulespec *many_rules(size_t n, size_t first)
+{
+	struct rulespec *v = calloc(n + 1, sizeof(*v));
+	struct err e = { 0 };
+	char line[80];
+	size_t i, k;
+
+	check(v != NULL);
+	for (i = 0; i < n; i++) {
+		k = first + i;
+		snprintf(line, sizeof(line),
+			 "--source 10.%zu.%zu.%zu --dport 80", k / 65536 % 256,
+			 k / 256 % 256, k % 256);
+		check(parse(RULE_ADD, line, &v[i], &e) == 0);
+	}
+	return v;
+}
+
+static void free_rules(struct rulespec *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rulespec_free(&v[i]);
+	free(v);
+}
+
+/* #18: which rules are new (not in the old list): duplicates on both
+ * sides, a rule equal but for its network (new), one only made on
+ * another network (not new). */
+static void test_mark_new(void)
+{
+	struct rulespec *v = many_rules(6, 0), *old = many_rules(6, 0);
+	int isnew[6];
+	size_t work;
+
+	/* v: 0 1 2 3 4 5 with 1 == 0, 4 == 3 (duplicates); old: 0 0
+	 * (a duplicate), 3 with another network, 4 made on another, and
+	 * two unrelated */
+	rulespec_free(&v[1]);
+	check(rulespec_copy(&v[1], &v[0]) == 0);
+	rulespec_free(&v[4]);
+	check(rulespec_copy(&v[4], &v[3]) == 0);
+	v[5].network = "n";
+	rulespec_free(&old[1]);
+	check(rulespec_copy(&old[1], &old[0]) == 0);
+	old[3].network = "other";
+	rulespec_free(&old[4]);
+	check(rulespec_copy(&old[4], &v[2]) == 0);
+	old[4].made_on = "front";
+	old[2].dport = 81;
+	old[5].dport = 82;
+	check(rulespec_mark_new(v, 6, old, 6, isnew, &work) == 0);
+	check(isnew[0] == 0 && isnew[1] == 0); /* 0 and its duplicate */
+	check(isnew[2] == 0);		       /* made_on is not a rule */
+	check(isnew[3] == 1 && isnew[4] == 1); /* another network */
+	check(isnew[5] == 1);
+	/* one comparison for each found: the others hash apart */
+	check(work == 3);
+	/* nothing old: all new, no comparison */
+	check(rulespec_mark_new(v, 6, old, 0, isnew, &work) == 0);
+	check(isnew[0] && isnew[5] && work == 0);
+	free_rules(v, 6);
+	free_rules(old, 6);
+}
+
+/* the work of marking n rules against n old ones, half of them equal:
+ * rulespec_equal calls, and the entries the index went through */
+static size_t mark_work(size_t n, size_t *visited)
+{
+	struct rulespec *v = many_rules(n, 0), *old = many_rules(n, n / 2);
+	struct rulespec_index x = { 0 };
+	int *isnew = calloc(n, sizeof(*isnew));
+	size_t i, it, pos, work, found = 0;
+
+	check(isnew != NULL);
+	check(rulespec_mark_new(v, n, old, n, isnew, &work) == 0);
+	for (i = 0; i < n; i++) {
+		check(isnew[i] == (i < n / 2));
+		found += !isnew[i];
+	}
+	check(found == n / 2);
+	/* the index as add uses it: each rule looked up, then added */
+	x.net = 0;
+	for (i = 0; i < n; i++) {
+		it = 0;
+		while (rulespec_index_next(&x, rulespec_hash(&v[i], 0), &it,
+					   &pos))
+			check(!rulespec_same_but_net(&v[pos], &v[i]));
+		check(rulespec_index_add(&x, &v[i], i) == 0);
+	}
+	*visited = x.work;
+	rulespec_index_free(&x);
+	free(isnew);
+	free_rules(v, n);
+	free_rules(old, n);
+	return work;
+}
+
+/* #18: 10 times the rules, at most 10.5 times the work (a comparison of
+ * each with each: 100 times). Counted, not timed. */
+static void test_mark_new_linear(void)
+{
+	size_t v1, v2, w1 = mark_work(1000, &v1), w2 = mark_work(10000, &v2);
+
+	check(w1 == 500 && w2 == 5000);
+	check(v2 <= 2 * 10000);
+	check(2 * v2 <= 21 * v1);
+	printf("# index: %zu entries visited for 1,000 rules, %zu for "
+	       "10,000\n",
+	       v1, v2);
+}
+
+/* #18: out of memory in the index (its growth and rehashes): -1, nothing
+ * marked half, nothing leaked (LeakSanitizer); then the same answer. */
+static void test_mark_new_oom(void)
+{
+	struct rulespec *v = many_rules(100, 0), *old = many_rules(100, 50);
+	int isnew[100];
+	size_t n, i, work;
+	int rc, done;
+
+	for (n = 0, done = 0; !done && n < 1000; n++) {
+		failalloc_after(n);
+		rc = rulespec_mark_new(v, 100, old, 100, isnew, &work);
+		if (!failalloc_off()) {
+			check(rc == 0 && work == 50);
+			for (i = 0; i < 100; i++)
+				check(isnew[i] == (i < 50));
+			done = 1;
+		} else {
+			check(rc == -1);
+		}
+	}
+	check(done && n > 3);
+	free_rules(v, 100);
+	free_rules(old, 100);
+}
+
 UNIT_TESTS(T(test_actions) T(test_addr) T(test_addr6) T(test_short) T(
 	test_defaults) T(test_errors) T(test_format) T(test_round_trip)
-		   T(test_equal_copy) T(test_split) T(test_quote)
-			   T(test_forbidden) T(test_dollar) T(test_quote_bytes)
-				   T(test_from) T(test_from_forms)
-					   T(test_from_caps) T(test_from_fd)
-						   T(test_oom))
+		   T(test_equal_copy) T(test_split) T(test_quote) T(
+			   test_forbidden) T(test_dollar) T(test_quote_bytes)
+			   T(test_from) T(test_from_forms) T(test_from_caps)
+				   T(test_from_fd) T(test_oom) T(test_hash)
+					   T(test_index) T(test_mark_new)
+						   T(test_mark_new_linear)
+							   T(test_mark_new_oom))
