@@ -429,7 +429,9 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		if (!rc && t.nfw > 1)
 			rc = plan_family(b, &t, 1, plan, arg, &plans[1], e);
 		for (k = 0; !rc && !dry_run && k < t.nfw; k++) {
-			if (b->lean && (k > 0 || t.nfw == 1)) {
+			/* AF_INET's plan is kept for its undo while
+			 * AF_INET6 has changes to commit */
+			if (b->lean && (k > 0 || t.nfw == 1 || !plans[1].n)) {
 				t.fw[k].release = release_plan;
 				t.fw[k].release_arg = &plans[k];
 			}

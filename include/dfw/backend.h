@@ -53,7 +53,8 @@ struct backend {
 				 * plan is freed during its commit, before
 				 * the kernel's part (struct fw's release),
 				 * unless an undo may need it (AF_INET's
-				 * while AF_INET6's commit is to come) */
+				 * while AF_INET6's commit, with changes,
+				 * is to come) */
 };
 
 /* b for env, with the backend ops (NULL: found when first needed). */
