@@ -389,6 +389,17 @@ static int plan_family(struct backend *b, struct txn *t, size_t k,
 	return 0;
 }
 
+/* struct fw's release with b->lean: the plan's changes go, their count
+ * stays (engine_pending); a redo (FW_AGAIN) plans anew. */
+static void release_plan(void *arg)
+{
+	struct plan *p = arg;
+
+	free(p->v);
+	p->v = NULL;
+	p->cap = 0;
+}
+
 /*
  * Both families are planned and checked before either is committed (a
  * plan that fails changes nothing); AF_INET is committed first, and
@@ -418,6 +429,12 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		if (!rc && t.nfw > 1)
 			rc = plan_family(b, &t, 1, plan, arg, &plans[1], e);
 		for (k = 0; !rc && !dry_run && k < t.nfw; k++) {
+			/* AF_INET's plan is kept for its undo while
+			 * AF_INET6 has changes to commit */
+			if (b->lean && (k > 0 || t.nfw == 1 || !plans[1].n)) {
+				t.fw[k].release = release_plan;
+				t.fw[k].release_arg = &plans[k];
+			}
 			rc = fw_commit(&t.fw[k], plans[k].v, plans[k].n, e);
 			if (rc && k > 0 && plans[0].n)
 				undo4(b, &t, &plans[0], e);

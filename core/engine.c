@@ -902,7 +902,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	struct brnf b = { { -1, -1 } };
 	struct store_txn *txn = NULL;
 	struct err ce;
-	int nodocker = 0, on = 0, rc = -1;
+	int nodocker = 0, on = 0, rc = -1, tx;
 	size_t i;
 
 	a.owners = calloc(n + 1, sizeof(*a.owners));
@@ -937,7 +937,12 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	for (i = 0; i < a.ws.n; i++)
 		if (a.ws.v[i].family == AF_INET6)
 			g->be.make6 = 1; /* rules for the ip6 table */
-	if (backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans, e)) {
+	/* the changes are printed with -v only: without, each family's
+	 * plan goes before the kernel's commit (its count stays) */
+	g->be.lean = !g->dry_run && !(g->cfg && g->cfg->verbose);
+	tx = backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans, e);
+	g->be.lean = 0;
+	if (tx) {
 		hostsync_undo(&g->hs);
 		goto out;
 	}
@@ -1046,7 +1051,7 @@ void engine_print_changes(const struct engine *g, FILE *f)
 	for (i = 0; i < g->host_changes.n; i++)
 		fprintf(f, "# %s\n", g->host_changes.v[i]);
 	for (k = 0; k < BACKEND_NFAMILIES; k++)
-		for (i = 0; i < g->plans[k].n; i++) {
+		for (i = 0; g->plans[k].v && i < g->plans[k].n; i++) {
 			if (!i && backend_families[k] == AF_INET6)
 				fprintf(f,
 					"# IPv6, the ip6 filter table "

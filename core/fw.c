@@ -171,6 +171,22 @@ void fw_shed(struct fw *f, const struct fw_change *c, size_t n)
 	}
 }
 
+void fw_let_go(struct fw *f)
+{
+	void (*release)(void *) = f->release;
+	size_t i;
+
+	for (i = 0; i < f->nchains; i++) {
+		free(f->chains[i].rules);
+		f->chains[i].rules = NULL;
+		f->chains[i].n = f->chains[i].cap = 0;
+		f->chains[i].shed = 1;
+	}
+	f->release = NULL;
+	if (release)
+		release(f->release_arg);
+}
+
 void fw_close(struct fw *f)
 {
 	if (f->ops && f->ops->close)

@@ -786,6 +786,9 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		buf_free(&b);
 		goto reread;
 	}
+	/* libiptc's copy holds every change now: the changes and the
+	 * snapshot's rules go before iptc_commit builds the new table */
+	fw_let_go(f);
 	if (!tc->commit(h)) {
 		int saved = errno;
 

@@ -668,6 +668,7 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		buf_free(&in);
 		return -1;
 	}
+	fw_let_go(f); /* the text holds every change now */
 	rc = run(path, argv, in.data, in.len, &out, &errout);
 	if (rc) {
 		const char *msg = failed(rc, &errout);

@@ -149,27 +149,51 @@ int fw_rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	       !strcmp(a->target, b->target);
 }
 
+/* One step of fw_rule_hash: 8 bytes at a time (a byte at a time, the
+ * hash of a rule was 5% of a no-op replay at 10,000 rules). */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ h >> 29;
+}
+
+/* The bytes of s before its NUL (those fw_rule_equal compares), 8 at a
+ * time, and its length. */
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	size_t len = strlen(s), i, k;
+	uint64_t w;
+
+	for (i = 0; i < len; i += 8) {
+		k = len - i < 8 ? len - i : 8;
+		w = 0;
+		memcpy(&w, s + i, k);
+		h = mix(h, w);
+	}
+	return mix(h, len);
+}
+
 uint32_t fw_rule_hash(const struct fw_rule *r)
 {
-	uint32_t h = 2166136261u;
-	uint32_t v[7] = { (uint32_t)r->family,
-			  r->inv,
-			  r->proto,
-			  (uint32_t)r->sport << 16 | r->dport,
-			  r->ctstate,
-			  r->extra ? istr_of(r->extra)->hash : 0,
-			  r->comment ? istr_of(r->comment)->hash : 0 };
+	const uint8_t *a[4] = { r->src, r->smsk, r->dst, r->dmsk };
+	uint64_t h = 14695981039346656037ull, w;
+	size_t i, k;
 
-	h = fnv(h, v, sizeof(v));
-	h = fnv(h, r->src, 16);
-	h = fnv(h, r->smsk, 16);
-	h = fnv(h, r->dst, 16);
-	h = fnv(h, r->dmsk, 16);
-	h = fnv(h, r->in, strlen(r->in));
-	h = fnv(h, "/", 1);
-	h = fnv(h, r->out, strlen(r->out));
-	h = fnv(h, "/", 1);
-	return fnv(h, r->target, strlen(r->target));
+	h = mix(h, (uint64_t)(uint32_t)r->family << 32 | r->inv);
+	h = mix(h,
+		(uint64_t)r->proto << 48 | (uint64_t)r->sport << 16 | r->dport);
+	h = mix(h, (uint64_t)r->ctstate << 32 |
+			   (r->extra ? istr_of(r->extra)->hash : 0));
+	h = mix(h, r->comment ? istr_of(r->comment)->hash : 0);
+	for (k = 0; k < 4; k++)
+		for (i = 0; i < 16; i += 8) {
+			memcpy(&w, a[k] + i, 8);
+			h = mix(h, w);
+		}
+	h = mix_str(h, r->in);
+	h = mix_str(h, r->out);
+	h = mix_str(h, r->target);
+	return (uint32_t)(h ^ h >> 32);
 }
 
 /* ---- addresses ---------------------------------------------------------- */

@@ -47,6 +47,14 @@ struct backend {
 	int retries;		  /* runs redone after FW_AGAIN */
 	int undone;		  /* AF_INET's commit undone (AF_INET6's
 				 * failed) */
+	int lean;		  /* the caller's: no change of the plans is
+				 * read after backend_transact (none is
+				 * printed), only their counts: a family's
+				 * plan is freed during its commit, before
+				 * the kernel's part (struct fw's release),
+				 * unless an undo may need it (AF_INET's
+				 * while AF_INET6's commit, with changes,
+				 * is to come) */
 };
 
 /* b for env, with the backend ops (NULL: found when first needed). */

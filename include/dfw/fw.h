@@ -404,6 +404,16 @@ struct fw {
 	 * backend may then write a chain of docker-fw's whole instead of
 	 * its changes (fw_nft.c) */
 	int planned;
+	/* set by the caller of fw_commit, NULL: none. The commit calls
+	 * release(release_arg) once (through fw_let_go) when it has no more
+	 * use of its changes c[0..n) nor of this snapshot's rules: libiptc's
+	 * copy is edited (iptc), or the restore text is written (nft), and
+	 * the kernel's part is next (iptc_commit builds the whole new table
+	 * then). What the caller frees there, e.g. the plan that c points
+	 * into, is not held at the run's peak of memory; a commit that
+	 * fails before that point has not called it. */
+	void (*release)(void *arg);
+	void *release_arg;
 };
 
 /* libiptc, legacy x_tables: libip4tc for AF_INET, libip6tc for
@@ -474,6 +484,12 @@ void fw_close(struct fw *f);
  * shed set and no rules; fw_commit(f, c, n) and fw_close work as
  * before. */
 void fw_shed(struct fw *f, const struct fw_change *c, size_t n);
+
+/* For a backend's commit of f: frees the rules of every chain (shed set,
+ * as fw_shed does) and calls f->release once (then NULL). After it,
+ * the changes the commit was given may be gone: it reads them no more.
+ * fw_close works as before. */
+void fw_let_go(struct fw *f);
 
 /* The prefix of the scratch chains of fw_nft_canon's live probes; a
  * run finds one left by a killed run in its snapshot and deletes it. */

@@ -40,7 +40,9 @@
 /* The comment of init's rules (the per-bridge DROP tails). */
 #define PLAN_INIT_COMMENT FW_COMMENT " init"
 
-/* The changes of one table, in order (fw_commit takes them as they are). */
+/* The changes of one table, in order (fw_commit takes them as they are).
+ * After a commit with backend.h's lean, v may be NULL with n > 0: the
+ * changes were let go, their count stays. */
 struct plan {
 	struct fw_change *v;
 	size_t n, cap;

@@ -342,6 +342,11 @@ static void roundtrip(const struct fw_ops *ops, const char *save)
 	fw_close(&f);
 }
 
+static void count_release(void *arg)
+{
+	++*(int *)arg;
+}
+
 /* A change that may not be written stops the whole commit, naming the
  * value escaped; the table is as it was. */
 static void refused(const struct fw_ops *ops, const char *save)
@@ -357,6 +362,7 @@ static void refused(const struct fw_ops *ops, const char *save)
 	};
 	struct fw_rule good = own_rule("docker-fw web 0123456789ab", "", "");
 	struct fw_change c[2];
+	int calls = 0;
 	struct fw f;
 	struct err e;
 	char *before, *after;
@@ -372,7 +378,11 @@ static void refused(const struct fw_ops *ops, const char *save)
 			check(0);
 			continue;
 		}
+		/* refused before the kernel's part: nothing let go */
+		f.release = count_release;
+		f.release_arg = &calls;
 		check(fw_commit(&f, c, 2, &e) == -1);
+		check(!calls && f.release);
 		check(e.code == EXIT_RUNTIME && strstr(e.msg, v[i].named) &&
 		      strstr(e.msg, "nothing changed"));
 		if (!strstr(e.msg, v[i].named))
@@ -395,6 +405,33 @@ static void refused(const struct fw_ops *ops, const char *save)
 	check_str(after, before);
 	free(before);
 	free(after);
+}
+
+/* struct fw's release in a test: frees the changes the commit was given
+ * (ASan then sees any later read of them) and counts its calls. */
+struct released {
+	struct fw_change **c;
+	int calls;
+};
+
+static void release_changes(void *arg)
+{
+	struct released *r = arg;
+
+	free(*r->c);
+	*r->c = NULL;
+	r->calls++;
+}
+
+/* Whether every chain of f was let go (fw_let_go). */
+static int all_shed(const struct fw *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nchains; i++)
+		if (!f->chains[i].shed || f->chains[i].rules || f->chains[i].n)
+			return 0;
+	return 1;
 }
 
 /*
@@ -529,7 +566,8 @@ static char *forward_lines(void)
  */
 static void test_nft_many(void)
 {
-	struct fw_change *c = calloc(2 * MANY + 8, sizeof(*c));
+	struct fw_change *c = calloc(2 * MANY + 8, sizeof(*c)), *cc;
+	struct released rel = { NULL, 0 };
 	struct buf b = { 0 }, t = { 0 };
 	struct fw_chain *ch;
 	char *before, *after, *p;
@@ -565,7 +603,16 @@ static void test_nft_many(void)
 	check(fw_nft_commit_text(&f, c, n, &t, &e) == 0);
 	check(t.data && !strstr(t.data, ":DFW-FORWARD"));
 	ch->rules[0].foreign = 0;
-	check(fw_commit(&f, c, n, &e) == 0);
+	/* the text written, the changes and the rules go (#18) */
+	cc = malloc(n * sizeof(*cc));
+	check(cc != NULL);
+	if (cc)
+		memcpy(cc, c, n * sizeof(*cc));
+	rel.c = &cc;
+	f.release = release_changes;
+	f.release_arg = &rel;
+	check(cc && fw_commit(&f, cc, n, &e) == 0);
+	check(rel.calls == 1 && !cc && all_shed(&f));
 	fw_close(&f);
 	after = forward_lines();
 	/* a's lines are the first half of before's, as they were */
@@ -635,6 +682,7 @@ static void iptc_many_rules(void)
 static void iptc_delete_a(int planned, int foreign, int *whole)
 {
 	struct fw_change *c = calloc(2 * IPTC_MANY + 1, sizeof(*c));
+	struct released rel = { NULL, 0 };
 	struct fw_chain *ch;
 	struct fw f;
 	struct err e;
@@ -657,7 +705,12 @@ static void iptc_delete_a(int planned, int foreign, int *whole)
 	fw_shed(&f, c, n); /* what the commit does not read goes */
 	check(!fw_chain(&f, "INPUT")->rules && fw_chain(&f, "INPUT")->shed);
 	check(ch->shed == !*whole);
+	/* the changes and the rules go before iptc_commit (#18) */
+	rel.c = &c;
+	f.release = release_changes;
+	f.release_arg = &rel;
 	check(fw_commit(&f, c, n, &e) == 0);
+	check(rel.calls == 1 && !c && all_shed(&f) && !f.release);
 	fw_close(&f);
 	check(fw_open(&f, &fw_iptc_ops, env(), AF_INET, "filter", &e) == 0);
 	ch = fw_chain(&f, FW_CHAIN_FORWARD);
