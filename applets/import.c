@@ -348,8 +348,9 @@ static int print_dry(const struct imp_run *r, const struct strv *ns)
 static int store_apply(struct imp_run *r, const struct strv *ns, struct err *e)
 {
 	struct sync_item *items = calloc(ns->n + 1, sizeof(*items));
-	size_t i, j, k;
-	int rc = -1;
+	struct rulespec_index x = { 0 };
+	size_t i, j, k, it;
+	int rc = -1, found;
 
 	if (!items)
 		return err_set(e, EXIT_RUNTIME, "out of memory");
@@ -362,17 +363,30 @@ static int store_apply(struct imp_run *r, const struct strv *ns, struct err *e)
 			engine_bad_file_hint(e, s->c->id);
 			goto out;
 		}
+		/* a rule's equals among the record's by an index (#18: not
+		 * each imported rule with each stored one) */
+		rulespec_index_free(&x);
+		memset(&x, 0, sizeof(x));
+		x.net = 1;
+		for (k = 0; k < rec->nrules; k++)
+			if (rulespec_index_add(&x, &rec->rules[k], k))
+				goto nomem;
 		for (j = 0; j < r->res.nrules; j++) {
 			const struct import_rule *ir = &r->res.rules[j];
 
 			if (r->dropped[j] || strcmp(ir->container, ns->v[i]))
 				continue;
-			for (k = 0; k < rec->nrules; k++)
-				if (rulespec_equal(&rec->rules[k], &ir->spec))
-					break;
-			if (k < rec->nrules)
+			found = it = 0;
+			while (!found &&
+			       rulespec_index_next(&x,
+						   rulespec_hash(&ir->spec, 1),
+						   &it, &k))
+				found = rulespec_equal(&rec->rules[k],
+						       &ir->spec);
+			if (found)
 				continue;
-			if (store_rec_add(rec, &ir->spec))
+			if (store_rec_add(rec, &ir->spec) ||
+			    rulespec_index_add(&x, &ir->spec, rec->nrules - 1))
 				goto nomem;
 			items[i].dirty = 1;
 		}
@@ -390,6 +404,7 @@ static int store_apply(struct imp_run *r, const struct strv *ns, struct err *e)
 nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
+	rulespec_index_free(&x);
 	for (i = 0; i < ns->n; i++)
 		store_rec_free(&items[i].rec);
 	free(items);
