@@ -449,9 +449,11 @@ rules_bench() {	# MODE
 	i=0
 	while [ $i -lt "$ctrs" ]; do
 		i=$((i + 1))
-		# the drop workload's container publishes the ports its
-		# rules open (add refuses a rule that cannot match)
+		# the cidr workload's containers and the drop workload's
+		# publish the ports their rules open (add refuses a rule
+		# that cannot match): port 80 on an ephemeral host port
 		pub=
+		has "$workloads" cidr && pub="-p 80"
 		[ $i = "$ctrs" ] && pub="-p 80 -p 81"
 		# shellcheck disable=SC2086
 		sb_run "r$i" $pub ||
