@@ -443,6 +443,18 @@ print_drop_table() {
 }
 
 
+# each_cell FUNC [ARG]: FUNC W N RUN [ARG] for each replay workload W
+# (internal, cidr) run and each N whose run count reaches run r
+each_cell() {
+	for w in internal cidr; do
+		has "$workloads" $w || continue
+		for n in $sizes; do
+			[ "$r" -le "$(runs_of "$n")" ] && "$1" $w "$n" "$r" ${2:+"$2"}
+		done
+	done
+	return 0
+}
+
 rules_bench() {	# MODE
 	rm -rf "$S" && mkdir -p "$S"
 	sb_start "$engine" "$1" || exit 1
@@ -480,30 +492,12 @@ rules_bench() {	# MODE
 	r=0
 	while [ $r -lt "$maxruns" ]; do
 		r=$((r + 1))
-		for w in internal cidr; do
-			has "$workloads" $w || continue
-			for n in $sizes; do
-				[ $r -le "$(runs_of "$n")" ] &&
-					run_replay $w "$n" $r
-			done
-		done
+		each_cell run_replay
 		if has "$workloads" internal || has "$workloads" cidr; then
 			moved="$moved $(restart_half)"
-			for w in internal cidr; do
-				has "$workloads" $w || continue
-				for n in $sizes; do
-					[ $r -le "$(runs_of "$n")" ] &&
-						run_moved $w "$n" $r half
-				done
-			done
+			each_cell run_moved half
 			moved_all="$moved_all $(restart_other)"
-			for w in internal cidr; do
-				has "$workloads" $w || continue
-				for n in $sizes; do
-					[ $r -le "$(runs_of "$n")" ] &&
-						run_moved $w "$n" $r all
-				done
-			done
+			each_cell run_moved all
 		fi
 		if has "$workloads" drop; then
 			for n in $sizes; do
