@@ -12,11 +12,13 @@
 #   BENCH_CONTAINERS  running containers, even, >= 4 (default 100)
 #   BENCH_RUNS        runs per median for N below 10,000 (default 5)
 #   BENCH_RUNS_10K    runs per median for N of 10,000 and more (default 3)
-#   BENCH_WORKLOADS   "internal cidr drop" (default): which tables;
+#   BENCH_WORKLOADS   "internal cidr drop import" (default): which tables;
 #                     internal and cidr: replays with all rules missing,
 #                     no-op, half and all the addresses changed (each
 #                     half of the containers restarted once a run);
 #                     drop: one container's add --from, add to it, drop
+#                     import: `docker-fw import` of the internal
+#                     workload's rules from the original Go tool's files
 #   BENCH_LOOP_MAX    the `iptables -C || -I` shell loop runs up to this
 #                     N, once (default 1000; 0: never)
 #   BENCH_PERF        a folder: each docker-fw run (not the iptables
@@ -42,7 +44,7 @@ sizes=${BENCH_RULES:-100 1000 10000}
 ctrs=${BENCH_CONTAINERS:-100}
 runs_small=${BENCH_RUNS:-5}
 runs_big=${BENCH_RUNS_10K:-3}
-workloads=${BENCH_WORKLOADS:-internal cidr drop}
+workloads=${BENCH_WORKLOADS:-internal cidr drop import}
 A=$BUILD/test/apitool
 R=$BUILD/test/rusage
 why=$(sb_prereq "$engine") || { echo "bench: $why" >&2; exit 1; }
@@ -325,6 +327,45 @@ run_drop() {	# N RUN
 		"$SB_DIR/del.$k"
 }
 
+# The original Go docker-fw's files for the internal workload's N rules:
+# each container's extraRules.json in Docker's data root (an
+# add-internal rule is Chain DOCKER, JumpTo ACCEPT; the addresses as
+# they are now), as `docker-fw import` reads them. N/ctrs rules per file
+# (the import reads at most 1 MiB of one).
+go_rules() {	# N
+	# shellcheck disable=SC2046
+	sb_docker inspect -f '{{.Id}} {{.Name}} {{.NetworkSettings.IPAddress}}' \
+		$(seq 1 "$ctrs" | sed 's/^/r/') >"$TESTING_TMP/ids" ||
+		{ echo "bench: docker inspect failed" >&2; exit 1; }
+	i=0
+	while read -r id _ addr; do
+		i=$((i + 1))
+		specs internal $i $(($1 / ctrs)) |
+		awk -v ids="$TESTING_TMP/ids" -v me="$addr" '
+		BEGIN { while ((getline l < ids) > 0) {
+				split(l, f, " "); sub("^/", "", f[2])
+				at[f[2]] = f[3] } }
+		{ printf "%s{\"Source\":\"%s/32\",\"SourceAlias\":\"%s\"," \
+		    "\"SourcePort\":0,\"Destination\":\"%s/32\"," \
+		    "\"DestinationAlias\":\".\",\"DestinationPort\":%d," \
+		    "\"Protocol\":\"tcp\",\"Filter\":\"\",\"Chain\":\"DOCKER\"," \
+		    "\"JumpTo\":\"ACCEPT\"}", (NR > 1 ? "," : "{\"Rules\":["),
+		    at[$2], $2, me, $4 }
+		END { print "]}" }' >"$SB_DIR/data/containers/$id/extraRules.json"
+	done <"$TESTING_TMP/ids"
+}
+
+# `docker-fw import` of the internal workload's N rules from the
+# original's files, into an empty store, the table as after init
+run_import() {	# N
+	export DFW_STATE_DIR="$SB_DIR/state.import.$1"
+	rm -rf "$DFW_STATE_DIR"
+	go_rules "$1"
+	to_base
+	sample "import.$1.import" "$DFW" import --docker-root "$SB_DIR/data"
+	check_count "import $1" "$1"
+}
+
 # the shell loop of `iptables -C || -I` per rule, once (what people do
 # by hand), for the cidr workload
 run_loop() {	# N
@@ -504,6 +545,11 @@ rules_bench() {	# MODE
 				[ $r -le "$(runs_of "$n")" ] && run_drop "$n" $r
 			done
 		fi
+		if has "$workloads" import; then
+			for n in $sizes; do
+				[ $r -le "$(runs_of "$n")" ] && run_import "$n"
+			done
+		fi
 		export DFW_STATE_DIR="$SB_DIR/state.none"
 		to_base
 		sample none "$DFW" replay
@@ -540,6 +586,17 @@ rules_bench() {	# MODE
 	fi
 	if has "$workloads" drop; then
 		print_drop_table
+	fi
+	if has "$workloads" import; then
+		W=import
+		echo "\`docker-fw import\` of the add-internal workload's rules" \
+		     "from the original's extraRules.json files (N/$ctrs per" \
+		     "container), into an empty store:"
+		head_row ""
+		row "import (ms)" c_ms import
+		row "  CPU ms: docker-fw/with children" c_cpu import
+		row "peak RSS docker-fw (MiB)" c_rss import 3
+		echo
 	fi
 	W=none
 	echo "replay with nothing stored ($ctrs running containers):" \
@@ -579,6 +636,8 @@ rules_bench() {	# MODE
 				     "$(lin drop drop $col); restore -A" \
 				     "$(lin drop rest $col), -D" \
 				     "$(lin drop rdel $col)"
+			has "$workloads" import &&
+				echo "  import: $(lin import import $col)"
 		done
 		echo
 	fi
@@ -610,6 +669,10 @@ How each number is measured (tests/bench.sh; tests/tools/rusage.c):
   container holding none; drop: then `docker-fw drop rC`; add 1 rule:
   after an `add --from` of N - 1 of them (a store file holds 10,000
   rules), one `docker-fw add rC --source S --dport 81`.
+- import: the original Go docker-fw's extraRules.json in each container's
+  folder of Docker's data root, with the add-internal workload's rules
+  (N/C per container, the addresses as they are now); an empty store;
+  the table as after init; then `docker-fw import`.
 - restore: `iptables-restore --noflush` of the same rules (the -A lines
   iptables-save prints after the replay) into the table of "all missing";
   save: `iptables-save -t filter` of the table holding them.
