@@ -73,6 +73,15 @@ struct imp_run {
 	char *dropped;		     /* res.rules[i] left out */
 	struct import_finding *more; /* findings of the checks here */
 	size_t nmore;
+	struct byname *by; /* the rules not left out, by container */
+	size_t nby;
+};
+
+/* A rule of res by its container's name, then its place (#18: a
+ * container's rules found without going through every rule). */
+struct byname {
+	const char *name;
+	size_t i; /* res.rules[i] */
 };
 
 static void run_free(struct imp_run *r)
@@ -89,6 +98,7 @@ static void run_free(struct imp_run *r)
 	import_result_free(&r->res);
 	free(r->dropped);
 	free(r->more);
+	free(r->by);
 	strv_free(&r->ids);
 	if (r->root_fd >= 0)
 		close(r->root_fd);
@@ -279,18 +289,64 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int byname_cmp(const void *a, const void *b)
+{
+	const struct byname *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* r->by: the rules not left out, sorted by container and place. 0 or -1
+ * (ENOMEM). */
+static int by_name(struct imp_run *r)
+{
+	size_t i;
+
+	r->by = calloc(r->res.nrules + 1, sizeof(*r->by));
+	if (!r->by)
+		return -1;
+	for (i = 0; i < r->res.nrules; i++)
+		if (!r->dropped[i]) {
+			r->by[r->nby].name = r->res.rules[i].container;
+			r->by[r->nby++].i = i;
+		}
+	qsort(r->by, r->nby, sizeof(*r->by), byname_cmp);
+	return 0;
+}
+
+/* The first of r->by of the container called name (r->nby: none). */
+static size_t first_of(const struct imp_run *r, const char *name)
+{
+	size_t lo = 0, hi = r->nby;
+
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+
+		if (strcmp(r->by[m].name, name) < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
+/* For k from first_of: whether r->by[k] is still name's. */
+static int of_name(const struct imp_run *r, size_t k, const char *name)
+{
+	return k < r->nby && !strcmp(r->by[k].name, name);
+}
+
 /* The names of the containers with something to import, sorted. */
 static int names(const struct imp_run *r, struct strv *out)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < r->nisrc; i++) {
-		int has = r->src[r->of[i]].hostconfig.n > 0;
+		const char *name = r->isrc[i].name;
+		int has = r->src[r->of[i]].hostconfig.n > 0 ||
+			  of_name(r, first_of(r, name), name);
 
-		for (j = 0; j < r->res.nrules && !has; j++)
-			has = !r->dropped[j] &&
-			      !strcmp(r->res.rules[j].container,
-				      r->isrc[i].name);
 		if (has &&
 		    strv_add(out, r->isrc[i].name, strlen(r->isrc[i].name)))
 			return -1;
@@ -320,11 +376,11 @@ static int print_dry(const struct imp_run *r, const struct strv *ns)
 	int rc = 0;
 
 	for (i = 0; i < ns->n && !rc; i++)
-		for (j = 0; j < r->res.nrules && !rc; j++) {
-			const struct import_rule *ir = &r->res.rules[j];
+		for (j = first_of(r, ns->v[i]); of_name(r, j, ns->v[i]) && !rc;
+		     j++) {
+			const struct import_rule *ir =
+				&r->res.rules[r->by[j].i];
 
-			if (r->dropped[j] || strcmp(ir->container, ns->v[i]))
-				continue;
 			rc = ls_line(ir->container, &ir->spec, &b);
 			if (!rc)
 				printf("%s\n", b.data);
@@ -371,11 +427,10 @@ static int store_apply(struct imp_run *r, const struct strv *ns, struct err *e)
 		for (k = 0; k < rec->nrules; k++)
 			if (rulespec_index_add(&x, &rec->rules[k], k))
 				goto nomem;
-		for (j = 0; j < r->res.nrules; j++) {
-			const struct import_rule *ir = &r->res.rules[j];
+		for (j = first_of(r, ns->v[i]); of_name(r, j, ns->v[i]); j++) {
+			const struct import_rule *ir =
+				&r->res.rules[r->by[j].i];
 
-			if (r->dropped[j] || strcmp(ir->container, ns->v[i]))
-				continue;
 			found = it = 0;
 			while (!found &&
 			       rulespec_index_next(&x,
@@ -458,7 +513,7 @@ int import_main(int argc, char **argv, struct cli *cli)
 	}
 	/* customHosts entries are findings or add-two-ways rules: the
 	 * rules left out are gone from the result */
-	if (names(&r, &ns)) {
+	if (by_name(&r) || names(&r, &ns)) {
 		err_set(&e, EXIT_RUNTIME, "out of memory");
 		goto err;
 	}

@@ -1208,6 +1208,11 @@ static int index_rehash(struct rulespec_index *x, size_t nb)
 int rulespec_index_add(struct rulespec_index *x, const struct rulespec *r,
 		       size_t pos)
 {
+	return rulespec_index_add_hash(x, rulespec_hash(r, x->net), pos);
+}
+
+int rulespec_index_add_hash(struct rulespec_index *x, uint64_t h, size_t pos)
+{
 	struct rulespec_index_ent *p;
 	size_t b, cap;
 
@@ -1227,7 +1232,7 @@ int rulespec_index_add(struct rulespec_index *x, const struct rulespec *r,
 	if (x->n + 1 > x->nb && index_rehash(x, x->nb ? 2 * x->nb : 16))
 		return -1;
 	p = &x->ent[x->n];
-	p->h = rulespec_hash(r, x->net);
+	p->h = h;
 	p->pos = pos;
 	p->next = 0;
 	b = (size_t)p->h & (x->nb - 1);

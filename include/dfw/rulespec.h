@@ -214,6 +214,11 @@ struct rulespec_index {
 int rulespec_index_add(struct rulespec_index *x, const struct rulespec *r,
 		       size_t pos);
 
+/* The same for a hash the caller made (e.g. rulespec_hash mixed with
+ * what else makes two rules the same to it, such as their container's
+ * name); rulespec_index_next finds it by that hash. */
+int rulespec_index_add_hash(struct rulespec_index *x, uint64_t h, size_t pos);
+
 /* The positions added for rules of hash h, one a call: *it 0 to start
  * (an iterator the calls keep), then 1 with *pos set while there is
  * another, else 0. */

@@ -659,6 +659,45 @@ static void test_duplicates(void)
 	import_result_free(&res);
 }
 
+/* Many rules (#18: found among the ones taken by an index): web's 2,000
+ * distinct ones, each given twice, are taken once each, in order; the
+ * same rules of another container (db) are its own. */
+static void test_duplicates_many(void)
+{
+	enum { N = 2000 };
+	struct import_files f[2];
+	struct import_source s[2] = { { "web", &f[0] }, { "db", &f[1] } };
+	struct import_result res;
+	struct buf b = { 0 };
+	struct err e;
+	char port[16];
+	size_t i;
+	int ok = 1;
+
+	load_containers();
+	buf_adds(&b, "{\"Rules\":[");
+	for (i = 0; i < 2 * N; i++) {
+		snprintf(port, sizeof(port), "%zu", 1 + i % N);
+		if (i)
+			buf_adds(&b, ",");
+		rule_json(&b, "DestinationPort", port);
+	}
+	buf_adds(&b, "]}");
+	mem_files(&f[0], ID_WEB, b.data, NULL);
+	mem_files(&f[1], ID_DB, b.data, NULL);
+	check(import_convert(s, 2, resolve, NULL, &res, &e) == 0);
+	check(res.nrules == 2 * N && res.nfindings == 0);
+	for (i = 0; i < res.nrules && i < 2 * N; i++)
+		ok &= res.rules[i].index == (int)(i % N) &&
+		      res.rules[i].spec.dport == (long)(1 + i % N) &&
+		      !strcmp(res.rules[i].container, i < N ? "web" : "db");
+	check(ok);
+	import_result_free(&res);
+	import_files_free(&f[0]);
+	import_files_free(&f[1]);
+	buf_free(&b);
+}
+
 /* Aliases: ".", "/", names, IDs and prefixes, unknown, the daemon gone. */
 static void test_aliases(void)
 {
@@ -1399,10 +1438,10 @@ static void test_list(void)
 
 UNIT_TESTS(T(test_fixtures) T(test_fixtures_ls) T(test_two_ways) T(
 	test_fields_wrong) T(test_ports) T(test_chains) T(test_duplicates)
-		   T(test_aliases) T(test_gateway) T(test_addresses)
-			   T(test_filters) T(test_rulespec_checks)
-				   T(test_render) T(test_files_wrong)
-					   T(test_hosts_wrong) T(test_prefixes)
-						   T(test_read)
-							   T(test_hostconfig)
-								   T(test_list))
+		   T(test_duplicates_many) T(test_aliases) T(test_gateway)
+			   T(test_addresses) T(test_filters)
+				   T(test_rulespec_checks) T(test_render) T(
+					   test_files_wrong) T(test_hosts_wrong)
+					   T(test_prefixes) T(test_read)
+						   T(test_hostconfig)
+							   T(test_list))
