@@ -1462,11 +1462,61 @@ static void test_parse_oom(void)
 	check(done);
 }
 
+/*
+ * A file's rules are held in one array sized by its rule lines (#18);
+ * rules added after (a merge, add) grow it: every rule stays readable
+ * (ASan would see a write past its end).
+ */
+static void test_rules_array(void)
+{
+	struct buf t = { 0 };
+	struct store_rec r;
+	struct rulespec extra;
+	struct err e;
+	char port[16],
+		*argv[6] = { "--source", "db", "--dest", ".", "--dport", port };
+	size_t i;
+
+	check(!buf_adds(&t, "docker-fw-store 3\ncontainer " ID_B " web\n"));
+	for (i = 0; i < 20; i++)
+		check(!buf_printf(&t,
+				  "rule add-internal --source db --dest . "
+				  "--dport %zu --protocol tcp\n",
+				  1000 + i));
+	check(!buf_adds(&t, "end 20\n"));
+	check(parse_text(t.data, t.len, &r, &e) == 0 && r.nrules == 20);
+	check(r.cap == 20);
+	for (i = 0; i < 30; i++) {
+		snprintf(port, sizeof(port), "%zu", 2000 + i);
+		check(rulespec_parse(&extra, RULE_ADD_INTERNAL, 6, argv, &e) ==
+		      0);
+		check(store_rec_add(&r, &extra) == 0);
+		rulespec_free(&extra);
+	}
+	check(r.nrules == 50 && r.cap >= 50);
+	for (i = 0; i < 50; i++)
+		check(r.rules[i].dport == (i < 20 ? 1000 + i : 2000 + i - 20));
+	store_rec_free(&r);
+	check(r.rules == NULL && r.nrules == 0 && r.cap == 0);
+	/* no rule lines: no array until a rule is added */
+	check(parse_text("docker-fw-store 3\ncontainer " ID_B " web\nend 0\n",
+			 strlen("docker-fw-store 3\ncontainer " ID_B
+				" web\nend 0\n"),
+			 &r, &e) == 0);
+	check(r.rules == NULL && r.cap == 0);
+	snprintf(port, sizeof(port), "80");
+	check(rulespec_parse(&extra, RULE_ADD_INTERNAL, 6, argv, &e) == 0);
+	check(store_rec_add(&r, &extra) == 0 && r.nrules == 1);
+	rulespec_free(&extra);
+	store_rec_free(&r);
+	buf_free(&t);
+}
+
 UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove) T(
 	test_txn) T(test_bad_id) T(test_truncated) T(test_bad_files)
 		   T(test_load_all) T(test_by_name) T(test_lock)
 			   T(test_symlinks) T(test_escapes) T(test_version1)
-				   T(test_caps) T(test_load_all_bad)
-					   T(test_parse_format) T(test_made_on)
-						   T(test_plain_lines)
-							   T(test_parse_oom))
+				   T(test_caps) T(test_load_all_bad) T(
+					   test_parse_format) T(test_made_on)
+					   T(test_plain_lines) T(test_parse_oom)
+						   T(test_rules_array))
