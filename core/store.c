@@ -593,15 +593,31 @@ static int rec_cmp(const void *a, const void *b)
  * none, and its file to dst->gone. 0 or -1 (ENOMEM). */
 static int rec_merge(struct store_rec *dst, const struct store_rec *src)
 {
-	size_t i, j;
+	struct rulespec_index x = { 0 }; /* dst's rules, as they grow */
+	size_t i, j, it;
+	uint64_t h;
+	int found;
 
+	/* #18: by an index, not each with each (the first file's rules,
+	 * then each rule of the next ones that none before equals) */
+	x.net = 1;
+	for (j = 0; j < dst->nrules; j++)
+		if (rulespec_index_add(&x, &dst->rules[j], j))
+			goto nomem;
 	for (i = 0; i < src->nrules; i++) {
-		for (j = 0; j < dst->nrules; j++)
-			if (rulespec_equal(&dst->rules[j], &src->rules[i]))
-				break;
-		if (j == dst->nrules && store_rec_add(dst, &src->rules[i]))
-			return -1;
+		h = rulespec_hash(&src->rules[i], 1);
+		it = 0;
+		found = 0;
+		while (!found && rulespec_index_next(&x, h, &it, &j))
+			found = rulespec_equal(&dst->rules[j], &src->rules[i]);
+		if (found)
+			continue;
+		if (store_rec_add(dst, &src->rules[i]) ||
+		    rulespec_index_add(&x, &dst->rules[dst->nrules - 1],
+				       dst->nrules - 1))
+			goto nomem;
 	}
+	rulespec_index_free(&x);
 	if (!dst->hostconfig.n)
 		for (i = 0; i < src->hostconfig.n; i++)
 			if (strv_add(&dst->hostconfig, src->hostconfig.v[i],
@@ -614,6 +630,9 @@ static int rec_merge(struct store_rec *dst, const struct store_rec *src)
 			     strlen(src->gone.v[i])))
 			return -1;
 	return 0;
+nomem:
+	rulespec_index_free(&x);
+	return -1;
 }
 
 /* v[0..*n), sorted by name then ID: the records of one name merged
