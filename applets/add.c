@@ -175,6 +175,10 @@ static void groups_free(struct group *v, size_t n)
 
 	for (i = 0; i < n; i++) {
 		store_rec_free(&v[i].item.rec);
+		if (v[i].item.old) {
+			store_rec_free((struct store_rec *)v[i].item.old);
+			free((void *)v[i].item.old);
+		}
 		rulespec_index_free(&v[i].eq);
 		rulespec_index_free(&v[i].sbn);
 		free(v[i].gone);
@@ -262,6 +266,21 @@ out:
 
 /* The group of c in v[0..*n), made (its store record loaded) when new;
  * NULL with e set. */
+/* it->old: a copy of it->rec's rules as they are now. 0 or -1. */
+static int keep_old(struct sync_item *it)
+{
+	struct store_rec *old = calloc(1, sizeof(*old));
+	size_t j;
+
+	if (!old)
+		return -1;
+	it->old = old;
+	for (j = 0; j < it->rec.nrules; j++)
+		if (store_rec_add(old, &it->rec.rules[j]))
+			return -1;
+	return 0;
+}
+
 static struct group *group_of(struct engine *g, struct group **v, size_t *n,
 			      const struct docker_container *c, struct err *e)
 {
@@ -287,7 +306,9 @@ static struct group *group_of(struct engine *g, struct group **v, size_t *n,
 		return NULL;
 	}
 	(*n)++;
-	if (group_index(p, 0)) {
+	/* the rules as read, for engine_sync to tell the new ones without
+	 * reading the whole store again (#18) */
+	if (keep_old(&p->item) || group_index(p, 0)) {
 		err_set(e, EXIT_RUNTIME, "out of memory");
 		return NULL;
 	}

@@ -715,10 +715,12 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 
 /* ---- sync ------------------------------------------------------------ */
 
-/* Which rules of a dirty item are new (not in its stored file): their
- * hosts entries are strict. new[j] for rec->rules[j]; NULL when none. */
-static int *new_rules(struct engine *g, const struct store_rec *rec)
+/* Which rules of a dirty item are new (not in its stored file, as the
+ * caller read it or read now): their hosts entries are strict. new[j]
+ * for rec->rules[j]; NULL when none. */
+static int *new_rules(struct engine *g, const struct sync_item *it)
 {
+	const struct store_rec *rec = &it->rec;
 	struct store_rec old;
 	struct err e;
 	size_t j;
@@ -728,8 +730,13 @@ static int *new_rules(struct engine *g, const struct store_rec *rec)
 		return NULL;
 	for (j = 0; j < rec->nrules; j++)
 		v[j] = 1;
-	/* #18: by an index of the old rules, not each with each */
-	if (store_load_name(&g->store, rec->name, rec->id, &old, &e) > 0) {
+	/* #18: by an index of the old rules, not each with each; the
+	 * whole store read again only when the caller kept no copy */
+	if (it->old) {
+		rc = rulespec_mark_new(rec->rules, rec->nrules, it->old->rules,
+				       it->old->nrules, v, NULL);
+	} else if (store_load_name(&g->store, rec->name, rec->id, &old, &e) >
+		   0) {
 		rc = rulespec_mark_new(rec->rules, rec->nrules, old.rules,
 				       old.nrules, v, NULL);
 		store_rec_free(&old);
@@ -818,7 +825,7 @@ static int item_wants(struct engine *g, struct sync_args *a, size_t i,
 		return 0;
 	/* the rules an add* brings (dirty before a rename marks it):
 	 * their hosts entries must be set, or nothing is */
-	if (it->dirty && !it->drop && !(fresh = new_rules(g, rec)))
+	if (it->dirty && !it->drop && !(fresh = new_rules(g, it)))
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	c = *nodocker && it->drop ? NULL :
 	    *rec->name		  ? engine_named(g, rec->name, &ce) :

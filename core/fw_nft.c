@@ -315,7 +315,7 @@ static int ctl_in(const char *p, size_t len)
  */
 static int parse_save(struct fw *f, const char *text, struct err *e)
 {
-	struct strv w = { 0 };
+	struct fw_words w = { 0 }; /* reused: no allocation per word */
 	const char *line = text, *p;
 	size_t len, used, nrules = 0, last = (size_t)-1;
 	int in_table = 0, rc;
@@ -375,8 +375,7 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 				c->rules[c->n - 1].foreign = 1;
 			continue;
 		}
-		strv_free(&w);
-		rc = fw_split_save(line, &w, &used);
+		rc = fw_split_save_words(line, &w, &used);
 		if (rc < 0 && errno != EINVAL)
 			goto nomem;
 		if (rc < 0) /* a quote never closed: this line alone */
@@ -431,7 +430,7 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 nomem:
 	rc = err_set(e, EXIT_RUNTIME, "out of memory");
 out:
-	strv_free(&w);
+	fw_words_free(&w);
 	return rc;
 }
 

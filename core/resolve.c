@@ -70,7 +70,7 @@ int resolve_owner_comment(char out[256], const char *name, const char *id,
 {
 	size_t len = strlen(name), i;
 	const char *dots = "";
-	char esc[100], eid[80];
+	char esc[100], eid[80], *p;
 
 	for (i = 0; i < 12; i++)
 		if (!isxdigit((unsigned char)id[i]))
@@ -96,8 +96,17 @@ int resolve_owner_comment(char out[256], const char *name, const char *id,
 			len--; /* not inside a UTF-8 character */
 		dots = "...";
 	}
-	snprintf(out, 256, FW_COMMENT " %.*s%s %.12s", (int)len, name, dots,
-		 id);
+	/* FW_COMMENT " %.*s%s %.12s" without printf: once a rule (#18);
+	 * at most 255 bytes (len is cut above), id's 12 are hex digits */
+	memcpy(out, FW_COMMENT " ", sizeof(FW_COMMENT " ") - 1);
+	p = out + sizeof(FW_COMMENT " ") - 1;
+	memcpy(p, name, len);
+	p += len;
+	memcpy(p, dots, strlen(dots));
+	p += strlen(dots);
+	*p++ = ' ';
+	memcpy(p, id, 12);
+	p[12] = 0;
 	return 0;
 }
 
@@ -252,8 +261,9 @@ static int resolve_fam(int family, const struct docker_container *c,
 	out->dport = r->dport;
 	if (owner_comment(out, c, e))
 		return -1;
-	snprintf(out->target, sizeof(out->target), "%s",
-		 r->action == RULE_ADD ? "DOCKER" : "ACCEPT");
+	/* both fit: no printf once a rule */
+	memcpy(out->target, r->action == RULE_ADD ? "DOCKER" : "ACCEPT",
+	       sizeof("ACCEPT"));
 	return 0;
 }
 

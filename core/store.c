@@ -241,20 +241,51 @@ static int parse_container(const struct strv *w, const char *path,
 }
 
 /* Room in r->rules for one more rule: 0 or -1 (ENOMEM). The array
- * grows by doubling: its capacity is implied by nrules (0, then 8, 16,
- * 32...), so every array here comes from this function. */
+ * grows by doubling from 8 (r->cap: its entries), so every array here
+ * comes from this function or rec_reserve. */
 static int rec_grow(struct store_rec *r)
 {
-	size_t n = r->nrules;
+	size_t cap = r->cap ? 2 * r->cap : 8;
 	struct rulespec *v;
 
-	if (n < 8 ? n : n & (n - 1))
+	if (r->nrules < r->cap)
 		return 0;
-	v = realloc(r->rules, (n < 8 ? 8 : 2 * n) * sizeof(*v));
+	v = realloc(r->rules, cap * sizeof(*v));
 	if (!v)
 		return -1;
 	r->rules = v;
+	r->cap = cap;
 	return 0;
+}
+
+/* r->rules (none yet) sized once for n rules: one allocation for a
+ * file's rules instead of a growth by doubling. 0 or -1 (ENOMEM). */
+static int rec_reserve(struct store_rec *r, size_t n)
+{
+	if (r->rules || !n)
+		return 0;
+	r->rules = malloc(n * sizeof(*r->rules));
+	if (!r->rules)
+		return -1;
+	r->cap = n;
+	return 0;
+}
+
+/* How many lines of data[0..len) start with "rule " and end with a
+ * newline, at most STORE_MAX_RULES: a bound for rec_reserve only (the
+ * parser decides what a line is). */
+static size_t rule_lines(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *nl;
+	size_t n = 0;
+
+	for (; p < end && n < STORE_MAX_RULES; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		n += nl - p > 5 && !memcmp(p, "rule ", 5);
+	}
+	return n;
 }
 
 /* "rule ACTION OPTIONS..." */
@@ -463,6 +494,8 @@ static int parse_file(char *data, size_t len, const char *path,
 	if (len > STORE_MAX_BYTES)
 		return err_set(e, EXIT_RUNTIME, "%s: larger than %u bytes",
 			       path, STORE_MAX_BYTES);
+	if (rec_reserve(r, rule_lines(data, len)))
+		return err_set(e, EXIT_RUNTIME, "out of memory");
 	while (p < end && !ended && (nl = memchr(p, '\n', end - p))) {
 		*nl = 0;
 		ended = parse_line(p, (size_t)(nl - p), path, ++ln, r, e);
@@ -502,11 +535,12 @@ int store_parse(char *data, size_t len, const char *path, const char *id,
 	return 0;
 }
 
-int store_load(struct store *s, const char *id, struct store_rec *r,
-	       struct err *e)
+/* store_load with b (emptied, kept) for the file's bytes: store_load_all
+ * reads every file through one buffer. */
+static int load_file(struct store *s, const char *id, struct store_rec *r,
+		     struct buf *b, struct err *e)
 {
 	char path[STORE_PATH_MAX];
-	struct buf b = { 0 };
 	int fd, rc;
 
 	memset(r, 0, sizeof(*r));
@@ -519,7 +553,8 @@ int store_load(struct store *s, const char *id, struct store_rec *r,
 	fd = open_entry(s, id, O_RDONLY, "open", e);
 	if (fd < 0)
 		return fd == -2 ? 0 : -1;
-	rc = fd_read_all(fd, &b, STORE_MAX_BYTES);
+	b->len = 0;
+	rc = fd_read_all(fd, b, STORE_MAX_BYTES);
 	if (rc && errno == EFBIG)
 		err_set(e, EXIT_RUNTIME, "%s: larger than %u bytes", path,
 			STORE_MAX_BYTES);
@@ -527,14 +562,23 @@ int store_load(struct store *s, const char *id, struct store_rec *r,
 		sys_err(e, "read", path);
 	close(fd);
 	if (!rc)
-		rc = store_parse(b.data, b.len, path, id, r, e);
-	buf_free(&b);
+		rc = store_parse(b->data, b->len, path, id, r, e);
 	if (rc) {
 		store_rec_free(r);
 		memcpy(r->id, id, sizeof(r->id));
 		return -1;
 	}
 	return 1;
+}
+
+int store_load(struct store *s, const char *id, struct store_rec *r,
+	       struct err *e)
+{
+	struct buf b = { 0 };
+	int rc = load_file(s, id, r, &b, e);
+
+	buf_free(&b);
+	return rc;
 }
 
 static int rec_cmp(const void *a, const void *b)
@@ -549,15 +593,31 @@ static int rec_cmp(const void *a, const void *b)
  * none, and its file to dst->gone. 0 or -1 (ENOMEM). */
 static int rec_merge(struct store_rec *dst, const struct store_rec *src)
 {
-	size_t i, j;
+	struct rulespec_index x = { 0 }; /* dst's rules, as they grow */
+	size_t i, j, it;
+	uint64_t h;
+	int found;
 
+	/* #18: by an index, not each with each (the first file's rules,
+	 * then each rule of the next ones that none before equals) */
+	x.net = 1;
+	for (j = 0; j < dst->nrules; j++)
+		if (rulespec_index_add(&x, &dst->rules[j], j))
+			goto nomem;
 	for (i = 0; i < src->nrules; i++) {
-		for (j = 0; j < dst->nrules; j++)
-			if (rulespec_equal(&dst->rules[j], &src->rules[i]))
-				break;
-		if (j == dst->nrules && store_rec_add(dst, &src->rules[i]))
-			return -1;
+		h = rulespec_hash(&src->rules[i], 1);
+		it = 0;
+		found = 0;
+		while (!found && rulespec_index_next(&x, h, &it, &j))
+			found = rulespec_equal(&dst->rules[j], &src->rules[i]);
+		if (found)
+			continue;
+		if (store_rec_add(dst, &src->rules[i]) ||
+		    rulespec_index_add(&x, &dst->rules[dst->nrules - 1],
+				       dst->nrules - 1))
+			goto nomem;
 	}
+	rulespec_index_free(&x);
 	if (!dst->hostconfig.n)
 		for (i = 0; i < src->hostconfig.n; i++)
 			if (strv_add(&dst->hostconfig, src->hostconfig.v[i],
@@ -570,6 +630,9 @@ static int rec_merge(struct store_rec *dst, const struct store_rec *src)
 			     strlen(src->gone.v[i])))
 			return -1;
 	return 0;
+nomem:
+	rulespec_index_free(&x);
+	return -1;
 }
 
 /* v[0..*n), sorted by name then ID: the records of one name merged
@@ -654,8 +717,9 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 {
 	struct store_rec *recs = NULL, *p;
 	struct store_bad *bv = NULL;
+	struct buf text = { 0 }; /* each file's bytes in turn */
 	struct dirent *de;
-	size_t nrec = 0, nb = 0;
+	size_t nrec = 0, nb = 0, cap = 0;
 	struct err le;
 	DIR *d;
 	int rc, fd;
@@ -687,11 +751,14 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 		}
 		if (!is_id(de->d_name))
 			continue;
-		p = realloc(recs, (nrec + 1) * sizeof(*recs));
-		if (!p)
-			goto nomem;
-		recs = p;
-		rc = store_load(s, de->d_name, &recs[nrec], &le);
+		if (nrec == cap) {
+			cap = cap ? 2 * cap : 16;
+			p = realloc(recs, cap * sizeof(*recs));
+			if (!p)
+				goto nomem;
+			recs = p;
+		}
+		rc = load_file(s, de->d_name, &recs[nrec], &text, &le);
 		if (rc < 0 && !bad) {
 			if (e)
 				*e = le;
@@ -702,6 +769,7 @@ int store_load_all(struct store *s, struct store_rec **v, size_t *n,
 		nrec += rc > 0; /* 0: removed since readdir */
 	}
 	closedir(d);
+	buf_free(&text);
 	if (nrec > 1)
 		qsort(recs, nrec, sizeof(*recs), rec_cmp);
 	if (nrec > 1 && merge_names(recs, &nrec)) {
@@ -723,6 +791,7 @@ nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 fail:
 	closedir(d);
+	buf_free(&text);
 	store_recs_free(recs, nrec);
 	free(bv);
 	return -1;
@@ -1082,7 +1151,7 @@ void store_rec_free(struct store_rec *r)
 		rulespec_free(&r->rules[i]);
 	free(r->rules);
 	r->rules = NULL;
-	r->nrules = 0;
+	r->nrules = r->cap = 0;
 	strv_free(&r->hostconfig);
 	strv_free(&r->gone);
 }

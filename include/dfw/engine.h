@@ -118,6 +118,10 @@ struct sync_item {
 	int drop;  /* drop: no rules, no hosts entries, no file */
 	int keep;  /* its store file cannot be read: its live
 				 * rules stay as they are, its file too */
+	const struct store_rec *old; /* a dirty rec's file as the caller
+				      * read it (add), to tell its new
+				      * rules; NULL: engine_sync reads it
+				      * again (the caller owns it) */
 };
 
 /* The containers of a run, each once (by ID or name), in the order

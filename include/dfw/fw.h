@@ -240,6 +240,22 @@ int fw_quote(const char *word, struct buf *out);
 int fw_split_save(const char *text, struct strv *out, size_t *used);
 
 /*
+ * fw_split_save's words without an allocation per word: out->v[0..n)
+ * (NULL after the last) point into out->text, both reused and
+ * overwritten by the next call on out. The same words, *used and
+ * errors as fw_split_save, with out->n = 0 on failure. Free with
+ * fw_words_free.
+ */
+struct fw_words {
+	struct buf text; /* the words, each ended by its NUL */
+	size_t *off;	 /* off[i]: where word i starts in text */
+	char **v;	 /* cap + 1 entries */
+	size_t n, cap;
+};
+int fw_split_save_words(const char *text, struct fw_words *out, size_t *used);
+void fw_words_free(struct fw_words *x);
+
+/*
  * Decodes the words of a rule as iptables-nft-save prints them, after
  * "-A CHAIN" (words from fw_split_save; or from fw_split of text
  * fw_rule_format wrote), into r (zeroed first). What docker-fw models

@@ -93,6 +93,7 @@ struct store_rec {
 	char name[256]; /* without a leading '/': the key */
 	struct rulespec *rules;
 	size_t nrules;
+	size_t cap;		/* entries rules holds (store.c's to grow) */
 	struct strv hostconfig; /* save-hostconfig: "KEY WORD..." lines */
 	struct strv gone;	/* IDs of other files holding this name (an
 				 * older store, or the file of the ID before

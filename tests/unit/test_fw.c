@@ -1131,6 +1131,66 @@ static void test_split_save(void)
 	strv_free(&w);
 }
 
+/*
+ * fw_split_save_words, one fw_words reused line after line (parse_save's
+ * use): the words and *used of fw_split_save for each line, a failure
+ * (a quote never closed) included, and the lines after it.
+ */
+static void test_split_save_words(void)
+{
+	static const char *const lines[] = {
+		"-A DFW-FORWARD -i q\"br -o q\"br -m comment --comment "
+		"\"docker-fw init\" -j DROP\n-A X -j ACCEPT\n",
+		"-A FORWARD -i \"br -j ACCEPT",
+		"-A FORWARD -m comment --comment \"a\nb\\\"c\\\\d\\'\" "
+		"-j ACCEPT\n",
+		"-A X -m comment --comment \"\" -j ACCEPT",
+		"-A X -m comment --comment \"a\n-A Y",
+		"\n-A X",
+		"",
+		"  -A   Y\t-s 10.0.0.1/32   -j  DROP  \n",
+		"-A DFW-FORWARD -s 172.17.0.3/32 -d 172.17.0.5/32 -i docker0 "
+		"-o docker0 -p tcp -m tcp --dport 10001 -m comment --comment "
+		"\"docker-fw r1 0123456789ab\" -j ACCEPT\n",
+	};
+	struct fw_words x = { 0 };
+	struct strv w = { 0 };
+	size_t i, j, used, used2;
+	int n, n2, err2;
+
+	for (i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		errno = 0;
+		used = used2 = 12345;
+		n = fw_split_save(lines[i], &w, &used);
+		errno = 0;
+		n2 = fw_split_save_words(lines[i], &x, &used2);
+		err2 = errno;
+		check(n == n2 && used == used2);
+		if (n < 0) {
+			check(err2 == EINVAL && x.n == 0);
+			continue;
+		}
+		check(x.n == (size_t)n && w.n == (size_t)n);
+		for (j = 0; j < w.n; j++)
+			check_str(x.v[j], w.v[j]);
+		check(!x.v || !x.v[x.n]);
+		strv_free(&w);
+	}
+	/* more words than the first arrays hold: they grow */
+	strv_free(&w);
+	{
+		struct buf t = { 0 };
+
+		for (i = 0; i < 100; i++)
+			check(!buf_printf(&t, "w%zu ", i));
+		check(fw_split_save_words(t.data, &x, &used) == 100);
+		check(used == t.len && !strcmp(x.v[99], "w99"));
+		buf_free(&t);
+	}
+	fw_words_free(&x);
+	fw_words_free(&x); /* freed twice: a no-op */
+}
+
 /* What iptables-save prints of values the kernel takes: read as they
  * are, or foreign when docker-fw could not write them back. */
 static void test_decode_odd_values(void)
@@ -1213,8 +1273,9 @@ UNIT_TESTS(T(test_format) T(test_change_format) T(test_equal_hash) T(
 			   test_addr_parse) T(test_split_quote) T(test_intern)
 			   T(test_filter_subset) T(test_filter_any) T(
 				   test_filter_words) T(test_format_quoting)
-				   T(test_format_refused) T(test_change_check)
-					   T(test_split_save) T(
+				   T(test_format_refused) T(
+					   test_change_check) T(test_split_save)
+					   T(test_split_save_words) T(
 						   test_decode_odd_values)
 						   T(test_filter_bad_words) T(
 							   test_str_escape)

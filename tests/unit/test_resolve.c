@@ -682,8 +682,46 @@ static void test_stack(void)
 	view_free(&v);
 }
 
+/*
+ * The owner comment, written without printf (#18): what
+ * snprintf(FW_COMMENT " %.*s%s %.12s") wrote, a long name cut (not
+ * inside a UTF-8 character) with "...", within FW_COMMENT_MAX bytes.
+ */
+static void test_owner_comment(void)
+{
+	static const char id[] = "0123456789abcdef0123";
+	char out[256], want[600], name[300];
+	struct err e;
+	size_t n, len;
+
+	check(resolve_owner_comment(out, "web", id, &e) == 0);
+	check_str(out, "docker-fw web 0123456789ab");
+	for (n = 1; n < sizeof(name); n += 7) {
+		memset(name, 'a', n);
+		name[n] = 0;
+		if (n > 3)
+			memcpy(name + n / 2 - 1, "\xc3\xa9",
+			       2); /* an e-acute */
+		check(resolve_owner_comment(out, name, id, &e) == 0);
+		len = strlen(out);
+		check(len <= FW_COMMENT_MAX);
+		if (n <= FW_COMMENT_MAX - (sizeof("docker-fw ") - 1 + 13)) {
+			snprintf(want, sizeof(want), "docker-fw %s %.12s", name,
+				 id);
+			check_str(out, want);
+		} else {
+			check(!strcmp(out + len - 16, "... 0123456789ab"));
+			check(!strncmp(out, "docker-fw aaa", 13));
+		}
+	}
+	check(resolve_owner_comment(out, "", id, &e) == -1);
+	check(resolve_owner_comment(out, "a\tb", id, &e) == -1);
+	check(resolve_owner_comment(out, "web", "xyz", &e) == -1);
+}
+
 UNIT_TESTS(T(test_container_both_families) T(test_gateway_each_family)
 		   T(test_literal_one_family) T(test_rev_lookup6)
 			   T(test_filter_each_family) T(test_proxy_path)
 				   T(test_published) T(test_port_net)
-					   T(test_made_on) T(test_stack))
+					   T(test_made_on) T(test_stack)
+						   T(test_owner_comment))

@@ -765,6 +765,70 @@ static void test_by_name(void)
 	teardown();
 }
 
+/*
+ * Files of one name merged by an index (#18): the same record as a
+ * merge each with each - the first file's rules, then each rule of the
+ * next that no rule before equals (a repeat inside a file too; a rule
+ * equal but for --network is another rule), in their order.
+ */
+static void test_merge_many(void)
+{
+	struct buf a = { 0 }, c = { 0 };
+	struct store_rec r, fa, fc, want;
+	struct store s;
+	struct err e = { 0 };
+	size_t i, j, n = 0;
+
+	check(!buf_adds(&a, "docker-fw-store 3\ncontainer " ID_A " web\n"));
+	check(!buf_adds(&c, "docker-fw-store 3\ncontainer " ID_C " web\n"));
+	for (i = 1; i <= 200; i++, n++)
+		check(!buf_printf(&c,
+				  "rule add-internal --source db --dest . "
+				  "--dport %zu --protocol tcp\n",
+				  i));
+	check(!buf_printf(&c, "end %zu\n", n));
+	n = 0;
+	for (i = 100; i <= 300; i++, n++)
+		check(!buf_printf(&a,
+				  "rule add-internal --source db --dest . "
+				  "--dport %zu --protocol tcp%s\n",
+				  i, i == 150 ? " --network back" : ""));
+	for (i = 0; i < 2; i++, n++)
+		check(!buf_adds(&a, "rule add-internal --source db --dest . "
+				    "--dport 250 --protocol tcp\n"));
+	check(!buf_printf(&a, "end %zu\n", n));
+	setup();
+	check(store_open(&s, dir, 1, &e) == 0);
+	write_file(ID_A, a.data, a.len);
+	write_file(ID_C, c.data, c.len);
+	check(store_load_name(&s, "web", NULL, &r, &e) == 1);
+	/* each with each, ID_C's file first (the lower ID) */
+	check(store_load(&s, ID_C, &fc, &e) == 1 &&
+	      store_load(&s, ID_A, &fa, &e) == 1);
+	memset(&want, 0, sizeof(want));
+	for (i = 0; i < fc.nrules; i++)
+		check(store_rec_add(&want, &fc.rules[i]) == 0);
+	for (i = 0; i < fa.nrules; i++) {
+		for (j = 0; j < want.nrules; j++)
+			if (rulespec_equal(&want.rules[j], &fa.rules[i]))
+				break;
+		if (j == want.nrules)
+			check(store_rec_add(&want, &fa.rules[i]) == 0);
+	}
+	check(r.nrules == 301 && want.nrules == 301);
+	for (i = 0; i < r.nrules && i < want.nrules; i++)
+		check(rulespec_equal(&r.rules[i], &want.rules[i]));
+	check(r.gone.n == 1 && !strcmp(r.gone.v[0], ID_A));
+	store_rec_free(&r);
+	store_rec_free(&fa);
+	store_rec_free(&fc);
+	store_rec_free(&want);
+	store_close(&s);
+	teardown();
+	buf_free(&a);
+	buf_free(&c);
+}
+
 /* Whether another open file description can take the lock now. */
 static int lock_free(void)
 {
@@ -1462,11 +1526,62 @@ static void test_parse_oom(void)
 	check(done);
 }
 
+/*
+ * A file's rules are held in one array sized by its rule lines (#18);
+ * rules added after (a merge, add) grow it: every rule stays readable
+ * (ASan would see a write past its end).
+ */
+static void test_rules_array(void)
+{
+	struct buf t = { 0 };
+	struct store_rec r;
+	struct rulespec extra;
+	struct err e;
+	char port[16],
+		*argv[6] = { "--source", "db", "--dest", ".", "--dport", port };
+	size_t i;
+
+	check(!buf_adds(&t, "docker-fw-store 3\ncontainer " ID_B " web\n"));
+	for (i = 0; i < 20; i++)
+		check(!buf_printf(&t,
+				  "rule add-internal --source db --dest . "
+				  "--dport %zu --protocol tcp\n",
+				  1000 + i));
+	check(!buf_adds(&t, "end 20\n"));
+	check(parse_text(t.data, t.len, &r, &e) == 0 && r.nrules == 20);
+	check(r.cap == 20);
+	for (i = 0; i < 30; i++) {
+		snprintf(port, sizeof(port), "%zu", 2000 + i);
+		check(rulespec_parse(&extra, RULE_ADD_INTERNAL, 6, argv, &e) ==
+		      0);
+		check(store_rec_add(&r, &extra) == 0);
+		rulespec_free(&extra);
+	}
+	check(r.nrules == 50 && r.cap >= 50);
+	for (i = 0; i < 50; i++)
+		check(r.rules[i].dport == (i < 20 ? 1000 + i : 2000 + i - 20));
+	store_rec_free(&r);
+	check(r.rules == NULL && r.nrules == 0 && r.cap == 0);
+	/* no rule lines: no array until a rule is added */
+	check(parse_text("docker-fw-store 3\ncontainer " ID_B " web\nend 0\n",
+			 strlen("docker-fw-store 3\ncontainer " ID_B
+				" web\nend 0\n"),
+			 &r, &e) == 0);
+	check(r.rules == NULL && r.cap == 0);
+	snprintf(port, sizeof(port), "80");
+	check(rulespec_parse(&extra, RULE_ADD_INTERNAL, 6, argv, &e) == 0);
+	check(store_rec_add(&r, &extra) == 0 && r.nrules == 1);
+	rulespec_free(&extra);
+	store_rec_free(&r);
+	buf_free(&t);
+}
+
 UNIT_TESTS(T(test_open) T(test_round_trip) T(test_replace) T(test_remove) T(
 	test_txn) T(test_bad_id) T(test_truncated) T(test_bad_files)
 		   T(test_load_all) T(test_by_name) T(test_lock)
 			   T(test_symlinks) T(test_escapes) T(test_version1)
-				   T(test_caps) T(test_load_all_bad)
-					   T(test_parse_format) T(test_made_on)
-						   T(test_plain_lines)
-							   T(test_parse_oom))
+				   T(test_caps) T(test_load_all_bad) T(
+					   test_parse_format) T(test_made_on)
+					   T(test_plain_lines) T(test_parse_oom)
+						   T(test_rules_array)
+							   T(test_merge_many))
