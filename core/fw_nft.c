@@ -177,13 +177,15 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 			chunk.len = 0;
 			off = 0;
 			more = src->fill(src->arg, &chunk);
-			if (more < 0)
+			if (more < 0) {
+				/* nothing more is written: the child is
+				 * killed below, its stdin still open */
 				big = ECANCELED;
-			if (more <= 0 && !chunk.len) {
-				if (!big) {
-					close(ip[1]);
-					ip[1] = -1;
-				}
+				continue;
+			}
+			if (!more && !chunk.len) {
+				close(ip[1]);
+				ip[1] = -1;
 				continue;
 			}
 			in = chunk.data;
