@@ -143,6 +143,11 @@ struct sync_args {
 	int cleanup;
 	int hosts; /* hosts files written right before the
 				 * commit */
+	/* #18: ws was let go after the plan of its last family (it is
+	 * not held while the kernel's part runs); a redo (FW_AGAIN) makes
+	 * it again, warnings left out */
+	int spent;
+	int quiet;
 };
 
 /* The bridges of the selected running containers that init has not
@@ -203,6 +208,8 @@ static void left_out(struct engine *g, const struct sync_args *a,
 	const struct store_rec *rec = &a->items[w->item].rec;
 	struct buf spec = { 0 };
 
+	if (a->quiet) /* said by the first attempt */
+		return;
 	rulespec_format(&rec->rules[w->spec], &spec);
 	warn(g, "%s %s %s: left out: %s",
 	     rule_action_name(rec->rules[w->spec].action), rec->name,
@@ -683,6 +690,59 @@ static int sync_setup(struct engine *g, struct settings *st,
 	return 0;
 }
 
+/*
+ * The wanted rules again, for a redo after the first attempt let them
+ * go: item_rules' without its side effects (hosts entries, warnings,
+ * counts), from the same records, containers and view, so the same
+ * rules in the same order. 0, or -1 with e set.
+ */
+static int wants_again(struct engine *g, struct sync_args *a, struct err *e)
+{
+	struct resolve_out out[RESOLVE_MAX];
+	const struct docker_container *c;
+	const struct store_rec *rec;
+	const char *why;
+	struct err ce;
+	size_t i, j, k, nout;
+
+	for (i = 0; i < a->n; i++) {
+		rec = &a->items[i].rec;
+		if (a->items[i].keep || a->items[i].drop || !rec->nrules)
+			continue;
+		c = *rec->name ? engine_named(g, rec->name, &ce) :
+				 view_container(&g->view, rec->id, 0, &ce);
+		if (!c && ce.code != EXIT_USAGE) {
+			*e = ce;
+			return -1;
+		}
+		for (j = 0; c && c->running && j < rec->nrules; j++) {
+			if (resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c,
+					 &rec->rules[j], out, NULL, &nout,
+					 &ce) ||
+			    only6_here(out, nout, &why))
+				continue;
+			for (k = 0; k < nout; k++)
+				if (plan_wants_add(&a->ws, &out[k], i, j))
+					return err_set(e, EXIT_RUNTIME,
+						       "out of memory");
+		}
+	}
+	a->spent = 0;
+	a->quiet = 1;
+	return 0;
+}
+
+/* Whether ws holds a rule of family. */
+static int wants_of(const struct plan_wants *ws, int family)
+{
+	size_t i;
+
+	for (i = 0; i < ws->n; i++)
+		if (ws->v[i].family == family)
+			return 1;
+	return 0;
+}
+
 static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 {
 	struct sync_args *a = arg;
@@ -690,6 +750,9 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 
 	size_t i;
 
+	/* a new attempt starts with AF_INET's table */
+	if (a->spent && f->family == AF_INET && wants_again(g, a, e))
+		return -1;
 	if (plan_base(p, f, alive, NULL, e) ||
 	    (a->setup && setup_part(f, p, a->setup, e)) ||
 	    canon_wants(g, a, f->family, e))
@@ -705,6 +768,12 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 		uncovered(g, f, a);
 	if (plan_rules(p, f, &a->ws, a->owners, a->n, a->cleanup, e))
 		return -1;
+	/* #18: planned, the wanted rules go unless the other family's
+	 * plan needs them (AF_INET6's comes after AF_INET's) */
+	if (f->family == AF_INET6 || !wants_of(&a->ws, AF_INET6)) {
+		plan_wants_free(&a->ws);
+		a->spent = 1;
+	}
 	/* the hosts files last before the commit (once: a commit the
 	 * kernel makes us redo has them already); a plan that fails
 	 * leaves them alone, a commit that fails puts them back */
@@ -903,7 +972,9 @@ static int store_stage(struct engine *g, struct sync_item *items, size_t n,
 int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
-	struct sync_args a = { NULL, g, items, NULL, n, { 0 }, cleanup, 0 };
+	struct sync_args a = {
+		NULL, g, items, NULL, n, { 0 }, cleanup, 0, 0, 0
+	};
 	struct setup_args sa = { 0 };
 	struct settings st = { 0 };
 	struct brnf b = { { -1, -1 } };

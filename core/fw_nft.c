@@ -99,16 +99,32 @@ struct child {
 };
 
 /*
- * The one runner of child processes: c with input on its stdin, its
- * stdout and stderr into out and errout. Returns the exit status (0-255,
- * 128+signal) or -1 (errno; EFBIG: stdout, or stderr, went over
- * FW_NFT_MAX_OUTPUT, and the child was ended; ENOMEM). Of stderr, the
- * first FW_NFT_MAX_ERR bytes are kept and the rest read and dropped.
+ * The source of a child's stdin when it is written as it goes (#18: the
+ * commit's text of 10,000s of rules is never held whole): fill appends
+ * the next piece to b, which the runner empties before each call; 1:
+ * more to come (b may be empty), 0: all written, -1: stop. On a stop
+ * the child is killed before its stdin is closed, so that it never
+ * reads an end it could take for a whole input.
+ */
+struct source {
+	int (*fill)(void *arg, struct buf *b);
+	void *arg;
+};
+
+/*
+ * The one runner of child processes: c with input on its stdin (src's
+ * pieces, or in[0..inlen) when src is NULL), its stdout and stderr into
+ * out and errout. Returns the exit status (0-255, 128+signal) or -1
+ * (errno; EFBIG: stdout, or stderr, went over FW_NFT_MAX_OUTPUT, and the
+ * child was ended; ECANCELED: src said stop, and the child was ended;
+ * ENOMEM). Of stderr, the first FW_NFT_MAX_ERR bytes are kept and the
+ * rest read and dropped.
  */
 static int spawn(const struct child *c, const char *in, size_t inlen,
-		 struct buf *out, struct buf *errout)
+		 const struct source *src, struct buf *out, struct buf *errout)
 {
 	int ip[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	struct buf chunk = { 0 };
 	struct pollfd pf[3];
 	int status, saved, big = 0;
 	size_t off = 0, dropped = 0;
@@ -135,7 +151,7 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 	close(op[1]);
 	close(ep[1]);
 	ip[0] = op[1] = ep[1] = -1;
-	if (!inlen) {
+	if (!inlen && !src) {
 		close(ip[1]);
 		ip[1] = -1;
 	}
@@ -154,12 +170,34 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 				continue;
 			break;
 		}
-		if (pf[0].revents) {
+		if (pf[0].revents && src && off == chunk.len) {
+			/* the next piece; an empty one is asked again */
+			int more;
+
+			chunk.len = 0;
+			off = 0;
+			more = src->fill(src->arg, &chunk);
+			if (more < 0) {
+				/* nothing more is written: the child is
+				 * killed below, its stdin still open */
+				big = ECANCELED;
+				continue;
+			}
+			if (!more && !chunk.len) {
+				close(ip[1]);
+				ip[1] = -1;
+				continue;
+			}
+			in = chunk.data;
+			inlen = chunk.len;
+		}
+		if (pf[0].revents && off < inlen) {
 			ssize_t w = write(ip[1], in + off, inlen - off);
 
 			if (w > 0)
 				off += (size_t)w;
-			if ((w < 0 && errno != EAGAIN) || off == inlen) {
+			if ((w < 0 && errno != EAGAIN) ||
+			    (!src && off == inlen)) {
 				close(ip[1]);
 				ip[1] = -1;
 			}
@@ -206,14 +244,17 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 			to[i]->data[to[i]->len] = 0;
 		}
 	}
+	buf_free(&chunk);
+	/* killed before its stdin closes: a child whose input was cut
+	 * short never sees an end of it */
+	if (big) /* its output was not all read, or src stopped */
+		kill(pid, SIGKILL);
 	if (ip[1] >= 0)
 		close(ip[1]);
 	if (op[0] >= 0)
 		close(op[0]);
 	if (ep[0] >= 0)
 		close(ep[0]);
-	if (big)
-		kill(pid, SIGKILL); /* its output was not all read */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
@@ -242,7 +283,7 @@ static int run(const char *path, const char *const *argv, const char *in,
 {
 	const struct child c = { path, argv, NULL, NULL };
 
-	return spawn(&c, in, inlen, out, errout);
+	return spawn(&c, in, inlen, NULL, out, errout);
 }
 
 /* The first line of an error output, for messages; when it is only a
@@ -560,97 +601,182 @@ static int whole(const struct fw *f, const struct fw_chain *ch,
 	return keep > 2 * rewrite;
 }
 
-/* The lines of chain ch written whole into out: emptied (declared), its
- * rules appended. */
-static int whole_lines(const struct fw_chain *ch, struct buf *out,
-		       struct err *e)
+/*
+ * The commit's text, made a piece at a time (#18: iptables-nft-restore
+ * reads it from a pipe as it is written, so that the whole text of
+ * 10,000s of rules is never held at once): fw_restore_text's lines,
+ * each row of deletions of one chain top down, the chains whole()
+ * picks written whole where their first change stood.
+ */
+struct text_gen {
+	const struct fw *f;
+	const struct fw_change *c;
+	size_t n;
+	const struct fw_chain *w[2]; /* the chains written whole */
+	size_t nw;
+	int done[2];		      /* w[k] is written (or being) */
+	const struct fw_change **run; /* a row of deletions, sorted */
+	size_t i;		      /* the next change */
+	const struct fw_chain *wc;    /* a chain being written whole */
+	size_t wi;		      /* its next line: 0 the head, else rule
+				     * wi - 1 */
+	size_t rk, rn;		      /* run[rk..rn): deletions to write */
+	int state;		      /* 0 "*TABLE" next, 1 changes, 2 ended */
+};
+
+/* Sets g up for c[0..n) on f: 0, or -1 with e set (out of memory). */
+static int gen_init(struct text_gen *g, const struct fw *f,
+		    const struct fw_change *c, size_t n, struct err *e)
 {
-	struct fw_change one;
 	size_t i;
 
-	memset(&one, 0, sizeof(one));
-	one.op = FW_NEW_CHAIN;
-	snprintf(one.chain, sizeof(one.chain), "%s", ch->name);
-	if (fw_restore_lines(&one, 1, out, e))
-		return -1;
-	one.op = FW_APPEND;
-	for (i = 0; i < ch->n; i++) {
-		one.rule = ch->rules[i];
-		if (fw_restore_lines(&one, 1, out, e))
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * The restore text of c[0..n) on f into in: as fw_restore_text writes
- * it, but with each row of deletions of one chain top down, and the
- * chains whole() picks written whole where their first change stood.
- */
-int fw_nft_commit_text(const struct fw *f, const struct fw_change *c, size_t n,
-		       struct buf *in, struct err *e)
-{
-	const struct fw_chain *w[2] = { NULL, NULL };
-	const struct fw_change **run = NULL;
-	int done[2] = { 0, 0 }, rc = -1;
-	size_t i, j, k, nw = 0;
-
-	for (i = 0; i < f->nchains && nw < 2; i++) {
+	memset(g, 0, sizeof(*g));
+	g->f = f;
+	g->c = c;
+	g->n = n;
+	for (i = 0; i < f->nchains && g->nw < 2; i++) {
 		int r = whole(f, &f->chains[i], c, n);
 
 		if (r < 0)
-			goto nomem;
+			return err_set(e, EXIT_RUNTIME, "out of memory");
 		if (r)
-			w[nw++] = &f->chains[i];
+			g->w[g->nw++] = &f->chains[i];
 	}
-	run = malloc((n + 1) * sizeof(*run));
-	if (!run)
-		goto nomem;
-	if (buf_printf(in, "*%s\n", f->table))
-		goto nomem;
-	for (i = 0; i < n; i = j) {
-		j = i + 1;
-		for (k = 0; k < nw; k++)
-			if (!strcmp(c[i].chain, w[k]->name))
+	g->run = malloc((n + 1) * sizeof(*g->run));
+	if (!g->run)
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	return 0;
+}
+
+static void gen_free(struct text_gen *g)
+{
+	free(g->run);
+	g->run = NULL;
+}
+
+/* The next line of g's text appended to out. 1: a line was written, 0:
+ * the text is all written ("COMMIT" was its last line), -1 with e set
+ * (a value that may not be written: "nothing changed: ..."; ENOMEM). */
+static int gen_line(struct text_gen *g, struct buf *out, struct err *e)
+{
+	const struct fw_change *c = g->c;
+	struct fw_change one;
+	size_t j, k;
+
+	for (;;) {
+		if (g->state == 0) {
+			g->state = 1;
+			return buf_printf(out, "*%s\n", g->f->table) ?
+				       err_set(e, EXIT_RUNTIME,
+					       "out of memory") :
+				       1;
+		}
+		if (g->state == 2)
+			return 0;
+		if (g->wc) {
+			/* emptied (declared), its rules appended */
+			memset(&one, 0, sizeof(one));
+			one.op = g->wi ? FW_APPEND : FW_NEW_CHAIN;
+			snprintf(one.chain, sizeof(one.chain), "%s",
+				 g->wc->name);
+			if (g->wi)
+				one.rule = g->wc->rules[g->wi - 1];
+			if (++g->wi > g->wc->n)
+				g->wc = NULL;
+			return fw_restore_lines(&one, 1, out, e) ? -1 : 1;
+		}
+		if (g->rk < g->rn)
+			return fw_restore_lines(g->run[g->rk++], 1, out, e) ?
+				       -1 :
+				       1;
+		if (g->i >= g->n) {
+			g->state = 2;
+			return buf_adds(out, "COMMIT\n") ?
+				       err_set(e, EXIT_RUNTIME,
+					       "out of memory") :
+				       1;
+		}
+		j = g->i + 1;
+		for (k = 0; k < g->nw; k++)
+			if (!strcmp(c[g->i].chain, g->w[k]->name))
 				break;
-		if (k < nw && c[i].op != FW_POLICY && c[i].op != FW_DEL_CHAIN) {
-			if (!done[k] && whole_lines(w[k], in, e))
-				goto out;
-			done[k] = 1;
+		if (k < g->nw && c[g->i].op != FW_POLICY &&
+		    c[g->i].op != FW_DEL_CHAIN) {
+			g->i = j;
+			if (!g->done[k]) {
+				g->done[k] = 1;
+				g->wc = g->w[k];
+				g->wi = 0;
+			}
 			continue;
 		}
-		if (c[i].op != FW_DELETE) {
-			if (fw_restore_lines(&c[i], 1, in, e))
-				goto out;
-			continue;
+		if (c[g->i].op != FW_DELETE) {
+			g->i = j;
+			return fw_restore_lines(&c[j - 1], 1, out, e) ? -1 : 1;
 		}
-		while (j < n && c[j].op == FW_DELETE &&
-		       !strcmp(c[j].chain, c[i].chain))
+		while (j < g->n && c[j].op == FW_DELETE &&
+		       !strcmp(c[j].chain, c[g->i].chain))
 			j++;
-		for (k = i; k < j; k++)
-			run[k - i] = &c[k];
-		qsort(run, j - i, sizeof(*run), by_pos);
-		for (k = 0; k < j - i; k++)
-			if (fw_restore_lines(run[k], 1, in, e))
-				goto out;
+		for (k = g->i; k < j; k++)
+			g->run[k - g->i] = &c[k];
+		qsort(g->run, j - g->i, sizeof(*g->run), by_pos);
+		g->rk = 0;
+		g->rn = j - g->i;
+		g->i = j;
 	}
-	if (buf_adds(in, "COMMIT\n"))
-		goto nomem;
-	rc = 0;
-	goto out;
-nomem:
-	rc = err_set(e, EXIT_RUNTIME, "out of memory");
-out:
-	free(run);
+}
+
+int fw_nft_commit_text(const struct fw *f, const struct fw_change *c, size_t n,
+		       struct buf *in, struct err *e)
+{
+	struct text_gen g;
+	int rc;
+
+	if (gen_init(&g, f, c, n, e)) {
+		gen_free(&g);
+		return -1;
+	}
+	while ((rc = gen_line(&g, in, e)) > 0)
+		;
+	gen_free(&g);
 	return rc;
+}
+
+/* About the bytes of one piece of the commit's text (a pipe holds 64 KiB) */
+#define FILL_CHUNK 65536
+
+/* The commit's source: gen's lines, then (all written) the release. */
+struct commit_src {
+	struct text_gen gen;
+	struct fw *f;
+	struct err *e;
+};
+
+static int commit_fill(void *arg, struct buf *b)
+{
+	struct commit_src *s = arg;
+	int rc = 1;
+
+	while (b->len < FILL_CHUNK && (rc = gen_line(&s->gen, b, s->e)) > 0)
+		;
+	if (!rc) {
+		/* the text is written, COMMIT with it: the changes and
+		 * the snapshot's rules are of no more use */
+		gen_free(&s->gen);
+		fw_let_go(s->f);
+	}
+	return rc < 0 ? -1 : rc > 0 || b->len ? 1 : 0;
 }
 
 static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		  struct err *e)
 {
 	const char *argv[6] = { 0 };
-	struct buf in = { 0 }, out = { 0 }, errout = { 0 };
 	char path[4096], name[40];
+	const struct child ch = { path, argv, NULL, NULL };
+	struct commit_src cs = { .f = f, .e = e };
+	const struct source src = { commit_fill, &cs };
+	struct buf out = { 0 }, errout = { 0 };
 	size_t i;
 	int k, rc;
 
@@ -663,13 +789,18 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	for (i = 0; i < n; i++)
 		if (fw_change_check(&c[i], e))
 			return err_wrap(e, "nothing changed");
-	if (fw_nft_commit_text(f, c, n, &in, e)) {
-		buf_free(&in);
+	if (gen_init(&cs.gen, f, c, n, e)) {
+		gen_free(&cs.gen);
 		return -1;
 	}
-	fw_let_go(f); /* the text holds every change now */
-	rc = run(path, argv, in.data, in.len, &out, &errout);
-	if (rc) {
+	/* the text goes into the pipe as it is made; once it is all
+	 * written, commit_fill lets go of the changes and the rules */
+	rc = spawn(&ch, NULL, 0, &src, &out, &errout);
+	gen_free(&cs.gen);
+	if (rc < 0 && errno == ECANCELED) {
+		/* e says why; the child was killed before the end of its
+		 * input: nothing changed */
+	} else if (rc) {
 		const char *msg = failed(rc, &errout);
 
 		/* a rule we delete vanished, a chain moved: redo the run */
@@ -680,7 +811,6 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 				EXIT_RUNTIME,
 			"%s --noflush: %s", name, msg);
 	}
-	buf_free(&in);
 	buf_free(&out);
 	buf_free(&errout);
 	return rc ? -1 : 0;
@@ -742,7 +872,7 @@ static int probe_netns(struct netns_probe *p, struct buf *out,
 		       struct buf *errout)
 {
 	const struct child c = { NULL, NULL, netns_child, p };
-	int status = spawn(&c, NULL, 0, out, errout);
+	int status = spawn(&c, NULL, 0, NULL, out, errout);
 
 	if (status < 0)
 		return -1;

@@ -377,8 +377,7 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 {
 	struct fw_change c = { .op = FW_DELETE };
 	struct plan_want **miss = NULL;
-	struct fw_rule *out = NULL;
-	size_t i, j, k, nmiss = 0;
+	size_t *at = NULL, i, j, k, nmiss = 0;
 	long w;
 	int rc = -1;
 
@@ -419,37 +418,50 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 		return 0;
 	}
 	qsort(miss, nmiss, sizeof(*miss), by_key);
-	out = malloc((ch->n + nmiss) * sizeof(*out));
-	if (!out)
+	/* where each goes: before rule at[k] of the chain as it is (#18:
+	 * merged in place afterwards, not into a second copy of a chain
+	 * of 10,000s of rules) */
+	at = malloc(nmiss * sizeof(*at));
+	if (!at)
 		goto nomem;
 	c.op = FW_INSERT;
-	for (i = j = k = 0; k < nmiss; k++) {
+	for (i = k = 0; k < nmiss; k++) {
 		const char *key = fw_comment(&miss[k]->rule);
 
 		while (i < ch->n && !plan_is_tail(&ch->rules[i]) &&
 		       !(resolve_rule_owner(&ch->rules[i], o->v, o->n) &&
 			 strcmp(fw_comment(&ch->rules[i]), key) > 0))
-			out[j++] = ch->rules[i++];
-		out[j] = miss[k]->rule;
-		miss[k]->have = 1;
-		c.pos = ++j;
+			i++;
+		at[k] = i;
+		c.pos = i + k + 1; /* k inserted above it */
 		c.rule = miss[k]->rule;
 		if (record(p, &c, e))
 			goto out;
 	}
-	while (i < ch->n)
-		out[j++] = ch->rules[i++];
-	free(ch->rules);
-	ch->rules = out;
-	ch->cap = ch->n + nmiss;
-	ch->n = j;
-	out = NULL;
+	if (ch->n + nmiss > ch->cap) {
+		struct fw_rule *v = realloc(ch->rules,
+					    (ch->n + nmiss) * sizeof(*v));
+
+		if (!v)
+			goto nomem;
+		ch->rules = v;
+		ch->cap = ch->n + nmiss;
+	}
+	/* from the bottom: rules [at[k], end) move down by k + 1 */
+	for (j = ch->n, k = nmiss; k-- > 0;) {
+		memmove(&ch->rules[at[k] + k + 1], &ch->rules[at[k]],
+			(j - at[k]) * sizeof(*ch->rules));
+		ch->rules[at[k] + k] = miss[k]->rule;
+		miss[k]->have = 1;
+		j = at[k];
+	}
+	ch->n += nmiss;
 	rc = 0;
 	goto out;
 nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
-	free(out);
+	free(at);
 	free(miss);
 	return rc;
 }

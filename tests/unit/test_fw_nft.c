@@ -665,6 +665,81 @@ static void test_nft_many(void)
 	free(c);
 }
 
+/*
+ * #18: the commit's text goes into iptables-nft-restore's pipe as it is
+ * made, never held whole. A chain written whole with a rule docker-fw
+ * may not write, past the first pieces of the text (about 64 KiB each):
+ * the child is killed before its input ends, nothing changed, nothing
+ * let go; the same with the rule right is committed, in pieces, and let
+ * go once the text is written.
+ */
+#define STREAM_MANY 1500
+static void test_nft_stream(void)
+{
+	struct fw_change *c = calloc(2 * STREAM_MANY + 1, sizeof(*c));
+	struct released rel = { NULL, 0 };
+	struct buf b = { 0 }, t = { 0 };
+	struct fw_chain *ch;
+	const char *good;
+	char *before, *after, *p;
+	struct fw f;
+	struct err e;
+	size_t n = 0, i;
+
+	if (!fresh_netns() || !c) {
+		free(c);
+		return;
+	}
+	many_rules(&b, STREAM_MANY);
+	check(run_in(b.data, "iptables-nft-restore", NULL) == 0);
+	before = forward_lines();
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
+	ch = fw_chain(&f, FW_CHAIN_FORWARD);
+	check(ch && ch->n == 2 * STREAM_MANY);
+	if (!ch) {
+		fw_close(&f);
+		goto out;
+	}
+	delete_range(ch, STREAM_MANY, 2 * STREAM_MANY, c, &n);
+	f.planned = 1;
+	check(fw_nft_commit_text(&f, c, n, &t, &e) == 0);
+	check(t.data && strstr(t.data, ":DFW-FORWARD - [0:0]\n") &&
+	      t.len > 2 * 65536);
+	/* the last rule of the chain written whole may not be written */
+	good = ch->rules[ch->n - 1].comment;
+	check(fw_set_comment(&ch->rules[ch->n - 1],
+			     "docker-fw a\n-A INPUT -j DROP") == 0);
+	f.release = count_release;
+	f.release_arg = &rel.calls;
+	check(fw_commit(&f, c, n, &e) == -1);
+	check(e.code == EXIT_RUNTIME && strstr(e.msg, "nothing changed") &&
+	      strstr(e.msg, "comment"));
+	printf("# %s\n", e.msg);
+	check(!rel.calls && f.release);
+	after = forward_lines();
+	check_str(after, before);
+	free(after);
+	/* right again: committed in pieces, then let go */
+	ch->rules[ch->n - 1].comment = good;
+	rel.calls = 0;
+	check(fw_commit(&f, c, n, &e) == 0);
+	check(rel.calls == 1 && all_shed(&f) && !f.release);
+	fw_close(&f);
+	after = forward_lines();
+	/* a's lines are the first half of before's, as they were */
+	p = before;
+	for (i = 0; i < STREAM_MANY && p; i++)
+		p = strchr(p + 1, '\n');
+	check(p && strlen(after) == (size_t)(p + 1 - before) &&
+	      !strncmp(after, before, strlen(after)));
+	free(after);
+out:
+	free(before);
+	buf_free(&b);
+	buf_free(&t);
+	free(c);
+}
+
 /* 2 * IPTC_MANY rules of two owners a, b in DFW-FORWARD (legacy) */
 #define IPTC_MANY 2000
 static void iptc_many_rules(void)
@@ -1054,7 +1129,7 @@ static void test_probe_makes_no_table(void)
 }
 
 UNIT_TESTS(T(test_canon_batch) T(test_canon_v6) T(test_nft_reader)
-		   T(test_nft_writer) T(test_nft_many) T(test_iptc)
-			   T(test_iptc_many) T(test_iptc6) T(test_nft_writer6)
-				   T(test_nft_output_caps)
+		   T(test_nft_writer) T(test_nft_many) T(test_nft_stream)
+			   T(test_iptc) T(test_iptc_many) T(test_iptc6)
+				   T(test_nft_writer6) T(test_nft_output_caps)
 					   T(test_probe_makes_no_table))
