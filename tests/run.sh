@@ -45,8 +45,8 @@ for part in $parts; do
 		for f in "$build"/fuzz/fuzz_*; do
 			[ -x "$f" ] || continue
 			n=${f##*/fuzz_}
-			echo "== fuzz: $n (${FUZZ_CHECK_SECONDS:-20} s)"
-			if sh tests/fuzz/run.sh "${FUZZ_CHECK_SECONDS:-20}" "$n" \
+			echo "== fuzz: $n (${FUZZ_CHECK_SECONDS:-10} s)"
+			if sh tests/fuzz/run.sh "${FUZZ_CHECK_SECONDS:-10}" "$n" \
 				>"$results.log" 2>&1; then
 				pass=$((pass + 1)); echo "PASS fuzz_$n"
 			else
