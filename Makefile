@@ -63,7 +63,9 @@ $(BUILD)/musl/%.o: %.c $(DEPS)/musl/.done
 # Dependencies: fetched and built once, redone only when missing.
 $(DEPS)/musl/.done:
 	sh scripts/deps.sh musl $(BUILD)
-$(DEPS)/host/.done:
+# After musl's: both share one apt lists directory (apt's lock), so make -j
+# must not run them at once.
+$(DEPS)/host/.done: | $(DEPS)/musl/.done
 	sh scripts/deps.sh host $(BUILD)
 $(MUSL_LIBS): $(DEPS)/musl/.done
 $(HOST_LIBS): $(DEPS)/host/.done
