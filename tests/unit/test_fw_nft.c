@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1051,6 +1052,40 @@ static void fake_save(const char *script)
 	chmod(path, 0755);
 }
 
+/* How a tool is started (posix_spawn, #18): SIGPIPE at its default
+ * though docker-fw ignores it (a tool killed by a pipe it writes into
+ * is not one that goes on), and a program that cannot be exec'd is an
+ * error saying why (scratch first in PATH). */
+static void spawned(void)
+{
+	char path[160];
+	unsigned long long ign;
+	const char *m;
+	struct fw f;
+	struct err e;
+	FILE *fp;
+
+	signal(SIGPIPE, SIG_IGN);
+	fake_save("echo \"SigIgn $(sed -n 's/^SigIgn:[[:space:]]*//p' "
+		  "/proc/$$/status)\" >&2; exit 1");
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
+	m = strstr(e.msg, "SigIgn ");
+	check(m != NULL);
+	ign = m ? strtoull(m + 7, NULL, 16) : 0;
+	check(!(ign & (1ull << (SIGPIPE - 1))));
+	signal(SIGPIPE, SIG_DFL);
+	snprintf(path, sizeof(path), "%s/iptables-nft-save", scratch);
+	fp = fopen(path, "w");
+	check(fp != NULL);
+	if (!fp)
+		return;
+	fputs("#!/nonexistent/interpreter\n", fp);
+	fclose(fp);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == -1);
+	check_str(e.msg, "iptables-nft-save -t filter: No such file or "
+			 "directory");
+}
+
 /* What iptables-nft-save prints is read up to a cap; over it, and
  * output that is no table docker-fw can use, are errors naming the
  * tool. */
@@ -1095,6 +1130,7 @@ static void test_nft_output_caps(void)
 	check(fw_chain(&f, FW_CHAIN_FORWARD) &&
 	      fw_chain(&f, FW_CHAIN_FORWARD)->n == 1);
 	fw_close(&f);
+	spawned();
 	setenv("PATH", path, 1);
 	free(path);
 }
