@@ -153,24 +153,19 @@ static int exec_child(const struct child *c, const int fd[3], pid_t *pid)
 	return rc;
 }
 
-/*
- * The one runner of child processes: c with input on its stdin (src's
- * pieces, or in[0..inlen) when src is NULL), its stdout and stderr into
- * out and errout. Returns the exit status (0-255, 128+signal) or -1
- * (errno: the program's when it could not be started; EFBIG: stdout, or stderr, went over FW_NFT_MAX_OUTPUT, and the
- * child was ended; ECANCELED: src said stop, and the child was ended;
- * ENOMEM). Of stderr, the first FW_NFT_MAX_ERR bytes are kept and the
- * rest read and dropped.
- */
-static int spawn(const struct child *c, const char *in, size_t inlen,
-		 const struct source *src, struct buf *out, struct buf *errout)
+/* A child spawn_start started: its pid, and this side's ends of its
+ * stdin, stdout and stderr (-1: closed). */
+struct proc {
+	pid_t pid;
+	int in, out, err;
+};
+
+/* Starts c with pipes on its stdin (closed at once without input),
+ * stdout and stderr, into *p. 0, or -1 (errno; nothing left open). */
+static int spawn_start(const struct child *c, int input, struct proc *p)
 {
 	int ip[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	struct buf chunk = { 0 };
-	struct pollfd pf[3];
-	int status, saved, big = 0;
-	size_t off = 0, dropped = 0;
-	char drop[4096];
+	int i, rc, saved;
 	pid_t pid;
 
 	if (pipe2(ip, O_CLOEXEC) || pipe2(op, O_CLOEXEC) ||
@@ -179,9 +174,9 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 	if (!c->fn) {
 		const int fd[3] = { ip[0], op[1], ep[1] };
 
-		status = exec_child(c, fd, &pid);
-		if (status) {
-			errno = status;
+		rc = exec_child(c, fd, &pid);
+		if (rc) {
+			errno = rc;
 			goto fail;
 		}
 	} else {
@@ -199,12 +194,54 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 	close(ip[0]);
 	close(op[1]);
 	close(ep[1]);
-	ip[0] = op[1] = ep[1] = -1;
-	if (!inlen && !src) {
+	if (!input) {
 		close(ip[1]);
 		ip[1] = -1;
+	} else {
+		fcntl(ip[1], F_SETFL, O_NONBLOCK);
 	}
-	fcntl(ip[1], F_SETFL, O_NONBLOCK);
+	p->pid = pid;
+	p->in = ip[1];
+	p->out = op[0];
+	p->err = ep[0];
+	return 0;
+fail:
+	saved = errno;
+	for (i = 0; i < 2; i++) {
+		if (ip[i] >= 0)
+			close(ip[i]);
+		if (op[i] >= 0)
+			close(op[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	errno = saved;
+	return -1;
+}
+
+/*
+ * The one runner of child processes (p from spawn_start): input on its
+ * stdin (src's pieces, or in[0..inlen) when src is NULL), its stdout and
+ * stderr into out and errout; p's pipes closed and the child reaped.
+ * Returns the exit status (0-255, 128+signal) or -1 (errno; EFBIG:
+ * stdout, or stderr, went over FW_NFT_MAX_OUTPUT, and the child was
+ * ended; ECANCELED: src said stop, and the child was ended; ENOMEM). Of
+ * stderr, the first FW_NFT_MAX_ERR bytes are kept and the rest read and
+ * dropped.
+ */
+static int spawn_wait(struct proc *p, const char *in, size_t inlen,
+		      const struct source *src, struct buf *out,
+		      struct buf *errout)
+{
+	int ip[2] = { -1, p->in }, op[2] = { p->out, -1 },
+	    ep[2] = { p->err, -1 };
+	struct buf chunk = { 0 };
+	struct pollfd pf[3];
+	int status, big = 0;
+	size_t off = 0, dropped = 0;
+	char drop[4096];
+	pid_t pid = p->pid;
+
 	while (!big && (op[0] >= 0 || ep[0] >= 0 || ip[1] >= 0)) {
 		int i, fds[3] = { ip[1], op[0], ep[0] };
 		struct buf *to[3] = { NULL, out, errout };
@@ -312,18 +349,19 @@ static int spawn(const struct child *c, const char *in, size_t inlen,
 		return -1;
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-fail:
-	saved = errno;
-	for (status = 0; status < 2; status++) {
-		if (ip[status] >= 0)
-			close(ip[status]);
-		if (op[status] >= 0)
-			close(op[status]);
-		if (ep[status] >= 0)
-			close(ep[status]);
-	}
-	errno = saved;
-	return -1;
+}
+
+/* c started and run (spawn_wait), with input when there is some: as
+ * spawn_wait, and -1 with the program's errno when it could not be
+ * started. */
+static int spawn(const struct child *c, const char *in, size_t inlen,
+		 const struct source *src, struct buf *out, struct buf *errout)
+{
+	struct proc p;
+
+	if (spawn_start(c, inlen || src, &p))
+		return -1;
+	return spawn_wait(&p, in, inlen, src, out, errout);
 }
 
 /* spawn of the program path with argv. */
@@ -541,6 +579,50 @@ static const char *failed(int rc, struct buf *errout)
 	return strerror(errno);
 }
 
+/* The read fw_nft_prefetch started: one at a time. */
+static struct {
+	int on;
+	int family;
+	char table[32];
+	struct proc p;
+} pre;
+
+int fw_nft_prefetch(const struct fw_env *env, int family, const char *table)
+{
+	const char *argv[6] = { 0 };
+	char path[4096], name[40];
+	struct child c = { path, argv, NULL, NULL };
+	int k;
+
+	fw_nft_prefetch_drop();
+	k = tool(env, family, "-save", path, sizeof(path), argv, name,
+		 sizeof(name), NULL);
+	if (k < 0 || strlen(table) >= sizeof(pre.table))
+		return -1;
+	argv[k] = "-t";
+	argv[k + 1] = table;
+	if (spawn_start(&c, 0, &pre.p))
+		return -1;
+	pre.on = 1;
+	pre.family = family;
+	snprintf(pre.table, sizeof(pre.table), "%s", table);
+	return 0;
+}
+
+void fw_nft_prefetch_drop(void)
+{
+	int status;
+
+	if (!pre.on)
+		return;
+	pre.on = 0;
+	kill(pre.p.pid, SIGKILL);
+	close(pre.p.out);
+	close(pre.p.err);
+	while (waitpid(pre.p.pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
 static int read_table(struct fw *f, struct err *e)
 {
 	const char *argv[6] = { 0 };
@@ -550,11 +632,19 @@ static int read_table(struct fw *f, struct err *e)
 
 	k = tool(f->env, f->family, "-save", path, sizeof(path), argv, name,
 		 sizeof(name), e);
-	if (k < 0)
+	if (k < 0) {
+		fw_nft_prefetch_drop();
 		return -1;
+	}
 	argv[k] = "-t";
 	argv[k + 1] = f->table;
-	rc = run(path, argv, NULL, 0, &out, &errout);
+	if (pre.on && pre.family == f->family && !strcmp(pre.table, f->table)) {
+		/* started already: its output */
+		pre.on = 0;
+		rc = spawn_wait(&pre.p, NULL, 0, NULL, &out, &errout);
+	} else {
+		rc = run(path, argv, NULL, 0, &out, &errout);
+	}
 	if (rc)
 		err_set(e, EXIT_RUNTIME, "%s -t %s: %s", name, f->table,
 			failed(rc, &errout));

@@ -553,6 +553,20 @@ int fw_nft_commit_text(const struct fw *f, const struct fw_change *c, size_t n,
 int fw_nft_canon(const struct fw_env *env, int family, struct fw_probe *p,
 		 size_t n, int may_write, struct err *e);
 
+/*
+ * The nf_tables read of table of family started now, in the background
+ * (`ip6tables-nft-save -t filter`, its output left in its pipe), so that
+ * it runs beside other work; the next fw_read of that family and table
+ * with fw_nft_ops takes its output instead of starting another. Only the
+ * caller knows that nothing may change the table between the two (the
+ * xtables lock held over both). One at a time: a new one drops the one
+ * before. 0, or -1 (the tool not found, no process: the read starts it
+ * then, as without).
+ * fw_nft_prefetch_drop: the one not taken, if any, killed and reaped.
+ */
+int fw_nft_prefetch(const struct fw_env *env, int family, const char *table);
+void fw_nft_prefetch_drop(void);
+
 /* Frees rule arrays of a chain list. */
 void fw_chains_free(struct fw_chain *v, size_t n);
 

@@ -1135,6 +1135,44 @@ static void test_nft_output_caps(void)
 	free(path);
 }
 
+/* A read started by fw_nft_prefetch is what the next fw_read of its
+ * family and table gets (the table as it was then), once; another
+ * table's read starts its own; one not taken is killed and reaped. */
+static void test_nft_prefetch(void)
+{
+	char *path = getenv("PATH"), newpath[4096];
+	struct fw f;
+	struct err e;
+	int status;
+
+	if (!fresh_netns())
+		return;
+	path = strdup(path ? path : "/usr/sbin:/usr/bin");
+	snprintf(newpath, sizeof(newpath), "%s:%s", scratch, path);
+	setenv("PATH", newpath, 1);
+	fake_save("printf '*%s\\n:FORWARD ACCEPT [0:0]\\n:THEN - [0:0]\\n"
+		  "COMMIT\\n' \"$2\"");
+	check(fw_nft_prefetch(env(), AF_INET, "filter") == 0);
+	usleep(100 * 1000); /* it has run: its output waits in its pipe */
+	fake_save("printf '*%s\\n:FORWARD ACCEPT [0:0]\\n:NOW - [0:0]\\n"
+		  "COMMIT\\n' \"$2\"");
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
+	check(fw_chain(&f, "THEN") && !fw_chain(&f, "NOW"));
+	fw_close(&f);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
+	check(fw_chain(&f, "NOW") && !fw_chain(&f, "THEN"));
+	fw_close(&f);
+	check(fw_nft_prefetch(env(), AF_INET, "nat") == 0);
+	check(fw_open(&f, &fw_nft_ops, env(), AF_INET, "filter", &e) == 0);
+	check(fw_chain(&f, "NOW") != NULL);
+	fw_close(&f);
+	fw_nft_prefetch_drop();
+	check(waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD);
+	fw_nft_prefetch_drop(); /* none: nothing */
+	setenv("PATH", path, 1);
+	free(path);
+}
+
 /* A live probe (a filter with -m set, which a new namespace lacks)
  * never makes the nf_tables filter table where there is none. */
 static void test_probe_makes_no_table(void)
@@ -1168,4 +1206,5 @@ UNIT_TESTS(T(test_canon_batch) T(test_canon_v6) T(test_nft_reader)
 		   T(test_nft_writer) T(test_nft_many) T(test_nft_stream)
 			   T(test_iptc) T(test_iptc_many) T(test_iptc6)
 				   T(test_nft_writer6) T(test_nft_output_caps)
-					   T(test_probe_makes_no_table))
+					   T(test_nft_prefetch)
+						   T(test_probe_makes_no_table))
