@@ -433,7 +433,9 @@ static int ctl_in(const char *p, size_t len)
 }
 
 /*
- * iptables-nft-save output (text, NUL-terminated) into f->chains. A
+ * iptables-nft-save output (text[0..len), NUL-terminated) into f->chains;
+ * a NUL byte before its end is an error (found where the reading stops,
+ * not by another pass over megabytes: #18). A
  * rule docker-fw cannot read - a value spanning lines, a control
  * character, a quote never closed, a line that is no rule's - is kept
  * as a foreign rule where it stands, so that positions stay right; in
@@ -441,7 +443,8 @@ static int ctl_in(const char *p, size_t len)
  * than struct fw_chain holds are left out with their rules: docker-fw
  * names none of them.
  */
-static int parse_save(struct fw *f, const char *text, struct err *e)
+static int parse_save(struct fw *f, const char *text, size_t tlen,
+		      struct err *e)
 {
 	struct fw_words w = { 0 }; /* reused: no allocation per word */
 	const char *line = text, *p;
@@ -553,7 +556,11 @@ static int parse_save(struct fw *f, const char *text, struct err *e)
 			r->foreign = 1;
 		}
 	}
-	rc = 0;
+	rc = line == text + tlen ?
+		     0 :
+		     err_set(e, EXIT_RUNTIME,
+			     "%s -t %s: a NUL byte in its output",
+			     tool_name(f->family, "-save"), f->table);
 	goto out;
 nomem:
 	rc = err_set(e, EXIT_RUNTIME, "out of memory");
@@ -648,13 +655,8 @@ static int read_table(struct fw *f, struct err *e)
 	if (rc)
 		err_set(e, EXIT_RUNTIME, "%s -t %s: %s", name, f->table,
 			failed(rc, &errout));
-	else if (out.data && strlen(out.data) != out.len)
-		rc = err_set(e, EXIT_RUNTIME,
-			     "%s -t %s: a NUL byte in its "
-			     "output",
-			     name, f->table);
 	else
-		rc = parse_save(f, out.data ? out.data : "", e);
+		rc = parse_save(f, out.data ? out.data : "", out.len, e);
 	buf_free(&out);
 	buf_free(&errout);
 	return rc ? -1 : 0;
