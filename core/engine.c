@@ -143,7 +143,7 @@ struct sync_args {
 	int cleanup;
 	int hosts; /* hosts files written right before the
 				 * commit */
-	/* #18: ws was let go after the plan of its last family (it is
+	/* #18: ws was let go in the plan of its last family (it is
 	 * not held while the kernel's part runs); a redo (FW_AGAIN) makes
 	 * it again, warnings left out */
 	int spent;
@@ -766,14 +766,13 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 				 sizeof(a->ws.v[i].rule.target), "ACCEPT");
 	if (g->view.have_nets && f->family == AF_INET)
 		uncovered(g, f, a);
+	/* #18: the wanted rules go with this plan unless the other
+	 * family's needs them (AF_INET6's comes after AF_INET's):
+	 * plan_rules lets them go before it records the insertions */
+	a->ws.last = f->family == AF_INET6 || !wants_of(&a->ws, AF_INET6);
+	a->spent = a->ws.last;
 	if (plan_rules(p, f, &a->ws, a->owners, a->n, a->cleanup, e))
 		return -1;
-	/* #18: planned, the wanted rules go unless the other family's
-	 * plan needs them (AF_INET6's comes after AF_INET's) */
-	if (f->family == AF_INET6 || !wants_of(&a->ws, AF_INET6)) {
-		plan_wants_free(&a->ws);
-		a->spent = 1;
-	}
 	/* the hosts files last before the commit (once: a commit the
 	 * kernel makes us redo has them already); a plan that fails
 	 * leaves them alone, a commit that fails puts them back */
@@ -973,7 +972,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
 	struct sync_args a = {
-		NULL, g, items, NULL, n, { 0 }, cleanup, 0, 0, 0
+		.g = g, .items = items, .n = n, .cleanup = cleanup
 	};
 	struct setup_args sa = { 0 };
 	struct settings st = { 0 };
