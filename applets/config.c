@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dfw/fw.h"
 #include "dfw/transport.h"
 
 /* A variable that is empty is one not set. */
@@ -215,10 +216,15 @@ int config_finish(struct cli *c, struct err *e)
 	cfg->hosts_exec = c->env.hosts && !strcmp(c->env.hosts, "exec");
 	cfg->xtables_lock = c->env.xtables_lock;
 	cfg->path = c->env.path;
-	/* a test's fault: the commit of one family's table fails */
+	/* a test's fault: the commit of one family's table fails; or
+	 * (again) the first legacy commit is refused as a changed table */
 	if (c->env.fail_commit)
-		cfg->fail_commit = !strcmp(c->env.fail_commit, "6") ? AF_INET6 :
-				   !strcmp(c->env.fail_commit, "4") ? AF_INET :
-								      0;
+		cfg->fail_commit = !strcmp(c->env.fail_commit, "6") ?
+					   AF_INET6 :
+				   !strcmp(c->env.fail_commit, "4") ?
+					   AF_INET :
+				   !strcmp(c->env.fail_commit, "again") ?
+					   FW_FAIL_AGAIN :
+					   0;
 	return 0;
 }

@@ -30,8 +30,8 @@ struct config_env {
 	const char *hosts;	       /* DFW_HOSTS */
 	const char *xtables_lock;      /* XTABLES_LOCKFILE */
 	const char *path;	       /* PATH */
-	const char *fail_commit;       /* DFW_TEST_FAIL_COMMIT: "4" or "6",
-					 * tests only */
+	const char *fail_commit;       /* DFW_TEST_FAIL_COMMIT: "4", "6"
+					 * or "again", tests only */
 };
 
 /* What main.c hands an applet: the configuration as far as the

@@ -143,11 +143,14 @@ struct sync_args {
 	int cleanup;
 	int hosts; /* hosts files written right before the
 				 * commit */
-	/* #18: ws was let go after the plan of its last family (it is
+	/* #18: ws was let go in the plan of its last family (it is
 	 * not held while the kernel's part runs); a redo (FW_AGAIN) makes
 	 * it again, warnings left out */
 	int spent;
 	int quiet;
+	/* #18: shed[i], items[i]'s rules were let go before that plan
+	 * (its file holds them); a redo reads them again */
+	unsigned char *shed;
 };
 
 /* The bridges of the selected running containers that init has not
@@ -691,10 +694,61 @@ static int sync_setup(struct engine *g, struct settings *st,
 }
 
 /*
+ * #18: the rules of the items whose file holds them as they are (not
+ * dirty, drop nor keep) go once the wanted rules are made: a commit
+ * does not need them (libiptc builds its new table without them held).
+ * Not in a dry run, whose store is not locked: a redo reads the files
+ * again (reload), under the store's lock, so as they were.
+ */
+static void shed_records(struct engine *g, struct sync_args *a)
+{
+	struct store_rec *rec;
+	size_t i, j;
+
+	for (i = 0; i < a->n && !g->dry_run; i++) {
+		rec = &a->items[i].rec;
+		if (a->items[i].dirty || a->items[i].drop || a->items[i].keep ||
+		    !rec->nrules || !*rec->id)
+			continue;
+		for (j = 0; j < rec->nrules; j++)
+			rulespec_free(&rec->rules[j]);
+		free(rec->rules);
+		rec->rules = NULL;
+		rec->nrules = rec->cap = 0;
+		a->shed[i] = 1;
+	}
+}
+
+/* The rules shed_records let go of items[i], read again from its file
+ * (the store is locked: as they were). 0, or -1 with e set. */
+static int reload(struct engine *g, struct sync_args *a, size_t i,
+		  struct err *e)
+{
+	struct store_rec *rec = &a->items[i].rec, r;
+	int rc = store_load(&g->store, rec->id, &r, e);
+
+	if (!rc)
+		err_set(e, EXIT_RUNTIME,
+			"the store file of %.12s is gone "
+			"during the run",
+			rec->id);
+	if (rc <= 0)
+		return -1;
+	rec->rules = r.rules;
+	rec->nrules = r.nrules;
+	rec->cap = r.cap;
+	r.rules = NULL;
+	r.nrules = r.cap = 0;
+	store_rec_free(&r);
+	a->shed[i] = 0;
+	return 0;
+}
+
+/*
  * The wanted rules again, for a redo after the first attempt let them
  * go: item_rules' without its side effects (hosts entries, warnings,
- * counts), from the same records, containers and view, so the same
- * rules in the same order. 0, or -1 with e set.
+ * counts), from the same records (those shed read again), containers
+ * and view, so the same rules in the same order. 0, or -1 with e set.
  */
 static int wants_again(struct engine *g, struct sync_args *a, struct err *e)
 {
@@ -707,6 +761,8 @@ static int wants_again(struct engine *g, struct sync_args *a, struct err *e)
 
 	for (i = 0; i < a->n; i++) {
 		rec = &a->items[i].rec;
+		if (a->shed[i] && reload(g, a, i, e))
+			return -1;
 		if (a->items[i].keep || a->items[i].drop || !rec->nrules)
 			continue;
 		c = *rec->name ? engine_named(g, rec->name, &ce) :
@@ -766,14 +822,15 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 				 sizeof(a->ws.v[i].rule.target), "ACCEPT");
 	if (g->view.have_nets && f->family == AF_INET)
 		uncovered(g, f, a);
+	/* #18: the wanted rules go with this plan unless the other
+	 * family's needs them (AF_INET6's comes after AF_INET's):
+	 * plan_rules lets them go before it records the insertions */
+	a->ws.last = f->family == AF_INET6 || !wants_of(&a->ws, AF_INET6);
+	a->spent = a->ws.last;
+	if (a->spent)
+		shed_records(g, a);
 	if (plan_rules(p, f, &a->ws, a->owners, a->n, a->cleanup, e))
 		return -1;
-	/* #18: planned, the wanted rules go unless the other family's
-	 * plan needs them (AF_INET6's comes after AF_INET's) */
-	if (f->family == AF_INET6 || !wants_of(&a->ws, AF_INET6)) {
-		plan_wants_free(&a->ws);
-		a->spent = 1;
-	}
 	/* the hosts files last before the commit (once: a commit the
 	 * kernel makes us redo has them already); a plan that fails
 	 * leaves them alone, a commit that fails puts them back */
@@ -973,7 +1030,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		int cleanup, struct err *e)
 {
 	struct sync_args a = {
-		NULL, g, items, NULL, n, { 0 }, cleanup, 0, 0, 0
+		.g = g, .items = items, .n = n, .cleanup = cleanup
 	};
 	struct setup_args sa = { 0 };
 	struct settings st = { 0 };
@@ -984,8 +1041,9 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	size_t i;
 
 	a.owners = calloc(n + 1, sizeof(*a.owners));
+	a.shed = calloc(n + 1, 1);
 	txn = calloc(n + 1, sizeof(*txn));
-	if (!a.owners || !txn) {
+	if (!a.owners || !a.shed || !txn) {
 		err_set(e, EXIT_RUNTIME, "out of memory");
 		goto out;
 	}
@@ -1045,6 +1103,7 @@ out:
 	free(txn);
 	plan_wants_free(&a.ws);
 	free(a.owners);
+	free(a.shed);
 	return rc;
 }
 

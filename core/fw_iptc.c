@@ -712,6 +712,20 @@ static int write_whole(const struct tc *tc, const struct fw_chain *ch,
 	return 1;
 }
 
+/* A test's fault (FW_FAIL_AGAIN): the first commit of the process is
+ * refused as the kernel refuses a table changed under us (EAGAIN),
+ * after libiptc's copy holds every change; the next ones go through. */
+static int refuse_once(const struct fw *f)
+{
+	static int refused;
+
+	if (!f->env || f->env->fail_family != FW_FAIL_AGAIN || refused)
+		return 0;
+	refused = 1;
+	errno = EAGAIN;
+	return 1;
+}
+
 static int commit(struct fw *f, const struct fw_change *c, size_t n,
 		  struct err *e)
 {
@@ -789,7 +803,7 @@ static int commit(struct fw *f, const struct fw_change *c, size_t n,
 	/* libiptc's copy holds every change now: the changes and the
 	 * snapshot's rules go before iptc_commit builds the new table */
 	fw_let_go(f);
-	if (!tc->commit(h)) {
+	if (refuse_once(f) || !tc->commit(h)) {
 		int saved = errno;
 
 		err_set(e, saved == EAGAIN ? FW_AGAIN : EXIT_RUNTIME,

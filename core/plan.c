@@ -365,15 +365,26 @@ static int by_key(const void *a, const void *b)
 	return c ? c : x < y ? -1 : x > y;
 }
 
+/* One chain's missing rules, merged into it by chain_rules: the k-th
+ * of them is ch->rules[at[k] + k], inserted at at[k] + k + 1. */
+struct merged {
+	struct fw_chain *ch;
+	size_t *at;
+	size_t n;
+};
+
 /*
  * One chain: delete our rules that are not wanted (bottom up, so each
- * position is the one the kernel sees), then merge the missing ones in:
- * a container's rules go before the first rule of a later container (by
- * comment) or init's tail, after its own rules already there.
+ * position is the one the kernel sees; their changes go to dels), then
+ * merge the missing ones in: a container's rules go before the first
+ * rule of a later container (by comment) or init's tail, after its own
+ * rules already there. Their insertions are recorded later
+ * (record_merged), from the chain: the wanted rules may go first.
  */
-static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
-		       int chain, const struct owners *o, struct plan_wants *ws,
-		       int cleanup, struct err *e)
+static int chain_rules(struct plan *p, struct plan *dels, struct fw_chain *ch,
+		       int family, int chain, const struct owners *o,
+		       struct plan_wants *ws, int cleanup, struct merged *m,
+		       struct err *e)
 {
 	struct fw_change c = { .op = FW_DELETE };
 	struct plan_want **miss = NULL;
@@ -381,6 +392,7 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 	long w;
 	int rc = -1;
 
+	m->ch = ch;
 	snprintf(c.chain, sizeof(c.chain), "%s", ch->name);
 	for (j = ch->n, k = 0; j-- > 0;) {
 		const char *id12 = resolve_rule_owner(&ch->rules[j], o->v,
@@ -396,7 +408,7 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 		}
 		c.pos = j + 1;
 		c.rule = ch->rules[j];
-		if (record(p, &c, e))
+		if (record(dels, &c, e))
 			return -1;
 		ch->rules[j].foreign = -1; /* mark: deleted */
 		k++;
@@ -424,7 +436,6 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 	at = malloc(nmiss * sizeof(*at));
 	if (!at)
 		goto nomem;
-	c.op = FW_INSERT;
 	for (i = k = 0; k < nmiss; k++) {
 		const char *key = fw_comment(&miss[k]->rule);
 
@@ -433,10 +444,6 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 			 strcmp(fw_comment(&ch->rules[i]), key) > 0))
 			i++;
 		at[k] = i;
-		c.pos = i + k + 1; /* k inserted above it */
-		c.rule = miss[k]->rule;
-		if (record(p, &c, e))
-			goto out;
 	}
 	if (ch->n + nmiss > ch->cap) {
 		struct fw_rule *v = realloc(ch->rules,
@@ -456,6 +463,9 @@ static int chain_rules(struct plan *p, struct fw_chain *ch, int family,
 		j = at[k];
 	}
 	ch->n += nmiss;
+	m->at = at;
+	m->n = nmiss;
+	at = NULL;
 	rc = 0;
 	goto out;
 nomem:
@@ -466,30 +476,85 @@ out:
 	return rc;
 }
 
+/* The insertions of m, in order: the k-th at at[k] + k + 1 (k inserted
+ * above it). 0, or -1 with e set. */
+static int record_merged(struct plan *p, const struct merged *m, struct err *e)
+{
+	struct fw_change c = { .op = FW_INSERT };
+	size_t k;
+	void *v;
+
+	if (p->cap < p->n + m->n) {
+		v = realloc(p->v, (p->n + m->n) * sizeof(*p->v));
+		if (!v)
+			return err_set(e, EXIT_RUNTIME, "out of memory");
+		p->v = v;
+		p->cap = p->n + m->n;
+	}
+	snprintf(c.chain, sizeof(c.chain), "%s", m->ch->name);
+	for (k = 0; k < m->n; k++) {
+		c.pos = m->at[k] + k + 1;
+		c.rule = m->ch->rules[m->at[k] + k];
+		p->v[p->n++] = c;
+	}
+	return 0;
+}
+
 int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 	       const struct resolve_owner *owners, size_t n, int cleanup,
 	       struct err *e)
 {
 	struct owners o = { owners, n, 0 };
+	struct merged m[RESOLVE_NCHAINS];
+	/* the deletions of chains after the first, kept apart until the
+	 * insertions of the chains before are recorded */
+	struct plan dels[RESOLVE_NCHAINS];
 	struct fw_chain *ch;
 	size_t i;
-	int k;
+	int k, rc = -1;
 
-	if (wants_index(p, ws, f->family))
-		return err_set(e, EXIT_RUNTIME, "out of memory");
+	memset(m, 0, sizeof(m));
+	memset(dels, 0, sizeof(dels));
+	if (wants_index(p, ws, f->family)) {
+		err_set(e, EXIT_RUNTIME, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		o.keep |= owners[i].keep;
 	for (k = 0; k < RESOLVE_NCHAINS; k++) {
 		ch = fw_chain(f, resolve_chains[k]);
-		if (!ch)
-			return err_set(e, EXIT_RUNTIME,
-				       "no chain %s in the "
-				       "filter table",
-				       resolve_chains[k]);
-		if (chain_rules(p, ch, f->family, k, &o, ws, cleanup, e))
-			return -1;
+		if (!ch) {
+			err_set(e, EXIT_RUNTIME,
+				"no chain %s in the "
+				"filter table",
+				resolve_chains[k]);
+			goto out;
+		}
+		if (chain_rules(p, k ? &dels[k] : p, ch, f->family, k, &o, ws,
+				cleanup, &m[k], e))
+			goto out;
 	}
-	return 0;
+	/* #18: the chains hold every missing rule now; the wanted rules
+	 * go before the insertions copy them (else each rule is held
+	 * three times at the plan's end: wanted, chain and change) */
+	if (ws->last)
+		plan_wants_free(ws);
+	for (k = 0; k < RESOLVE_NCHAINS; k++) {
+		for (i = 0; k && i < dels[k].n; i++)
+			if (record(p, &dels[k].v[i], e))
+				goto out;
+		if (record_merged(p, &m[k], e))
+			goto out;
+	}
+	rc = 0;
+out:
+	if (ws->last)
+		plan_wants_free(ws);
+	for (k = 0; k < RESOLVE_NCHAINS; k++) {
+		free(m[k].at);
+		plan_free(&dels[k]);
+	}
+	return rc;
 }
 
 /* ---- init --------------------------------------------------------------- */

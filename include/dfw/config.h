@@ -63,7 +63,8 @@ struct dfw_config {
 				 * looked for; NULL: FW_NFT_PATH */
 	int fail_commit;	  /* tests only ($DFW_TEST_FAIL_COMMIT=4|6):
 				 * the commit of this family's table
-				 * (AF_INET, AF_INET6) fails; 0: never */
+				 * (AF_INET, AF_INET6) fails; =again:
+				 * FW_FAIL_AGAIN (fw.h); 0: never */
 	/* the run */
 	int dry_run; /* --dry-run: plan and say, change nothing */
 	int verbose; /* -v: say the backend and the changes */

@@ -198,6 +198,10 @@ void engine_bad_file_hint(struct err *e, const char *id);
  * a warning; those the topology leaves no network (RESOLVE_UNPLACED) are
  * counted in g->unplaced too. A --filter stored in another spelling than nf_tables shows
  * is brought to its form first (a probe, fw_nft_canon).
+ * Unless g->dry_run, the rules of items neither dirty, drop nor keep are
+ * let go before the commit (rec.rules NULL, rec.nrules 0; their files
+ * hold them, a redo reads them again: #18): the caller reads only the
+ * other fields of such an item after.
  * Then, unless g->dry_run, stores every dirty record, and those whose
  * name a container of another ID holds now (recreated: the record takes
  * its ID, its file that ID's name) or that were read from several files

@@ -382,8 +382,13 @@ struct fw_env {
 				 * filter table that init sets up) */
 	int fail_family;  /* a test's fault: fw_commit of a table of
 				 * this family (AF_INET, AF_INET6) fails
-				 * with nothing applied; 0: never */
+				 * with nothing applied; FW_FAIL_AGAIN:
+				 * the iptc backend's first commit is
+				 * refused as a table changed under us
+				 * (FW_AGAIN), once; 0: never */
 };
+
+#define FW_FAIL_AGAIN (-1) /* fail_family's: refused once, FW_AGAIN */
 
 /* Whether this network namespace has IPv6 (/proc/sys/net/ipv6 is there;
  * a kernel booted with ipv6.disable=1 has none): 1, or 0 with why (a

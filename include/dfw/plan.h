@@ -78,6 +78,10 @@ struct plan_wants {
 	size_t n, cap;
 	size_t *bucket; /* index + 1, 0: empty */
 	size_t mask;
+	/* the caller's: plan_rules is the last to read them (their last
+	 * family): it lets them go (plan_wants_free) once the chains hold
+	 * the missing rules, before it records the insertions (#18) */
+	int last;
 };
 
 /* Adds the wanted rule o (of item, spec). 0, or -1 (ENOMEM). */
@@ -111,7 +115,9 @@ int plan_base(struct plan *p, struct fw *f, plan_alive_fn alive, void *arg,
  * grouped by comment: after the owner's own rules, before the first rule
  * of a later owner (by comment) or init's tail; foreign and other rules
  * stay where they are. A rule wanted twice is inserted once, a skipped
- * one not at all. 0, or -1 with e set (EXIT_RUNTIME: out of memory).
+ * one not at all. With ws->last, ws is let go (plan_wants_free: empty
+ * after, whether plan_rules succeeds or not). 0, or -1 with e set
+ * (EXIT_RUNTIME: out of memory).
  */
 int plan_rules(struct plan *p, struct fw *f, struct plan_wants *ws,
 	       const struct resolve_owner *owners, size_t n, int cleanup,

@@ -864,11 +864,83 @@ static void test_host_drop(void)
 	table_free(&f);
 }
 
+/* Both chains with a deletion and insertions, planned for wants of
+ * chain (RESOLVE_*) each: ws->last lets the wants go (#18: before the
+ * insertions are recorded) and changes neither the changes nor their
+ * order (each chain's deletions, then its insertions, chain by chain). */
+static void two_chains(struct fw *f, struct plan_wants *ws)
+{
+	static const int chain[] = { RESOLVE_FORWARD, RESOLVE_FORWARD,
+				     RESOLVE_INPUT };
+	static const char *const name[] = { "a", "b", "a" };
+	static const char *const id[] = { ID_A, ID_B, ID_A };
+	static const int port[] = { 81, 85, 71 };
+	struct resolve_out o;
+	size_t i;
+
+	table(f, 1);
+	push(f, FW_CHAIN_FORWARD, crule("a", ID_A, 80));
+	push(f, FW_CHAIN_FORWARD, tail("docker0"));
+	push(f, FW_CHAIN_INPUT, crule("a", ID_A, 70));
+	for (i = 0; i < 3; i++) {
+		memset(&o, 0, sizeof(o));
+		o.family = AF_INET;
+		o.chain = chain[i];
+		o.rule = crule(name[i], id[i], port[i]);
+		check(plan_wants_add(ws, &o, name[i][0] - 'a', i) == 0);
+	}
+}
+
+static void test_last_lets_go(void)
+{
+	static const struct {
+		enum fw_op op;
+		const char *chain;
+		unsigned pos;
+		int port;
+	} want_v[] = {
+		{ FW_DELETE, FW_CHAIN_FORWARD, 2, 80 },
+		{ FW_INSERT, FW_CHAIN_FORWARD, 2, 81 },
+		{ FW_INSERT, FW_CHAIN_FORWARD, 3, 85 },
+		{ FW_DELETE, FW_CHAIN_INPUT, 1, 70 },
+		{ FW_INSERT, FW_CHAIN_INPUT, 1, 71 },
+	};
+	struct fw f;
+	struct plan p = { 0 };
+	struct plan_wants ws = { 0 };
+	struct err e;
+	size_t i;
+	int last;
+
+	for (last = 0; last < 2; last++) {
+		two_chains(&f, &ws);
+		ws.last = last;
+		check(plan_rules(&p, &f, &ws, owners3, 2, 0, &e) == 0);
+		check(p.n == 5);
+		for (i = 0; i < 5 && p.n == 5; i++) {
+			check(p.v[i].op == want_v[i].op);
+			check_str(p.v[i].chain, want_v[i].chain);
+			check(p.v[i].pos == want_v[i].pos);
+			check(p.v[i].rule.dport == want_v[i].port);
+		}
+		/* the wants gone with last only */
+		check(last ? !ws.v && !ws.n && !ws.bucket : ws.n == 3);
+		check(port_at(&f, FW_CHAIN_FORWARD, 2) == 81);
+		check(port_at(&f, FW_CHAIN_FORWARD, 3) == 85);
+		check(port_at(&f, FW_CHAIN_INPUT, 1) == 71);
+		check(fw_chain(&f, FW_CHAIN_FORWARD)->n == 4);
+		plan_free(&p);
+		plan_wants_free(&ws);
+		table_free(&f);
+	}
+}
+
 /* clang-format off */
 UNIT_TESTS(T(test_jumps_first) T(test_host_drop) T(test_steady) T(test_base)
 	   T(test_insert_order) T(test_delete_bottom_up) T(test_duplicates)
 	   T(test_foreign_kept) T(test_tail) T(test_moved_chain)
 	   T(test_cleanup_vs_selected) T(test_selected_by_name)
 	   T(test_cut_comment) T(test_10000_linear) T(test_100000_linear)
-	   T(test_ip6_forward_jump) T(test_ip6_setup_guards))
+	   T(test_ip6_forward_jump) T(test_ip6_setup_guards)
+	   T(test_last_lets_go))
 /* clang-format on */
