@@ -5,7 +5,8 @@
 # run (build/fuzz, FUZZ_CHECK_SECONDS per target) and the e2e tests
 # (tests/e2e/*.test, each against real dockerd in namespaces). Its last line
 # is "N passed, N failed" (", N skipped" may follow); it exits non-zero on
-# any failure. E2E_ONLY=name.test narrows the e2e part.
+# any failure. E2E_ONLY="name.test ..." narrows the e2e part; E2E_JOBS
+# (default 2) is how many e2e files run side by side.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
@@ -26,6 +27,87 @@ count() {	# count LOGFILE: adds a "N passed, N failed" closing line
 	set -- $line
 	pass=$((pass + $1))
 	fail=$((fail + $3))
+}
+
+# e2e_one TEST DIR: runs one e2e file; its output goes to DIR/NAME.log,
+# its "PASS|FAIL|SKIP" lines to DIR/NAME.res, then "P F S SECONDS" to
+# DIR/NAME.sum (written last: the pool polls for it).
+e2e_one() {
+	n=${1##*/}
+	: >"$2/$n.res"
+	start=$(date +%s)
+	TESTING_RESULTS=$2/$n.res DFW=$top/docker-fw BUILD=$build \
+		sh "$1" </dev/null >"$2/$n.log" 2>&1
+	rc=$?
+	p=$(grep -c '^PASS' "$2/$n.res")
+	f=$(grep -c '^FAIL' "$2/$n.res")
+	s=$(grep -c '^SKIP' "$2/$n.res")
+	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL $n: exited $rc" >>"$2/$n.log"
+		f=1
+	fi
+	echo "$p $f $s $(( $(date +%s) - start ))" >"$2/$n.sum.tmp"
+	mv "$2/$n.sum.tmp" "$2/$n.sum"
+}
+
+# e2e_pool: the e2e files, E2E_JOBS at a time (default 2: each file
+# spends most of its time waiting on dockerd, containers and timeouts;
+# every file has its own namespaces, daemons and folders, so files run
+# side by side). The longest files start first. Each file's output is
+# printed whole when it ends, with its counts and seconds.
+E2E_FIRST="ipv6 watch rules compat looking tls guard lifecycle topo hosts"
+e2e_pool() {
+	d=$(mktemp -d /tmp/dfwrun.XXXXXX)
+	all=
+	for n in $E2E_FIRST; do
+		[ -f "tests/e2e/$n.test" ] && all="$all tests/e2e/$n.test"
+	done
+	for t in tests/e2e/*.test; do
+		case " $all " in *" $t "*) continue ;; esac
+		all="$all $t"
+	done
+	todo=
+	for t in $all; do
+		case " ${E2E_ONLY:-${t##*/}} " in
+		*" ${t##*/} "*) ;;
+		*) continue ;;
+		esac
+		todo="$todo $t"
+	done
+	store0=$(host_store)
+	running=
+	while [ -n "$todo$running" ]; do
+		# start files while there is room
+		while [ -n "$todo" ] &&
+			[ $(echo $running | wc -w) -lt "${E2E_JOBS:-2}" ]; do
+			set -- $todo
+			t=$1; shift; todo=$*
+			echo "== e2e: ${t##*/} (started)"
+			e2e_one "$t" "$d" &
+			running="$running ${t##*/}"
+		done
+		sleep 1
+		still=
+		for n in $running; do
+			if [ ! -f "$d/$n.sum" ]; then
+				still="$still $n"
+				continue
+			fi
+			echo "== e2e: $n"
+			cat "$d/$n.log"
+			set -- $(cat "$d/$n.sum")
+			echo "   $n: $1 passed, $2 failed, $3 skipped in $4 s"
+			pass=$((pass + $1)) fail=$((fail + $2)) skip=$((skip + $3))
+		done
+		running=$still
+	done
+	wait
+	# every run of a test has a store of its own
+	if [ "$(host_store)" != "$store0" ]; then
+		echo "FAIL e2e: the host's store (/var/lib/docker-fw) changed"
+		fail=$((fail + 1))
+	fi
+	rm -rf "$d"
 }
 
 for part in $parts; do
@@ -55,33 +137,7 @@ for part in $parts; do
 			fi
 		done ;;
 	e2e)
-		for t in tests/e2e/*.test; do
-			[ -n "${E2E_ONLY:-}" ] && [ "${t##*/}" != "$E2E_ONLY" ] &&
-				continue
-			echo "== e2e: ${t##*/}"
-			: >"$results"
-			start=$(date +%s)
-			store0=$(host_store)
-			TESTING_RESULTS=$results DFW=$top/docker-fw BUILD=$build \
-				sh "$t"
-			rc=$?
-			p=$(grep -c '^PASS' "$results")
-			f=$(grep -c '^FAIL' "$results")
-			s=$(grep -c '^SKIP' "$results")
-			if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
-				echo "FAIL ${t##*/}: exited $rc"
-				f=1
-			fi
-			# every run of a test has a store of its own
-			if [ "$(host_store)" != "$store0" ]; then
-				echo "FAIL ${t##*/}: the host's store" \
-				     "(/var/lib/docker-fw) changed"
-				f=$((f + 1))
-			fi
-			echo "   ${t##*/}: $p passed, $f failed, $s skipped in" \
-			     "$(( $(date +%s) - start )) s"
-			pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-		done ;;
+		e2e_pool ;;
 	esac
 done
 rm -f "$results.log"
