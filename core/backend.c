@@ -62,7 +62,12 @@ static int pick_locked(struct backend *b, struct fw *first, int *kept,
 	*kept = 0;
 	if (b->ops)
 		return 0;
-	nft = has_docker(&fw_nft_ops, b->env, table ? NULL : first, &ne);
+	/* no nf_tables filter table: no Docker chains there, and no
+	 * iptables-nft-save to start (a legacy host's usual case) */
+	nft = fw_nft_has_table(AF_INET, "filter") ?
+		      has_docker(&fw_nft_ops, b->env, table ? NULL : first,
+				 &ne) :
+		      0;
 	if (table)
 		legacy = has_docker(&fw_iptc_ops, b->env,
 				    nft > 0 ? NULL : first, &le);

@@ -24,11 +24,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 
 #include "dfw/fw.h"
@@ -587,6 +592,91 @@ static const char *failed(int rc, struct buf *errout)
 }
 
 /* The read fw_nft_prefetch started: one at a time. */
+/* Whether one NFT_MSG_NEWTABLE answer (its payload after the nfgenmsg,
+ * len bytes of attributes) names table. */
+static int names_table(const char *a, size_t len, const char *table)
+{
+	const size_t hdr = NLA_HDRLEN, want = strlen(table) + 1;
+	struct nlattr at;
+	size_t alen;
+
+	while (len >= hdr) {
+		memcpy(&at, a, sizeof(at));
+		alen = at.nla_len;
+		if (alen < hdr || alen > len)
+			return 0;
+		if ((at.nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME)
+			return alen - hdr == want &&
+			       !memcmp(a + hdr, table, want);
+		alen = (alen + NLA_ALIGNTO - 1) & ~(size_t)(NLA_ALIGNTO - 1);
+		if (alen >= len)
+			return 0;
+		len -= alen;
+		a += alen;
+	}
+	return 0;
+}
+
+int fw_nft_has_table(int family, const char *table)
+{
+	struct {
+		struct nlmsghdr h;
+		struct nfgenmsg g;
+	} req = { { sizeof(req), NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETTABLE,
+		    NLM_F_REQUEST | NLM_F_DUMP, 1, 0 },
+		  { family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4,
+		    NFNETLINK_V0, 0 } };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	/* a dump's datagrams are NLMSG_GOODSIZE (a page, at most 8 KiB)
+	 * or the largest buffer a recv offered (the kernel's
+	 * netlink_dump): this one; a longer one is not read (-1) */
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, rc = -1, found = 0;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0)
+		return -1;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) != (ssize_t)sizeof(req))
+		goto out;
+	for (;;) {
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		int left;
+
+		do
+			n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0 || (size_t)n > sizeof(buf))
+			goto out;
+		for (left = (int)n; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != 1)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				rc = found;
+				goto out;
+			}
+			/* an error (or an ack, which a dump has not); a dump
+			 * the kernel says a change cut through */
+			if (h->nlmsg_type == NLMSG_ERROR ||
+			    h->nlmsg_flags & NLM_F_DUMP_INTR)
+				goto out;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(req.g)))
+				goto out;
+			found |= names_table((char *)NLMSG_DATA(h) +
+						     NLMSG_ALIGN(sizeof(req.g)),
+					     h->nlmsg_len -
+						     NLMSG_LENGTH(NLMSG_ALIGN(
+							     sizeof(req.g))),
+					     table);
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}
+
 static struct {
 	int on;
 	int family;

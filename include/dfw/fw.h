@@ -450,6 +450,14 @@ int fw_iptc_has_table(int family, const char *table);
 int fw_iptc_table_exists(const char *table);
 extern const struct fw_ops fw_nft_ops; /* iptables-nft-save/-restore */
 
+/* Whether this network namespace has the nf_tables table named table of
+ * family (AF_INET or AF_INET6), as the kernel lists them (nf_tables
+ * netlink, NFT_MSG_GETTABLE dump, each answer's NFTA_TABLE_NAME): 1, 0,
+ * or -1 when netlink could not tell (no nfnetlink, a refusal, an answer
+ * it could not read); the caller then asks iptables-nft-save. Looking
+ * makes no table, and starts no tool. */
+int fw_nft_has_table(int family, const char *table);
+
 /*
  * Takes the xtables lock (env->lock; it waits, as `iptables -w` does) and
  * reads table (e.g. "filter") of family (AF_INET, or AF_INET6: libip6tc,
