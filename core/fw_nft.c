@@ -591,9 +591,9 @@ static const char *failed(int rc, struct buf *errout)
 	return strerror(errno);
 }
 
-/* The read fw_nft_prefetch started: one at a time. */
 /* Whether one NFT_MSG_NEWTABLE answer (its payload after the nfgenmsg,
- * len bytes of attributes) names table. */
+ * len bytes of attributes) names table: 1, 0, or -1 when its attributes
+ * do not parse or name no table. */
 static int names_table(const char *a, size_t len, const char *table)
 {
 	const size_t hdr = NLA_HDRLEN, want = strlen(table) + 1;
@@ -604,17 +604,17 @@ static int names_table(const char *a, size_t len, const char *table)
 		memcpy(&at, a, sizeof(at));
 		alen = at.nla_len;
 		if (alen < hdr || alen > len)
-			return 0;
+			return -1;
 		if ((at.nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME)
 			return alen - hdr == want &&
 			       !memcmp(a + hdr, table, want);
 		alen = (alen + NLA_ALIGNTO - 1) & ~(size_t)(NLA_ALIGNTO - 1);
 		if (alen >= len)
-			return 0;
+			return -1;
 		len -= alen;
 		a += alen;
 	}
-	return 0;
+	return -1;
 }
 
 int fw_nft_has_table(int family, const char *table)
@@ -627,11 +627,12 @@ int fw_nft_has_table(int family, const char *table)
 		  { family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4,
 		    NFNETLINK_V0, 0 } };
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	const size_t head = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(req.g)));
 	/* a dump's datagrams are NLMSG_GOODSIZE (a page, at most 8 KiB)
 	 * or the largest buffer a recv offered (the kernel's
 	 * netlink_dump): this one; a longer one is not read (-1) */
 	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int fd, rc = -1, found = 0;
+	int fd, rc = -1, found = 0, one, done;
 	ssize_t n;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -641,35 +642,52 @@ int fw_nft_has_table(int family, const char *table)
 		   sizeof(kernel)) != (ssize_t)sizeof(req))
 		goto out;
 	for (;;) {
-		struct nlmsghdr *h = (struct nlmsghdr *)buf;
-		int left;
+		struct nlmsghdr *h;
+		size_t off, step;
 
 		do
 			n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
 		while (n < 0 && errno == EINTR);
 		if (n <= 0 || (size_t)n > sizeof(buf))
 			goto out;
-		for (left = (int)n; NLMSG_OK(h, left);
-		     h = NLMSG_NEXT(h, left)) {
+		/* NLMSG_OK and NLMSG_NEXT without their int length */
+		for (off = 0; (size_t)n - off >= sizeof(*h); off += step) {
+			h = (struct nlmsghdr *)(buf + off);
+			if (h->nlmsg_len < sizeof(*h) ||
+			    h->nlmsg_len > (size_t)n - off)
+				goto out;
+			step = NLMSG_ALIGN(h->nlmsg_len);
+			if (step > (size_t)n - off)
+				step = (size_t)n - off;
 			if (h->nlmsg_seq != 1)
 				continue;
+			/* a dump a change cut through (the kernel may say
+			 * so on its NLMSG_DONE alone), an error (or an ack,
+			 * which a dump has not): not told */
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR ||
+			    h->nlmsg_type == NLMSG_ERROR)
+				goto out;
 			if (h->nlmsg_type == NLMSG_DONE) {
+				/* its payload: the dump's errno, 0 or < 0 */
+				if (h->nlmsg_len >=
+				    NLMSG_LENGTH(sizeof(done))) {
+					memcpy(&done, NLMSG_DATA(h),
+					       sizeof(done));
+					if (done < 0)
+						goto out;
+				}
 				rc = found;
 				goto out;
 			}
-			/* an error (or an ack, which a dump has not); a dump
-			 * the kernel says a change cut through */
-			if (h->nlmsg_type == NLMSG_ERROR ||
-			    h->nlmsg_flags & NLM_F_DUMP_INTR)
+			if (h->nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 |
+					      NFT_MSG_NEWTABLE) ||
+			    h->nlmsg_len < head)
 				goto out;
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(req.g)))
+			one = names_table((char *)h + head, h->nlmsg_len - head,
+					  table);
+			if (one < 0)
 				goto out;
-			found |= names_table((char *)NLMSG_DATA(h) +
-						     NLMSG_ALIGN(sizeof(req.g)),
-					     h->nlmsg_len -
-						     NLMSG_LENGTH(NLMSG_ALIGN(
-							     sizeof(req.g))),
-					     table);
+			found |= one;
 		}
 	}
 out:
@@ -677,6 +695,7 @@ out:
 	return rc;
 }
 
+/* The read fw_nft_prefetch started: one at a time. */
 static struct {
 	int on;
 	int family;

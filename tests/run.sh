@@ -6,7 +6,8 @@
 # (tests/e2e/*.test, each against real dockerd in namespaces). Its last line
 # is "N passed, N failed" (", N skipped" may follow); it exits non-zero on
 # any failure. E2E_ONLY="name.test ..." narrows the e2e part; E2E_JOBS
-# (default 2) is how many e2e files run side by side.
+# (default 2) is how many e2e files run side by side; E2E_TIMEOUT
+# (seconds, default 2400) stops a file that hangs, as a failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
@@ -29,25 +30,46 @@ count() {	# count LOGFILE: adds a "N passed, N failed" closing line
 	fail=$((fail + $3))
 }
 
-# e2e_one TEST DIR: runs one e2e file; its output goes to DIR/NAME.log,
-# its "PASS|FAIL|SKIP" lines to DIR/NAME.res, then "P F S SECONDS" to
-# DIR/NAME.sum (written last: the pool polls for it).
+# e2e_one TEST DIR: runs one e2e file under timeout (E2E_TIMEOUT
+# seconds, default 2400: then TERM, the file's trap stops its sandboxes;
+# KILL a minute later); timeout's PID goes to DIR/NAME.pid, the file's
+# output to DIR/NAME.log, its "PASS|FAIL|SKIP" lines to DIR/NAME.res,
+# then "P F S SECONDS" to DIR/NAME.sum (written last: the pool polls for
+# it).
 e2e_one() {
 	n=${1##*/}
 	: >"$2/$n.res"
 	start=$(date +%s)
 	TESTING_RESULTS=$2/$n.res DFW=$top/docker-fw BUILD=$build \
-		sh "$1" </dev/null >"$2/$n.log" 2>&1
+		timeout -k 60 "${E2E_TIMEOUT:-2400}" sh "$1" \
+		</dev/null >"$2/$n.log" 2>&1 &
+	echo $! >"$2/$n.pid"
+	wait $!
 	rc=$?
+	[ $rc = 124 ] && echo "FAIL $n: stopped after ${E2E_TIMEOUT:-2400} s" \
+		"(E2E_TIMEOUT)" >>"$2/$n.log"
 	p=$(grep -c '^PASS' "$2/$n.res")
 	f=$(grep -c '^FAIL' "$2/$n.res")
 	s=$(grep -c '^SKIP' "$2/$n.res")
+	p=${p:-0} f=${f:-0} s=${s:-0}
 	if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
-		echo "FAIL $n: exited $rc" >>"$2/$n.log"
+		[ $rc = 124 ] || echo "FAIL $n: exited $rc" >>"$2/$n.log"
 		f=1
 	fi
 	echo "$p $f $s $(( $(date +%s) - start ))" >"$2/$n.sum.tmp"
 	mv "$2/$n.sum.tmp" "$2/$n.sum"
+}
+
+# e2e_stop: on INT or TERM, the files running are stopped (TERM to their
+# timeout, which passes it on: their traps stop their sandboxes; an
+# INT would not reach them, started in the background) and waited for.
+e2e_stop() {
+	for f in "$d"/*.pid; do
+		[ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
+	done
+	wait
+	rm -rf "$d" "$results"
+	exit 130
 }
 
 # e2e_pool: the e2e files, E2E_JOBS at a time (default 2: each file
@@ -57,7 +79,15 @@ e2e_one() {
 # printed whole when it ends, with its counts and seconds.
 E2E_FIRST="ipv6 watch rules compat looking tls guard lifecycle topo hosts"
 e2e_pool() {
+	jobs=${E2E_JOBS:-2}
+	case $jobs in
+	''|*[!0-9]*|0*)
+		echo "FAIL e2e: E2E_JOBS \"$jobs\": a whole number, 1 or more"
+		fail=$((fail + 1))
+		return ;;
+	esac
 	d=$(mktemp -d /tmp/dfwrun.XXXXXX)
+	trap e2e_stop INT TERM HUP
 	all=
 	for n in $E2E_FIRST; do
 		[ -f "tests/e2e/$n.test" ] && all="$all tests/e2e/$n.test"
@@ -65,6 +95,11 @@ e2e_pool() {
 	for t in tests/e2e/*.test; do
 		case " $all " in *" $t "*) continue ;; esac
 		all="$all $t"
+	done
+	for n in ${E2E_ONLY:-}; do
+		[ -f "tests/e2e/$n" ] && continue
+		echo "FAIL e2e: E2E_ONLY names $n: no tests/e2e/$n"
+		fail=$((fail + 1))
 	done
 	todo=
 	for t in $all; do
@@ -77,21 +112,29 @@ e2e_pool() {
 	store0=$(host_store)
 	running=
 	while [ -n "$todo$running" ]; do
-		# start files while there is room
+		# start files while there is room; each job's PID in NAME.job
 		while [ -n "$todo" ] &&
-			[ $(echo $running | wc -w) -lt "${E2E_JOBS:-2}" ]; do
+			[ $(echo $running | wc -w) -lt "$jobs" ]; do
 			set -- $todo
 			t=$1; shift; todo=$*
 			echo "== e2e: ${t##*/} (started)"
 			e2e_one "$t" "$d" &
+			echo $! >"$d/${t##*/}.job"
 			running="$running ${t##*/}"
 		done
 		sleep 1
 		still=
 		for n in $running; do
 			if [ ! -f "$d/$n.sum" ]; then
-				still="$still $n"
-				continue
+				# a job gone without its counts: killed
+				if kill -0 "$(cat "$d/$n.job")" 2>/dev/null ||
+					[ -f "$d/$n.sum" ]; then
+					still="$still $n"
+					continue
+				fi
+				echo "0 1 0 -" >"$d/$n.sum"
+				echo "FAIL $n: its runner ended without counts" \
+					>>"$d/$n.log"
 			fi
 			echo "== e2e: $n"
 			cat "$d/$n.log"
@@ -102,6 +145,7 @@ e2e_pool() {
 		running=$still
 	done
 	wait
+	trap - INT TERM HUP
 	# every run of a test has a store of its own
 	if [ "$(host_store)" != "$store0" ]; then
 		echo "FAIL e2e: the host's store (/var/lib/docker-fw) changed"
