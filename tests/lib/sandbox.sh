@@ -146,19 +146,25 @@ sb_tls_args() {
 }
 
 # The busybox image, built once per build folder from busybox-static.
+# Tests run side by side (tests/run.sh): each builds in a folder of its
+# own and the finished tar replaces busybox.tar by a rename, so that a
+# test never imports a tar another one is writing.
 sb_image() {
 	tar=$BUILD/test/busybox.tar
 	if [ ! -s "$tar" ]; then
-		root=$BUILD/test/rootfs
-		rm -rf "$root" && mkdir -p "$root/bin" "$root/etc" \
+		mkdir -p "$BUILD/test"
+		root=$(mktemp -d "$BUILD/test/rootfs.XXXXXX") || return 1
+		mkdir -p "$root/bin" "$root/etc" \
 			"$root/tmp" "$root/proc" "$root/sys" "$root/dev"
+		chmod 755 "$root"
 		cp "$(command -v busybox)" "$root/bin/busybox"
 		for a in $("$root/bin/busybox" --list); do
 			[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 		done
 		echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 		echo 'root:x:0:' >"$root/etc/group"
-		tar -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+		tar -C "$root" -cf "$root.tar" . && mv "$root.tar" "$tar"
+		rm -rf "$root" "$root.tar"
 	fi
 	sb_docker import "$tar" "$SB_IMAGE" >/dev/null
 }
