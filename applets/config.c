@@ -38,6 +38,7 @@ void config_env(struct cli *c, config_getenv_fn *get, void *arg)
 	v->xtables_lock = var(get, arg, "XTABLES_LOCKFILE");
 	v->path = var(get, arg, "PATH");
 	v->fail_commit = var(get, arg, "DFW_TEST_FAIL_COMMIT");
+	v->trace_stamp = var(get, arg, "DFW_TEST_STAMP");
 	/* what the options may say otherwise */
 	c->cfg.host = v->docker_host;
 	c->cfg.tls.tls = !!v->docker_tls;
@@ -218,6 +219,7 @@ int config_finish(struct cli *c, struct err *e)
 	cfg->path = c->env.path;
 	/* a test's fault: the commit of one family's table fails; or
 	 * (again) the first legacy commit is refused as a changed table */
+	cfg->trace_stamp = c->env.trace_stamp && *c->env.trace_stamp;
 	if (c->env.fail_commit)
 		cfg->fail_commit = !strcmp(c->env.fail_commit, "6") ?
 					   AF_INET6 :

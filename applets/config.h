@@ -32,6 +32,8 @@ struct config_env {
 	const char *path;	       /* PATH */
 	const char *fail_commit;       /* DFW_TEST_FAIL_COMMIT: "4", "6"
 					 * or "again", tests only */
+	const char *trace_stamp;       /* DFW_TEST_STAMP: replay says what
+					* its stamp did (tests) */
 };
 
 /* What main.c hands an applet: the configuration as far as the

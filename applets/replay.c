@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "dfw/applet.h"
+#include "dfw/stamp.h"
 
 /* drop of a container whose store file cannot be read: what it means,
  * said once the run went through. */
@@ -46,8 +47,9 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	const struct dfw_config *o = &cli->cfg;
 	struct engine g;
 	struct err e, why, first = { 0, "" };
+	struct fw_state mark;
 	size_t i, nbad = 0;
-	int rc = EXIT_DONE, nfail = 0, partial = 0, k;
+	int rc = EXIT_DONE, nfail = 0, partial = 0, k, stamp;
 
 	k = config_options(cli, CONFIG_CHANGES | (drop ? 0 : CONFIG_DRY_RUN),
 			   NULL, 0, NULL, NULL, OPT_ARGS_ANY, argc - 1,
@@ -59,6 +61,13 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 		return usage_error("name at least one container");
 	if (applet_open(&g, cli, ENGINE_STORE, &e))
 		return fail(&e);
+	/* #18: a full replay whose inputs are those of the last one that
+	 * ran clean has nothing to do (stamp.h); -v always runs in full */
+	stamp = !drop && argc == 1 && !o->dry_run && !o->fail_commit;
+	if (stamp && !o->verbose && stamp_fresh(&g))
+		goto out;
+	if (stamp)
+		g.be.mark = &mark;
 	if (argc == 1) {
 		if (engine_items_all(&g, &items, &bad, &nbad, &e))
 			goto err;
@@ -98,6 +107,8 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	rc = report_code(&g, o, partial, &e);
 	if (nfail && !partial && rc != EXIT_RUNTIME)
 		rc = first.code;
+	if (stamp)
+		stamp_update(&g, &mark, rc == EXIT_DONE && !nfail && !partial);
 	for (i = 0; i < later.n; i++)
 		fprintf(stderr, "%s: %s\n", applet_name, later.v[i]);
 	goto out;
@@ -106,6 +117,8 @@ nomem:
 err:
 	print_warnings(&g);
 	rc = fail(&e);
+	if (stamp)
+		stamp_update(&g, &mark, 0);
 out:
 	strv_free(&later);
 	strv_free(&notes);

@@ -278,6 +278,11 @@ static int txn_open(struct backend *b, struct txn *t, struct err *e)
 	t->lock_fd = fw_lock(b->env, e);
 	if (t->lock_fd < 0)
 		return -1;
+	if (b->mark) {
+		uint64_t netns;
+
+		b->gen0_ok = !fw_nft_generation(&b->gen0, &netns);
+	}
 	prefetch6(b);
 	if (pick_locked(b, &t->fw[0], &kept, e)) {
 		txn_close(t);
@@ -439,9 +444,11 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 	struct txn t;
 	int attempt, rc = -1;
 	size_t k;
+	uint32_t ours; /* nf_tables commits made */
 
 	memset(&t, 0, sizeof(t));
 	t.lock_fd = -1;
+	b->marked = 0;
 
 	for (attempt = 0; attempt < BACKEND_MAX_ATTEMPTS; attempt++) {
 		for (k = 0; k < BACKEND_NFAMILIES; k++)
@@ -453,6 +460,7 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 			return -1;
 		if (!rc && t.nfw > 1)
 			rc = plan_family(b, &t, 1, plan, arg, &plans[1], e);
+		ours = 0;
 		for (k = 0; !rc && !dry_run && k < t.nfw; k++) {
 			/* AF_INET's plan is kept for its undo while
 			 * AF_INET6 has changes to commit */
@@ -460,10 +468,17 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 				t.fw[k].release = release_plan;
 				t.fw[k].release_arg = &plans[k];
 			}
+			ours += plans[k].n && b->ops == &fw_nft_ops;
 			rc = fw_commit(&t.fw[k], plans[k].v, plans[k].n, e);
 			if (rc && k > 0 && plans[0].n)
 				undo4(b, &t, &plans[0], e);
 		}
+		/* the tables this run leaves, read under its lock: by the
+		 * legacy ones' content, by nf_tables' generation (each
+		 * iptables-nft-restore is one commit) */
+		if (!rc && !dry_run && b->mark)
+			b->marked = b->gen0_ok && !fw_state_read(b->mark) &&
+				    b->mark->gen == b->gen0 + ours;
 		txn_close(&t);
 		if (!rc || e->code != FW_AGAIN)
 			break;

@@ -315,7 +315,12 @@ out:
 /* Whether the process of a probe chain runs (or may: not ours to say). */
 static int alive(long pid, void *arg)
 {
-	return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+	struct engine *g = arg; /* NULL: not counted */
+	int on = kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+
+	if (g)
+		g->live_probes += on;
+	return on;
 }
 
 /* ---- init ------------------------------------------------------------- */
@@ -809,7 +814,7 @@ static int sync_plan(struct fw *f, struct plan *p, void *arg, struct err *e)
 	/* a new attempt starts with AF_INET's table */
 	if (a->spent && f->family == AF_INET && wants_again(g, a, e))
 		return -1;
-	if (plan_base(p, f, alive, NULL, e) ||
+	if (plan_base(p, f, alive, g, e) ||
 	    (a->setup && setup_part(f, p, a->setup, e)) ||
 	    canon_wants(g, a, f->family, e))
 		return -1;

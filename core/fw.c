@@ -207,3 +207,29 @@ int fw_ipv6_on(const char **why)
 	       "with ipv6.disable=1, or built without it)";
 	return 0;
 }
+
+int fw_state_read(struct fw_state *s)
+{
+	int fd, k;
+	ssize_t n;
+
+	memset(s, 0, sizeof(*s));
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, s->boot_id, sizeof(s->boot_id) - 1);
+	close(fd);
+	if (n < 36)
+		return -1;
+	s->boot_id[36] = 0;
+	if (fw_nft_generation(&s->gen, &s->netns))
+		return -1;
+	for (k = 0; k < 2; k++) {
+		s->legacy[k] = fw_iptc_has_table(k ? AF_INET6 : AF_INET,
+						 "filter");
+		if (s->legacy[k] && fw_iptc_digest(k ? AF_INET6 : AF_INET,
+						   "filter", &s->digest[k]))
+			return -1;
+	}
+	return 0;
+}

@@ -15,9 +15,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <libiptc/libip6tc.h>
 #include <libiptc/libiptc.h>
@@ -399,6 +402,101 @@ int fw_iptc_has_table(int family, const char *table)
 int fw_iptc_table_exists(const char *table)
 {
 	return fw_iptc_has_table(AF_INET, table);
+}
+
+/*
+ * The table as the kernel hands it to iptc_init: IPT_SO_GET_INFO, then
+ * IPT_SO_GET_ENTRIES of its size (again when a replace changed the size
+ * between the two: EAGAIN). ip6tables' are the same calls at IPPROTO_IPV6,
+ * with the same numbers and heads; the entries differ in their head.
+ */
+static int get_entries(int family, const char *table, struct ipt_getinfo *info,
+		       struct ipt_get_entries **out)
+{
+	int level = family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	struct ipt_get_entries *g = NULL;
+	int fd, tries, rc = -1;
+	socklen_t len;
+
+	*out = NULL;
+	if (strlen(table) >= sizeof(info->name))
+		return -1;
+	fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return -1;
+	for (tries = 0; tries < 5; tries++) {
+		memset(info, 0, sizeof(*info));
+		strcpy(info->name, table);
+		len = sizeof(*info);
+		if (getsockopt(fd, level, IPT_SO_GET_INFO, info, &len) ||
+		    len != sizeof(*info))
+			break;
+		free(g);
+		g = malloc(sizeof(*g) + info->size);
+		if (!g)
+			break;
+		memset(g, 0, sizeof(*g));
+		strcpy(g->name, table);
+		g->size = info->size;
+		len = sizeof(*g) + info->size;
+		if (!getsockopt(fd, level, IPT_SO_GET_ENTRIES, g, &len) &&
+		    len == sizeof(*g) + info->size && g->size == info->size) {
+			rc = 0;
+			break;
+		}
+		if (errno != EAGAIN)
+			break;
+	}
+	close(fd);
+	if (rc)
+		free(g);
+	else
+		*out = g;
+	return rc;
+}
+
+int fw_iptc_digest(int family, const char *table, uint64_t *out)
+{
+	const int v6 = family == AF_INET6;
+	/* an entry's head up to comefrom (the kernel's scratch, which
+	 * counters follow), and its size: where its matches start */
+	const size_t keep = v6 ? offsetof(struct ip6t_entry, comefrom) :
+				 offsetof(struct ipt_entry, comefrom);
+	const size_t head = v6 ? sizeof(struct ip6t_entry) :
+				 sizeof(struct ipt_entry);
+	struct ipt_get_entries *g;
+	struct ipt_getinfo info;
+	const unsigned char *t;
+	uint64_t h;
+	size_t off, next, size;
+	uint16_t no;
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    get_entries(family, table, &info, &g))
+		return -1;
+	info.name[sizeof(info.name) - 1] = 0;
+	h = hash64(&info, sizeof(info), 0);
+	t = (const unsigned char *)g->entrytable;
+	size = g->size;
+	for (off = 0; off < size; off += next) {
+		if (size - off < head)
+			break;
+		memcpy(&no,
+		       t + off +
+			       (v6 ? offsetof(struct ip6t_entry, next_offset) :
+				     offsetof(struct ipt_entry, next_offset)),
+		       sizeof(no));
+		next = no;
+		if (next < head || next > size - off)
+			break;
+		h = hash64(t + off, keep, h);
+		h = hash64(t + off + head, next - head, h);
+	}
+	free(g);
+	if (off != size)
+		return -1;
+	*out = h;
+	return 0;
 }
 
 /* Whether docker-fw can show r as it is: its values hold no control

@@ -695,6 +695,68 @@ out:
 	return rc;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71 /* Linux 5.14 */
+#endif
+
+int fw_nft_generation(uint32_t *gen, uint64_t *netns)
+{
+	struct {
+		struct nlmsghdr h;
+		struct nfgenmsg g;
+	} req = { { sizeof(req), NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN,
+		    NLM_F_REQUEST, 1, 0 },
+		  { AF_UNSPEC, NFNETLINK_V0, 0 } };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	const size_t head = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(req.g)));
+	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr h;
+	struct nlattr at;
+	socklen_t len = sizeof(*netns);
+	size_t off, alen;
+	uint32_t v;
+	int fd, rc = -1;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, netns, &len) ||
+	    len != sizeof(*netns) ||
+	    sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) != (ssize_t)sizeof(req))
+		goto out;
+	do
+		n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	/* one answer, NFT_MSG_NEWGEN: NFTA_GEN_ID, big-endian */
+	if (n < (ssize_t)head || (size_t)n > sizeof(buf))
+		goto out;
+	memcpy(&h, buf, sizeof(h));
+	if (h.nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN) ||
+	    h.nlmsg_len < head || h.nlmsg_len > (size_t)n || h.nlmsg_seq != 1)
+		goto out;
+	for (off = head; h.nlmsg_len - off >= NLA_HDRLEN; off += alen) {
+		memcpy(&at, buf + off, sizeof(at));
+		if (at.nla_len < NLA_HDRLEN || at.nla_len > h.nlmsg_len - off)
+			goto out;
+		if ((at.nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID) {
+			if (at.nla_len != NLA_HDRLEN + sizeof(v))
+				goto out;
+			memcpy(&v, buf + off + NLA_HDRLEN, sizeof(v));
+			*gen = ntohl(v);
+			rc = 0;
+			goto out;
+		}
+		alen = NLA_ALIGN(at.nla_len);
+		if (alen > h.nlmsg_len - off)
+			break;
+	}
+out:
+	close(fd);
+	return rc;
+}
+
 /* The read fw_nft_prefetch started: one at a time. */
 static struct {
 	int on;

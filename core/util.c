@@ -339,3 +339,39 @@ char *str_escape_n(char *out, size_t size, const char *s, size_t n, int quoted)
 	out[o] = 0;
 	return out;
 }
+
+/* ---- digests ------------------------------------------------------------ */
+
+static uint64_t mum(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+uint64_t hash64(const void *p, size_t n, uint64_t seed)
+{
+	static const uint64_t k[3] = { 0xa0761d6478bd642full,
+				       0xe7037ed1a0b428dbull,
+				       0x8ebc6af09c88c6e3ull };
+	const unsigned char *s = p;
+	uint64_t a, b, h = seed ^ mum(seed ^ k[0], n ^ k[1]);
+
+	/* h ^=: the state is kept whatever a block gives (a block whose
+	 * first word is k[0] gives 0: data made for it can hide a block,
+	 * which is why this is not for forgery) */
+	for (; n >= 16; s += 16, n -= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, 8);
+		h ^= mum(a ^ k[0], b ^ h ^ k[1]);
+	}
+	a = b = 0;
+	if (n > 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, n - 8);
+	} else if (n) {
+		memcpy(&a, s, n);
+	}
+	h ^= mum(a ^ k[0] ^ n, b ^ h ^ k[1]);
+	return mum(h ^ k[2], h ^ k[1]) ^ h;
+}

@@ -211,6 +211,7 @@ static int lookup_extra(struct view *v, const char *name,
 	int rc;
 
 	rc = docker_inspect(v->d, name, &c, e);
+	v->inspected++;
 	if (rc)
 		return rc;
 	for (i = 0; i < v->nctrs; i++)
@@ -269,6 +270,7 @@ int view_lookup(struct view *v, const char *name, unsigned needs,
 		/* by its name (as the caller's messages say it); by its ID
 		 * when the name went to another container since the list */
 		rc = docker_inspect(v->d, v->list[i].name, &c, e);
+		v->inspected++;
 		if (!rc && strcmp(c.id, v->list[i].id)) {
 			docker_container_free(&c);
 			rc = docker_inspect(v->d, v->list[i].id, &c, e);

@@ -257,6 +257,10 @@ run_replay() {	# W N RUN
 	sample "$k.miss" "$DFW" replay
 	check_count "replay all missing, $1 $2" "$2"
 	sample "$k.noop" "$DFW" replay
+	# the same without the stamp the run before wrote (#18): the full
+	# check, as the first replay after any change pays it
+	rm -f "$DFW_STATE_DIR/.stamp"
+	sample "$k.full" "$DFW" replay
 	sample "$k.save" "iptables-$SB_MODE-save" -t filter
 	sb_ipt_save -t filter >"$SB_DIR/table.$k"
 	if [ "$3" = 1 ]; then
@@ -429,6 +433,8 @@ print_replay_table() {	# W TITLE...
 	row "  CPU ms: docker-fw/with children" c_cpu miss
 	row "replay, no-op (ms)" c_ms noop
 	row "  CPU ms: docker-fw/with children" c_cpu noop
+	row "replay, no-op without its stamp (ms)" c_ms full
+	row "  CPU ms: docker-fw/with children" c_cpu full
 	row "replay, half changed (ms)" c_ms half
 	row "  CPU ms: docker-fw/with children" c_cpu half
 	row "  rules changed by the restart" c_changed half
@@ -445,6 +451,8 @@ print_replay_table() {	# W TITLE...
 	row "  in CPU time (with children)" c_cpu_ratio miss rest
 	row "no-op / save" c_ratio noop save
 	row "  in CPU time (with children)" c_cpu_ratio noop save
+	row "no-op without its stamp / save" c_ratio full save
+	row "  in CPU time (with children)" c_cpu_ratio full save
 	row "half changed / restore" c_ratio half rest
 	row "  in CPU time (with children)" c_cpu_ratio half rest
 	row "all changed / restore" c_ratio all rest

@@ -129,6 +129,8 @@ run_replay() {	# N RUN
 	check_counts "replay all missing, $1" "$1"
 	sample "$k.noop" "$DFW" replay
 	check_counts "replay no-op, $1" "$1"
+	rm -f "$DFW_STATE_DIR/.stamp" # the full check (#18's stamp)
+	sample "$k.full" "$DFW" replay
 	sample "$k.save4" "iptables-$SB_MODE-save" -t filter
 	sample "$k.save6" "ip6tables-$SB_MODE-save" -t filter
 	if [ "$2" = 1 ]; then
@@ -234,6 +236,8 @@ bench6() {	# MODE
 	row "  CPU ms: docker-fw/with children" c_cpu_dfw miss
 	row "replay, no-op (ms)" c_ms noop
 	row "  CPU ms: docker-fw/with children" c_cpu_dfw noop
+	row "replay, no-op without its stamp (ms)" c_ms full
+	row "  CPU ms: docker-fw/with children" c_cpu_dfw full
 	row "iptables-restore --noflush, ip (ms)" c_ms rest4
 	row "ip6tables-restore --noflush, ip6 (ms)" c_ms rest6
 	row "  both (ms)" c_ms rest
@@ -246,6 +250,8 @@ bench6() {	# MODE
 	row "  in CPU time (with children)" c_cpu_ratio miss rest
 	row "no-op / both saves" c_ratio noop save
 	row "  in CPU time (with children)" c_cpu_ratio noop save
+	row "no-op without its stamp / both saves" c_ratio full save
+	row "  in CPU time (with children)" c_cpu_ratio full save
 	row "peak RSS docker-fw, all missing (MiB)" c_rss miss 3
 	row "  largest in its tree (MiB)" c_rss miss 2
 	row "peak RSS docker-fw, no-op (MiB)" c_rss noop 3

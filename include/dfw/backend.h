@@ -55,6 +55,16 @@ struct backend {
 				 * unless an undo may need it (AF_INET's
 				 * while AF_INET6's commit, with changes,
 				 * is to come) */
+	struct fw_state *mark;	  /* the caller's, or NULL: set at the end of
+				 * a transaction that committed (or had
+				 * nothing to), the lock still held */
+	int marked;		  /* 1: *mark is the tables as that
+				 * transaction left them, no commit of
+				 * another between its read and now that
+				 * the kernel can show (nf_tables: the
+				 * generation moved by ours alone) */
+	uint32_t gen0;		  /* the generation at the read (mark) */
+	int gen0_ok;
 };
 
 /* b for env, with the backend ops (NULL: found when first needed). */

@@ -49,8 +49,10 @@ struct engine {
 	struct strv host_changes; /* what init's part changed outside the
 				   * tables (sysctls, its settings), one
 				   * line each, counted by engine_pending */
-	int to_host;	 /* engine_setup: ENGINE_HOST_*, 0: as before */
-	size_t unplaced; /* stored rules the topology leaves no network
+	int to_host;	    /* engine_setup: ENGINE_HOST_*, 0: as before */
+	size_t live_probes; /* scratch chains of docker-fw runs that
+			     * still run, seen in a table (plan_base) */
+	size_t unplaced;    /* stored rules the topology leaves no network
 			  * (resolve.h, RESOLVE_UNPLACED): left out with a
 			  * warning; a dry run counts them as pending */
 };

@@ -459,6 +459,37 @@ extern const struct fw_ops fw_nft_ops; /* iptables-nft-save/-restore */
 int fw_nft_has_table(int family, const char *table);
 
 /*
+ * The nf_tables ruleset's generation in this network namespace (nf_tables
+ * netlink, NFT_MSG_GETGEN: NFTA_GEN_ID), which every commit of any table of
+ * any family moves on by one, and the namespace's cookie (SO_NETNS_COOKIE,
+ * Linux 5.14: never the same for two namespaces of one boot). 0, or -1
+ * when either cannot be read (no nf_tables, an older kernel).
+ */
+int fw_nft_generation(uint32_t *gen, uint64_t *netns);
+
+/*
+ * A digest (hash64) of the legacy table named table of family (AF_INET or
+ * AF_INET6) as the kernel hands it to iptc_init (IPT_SO_GET_INFO and
+ * IPT_SO_GET_ENTRIES), without the entries' counters and comefrom: equal
+ * while no replace changed a rule, a chain or a policy. Only for a table
+ * fw_iptc_has_table lists (asking for another would load its module and
+ * make it). 0, or -1 when it cannot be read.
+ */
+int fw_iptc_digest(int family, const char *table, uint64_t *out);
+
+/* The kernel's filter tables as a replay's stamp (stamp.h) compares them. */
+struct fw_state {
+	int legacy[2];	    /* AF_INET, AF_INET6: a legacy filter table */
+	uint64_t digest[2]; /* its fw_iptc_digest */
+	uint32_t gen;	    /* fw_nft_generation */
+	uint64_t netns;	    /* its namespace's cookie */
+	char boot_id[40];   /* /proc/sys/kernel/random/boot_id */
+};
+
+/* Reads s now. 0, or -1 when any part cannot be read. */
+int fw_state_read(struct fw_state *s);
+
+/*
  * Takes the xtables lock (env->lock; it waits, as `iptables -w` does) and
  * reads table (e.g. "filter") of family (AF_INET, or AF_INET6: libip6tc,
  * ip6tables-nft-save) through ops. Every rule a commit inserts or

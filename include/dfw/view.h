@@ -45,6 +45,8 @@ struct view {
 	 * name (view.c) */
 	struct view_key *by_id, *by_name;
 	size_t nnamed;
+	size_t inspected; /* containers inspected (GET
+				 * /containers/{id}/json) since view_init */
 };
 
 /* An empty view over connection d (nothing is asked yet). */

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "dfw/util.h"
@@ -109,5 +110,40 @@ static void test_strv(void)
 	check(!s.v && !s.n);
 }
 
+/* hash64 (the replay's stamp): equal bytes, equal digests; a change of
+ * any one bit at any place of inputs of 0..80 bytes, or of the length,
+ * or of the seed, changes it; a digest in parts chains by its seed. */
+static void test_hash64(void)
+{
+	unsigned char a[80];
+	uint64_t seen[81], h, one;
+	size_t n, i, k, bad = 0;
+
+	for (i = 0; i < sizeof(a); i++)
+		a[i] = (unsigned char)(i * 37 + 11);
+	for (n = 0; n <= sizeof(a); n++) {
+		seen[n] = hash64(a, n, 0);
+		check(hash64(a, n, 0) == seen[n]);
+		check(hash64(a, n, 1) != seen[n]);
+		for (k = 0; k < n; k++) /* an extra 0 byte is another length */
+			if (seen[k] == seen[n])
+				bad++;
+		for (i = 0; i < n * 8; i++) {
+			a[i / 8] ^= (unsigned char)(1u << i % 8);
+			if (hash64(a, n, 0) == seen[n])
+				bad++;
+			a[i / 8] ^= (unsigned char)(1u << i % 8);
+		}
+	}
+	check(bad == 0);
+	memset(a, 0, sizeof(a));
+	check(hash64(a, 16, 0) != hash64(a, 17, 0));
+	check(hash64(a, 0, 0) != hash64(a, 0, 2));
+	/* parts: the same parts give the same digest, others another */
+	h = hash64(a, 10, hash64("abc", 3, 0));
+	one = hash64(a, 10, hash64("abd", 3, 0));
+	check(h == hash64(a, 10, hash64("abc", 3, 0)) && h != one);
+}
+
 UNIT_TESTS(T(test_parse_uint) T(test_buf) T(test_err) T(test_read_all)
-		   T(test_strv))
+		   T(test_strv) T(test_hash64))

@@ -1,0 +1,54 @@
+/*
+ * stamp.h - a full replay's stamp (#18): what the inputs of a replay were
+ * when one last ran through clean, so that the next one can tell that
+ * nothing changed since without reading the store into rules.
+ *
+ * A replay with nothing to change still parses every stored rule, asks
+ * Docker, resolves each rule and compares it with the table: at 10,000
+ * rules about twice what `iptables-save -t filter` costs. Its outcome is
+ * a function of what it reads: the store, Docker's containers and
+ * networks, the bridge sysctls, whether this kernel has IPv6, the
+ * filter tables, the settings that choose a daemon and a backend, and
+ * the program itself. The stamp ($state_dir/.stamp, text, 0600) holds a
+ * digest of each, written by a full `replay` (no names, no --dry-run)
+ * that ended clean: exit 0, no warning, nothing left out, no container
+ * inspected (add-two-ways' hosts entries, a container the list lacks:
+ * their files are not digested here), no live probe chain, and the
+ * tables read under the xtables lock as it left them. A replay whose
+ * inputs all give the same digests would change nothing and say
+ * nothing: it ends there. Any other replay runs in full, and removes
+ * the stamp when it cannot write one.
+ *
+ * The tables: a legacy one by a digest of its entries as the kernel
+ * hands them to iptc_init, without counters (fw_iptc_digest: the whole
+ * table is read, as iptables-save reads it); nf_tables by the ruleset's
+ * generation, which every commit of any table moves on, with the
+ * namespace's cookie and the boot's ID (fw_nft_generation). A stamp
+ * written after nf_tables commits holds only if the generation moved by
+ * those commits alone.
+ */
+#ifndef DFW_STAMP_H
+#define DFW_STAMP_H
+
+#include "dfw/engine.h"
+#include "dfw/fw.h"
+
+#define STAMP_FILE ".stamp" /* in the store's folder */
+
+/*
+ * Whether the stamp in g's store (locked) matches the inputs now: 1 (a
+ * replay would change nothing), 0 (it may, or something could not be
+ * read: run in full). Asks Docker for its list and networks through
+ * g->view, which keeps them for the full run.
+ */
+int stamp_fresh(struct engine *g);
+
+/*
+ * After a full replay that returned EXIT_DONE: writes the stamp when the
+ * run was clean (see above; k: the tables g->be.mark was given) and
+ * removes it otherwise. A stamp that cannot be written is removed, and
+ * the run's outcome stands: the next replay runs in full.
+ */
+void stamp_update(struct engine *g, const struct fw_state *k, int ok);
+
+#endif
