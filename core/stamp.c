@@ -264,17 +264,25 @@ static void trace(const struct engine *g, const char *what)
 		fprintf(stderr, "docker-fw: stamp: %s\n", what);
 }
 
-int stamp_fresh(struct engine *g)
+int stamp_fresh(struct engine *g, struct err *e)
 {
 	struct buf want = { 0 }, got = { 0 };
 	struct fw_state k;
-	struct err e;
+	struct err ne;
 	size_t head;
 	int rc = 0;
 
-	if (g->store.dir_fd < 0 || g->store.lock_fd < 0 ||
-	    view_list(&g->view, &e) || view_networks(&g->view, &e) ||
-	    head_text(g, &want) || read_stamp(&g->store, &got))
+	if (g->store.dir_fd < 0 || g->store.lock_fd < 0)
+		goto out;
+	/* the list as the full run would ask it (and keeps it): its error
+	 * is the run's, not asked twice (a daemon that does not answer
+	 * costs one timeout); the networks' only stop the stamp */
+	if (view_list(&g->view, e)) {
+		rc = -1;
+		goto out;
+	}
+	if (view_networks(&g->view, &ne) || head_text(g, &want) ||
+	    read_stamp(&g->store, &got))
 		goto out;
 	/* the tables last: a legacy one is read whole */
 	head = want.len;
@@ -283,7 +291,7 @@ int stamp_fresh(struct engine *g)
 		goto out;
 	rc = got.len == want.len && !memcmp(got.data, want.data, want.len);
 out:
-	trace(g, rc ? "fresh" : "stale");
+	trace(g, rc > 0 ? "fresh" : "stale");
 	buf_free(&want);
 	buf_free(&got);
 	return rc;
