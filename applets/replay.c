@@ -64,11 +64,8 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	/* #18: a full replay whose inputs are those of the last one that
 	 * ran clean has nothing to do (stamp.h); -v always runs in full */
 	stamp = !drop && argc == 1 && !o->dry_run && !o->fail_commit;
-	k = stamp && !o->verbose ? stamp_fresh(&g, &e) : 0;
-	if (k > 0)
+	if (stamp && !o->verbose && stamp_fresh(&g))
 		goto out;
-	if (k < 0)
-		goto err;
 	if (stamp)
 		g.be.mark = &mark;
 	if (argc == 1) {

@@ -264,7 +264,7 @@ static void trace(const struct engine *g, const char *what)
 		fprintf(stderr, "docker-fw: stamp: %s\n", what);
 }
 
-int stamp_fresh(struct engine *g, struct err *e)
+int stamp_fresh(struct engine *g)
 {
 	struct buf want = { 0 }, got = { 0 };
 	struct fw_state k;
@@ -272,17 +272,11 @@ int stamp_fresh(struct engine *g, struct err *e)
 	size_t head;
 	int rc = 0;
 
-	if (g->store.dir_fd < 0 || g->store.lock_fd < 0)
-		goto out;
-	/* the list as the full run would ask it (and keeps it): its error
-	 * is the run's, not asked twice (a daemon that does not answer
-	 * costs one timeout); the networks' only stop the stamp */
-	if (view_list(&g->view, e)) {
-		rc = -1;
-		goto out;
-	}
-	if (view_networks(&g->view, &ne) || head_text(g, &want) ||
-	    read_stamp(&g->store, &got))
+	/* the list and networks as the full run would ask them, which it
+	 * keeps (a failure too: view_list asks once) */
+	if (g->store.dir_fd < 0 || g->store.lock_fd < 0 ||
+	    view_list(&g->view, &ne) || view_networks(&g->view, &ne) ||
+	    head_text(g, &want) || read_stamp(&g->store, &got))
 		goto out;
 	/* the tables last: a legacy one is read whole */
 	head = want.len;
@@ -291,7 +285,7 @@ int stamp_fresh(struct engine *g, struct err *e)
 		goto out;
 	rc = got.len == want.len && !memcmp(got.data, want.data, want.len);
 out:
-	trace(g, rc > 0 ? "fresh" : "stale");
+	trace(g, rc ? "fresh" : "stale");
 	buf_free(&want);
 	buf_free(&got);
 	return rc;

@@ -56,6 +56,7 @@ void view_forget(struct view *v)
 	v->list = NULL;
 	v->nlist = 0;
 	v->have_list = 0;
+	v->list_failed = 0;
 }
 
 void view_free(struct view *v)
@@ -102,9 +103,16 @@ static int view_index(struct view *v, struct err *e)
 
 int view_list(struct view *v, struct err *e)
 {
+	if (v->list_failed) { /* asked once a run: one timeout, not two */
+		*e = v->list_err;
+		return -1;
+	}
 	if (!v->have_list) {
-		if (docker_list(v->d, &v->list, &v->nlist, e))
+		if (docker_list(v->d, &v->list, &v->nlist, e)) {
+			v->list_err = *e;
+			v->list_failed = 1;
 			return -1;
+		}
 		v->have_list = 1;
 	}
 	return view_index(v, e);

@@ -38,11 +38,10 @@
 /*
  * Whether the stamp in g's store (locked) matches the inputs now: 1 (a
  * replay would change nothing), 0 (it may, or something could not be
- * read: run in full), -1 with e set when Docker's container list cannot
- * be had (the error a full replay would stop at). Asks Docker for its
- * list and networks through g->view, which keeps them for the full run.
+ * read: run in full). Asks Docker for its list and networks through
+ * g->view, which keeps them, or the list's failure, for the full run.
  */
-int stamp_fresh(struct engine *g, struct err *e);
+int stamp_fresh(struct engine *g);
 
 /*
  * After a full replay that returned EXIT_DONE: writes the stamp when the

@@ -37,6 +37,9 @@ struct view {
 	struct docker_summary *list; /* GET /containers/json, once */
 	size_t nlist;
 	int have_list;
+	int list_failed; /* it failed (why: list_err): not asked again
+			      * until view_forget */
+	struct err list_err;
 	/* list[i]'s container, made when first asked (NULL before), and
 	 * what it holds (VIEW_NEEDS_* bits: what an inspect added) */
 	struct docker_container **made;
