@@ -2089,6 +2089,31 @@ static void test_view_list(void)
 	buf_free(&ans);
 }
 
+/* A list that failed is asked once a run (#18: replay's stamp asks it
+ * first, and the full run gets the same error, not a second timeout),
+ * and again after view_forget. */
+static void test_view_list_failed(void)
+{
+	struct buf ans = { 0 };
+	struct docker d;
+	struct view v;
+	struct err e = { 0 }, e2 = { 0 };
+
+	check(mem_daemon(&d, &ans, "{}") == 0); /* not a list */
+	view_init(&v, &d);
+	mem_requests = 0;
+	check(view_list(&v, &e) == -1 && *e.msg && mem_requests == 1);
+	check(view_container(&v, "web", 0, &e2) == NULL);
+	check(!strcmp(e.msg, e2.msg) && e.code == e2.code);
+	check(mem_requests == 1);
+	view_forget(&v);
+	mem_pos = 0;
+	check(view_list(&v, &e2) == -1 && mem_requests == 2);
+	view_free(&v);
+	docker_close(&d);
+	buf_free(&ans);
+}
+
 /* An exec ID goes into the next request lines: a bad one stops there
  * (the in-memory daemon would answer a next request with the same
  * create answer, and the error would differ). */
@@ -2289,8 +2314,9 @@ UNIT_TESTS(
 						T(test_networks_checked) T(test_ipv6_fields) T(
 							test_info_firewall) T(test_list_checked)
 							T(test_list_summary) T(
-								test_view_list) T(test_exec_id_checked)
-								T(test_api_parse) T(
-									test_long_input)
-									T(test_str_escape)
+								test_view_list) T(test_view_list_failed)
+								T(test_exec_id_checked) T(
+									test_api_parse)
+									T(test_long_input) T(
+										test_str_escape)
 										T(test_docker_nomem))
