@@ -1081,6 +1081,11 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	/* the changes are printed with -v only: without, each family's
 	 * plan goes before the kernel's commit (its count stays) */
 	g->be.lean = !g->dry_run && !(g->cfg && g->cfg->verbose);
+	/* a run that cannot be stamped already (stamp.h: a warning, hosts
+	 * entries, an inspect) does not read the tables again for one */
+	if (g->warnings.n || g->unplaced || g->view.inspected || g->hs.nent ||
+	    g->hs.njobs || g->hs.have_info)
+		g->be.mark = NULL;
 	tx = backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans, e);
 	g->be.lean = 0;
 	if (tx) {
