@@ -276,7 +276,7 @@ int stamp_fresh(struct engine *g)
 	 * keeps (a failure too: view_list asks once) */
 	if (g->store.dir_fd < 0 || g->store.lock_fd < 0 ||
 	    view_list(&g->view, &ne) || view_networks(&g->view, &ne) ||
-	    head_text(g, &want) || read_stamp(&g->store, &got))
+	    read_stamp(&g->store, &got) || head_text(g, &want))
 		goto out;
 	/* the tables last: a legacy one is read whole */
 	head = want.len;
