@@ -48,6 +48,7 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	struct engine g;
 	struct err e, why, first = { 0, "" };
 	struct fw_state mark;
+	struct stamp st = { 0 };
 	size_t i, nbad = 0;
 	int rc = EXIT_DONE, nfail = 0, partial = 0, k, stamp;
 
@@ -64,10 +65,10 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	/* #18: a full replay whose inputs are those of the last one that
 	 * ran clean has nothing to do (stamp.h); -v always runs in full */
 	stamp = !drop && argc == 1 && !o->dry_run && !o->fail_commit;
-	if (stamp && !o->verbose && stamp_fresh(&g))
+	if (stamp && stamp_fresh(&g, &st, !o->verbose))
 		goto out;
 	if (stamp)
-		g.be.mark = &mark;
+		stamp_mark(&st, &g, &mark);
 	if (argc == 1) {
 		if (engine_items_all(&g, &items, &bad, &nbad, &e))
 			goto err;
@@ -108,7 +109,8 @@ static int run(int argc, char **argv, struct cli *cli, int drop)
 	if (nfail && !partial && rc != EXIT_RUNTIME)
 		rc = first.code;
 	if (stamp)
-		stamp_update(&g, &mark, rc == EXIT_DONE && !nfail && !partial);
+		stamp_update(&g, &st, &mark,
+			     rc == EXIT_DONE && !nfail && !partial);
 	for (i = 0; i < later.n; i++)
 		fprintf(stderr, "%s: %s\n", applet_name, later.v[i]);
 	goto out;
@@ -118,8 +120,9 @@ err:
 	print_warnings(&g);
 	rc = fail(&e);
 	if (stamp)
-		stamp_update(&g, &mark, 0);
+		stamp_update(&g, &st, &mark, 0);
 out:
+	stamp_free(&st);
 	strv_free(&later);
 	strv_free(&notes);
 	free(bad);

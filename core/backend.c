@@ -279,9 +279,11 @@ static int txn_open(struct backend *b, struct txn *t, struct err *e)
 	if (t->lock_fd < 0)
 		return -1;
 	if (b->mark) {
-		uint64_t netns;
+		char netns[40];
 
-		b->gen0_ok = !fw_nft_generation(&b->gen0, &netns);
+		/* no nf_tables (1): nothing to commit there, 0 stays */
+		b->gen0_ok = !(b->mark->parts & FW_STATE_NFT) ||
+			     fw_nft_generation(&b->gen0, netns) >= 0;
 	}
 	prefetch6(b);
 	if (pick_locked(b, &t->fw[0], &kept, e)) {
@@ -478,7 +480,8 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 		 * iptables-nft-restore is one commit) */
 		if (!rc && !dry_run && b->mark)
 			b->marked = b->gen0_ok && !fw_state_read(b->mark) &&
-				    b->mark->gen == b->gen0 + ours;
+				    (!(b->mark->parts & FW_STATE_NFT) ||
+				     b->mark->gen == b->gen0 + ours);
 		txn_close(&t);
 		if (!rc || e->code != FW_AGAIN)
 			break;

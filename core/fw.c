@@ -210,10 +210,14 @@ int fw_ipv6_on(const char **why)
 
 int fw_state_read(struct fw_state *s)
 {
+	unsigned parts = s->parts;
+	uint64_t seed = s->seed;
 	int fd, k;
 	ssize_t n;
 
 	memset(s, 0, sizeof(*s));
+	s->parts = parts;
+	s->seed = seed;
 	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -222,13 +226,17 @@ int fw_state_read(struct fw_state *s)
 	if (n < 36)
 		return -1;
 	s->boot_id[36] = 0;
-	if (fw_nft_generation(&s->gen, &s->netns))
-		return -1;
-	for (k = 0; k < 2; k++) {
+	if (parts & FW_STATE_NFT) {
+		s->nft = fw_nft_generation(&s->gen, s->netns);
+		if (s->nft < 0)
+			return -1;
+	}
+	for (k = 0; parts & FW_STATE_LEGACY && k < 2; k++) {
 		s->legacy[k] = fw_iptc_has_table(k ? AF_INET6 : AF_INET,
 						 "filter");
-		if (s->legacy[k] && fw_iptc_digest(k ? AF_INET6 : AF_INET,
-						   "filter", &s->digest[k]))
+		if (s->legacy[k] &&
+		    fw_iptc_digest(k ? AF_INET6 : AF_INET, "filter", seed,
+				   &s->digest[k]))
 			return -1;
 	}
 	return 0;

@@ -455,7 +455,7 @@ static int get_entries(int family, const char *table, struct ipt_getinfo *info,
 	return rc;
 }
 
-int fw_iptc_digest(int family, const char *table, uint64_t *out)
+int fw_iptc_digest(int family, const char *table, uint64_t seed, uint64_t *out)
 {
 	const int v6 = family == AF_INET6;
 	/* an entry's head up to comefrom (the kernel's scratch, which
@@ -475,7 +475,7 @@ int fw_iptc_digest(int family, const char *table, uint64_t *out)
 	    get_entries(family, table, &info, &g))
 		return -1;
 	info.name[sizeof(info.name) - 1] = 0;
-	h = hash64(&info, sizeof(info), 0);
+	h = hash64(&info, sizeof(info), seed);
 	t = (const unsigned char *)g->entrytable;
 	size = g->size;
 	for (off = 0; off < size; off += next) {

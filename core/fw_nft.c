@@ -699,7 +699,26 @@ out:
 #define SO_NETNS_COOKIE 71 /* Linux 5.14 */
 #endif
 
-int fw_nft_generation(uint32_t *gen, uint64_t *netns)
+/* The namespace's identity: its cookie, else its inode. */
+static int netns_id(int fd, char out[40])
+{
+	uint64_t cookie;
+	socklen_t len = sizeof(cookie);
+	struct stat st;
+
+	if (!getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) &&
+	    len == sizeof(cookie)) {
+		snprintf(out, 40, "c%llx", (unsigned long long)cookie);
+		return 0;
+	}
+	if (errno != ENOPROTOOPT || stat("/proc/self/ns/net", &st))
+		return -1;
+	snprintf(out, 40, "i%llx:%llx", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	return 0;
+}
+
+int fw_nft_generation(uint32_t *gen, char netns[40])
 {
 	struct {
 		struct nlmsghdr h;
@@ -712,29 +731,38 @@ int fw_nft_generation(uint32_t *gen, uint64_t *netns)
 	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct nlmsghdr h;
 	struct nlattr at;
-	socklen_t len = sizeof(*netns);
 	size_t off, alen;
 	uint32_t v;
-	int fd, rc = -1;
+	int fd, rc = -1, no;
 	ssize_t n;
 
+	*gen = 0;
+	*netns = 0;
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0)
-		return -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, netns, &len) ||
-	    len != sizeof(*netns) ||
+		return errno == EPROTONOSUPPORT ? 1 : -1; /* no nfnetlink */
+	if (netns_id(fd, netns) ||
 	    sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
 		   sizeof(kernel)) != (ssize_t)sizeof(req))
 		goto out;
 	do
 		n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
-	/* one answer, NFT_MSG_NEWGEN: NFTA_GEN_ID, big-endian */
-	if (n < (ssize_t)head || (size_t)n > sizeof(buf))
+	if (n < (ssize_t)sizeof(h) || (size_t)n > sizeof(buf))
 		goto out;
 	memcpy(&h, buf, sizeof(h));
+	if (h.nlmsg_len > (size_t)n || h.nlmsg_seq != 1)
+		goto out;
+	/* no nf_tables subsystem, even after the kernel tried to load it */
+	if (h.nlmsg_type == NLMSG_ERROR &&
+	    h.nlmsg_len >= NLMSG_LENGTH(sizeof(no))) {
+		memcpy(&no, buf + NLMSG_HDRLEN, sizeof(no));
+		rc = no == -EOPNOTSUPP ? 1 : -1;
+		goto out;
+	}
+	/* one answer, NFT_MSG_NEWGEN: NFTA_GEN_ID, big-endian */
 	if (h.nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN) ||
-	    h.nlmsg_len < head || h.nlmsg_len > (size_t)n || h.nlmsg_seq != 1)
+	    h.nlmsg_len < head)
 		goto out;
 	for (off = head; h.nlmsg_len - off >= NLA_HDRLEN; off += alen) {
 		memcpy(&at, buf + off, sizeof(at));

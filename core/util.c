@@ -355,15 +355,15 @@ uint64_t hash64(const void *p, size_t n, uint64_t seed)
 				       0xe7037ed1a0b428dbull,
 				       0x8ebc6af09c88c6e3ull };
 	const unsigned char *s = p;
-	uint64_t a, b, h = seed ^ mum(seed ^ k[0], n ^ k[1]);
+	/* the seed is in both factors of every step: a block cannot be
+	 * made to give 0 without knowing it (a random seed: a key) */
+	uint64_t a, b, x = mum(seed ^ k[2], k[1]) ^ k[0],
+		       h = seed ^ mum(seed ^ k[0], n ^ k[1]);
 
-	/* h ^=: the state is kept whatever a block gives (a block whose
-	 * first word is k[0] gives 0: data made for it can hide a block,
-	 * which is why this is not for forgery) */
 	for (; n >= 16; s += 16, n -= 16) {
 		memcpy(&a, s, 8);
 		memcpy(&b, s + 8, 8);
-		h ^= mum(a ^ k[0], b ^ h ^ k[1]);
+		h ^= mum(a ^ x, b ^ h ^ k[1]);
 	}
 	a = b = 0;
 	if (n > 8) {
@@ -372,6 +372,6 @@ uint64_t hash64(const void *p, size_t n, uint64_t seed)
 	} else if (n) {
 		memcpy(&a, s, n);
 	}
-	h ^= mum(a ^ k[0] ^ n, b ^ h ^ k[1]);
+	h ^= mum(a ^ x ^ n, b ^ h ^ k[1]);
 	return mum(h ^ k[2], h ^ k[1]) ^ h;
 }

@@ -304,8 +304,15 @@ int view_networks(struct view *v, struct err *e)
 {
 	if (v->have_nets)
 		return 0;
-	if (docker_networks(v->d, &v->nets, &v->nnets, e))
+	if (v->nets_failed) { /* as view_list: asked once */
+		*e = v->nets_err;
 		return -1;
+	}
+	if (docker_networks(v->d, &v->nets, &v->nnets, e)) {
+		v->nets_err = *e;
+		v->nets_failed = 1;
+		return -1;
+	}
 	v->have_nets = 1;
 	return 0;
 }

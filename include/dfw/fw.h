@@ -461,32 +461,43 @@ int fw_nft_has_table(int family, const char *table);
 /*
  * The nf_tables ruleset's generation in this network namespace (nf_tables
  * netlink, NFT_MSG_GETGEN: NFTA_GEN_ID), which every commit of any table of
- * any family moves on by one, and the namespace's cookie (SO_NETNS_COOKIE,
- * Linux 5.14: never the same for two namespaces of one boot). 0, or -1
- * when either cannot be read (no nf_tables, an older kernel).
+ * any family moves on by one, and the namespace's identity: its cookie
+ * (SO_NETNS_COOKIE, Linux 5.14: never the same for two namespaces of one
+ * boot), else the inode of /proc/self/ns/net, in netns (up to 40 bytes).
+ * 0; 1 when this kernel has no nf_tables (no nfnetlink, or no nf_tables
+ * subsystem once the kernel was asked to load it: nothing can be there);
+ * -1 when it cannot be read.
  */
-int fw_nft_generation(uint32_t *gen, uint64_t *netns);
+int fw_nft_generation(uint32_t *gen, char netns[40]);
 
 /*
- * A digest (hash64) of the legacy table named table of family (AF_INET or
- * AF_INET6) as the kernel hands it to iptc_init (IPT_SO_GET_INFO and
- * IPT_SO_GET_ENTRIES), without the entries' counters and comefrom: equal
- * while no replace changed a rule, a chain or a policy. Only for a table
- * fw_iptc_has_table lists (asking for another would load its module and
- * make it). 0, or -1 when it cannot be read.
+ * A digest (hash64 from seed) of the legacy table named table of family
+ * (AF_INET or AF_INET6) as the kernel hands it to iptc_init
+ * (IPT_SO_GET_INFO and IPT_SO_GET_ENTRIES), without the entries' counters
+ * and comefrom: equal while no replace changed a rule, a chain or a
+ * policy. Only for a table fw_iptc_has_table lists (asking for another
+ * would load its module and make it). 0, or -1 when it cannot be read.
  */
-int fw_iptc_digest(int family, const char *table, uint64_t *out);
+int fw_iptc_digest(int family, const char *table, uint64_t seed, uint64_t *out);
 
 /* The kernel's filter tables as a replay's stamp (stamp.h) compares them. */
+enum {
+	FW_STATE_LEGACY = 1, /* the legacy tables (iptc backend possible) */
+	FW_STATE_NFT = 2,    /* nf_tables (nft backend possible) */
+};
 struct fw_state {
+	unsigned parts;	    /* the caller's: FW_STATE_* to read */
+	uint64_t seed;	    /* the caller's: the digests' seed */
 	int legacy[2];	    /* AF_INET, AF_INET6: a legacy filter table */
 	uint64_t digest[2]; /* its fw_iptc_digest */
-	uint32_t gen;	    /* fw_nft_generation */
-	uint64_t netns;	    /* its namespace's cookie */
-	char boot_id[40];   /* /proc/sys/kernel/random/boot_id */
+	int nft;	    /* fw_nft_generation: 0 read, 1 no nf_tables */
+	uint32_t gen;
+	char netns[40];
+	char boot_id[40]; /* /proc/sys/kernel/random/boot_id */
 };
 
-/* Reads s now. 0, or -1 when any part cannot be read. */
+/* Reads s now: the parts s->parts names (the others stay 0), seeded
+ * by s->seed. 0, or -1 when any part cannot be read. */
 int fw_state_read(struct fw_state *s);
 
 /*

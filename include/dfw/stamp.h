@@ -10,11 +10,13 @@
  * networks, the bridge sysctls, whether this kernel has IPv6, the
  * filter tables, the settings that choose a daemon and a backend, and
  * the program itself. The stamp ($state_dir/.stamp, text, 0600) holds a
- * digest of each, written by a full `replay` (no names, no --dry-run)
- * that ended clean: exit 0, no warning, nothing left out, no container
- * inspected (add-two-ways' hosts entries, a container the list lacks:
- * their files are not digested here), no live probe chain, and the
- * tables read under the xtables lock as it left them. A replay whose
+ * digest of each (hash64, seeded with a random key it keeps), written by
+ * a full `replay` (no names, no --dry-run) that ended clean: exit 0, no
+ * warning, nothing left out, no container inspected (add-two-ways' hosts
+ * entries, a container the list lacks: their files are not digested
+ * here), no live probe chain, its inputs read again at the end equal to
+ * those it started from, and the tables read under the xtables lock as
+ * it left them. A replay whose
  * inputs all give the same digests would change nothing and say
  * nothing: it ends there. Any other replay runs in full, and removes
  * the stamp when it cannot write one.
@@ -35,20 +37,38 @@
 
 #define STAMP_FILE ".stamp" /* in the store's folder */
 
-/*
- * Whether the stamp in g's store (locked) matches the inputs now: 1 (a
- * replay would change nothing), 0 (it may, or something could not be
- * read: run in full). Asks Docker for its list and networks through
- * g->view, which keeps them, or the list's failure, for the full run.
- */
-int stamp_fresh(struct engine *g);
+/* One replay's side: the key of every digest (the stamp's own, else a
+ * new random one) and the inputs but the tables as it started. */
+struct stamp {
+	uint64_t key;
+	struct buf head;
+	int have; /* head made: the run may be stamped */
+};
 
 /*
- * After a full replay that returned EXIT_DONE: writes the stamp when the
- * run was clean (see above; k: the tables g->be.mark was given) and
- * removes it otherwise. A stamp that cannot be written is removed, and
- * the run's outcome stands: the next replay runs in full.
+ * Digests the inputs (all but the tables) into s, as the run starts,
+ * and with use says whether the stamp in g's store (locked) matches
+ * them and the tables now: 1 (a replay would change nothing), 0 (it
+ * may, or something could not be read: run in full). Asks Docker for
+ * its list and networks through g->view, which keeps them (or their
+ * failure) for the full run. s is the caller's (stamp_free).
  */
-void stamp_update(struct engine *g, const struct fw_state *k, int ok);
+int stamp_fresh(struct engine *g, struct stamp *s, int use);
+
+/* Before the full run: g->be.mark set to k (for the tables its commit
+ * leaves), seeded with s's key, when s may be stamped. 1, or 0. */
+int stamp_mark(const struct stamp *s, struct engine *g, struct fw_state *k);
+
+/*
+ * After the full run (ok: it returned EXIT_DONE): writes the stamp when
+ * the run was clean (see above) and its inputs read again are those s
+ * holds (a file or a sysctl changed during the run is not stamped as
+ * seen); k: the tables as the run left them (stamp_mark). Otherwise, or
+ * when it cannot be written, removes it: the next replay runs in full.
+ */
+void stamp_update(struct engine *g, const struct stamp *s,
+		  const struct fw_state *k, int ok);
+
+void stamp_free(struct stamp *s);
 
 #endif

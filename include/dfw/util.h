@@ -118,10 +118,12 @@ char *str_escape(char *out, size_t size, const char *s);
 char *str_escape_n(char *out, size_t size, const char *s, size_t n, int quoted);
 
 /*
- * A 64-bit digest of p[0..n) after seed (0, or a digest before: a long
- * input in parts, each part's digest the next one's seed). For telling
- * whether something changed, not against forgery: 16 bytes a step by a
+ * A 64-bit digest of p[0..n) after seed (0, a secret key, or a digest
+ * before: a long input in parts, each part's digest the next one's
+ * seed). For telling whether something changed: 16 bytes a step by a
  * 64 x 64 -> 128-bit multiply (wyhash's mixing), about 10 GB/s here.
+ * Not a MAC: with a random seed nobody who lacks it can aim at a
+ * collision, but nothing more is claimed.
  */
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
 

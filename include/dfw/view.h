@@ -32,6 +32,8 @@ struct view {
 	struct docker_network *nets; /* GET /networks, once */
 	size_t nnets;
 	int have_nets;
+	int nets_failed; /* it failed (why: nets_err): not asked again */
+	struct err nets_err;
 	struct docker_container **ctrs; /* each in its own block */
 	size_t nctrs;
 	struct docker_summary *list; /* GET /containers/json, once */
