@@ -1083,8 +1083,7 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	g->be.lean = !g->dry_run && !(g->cfg && g->cfg->verbose);
 	/* a run that cannot be stamped already (stamp.h: a warning, hosts
 	 * entries, an inspect) does not read the tables again for one */
-	if (g->warnings.n || g->unplaced || g->view.inspected || g->hs.nent ||
-	    g->hs.njobs || g->hs.have_info)
+	if (!engine_quiet(g))
 		g->be.mark = NULL;
 	tx = backend_transact(&g->be, g->dry_run, sync_plan, &a, g->plans, e);
 	g->be.lean = 0;
@@ -1115,6 +1114,13 @@ out:
 	free(a.owners);
 	free(a.shed);
 	return rc;
+}
+
+int engine_quiet(const struct engine *g)
+{
+	return !g->warnings.n && !g->unplaced && !g->uncovered.n &&
+	       !g->live_probes && !g->view.inspected && !g->hs.nent &&
+	       !g->hs.njobs && !g->hs.have_info;
 }
 
 /* ---- helpers for the applets ------------------------------------------ */

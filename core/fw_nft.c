@@ -591,12 +591,13 @@ static const char *failed(int rc, struct buf *errout)
 	return strerror(errno);
 }
 
-/* Whether one NFT_MSG_NEWTABLE answer (its payload after the nfgenmsg,
- * len bytes of attributes) names table: 1, 0, or -1 when its attributes
- * do not parse or name no table. */
-static int names_table(const char *a, size_t len, const char *table)
+/* The value of the first attribute of type in a message's attributes
+ * (a[0..len)): 0 with *val and *vlen set, -1 when they do not parse or
+ * hold none. */
+static int nla_find(const char *a, size_t len, int type, const char **val,
+		    size_t *vlen)
 {
-	const size_t hdr = NLA_HDRLEN, want = strlen(table) + 1;
+	const size_t hdr = NLA_HDRLEN;
 	struct nlattr at;
 	size_t alen;
 
@@ -605,16 +606,32 @@ static int names_table(const char *a, size_t len, const char *table)
 		alen = at.nla_len;
 		if (alen < hdr || alen > len)
 			return -1;
-		if ((at.nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME)
-			return alen - hdr == want &&
-			       !memcmp(a + hdr, table, want);
-		alen = (alen + NLA_ALIGNTO - 1) & ~(size_t)(NLA_ALIGNTO - 1);
+		if ((at.nla_type & NLA_TYPE_MASK) == type) {
+			*val = a + hdr;
+			*vlen = alen - hdr;
+			return 0;
+		}
+		alen = NLA_ALIGN(alen);
 		if (alen >= len)
 			return -1;
 		len -= alen;
 		a += alen;
 	}
 	return -1;
+}
+
+/* Whether one NFT_MSG_NEWTABLE answer (its payload after the nfgenmsg,
+ * len bytes of attributes) names table: 1, 0, or -1 when its attributes
+ * do not parse or name no table. */
+static int names_table(const char *a, size_t len, const char *table)
+{
+	const size_t want = strlen(table) + 1;
+	const char *v;
+	size_t vlen;
+
+	if (nla_find(a, len, NFTA_TABLE_NAME, &v, &vlen))
+		return -1;
+	return vlen == want && !memcmp(v, table, want);
 }
 
 int fw_nft_has_table(int family, const char *table)
@@ -730,8 +747,8 @@ int fw_nft_generation(uint32_t *gen, char netns[40])
 	const size_t head = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(req.g)));
 	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct nlmsghdr h;
-	struct nlattr at;
-	size_t off, alen;
+	const char *val;
+	size_t vlen;
 	uint32_t v;
 	int fd, rc = -1, no;
 	ssize_t n;
@@ -762,24 +779,14 @@ int fw_nft_generation(uint32_t *gen, char netns[40])
 	}
 	/* one answer, NFT_MSG_NEWGEN: NFTA_GEN_ID, big-endian */
 	if (h.nlmsg_type != (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN) ||
-	    h.nlmsg_len < head)
+	    h.nlmsg_len < head ||
+	    nla_find(buf + head, h.nlmsg_len - head, NFTA_GEN_ID, &val,
+		     &vlen) ||
+	    vlen != sizeof(v))
 		goto out;
-	for (off = head; h.nlmsg_len - off >= NLA_HDRLEN; off += alen) {
-		memcpy(&at, buf + off, sizeof(at));
-		if (at.nla_len < NLA_HDRLEN || at.nla_len > h.nlmsg_len - off)
-			goto out;
-		if ((at.nla_type & NLA_TYPE_MASK) == NFTA_GEN_ID) {
-			if (at.nla_len != NLA_HDRLEN + sizeof(v))
-				goto out;
-			memcpy(&v, buf + off + NLA_HDRLEN, sizeof(v));
-			*gen = ntohl(v);
-			rc = 0;
-			goto out;
-		}
-		alen = NLA_ALIGN(at.nla_len);
-		if (alen > h.nlmsg_len - off)
-			break;
-	}
+	memcpy(&v, val, sizeof(v));
+	*gen = ntohl(v);
+	rc = 0;
 out:
 	close(fd);
 	return rc;

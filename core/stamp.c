@@ -379,9 +379,7 @@ int stamp_mark(const struct stamp *s, struct engine *g, struct fw_state *k)
 /* Whether the run that just ended may be stamped. */
 static int clean(const struct engine *g)
 {
-	return g->be.marked && !g->warnings.n && !g->unplaced &&
-	       !g->uncovered.n && !g->live_probes && !g->view.inspected &&
-	       !g->hs.nent && !g->hs.njobs && !g->hs.have_info;
+	return g->be.marked && engine_quiet(g);
 }
 
 void stamp_update(struct engine *g, const struct stamp *s,

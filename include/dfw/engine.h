@@ -182,6 +182,14 @@ int engine_find_record(struct engine *g, const char *name,
 void engine_bad_file_hint(struct err *e, const char *id);
 
 /*
+ * Whether the run so far said nothing and touched nothing beyond the
+ * table: no warning, no rule left out, no network init did not close,
+ * no live probe chain, no container inspected, no hosts entry (replay's
+ * stamp, stamp.h, needs this). 1 or 0.
+ */
+int engine_quiet(const struct engine *g);
+
+/*
  * Brings the kernel in line with items[0..n): for each item, the rules
  * its record yields now for the container holding its name (none when
  * it is stopped or there is none) replace the live rules of that name
