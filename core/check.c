@@ -413,11 +413,30 @@ static const char *path_bridge(const struct fw_rule *x,
 	return NULL;
 }
 
+/* Whether x, a rule in one of docker-fw's own chains (f's), lets packets
+ * past docker-fw's rules there without being one of them: not
+ * docker-fw's (its comment), and an ACCEPT, a RETURN (the packet goes on
+ * to Docker's rules, which let traffic within a bridge and to published
+ * ports through) or a jump into another chain (not followed), not only
+ * for replies. A DROP, a REJECT, a LOG only stop or look. */
+static int passes(struct fw *f, const struct fw_rule *x)
+{
+	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
+
+	if (!strncmp(fw_comment(x), FW_COMMENT, strlen(FW_COMMENT)) ||
+	    (x->ctstate && !(x->inv & FW_INV_CT) && !(x->ctstate & ~replies)))
+		return 0;
+	return !strcmp(x->target, "ACCEPT") || !strcmp(x->target, "RETURN") ||
+	       (*x->target && fw_chain(f, x->target));
+}
+
 /* Paths around the whitelist in the table of family: in FORWARD after
  * its jump into DOCKER-USER (or DFW-FORWARD), in DOCKER-USER after its
  * jump into DFW-FORWARD, in Docker 28's DOCKER-FORWARD, each rule
  * path_bridge says lets new traffic into a bridge past docker-fw's
- * rules. 0, or -1 with e set (the table unreadable: EXIT_RUNTIME). */
+ * rules; in docker-fw's own chains (DFW-FORWARD, DFW-INPUT), each rule
+ * that passes() says lets packets past them. 0, or -1 with e set (the
+ * table unreadable: EXIT_RUNTIME). */
 static int paths(struct engine *g, struct check_report *r, int family,
 		 struct err *e)
 {
@@ -466,6 +485,31 @@ static int paths(struct engine *g, struct check_report *r, int family,
 				     "containers there are reached without "
 				     "a rule of docker-fw",
 				     j + 1, ch->name, b.data ? b.data : "", br),
+				"",
+				line("delete it (ip%stables -D %s %zu), and "
+				     "open the flows it was for with docker-fw",
+				     v6, ch->name, j + 1),
+				e))
+				goto out;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ch = fw_chain(&f, i ? FW_CHAIN_INPUT : FW_CHAIN_FORWARD);
+		for (j = 0; ch && j < ch->n; j++) {
+			if (!passes(&f, &ch->rules[j]))
+				continue;
+			b.len = 0;
+			if (fw_rule_show(&ch->rules[j], &b))
+				goto nomem;
+			if (add(r, CHECK_PATH, 0, family, ch->name, "",
+				line("rule %zu of %s (%s) is not docker-fw's "
+				     "and lets packets past docker-fw's rules "
+				     "there: %s",
+				     j + 1, ch->name, b.data ? b.data : "",
+				     i ? "containers reach the host without "
+					 "a rule of docker-fw" :
+					 "containers are reached without a "
+					 "rule of docker-fw"),
 				"",
 				line("delete it (ip%stables -D %s %zu), and "
 				     "open the flows it was for with docker-fw",

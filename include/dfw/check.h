@@ -61,7 +61,9 @@
 #define CHECK_PATH \
 	"path" /* a rule past docker-fw's that lets new
 					 * traffic into a bridge (a foreign
-					 * ACCEPT, or a jump into DOCKER) */
+					 * ACCEPT, or a jump into DOCKER), or
+					 * one in docker-fw's chains it did
+					 * not make that lets packets past */
 
 /* One finding. Strings are owned, "" when not known; none holds a
  * control character unescaped (they are escaped when made). */
