@@ -23,7 +23,10 @@ CFLAGS ?= -Os
 CFLAGS += $(CSTD) $(WARN) -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-DDFW_VERSION='"$(VERSION)"'
-LDFLAGS += -static -s -Wl,--gc-sections
+# libiptc's socket calls go through core/fw_iptc.c, which digests the
+# tables it reads and commits (fw_iptc_seen): every link of core/ has it.
+WRAP := -Wl,--wrap=getsockopt,--wrap=setsockopt
+LDFLAGS += -static -s -Wl,--gc-sections $(WRAP)
 
 CORE_SRC := $(sort $(wildcard core/*.c))
 APPLET_SRC := $(sort $(wildcard applets/*.c))
@@ -74,7 +77,7 @@ deps: $(DEPS)/musl/.done
 # A glibc build for a fast edit loop; tests and releases use docker-fw.
 docker-fw-glibc: $(SRC) $(HOST_LIBS)
 	$(HOSTCC) -O1 -g $(CSTD) $(WARN) $(INC) -DDFW_VERSION='"$(VERSION)"' \
-		-o $@ $(SRC) $(HOST_LIBS)
+		-o $@ $(SRC) $(HOST_LIBS) $(WRAP)
 
 $(BUILD)/asan/%.o: %.c $(DEPS)/host/.done
 	@mkdir -p $(@D)
@@ -85,7 +88,7 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/asan/libcore.a \
 		$(HOST_LIBS)
 	@mkdir -p $(@D)
 	$(HOSTCC) -O1 -g $(CSTD) $(WARN) $(SAN) $(INC) -Itests/unit -o $@ $< \
-		$(BUILD)/asan/libcore.a $(HOST_LIBS) $(UNIT_LDFLAGS)
+		$(BUILD)/asan/libcore.a $(HOST_LIBS) $(WRAP) $(UNIT_LDFLAGS)
 # Unit tests that fail allocations on purpose (tests/unit/failalloc.h).
 FAILALLOC := $(BUILD)/unit/test_tls $(BUILD)/unit/test_http \
 	$(BUILD)/unit/test_client $(BUILD)/unit/test_watch \
@@ -99,7 +102,7 @@ $(BUILD)/fuzz/%.o: %.c $(DEPS)/host/.done
 		-c -o $@ $<
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(FUZZCC) -O1 -g $(CSTD) $(WARN) $(INC) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(FUZZ_OBJ) $(HOST_LIBS)
+		-o $@ $< $(FUZZ_OBJ) $(HOST_LIBS) $(WRAP)
 
 # Test tools: static musl programs that drive core/ from the e2e tests.
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))

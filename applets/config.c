@@ -220,6 +220,8 @@ int config_finish(struct cli *c, struct err *e)
 	/* a test's fault: the commit of one family's table fails; or
 	 * (again) the first legacy commit is refused as a changed table */
 	cfg->trace_stamp = c->env.trace_stamp && *c->env.trace_stamp;
+	cfg->stop_at_mark = cfg->trace_stamp &&
+			    !strcmp(c->env.trace_stamp, "stop");
 	if (c->env.fail_commit)
 		cfg->fail_commit = !strcmp(c->env.fail_commit, "6") ?
 					   AF_INET6 :

@@ -33,7 +33,8 @@ struct config_env {
 	const char *fail_commit;       /* DFW_TEST_FAIL_COMMIT: "4", "6"
 					 * or "again", tests only */
 	const char *trace_stamp;       /* DFW_TEST_STAMP: replay says what
-					* its stamp did (tests) */
+					* its stamp did; "stop": and stops
+					* before its mark (tests) */
 };
 
 /* What main.c hands an applet: the configuration as far as the

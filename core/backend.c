@@ -3,6 +3,7 @@
  * read-plan-commit transaction under one xtables lock.
  */
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,7 @@ struct txn {
 static void txn_close(struct txn *t)
 {
 	fw_nft_prefetch_drop(); /* an ip6 read not taken (prefetch6) */
+	fw_iptc_seen_stop();
 	while (t->nfw)
 		fw_close(&t->fw[--t->nfw]);
 	if (t->lock_fd >= 0)
@@ -280,6 +282,10 @@ static int txn_open(struct backend *b, struct txn *t, struct err *e)
 		return -1;
 	if (b->mark) {
 		char netns[40];
+
+		/* the legacy tables as this transaction reads and
+		 * replaces them (fw_iptc_seen) */
+		fw_iptc_seen_start(b->mark->seed);
 
 		/* no nf_tables (1): nothing to commit there, 0 stays */
 		b->gen0_ok = !(b->mark->parts & FW_STATE_NFT) ||
@@ -475,13 +481,21 @@ int backend_transact(struct backend *b, int dry_run, backend_plan_fn plan,
 			if (rc && k > 0 && plans[0].n)
 				undo4(b, &t, &plans[0], e);
 		}
-		/* the tables this run leaves, read under its lock: by the
-		 * legacy ones' content, by nf_tables' generation (each
-		 * iptables-nft-restore is one commit) */
-		if (!rc && !dry_run && b->mark)
+		/* the tables as this run leaves them. A legacy one by the
+		 * content libiptc last read or committed, not read again
+		 * (a writer that ignores the lock would be taken for
+		 * ours), else read now; nf_tables by its generation under
+		 * our lock, which moved by our commits alone (each
+		 * iptables-nft-restore is one) */
+		if (!rc && !dry_run && b->mark && b->env &&
+		    b->env->stop_at_mark)
+			raise(SIGSTOP);
+		if (!rc && !dry_run && b->mark) {
+			b->mark->seen = 1;
 			b->marked = b->gen0_ok && !fw_state_read(b->mark) &&
 				    (!(b->mark->parts & FW_STATE_NFT) ||
 				     b->mark->gen == b->gen0 + ours);
+		}
 		txn_close(&t);
 		if (!rc || e->code != FW_AGAIN)
 			break;

@@ -29,6 +29,7 @@ int engine_init(struct engine *g, const struct dfw_config *c, unsigned what,
 	g->env.lock = c->xtables_lock;
 	g->env.path = c->path;
 	g->env.fail_family = c->fail_commit;
+	g->env.stop_at_mark = c->stop_at_mark;
 	backend_init(&g->be, &g->env,
 		     !c->backend		? NULL :
 		     !strcmp(c->backend, "nft") ? &fw_nft_ops :

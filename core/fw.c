@@ -212,12 +212,13 @@ int fw_state_read(struct fw_state *s)
 {
 	unsigned parts = s->parts;
 	uint64_t seed = s->seed;
-	int fd, k;
+	int fd, k, seen = s->seen, r;
 	ssize_t n;
 
 	memset(s, 0, sizeof(*s));
 	s->parts = parts;
 	s->seed = seed;
+	s->seen = seen;
 	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -232,6 +233,14 @@ int fw_state_read(struct fw_state *s)
 			return -1;
 	}
 	for (k = 0; parts & FW_STATE_LEGACY && k < 2; k++) {
+		r = seen ? fw_iptc_seen(k ? AF_INET6 : AF_INET, &s->digest[k]) :
+			   0;
+		if (r < 0)
+			return -1;
+		if (r > 0) { /* as this run left it: read or written */
+			s->legacy[k] = 1;
+			continue;
+		}
 		s->legacy[k] = fw_iptc_has_table(k ? AF_INET6 : AF_INET,
 						 "filter");
 		if (s->legacy[k] &&

@@ -455,48 +455,220 @@ static int get_entries(int family, const char *table, struct ipt_getinfo *info,
 	return rc;
 }
 
-int fw_iptc_digest(int family, const char *table, uint64_t seed, uint64_t *out)
+/* A match's or target's digest after h (struct xt_entry_match and
+ * xt_entry_target share their head): size, name, revision, then data.
+ * The bytes after the name's NUL are left out: the kernel writes the
+ * name alone over a reader's buffer (xt_obj_to_user), so they hold
+ * whatever that buffer held. */
+static uint64_t ext_digest(const unsigned char *p, size_t size, uint64_t h)
 {
-	const int v6 = family == AF_INET6;
+	struct xt_entry_match m;
+	size_t len;
+
+	memcpy(&m, p, sizeof(m));
+	len = strnlen(m.u.user.name, sizeof(m.u.user.name));
+	memset(m.u.user.name + len, 0, sizeof(m.u.user.name) - len);
+	h = hash64(&m, sizeof(m), h);
+	return hash64(p + sizeof(m), size - sizeof(m), h);
+}
+
+/*
+ * The digest of a table as IPT_SO_GET_INFO and IPT_SO_GET_ENTRIES hand
+ * it out, or as IPT_SO_SET_REPLACE takes it (the same entries; info's
+ * fields from the replace's): what the kernel gives back of each entry
+ * (its head but comefrom and counters; its matches' and target's
+ * ext_digest). 0, or -1 for entries that do not add up to size.
+ */
+static int table_digest(int v6, const struct ipt_getinfo *in,
+			const unsigned char *t, size_t size, uint64_t seed,
+			uint64_t *out)
+{
 	/* an entry's head up to comefrom (the kernel's scratch, which
 	 * counters follow), and its size: where its matches start */
 	const size_t keep = v6 ? offsetof(struct ip6t_entry, comefrom) :
 				 offsetof(struct ipt_entry, comefrom);
 	const size_t head = v6 ? sizeof(struct ip6t_entry) :
 				 sizeof(struct ipt_entry);
+	const size_t at_to = v6 ? offsetof(struct ip6t_entry, target_offset) :
+				  offsetof(struct ipt_entry, target_offset);
+	const size_t at_no = v6 ? offsetof(struct ip6t_entry, next_offset) :
+				  offsetof(struct ipt_entry, next_offset);
+	const size_t ms = sizeof(struct xt_entry_match);
+	struct ipt_getinfo info;
+	size_t off, next, to, i, sz;
+	uint16_t v;
+	uint64_t h;
+
+	memset(&info, 0, sizeof(info));
+	memcpy(info.name, in->name, strnlen(in->name, sizeof(info.name) - 1));
+	info.valid_hooks = in->valid_hooks;
+	/* the hooks the table has: the kernel sets the others to ~0, a
+	 * replace leaves them as they come (libiptc's 0) */
+	for (i = 0; i < NF_INET_NUMHOOKS; i++)
+		if (in->valid_hooks & 1u << i) {
+			info.hook_entry[i] = in->hook_entry[i];
+			info.underflow[i] = in->underflow[i];
+		}
+	info.num_entries = in->num_entries;
+	info.size = in->size;
+	h = hash64(&info, sizeof(info), seed);
+	for (off = 0; off < size; off += next) {
+		if (size - off < head)
+			return -1;
+		memcpy(&v, t + off + at_no, sizeof(v));
+		next = v;
+		memcpy(&v, t + off + at_to, sizeof(v));
+		to = v;
+		if (next > size - off || to < head || to > next ||
+		    next - to < sizeof(struct xt_entry_target))
+			return -1;
+		h = hash64(t + off, keep, h);
+		for (i = head; i < to; i += sz) {
+			if (to - i < ms)
+				return -1;
+			memcpy(&v, t + off + i, sizeof(v));
+			sz = v;
+			if (sz < ms || sz > to - i)
+				return -1;
+			h = ext_digest(t + off + i, sz, h);
+		}
+		memcpy(&v, t + off + to, sizeof(v));
+		sz = v;
+		if (sz < sizeof(struct xt_entry_target) || sz > next - to)
+			return -1;
+		h = ext_digest(t + off + to, sz, h);
+	}
+	*out = h;
+	return 0;
+}
+
+int fw_iptc_digest(int family, const char *table, uint64_t seed, uint64_t *out)
+{
 	struct ipt_get_entries *g;
 	struct ipt_getinfo info;
-	const unsigned char *t;
-	uint64_t h;
-	size_t off, next, size;
-	uint16_t no;
+	int rc;
 
 	if ((family != AF_INET && family != AF_INET6) ||
 	    get_entries(family, table, &info, &g))
 		return -1;
-	info.name[sizeof(info.name) - 1] = 0;
-	h = hash64(&info, sizeof(info), seed);
-	t = (const unsigned char *)g->entrytable;
-	size = g->size;
-	for (off = 0; off < size; off += next) {
-		if (size - off < head)
-			break;
-		memcpy(&no,
-		       t + off +
-			       (v6 ? offsetof(struct ip6t_entry, next_offset) :
-				     offsetof(struct ipt_entry, next_offset)),
-		       sizeof(no));
-		next = no;
-		if (next < head || next > size - off)
-			break;
-		h = hash64(t + off, keep, h);
-		h = hash64(t + off + head, next - head, h);
-	}
+	rc = table_digest(family == AF_INET6, &info,
+			  (const unsigned char *)g->entrytable, g->size, seed,
+			  out);
 	free(g);
-	if (off != size)
-		return -1;
-	*out = h;
-	return 0;
+	return rc;
+}
+
+/*
+ * What libiptc reads and replaces: the link wraps getsockopt and
+ * setsockopt (-Wl,--wrap, the Makefile's WRAP), and each answer of
+ * IPT_SO_GET_ENTRIES and each replace the kernel took, of a filter
+ * table, leaves its digest here while fw_iptc_seen_start's watch is on.
+ * IPT_SO_GET_INFO comes first and gives the entries' info. ip6tables'
+ * calls have the same numbers and heads at IPPROTO_IPV6.
+ */
+static struct {
+	int on;
+	uint64_t seed;
+	int info_ok[2];
+	struct ipt_getinfo info[2];
+	int state[2]; /* fw_iptc_seen's */
+	uint64_t digest[2];
+} seen;
+
+void fw_iptc_seen_start(uint64_t seed)
+{
+	memset(&seen, 0, sizeof(seen));
+	seen.on = 1;
+	seen.seed = seed;
+}
+
+void fw_iptc_seen_stop(void)
+{
+	seen.on = 0;
+}
+
+int fw_iptc_seen(int family, uint64_t *out)
+{
+	int k = family == AF_INET6;
+
+	if (seen.state[k] > 0)
+		*out = seen.digest[k];
+	return seen.state[k];
+}
+
+/* The family of a call at level, or -1: not one of x_tables'. */
+static int seen_family(int level)
+{
+	return level == IPPROTO_IP ? 0 : level == IPPROTO_IPV6 ? 1 : -1;
+}
+
+static void seen_table(int k, const struct ipt_getinfo *info,
+		       const void *entries, size_t size)
+{
+	seen.state[k] = table_digest(k, info, entries, size, seen.seed,
+				     &seen.digest[k]) ?
+				-1 :
+				1;
+}
+
+int __real_getsockopt(int fd, int level, int name, void *restrict v,
+		      socklen_t *restrict len);
+int __wrap_getsockopt(int fd, int level, int name, void *restrict v,
+		      socklen_t *restrict len);
+int __wrap_getsockopt(int fd, int level, int name, void *restrict v,
+		      socklen_t *restrict len)
+{
+	int rc = __real_getsockopt(fd, level, name, v, len);
+	int k = seen_family(level), saved = errno;
+	const struct ipt_get_entries *g = v;
+	const struct ipt_getinfo *i = v;
+
+	if (rc || !seen.on || k < 0)
+		return rc;
+	if (name == IPT_SO_GET_INFO && *len == sizeof(*i) &&
+	    !strncmp(i->name, "filter", sizeof(i->name))) {
+		seen.info[k] = *i;
+		seen.info_ok[k] = 1;
+	} else if (name == IPT_SO_GET_ENTRIES && *len >= sizeof(*g) &&
+		   !strncmp(g->name, "filter", sizeof(g->name))) {
+		if (seen.info_ok[k] && g->size == seen.info[k].size &&
+		    *len == sizeof(*g) + g->size)
+			seen_table(k, &seen.info[k], g->entrytable, g->size);
+		else
+			seen.state[k] = -1;
+	}
+	errno = saved;
+	return rc;
+}
+
+int __real_setsockopt(int fd, int level, int name, const void *v,
+		      socklen_t len);
+int __wrap_setsockopt(int fd, int level, int name, const void *v,
+		      socklen_t len);
+int __wrap_setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+{
+	int rc = __real_setsockopt(fd, level, name, v, len);
+	int k = seen_family(level), saved = errno;
+	const struct ipt_replace *r = v;
+	struct ipt_getinfo info;
+
+	if (rc || !seen.on || k < 0 || name != IPT_SO_SET_REPLACE ||
+	    len < sizeof(*r) || strncmp(r->name, "filter", sizeof(r->name)))
+		return rc;
+	if (len != sizeof(*r) + r->size) {
+		seen.state[k] = -1;
+	} else {
+		memset(&info, 0, sizeof(info));
+		memcpy(info.name, r->name, sizeof(info.name));
+		info.valid_hooks = r->valid_hooks;
+		memcpy(info.hook_entry, r->hook_entry, sizeof(info.hook_entry));
+		memcpy(info.underflow, r->underflow, sizeof(info.underflow));
+		info.num_entries = r->num_entries;
+		info.size = r->size;
+		seen_table(k, &info, r->entries, r->size);
+	}
+	errno = saved;
+	return rc;
 }
 
 /* Whether docker-fw can show r as it is: its values hold no control

@@ -13,7 +13,8 @@ out=$(mktemp)
 trap 'rm -f "$map" "$out"' EXIT
 cd "$top"
 # shellcheck disable=SC2046
-musl-gcc -static -Wl,--gc-sections -Wl,-Map="$map" -o "$out" \
+musl-gcc -static -Wl,--gc-sections -Wl,--wrap=getsockopt,--wrap=setsockopt \
+	-Wl,-Map="$map" -o "$out" \
 	$(ls "$build"/musl/core/*.o "$build"/musl/applets/*.o) \
 	"$build/deps/musl/lib/libip4tc.a" "$build/deps/musl/lib/libip6tc.a" \
 	"$build/deps/musl/lib/libbearssl.a"

@@ -57,7 +57,10 @@ struct backend {
 				 * is to come) */
 	struct fw_state *mark;	  /* the caller's, or NULL: set at the end of
 				 * a transaction that committed (or had
-				 * nothing to), the lock still held */
+				 * nothing to), the lock still held; a
+				 * legacy table as the transaction's
+				 * libiptc read or committed it
+				 * (fw_iptc_seen) */
 	int marked;		  /* 1: *mark is the tables as that
 				 * transaction left them, no commit of
 				 * another between its read and now that

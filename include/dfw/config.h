@@ -65,8 +65,11 @@ struct dfw_config {
 				 * the commit of this family's table
 				 * (AF_INET, AF_INET6) fails; =again:
 				 * FW_FAIL_AGAIN (fw.h); 0: never */
-	int trace_stamp; /* tests only ($DFW_TEST_STAMP non-empty): replay
+	int trace_stamp;  /* tests only ($DFW_TEST_STAMP non-empty): replay
 			  * says on stderr what its stamp (stamp.h) did */
+	int stop_at_mark; /* tests only ($DFW_TEST_STAMP=stop): and stops
+			   * (SIGSTOP) after its commits, before the
+			   * tables are taken for the stamp */
 	/* the run */
 	int dry_run; /* --dry-run: plan and say, change nothing */
 	int verbose; /* -v: say the backend and the changes */

@@ -386,6 +386,9 @@ struct fw_env {
 				 * the iptc backend's first commit is
 				 * refused as a table changed under us
 				 * (FW_AGAIN), once; 0: never */
+	int stop_at_mark; /* a test's pause: backend_transact stops the
+			   * process (SIGSTOP) after its commits, before
+			   * it takes the tables for a stamp */
 };
 
 #define FW_FAIL_AGAIN (-1) /* fail_family's: refused once, FW_AGAIN */
@@ -473,12 +476,28 @@ int fw_nft_generation(uint32_t *gen, char netns[40]);
 /*
  * A digest (hash64 from seed) of the legacy table named table of family
  * (AF_INET or AF_INET6) as the kernel hands it to iptc_init
- * (IPT_SO_GET_INFO and IPT_SO_GET_ENTRIES), without the entries' counters
- * and comefrom: equal while no replace changed a rule, a chain or a
- * policy. Only for a table fw_iptc_has_table lists (asking for another
- * would load its module and make it). 0, or -1 when it cannot be read.
+ * (IPT_SO_GET_INFO and IPT_SO_GET_ENTRIES): of what the kernel writes of
+ * it (x_tables' copy_entries_to_user), without the entries' counters and
+ * comefrom: equal while no replace changed a rule, a chain or a policy.
+ * Only for a table fw_iptc_has_table lists (asking for another would
+ * load its module and make it). 0, or -1 when it cannot be read.
  */
 int fw_iptc_digest(int family, const char *table, uint64_t seed, uint64_t *out);
+
+/*
+ * The legacy filter tables as this process's libiptc last read them or
+ * replaced them: fw_iptc_digest's digest (from seed) of each table
+ * IPT_SO_GET_ENTRIES answered and of each that IPT_SO_SET_REPLACE put in
+ * place, from fw_iptc_seen_start until fw_iptc_seen_stop. This works
+ * only in a program linked with -Wl,--wrap=getsockopt,--wrap=setsockopt
+ * (the Makefile's WRAP), which sends libiptc's calls through
+ * fw_iptc.c. fw_iptc_seen: 1 with *out set; 0 when family's filter
+ * table was neither read nor replaced since the start; -1 when it was
+ * but cannot be digested.
+ */
+void fw_iptc_seen_start(uint64_t seed);
+void fw_iptc_seen_stop(void);
+int fw_iptc_seen(int family, uint64_t *out);
 
 /* The kernel's filter tables as a replay's stamp (stamp.h) compares them. */
 enum {
@@ -488,6 +507,9 @@ enum {
 struct fw_state {
 	unsigned parts;	    /* the caller's: FW_STATE_* to read */
 	uint64_t seed;	    /* the caller's: the digests' seed */
+	int seen;	    /* the caller's: a legacy table libiptc read or
+			     * replaced since fw_iptc_seen_start is taken
+			     * as it did, not read again */
 	int legacy[2];	    /* AF_INET, AF_INET6: a legacy filter table */
 	uint64_t digest[2]; /* its fw_iptc_digest */
 	int nft;	    /* fw_nft_generation: 0 read, 1 no nf_tables */
@@ -497,7 +519,8 @@ struct fw_state {
 };
 
 /* Reads s now: the parts s->parts names (the others stay 0), seeded
- * by s->seed. 0, or -1 when any part cannot be read. */
+ * by s->seed (with s->seen: a legacy table as fw_iptc_seen has it, where
+ * it has it). 0, or -1 when any part cannot be read. */
 int fw_state_read(struct fw_state *s);
 
 /*

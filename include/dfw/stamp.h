@@ -15,19 +15,22 @@
  * warning, nothing left out, no container inspected (add-two-ways' hosts
  * entries, a container the list lacks: their files are not digested
  * here), no live probe chain, its inputs read again at the end equal to
- * those it started from, and the tables read under the xtables lock as
- * it left them. A replay whose
+ * those it started from, and the tables taken as it left them. A
+ * replay whose
  * inputs all give the same digests would change nothing and say
  * nothing: it ends there. Any other replay runs in full, and removes
  * the stamp when it cannot write one.
  *
  * The tables: a legacy one by a digest of its entries as the kernel
  * hands them to iptc_init, without counters (fw_iptc_digest: the whole
- * table is read, as iptables-save reads it); nf_tables by the ruleset's
+ * table is read, as iptables-save reads it). A full run stamps the
+ * digest of the table as its libiptc read it or committed it
+ * (fw_iptc_seen), never a read after its commit, which would take a
+ * writer that ignores the lock for the run. nf_tables by the ruleset's
  * generation, which every commit of any table moves on, with the
  * namespace's cookie and the boot's ID (fw_nft_generation). A stamp
- * written after nf_tables commits holds only if the generation moved by
- * those commits alone.
+ * written after nf_tables commits holds only if the generation, read
+ * under the lock after them, moved by those commits alone.
  */
 #ifndef DFW_STAMP_H
 #define DFW_STAMP_H
