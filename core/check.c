@@ -362,6 +362,57 @@ static int host_network(struct engine *g, struct check_report *r, struct err *e)
 	return 0;
 }
 
+/* Whether Docker's network driver d carries its containers' traffic
+ * through a Linux bridge of this network namespace, so through FORWARD:
+ * "bridge"; "host" and "null" are no network of their own (host_network
+ * says the first). macvlan and ipvlan put containers on a host
+ * interface's own network, overlay in a namespace of its own: FORWARD
+ * never sees them. */
+static int forwarded_driver(const char *d)
+{
+	return !strcmp(d, "bridge") || !strcmp(d, "host") || !strcmp(d, "null");
+}
+
+/* Running containers on a network whose traffic does not pass FORWARD:
+ * docker-fw's rules do not reach them. 0, or -1 with e set. */
+static int unfiltered(struct engine *g, struct check_report *r, struct err *e)
+{
+	struct view *v = &g->view;
+	const struct docker_network *nw;
+	size_t i, j, k;
+
+	if (view_list(v, e) || view_networks(v, e))
+		return -1;
+	for (i = 0; i < v->nlist; i++) {
+		const struct docker_summary *c = &v->list[i];
+
+		if (strcmp(c->state, "running") && strcmp(c->state, "paused"))
+			continue;
+		for (j = 0; j < c->nnets; j++) {
+			for (nw = NULL, k = 0; !nw && k < v->nnets; k++)
+				if (!strcmp(v->nets[k].id,
+					    c->nets[j].network_id))
+					nw = &v->nets[k];
+			if (!nw || forwarded_driver(nw->driver))
+				continue;
+			if (add(r, CHECK_UNFILTERED, 0, 0, "", c->name,
+				line("%s is on network %s (driver %s), whose "
+				     "traffic does not pass this host's "
+				     "FORWARD chain: docker-fw's rules do not "
+				     "reach it, and whoever reaches that "
+				     "network reaches its ports",
+				     c->name, nw->name, nw->driver),
+				"",
+				"run it on a bridge network (docker-fw rules "
+				"then say who may reach it), or firewall it "
+				"where that network is",
+				e))
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Whether an interface of a rule ("" any, "br+" a prefix) may be b. */
 static int if_may_be(const char *i, const char *b)
 {
@@ -660,7 +711,7 @@ int check_run(struct engine *g, struct check_report *r, struct err *e)
 	if (other_set(g, r, AF_INET, e) ||
 	    (!*g->be.skip6 && other_set(g, r, AF_INET6, e)))
 		goto out;
-	if (host_network(g, r, e))
+	if (host_network(g, r, e) || unfiltered(g, r, e))
 		goto out;
 	if (paths(g, r, AF_INET, e) ||
 	    (!*g->be.skip6 && paths(g, r, AF_INET6, e)))

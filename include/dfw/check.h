@@ -54,6 +54,10 @@
 #define CHECK_HOST_NET \
 	"host-network" /* a container on the host's
 					 * stack: unfiltered */
+#define CHECK_UNFILTERED \
+	"network-unfiltered" /* a container on a network whose
+				  * traffic does not pass FORWARD
+				  * (macvlan, ipvlan, overlay) */
 #define CHECK_HOST_OPEN \
 	"host-open"	      /* container -> host open by
 					 * init's choice (a note) */
