@@ -362,17 +362,6 @@ static int host_network(struct engine *g, struct check_report *r, struct err *e)
 	return 0;
 }
 
-/* Whether Docker's network driver d carries its containers' traffic
- * through a Linux bridge of this network namespace, so through FORWARD:
- * "bridge"; "host" and "null" are no network of their own (host_network
- * says the first). macvlan and ipvlan put containers on a host
- * interface's own network, overlay in a namespace of its own: FORWARD
- * never sees them. */
-static int forwarded_driver(const char *d)
-{
-	return !strcmp(d, "bridge") || !strcmp(d, "host") || !strcmp(d, "null");
-}
-
 /* Running containers on a network whose traffic does not pass FORWARD:
  * docker-fw's rules do not reach them. 0, or -1 with e set. */
 static int unfiltered(struct engine *g, struct check_report *r, struct err *e)
@@ -393,7 +382,7 @@ static int unfiltered(struct engine *g, struct check_report *r, struct err *e)
 				if (!strcmp(v->nets[k].id,
 					    c->nets[j].network_id))
 					nw = &v->nets[k];
-			if (!nw || forwarded_driver(nw->driver))
+			if (!nw || engine_forwarded_driver(nw->driver))
 				continue;
 			if (add(r, CHECK_UNFILTERED, 0, 0, "", c->name,
 				line("%s is on network %s (driver %s), whose "
@@ -600,6 +589,11 @@ static int warnings(struct engine *g, struct check_report *r, size_t from,
 		const char *fix = "as the message says: drop the rule, or "
 				  "add it again as it can be applied now";
 
+		for (k = 0; k < g->unfiltered.n; k++)
+			if (!strcmp(w, g->unfiltered.v[k]))
+				break;
+		if (k < g->unfiltered.n)
+			continue; /* unfiltered() says it, for every one */
 		for (k = 0; k < g->uncovered.n; k++)
 			if (!strncmp(w, "network \"", 9) &&
 			    !strncmp(w + 9, g->uncovered.v[k],

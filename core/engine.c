@@ -67,6 +67,7 @@ void engine_free(struct engine *g)
 	hostsync_free(&g->hs);
 	strv_free(&g->host_changes);
 	strv_free(&g->uncovered);
+	strv_free(&g->unfiltered);
 	strv_free(&g->warnings);
 	store_close(&g->store);
 	docker_close(&g->d);
@@ -167,6 +168,30 @@ static int in_strv(const struct strv *s, const char *str)
 	return 0;
 }
 
+int engine_forwarded_driver(const char *driver)
+{
+	return !strcmp(driver, "bridge") || !strcmp(driver, "host") ||
+	       !strcmp(driver, "null");
+}
+
+/* The warning for c, whose rules this run makes, on nw: a network
+ * FORWARD never sees (once each; out of memory: left out). */
+static void unfiltered(struct engine *g, const struct docker_container *c,
+		       const struct docker_network *nw)
+{
+	struct buf b = { 0 };
+
+	if (!buf_printf(&b,
+			"container \"%s\" is on network \"%s\" (driver "
+			"%s), whose traffic does not pass this host's "
+			"FORWARD chain: docker-fw's rules do not filter it "
+			"there",
+			c->name, nw->name, nw->driver) &&
+	    !in_strv(&g->unfiltered, b.data))
+		(void)strv_add(&g->unfiltered, b.data, b.len);
+	buf_free(&b);
+}
+
 static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 {
 	const struct fw_chain *ch = fw_chain(f, FW_CHAIN_FORWARD);
@@ -177,6 +202,7 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 	size_t i, j, k;
 
 	strv_free(&g->uncovered);
+	strv_free(&g->unfiltered);
 	/* the bridges with a tail, in one pass over the chain (a few among
 	 * thousands of rules): then each network is a look in a short list */
 	for (i = 0; ch && i < ch->n; i++)
@@ -192,6 +218,9 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 		for (j = 0; c && c->running && j < c->nnets; j++)
 			for (k = 0; k < g->view.nnets; k++) {
 				nw = &g->view.nets[k];
+				if (!strcmp(nw->name, c->nets[j].name) &&
+				    !engine_forwarded_driver(nw->driver))
+					unfiltered(g, c, nw);
 				if (strcmp(nw->name, c->nets[j].name) ||
 				    strcmp(nw->driver, "bridge") ||
 				    !*nw->bridge ||
@@ -1097,6 +1126,8 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 		     "network \"%s\" is not closed by `docker-fw init`: "
 		     "its containers are not whitelisted until it runs",
 		     g->uncovered.v[i]);
+	for (i = 0; i < g->unfiltered.n; i++)
+		warn(g, "%s", g->unfiltered.v[i]);
 	for (i = 0; i < n; i++)
 		if (store_commit(&txn[i], e))
 			goto out;
@@ -1120,8 +1151,8 @@ out:
 int engine_quiet(const struct engine *g)
 {
 	return !g->warnings.n && !g->unplaced && !g->uncovered.n &&
-	       !g->live_probes && !g->view.inspected && !g->hs.nent &&
-	       !g->hs.njobs && !g->hs.have_info;
+	       !g->unfiltered.n && !g->live_probes && !g->view.inspected &&
+	       !g->hs.nent && !g->hs.njobs && !g->hs.have_info;
 }
 
 /* ---- helpers for the applets ------------------------------------------ */

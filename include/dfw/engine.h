@@ -46,6 +46,9 @@ struct engine {
 	struct hostsync hs;		      /* add-two-ways entries */
 	struct strv warnings;		      /* one line each, no prefix */
 	struct strv uncovered;		      /* networks init has not closed */
+	struct strv unfiltered;	  /* the warnings for containers with rules
+				 * on a network whose traffic FORWARD never
+				 * sees (engine_forwarded_driver) */
 	struct strv host_changes; /* what init's part changed outside the
 				   * tables (sysctls, its settings), one
 				   * line each, counted by engine_pending */
@@ -188,6 +191,17 @@ void engine_bad_file_hint(struct err *e, const char *id);
  * stamp, stamp.h, needs this). 1 or 0.
  */
 int engine_quiet(const struct engine *g);
+
+/*
+ * Whether Docker's network driver driver (GET /networks' Driver) carries
+ * its containers' traffic through a Linux bridge of this network
+ * namespace, so through FORWARD, where docker-fw's rules are: "bridge";
+ * "host" and "null" are no network of their own. macvlan and ipvlan put
+ * containers on a host interface's own network, overlay in a namespace
+ * of its own: FORWARD never sees them (a sync warns for a container
+ * with rules there: engine.unfiltered). 1 or 0.
+ */
+int engine_forwarded_driver(const char *driver);
 
 /*
  * Brings the kernel in line with items[0..n): for each item, the rules
