@@ -414,43 +414,114 @@ static int if_may_be(const char *i, const char *b)
 	return !strcmp(i, b);
 }
 
-/* Whether x, a rule packets reach after docker-fw's, lets new traffic
- * from outside into a container without it: an ACCEPT, or a jump into
- * Docker's DOCKER chain (where the published ports' ACCEPTs are), that
- * may send packets out to a bridge of nets, not only from one (a
- * container's own traffic out is Docker's) and not only replies. The
- * bridge, or NULL. Docker's catch-all (-o B -j DOCKER, alone) is left
- * to init's findings. */
-static const char *path_bridge(const struct fw_rule *x,
-			       const struct docker_network *nets, size_t n)
+/* The bridges of nets[0..n) that x may let new traffic into, whatever
+ * its target, marked in to[0..n) (1): out (-o) to the bridge, not only
+ * from a bridge (a container's own traffic out is Docker's) and not only
+ * replies. The number marked. */
+static size_t into(const struct fw_rule *x, const struct docker_network *nets,
+		   size_t n, unsigned char *to)
 {
 	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
-	size_t i;
+	size_t i, k = 0;
 
-	if (!strncmp(fw_comment(x), FW_COMMENT, strlen(FW_COMMENT)) ||
-	    (strcmp(x->target, "ACCEPT") && strcmp(x->target, "DOCKER")))
-		return NULL;
+	memset(to, 0, n);
 	if (x->ctstate && !(x->inv & FW_INV_CT) && !(x->ctstate & ~replies))
-		return NULL; /* replies only */
+		return 0; /* replies only */
 	for (i = 0; i < n; i++)
 		if (*nets[i].bridge && *x->in && !(x->inv & FW_INV_IN) &&
 		    if_may_be(x->in, nets[i].bridge))
-			return NULL; /* from a bridge: the container's */
+			return 0; /* from a bridge: the container's */
 	for (i = 0; i < n; i++) {
 		const char *b = nets[i].bridge;
-		int may = x->inv & FW_INV_OUT ?
-				  *x->out && !if_may_be(x->out, b) :
-				  if_may_be(x->out, b);
 
-		if (!*b || !may)
-			continue;
-		if (!strcmp(x->target, "DOCKER") && !strcmp(x->out, b) &&
-		    !*x->in && !x->inv && !x->proto && !x->ctstate &&
-		    !x->extra && !x->smsk[0] && !x->dmsk[0])
-			continue; /* Docker's catch-all */
-		return b;
+		if (*b &&
+		    (x->inv & FW_INV_OUT ? *x->out && !if_may_be(x->out, b) :
+					   if_may_be(x->out, b)))
+			to[i] = 1, k++;
 	}
-	return NULL;
+	return k;
+}
+
+#define PATH_DEPTH 8 /* chains followed down from one rule */
+
+/*
+ * Whether x, a rule of chain at->chain packets reach after docker-fw's,
+ * lets new traffic from outside into a container of a bridge marked in
+ * in[0..n) (NULL: any) without docker-fw: an ACCEPT, a jump into
+ * Docker's DOCKER chain (where the published ports' ACCEPTs are), or a
+ * jump into another chain of f holding such a rule (followed depth
+ * chains down; Docker's chains that paths() reads from their start,
+ * and docker-fw's, are not followed). Docker's catch-all (-o B -j
+ * DOCKER, alone) is left to init's findings. 1 with *at set to the rule
+ * that does, 0, or -1 (out of memory).
+ */
+static int path_into(struct fw *f, const struct fw_rule *x,
+		     const struct docker_network *nets, size_t n,
+		     const unsigned char *in, int depth,
+		     struct check_path_at *at)
+{
+	const struct fw_chain *ch;
+	unsigned char *to;
+	size_t i, j;
+	int rc = 0;
+
+	if (!n || !strncmp(fw_comment(x), FW_COMMENT, strlen(FW_COMMENT)))
+		return 0;
+	ch = strcmp(x->target, "ACCEPT") && strcmp(x->target, "DOCKER") &&
+			     depth > 0 && strcmp(x->target, "DOCKER-USER") &&
+			     strcmp(x->target, "DOCKER-FORWARD") &&
+			     strncmp(x->target, "DFW-", 4) ?
+		     fw_chain(f, x->target) :
+		     NULL;
+	if (strcmp(x->target, "ACCEPT") && strcmp(x->target, "DOCKER") && !ch)
+		return 0;
+	to = malloc(n);
+	if (!to)
+		return -1;
+	if (!into(x, nets, n, to))
+		goto out;
+	for (i = 0; i < n; i++)
+		to[i] &= in ? in[i] : 1;
+	for (i = 0; !ch && i < n; i++) {
+		if (!to[i])
+			continue;
+		if (!strcmp(x->target, "DOCKER") &&
+		    !strcmp(x->out, nets[i].bridge) && !*x->in && !x->inv &&
+		    !x->proto && !x->ctstate && !x->extra && !x->smsk[0] &&
+		    !x->dmsk[0])
+			continue; /* Docker's catch-all */
+		at->chain = NULL; /* x itself: its caller knows where */
+		at->bridge = i;
+		rc = 1;
+		goto out;
+	}
+	for (j = 0; ch && j < ch->n; j++) {
+		struct check_path_at sub = { NULL, 0, 0 };
+
+		rc = path_into(f, &ch->rules[j], nets, n, to, depth - 1, &sub);
+		if (rc) {
+			if (rc > 0) {
+				*at = sub;
+				if (!sub.chain) {
+					at->chain = ch->name;
+					at->pos = j + 1;
+				}
+			}
+			goto out;
+		}
+	}
+out:
+	free(to);
+	return rc;
+}
+
+int check_path_into(struct fw *f, const struct fw_rule *x,
+		    const struct docker_network *nets, size_t n,
+		    struct check_path_at *at)
+{
+	at->chain = NULL;
+	at->pos = 0;
+	return path_into(f, x, nets, n, NULL, PATH_DEPTH, at);
 }
 
 /* Whether x, a rule in one of docker-fw's own chains (f's), lets packets
@@ -473,8 +544,8 @@ static int passes(struct fw *f, const struct fw_rule *x)
 /* Paths around the whitelist in the table of family: in FORWARD after
  * its jump into DOCKER-USER (or DFW-FORWARD), in DOCKER-USER after its
  * jump into DFW-FORWARD, in Docker 28's DOCKER-FORWARD, each rule
- * path_bridge says lets new traffic into a bridge past docker-fw's
- * rules; in docker-fw's own chains (DFW-FORWARD, DFW-INPUT), each rule
+ * path_into says lets new traffic into a bridge past docker-fw's rules
+ * (there, or in a chain it jumps to); in docker-fw's own chains (DFW-FORWARD, DFW-INPUT), each rule
  * that passes() says lets packets past them. 0, or -1 with e set (the
  * table unreadable: EXIT_RUNTIME). */
 static int paths(struct engine *g, struct check_report *r, int family,
@@ -491,9 +562,9 @@ static int paths(struct engine *g, struct check_report *r, int family,
 	struct fw f;
 	struct fw_chain *ch;
 	struct buf b = { 0 };
+	struct strv said = { 0 };
 	size_t i, j, start;
-	const char *br;
-	int rc = -1;
+	int rc = -1, found;
 
 	if (view_networks(&g->view, e))
 		return -1;
@@ -512,23 +583,52 @@ static int paths(struct engine *g, struct check_report *r, int family,
 				break;
 			}
 		for (j = start; j < ch->n; j++) {
-			br = path_bridge(&ch->rules[j], g->view.nets,
-					 g->view.nnets);
-			if (!br)
-				continue;
-			b.len = 0;
-			if (fw_rule_show(&ch->rules[j], &b))
+			struct check_path_at at = { NULL, 0, 0 };
+			const struct fw_chain *in;
+			char key[64];
+
+			found = check_path_into(&f, &ch->rules[j], g->view.nets,
+						g->view.nnets, &at);
+			if (found < 0)
 				goto nomem;
-			if (add(r, CHECK_PATH, 0, family, ch->name, "",
-				line("rule %zu of %s (%s) lets new traffic "
-				     "into bridge %s past docker-fw's rules: "
-				     "containers there are reached without "
-				     "a rule of docker-fw",
-				     j + 1, ch->name, b.data ? b.data : "", br),
+			if (!found)
+				continue;
+			in = at.chain ? fw_chain(&f, at.chain) : ch;
+			if (!at.chain)
+				at.pos = j + 1;
+			/* a rule of a chain several jumps reach: said once */
+			snprintf(key, sizeof(key), "%s %zu", in->name, at.pos);
+			if (strv_has(&said, key))
+				continue;
+			if (strv_add(&said, key, strlen(key)))
+				goto nomem;
+			b.len = 0;
+			if (fw_rule_show(&in->rules[at.pos - 1], &b))
+				goto nomem;
+			if (add(r, CHECK_PATH, 0, family, in->name, "",
+				at.chain ?
+					line("rule %zu of %s (%s), reached "
+					     "from rule %zu of %s, lets new "
+					     "traffic into bridge %s past "
+					     "docker-fw's rules: containers "
+					     "there are reached without a rule "
+					     "of docker-fw",
+					     at.pos, in->name,
+					     b.data ? b.data : "", j + 1,
+					     ch->name,
+					     g->view.nets[at.bridge].bridge) :
+					line("rule %zu of %s (%s) lets new "
+					     "traffic into bridge %s past "
+					     "docker-fw's rules: containers "
+					     "there are reached without a rule "
+					     "of docker-fw",
+					     at.pos, in->name,
+					     b.data ? b.data : "",
+					     g->view.nets[at.bridge].bridge),
 				"",
 				line("delete it (ip%stables -D %s %zu), and "
 				     "open the flows it was for with docker-fw",
-				     v6, ch->name, j + 1),
+				     v6, in->name, at.pos),
 				e))
 				goto out;
 		}
@@ -563,6 +663,7 @@ static int paths(struct engine *g, struct check_report *r, int family,
 nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
+	strv_free(&said);
 	buf_free(&b);
 	fw_close(&f);
 	return rc;

@@ -155,19 +155,6 @@ struct sync_args {
 	unsigned char *shed;
 };
 
-/* The bridges of the selected running containers that init has not
- * closed (no "-i B -o B -j DROP" of ours): their traffic is not
- * whitelisted, which a user adding rules should hear about. */
-static int in_strv(const struct strv *s, const char *str)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], str))
-			return 1;
-	return 0;
-}
-
 int engine_forwarded_driver(const char *driver)
 {
 	return !strcmp(driver, "bridge") || !strcmp(driver, "host") ||
@@ -187,11 +174,15 @@ static void unfiltered(struct engine *g, const struct docker_container *c,
 			"FORWARD chain: docker-fw's rules do not filter it "
 			"there",
 			c->name, nw->name, nw->driver) &&
-	    !in_strv(&g->unfiltered, b.data))
+	    !strv_has(&g->unfiltered, b.data))
 		(void)strv_add(&g->unfiltered, b.data, b.len);
 	buf_free(&b);
 }
 
+/* The bridges of the selected running containers that init has not
+ * closed (no "-i B -o B -j DROP" of ours): their traffic is not
+ * whitelisted, which a user adding rules should hear about. And those
+ * containers on a network FORWARD never sees (unfiltered). */
 static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 {
 	const struct fw_chain *ch = fw_chain(f, FW_CHAIN_FORWARD);
@@ -207,7 +198,7 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 	 * thousands of rules): then each network is a look in a short list */
 	for (i = 0; ch && i < ch->n; i++)
 		if (plan_is_tail(&ch->rules[i]) &&
-		    !in_strv(&tails, ch->rules[i].in))
+		    !strv_has(&tails, ch->rules[i].in))
 			strv_add(&tails, ch->rules[i].in,
 				 strlen(ch->rules[i].in));
 	for (i = 0; i < a->n; i++) {
@@ -224,8 +215,8 @@ static void uncovered(struct engine *g, struct fw *f, struct sync_args *a)
 				if (strcmp(nw->name, c->nets[j].name) ||
 				    strcmp(nw->driver, "bridge") ||
 				    !*nw->bridge ||
-				    in_strv(&tails, nw->bridge) ||
-				    in_strv(&g->uncovered, nw->name))
+				    strv_has(&tails, nw->bridge) ||
+				    strv_has(&g->uncovered, nw->name))
 					continue;
 				strv_add(&g->uncovered, nw->name,
 					 strlen(nw->name));

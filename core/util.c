@@ -141,6 +141,16 @@ int strv_addf(struct strv *s, const char *fmt, ...)
 	return strv_add(s, line, strlen(line));
 }
 
+int strv_has(const struct strv *s, const char *str)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], str))
+			return 1;
+	return 0;
+}
+
 void strv_free(struct strv *s)
 {
 	size_t i;

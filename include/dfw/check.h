@@ -123,6 +123,31 @@ int check_host_open(const struct engine *g, struct err *e);
  * 0, or -1 (ENOMEM). */
 int check_kv_value(const char *v, struct buf *out);
 
+/* Where check_path_into found the rule that lets traffic in. */
+struct check_path_at {
+	const char *chain; /* its chain, a name in f; NULL: x itself */
+	size_t pos;	   /* its number there, from 1 (chain set) */
+	size_t bridge;	   /* the bridge's network: an index in nets */
+};
+
+/*
+ * Whether x, a rule of table f (fw_open's, or made by hand) that packets
+ * reach after docker-fw's rules, lets new traffic from outside into a
+ * container of a bridge of nets[0..n) (GET /networks: Driver "bridge",
+ * its Linux bridge) without docker-fw: an ACCEPT, a jump into Docker's
+ * DOCKER chain (where published ports are accepted), or a jump into
+ * another chain of f that holds such a rule for a bridge both may reach
+ * (followed 8 chains down; not into DOCKER-USER, DOCKER-FORWARD and
+ * docker-fw's chains, which check reads from their start). A rule that
+ * may send packets out to a bridge (-o B, -o br+, no -o, ! -o another),
+ * not only from one, not only replies. Docker's catch-all (-o B -j
+ * DOCKER alone) is init's finding, not this. 1 with *at set, 0, or -1
+ * (out of memory).
+ */
+int check_path_into(struct fw *f, const struct fw_rule *x,
+		    const struct docker_network *nets, size_t n,
+		    struct check_path_at *at);
+
 /* Appends f as one kv record (no newline): `kind=K status=fail|note
  * family=ip|ip6|- chain=C container=C what=W change=C fix=F`, every key
  * always there, in this order. 0, or -1 (ENOMEM). */

@@ -71,6 +71,9 @@ int strv_addf(struct strv *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
 
+/* Whether str is one of s's strings. 1 or 0. */
+int strv_has(const struct strv *s, const char *str);
+
 /*
  * Parses a whole decimal unsigned number in [min, max] from s (no sign, no
  * spaces, no leading zeros except "0" itself). Returns 0, or -1 with errno

@@ -1,5 +1,7 @@
 /* test_check.c - check's kv records (the format README documents). */
 #include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "unit.h"
 
@@ -58,4 +60,110 @@ static void test_kv_record(void)
 	buf_free(&b);
 }
 
-UNIT_TESTS(T(test_kv_value) T(test_kv_record))
+/* ---- paths around the whitelist (check_path_into) --------------------- */
+
+static struct fw_rule *rule(struct fw *f, const char *chain, const char *in,
+			    const char *out, const char *target)
+{
+	struct fw_chain *c = fw_chain(f, chain);
+	struct fw_rule *r;
+
+	if (!c)
+		c = fw_chain_add(f, chain, NULL);
+	check(c != NULL);
+	r = fw_chain_push(c);
+	check(r != NULL);
+	r->family = AF_INET;
+	snprintf(r->in, sizeof(r->in), "%s", in);
+	snprintf(r->out, sizeof(r->out), "%s", out);
+	snprintf(r->target, sizeof(r->target), "%s", target);
+	return r;
+}
+
+/* Rule k of FORWARD through check_path_into, with the bridges docker0
+ * and br-1: 1 with *at, 0, -1. */
+static int path_of(struct fw *f, size_t k, struct check_path_at *at)
+{
+	static struct docker_network nets[2];
+
+	memset(nets, 0, sizeof(nets));
+	snprintf(nets[0].driver, sizeof(nets[0].driver), "bridge");
+	snprintf(nets[0].bridge, sizeof(nets[0].bridge), "docker0");
+	snprintf(nets[1].driver, sizeof(nets[1].driver), "bridge");
+	snprintf(nets[1].bridge, sizeof(nets[1].bridge), "br-1");
+	return check_path_into(f, &fw_chain(f, "FORWARD")->rules[k], nets, 2,
+			       at);
+}
+
+static void test_path_into(void)
+{
+	struct check_path_at at;
+	struct fw f;
+	char name[16], next[16];
+	int i;
+
+	memset(&f, 0, sizeof(f));
+	f.lock_fd = -1;
+	fw_chain_add(&f, "FORWARD", "DROP");
+	fw_chain_add(&f, "DOCKER", NULL);
+	/* 0: an ACCEPT into docker0 */
+	rule(&f, "FORWARD", "", "docker0", "ACCEPT");
+	check(path_of(&f, 0, &at) == 1);
+	check(at.chain == NULL && at.bridge == 0);
+	/* 1: from docker0 (its containers' traffic out): none */
+	rule(&f, "FORWARD", "docker0", "", "ACCEPT");
+	check(path_of(&f, 1, &at) == 0);
+	/* 2: replies only: none; 3: ! -o docker0: br-1 */
+	rule(&f, "FORWARD", "", "", "ACCEPT")->ctstate = FW_CT_ESTABLISHED;
+	check(path_of(&f, 2, &at) == 0);
+	rule(&f, "FORWARD", "", "docker0", "ACCEPT")->inv = FW_INV_OUT;
+	check(path_of(&f, 3, &at) == 1 && at.bridge == 1);
+	/* 4: into a chain of its own holding the ACCEPT: that rule named */
+	rule(&f, "FORWARD", "", "", "HOSTFW");
+	rule(&f, "HOSTFW", "", "", "DROP");
+	rule(&f, "HOSTFW", "", "br+", "ACCEPT");
+	check(path_of(&f, 4, &at) == 1);
+	check(at.chain && !strcmp(at.chain, "HOSTFW") && at.pos == 2);
+	check(at.bridge == 1); /* br+: br-1, not docker0 */
+	/* 5: -o docker0 into a chain that accepts -o br-1 only: none */
+	rule(&f, "FORWARD", "", "docker0", "ONLY1");
+	rule(&f, "ONLY1", "", "br-1", "ACCEPT");
+	check(path_of(&f, 5, &at) == 0);
+	/* 6: Docker's catch-all (-o docker0 -j DOCKER), also in a chain
+	 * jumped to: init's finding, not a path; any other jump into
+	 * DOCKER is one */
+	rule(&f, "FORWARD", "", "", "BR");
+	rule(&f, "BR", "", "docker0", "DOCKER");
+	check(path_of(&f, 6, &at) == 0);
+	rule(&f, "BR", "", "br+", "DOCKER");
+	check(path_of(&f, 6, &at) == 1 && at.chain && !strcmp(at.chain, "BR"));
+	check(at.pos == 2 && at.bridge == 1);
+	/* 7-9: docker-fw's own rule, and jumps into DOCKER-USER and
+	 * docker-fw's chains: not followed (check reads them from their
+	 * start) */
+	check(fw_set_comment(rule(&f, "FORWARD", "", "", "ACCEPT"),
+			     FW_COMMENT " web 0123456789ab") == 0);
+	check(path_of(&f, 7, &at) == 0);
+	rule(&f, "FORWARD", "", "", "DOCKER-USER");
+	rule(&f, "DOCKER-USER", "", "", "ACCEPT");
+	check(path_of(&f, 8, &at) == 0);
+	rule(&f, "FORWARD", "", "", FW_CHAIN_FORWARD);
+	rule(&f, FW_CHAIN_FORWARD, "", "", "ACCEPT");
+	check(path_of(&f, 9, &at) == 0);
+	/* 10: chains followed 8 down, not 9: C1 -> ... -> C10's ACCEPT is
+	 * out of reach from FORWARD, in reach from C3 on */
+	rule(&f, "FORWARD", "", "", "C1");
+	for (i = 1; i <= 9; i++) {
+		snprintf(name, sizeof(name), "C%d", i);
+		snprintf(next, sizeof(next), "C%d", i + 1);
+		rule(&f, name, "", "", next);
+	}
+	rule(&f, "C10", "", "", "ACCEPT");
+	check(path_of(&f, 10, &at) == 0);
+	rule(&f, "FORWARD", "", "", "C3");
+	check(path_of(&f, 11, &at) == 1 && at.chain &&
+	      !strcmp(at.chain, "C10") && at.pos == 1);
+	fw_chains_free(f.chains, f.nchains);
+}
+
+UNIT_TESTS(T(test_kv_value) T(test_kv_record) T(test_path_into))
