@@ -363,43 +363,60 @@ static int host_network(struct engine *g, struct check_report *r, struct err *e)
 }
 
 /* Running containers on a network whose traffic does not pass FORWARD:
- * docker-fw's rules do not reach them. 0, or -1 with e set. */
+ * docker-fw's rules do not reach them. And any the replay's warnings
+ * named (g->unfiltered, which warnings() left for this) besides: said
+ * once each. 0, or -1 with e set. */
 static int unfiltered(struct engine *g, struct check_report *r, struct err *e)
 {
 	struct view *v = &g->view;
 	const struct docker_network *nw;
+	struct strv said = { 0 };
+	struct buf b = { 0 };
 	size_t i, j, k;
+	int rc = -1;
 
 	if (view_list(v, e) || view_networks(v, e))
 		return -1;
 	for (i = 0; i < v->nlist; i++) {
 		const struct docker_summary *c = &v->list[i];
 
-		if (strcmp(c->state, "running") && strcmp(c->state, "paused"))
+		if (strcmp(c->state, "running") && strcmp(c->state, "paused") &&
+		    strcmp(c->state, "restarting"))
 			continue;
 		for (j = 0; j < c->nnets; j++) {
 			for (nw = NULL, k = 0; !nw && k < v->nnets; k++)
-				if (!strcmp(v->nets[k].id,
-					    c->nets[j].network_id))
+				if (!strcmp(v->nets[k].name, c->nets[j].name))
 					nw = &v->nets[k];
 			if (!nw || engine_forwarded_driver(nw->driver))
 				continue;
-			if (add(r, CHECK_UNFILTERED, 0, 0, "", c->name,
-				line("%s is on network %s (driver %s), whose "
-				     "traffic does not pass this host's "
-				     "FORWARD chain: docker-fw's rules do not "
-				     "reach it, and whoever reaches that "
-				     "network reaches its ports",
-				     c->name, nw->name, nw->driver),
-				"",
+			b.len = 0;
+			if (engine_unfiltered_text(&b, c->name, nw->name,
+						   nw->driver) ||
+			    strv_has(&said, b.data))
+				continue;
+			if (strv_add(&said, b.data, b.len) ||
+			    add(r, CHECK_UNFILTERED, 0, 0, "", c->name,
+				line("%s", b.data), "",
 				"run it on a bridge network (docker-fw rules "
 				"then say who may reach it), or firewall it "
 				"where that network is",
 				e))
-				return -1;
+				goto out;
 		}
 	}
-	return 0;
+	for (i = 0; i < g->unfiltered.n; i++)
+		if (!strv_has(&said, g->unfiltered.v[i]) &&
+		    add(r, CHECK_UNFILTERED, 0, 0, "", "",
+			line("%s", g->unfiltered.v[i]), "",
+			"run it on a bridge network, or firewall it where "
+			"that network is",
+			e))
+			goto out;
+	rc = 0;
+out:
+	buf_free(&b);
+	strv_free(&said);
+	return rc;
 }
 
 /* Whether an interface of a rule ("" any, "br+" a prefix) may be b. */
@@ -414,6 +431,47 @@ static int if_may_be(const char *i, const char *b)
 	return !strcmp(i, b);
 }
 
+/* Whether the words of extra (iptables-save's, of matches docker-fw
+ * does not read: `-m state`, an older conntrack revision) hold a state
+ * match of replies only: --state or --ctstate of RELATED and ESTABLISHED
+ * alone, not negated. */
+static int extra_replies(const char *extra)
+{
+	char *copy, *w, *save = NULL, *prev = NULL, *v, *vs = NULL;
+	int rc = 0, want = 0;
+
+	if (!extra || !(copy = strdup(extra)))
+		return 0;
+	for (w = strtok_r(copy, " ", &save); w && !rc;
+	     prev = w, w = strtok_r(NULL, " ", &save)) {
+		if (want) {
+			rc = 1;
+			for (v = strtok_r(w, ",", &vs); v;
+			     v = strtok_r(NULL, ",", &vs))
+				if (strcmp(v, "RELATED") &&
+				    strcmp(v, "ESTABLISHED"))
+					rc = 0;
+			want = 0;
+			continue;
+		}
+		want = (!strcmp(w, "--state") || !strcmp(w, "--ctstate")) &&
+		       !(prev && !strcmp(prev, "!"));
+	}
+	free(copy);
+	return rc;
+}
+
+/* Whether x lets only replies through: a conntrack match docker-fw
+ * reads, or one of extra_replies. */
+static int replies_only(const struct fw_rule *x)
+{
+	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
+
+	return (x->ctstate && !(x->inv & FW_INV_CT) &&
+		!(x->ctstate & ~replies)) ||
+	       extra_replies(x->extra);
+}
+
 /* The bridges of nets[0..n) that x may let new traffic into, whatever
  * its target, marked in to[0..n) (1): out (-o) to the bridge, not only
  * from a bridge (a container's own traffic out is Docker's) and not only
@@ -421,12 +479,11 @@ static int if_may_be(const char *i, const char *b)
 static size_t into(const struct fw_rule *x, const struct docker_network *nets,
 		   size_t n, unsigned char *to)
 {
-	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
 	size_t i, k = 0;
 
 	memset(to, 0, n);
-	if (x->ctstate && !(x->inv & FW_INV_CT) && !(x->ctstate & ~replies))
-		return 0; /* replies only */
+	if (replies_only(x))
+		return 0;
 	for (i = 0; i < n; i++)
 		if (*nets[i].bridge && *x->in && !(x->inv & FW_INV_IN) &&
 		    if_may_be(x->in, nets[i].bridge))
@@ -442,112 +499,170 @@ static size_t into(const struct fw_rule *x, const struct docker_network *nets,
 	return k;
 }
 
-#define PATH_DEPTH 8 /* chains followed down from one rule */
+/* Whether target t lets a packet on past the rules (ACCEPT, or a queue
+ * to a program that may: NFQUEUE, QUEUE, also with --queue-bypass and no
+ * program). */
+static int lets_on(const char *t)
+{
+	return !strcmp(t, "ACCEPT") || !strcmp(t, "NFQUEUE") ||
+	       !strcmp(t, "QUEUE");
+}
+
+int check_paths_init(struct check_paths *p, struct fw *f,
+		     const struct docker_network *nets, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	p->f = f;
+	p->nets = nets;
+	p->n = n;
+	p->neg = calloc(f->nchains * n + 1, 1);
+	p->busy = calloc(f->nchains + 1, 1);
+	if (!p->neg || !p->busy) {
+		check_paths_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+void check_paths_free(struct check_paths *p)
+{
+	free(p->neg);
+	free(p->busy);
+	memset(p, 0, sizeof(*p));
+}
 
 /*
- * Whether x, a rule of chain at->chain packets reach after docker-fw's,
- * lets new traffic from outside into a container of a bridge marked in
- * in[0..n) (NULL: any) without docker-fw: an ACCEPT, a jump into
- * Docker's DOCKER chain (where the published ports' ACCEPTs are), or a
- * jump into another chain of f holding such a rule (followed depth
- * chains down; Docker's chains that paths() reads from their start,
- * and docker-fw's, are not followed). Docker's catch-all (-o B -j
- * DOCKER, alone) is left to init's findings. 1 with *at set to the rule
- * that does, 0, or -1 (out of memory).
+ * path_into's work: x, a rule of chain holder, with the bridges in[]
+ * (NULL: any) still reachable through the jumps that led to it, depth
+ * chains left to follow. Each chain is followed once per bridge:
+ * p->neg keeps, per chain and bridge, that no path was found there.
  */
-static int path_into(struct fw *f, const struct fw_rule *x,
-		     const struct docker_network *nets, size_t n,
-		     const unsigned char *in, int depth,
-		     struct check_path_at *at)
+static int path_from(struct check_paths *p, const char *holder,
+		     const struct fw_rule *x, const unsigned char *in,
+		     int depth, struct check_path_at *at)
 {
-	const struct fw_chain *ch;
+	const size_t n = p->n;
+	struct fw_chain *ch = NULL;
 	unsigned char *to;
-	size_t i, j;
+	size_t i, j, c = 0, left = 0;
 	int rc = 0;
 
-	if (!n || !strncmp(fw_comment(x), FW_COMMENT, strlen(FW_COMMENT)))
+	if (!n)
 		return 0;
-	ch = strcmp(x->target, "ACCEPT") && strcmp(x->target, "DOCKER") &&
-			     depth > 0 && strcmp(x->target, "DOCKER-USER") &&
-			     strcmp(x->target, "DOCKER-FORWARD") &&
-			     strncmp(x->target, "DFW-", 4) ?
-		     fw_chain(f, x->target) :
-		     NULL;
-	if (strcmp(x->target, "ACCEPT") && strcmp(x->target, "DOCKER") && !ch)
-		return 0;
+	if (!lets_on(x->target) && strcmp(x->target, "DOCKER")) {
+		/* a jump: not into Docker's chains paths() reads from their
+		 * start, nor docker-fw's (its own check) */
+		if (!*x->target || !strcmp(x->target, "DOCKER-USER") ||
+		    !strcmp(x->target, "DOCKER-FORWARD") ||
+		    !strncmp(x->target, "DFW-", 4))
+			return 0;
+		ch = fw_chain(p->f, x->target);
+		if (!ch)
+			return 0; /* DROP, RETURN, LOG, ... */
+		c = (size_t)(ch - p->f->chains);
+	}
 	to = malloc(n);
 	if (!to)
 		return -1;
-	if (!into(x, nets, n, to))
+	if (!into(x, p->nets, n, to))
 		goto out;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		to[i] &= in ? in[i] : 1;
+		if (ch && p->neg[c * n + i])
+			to[i] = 0;
+		left += to[i];
+	}
+	if (!left)
+		goto out;
 	for (i = 0; !ch && i < n; i++) {
 		if (!to[i])
 			continue;
+		/* Docker's catch-all where Docker puts it, as it makes it:
+		 * init's finding (it deletes that form there only) */
 		if (!strcmp(x->target, "DOCKER") &&
-		    !strcmp(x->out, nets[i].bridge) && !*x->in && !x->inv &&
-		    !x->proto && !x->ctstate && !x->extra && !x->smsk[0] &&
-		    !x->dmsk[0])
-			continue; /* Docker's catch-all */
+		    (!strcmp(holder, "FORWARD") ||
+		     !strcmp(holder, "DOCKER-BRIDGE")) &&
+		    !strcmp(x->out, p->nets[i].bridge) && !*x->in && !x->inv &&
+		    !x->proto && !x->ctstate && !x->extra && !x->comment &&
+		    !x->foreign && !x->smsk[0] && !x->dmsk[0])
+			continue;
 		at->chain = NULL; /* x itself: its caller knows where */
 		at->bridge = i;
 		rc = 1;
 		goto out;
 	}
-	for (j = 0; ch && j < ch->n; j++) {
+	if (!ch)
+		goto out;
+	if (depth <= 0) {
+		p->deep = 1;
+		goto out;
+	}
+	if (p->busy[c]) /* a loop, which the kernel refuses */
+		goto out;
+	p->busy[c] = 1;
+	for (j = 0; j < ch->n && !rc; j++) {
 		struct check_path_at sub = { NULL, 0, 0 };
 
-		rc = path_into(f, &ch->rules[j], nets, n, to, depth - 1, &sub);
-		if (rc) {
-			if (rc > 0) {
-				*at = sub;
-				if (!sub.chain) {
-					at->chain = ch->name;
-					at->pos = j + 1;
-				}
+		rc = path_from(p, ch->name, &ch->rules[j], to, depth - 1, &sub);
+		if (rc > 0) {
+			*at = sub;
+			if (!sub.chain) {
+				at->chain = ch->name;
+				at->pos = j + 1;
 			}
-			goto out;
 		}
 	}
+	p->busy[c] = 0;
+	for (i = 0; !rc && i < n; i++)
+		if (to[i])
+			p->neg[c * n + i] = 1;
 out:
 	free(to);
 	return rc;
 }
 
-int check_path_into(struct fw *f, const struct fw_rule *x,
-		    const struct docker_network *nets, size_t n,
-		    struct check_path_at *at)
+int check_path_into(struct check_paths *p, const char *chain,
+		    const struct fw_rule *x, struct check_path_at *at)
 {
 	at->chain = NULL;
 	at->pos = 0;
-	return path_into(f, x, nets, n, NULL, PATH_DEPTH, at);
+	return path_from(p, chain, x, NULL, CHECK_PATH_DEPTH, at);
 }
 
 /* Whether x, a rule in one of docker-fw's own chains (f's), lets packets
- * past docker-fw's rules there without being one of them: not
- * docker-fw's (its comment), and an ACCEPT, a RETURN (the packet goes on
- * to Docker's rules, which let traffic within a bridge and to published
- * ports through) or a jump into another chain (not followed), not only
- * for replies. A DROP, a REJECT, a LOG only stop or look. */
+ * past docker-fw's rules there without being one of them: an ACCEPT, a
+ * RETURN (the packet goes on to Docker's rules, which let traffic within
+ * a bridge and to published ports through), a queue (lets_on) or a jump
+ * into another chain (not followed), not only for replies. docker-fw's
+ * own are a container's rules as the planner knows them (a rule with
+ * conditions it does not make, under a container's comment, is not one)
+ * and its conntrack rule, exactly. A DROP, a REJECT, a LOG only stop or
+ * look. */
 static int passes(struct fw *f, const struct fw_rule *x)
 {
-	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
+	struct fw_rule ct;
 
-	if (!strncmp(fw_comment(x), FW_COMMENT, strlen(FW_COMMENT)) ||
-	    (x->ctstate && !(x->inv & FW_INV_CT) && !(x->ctstate & ~replies)))
+	if (!x->foreign && !x->extra && resolve_rule_owner(x, NULL, 0))
 		return 0;
-	return !strcmp(x->target, "ACCEPT") || !strcmp(x->target, "RETURN") ||
+	memset(&ct, 0, sizeof(ct));
+	ct.family = x->family;
+	ct.ctstate = FW_CT_RELATED | FW_CT_ESTABLISHED;
+	snprintf(ct.target, sizeof(ct.target), "RETURN");
+	if (fw_set_comment(&ct, FW_COMMENT) == 0 && fw_rule_equal(x, &ct))
+		return 0;
+	if (replies_only(x))
+		return 0;
+	return lets_on(x->target) || !strcmp(x->target, "RETURN") ||
 	       (*x->target && fw_chain(f, x->target));
 }
 
 /* Paths around the whitelist in the table of family: in FORWARD after
  * its jump into DOCKER-USER (or DFW-FORWARD), in DOCKER-USER after its
  * jump into DFW-FORWARD, in Docker 28's DOCKER-FORWARD, each rule
- * path_into says lets new traffic into a bridge past docker-fw's rules
- * (there, or in a chain it jumps to); in docker-fw's own chains (DFW-FORWARD, DFW-INPUT), each rule
- * that passes() says lets packets past them. 0, or -1 with e set (the
- * table unreadable: EXIT_RUNTIME). */
+ * check_path_into says lets new traffic into a bridge past docker-fw's
+ * rules (there, or in a chain it jumps to); in docker-fw's own chains
+ * (DFW-FORWARD, DFW-INPUT), each rule that passes() says lets packets
+ * past them. 0, or -1 with e set (the table unreadable: EXIT_RUNTIME). */
 static int paths(struct engine *g, struct check_report *r, int family,
 		 struct err *e)
 {
@@ -563,6 +678,7 @@ static int paths(struct engine *g, struct check_report *r, int family,
 	struct fw_chain *ch;
 	struct buf b = { 0 };
 	struct strv said = { 0 };
+	struct check_paths cp;
 	size_t i, j, start;
 	int rc = -1, found;
 
@@ -570,6 +686,10 @@ static int paths(struct engine *g, struct check_report *r, int family,
 		return -1;
 	if (fw_open(&f, g->be.ops, &g->env, family, "filter", e))
 		return -1;
+	if (check_paths_init(&cp, &f, g->view.nets, g->view.nnets)) {
+		fw_close(&f);
+		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
 	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
 		ch = fw_chain(&f, where[i].chain);
 		if (!ch)
@@ -587,8 +707,8 @@ static int paths(struct engine *g, struct check_report *r, int family,
 			const struct fw_chain *in;
 			char key[64];
 
-			found = check_path_into(&f, &ch->rules[j], g->view.nets,
-						g->view.nnets, &at);
+			found = check_path_into(&cp, ch->name, &ch->rules[j],
+						&at);
 			if (found < 0)
 				goto nomem;
 			if (!found)
@@ -658,11 +778,20 @@ static int paths(struct engine *g, struct check_report *r, int family,
 				goto out;
 		}
 	}
+	if (cp.deep &&
+	    add(r, CHECK_UNREAD, 1, family, "", "",
+		line("chains nested more than %d deep below FORWARD were not "
+		     "followed: a rule there that lets traffic into a bridge "
+		     "is not seen",
+		     CHECK_PATH_DEPTH),
+		"", "", e))
+		goto out;
 	rc = 0;
 	goto out;
 nomem:
 	err_set(e, EXIT_RUNTIME, "out of memory");
 out:
+	check_paths_free(&cp);
 	strv_free(&said);
 	buf_free(&b);
 	fw_close(&f);
@@ -690,11 +819,8 @@ static int warnings(struct engine *g, struct check_report *r, size_t from,
 		const char *fix = "as the message says: drop the rule, or "
 				  "add it again as it can be applied now";
 
-		for (k = 0; k < g->unfiltered.n; k++)
-			if (!strcmp(w, g->unfiltered.v[k]))
-				break;
-		if (k < g->unfiltered.n)
-			continue; /* unfiltered() says it, for every one */
+		if (strv_has(&g->unfiltered, w))
+			continue; /* unfiltered() says it */
 		for (k = 0; k < g->uncovered.n; k++)
 			if (!strncmp(w, "network \"", 9) &&
 			    !strncmp(w + 9, g->uncovered.v[k],

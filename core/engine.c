@@ -161,6 +161,17 @@ int engine_forwarded_driver(const char *driver)
 	       !strcmp(driver, "null");
 }
 
+int engine_unfiltered_text(struct buf *b, const char *container,
+			   const char *network, const char *driver)
+{
+	return buf_printf(b,
+			  "container \"%s\" is on network \"%s\" (driver "
+			  "%s), whose traffic does not pass this host's "
+			  "FORWARD chain: docker-fw's rules do not filter it "
+			  "there",
+			  container, network, driver);
+}
+
 /* The warning for c, whose rules this run makes, on nw: a network
  * FORWARD never sees (once each; out of memory: left out). */
 static void unfiltered(struct engine *g, const struct docker_container *c,
@@ -168,12 +179,7 @@ static void unfiltered(struct engine *g, const struct docker_container *c,
 {
 	struct buf b = { 0 };
 
-	if (!buf_printf(&b,
-			"container \"%s\" is on network \"%s\" (driver "
-			"%s), whose traffic does not pass this host's "
-			"FORWARD chain: docker-fw's rules do not filter it "
-			"there",
-			c->name, nw->name, nw->driver) &&
+	if (!engine_unfiltered_text(&b, c->name, nw->name, nw->driver) &&
 	    !strv_has(&g->unfiltered, b.data))
 		(void)strv_add(&g->unfiltered, b.data, b.len);
 	buf_free(&b);
@@ -1066,6 +1072,9 @@ int engine_sync(struct engine *g, struct sync_item *items, size_t n,
 	int nodocker = 0, on = 0, rc = -1, tx;
 	size_t i;
 
+	/* what an earlier sync found (dfw-watch's process runs many) */
+	strv_free(&g->uncovered);
+	strv_free(&g->unfiltered);
 	a.owners = calloc(n + 1, sizeof(*a.owners));
 	a.shed = calloc(n + 1, 1);
 	txn = calloc(n + 1, sizeof(*txn));

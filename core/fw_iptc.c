@@ -32,21 +32,30 @@
 
 #define MATCH_SIZE(t) XT_ALIGN(sizeof(struct xt_entry_match) + sizeof(t))
 
-/* The -i/-o value of a kernel entry; -1 (out "") for a name with no
- * NUL in its IFNAMSIZ bytes, which iptables never makes. */
+/* The -i/-o value of a kernel entry as iptables-save prints it
+ * (print_iface): the name's bytes under the mask, then "+" when the mask
+ * ends before the name's NUL (iptables keeps the "+" of "br+" in the
+ * name, masked off; docker-fw leaves it out). -1 (out "") for a name
+ * with no NUL in its IFNAMSIZ bytes, which iptables never makes. */
 static int iface_get(const char *name, const unsigned char *mask, char out[16])
 {
-	size_t len = strnlen(name, IFNAMSIZ);
+	size_t i, k = 0;
 
 	*out = 0;
-	if (len == IFNAMSIZ)
+	if (strnlen(name, IFNAMSIZ) == IFNAMSIZ)
 		return -1;
-	memcpy(out, name, len);
-	out[len] = 0;
-	/* iptables sets the mask over len+1 bytes for an exact name and
-	 * over len bytes for a "name+" prefix */
-	if (len && len < IFNAMSIZ - 1 && !mask[len])
-		out[len] = '+', out[len + 1] = 0;
+	for (i = 0; i < IFNAMSIZ && mask[i]; i++)
+		if (name[i]) {
+			if (k >= IFNAMSIZ - 1)
+				return -1;
+			out[k++] = name[i];
+		}
+	if (i > 0 && i < IFNAMSIZ && name[i - 1]) {
+		if (k >= IFNAMSIZ - 1)
+			return -1;
+		out[k++] = '+';
+	}
+	out[k] = 0;
 	return 0;
 }
 
@@ -75,6 +84,27 @@ static int one_port(const __u16 pts[2], uint16_t *out)
 	}
 	*out = 0;
 	return pts[0] == 0 && pts[1] == 0xffff ? 0 : -1;
+}
+
+/*
+ * A state match docker-fw does not write: `-m state` (iptables 1.8 makes
+ * it conntrack with XT_CONNTRACK_STATE_ALIAS, older ones the state match
+ * or conntrack revision 1 or 2) or another conntrack form. Not read: -1
+ * (the rule is foreign, shown as "(more matches)"); but when it lets
+ * only replies through (a state of RELATED and ESTABLISHED alone, not
+ * negated, nothing else), r->ctstate says so, for check's paths. The
+ * state bits are conntrack's in both (xt_state.h, xt_conntrack.h).
+ */
+static int replies_kept(struct fw_rule *r, unsigned flags, unsigned inv,
+			unsigned mask)
+{
+	const unsigned replies = FW_CT_RELATED | FW_CT_ESTABLISHED;
+
+	flags &= ~(unsigned)XT_CONNTRACK_STATE_ALIAS;
+	if (flags == XT_CONNTRACK_STATE && !inv && mask && !(mask & ~replies) &&
+	    !r->ctstate)
+		r->ctstate = mask;
+	return -1;
 }
 
 static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
@@ -111,12 +141,35 @@ static int decode_match(const struct xt_entry_match *m, struct fw_rule *r)
 		r->comment = fw_intern((const char *)c->comment, len);
 		return r->comment ? 0 : -1;
 	}
+	if (!strcmp(name, "state") && m->u.user.revision == 0 &&
+	    dlen >= sizeof(unsigned)) {
+		unsigned mask;
+
+		memcpy(&mask, m->data, sizeof(mask));
+		return replies_kept(r, XT_CONNTRACK_STATE, 0, mask);
+	}
+	if (!strcmp(name, "conntrack") && m->u.user.revision == 1 &&
+	    dlen >= sizeof(struct xt_conntrack_mtinfo1)) {
+		const struct xt_conntrack_mtinfo1 *c = (const void *)m->data;
+
+		return replies_kept(r, c->match_flags, c->invert_flags,
+				    c->state_mask);
+	}
+	if (!strcmp(name, "conntrack") && m->u.user.revision == 2 &&
+	    dlen >= sizeof(struct xt_conntrack_mtinfo2)) {
+		const struct xt_conntrack_mtinfo2 *c = (const void *)m->data;
+
+		return replies_kept(r, c->match_flags, c->invert_flags,
+				    c->state_mask);
+	}
 	if (!strcmp(name, "conntrack") && m->u.user.revision == 3 &&
 	    dlen >= sizeof(struct xt_conntrack_mtinfo3) && !r->ctstate) {
 		const struct xt_conntrack_mtinfo3 *c = (const void *)m->data;
 
-		if (c->match_flags != XT_CONNTRACK_STATE ||
-		    c->invert_flags & ~XT_CONNTRACK_STATE || !c->state_mask)
+		if (c->match_flags != XT_CONNTRACK_STATE)
+			return replies_kept(r, c->match_flags, c->invert_flags,
+					    c->state_mask);
+		if (c->invert_flags & ~XT_CONNTRACK_STATE || !c->state_mask)
 			return -1;
 		r->ctstate = c->state_mask;
 		if (c->invert_flags)

@@ -333,7 +333,7 @@ static void trace(const struct engine *g, const char *what)
 int stamp_fresh(struct engine *g, struct stamp *s, int use)
 {
 	struct buf got = { 0 }, want = { 0 };
-	struct fw_state k;
+	struct fw_state k = { 0 };
 	struct err ne;
 	int rc = 0, have;
 

@@ -130,23 +130,43 @@ struct check_path_at {
 	size_t bridge;	   /* the bridge's network: an index in nets */
 };
 
+#define CHECK_PATH_DEPTH 64 /* chains followed down from one rule */
+
+/* check_path_into's table, networks and what it learnt: each chain is
+ * followed once per bridge, whatever the number of jumps into it. */
+struct check_paths {
+	struct fw *f;
+	const struct docker_network *nets;
+	size_t n;
+	unsigned char *neg;  /* [chain * n + bridge]: no path there */
+	unsigned char *busy; /* [chain]: being followed */
+	int deep;	     /* a jump left unfollowed: CHECK_PATH_DEPTH */
+};
+
+/* p for table f (fw_open's, or made by hand; not changed while p is in
+ * use) and the networks nets[0..n) (GET /networks), which must outlive
+ * p. 0, or -1 (out of memory). */
+int check_paths_init(struct check_paths *p, struct fw *f,
+		     const struct docker_network *nets, size_t n);
+void check_paths_free(struct check_paths *p);
+
 /*
- * Whether x, a rule of table f (fw_open's, or made by hand) that packets
- * reach after docker-fw's rules, lets new traffic from outside into a
- * container of a bridge of nets[0..n) (GET /networks: Driver "bridge",
- * its Linux bridge) without docker-fw: an ACCEPT, a jump into Docker's
- * DOCKER chain (where published ports are accepted), or a jump into
- * another chain of f that holds such a rule for a bridge both may reach
- * (followed 8 chains down; not into DOCKER-USER, DOCKER-FORWARD and
- * docker-fw's chains, which check reads from their start). A rule that
- * may send packets out to a bridge (-o B, -o br+, no -o, ! -o another),
- * not only from one, not only replies. Docker's catch-all (-o B -j
- * DOCKER alone) is init's finding, not this. 1 with *at set, 0, or -1
- * (out of memory).
+ * Whether x, a rule of chain chain of p's table that packets reach after
+ * docker-fw's rules, lets new traffic from outside into a container of
+ * a bridge network (Driver "bridge", its Linux bridge) without
+ * docker-fw: a rule that may send packets out to a bridge (-o B, -o br+,
+ * no -o, ! -o another), not only from one, not only replies (also
+ * `-m state`), and that ACCEPTs, queues (NFQUEUE, QUEUE), jumps into
+ * Docker's DOCKER chain (where published ports are accepted), or jumps
+ * into another chain that holds such a rule for a bridge both may reach
+ * (followed CHECK_PATH_DEPTH chains down, p->deep set where it stopped;
+ * not into DOCKER-USER, DOCKER-FORWARD and docker-fw's chains, which
+ * check reads from their start). Docker's catch-all (-o B -j DOCKER
+ * alone, no comment, in FORWARD or DOCKER-BRIDGE) is init's finding,
+ * not this. 1 with *at set, 0, or -1 (out of memory).
  */
-int check_path_into(struct fw *f, const struct fw_rule *x,
-		    const struct docker_network *nets, size_t n,
-		    struct check_path_at *at);
+int check_path_into(struct check_paths *p, const char *chain,
+		    const struct fw_rule *x, struct check_path_at *at);
 
 /* Appends f as one kv record (no newline): `kind=K status=fail|note
  * family=ip|ip6|- chain=C container=C what=W change=C fix=F`, every key

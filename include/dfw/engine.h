@@ -203,6 +203,11 @@ int engine_quiet(const struct engine *g);
  */
 int engine_forwarded_driver(const char *driver);
 
+/* The warning for a container on a network FORWARD never sees (one line,
+ * appended to b; check's finding says the same). 0, or -1 (ENOMEM). */
+int engine_unfiltered_text(struct buf *b, const char *container,
+			   const char *network, const char *driver);
+
 /*
  * Brings the kernel in line with items[0..n): for each item, the rules
  * its record yields now for the container holding its name (none when
