@@ -1151,8 +1151,8 @@ out:
 int engine_quiet(const struct engine *g)
 {
 	return !g->warnings.n && !g->unplaced && !g->uncovered.n &&
-	       !g->unfiltered.n && !g->live_probes && !g->view.inspected &&
-	       !g->hs.nent && !g->hs.njobs && !g->hs.have_info;
+	       !g->live_probes && !g->view.inspected && !g->hs.nent &&
+	       !g->hs.njobs && !g->hs.have_info;
 }
 
 /* ---- helpers for the applets ------------------------------------------ */
