@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfw/fw_words.h"
 #include "dfw/resolve.h"
 
 int resolve_beyond_subset(const struct rulespec *r)
@@ -241,10 +242,36 @@ static int side(int family, const struct addr_spec *a,
 		       opt, fam_name(a->family), fam_name(family));
 }
 
-/* The rule of family of spec r of container c on its network n and its
- * peer (NULL: none). */
+/*
+ * Whether the source of spec r is an address of a container's network:
+ * a peer's, the container's own ("."), the network's gateway ("/").
+ * Its packets come in by that network's bridge only; anywhere else they
+ * are forged (a container with NET_RAW, Docker's default, writes any
+ * source address; so does a host on the outside link, where Docker 20.10
+ * routes to containers' addresses).
+ */
+static int src_on_bridge(const struct rulespec *r)
+{
+	return r->src.kind == ADDR_CONTAINER || r->src.kind == ADDR_SELF ||
+	       r->src.kind == ADDR_GATEWAY;
+}
+
+/* Whether the --filter of r names the input interface (-i, ! -i): the
+ * user's choice then stands instead of the bridge. */
+static int filter_has_in(const struct rulespec *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->filter.n; i++)
+		if (fw_opt_letter(r->filter.v[i]) == 'i')
+			return 1;
+	return 0;
+}
+
+/* The rule of family of spec r of container c on its network n (bridge
+ * br, "" none) and its peer (NULL: none). */
 static int resolve_fam(int family, const struct docker_container *c,
-		       const struct docker_cnet *n,
+		       const struct docker_cnet *n, const char *br,
 		       const struct docker_container *peer,
 		       const struct rulespec *r, struct fw_rule *out,
 		       struct err *e)
@@ -256,6 +283,10 @@ static int resolve_fam(int family, const struct docker_container *c,
 	    side(family, &r->dst, n, n->name, peer, out->dst, out->dmsk,
 		 "--dest", e))
 		return -1;
+	/* -i BRIDGE: a source on the network only from its bridge (a forged
+	 * one from another bridge or the outside link is not let in) */
+	if (*br && src_on_bridge(r) && !filter_has_in(r))
+		memcpy(out->in, br, strlen(br) + 1);
 	out->proto = r->proto;
 	out->sport = r->sport;
 	out->dport = r->dport;
@@ -452,12 +483,16 @@ int resolve_rule(struct view *v, int iptc_only,
 	struct resolve_out proxy[RESOLVE_PROXY_MAX];
 	size_t nproxy = 0, k;
 	struct err fe;
+	const char *br;
 	int want[2], unplaced;
 
 	*n = 0;
 	net = rule_net(v, c, r, &cs, &peer, &unplaced, e);
 	if (!net)
 		return unplaced ? RESOLVE_UNPLACED : -1;
+	if (src_on_bridge(r) && view_networks(v, e))
+		return -1;
+	br = src_on_bridge(r) ? view_bridge(v, net) : "";
 	if (spec_families(r, net, want, e))
 		return -1;
 	if (r->action == RULE_ADD && r->src.kind == ADDR_CIDR &&
@@ -485,7 +520,8 @@ int resolve_rule(struct view *v, int iptc_only,
 			out[*n] = proxy[k - 2];
 		} else if (!want[k]) {
 			continue;
-		} else if (resolve_fam(families[k], c, net, peer, r, fr, &fe)) {
+		} else if (resolve_fam(families[k], c, net, br, peer, r, fr,
+				       &fe)) {
 			if (want[k] == 2)
 				continue; /* no IPv6 on the other side */
 			*e = fe;

@@ -568,6 +568,17 @@ const struct docker_cnet *view_pick_net(const struct docker_container *c,
 	return NULL;
 }
 
+const char *view_bridge(const struct view *v, const struct docker_cnet *n)
+{
+	size_t i;
+
+	for (i = 0; i < v->nnets; i++)
+		if (*n->network_id ? !strcmp(v->nets[i].id, n->network_id) :
+				     !strcmp(v->nets[i].name, n->name))
+			return v->nets[i].bridge;
+	return "";
+}
+
 /* ---- the network published ports reach -------------------------------- */
 
 /* The Docker network named name, or NULL (networks read). */

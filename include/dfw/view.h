@@ -108,6 +108,13 @@ const struct docker_network *view_net_of(const struct view *v, int family,
 					 const uint8_t addr[16], int prefix,
 					 const char **subnet);
 
+/* The Linux bridge of the network of endpoint n (by its ID, else its
+ * name): the bridge driver's "docker0", "br-<ID>" or its
+ * com.docker.network.bridge.name; "" for another driver or a network the
+ * read (view_networks, which the caller made) does not hold. Never
+ * NULL. */
+const char *view_bridge(const struct view *v, const struct docker_cnet *n);
+
 /* The endpoint of container c on the network named name, or NULL. */
 const struct docker_cnet *view_cnet(const struct docker_container *c,
 				    const char *name);

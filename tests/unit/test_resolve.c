@@ -214,6 +214,68 @@ static void test_gateway_each_family(void)
 	view_free(&v);
 }
 
+/* A source on the container's network (a peer, ".", "/") matches coming
+ * in by that network's bridge only (-i): a forged one from another
+ * bridge or the outside link is not let in; a literal source is not
+ * pinned; a --filter naming -i keeps the user's; the network is found by
+ * its ID first, by its name when the endpoint has none. */
+static void test_source_bridge(void)
+{
+	size_t i;
+
+	world();
+	for (i = 0; i < v.nnets; i++)
+		snprintf(v.nets[i].bridge, sizeof(v.nets[i].bridge), "br-%.12s",
+			 v.nets[i].name);
+	check_str(
+		rules(RULE_ADD_INTERNAL, "web6", 1,
+		      "--source peer6 --dport 80"),
+		"4 DFW-FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -i br-dual "
+		"-p tcp -m tcp --dport 80" C(
+			"web6 0123456789ab\" -j ACCEPT\n") "6 DFW-FORWARD -s fd00:30::3/128 -d fd00:30::2/128 -i br-dual "
+							   "-p tcp -m tcp --dport 80" C(
+								   "web6 0123456789ab\" -j ACCEPT"));
+	check_str(rules(RULE_ADD_INPUT, "web4", 1, "--source . --dport 53"),
+		  "4 DFW-INPUT -s 172.31.0.2/32 -d 172.31.0.1/32 -i br-v4only "
+		  "-p tcp -m tcp --dport 53" C(
+			  "web4 001122334455\" -j ACCEPT"));
+	check_str(
+		rules(RULE_ADD_INTERNAL, "web4", 1, "--source / --dport 80"),
+		"4 DFW-FORWARD -s 172.31.0.1/32 -d 172.31.0.2/32 -i br-v4only "
+		"-p tcp -m tcp --dport 80" C("web4 001122334455\" -j ACCEPT"));
+	/* a literal source: anywhere it comes from */
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1,
+			"--source 10.99.0.2 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.31.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j ACCEPT"));
+	check_str(rules(RULE_ADD, "web4", 0, "--source 10.99.0.2 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.31.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j DOCKER"));
+	/* the user's -i */
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1,
+			"--source / --dport 80 --filter !~-i~br+"),
+		  "4 DFW-FORWARD -s 172.31.0.1/32 -d 172.31.0.2/32 ! -i br+ "
+		  "-p tcp -m tcp --dport 80" C(
+			  "web4 001122334455\" -j ACCEPT"));
+	/* by ID: the endpoint's network ID names br-byid, not its name's */
+	snprintf(v.nets[1].id, sizeof(v.nets[1].id), "%064d", 7);
+	snprintf(v.nets[1].bridge, sizeof(v.nets[1].bridge), "br-byid");
+	snprintf(v.nets[0].name, sizeof(v.nets[0].name), "v4only-old");
+	snprintf(v.ctrs[3]->nets[0].network_id,
+		 sizeof(v.ctrs[3]->nets[0].network_id), "%064d", 7);
+	check_str(rules(RULE_ADD_INPUT, "web4", 1, "--source . --dport 53"),
+		  "4 DFW-INPUT -s 172.31.0.2/32 -d 172.31.0.1/32 -i br-byid "
+		  "-p tcp -m tcp --dport 53" C(
+			  "web4 001122334455\" -j ACCEPT"));
+	/* a network the read does not hold: no -i (as before) */
+	snprintf(v.ctrs[3]->nets[0].network_id,
+		 sizeof(v.ctrs[3]->nets[0].network_id), "%064d", 8);
+	check_str(rules(RULE_ADD_INPUT, "web4", 1, "--source . --dport 53"),
+		  "4 DFW-INPUT -s 172.31.0.2/32 -d 172.31.0.1/32 -p tcp -m "
+		  "tcp --dport 53" C("web4 001122334455\" -j ACCEPT"));
+	view_free(&v);
+}
+
 static void test_literal_one_family(void)
 {
 	world();
@@ -719,9 +781,8 @@ static void test_owner_comment(void)
 	check(resolve_owner_comment(out, "web", "xyz", &e) == -1);
 }
 
-UNIT_TESTS(T(test_container_both_families) T(test_gateway_each_family)
-		   T(test_literal_one_family) T(test_rev_lookup6)
-			   T(test_filter_each_family) T(test_proxy_path)
-				   T(test_published) T(test_port_net)
-					   T(test_made_on) T(test_stack)
-						   T(test_owner_comment))
+UNIT_TESTS(T(test_container_both_families) T(test_gateway_each_family) T(
+	test_source_bridge) T(test_literal_one_family) T(test_rev_lookup6)
+		   T(test_filter_each_family) T(test_proxy_path)
+			   T(test_published) T(test_port_net) T(test_made_on)
+				   T(test_stack) T(test_owner_comment))
