@@ -1156,25 +1156,24 @@ static int network_of(struct docker *d, int i, void *out, struct err *e)
 		return -1;
 	nw->internal = get_bool(d, i, "Internal");
 	nw->ipv6 = get_bool(d, i, "EnableIPv6");
-	if (field(d, path_tok(d, i, "Options", NULL),
-		  "com.docker.network.bridge.name", nw->bridge,
-		  sizeof(nw->bridge), what, e))
-		return -1;
-	if (!*nw->bridge && !strcmp(nw->driver, "bridge")) {
+	/* the bridge goes into kernel rules (-i/-o): the bridge driver's
+	 * only (another driver's option is no bridge of its own: a
+	 * macvlan's could name the outside link), refused unless it is one */
+	if (!strcmp(nw->driver, "bridge")) {
+		if (field(d, path_tok(d, i, "Options", NULL),
+			  "com.docker.network.bridge.name", nw->bridge,
+			  sizeof(nw->bridge), what, e))
+			return -1;
 		_Static_assert(sizeof("docker0") <= sizeof(nw->bridge),
 			       "bridge name room");
-		if (!strcmp(nw->name, "bridge"))
+		if (*nw->bridge)
+			;
+		else if (!strcmp(nw->name, "bridge"))
 			memcpy(nw->bridge, "docker0", sizeof("docker0"));
 		else
 			snprintf(nw->bridge, sizeof(nw->bridge), "br-%.12s",
 				 nw->id);
-	}
-	/* the bridge goes into kernel rules (-i/-o): refused unless it is
-	 * one; another driver's option is never used */
-	if (*nw->bridge && !docker_bridge_ok(nw->bridge)) {
-		if (strcmp(nw->driver, "bridge"))
-			nw->bridge[0] = 0;
-		else
+		if (!docker_bridge_ok(nw->bridge))
 			return bad_field(d, what, "bridge name", nw->bridge,
 					 "not an interface name (1 to 15 "
 					 "bytes, no blank, control character, "

@@ -804,10 +804,18 @@ static int wants_again(struct engine *g, struct sync_args *a, struct err *e)
 			return -1;
 		}
 		for (j = 0; c && c->running && j < rec->nrules; j++) {
+			g->view.unanswered = 0;
 			if (resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c,
 					 &rec->rules[j], out, NULL, &nout,
-					 &ce) ||
-			    only6_here(out, nout, &why))
+					 &ce)) {
+				if (g->view.unanswered &&
+				    ce.code == EXIT_RUNTIME) {
+					*e = ce; /* as item_rules */
+					return -1;
+				}
+				continue;
+			}
+			if (only6_here(out, nout, &why))
 				continue;
 			for (k = 0; k < nout; k++)
 				if (plan_wants_add(&a->ws, &out[k], i, j))
@@ -908,7 +916,9 @@ static int *new_rules(struct engine *g, const struct sync_item *it)
 
 /* The wanted rules and hosts entries of the rules of items[i] (c: its
  * container, running, or NULL); fresh[j]: rule j is new (NULL: none). A
- * rule that cannot be resolved now is left out with a warning. */
+ * rule that cannot be resolved now is left out with a warning; one that
+ * Docker did not answer for (view.unanswered) stops the run: -1 with e
+ * set. */
 static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 		      const struct docker_container *c, const int *fresh,
 		      struct err *e)
@@ -929,6 +939,7 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 				return -1;
 			continue;
 		}
+		g->view.unanswered = 0; /* this rule's alone */
 		rc = resolve_rule(&g->view, g->be.ops == &fw_iptc_ops, c,
 				  &rec->rules[j], out, NULL, &nout, &ce);
 		if (!rc && only6_here(out, nout, &why)) {
@@ -950,6 +961,13 @@ static int item_rules(struct engine *g, struct sync_args *a, size_t i,
 					  fresh && fresh[j], e))
 				goto nomem;
 			continue;
+		}
+		/* Docker failed to answer: the whole run stops with nothing
+		 * changed, rather than take the rule away */
+		if (rc == -1 && g->view.unanswered && ce.code == EXIT_RUNTIME) {
+			buf_free(&spec);
+			*e = ce;
+			return -1;
 		}
 		spec.len = 0;
 		rulespec_format(&rec->rules[j], &spec);

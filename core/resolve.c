@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dfw/fw_words.h"
 #include "dfw/resolve.h"
 
 int resolve_beyond_subset(const struct rulespec *r)
@@ -256,22 +255,38 @@ static int src_on_bridge(const struct rulespec *r)
 	       r->src.kind == ADDR_GATEWAY;
 }
 
-/* Whether the --filter of r names the input interface (-i, ! -i): the
- * user's choice then stands instead of the bridge. */
-static int filter_has_in(const struct rulespec *r)
+/*
+ * -i BRIDGE into rule fr of spec r (and into base, fr without its
+ * --filter, when not NULL), the rule of network n of container cs, whose
+ * bridge is br ("" another driver's network; NULL one the run's read of
+ * the networks does not hold, made since): a source on the network comes
+ * in by its bridge only, unless the --filter named -i itself. 0, or -1
+ * with e set (EXIT_RUNTIME: br NULL; the rule is not made unpinned).
+ */
+static int pin_bridge(const struct rulespec *r, const char *br,
+		      const struct docker_cnet *n,
+		      const struct docker_container *cs, struct fw_rule *fr,
+		      struct fw_rule *base, struct err *e)
 {
-	size_t i;
-
-	for (i = 0; i < r->filter.n; i++)
-		if (fw_opt_letter(r->filter.v[i]) == 'i')
-			return 1;
+	if (!src_on_bridge(r) || *fr->in)
+		return 0;
+	if (!br)
+		return err_set(e, EXIT_RUNTIME,
+			       "network \"%s\" of container \"%s\" is not "
+			       "among the networks Docker listed (made "
+			       "since?): its bridge, which the source comes "
+			       "in by, is unknown",
+			       n->name, cs->name);
+	memcpy(fr->in, br, strlen(br) + 1);
+	if (base)
+		memcpy(base->in, br, strlen(br) + 1);
 	return 0;
 }
 
-/* The rule of family of spec r of container c on its network n (bridge
- * br, "" none) and its peer (NULL: none). */
+/* The rule of family of spec r of container c on its network n and its
+ * peer (NULL: none). */
 static int resolve_fam(int family, const struct docker_container *c,
-		       const struct docker_cnet *n, const char *br,
+		       const struct docker_cnet *n,
 		       const struct docker_container *peer,
 		       const struct rulespec *r, struct fw_rule *out,
 		       struct err *e)
@@ -283,10 +298,6 @@ static int resolve_fam(int family, const struct docker_container *c,
 	    side(family, &r->dst, n, n->name, peer, out->dst, out->dmsk,
 		 "--dest", e))
 		return -1;
-	/* -i BRIDGE: a source on the network only from its bridge (a forged
-	 * one from another bridge or the outside link is not let in) */
-	if (*br && src_on_bridge(r) && !filter_has_in(r))
-		memcpy(out->in, br, strlen(br) + 1);
 	out->proto = r->proto;
 	out->sport = r->sport;
 	out->dport = r->dport;
@@ -490,9 +501,12 @@ int resolve_rule(struct view *v, int iptc_only,
 	net = rule_net(v, c, r, &cs, &peer, &unplaced, e);
 	if (!net)
 		return unplaced ? RESOLVE_UNPLACED : -1;
-	if (src_on_bridge(r) && view_networks(v, e))
-		return -1;
-	br = src_on_bridge(r) ? view_bridge(v, net) : "";
+	br = "";
+	if (src_on_bridge(r)) {
+		if (view_networks(v, e))
+			return -1;
+		br = view_bridge(v, net); /* NULL: a network made since */
+	}
 	if (spec_families(r, net, want, e))
 		return -1;
 	if (r->action == RULE_ADD && r->src.kind == ADDR_CIDR &&
@@ -520,8 +534,7 @@ int resolve_rule(struct view *v, int iptc_only,
 			out[*n] = proxy[k - 2];
 		} else if (!want[k]) {
 			continue;
-		} else if (resolve_fam(families[k], c, net, br, peer, r, fr,
-				       &fe)) {
+		} else if (resolve_fam(families[k], c, net, peer, r, fr, &fe)) {
 			if (want[k] == 2)
 				continue; /* no IPv6 on the other side */
 			*e = fe;
@@ -535,7 +548,9 @@ int resolve_rule(struct view *v, int iptc_only,
 		}
 		if (base)
 			base[*n] = *fr;
-		if (add_filter(r, iptc_only, fr, e)) {
+		if (add_filter(r, iptc_only, fr, e) ||
+		    pin_bridge(r, br, net, cs, fr, base ? &base[*n] : NULL,
+			       e)) {
 			*n = 0;
 			return -1;
 		}

@@ -57,6 +57,7 @@ void view_forget(struct view *v)
 	v->nlist = 0;
 	v->have_list = 0;
 	v->list_failed = 0;
+	v->unanswered = 0;
 }
 
 void view_free(struct view *v)
@@ -105,12 +106,14 @@ int view_list(struct view *v, struct err *e)
 {
 	if (v->list_failed) { /* asked once a run: one timeout, not two */
 		*e = v->list_err;
+		v->unanswered = 1;
 		return -1;
 	}
 	if (!v->have_list) {
 		if (docker_list(v->d, &v->list, &v->nlist, e)) {
 			v->list_err = *e;
 			v->list_failed = 1;
+			v->unanswered = 1;
 			return -1;
 		}
 		v->have_list = 1;
@@ -220,8 +223,10 @@ static int lookup_extra(struct view *v, const char *name,
 
 	rc = docker_inspect(v->d, name, &c, e);
 	v->inspected++;
-	if (rc)
+	if (rc) {
+		v->unanswered |= rc == -1 && e->code == EXIT_RUNTIME;
 		return rc;
+	}
 	for (i = 0; i < v->nctrs; i++)
 		if (!strcmp(v->ctrs[i]->id, c.id)) {
 			docker_container_free(&c);
@@ -283,8 +288,10 @@ int view_lookup(struct view *v, const char *name, unsigned needs,
 			docker_container_free(&c);
 			rc = docker_inspect(v->d, v->list[i].id, &c, e);
 		}
-		if (rc)
+		if (rc) {
+			v->unanswered |= rc == -1 && e->code == EXIT_RUNTIME;
 			return rc;
+		}
 		take_inspect(v->made[i], &c);
 		v->have[i] = VIEW_NEEDS_ALL;
 	}
@@ -306,11 +313,13 @@ int view_networks(struct view *v, struct err *e)
 		return 0;
 	if (v->nets_failed) { /* as view_list: asked once */
 		*e = v->nets_err;
+		v->unanswered = 1;
 		return -1;
 	}
 	if (docker_networks(v->d, &v->nets, &v->nnets, e)) {
 		v->nets_err = *e;
 		v->nets_failed = 1;
+		v->unanswered = 1;
 		return -1;
 	}
 	v->have_nets = 1;
@@ -576,7 +585,7 @@ const char *view_bridge(const struct view *v, const struct docker_cnet *n)
 		if (*n->network_id ? !strcmp(v->nets[i].id, n->network_id) :
 				     !strcmp(v->nets[i].name, n->name))
 			return v->nets[i].bridge;
-	return "";
+	return NULL;
 }
 
 /* ---- the network published ports reach -------------------------------- */

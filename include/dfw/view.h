@@ -34,6 +34,11 @@ struct view {
 	int have_nets;
 	int nets_failed; /* it failed (why: nets_err): not asked again */
 	struct err nets_err;
+	int unanswered; /* set when a request got no answer it could read
+			 * (not a 404: the networks, the list, an inspect;
+			 * asked again or the failure kept from before): a
+			 * caller clears it to learn whether what it asks
+			 * for next meets Docker's failure */
 	struct docker_container **ctrs; /* each in its own block */
 	size_t nctrs;
 	struct docker_summary *list; /* GET /containers/json, once */
@@ -110,9 +115,9 @@ const struct docker_network *view_net_of(const struct view *v, int family,
 
 /* The Linux bridge of the network of endpoint n (by its ID, else its
  * name): the bridge driver's "docker0", "br-<ID>" or its
- * com.docker.network.bridge.name; "" for another driver or a network the
- * read (view_networks, which the caller made) does not hold. Never
- * NULL. */
+ * com.docker.network.bridge.name; "" for another driver; NULL for a
+ * network the read (view_networks, which the caller made) does not
+ * hold. */
 const char *view_bridge(const struct view *v, const struct docker_cnet *n);
 
 /* The endpoint of container c on the network named name, or NULL. */

@@ -1692,6 +1692,26 @@ static void test_networks_checked(void)
 		}
 		docker_close(&d);
 	}
+	/* another driver's option, one a bridge could have (the outside
+	 * link) or not one at all: no bridge, and no error */
+	{
+		static const char *const opts[] = { "\"eth0\"",
+						    "\"0123456789abcdef\"" };
+
+		for (i = 0; i < 2; i++) {
+			check(mem_daemon(&d, &ans,
+					 with(&b, networks_ok, "\"not one\"",
+					      opts[i])) == 0);
+			check(docker_networks(&d, &v, &n, &e) == 0);
+			check(n == 2);
+			if (n == 2) {
+				check_str(v[1].driver, "overlay");
+				check_str(v[1].bridge, "");
+			}
+			free(v);
+			docker_close(&d);
+		}
+	}
 	/* names the bridge driver makes, and the kernel's shapes */
 	check(docker_bridge_ok("docker0") &&
 	      docker_bridge_ok("br-0123456789ab"));

@@ -257,22 +257,36 @@ static void test_source_bridge(void)
 		  "4 DFW-FORWARD -s 172.31.0.1/32 -d 172.31.0.2/32 ! -i br+ "
 		  "-p tcp -m tcp --dport 80" C(
 			  "web4 001122334455\" -j ACCEPT"));
-	/* by ID: the endpoint's network ID names br-byid, not its name's */
-	snprintf(v.nets[1].id, sizeof(v.nets[1].id), "%064d", 7);
-	snprintf(v.nets[1].bridge, sizeof(v.nets[1].bridge), "br-byid");
-	snprintf(v.nets[0].name, sizeof(v.nets[0].name), "v4only-old");
+	/* a word -o takes is no -i: the bridge stays */
+	check_str(
+		rules(RULE_ADD_INTERNAL, "web4", 1,
+		      "--source / --dport 80 --filter !~-o~-i"),
+		"4 DFW-FORWARD -s 172.31.0.1/32 -d 172.31.0.2/32 -i br-v4only "
+		"! -o -i -p tcp -m tcp --dport 80" C(
+			"web4 001122334455\" -j ACCEPT"));
+	/* by ID: the endpoint's network ID (another network's here) names
+	 * the bridge, not its network's name */
+	snprintf(v.nets[0].id, sizeof(v.nets[0].id), "%064d", 7);
+	snprintf(v.nets[0].bridge, sizeof(v.nets[0].bridge), "br-byid");
 	snprintf(v.ctrs[3]->nets[0].network_id,
 		 sizeof(v.ctrs[3]->nets[0].network_id), "%064d", 7);
 	check_str(rules(RULE_ADD_INPUT, "web4", 1, "--source . --dport 53"),
 		  "4 DFW-INPUT -s 172.31.0.2/32 -d 172.31.0.1/32 -i br-byid "
 		  "-p tcp -m tcp --dport 53" C(
 			  "web4 001122334455\" -j ACCEPT"));
-	/* a network the read does not hold: no -i (as before) */
+	/* a network the read does not hold (made and joined since): not
+	 * applied unpinned */
 	snprintf(v.ctrs[3]->nets[0].network_id,
 		 sizeof(v.ctrs[3]->nets[0].network_id), "%064d", 8);
 	check_str(rules(RULE_ADD_INPUT, "web4", 1, "--source . --dport 53"),
-		  "4 DFW-INPUT -s 172.31.0.2/32 -d 172.31.0.1/32 -p tcp -m "
-		  "tcp --dport 53" C("web4 001122334455\" -j ACCEPT"));
+		  "error: network \"v4only\" of container \"web4\" is not "
+		  "among the networks Docker listed (made since?): its bridge, "
+		  "which the source comes in by, is unknown");
+	/* ... nor does a literal source need it */
+	check_str(rules(RULE_ADD_INTERNAL, "web4", 1,
+			"--source 10.99.0.2 --dport 80"),
+		  "4 DFW-FORWARD -s 10.99.0.2/32 -d 172.31.0.2/32 -p tcp -m "
+		  "tcp --dport 80" C("web4 001122334455\" -j ACCEPT"));
 	view_free(&v);
 }
 
