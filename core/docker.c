@@ -206,6 +206,7 @@ int docker_call(struct docker *d, const char *method, const char *path,
 	char full[4096], msg[300];
 	int st;
 
+	d->status = 0; /* this call's, never an earlier one's */
 	if (!d->api && docker_ping(d, e))
 		return -1;
 	if (snprintf(full, sizeof(full), "/v1.%d%s", d->api, path) >=

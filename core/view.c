@@ -87,6 +87,7 @@ static int view_index(struct view *v, struct err *e)
 	v->by_name = calloc(v->nlist + 1, sizeof(*v->by_name));
 	if (!v->made || !v->have || !v->by_id || !v->by_name) {
 		view_forget(v);
+		v->unanswered = 1; /* as a failed answer: the run stops */
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
 	for (i = 0; i < v->nlist; i++) {
@@ -111,6 +112,8 @@ int view_list(struct view *v, struct err *e)
 	}
 	if (!v->have_list) {
 		if (docker_list(v->d, &v->list, &v->nlist, e)) {
+			e->code = EXIT_RUNTIME; /* a 404 too: no container
+						 * is gone by it */
 			v->list_err = *e;
 			v->list_failed = 1;
 			v->unanswered = 1;
@@ -240,6 +243,7 @@ static int lookup_extra(struct view *v, const char *name,
 		v->ctrs = p;
 	if (!p || !(v->ctrs[v->nctrs] = malloc(sizeof(c)))) {
 		docker_container_free(&c);
+		v->unanswered = 1;
 		return err_set(e, EXIT_RUNTIME, "out of memory");
 	}
 	*v->ctrs[v->nctrs] = c;
@@ -276,8 +280,10 @@ int view_lookup(struct view *v, const char *name, unsigned needs,
 	}
 	if (i < 0 || !*v->list[i].name)
 		return lookup_extra(v, name, out, e);
-	if (!v->made[i] && !(v->made[i] = from_list(&v->list[i])))
+	if (!v->made[i] && !(v->made[i] = from_list(&v->list[i]))) {
+		v->unanswered = 1;
 		return err_set(e, EXIT_RUNTIME, "out of memory");
+	}
 	needs &= VIEW_NEEDS_ALL;
 	if (needs & ~v->have[i]) {
 		/* by its name (as the caller's messages say it); by its ID
@@ -317,6 +323,7 @@ int view_networks(struct view *v, struct err *e)
 		return -1;
 	}
 	if (docker_networks(v->d, &v->nets, &v->nnets, e)) {
+		e->code = EXIT_RUNTIME; /* a 404 too */
 		v->nets_err = *e;
 		v->nets_failed = 1;
 		v->unanswered = 1;

@@ -35,10 +35,11 @@ struct view {
 	int nets_failed; /* it failed (why: nets_err): not asked again */
 	struct err nets_err;
 	int unanswered; /* set when a request got no answer it could read
-			 * (not a 404: the networks, the list, an inspect;
-			 * asked again or the failure kept from before): a
-			 * caller clears it to learn whether what it asks
-			 * for next meets Docker's failure */
+			 * (the networks or the list, a 404 too; an inspect
+			 * but its 404; asked again or the failure kept from
+			 * before), or memory ran out holding one: a caller
+			 * clears it to learn whether what it asks for next
+			 * meets such a failure */
 	struct docker_container **ctrs; /* each in its own block */
 	size_t nctrs;
 	struct docker_summary *list; /* GET /containers/json, once */

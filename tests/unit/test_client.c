@@ -1610,6 +1610,26 @@ static const char networks_ok[] =
 	"{\"com.docker.network.bridge.name\":\"not one\"},\"IPAM\":{"
 	"\"Config\":[{\"Subnet\":\"fd00::/64\"}]}}]";
 
+/* An earlier call's 404 is not this call's: a daemon that closes before
+ * answering is no "no such container" (EXIT_USAGE would make the caller
+ * take the container for gone). */
+static void test_status_per_call(void)
+{
+	struct buf ans = { 0 };
+	struct docker d;
+	struct docker_container c;
+	struct err e = { 0 };
+
+	check(mem_daemon(&d, &ans, "{}") == 0);
+	mem_len = 0;	/* closed before any answer, and no socket to redo */
+	d.status = 404; /* the call before got one */
+	check(docker_inspect(&d, "web", &c, &e) == -1);
+	check(e.code == EXIT_RUNTIME);
+	check(!strstr(e.msg, "no such container"));
+	docker_close(&d);
+	buf_free(&ans);
+}
+
 static void test_networks_checked(void)
 {
 	static const struct {
@@ -2328,10 +2348,10 @@ UNIT_TESTS(
 			T(test_bad_chunk_size) T(test_header_no_colon) T(test_huge_header) T(
 				test_head_over_limit) T(test_body_over_cap) T(test_api_version)
 				T(test_inspect_1mib) T(test_chunked_ext_trailers) T(
-					test_exec) T(test_exec_max) T(test_events)
-					T(test_events_since) T(test_init_errors) T(
-						test_inspect_checked) T(test_inspect_long_strings)
-						T(test_networks_checked) T(test_ipv6_fields) T(
+					test_exec) T(test_exec_max) T(test_events) T(test_events_since)
+					T(test_init_errors) T(test_inspect_checked) T(
+						test_inspect_long_strings) T(test_networks_checked)
+						T(test_status_per_call) T(test_ipv6_fields) T(
 							test_info_firewall) T(test_list_checked)
 							T(test_list_summary) T(
 								test_view_list) T(test_view_list_failed)
